@@ -1,0 +1,37 @@
+//! mailshift-core: the neutral model, the reader and writer traits, and the
+//! parallel converter that every mailshift format plugs into.
+//!
+//! - [`model`]: a store is a tree of [`Folder`]s holding [`Item`]s; mail
+//!   keeps its RFC 5322 bytes ([`MailItem`]).
+//! - [`StoreReader`] (`&self`, `Send + Sync`) and [`StoreWriter`] (`&mut self`):
+//!   what each format implements.
+//! - [`convert()`]: reads and prepares items in parallel with rayon, writes
+//!   them in order through one writer, and returns a [`Report`] of what was
+//!   copied, skipped and failed.
+//!
+//! ```
+//! use mailshift_core::{convert, NoProgress, Options};
+//! # fn run(src: &dyn mailshift_core::StoreReader, dst: &mut dyn mailshift_core::StoreWriter) -> mailshift_core::Result<()> {
+//! let report = convert(src, dst, None, &Options::default(), &NoProgress)?;
+//! println!("{}", report.to_table());
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod convert;
+mod error;
+pub mod mmap;
+pub mod model;
+pub mod prepare;
+pub mod report;
+pub mod store;
+pub mod time;
+
+pub use convert::{convert, dedup_scope, existing_keys, NoProgress, Options, Progress};
+pub use error::{Error, Result};
+pub use mmap::Mapped;
+pub use model::{Contact, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, MailItem, Problem};
+pub use prepare::{DedupKey, MailInfo, Prepared};
+pub use report::{Counts, Failure, FolderReport, Report};
+pub use store::{ItemMeta, StoreReader, StoreWriter, Written};

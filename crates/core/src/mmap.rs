@@ -1,0 +1,44 @@
+//! The one place where mailshift maps files into memory.
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::ops::Deref;
+use std::path::Path;
+
+use crate::{Error, Result};
+
+/// A read-only view of a whole file.
+///
+/// Empty files are represented without a mapping, since mapping zero bytes
+/// fails on some platforms.
+#[derive(Debug)]
+pub struct Mapped(Option<memmap2::Mmap>);
+
+impl Mapped {
+    /// Opens `path` read-only and maps it.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        if len == 0 {
+            return Ok(Mapped(None));
+        }
+        // SAFETY: the map is read-only and private to this process. Another
+        // process truncating or rewriting the file while it is mapped could
+        // change the bytes under us (or raise SIGBUS on truncation); sources
+        // are user files that mailshift itself never modifies, and every
+        // reader treats the bytes as untrusted input, so changed bytes can
+        // cause wrong output or errors but never memory unsafety in our code.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+        Ok(Mapped(Some(map)))
+    }
+}
+
+impl Deref for Mapped {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            Some(m) => m,
+            None => &[],
+        }
+    }
+}

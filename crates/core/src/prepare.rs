@@ -1,0 +1,244 @@
+//! Turning a read item into what a writer needs: header facts, a dedup key.
+//!
+//! This runs in the parallel stage of [`convert`](crate::convert()), so the
+//! writer only appends bytes.
+
+use mail_parser::{HeaderValue, MessageParser};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::model::{Item, MailItem};
+use crate::store::ItemMeta;
+
+/// Facts taken from a message's header, once, for filters and writers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MailInfo {
+    /// `Message-ID` without angle brackets.
+    pub message_id: Option<String>,
+    /// `Date`, seconds since the Unix epoch.
+    pub date: Option<i64>,
+    /// `Subject`, RFC 2047 decoded.
+    pub subject: Option<String>,
+    /// The first `From` address (addr-spec only).
+    pub from: Option<String>,
+    /// The `Return-Path` address (addr-spec only; empty for `<>`).
+    pub return_path: Option<String>,
+}
+
+impl MailInfo {
+    /// Reads the facts from the header of `raw`. Never fails: what cannot
+    /// be read is `None`.
+    pub fn parse(raw: &[u8]) -> MailInfo {
+        let Some(msg) = MessageParser::new().parse_headers(raw) else {
+            return MailInfo::default();
+        };
+        let message_id = msg.message_id().map(|s| s.trim().trim_matches(['<', '>']).to_string()).filter(|s| !s.is_empty());
+        let date = msg.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp());
+        let subject = msg.subject().map(str::to_string);
+        let from = msg.from().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string);
+        let return_path = match msg.return_path() {
+            HeaderValue::Text(t) => Some(t.trim().trim_matches(['<', '>']).to_string()),
+            HeaderValue::TextList(l) => l.first().map(|t| t.trim().trim_matches(['<', '>']).to_string()),
+            HeaderValue::Address(a) => a.first().and_then(|a| a.address()).map(str::to_string),
+            _ => None,
+        };
+        MailInfo { message_id, date, subject, from, return_path }
+    }
+}
+
+/// What identifies a message for `--dedup`: its Message-ID, or where it has
+/// none, a hash of its normalized header fields and body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DedupKey(pub [u8; 16]);
+
+impl DedupKey {
+    /// The key of a message.
+    pub fn of_mail(info: &MailInfo, raw: &[u8]) -> DedupKey {
+        let mut h = Sha256::new();
+        match &info.message_id {
+            Some(id) => {
+                h.update(b"id\0");
+                h.update(id.as_bytes());
+            }
+            None => {
+                h.update(b"content\0");
+                hash_normalized(&mut h, raw);
+            }
+        }
+        DedupKey::from_digest(h)
+    }
+
+    /// The key of a non-mail item, from its stable identifier.
+    pub fn of_uid(uid: &str) -> DedupKey {
+        let mut h = Sha256::new();
+        h.update(b"uid\0");
+        h.update(uid.as_bytes());
+        DedupKey::from_digest(h)
+    }
+
+    fn from_digest(h: Sha256) -> DedupKey {
+        let d = h.finalize();
+        let mut k = [0u8; 16];
+        k.copy_from_slice(&d[..16]);
+        DedupKey(k)
+    }
+}
+
+/// Header fields that identify a message's content; the rest (Status,
+/// X-Mozilla-Status, Received ...) is state or transport a conversion may change.
+const IDENTIFYING: [&[u8]; 6] = [b"from", b"to", b"cc", b"date", b"subject", b"in-reply-to"];
+
+/// Feeds `raw`'s identifying header fields and its body to `h`, with line
+/// endings, folding and trailing white space normalized, so that the same
+/// message read from mbox, Maildir or EML hashes the same.
+fn hash_normalized(h: &mut Sha256, raw: &[u8]) {
+    let (head, body) = split_header(raw);
+    let mut fields: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for line in head.split(|&b| b == b'\n') {
+        let line = trim_end_ws(line);
+        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            if let Some(last) = fields.last_mut() {
+                last.1.push(b' ');
+                last.1.extend_from_slice(trim_ws(line));
+            }
+            continue;
+        }
+        if let Some(colon) = memchr::memchr(b':', line) {
+            let name = trim_ws(&line[..colon]).to_ascii_lowercase();
+            fields.push((name, trim_ws(&line[colon + 1..]).to_vec()));
+        }
+    }
+    for want in IDENTIFYING {
+        for (name, value) in &fields {
+            if name.as_slice() == want {
+                h.update(name);
+                h.update(b":");
+                h.update(value);
+                h.update(b"\n");
+            }
+        }
+    }
+    h.update(b"\n");
+    let mut lines: Vec<&[u8]> = body.split(|&b| b == b'\n').map(trim_end_ws).collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    for l in lines {
+        h.update(l);
+        h.update(b"\n");
+    }
+}
+
+/// Splits a message at the first empty line: (header, body).
+pub fn split_header(raw: &[u8]) -> (&[u8], &[u8]) {
+    let mut pos = 0;
+    while pos < raw.len() {
+        let end = memchr::memchr(b'\n', &raw[pos..]).map(|i| pos + i + 1).unwrap_or(raw.len());
+        let line = &raw[pos..end];
+        if line == b"\n" || line == b"\r\n" {
+            return (&raw[..pos], &raw[end..]);
+        }
+        pos = end;
+    }
+    (raw, &[])
+}
+
+fn trim_end_ws(s: &[u8]) -> &[u8] {
+    let mut e = s.len();
+    while e > 0 && matches!(s[e - 1], b' ' | b'\t' | b'\r') {
+        e -= 1;
+    }
+    &s[..e]
+}
+
+fn trim_ws(s: &[u8]) -> &[u8] {
+    let s = trim_end_ws(s);
+    let start = s.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(s.len());
+    &s[start..]
+}
+
+/// An item read and made ready for a writer.
+#[derive(Debug, Clone)]
+pub struct Prepared<'a> {
+    /// The item.
+    pub item: Item<'a>,
+    /// What the reader knew before reading it.
+    pub meta: ItemMeta,
+    /// Header facts (all `None` for non-mail items).
+    pub info: MailInfo,
+    /// Its dedup key.
+    pub key: DedupKey,
+}
+
+impl<'a> Prepared<'a> {
+    /// Reads the header facts and computes the dedup key.
+    pub fn new(item: Item<'a>, meta: ItemMeta) -> Prepared<'a> {
+        let (info, key) = match &item {
+            Item::Mail(m) => {
+                let info = MailInfo::parse(&m.raw);
+                let key = DedupKey::of_mail(&info, &m.raw);
+                (info, key)
+            }
+            Item::Contact(c) => (MailInfo::default(), DedupKey::of_uid(&c.uid)),
+        };
+        Prepared { item, meta, info, key }
+    }
+
+    /// The mail item, if this is one.
+    pub fn mail(&self) -> Option<&MailItem<'a>> {
+        match &self.item {
+            Item::Mail(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The item's size in bytes (the RFC 5322 bytes for mail).
+    pub fn size(&self) -> u64 {
+        match &self.item {
+            Item::Mail(m) => m.raw.len() as u64,
+            _ => self.meta.size.unwrap_or(0),
+        }
+    }
+
+    /// The best date for the item: the header's `Date`, else the received time.
+    pub fn date(&self) -> Option<i64> {
+        self.info.date.or_else(|| self.mail().and_then(|m| m.received))
+    }
+
+    /// The best received time: the store's, else the header's `Date`.
+    pub fn received(&self) -> Option<i64> {
+        self.mail().and_then(|m| m.received).or(self.info.date)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_from_header() {
+        let raw = b"Return-Path: <bounce@example.org>\r\nFrom: =?utf-8?q?J=C3=B6rg?= <jorg@example.org>\r\nSubject: =?utf-8?q?gr=C3=BC=C3=9Fe?=\r\nDate: Tue, 14 Nov 2023 23:13:20 +0100\r\nMessage-ID: <abc@x>\r\n\r\nbody\r\n";
+        let i = MailInfo::parse(raw);
+        assert_eq!(i.message_id.as_deref(), Some("abc@x"));
+        assert_eq!(i.date, Some(1_700_000_000));
+        assert_eq!(i.subject.as_deref(), Some("grüße"));
+        assert_eq!(i.from.as_deref(), Some("jorg@example.org"));
+        assert_eq!(i.return_path.as_deref(), Some("bounce@example.org"));
+    }
+
+    #[test]
+    fn content_key_ignores_line_endings_and_state_headers() {
+        let a = b"From: a@b\nSubject: hi\nStatus: RO\n\nline\n\n";
+        let b = b"X-Mozilla-Status: 0001\r\nFrom: a@b\r\nSubject: hi\r\n\r\nline\r\n";
+        let c = b"From: a@b\nSubject: hi\n\nother\n";
+        let k = |r: &[u8]| DedupKey::of_mail(&MailInfo::parse(r), r);
+        assert_eq!(k(a), k(b));
+        assert_ne!(k(a), k(c));
+    }
+
+    #[test]
+    fn split_header_finds_blank_line() {
+        assert_eq!(split_header(b"A: b\r\n\r\nbody"), (&b"A: b\r\n"[..], &b"body"[..]));
+        assert_eq!(split_header(b"A: b\n"), (&b"A: b\n"[..], &b""[..]));
+    }
+}

@@ -1,0 +1,90 @@
+//! The reader and writer traits every format implements.
+
+use std::path::Path;
+
+use crate::model::{Folder, FolderId, FolderKind, Item, ItemId, Problem};
+use crate::prepare::Prepared;
+use crate::Result;
+
+/// Cheap facts about an item, known without reading its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemMeta {
+    /// The reader's id for the item.
+    pub id: ItemId,
+    /// Its size in bytes, where the reader knows it cheaply.
+    pub size: Option<u64>,
+}
+
+/// Reads a mail store.
+///
+/// Call order: [`folders`](Self::folders) once, then
+/// [`items`](Self::items) for each folder of interest, then
+/// [`read`](Self::read) for each item id, from any number of threads at
+/// once (readers are `Send + Sync` and take `&self`). [`problems`](Self::problems)
+/// returns what the reader has found so far, so call it last.
+pub trait StoreReader: Send + Sync {
+    /// The format's short name (`"mbox"`, `"maildir"`, `"eml"`, `"pst"`).
+    fn format_name(&self) -> &'static str;
+
+    /// The file or directory this reader was opened on.
+    fn path(&self) -> &Path;
+
+    /// Every folder of the store, parents before children.
+    fn folders(&self) -> Result<Vec<Folder>>;
+
+    /// The items of one folder, in the store's order.
+    fn items(&self, folder: FolderId) -> Result<Vec<ItemMeta>>;
+
+    /// Reads one item.
+    fn read(&self, id: ItemId) -> Result<Item<'_>>;
+
+    /// Says where an item is, for reports (`"offset 1234"`, `"cur/123.host:2,S"`).
+    fn describe(&self, id: ItemId) -> String;
+
+    /// Problems found so far that did not stop the reader.
+    fn problems(&self) -> Vec<Problem> {
+        Vec::new()
+    }
+}
+
+/// What a [`StoreWriter::write`] call did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Bytes written for the item.
+    pub bytes: u64,
+    /// What of the item the target could not keep (flags, keywords ...).
+    pub lost: Vec<String>,
+}
+
+/// Writes a mail store. Has one owner; takes `&mut self`.
+///
+/// Call order: [`begin`](Self::begin) once with every folder that will be
+/// written; then for each folder [`open_folder`](Self::open_folder),
+/// [`write`](Self::write) for each of its items in order, and
+/// [`close_folder`](Self::close_folder); finally [`finish`](Self::finish).
+/// Every item is written atomically: after a crash the target holds whole
+/// items only.
+pub trait StoreWriter {
+    /// The format's short name.
+    fn format_name(&self) -> &'static str;
+
+    /// True if the writer can store items of this kind.
+    fn accepts(&self, kind: FolderKind) -> bool {
+        kind == FolderKind::Mail
+    }
+
+    /// Announces every folder that will be written, before any is opened.
+    fn begin(&mut self, folders: &[Folder]) -> Result<()>;
+
+    /// Makes `folder` the target of the following writes, creating it if needed.
+    fn open_folder(&mut self, folder: &Folder) -> Result<()>;
+
+    /// Appends one item to the open folder.
+    fn write(&mut self, item: &Prepared<'_>) -> Result<Written>;
+
+    /// Ends the writes to the open folder and makes them durable.
+    fn close_folder(&mut self) -> Result<()>;
+
+    /// Ends the conversion.
+    fn finish(&mut self) -> Result<()>;
+}

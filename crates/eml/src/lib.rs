@@ -1,0 +1,1 @@
+//! mailshift-eml (in progress).

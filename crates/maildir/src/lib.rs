@@ -1,0 +1,1 @@
+//! mailshift-maildir (in progress).

@@ -1,0 +1,1 @@
+//! mailshift-mbox (in progress).

@@ -1,0 +1,94 @@
+//! Test support shared by mailshift's crates: where the fixtures are, which
+//! external tools are present, and the rule that a missing one is a skip for
+//! a newcomer's `cargo test` but a failure in CI (`MAILSHIFT_REQUIRE_ALL=1`).
+
+use std::path::{Path, PathBuf};
+
+/// The workspace's top directory.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+}
+
+/// True when CI asks for every tool and fixture to be present.
+pub fn require_all() -> bool {
+    std::env::var("MAILSHIFT_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+/// Reports that a test cannot run: a printed skip normally, a failure under
+/// `MAILSHIFT_REQUIRE_ALL=1`.
+#[track_caller]
+pub fn skip(reason: &str) {
+    if require_all() {
+        panic!("MAILSHIFT_REQUIRE_ALL=1 and {reason}");
+    }
+    eprintln!("SKIP: {reason}");
+}
+
+/// The fixtures directory (`MAILSHIFT_FIXTURES`, default `../shared/fixtures`
+/// beside the workspace), or `None` after [`skip`] if it is missing.
+#[track_caller]
+pub fn fixtures_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("MAILSHIFT_FIXTURES") {
+        Some(d) => PathBuf::from(d),
+        None => workspace_root().join("../shared/fixtures"),
+    };
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        skip(&format!("fixtures directory {} is missing (set MAILSHIFT_FIXTURES)", dir.display()));
+        None
+    }
+}
+
+/// Every fixture file whose name ends with one of `exts` (without the dot),
+/// sorted; `None` after [`skip`] if the fixtures are missing. Panics if the
+/// directory exists but holds no such file: a test that finds nothing to
+/// test must not pass.
+#[track_caller]
+pub fn fixture_files(exts: &[&str]) -> Option<Vec<PathBuf>> {
+    let dir = fixtures_dir()?;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Some(name) = p.file_name().and_then(|n| n.to_str()) {
+                let lower = name.to_ascii_lowercase();
+                if exts.iter().any(|x| lower.ends_with(&format!(".{x}"))) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out.sort();
+    assert!(!out.is_empty(), "no fixture ending in {exts:?} under {}", dir.display());
+    Some(out)
+}
+
+/// The path of an external program on `PATH`, or `None` after [`skip`].
+#[track_caller]
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file())
+    });
+    if found.is_none() {
+        skip(&format!("external tool `{name}` is not installed"));
+    }
+    found
+}
+
+/// A Python module importable by `python3`, or `false` after [`skip`].
+#[track_caller]
+pub fn python_module(module: &str) -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip(&format!("python3 module `{module}` is not importable"));
+    }
+    ok
+}
