@@ -202,14 +202,15 @@ pub struct MailItem<'a> {
     /// When the store received it, seconds since the Unix epoch (UTC), if known
     /// (mbox From_ line date, Maildir file time, PST delivery time).
     pub received: Option<i64>,
-    /// The envelope sender of an mbox From_ line, if the source had one.
-    pub envelope_from: Option<String>,
+    /// The text after `From ` of the mbox From_ line the source had (envelope
+    /// sender and date, as written), so that mbox -> mbox keeps it unchanged.
+    pub mbox_from_line: Option<String>,
 }
 
 impl<'a> MailItem<'a> {
     /// A message with no flags, keywords or dates.
     pub fn new(raw: impl Into<Cow<'a, [u8]>>) -> Self {
-        MailItem { raw: raw.into(), flags: Flags::empty(), keywords: Vec::new(), received: None, envelope_from: None }
+        MailItem { raw: raw.into(), flags: Flags::empty(), keywords: Vec::new(), received: None, mbox_from_line: None }
     }
 }
 
