@@ -1,6 +1,11 @@
 //! Test support shared by mailshift's crates: where the fixtures are, which
 //! external tools are present, and the rule that a missing one is a skip for
 //! a newcomer's `cargo test` but a failure in CI (`MAILSHIFT_REQUIRE_ALL=1`).
+//!
+//! [`corpus`] generates deterministic test mail stores (and the committed
+//! samples under `fixtures/generated/`, see `fixtures/README.md`).
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -92,3 +97,5 @@ pub fn python_module(module: &str) -> bool {
     }
     ok
 }
+
+pub mod corpus;

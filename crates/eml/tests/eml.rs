@@ -1,0 +1,266 @@
+//! EmlWriter and EmlReader against each other and against the file system.
+
+use std::path::Path;
+
+use mailshift_core::{
+    convert, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, NoProgress, Options,
+    Prepared, StoreReader, StoreWriter,
+};
+use mailshift_eml::{EmlReader, EmlWriteOptions, EmlWriter};
+
+fn folder(id: u64, path: &[&str]) -> Folder {
+    Folder {
+        id: FolderId(id),
+        parent: None,
+        path: path.iter().map(|s| s.to_string()).collect(),
+        name: path.last().unwrap_or(&"").to_string(),
+        kind: FolderKind::Mail,
+        role: FolderRole::None,
+    }
+}
+
+fn mail(raw: &[u8], received: Option<i64>) -> Prepared<'static> {
+    let mut m = MailItem::new(raw.to_vec());
+    m.received = received;
+    Prepared::new(Item::Mail(m), ItemMeta { id: ItemId(0, 0), size: None })
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const DATE: &str = "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n";
+
+fn msg(subject: &str, body: &str) -> Vec<u8> {
+    format!("From: a@example.org\r\nSubject: {subject}\r\n{DATE}\r\n{body}\r\n").into_bytes()
+}
+
+#[test]
+fn hostile_names_stay_inside_and_collide_safely() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("out");
+    let mut w = EmlWriter::create(&dst, EmlWriteOptions { fsync: true }).unwrap();
+    let folders = [folder(0, &[]), folder(1, &["..", "..", "evil"]), folder(2, &["CON", "a/b\\c"])];
+    w.begin(&folders).unwrap();
+
+    w.open_folder(&folders[0]).unwrap();
+    let long = "ü".repeat(300);
+    let subjects = ["../../etc/passwd", "CON", &long, "", "nul\0byte", "\u{202e}fdp.exe", "same", "same", "same"];
+    for s in subjects {
+        let raw = msg(s, "x");
+        let written = w.write(&mail(&raw, Some(1_700_000_000))).unwrap();
+        assert_eq!(written.bytes, raw.len() as u64);
+        assert!(written.lost.is_empty());
+    }
+    // Undated message without a subject header at all.
+    w.write(&mail(b"From: b@example.org\n\nbody\n", None)).unwrap();
+    w.close_folder().unwrap();
+
+    w.open_folder(&folders[1]).unwrap();
+    w.write(&mail(&msg("in evil", "1"), None)).unwrap();
+    w.close_folder().unwrap();
+    w.open_folder(&folders[2]).unwrap();
+    w.write(&mail(&msg("in con", "2"), None)).unwrap();
+    w.close_folder().unwrap();
+    w.finish().unwrap();
+
+    // Nothing was written outside the target.
+    let outside: Vec<String> = files(tmp.path()).into_iter().filter(|f| !f.starts_with("out")).collect();
+    assert!(outside.is_empty(), "{outside:?}");
+
+    let got = files(&dst);
+    let long_name = got.iter().find(|n| n.contains('ü')).expect("long subject file");
+    assert!(long_name.len() < 120, "{long_name}");
+    assert!(long_name.ends_with("ü.eml"), "cut on a character boundary: {long_name}");
+    let want_prefix = "2023-11-14_221320_";
+    let mut expected: Vec<String> = vec![
+        "0000-00-00_000000_no_subject.eml".into(),
+        format!("{want_prefix}_._.._etc_passwd.eml"),
+        format!("{want_prefix}_CON.eml"),
+        format!("{want_prefix}no_subject.eml"),
+        format!("{want_prefix}nul_byte.eml"),
+        format!("{want_prefix}_fdp.exe.eml"),
+        format!("{want_prefix}same.eml"),
+        format!("{want_prefix}same_2.eml"),
+        format!("{want_prefix}same_3.eml"),
+        long_name.clone(),
+        format!("__/__/evil/{want_prefix}in evil.eml"),
+        format!("_CON/a_b_c/{want_prefix}in con.eml"),
+    ];
+    expected.sort();
+    assert_eq!(got, expected);
+    // The three "same" files hold the three messages, in write order.
+    for n in ["same.eml", "same_2.eml", "same_3.eml"] {
+        assert_eq!(std::fs::read(dst.join(format!("{want_prefix}{n}"))).unwrap(), msg("same", "x"));
+    }
+    // No temporary file is left.
+    assert!(!got.iter().any(|f| f.contains(".tmp")), "{got:?}");
+}
+
+#[test]
+fn existing_files_are_never_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let name = "2023-11-14_221320_hello.eml";
+    std::fs::write(tmp.path().join(name), b"keep me").unwrap();
+    let mut w = EmlWriter::create(tmp.path(), EmlWriteOptions::default()).unwrap();
+    let root = folder(0, &[]);
+    w.begin(std::slice::from_ref(&root)).unwrap();
+    w.open_folder(&root).unwrap();
+    w.write(&mail(&msg("hello", "new"), None)).unwrap();
+    w.finish().unwrap();
+    assert_eq!(std::fs::read(tmp.path().join(name)).unwrap(), b"keep me");
+    assert_eq!(std::fs::read(tmp.path().join("2023-11-14_221320_hello_2.eml")).unwrap(), msg("hello", "new"));
+}
+
+#[test]
+fn flags_and_keywords_are_reported_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut w = EmlWriter::create(tmp.path(), EmlWriteOptions::default()).unwrap();
+    let root = folder(0, &[]);
+    w.begin(std::slice::from_ref(&root)).unwrap();
+    w.open_folder(&root).unwrap();
+    let mut m = MailItem::new(msg("f", "x"));
+    m.flags = Flags::SEEN | Flags::FLAGGED;
+    m.keywords = vec!["Work".into(), "$Label1".into()];
+    let written = w.write(&Prepared::new(Item::Mail(m), ItemMeta { id: ItemId(0, 0), size: None })).unwrap();
+    assert_eq!(
+        written.lost,
+        vec![
+            "flags \\Seen \\Flagged not kept (EML has no flags)".to_string(),
+            "keywords Work $Label1 not kept (EML has no keywords)".to_string()
+        ]
+    );
+}
+
+#[test]
+fn write_then_read_keeps_folders_bytes_and_times() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("eml");
+    let folders = [folder(0, &[]), folder(1, &["Archiv"]), folder(2, &["Archiv", "2019"]), folder(3, &["Entwürfe"])];
+    let contents: Vec<(usize, Vec<u8>, i64)> = vec![
+        (0, msg("eins", "body one"), 1_000_000_000),
+        (0, b"Subject: lf only\nMessage-ID: <x@y>\n\n\xff\xfe 8-bit body\nFrom me\n".to_vec(), 1_100_000_000),
+        (1, msg("zwei", "two"), 1_200_000_000),
+        (2, msg("drei", "three"), 1_300_000_000),
+        (3, b"Subject: header only\r\n".to_vec(), 1_400_000_000),
+    ];
+    let mut w = EmlWriter::create(&dst, EmlWriteOptions::default()).unwrap();
+    w.begin(&folders).unwrap();
+    for (fi, f) in folders.iter().enumerate() {
+        w.open_folder(f).unwrap();
+        for (_, raw, t) in contents.iter().filter(|c| c.0 == fi) {
+            w.write(&mail(raw, Some(*t))).unwrap();
+        }
+        w.close_folder().unwrap();
+    }
+    w.finish().unwrap();
+
+    assert!(EmlReader::probe(&dst));
+    let r = EmlReader::open(&dst).unwrap();
+    let got_folders = r.folders().unwrap();
+    let paths: Vec<String> = got_folders.iter().map(|f| f.display_path()).collect();
+    assert_eq!(paths, ["", "Archiv", "Archiv/2019", "Entwürfe"]);
+    assert_eq!(got_folders[2].parent, Some(got_folders[1].id));
+    for (fi, f) in got_folders.iter().enumerate() {
+        let items = r.items(f.id).unwrap();
+        let want: Vec<&(usize, Vec<u8>, i64)> = contents.iter().filter(|c| c.0 == fi).collect();
+        assert_eq!(items.len(), want.len(), "folder {}", f.display_path());
+        // Files are sorted by name (date first), not by write order: match
+        // each read message with the one written.
+        for meta in &items {
+            let Item::Mail(m) = r.read(meta.id).unwrap() else { panic!("not mail") };
+            let (_, raw, t) = want.iter().find(|c| c.1.as_slice() == &*m.raw).expect("a written message, byte for byte");
+            assert_eq!(meta.size, Some(raw.len() as u64));
+            assert_eq!(m.received, Some(*t));
+        }
+    }
+    assert!(r.problems().is_empty());
+
+    // And convert() from the tree into a second tree gives the same files.
+    let dst2 = tmp.path().join("eml2");
+    let mut w2 = EmlWriter::create(&dst2, EmlWriteOptions::default()).unwrap();
+    let report = convert(&r, &mut w2, None, &Options::default(), &NoProgress).unwrap();
+    assert_eq!(report.total.copied, 5);
+    assert_eq!(files(&dst), files(&dst2));
+    for f in files(&dst) {
+        assert_eq!(std::fs::read(dst.join(&f)).unwrap(), std::fs::read(dst2.join(&f)).unwrap());
+    }
+}
+
+#[test]
+fn single_file_and_probe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("one.eml");
+    let raw = msg("single", "hello");
+    std::fs::write(&p, &raw).unwrap();
+    assert!(EmlReader::probe(&p));
+    let r = EmlReader::open(&p).unwrap();
+    let fs = r.folders().unwrap();
+    assert_eq!(fs.len(), 1);
+    assert!(fs[0].is_root());
+    let items = r.items(fs[0].id).unwrap();
+    assert_eq!(items.len(), 1);
+    let Item::Mail(m) = r.read(items[0].id).unwrap() else { panic!() };
+    assert_eq!(&*m.raw, raw.as_slice());
+    assert!(r.read(ItemId(0, 5)).is_err());
+    assert!(r.read(ItemId(9, 0)).is_err());
+
+    let mbox = tmp.path().join("x.mbox");
+    std::fs::write(&mbox, b"From a@b Thu Jan  1 00:00:00 1970\nSubject: x\n\nbody\n").unwrap();
+    assert!(!EmlReader::probe(&mbox));
+    let text = tmp.path().join("notes.txt");
+    std::fs::write(&text, b"just some words\nnot a header\n").unwrap();
+    assert!(!EmlReader::probe(&text));
+    let empty = tmp.path().join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(!EmlReader::probe(&empty));
+
+    // A Maildir is not EML even if it holds .eml files.
+    let md = tmp.path().join("md");
+    for d in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(md.join(d)).unwrap();
+    }
+    std::fs::write(md.join("cur/a.eml"), &raw).unwrap();
+    assert!(!EmlReader::probe(&md));
+    // A directory of mostly other files is not EML.
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("a.eml"), &raw).unwrap();
+    std::fs::write(other.join("b.txt"), b"x").unwrap();
+    std::fs::write(other.join("c.txt"), b"x").unwrap();
+    assert!(!EmlReader::probe(&other));
+}
+
+#[test]
+fn reader_skips_hidden_and_non_eml_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("Sub")).unwrap();
+    std::fs::create_dir_all(tmp.path().join(".hidden")).unwrap();
+    std::fs::write(tmp.path().join("b.EML"), msg("b", "b")).unwrap();
+    std::fs::write(tmp.path().join("a.eml"), msg("a", "a")).unwrap();
+    std::fs::write(tmp.path().join(".tmp-mailshift-1-1.eml"), b"partial").unwrap();
+    std::fs::write(tmp.path().join("readme.txt"), b"x").unwrap();
+    std::fs::write(tmp.path().join(".hidden/c.eml"), msg("c", "c")).unwrap();
+    std::fs::write(tmp.path().join("Sub/d.eml"), msg("d", "d")).unwrap();
+    let r = EmlReader::open(tmp.path()).unwrap();
+    let fs = r.folders().unwrap();
+    assert_eq!(fs.iter().map(|f| f.display_path()).collect::<Vec<_>>(), ["", "Sub"]);
+    let root: Vec<String> = r.items(fs[0].id).unwrap().iter().map(|m| r.describe(m.id)).collect();
+    assert_eq!(root, ["a.eml", "b.EML"]);
+    let sub: Vec<String> = r.items(fs[1].id).unwrap().iter().map(|m| r.describe(m.id)).collect();
+    assert_eq!(sub, [Path::new("Sub").join("d.eml").display().to_string()]);
+}
