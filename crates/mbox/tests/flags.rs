@@ -1,0 +1,108 @@
+//! Flags and keywords, read from and written to mbox header fields.
+
+mod common;
+
+use common::{read_all, read_bytes, write_file};
+use mailshift_core::{Flags, MailItem};
+use mailshift_mbox::{MboxReader, MboxWriteOptions};
+
+const D1: &str = "Mon Jan  1 00:00:00 2001";
+
+#[test]
+fn reads_status_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "From a@x {D1}\nStatus: RO\nX-Status: AFTD\nX-Keywords: $Label1 Junk\n\nx\n\n\
+         From b@x {D1}\nX-Mozilla-Status: 1003\nX-Mozilla-Status2: 00000000\nX-Mozilla-Keys: $label2 later     \n\ny\n\n\
+         From c@x {D1}\nStatus: O\nX-Mozilla-Status: 000c\nX-Keywords: Red Category, work\n\nz\n\n\
+         From d@x {D1}\nSubject: none\n\nStatus: RO\n\n"
+    );
+    let (msgs, problems) = read_bytes(dir.path(), "f.mbox", text.as_bytes());
+    assert!(problems.is_empty());
+    assert_eq!(msgs.len(), 4);
+    assert_eq!(msgs[0].flags, Flags::SEEN | Flags::ANSWERED | Flags::FLAGGED | Flags::DRAFT | Flags::DELETED);
+    assert_eq!(msgs[0].keywords, ["$Label1", "Junk"]);
+    assert_eq!(msgs[1].flags, Flags::SEEN | Flags::ANSWERED | Flags::FORWARDED);
+    assert_eq!(msgs[1].keywords, ["$label2", "later"]);
+    assert_eq!(msgs[2].flags, Flags::FLAGGED | Flags::DELETED);
+    assert_eq!(msgs[2].keywords, ["Red Category", "work"]);
+    // A Status line in the body is not a header field.
+    assert_eq!(msgs[3].flags, Flags::empty());
+    // The fields stay in the message bytes.
+    assert!(msgs[0].raw.starts_with(b"Status: RO\nX-Status: AFTD\n"));
+}
+
+fn mail(raw: &'static [u8], flags: Flags, keywords: &[&str]) -> MailItem<'static> {
+    let mut m = MailItem::new(raw);
+    m.flags = flags;
+    m.keywords = keywords.iter().map(|s| s.to_string()).collect();
+    m.mbox_from_line = Some(format!("a@x {D1}"));
+    m
+}
+
+#[test]
+fn writes_status_fields_and_reads_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("w.mbox");
+    let all = Flags::SEEN | Flags::ANSWERED | Flags::FLAGGED | Flags::DRAFT | Flags::DELETED;
+    let items = vec![
+        // 0: nothing to say, nothing said: untouched.
+        mail(b"Subject: 0\n\nx\n", Flags::empty(), &[]),
+        // 1: inserted before the end of the header.
+        mail(b"Subject: 1\n\nx\n", all, &["$Label1", "Junk"]),
+        // 2: replaced in place, duplicates dropped, stale keywords removed.
+        mail(b"Status: O\nSubject: 2\nStatus: RO\nX-Keywords: old\nX-Status: A\n\nx\n", Flags::SEEN, &[]),
+        // 3: already right: untouched.
+        mail(b"Subject: 3\nStatus: RO\nX-Status: F\n\nx\n", Flags::SEEN | Flags::FLAGGED, &[]),
+        // 4: Forwarded has no Status letter.
+        mail(b"Subject: 4\n\nx\n", Flags::SEEN | Flags::FORWARDED, &[]),
+        // 5: ... unless X-Mozilla-Status can carry it; keep its other bits.
+        mail(b"Subject: 5\nX-Mozilla-Status: 8000\n\nx\n", Flags::SEEN | Flags::FORWARDED, &["Red Category"]),
+        // 6: a header without an ending empty line.
+        mail(b"Subject: 6", Flags::SEEN, &[]),
+    ];
+    let lost = write_file(&p, items, MboxWriteOptions::default());
+    assert!(lost[4].iter().any(|l| l.contains("Forwarded")), "{lost:?}");
+    for (i, l) in lost.iter().enumerate() {
+        if i != 4 {
+            assert!(l.is_empty(), "{i}: {l:?}");
+        }
+    }
+    let msgs = read_all(&MboxReader::open(&p).unwrap());
+    let raws: Vec<String> = msgs.iter().map(|m| String::from_utf8(m.raw.clone()).unwrap()).collect();
+    assert_eq!(
+        raws,
+        [
+            "Subject: 0\n\nx\n",
+            "Subject: 1\nStatus: RO\nX-Status: AFTD\nX-Keywords: $Label1 Junk\n\nx\n",
+            "Status: RO\nSubject: 2\n\nx\n",
+            "Subject: 3\nStatus: RO\nX-Status: F\n\nx\n",
+            "Subject: 4\nStatus: RO\n\nx\n",
+            "Subject: 5\nX-Mozilla-Status: 9001\nStatus: RO\nX-Keywords: Red Category,\n\nx\n",
+            "Subject: 6\nStatus: RO\n",
+        ]
+    );
+    assert_eq!(msgs[1].flags, all);
+    assert_eq!(msgs[1].keywords, ["$Label1", "Junk"]);
+    assert_eq!(msgs[2].flags, Flags::SEEN);
+    assert!(msgs[2].keywords.is_empty());
+    assert_eq!(msgs[4].flags, Flags::SEEN);
+    assert_eq!(msgs[5].flags, Flags::SEEN | Flags::FORWARDED);
+    assert_eq!(msgs[5].keywords, ["Red Category"]);
+}
+
+#[test]
+fn thunderbird_fields_are_rewritten_consistently() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("tb.mbox");
+    let raw: &'static [u8] = b"X-Mozilla-Status: 0001\nX-Mozilla-Keys: $label1                \nSubject: t\n\nx\n";
+    write_file(&p, vec![mail(raw, Flags::FLAGGED, &["todo"])], MboxWriteOptions::default());
+    let msgs = read_all(&MboxReader::open(&p).unwrap());
+    assert_eq!(msgs[0].flags, Flags::FLAGGED);
+    assert_eq!(msgs[0].keywords, ["todo"]);
+    let text = String::from_utf8(msgs[0].raw.clone()).unwrap();
+    assert!(text.starts_with("X-Mozilla-Status: 0004\nX-Mozilla-Keys: todo"), "{text}");
+    // The padding width Thunderbird reserved is kept.
+    let keys_line = text.lines().nth(1).unwrap();
+    assert_eq!(keys_line.len(), "X-Mozilla-Keys: $label1                ".len());
+}
