@@ -1,1 +1,302 @@
-fn main() {}
+//! `mailshift`: convert local mail stores. Thin: parse arguments, open the
+//! source and target, call `mailshift_core::convert`, print the report.
+
+mod detect;
+mod info;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use mailshift_core::{convert, FolderKind, Options, Progress, StoreReader, StoreWriter};
+
+use crate::detect::Format;
+
+#[derive(Parser)]
+#[command(name = "mailshift", version, about = "Convert local mail stores: mbox, Maildir, EML (PST/OST coming)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Copy every folder and message of SRC into DST.
+    Convert(ConvertArgs),
+    /// Check a store before converting: format, folders, counts, dates, problems.
+    Info(InfoArgs),
+}
+
+#[derive(clap::Args)]
+struct ConvertArgs {
+    /// The source: an mbox file or directory, a Maildir, a directory of .eml files.
+    src: PathBuf,
+    /// The target (created if missing; added to if present).
+    dst: PathBuf,
+    /// Target format (default: that of an existing DST, or mbox for a *.mbox name).
+    #[arg(long, value_enum)]
+    to: Option<Format>,
+    /// Source format (default: detected from SRC's bytes and structure).
+    #[arg(long, value_enum)]
+    from: Option<Format>,
+    /// Only folders matching this glob (`/`-separated path; subfolders included). Repeatable.
+    #[arg(long = "folder", value_name = "GLOB")]
+    folders: Vec<String>,
+    /// Leave out folders matching this glob. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Only items dated on or after this (YYYY-MM-DD[THH:MM:SS], UTC).
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Only items dated before this (YYYY-MM-DD[THH:MM:SS], UTC).
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+    /// Skip, and list in the report, messages larger than this (bytes, or with K, M, G).
+    #[arg(long, value_name = "SIZE")]
+    max_size: Option<String>,
+    /// Item kinds to take: mail,contacts,calendar,tasks,notes,journal (default: all).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    items: Vec<Kind>,
+    /// Skip messages already in the target folder or already written in this run
+    /// (by Message-ID, else by a hash of the normalized header and body).
+    #[arg(long)]
+    dedup: bool,
+    /// mbox flavour to write.
+    #[arg(long, value_enum, default_value = "mboxrd")]
+    mbox_format: MboxFlavour,
+    /// Maildir layout to write: Maildir++ (`.A.B` folders) or Dovecot's fs (`A/B`).
+    #[arg(long, value_enum, default_value = "maildir++")]
+    maildir_layout: MaildirLayout,
+    /// Do not fsync written files and directories (faster, less safe).
+    #[arg(long)]
+    no_fsync: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Print no report table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct InfoArgs {
+    /// The store to look at.
+    src: PathBuf,
+    /// Source format (default: detected).
+    #[arg(long, value_enum)]
+    from: Option<Format>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    Mail,
+    Contacts,
+    Calendar,
+    Tasks,
+    Notes,
+    Journal,
+}
+
+impl From<Kind> for FolderKind {
+    fn from(k: Kind) -> FolderKind {
+        match k {
+            Kind::Mail => FolderKind::Mail,
+            Kind::Contacts => FolderKind::Contacts,
+            Kind::Calendar => FolderKind::Calendar,
+            Kind::Tasks => FolderKind::Tasks,
+            Kind::Notes => FolderKind::Notes,
+            Kind::Journal => FolderKind::Journal,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MboxFlavour {
+    Mboxrd,
+    Mboxo,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MaildirLayout {
+    #[value(name = "maildir++")]
+    MaildirPlusPlus,
+    Fs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Convert(args) => run_convert(args),
+        Command::Info(args) => info::run(&args.src, args.from, args.json),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("mailshift: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn parse_size(s: &str) -> anyhow::Result<u64> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'B' => 1,
+                _ => bail!("invalid size {s:?}: use a number of bytes, or K, M, G"),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    let n: u64 = num.trim().parse().with_context(|| format!("invalid size {s:?}"))?;
+    n.checked_mul(mult).with_context(|| format!("size {s:?} is too large"))
+}
+
+fn parse_date(what: &str, s: &Option<String>) -> anyhow::Result<Option<i64>> {
+    match s {
+        None => Ok(None),
+        Some(s) => mailshift_core::time::parse_user_date(s)
+            .map(Some)
+            .with_context(|| format!("invalid {what} date {s:?}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC)")),
+    }
+}
+
+/// Opens a reader for `path` in format `fmt`.
+pub(crate) fn open_reader(path: &Path, fmt: Format) -> anyhow::Result<Box<dyn StoreReader>> {
+    Ok(match fmt {
+        Format::Mbox => Box::new(mailshift_mbox::MboxReader::open(path)?),
+        Format::Maildir => Box::new(mailshift_maildir::MaildirReader::open(path)?),
+        Format::Eml => Box::new(mailshift_eml::EmlReader::open(path)?),
+    })
+}
+
+fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
+    let src_fmt = match args.from {
+        Some(f) => f,
+        None => detect::source(&args.src)?,
+    };
+    let dst_fmt = match args.to {
+        Some(f) => f,
+        None => detect::target(&args.dst)?,
+    };
+    let opts = Options {
+        folders: args.folders,
+        exclude: args.exclude,
+        since: parse_date("--since", &args.since)?,
+        until: parse_date("--until", &args.until)?,
+        max_size: args.max_size.as_deref().map(parse_size).transpose()?,
+        kinds: args.items.into_iter().map(FolderKind::from).collect(),
+        dedup: args.dedup,
+        ..Options::default()
+    };
+    let source = open_reader(&args.src, src_fmt).with_context(|| format!("cannot open {}", args.src.display()))?;
+    // With --dedup, what the target already holds is read with the target
+    // format's own reader: incremental runs need no state file.
+    let existing = if opts.dedup && args.dst.exists() && detect::probe(&args.dst, dst_fmt) {
+        Some(open_reader(&args.dst, dst_fmt).with_context(|| format!("cannot read target {}", args.dst.display()))?)
+    } else {
+        None
+    };
+    let fsync = !args.no_fsync;
+    let mut target: Box<dyn StoreWriter> = match dst_fmt {
+        Format::Mbox => Box::new(mailshift_mbox::MboxWriter::create(
+            &args.dst,
+            mailshift_mbox::MboxWriteOptions {
+                format: match args.mbox_format {
+                    MboxFlavour::Mboxrd => mailshift_mbox::MboxFormat::Mboxrd,
+                    MboxFlavour::Mboxo => mailshift_mbox::MboxFormat::Mboxo,
+                },
+                fsync,
+            },
+        )?),
+        Format::Maildir => Box::new(mailshift_maildir::MaildirWriter::create(
+            &args.dst,
+            mailshift_maildir::MaildirWriteOptions {
+                fsync,
+                layout: match args.maildir_layout {
+                    MaildirLayout::MaildirPlusPlus => mailshift_maildir::Layout::MaildirPlusPlus,
+                    MaildirLayout::Fs => mailshift_maildir::Layout::Fs,
+                },
+            },
+        )?),
+        Format::Eml => Box::new(mailshift_eml::EmlWriter::create(&args.dst, mailshift_eml::EmlWriteOptions { fsync })?),
+    };
+    let progress = Bar::new();
+    let mut report = convert(source.as_ref(), target.as_mut(), existing.as_deref(), &opts, &progress)?;
+    report.target = args.dst.display().to_string();
+    if !args.quiet {
+        eprint!("{}", report.to_table());
+    }
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report)?;
+        write_atomically(path, json.as_bytes()).with_context(|| format!("cannot write report {}", path.display()))?;
+    }
+    Ok(report.exit_code() as u8)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// A progress bar on a terminal, nothing otherwise.
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    fn new() -> Bar {
+        if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(0);
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} items {per_sec} eta {eta}") {
+                bar.set_style(style);
+            }
+            Bar(Some(bar))
+        } else {
+            Bar(None)
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, total: u64) {
+        if let Some(b) = &self.0 {
+            b.set_length(total);
+        }
+    }
+    fn advance(&self, n: u64) {
+        if let Some(b) = &self.0 {
+            b.inc(n);
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10").unwrap(), 10);
+        assert_eq!(parse_size("2K").unwrap(), 2048);
+        assert_eq!(parse_size("3m").unwrap(), 3 << 20);
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("99999999999999G").is_err());
+    }
+}

@@ -81,6 +81,12 @@ pub fn asctime(t: i64) -> String {
     )
 }
 
+/// RFC 3339 form in UTC: `1970-01-01T00:00:00Z`.
+pub fn rfc3339(t: i64) -> String {
+    let c = Civil::from_unix(t);
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.year, c.month, c.day, c.hour, c.minute, c.second)
+}
+
 /// Parses an `asctime`-like date as found in From_ lines
 /// (`Thu Jan  1 00:00:00 1970`, also with a zone or without seconds).
 /// Returns a UTC timestamp, or `None` if it is not such a date.
@@ -171,6 +177,7 @@ mod tests {
     #[test]
     fn asctime_both_ways() {
         assert_eq!(asctime(0), "Thu Jan  1 00:00:00 1970");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(asctime(1_700_000_000), "Tue Nov 14 22:13:20 2023");
         assert_eq!(parse_asctime("Tue Nov 14 22:13:20 2023"), Some(1_700_000_000));
         assert_eq!(parse_asctime("Nov 14 22:13:20 2023"), Some(1_700_000_000));

@@ -28,6 +28,22 @@ pub(crate) fn leading_timestamp(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The order of a file among its folder's: the delivery time of its name,
+/// then the microseconds (`M`) and the delivery counter (`Q`) of the
+/// unique part (`1700000000.M123P45Q6.host`), compared as numbers so that
+/// `M99` sorts before `M100`; unparsable names sort last.
+pub(crate) fn order_key(name: &str) -> (u64, u64, u64) {
+    let secs = leading_timestamp(name).unwrap_or(u64::MAX);
+    let unique = base(name).split('.').nth(1).unwrap_or("");
+    let field = |tag: u8| -> u64 {
+        let b = unique.as_bytes();
+        let Some(i) = b.iter().position(|&c| c == tag) else { return 0 };
+        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).take(19);
+        digits.fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'))
+    };
+    (secs, field(b'M'), field(b'Q'))
+}
+
 /// The part of a name before the `:2,` info (the unique part with its fields).
 fn base(name: &str) -> &str {
     match name.find(':') {
@@ -104,4 +120,25 @@ pub(crate) fn valid_keyword(kw: &str) -> bool {
         && kw
             .bytes()
             .all(|b| (0x21..=0x7e).contains(&b) && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']'))
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::order_key;
+
+    #[test]
+    fn microseconds_and_counters_compare_as_numbers() {
+        let mut names = vec![
+            "1700000000.M100P7Q10.h,S=5:2,S",
+            "1700000000.M99P7Q9.h,S=5:2,",
+            "1699999999.M999999P7Q8.h",
+            "junk",
+            "1700000000.M100P7Q2.h",
+        ];
+        names.sort_by_key(|n| (order_key(n), n.to_string()));
+        assert_eq!(
+            names,
+            ["1699999999.M999999P7Q8.h", "1700000000.M99P7Q9.h,S=5:2,", "1700000000.M100P7Q2.h", "1700000000.M100P7Q10.h,S=5:2,S", "junk"]
+        );
+    }
 }

@@ -11,7 +11,7 @@ use mailshift_core::{
     Error, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Problem, Result, StoreReader,
 };
 
-use crate::info::{leading_timestamp, parse_flags, read_keywords, size_field};
+use crate::info::{leading_timestamp, order_key, parse_flags, read_keywords, size_field};
 use crate::name::decode_component;
 use crate::Layout;
 
@@ -255,7 +255,7 @@ impl MaildirReader {
     }
 
     fn list_dir(&self, dir: &Path) -> Result<Listing> {
-        let mut files: Vec<(u64, String, Entry)> = Vec::new();
+        let mut files: Vec<((u64, u64, u64), String, Entry)> = Vec::new();
         for sub in ["new", "cur"] {
             let d = dir.join(sub);
             let rd = match std::fs::read_dir(&d) {
@@ -276,7 +276,7 @@ impl MaildirReader {
                 let path = e.path();
                 let size = size_field(&name).or_else(|| std::fs::metadata(&path).ok().map(|m| m.len()));
                 let rel = path.strip_prefix(&self.root).unwrap_or(&path).display().to_string();
-                files.push((leading_timestamp(&name).unwrap_or(u64::MAX), name, Entry { path, rel, size }));
+                files.push((order_key(&name), name, Entry { path, rel, size }));
             }
         }
         files.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));

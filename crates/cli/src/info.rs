@@ -1,0 +1,172 @@
+//! `mailshift info`: a health check of a store before converting it.
+
+use std::path::Path;
+
+use anyhow::Context;
+use mailshift_core::time::rfc3339;
+use mailshift_core::{FolderKind, FolderRole, Prepared, Problem, StoreReader};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::detect::{self, Format};
+
+#[derive(Serialize, Default)]
+struct FolderInfo {
+    path: String,
+    kind: FolderKind,
+    role: FolderRole,
+    items: u64,
+    bytes: u64,
+    #[serde(serialize_with = "timestamp")]
+    oldest: Option<i64>,
+    #[serde(serialize_with = "timestamp")]
+    newest: Option<i64>,
+    unreadable: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Info {
+    path: String,
+    format: String,
+    folders: Vec<FolderInfo>,
+    items: u64,
+    bytes: u64,
+    #[serde(serialize_with = "timestamp")]
+    oldest: Option<i64>,
+    #[serde(serialize_with = "timestamp")]
+    newest: Option<i64>,
+    problems: Vec<Problem>,
+}
+
+pub fn run(src: &Path, from: Option<Format>, json: bool) -> anyhow::Result<u8> {
+    let fmt = match from {
+        Some(f) => f,
+        None => detect::source(src)?,
+    };
+    let reader = crate::open_reader(src, fmt).with_context(|| format!("cannot open {}", src.display()))?;
+    let info = gather(reader.as_ref())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+    } else {
+        print!("{}", table(&info));
+    }
+    let troubled = !info.problems.is_empty() || info.folders.iter().any(|f| f.unreadable > 0 || f.error.is_some());
+    Ok(u8::from(troubled))
+}
+
+fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
+    let mut folders = Vec::new();
+    let (mut items, mut bytes, mut oldest, mut newest) = (0u64, 0u64, None::<i64>, None::<i64>);
+    for folder in reader.folders()? {
+        let mut fi = FolderInfo { path: folder.display_path(), kind: folder.kind, role: folder.role, ..FolderInfo::default() };
+        match reader.items(folder.id) {
+            Err(e) => fi.error = Some(e.to_string()),
+            Ok(metas) => {
+                // Every item is read to find its date: in parallel, and
+                // without keeping its bytes.
+                let facts: Vec<Option<(u64, Option<i64>)>> = metas
+                    .par_iter()
+                    .map(|m| reader.read(m.id).ok().map(|item| {
+                        let p = Prepared::new(item, *m);
+                        (p.size(), p.date())
+                    }))
+                    .collect();
+                for f in facts {
+                    match f {
+                        None => fi.unreadable += 1,
+                        Some((size, date)) => {
+                            fi.items += 1;
+                            fi.bytes += size;
+                            if let Some(d) = date {
+                                widen(&mut fi.oldest, &mut fi.newest, d);
+                                widen(&mut oldest, &mut newest, d);
+                            }
+                        }
+                    }
+                }
+                items += fi.items;
+                bytes += fi.bytes;
+            }
+        }
+        folders.push(fi);
+    }
+    Ok(Info {
+        path: reader.path().display().to_string(),
+        format: reader.format_name().to_string(),
+        folders,
+        items,
+        bytes,
+        oldest,
+        newest,
+        problems: reader.problems(),
+    })
+}
+
+fn widen(oldest: &mut Option<i64>, newest: &mut Option<i64>, t: i64) {
+    *oldest = Some(oldest.map_or(t, |o| o.min(t)));
+    *newest = Some(newest.map_or(t, |n| n.max(t)));
+}
+
+fn timestamp<S: serde::Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+fn date(t: Option<i64>) -> String {
+    t.map_or_else(|| "-".to_string(), rfc3339)
+}
+
+fn table(info: &Info) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: {}", info.path, info.format);
+    let w = info.folders.iter().map(|f| f.path.chars().count()).max().unwrap_or(0).clamp(6, 60);
+    let _ = writeln!(out, "{:<w$}  {:<8} {:>7} {:>12}  {:<20}  {:<20}", "folder", "kind", "items", "bytes", "oldest", "newest");
+    for f in &info.folders {
+        let name = if f.path.is_empty() { "(root)" } else { &f.path };
+        let _ = writeln!(
+            out,
+            "{:<w$}  {:<8} {:>7} {:>12}  {:<20}  {:<20}",
+            name,
+            f.kind.as_str(),
+            f.items,
+            f.bytes,
+            date(f.oldest),
+            date(f.newest)
+        );
+        if f.unreadable > 0 {
+            let _ = writeln!(out, "  {} unreadable items", f.unreadable);
+        }
+        if let Some(e) = &f.error {
+            let _ = writeln!(out, "  cannot list items: {e}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{:<w$}  {:<8} {:>7} {:>12}  {:<20}  {:<20}",
+        "TOTAL",
+        "",
+        info.items,
+        info.bytes,
+        date(info.oldest),
+        date(info.newest)
+    );
+    if info.problems.is_empty() {
+        let _ = writeln!(out, "no problems found");
+    }
+    for p in &info.problems {
+        match p.offset {
+            Some(o) => {
+                let _ = writeln!(out, "problem: {}: {} at offset {}: {}", p.path, p.structure, o, p.message);
+            }
+            None => {
+                let _ = writeln!(out, "problem: {}: {}: {}", p.path, p.structure, p.message);
+            }
+        }
+    }
+    out
+}
