@@ -203,8 +203,9 @@ pub struct MailItem<'a> {
     /// (mbox From_ line date, Maildir file time, PST delivery time).
     pub received: Option<i64>,
     /// The text after `From ` of the mbox From_ line the source had (envelope
-    /// sender and date, as written), so that mbox -> mbox keeps it unchanged.
-    pub mbox_from_line: Option<String>,
+    /// sender and date, byte for byte, without the line ending), so that
+    /// mbox -> mbox keeps it unchanged.
+    pub mbox_from_line: Option<Cow<'a, [u8]>>,
 }
 
 impl<'a> MailItem<'a> {

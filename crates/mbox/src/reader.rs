@@ -385,7 +385,7 @@ impl StoreReader for MboxReader {
         let (from_line, received) = match m.from_line {
             Some((s, e)) => {
                 let text = &data[s + 5..e];
-                (Some(String::from_utf8_lossy(text).into_owned()), separator_date(text))
+                (Some(Cow::Borrowed(text)), separator_date(text))
             }
             None => (None, None),
         };

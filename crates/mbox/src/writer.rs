@@ -171,10 +171,10 @@ fn sender_token(s: &str) -> Option<String> {
 }
 
 /// The From_ line's text (after `From `) for an item.
-fn from_line(p: &Prepared<'_>, mail: &mailshift_core::MailItem<'_>) -> String {
+fn from_line(p: &Prepared<'_>, mail: &mailshift_core::MailItem<'_>) -> Vec<u8> {
     if let Some(l) = &mail.mbox_from_line {
         // Kept as the source had it, but never with a line break in it.
-        return l.chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
+        return l.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }).collect();
     }
     let sender = p
         .info
@@ -183,7 +183,7 @@ fn from_line(p: &Prepared<'_>, mail: &mailshift_core::MailItem<'_>) -> String {
         .and_then(sender_token)
         .or_else(|| p.info.from.as_deref().and_then(sender_token))
         .unwrap_or_else(|| "MAILER-DAEMON".to_string());
-    format!("{sender} {}", mailshift_core::time::asctime(p.received().unwrap_or(0)))
+    format!("{sender} {}", mailshift_core::time::asctime(p.received().unwrap_or(0))).into_bytes()
 }
 
 /// Appends `msg` to `out` with `From ` lines quoted.
@@ -207,11 +207,11 @@ fn quote_into(msg: &[u8], format: MboxFormat, out: &mut Vec<u8>) {
 
 /// One message as it stands in an mbox file: From_ line, quoted message,
 /// final line ending, framing empty line.
-pub(crate) fn frame(from: &str, msg: &[u8], format: MboxFormat) -> Vec<u8> {
+pub(crate) fn frame(from: &[u8], msg: &[u8], format: MboxFormat) -> Vec<u8> {
     let eol: &[u8] = if first_line_crlf(msg) { b"\r\n" } else { b"\n" };
     let mut out = Vec::with_capacity(msg.len() + from.len() + 16);
     out.extend_from_slice(b"From ");
-    out.extend_from_slice(from.as_bytes());
+    out.extend_from_slice(from);
     out.extend_from_slice(eol);
     quote_into(msg, format, &mut out);
     if !msg.is_empty() && !msg.ends_with(b"\n") {

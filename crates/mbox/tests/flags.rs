@@ -36,7 +36,7 @@ fn mail(raw: &'static [u8], flags: Flags, keywords: &[&str]) -> MailItem<'static
     let mut m = MailItem::new(raw);
     m.flags = flags;
     m.keywords = keywords.iter().map(|s| s.to_string()).collect();
-    m.mbox_from_line = Some(format!("a@x {D1}"));
+    m.mbox_from_line = Some(format!("a@x {D1}").into_bytes().into());
     m
 }
 

@@ -148,7 +148,7 @@ fn appends_to_existing_files() {
     std::fs::write(&p, format!("From old@x {D1}\nSubject: old\n\nold")).unwrap();
     let item = || {
         let mut m = MailItem::new(&b"Subject: new\n\nFrom me\n"[..]);
-        m.mbox_from_line = Some(format!("new@x {D1}"));
+        m.mbox_from_line = Some(format!("new@x {D1}").into_bytes().into());
         m
     };
     write_file(&p, vec![item()], MboxWriteOptions::default());

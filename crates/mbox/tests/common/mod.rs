@@ -15,7 +15,7 @@ pub struct Msg {
     pub flags: Flags,
     pub keywords: Vec<String>,
     pub received: Option<i64>,
-    pub from_line: Option<String>,
+    pub from_line: Option<Vec<u8>>,
 }
 
 /// Every message of every folder of `r`, in order.
@@ -33,7 +33,7 @@ pub fn read_all(r: &MboxReader) -> Vec<Msg> {
                         flags: mail.flags,
                         keywords: mail.keywords,
                         received: mail.received,
-                        from_line: mail.mbox_from_line,
+                        from_line: mail.mbox_from_line.map(|l| l.into_owned()),
                     })
                 }
                 other => panic!("unexpected item {other:?}"),
