@@ -15,15 +15,16 @@
 //! # fn main() -> mailshift_core::Result<()> {
 //! let dir = std::env::temp_dir().join(format!("mailshift-eml-doc-{}", std::process::id()));
 //! let src = dir.join("in");
-//! std::fs::create_dir_all(src.join("Archive")).unwrap();
-//! std::fs::write(src.join("Archive/a.eml"), "Subject: Hello\r\nDate: Tue, 14 Nov 2023 22:13:20 +0000\r\n\r\nHi\r\n").unwrap();
+//! # let io = |e| mailshift_core::Error::io("doc", e);
+//! std::fs::create_dir_all(src.join("Archive")).map_err(io)?;
+//! std::fs::write(src.join("Archive/a.eml"), "Subject: Hello\r\nDate: Tue, 14 Nov 2023 22:13:20 +0000\r\n\r\nHi\r\n").map_err(io)?;
 //!
 //! let reader = EmlReader::open(&src)?;
 //! let mut writer = EmlWriter::create(&dir.join("out"), EmlWriteOptions { fsync: false })?;
 //! let report = convert(&reader, &mut writer, None, &Options::default(), &NoProgress)?;
 //! assert_eq!(report.total.copied, 1);
 //! assert!(dir.join("out/Archive/2023-11-14_221320_Hello.eml").is_file());
-//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # std::fs::remove_dir_all(&dir).ok();
 //! # Ok(()) }
 //! ```
 #![deny(missing_docs)]
