@@ -1,0 +1,276 @@
+//! mailshift-pst: reading Outlook PST and OST files.
+//!
+//! The crate follows the layers of [MS-PST]:
+//!
+//! - [`ndb`]: the node database. [`ndb::header::Header`] (ANSI, Unicode and
+//!   the Unicode 4K-page OST of Outlook 2013+), B-tree pages, blocks with their
+//!   permute / cyclic encodings and 4K zlib compression, NBT and BBT lookups,
+//!   data trees and subnode trees.
+//! - [`ltp`]: lists, tables and properties. The heap-on-node
+//!   ([`ltp::heap::Heap`]), BTree-on-heap ([`ltp::bth::Bth`]), property
+//!   contexts ([`PropertyContext`]) and table contexts ([`TableContext`]).
+//!
+//! [`Pst`] ties them to a memory-mapped file. Nothing is walked at open
+//! beyond the header and the two B-tree roots; every lookup goes from the
+//! roots on demand, so a `Pst` is cheap to open and shareable (`Send + Sync`,
+//! `&self` everywhere).
+//!
+//! ```no_run
+//! use mailshift_pst::{Pst, NID_MESSAGE_STORE, PR_DISPLAY_NAME};
+//! # fn main() -> mailshift_core::Result<()> {
+//! let pst = Pst::open(std::path::Path::new("Outlook.pst"))?;
+//! let store = pst.node(NID_MESSAGE_STORE)?.expect("every PST has a message store");
+//! let pc = pst.property_context(&store)?;
+//! println!("{:?}", pc.string(PR_DISPLAY_NAME)?);
+//! # Ok(()) }
+//! ```
+//!
+//! [MS-PST]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod ltp;
+pub mod ndb;
+#[cfg(test)]
+mod synth_tests;
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use mailshift_core::{Error, Mapped, Problem, Result};
+
+pub use error::Corrupt;
+pub use ltp::pc::PropertyContext;
+pub use ltp::prop::PropValue;
+pub use ltp::tc::TableContext;
+use ndb::datatree::DataTree;
+use ndb::header::Header;
+use ndb::page::{BtPage, PTYPE_BBT, PTYPE_NBT};
+use ndb::Ndb;
+
+/// `NID_MESSAGE_STORE` (MS-PST 2.4.1): the store's property context.
+pub const NID_MESSAGE_STORE: u32 = 0x21;
+/// `NID_NAME_TO_ID_MAP` (MS-PST 2.4.1).
+pub const NID_NAME_TO_ID_MAP: u32 = 0x61;
+/// `NID_ROOT_FOLDER` (MS-PST 2.4.1): the folder at the top of the tree.
+pub const NID_ROOT_FOLDER: u32 = 0x122;
+/// `PidTagDisplayName` property id.
+pub const PR_DISPLAY_NAME: u16 = 0x3001;
+/// `PidTagLtpRowId` property id: a table row's NID.
+pub const PR_LTP_ROW_ID: u16 = 0x67F2;
+
+/// `NID_TYPE` of a hierarchy table (MS-PST 2.2.2.1).
+pub const NID_TYPE_HIERARCHY_TABLE: u32 = 0x0D;
+/// `NID_TYPE` of a contents table.
+pub const NID_TYPE_CONTENTS_TABLE: u32 = 0x0E;
+/// `NID_TYPE` of an associated contents table.
+pub const NID_TYPE_ASSOC_CONTENTS_TABLE: u32 = 0x0F;
+
+/// `nid` with its 5-bit `nidType` replaced (MS-PST 2.2.2.1): a folder's
+/// tables share its `nidIndex`.
+pub fn nid_with_type(nid: u32, nid_type: u32) -> u32 {
+    (nid & !0x1F) | (nid_type & 0x1F)
+}
+
+/// A node: a top-level one from the NBT, or a subnode of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeRef {
+    /// The node's NID.
+    pub nid: u32,
+    /// Its data block or data tree (`bidData`).
+    pub bid_data: u64,
+    /// Its subnode tree (`bidSub`, 0 if none).
+    pub bid_sub: u64,
+    /// `nidParent` for NBT nodes; `None` for subnodes.
+    pub nid_parent: Option<u32>,
+}
+
+enum Bytes {
+    Mapped(Mapped),
+    Owned(Vec<u8>),
+}
+
+impl Bytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+/// An open PST or OST file.
+pub struct Pst {
+    path: PathBuf,
+    bytes: Bytes,
+    header: Header,
+}
+
+impl std::fmt::Debug for Pst {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pst")
+            .field("path", &self.path)
+            .field("header", &self.header)
+            .finish()
+    }
+}
+
+impl Pst {
+    /// Opens `path` read-only (memory-mapped) and checks its header and the
+    /// two B-tree root pages.
+    pub fn open(path: &Path) -> Result<Pst> {
+        let map = Mapped::open(path)?;
+        Pst::with_bytes(path.to_path_buf(), Bytes::Mapped(map))
+    }
+
+    /// Reads a PST held in memory; `name` stands for the path in errors.
+    pub fn from_bytes(name: impl Into<PathBuf>, bytes: Vec<u8>) -> Result<Pst> {
+        Pst::with_bytes(name.into(), Bytes::Owned(bytes))
+    }
+
+    fn with_bytes(path: PathBuf, bytes: Bytes) -> Result<Pst> {
+        let file = bytes.as_slice();
+        let mut header = Header::parse(file).map_err(|e| e.at(&path))?;
+        for p in &mut header.problems {
+            p.path = path.display().to_string();
+        }
+        // The roots must be usable: with a bad header CRC this is what
+        // decides whether the header can be trusted at all.
+        for (bref, ptype) in [(header.bref_nbt, PTYPE_NBT), (header.bref_bbt, PTYPE_BBT)] {
+            if let Err(e) = BtPage::read(file, header.format, bref, ptype) {
+                let mut reason = format!("root B-tree page unusable: {}", e.reason);
+                if !header.problems.is_empty() {
+                    let why: Vec<&str> =
+                        header.problems.iter().map(|p| p.message.as_str()).collect();
+                    reason.push_str(&format!(" (header: {})", why.join("; ")));
+                }
+                return Err(Error::Format {
+                    path,
+                    structure: "HEADER.ROOT",
+                    offset: bref.ib,
+                    reason,
+                });
+            }
+        }
+        Ok(Pst {
+            path,
+            bytes,
+            header,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The decoded header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// What was wrong but did not stop reading (header CRC mismatches ...).
+    pub fn problems(&self) -> &[Problem] {
+        &self.header.problems
+    }
+
+    /// The node-database view, for lower-level access.
+    pub fn ndb(&self) -> Ndb<'_> {
+        Ndb {
+            file: self.bytes.as_slice(),
+            header: &self.header,
+        }
+    }
+
+    /// Turns a lower layer's error into the crate's public error.
+    pub(crate) fn err(&self, e: Corrupt) -> Error {
+        e.at(&self.path)
+    }
+
+    /// The node `nid` from the node B-tree, if it exists.
+    pub fn node(&self, nid: u32) -> Result<Option<NodeRef>> {
+        let e = self.ndb().node(nid).map_err(|e| self.err(e))?;
+        Ok(e.map(|e| NodeRef {
+            nid: e.nid,
+            bid_data: e.bid_data,
+            bid_sub: e.bid_sub,
+            nid_parent: Some(e.nid_parent),
+        }))
+    }
+
+    /// Every node of the NBT, in NID order. This walks the whole tree:
+    /// for diagnostics and recovery, not for ordinary lookups.
+    pub fn all_nodes(&self) -> Result<Vec<NodeRef>> {
+        let h = &self.header;
+        let list = ndb::btree::all_nbt_entries(self.bytes.as_slice(), h.format, h.bref_nbt)
+            .map_err(|e| self.err(e))?;
+        Ok(list
+            .into_iter()
+            .map(|e| NodeRef {
+                nid: e.nid,
+                bid_data: e.bid_data,
+                bid_sub: e.bid_sub,
+                nid_parent: Some(e.nid_parent),
+            })
+            .collect())
+    }
+
+    /// The subnode `nid` of `parent`, if it exists.
+    pub fn subnode(&self, parent: &NodeRef, nid: u32) -> Result<Option<NodeRef>> {
+        let e = ndb::subnode::lookup_subnode(self.ndb(), parent.bid_sub, nid)
+            .map_err(|e| self.err(e))?;
+        Ok(e.map(|e| NodeRef {
+            nid: e.nid,
+            bid_data: e.bid_data,
+            bid_sub: e.bid_sub,
+            nid_parent: None,
+        }))
+    }
+
+    /// Every subnode of `parent`.
+    pub fn subnodes(&self, parent: &NodeRef) -> Result<Vec<NodeRef>> {
+        let list =
+            ndb::subnode::list_subnodes(self.ndb(), parent.bid_sub).map_err(|e| self.err(e))?;
+        Ok(list
+            .into_iter()
+            .map(|e| NodeRef {
+                nid: e.nid,
+                bid_data: e.bid_data,
+                bid_sub: e.bid_sub,
+                nid_parent: None,
+            })
+            .collect())
+    }
+
+    /// The node's data tree, whose blocks are read on demand.
+    pub fn data_tree(&self, node: &NodeRef) -> Result<DataTree<'_>> {
+        DataTree::open(self.ndb(), node.bid_data).map_err(|e| self.err(e))
+    }
+
+    /// All of the node's data, concatenated (borrowed when it is one plain block).
+    pub fn read_node_data(&self, node: &NodeRef) -> Result<Cow<'_, [u8]>> {
+        self.data_tree(node)?.read_all().map_err(|e| self.err(e))
+    }
+
+    /// The node's data read as a property context (MS-PST 2.3.3).
+    pub fn property_context(&self, node: &NodeRef) -> Result<PropertyContext<'_>> {
+        PropertyContext::new(self, *node)
+    }
+
+    /// The node's data read as a table context (MS-PST 2.3.4).
+    pub fn table_context(&self, node: &NodeRef) -> Result<TableContext<'_>> {
+        TableContext::new(self, *node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pst_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<super::Pst>();
+        check::<super::PropertyContext<'static>>();
+        check::<super::TableContext<'static>>();
+    }
+}

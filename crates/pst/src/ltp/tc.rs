@@ -1,0 +1,303 @@
+//! Table contexts (TC, MS-PST 2.3.4): rows of fixed-layout cells, a row
+//! index BTH, and a row matrix in the heap or in a subnode.
+
+use std::borrow::Cow;
+
+use mailshift_core::Result;
+
+use super::bth::Bth;
+use super::heap::{Heap, BTYPE_TC};
+use super::pc::{known_variable, load_heap};
+use super::prop::{decode, fixed_size, PropValue, MV_FLAG, PT_UNSPECIFIED};
+use super::resolve_hnid;
+use crate::error::{u16_at, u32_at, Corrupt};
+use crate::{NodeRef, Pst};
+
+/// `TCOLDESC` (MS-PST 2.3.4.2): where a column's cell sits in a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcColumn {
+    /// `tag`: property id (high 16 bits) and type (low 16 bits).
+    pub tag: u32,
+    /// `ibData`: offset of the cell in the row.
+    pub ib_data: u16,
+    /// `cbData`: size of the cell.
+    pub cb_data: u8,
+    /// `iBit`: the column's bit in the cell existence bitmap.
+    pub i_bit: u8,
+}
+
+impl TcColumn {
+    /// The property id.
+    pub fn prop_id(&self) -> u16 {
+        (self.tag >> 16) as u16
+    }
+    /// The property type.
+    pub fn prop_type(&self) -> u16 {
+        self.tag as u16
+    }
+}
+
+/// Index into `TCINFO.rgib` (MS-PST 2.3.4.1).
+const TCI_1B: usize = 2;
+const TCI_BM: usize = 3;
+
+#[derive(Debug)]
+enum RowMatrix<'a> {
+    /// No rows stored.
+    Empty,
+    /// In the heap, at this HID.
+    Heap(u32),
+    /// In a subnode: its data blocks, each holding whole rows.
+    Blocks(Vec<Cow<'a, [u8]>>),
+}
+
+/// A node's table context.
+#[derive(Debug)]
+pub struct TableContext<'a> {
+    pst: &'a Pst,
+    node: NodeRef,
+    heap: Heap<'a>,
+    columns: Vec<TcColumn>,
+    rgib: [u16; 4],
+    /// (dwRowID, dwRowIndex), in dwRowIndex order.
+    rows: Vec<(u32, u32)>,
+    matrix: RowMatrix<'a>,
+    offset: u64,
+}
+
+impl<'a> TableContext<'a> {
+    /// Reads the TC of `node`: `TCINFO`, the columns and the row index.
+    pub fn new(pst: &'a Pst, node: NodeRef) -> Result<TableContext<'a>> {
+        const S: &str = "TCINFO";
+        let heap = load_heap(pst, &node)?;
+        let off = pst
+            .ndb()
+            .bbt(node.bid_data)
+            .ok()
+            .flatten()
+            .map_or(0, |e| e.ib);
+        let bad = |r: String| pst.err(Corrupt::new(S, off, format!("node {:#x}: {r}", node.nid)));
+        if heap.client_sig != BTYPE_TC {
+            return Err(bad(format!(
+                "bClientSig {:#04x}, not a table context (0x7C)",
+                heap.client_sig
+            )));
+        }
+        let info = heap.get(heap.hid_user_root).map_err(|e| pst.err(e))?;
+        if info.len() < 22 || info[0] != BTYPE_TC {
+            return Err(bad(format!(
+                "{} bytes starting {:02x?}",
+                info.len(),
+                &info[..info.len().min(1)]
+            )));
+        }
+        let c_cols = info[1] as usize;
+        let mut rgib = [0u16; 4];
+        for (i, r) in rgib.iter_mut().enumerate() {
+            *r = u16_at(info, 2 + 2 * i).unwrap_or(0);
+        }
+        let hid_row_index = u32_at(info, 10).unwrap_or(0);
+        let hnid_rows = u32_at(info, 14).unwrap_or(0);
+        if 22 + 8 * c_cols > info.len() {
+            return Err(bad(format!(
+                "cCols {c_cols} does not fit in {} bytes",
+                info.len()
+            )));
+        }
+        let row_size = usize::from(rgib[TCI_BM]);
+        let ceb_len = c_cols.div_ceil(8);
+        if usize::from(rgib[TCI_1B]) + ceb_len > row_size {
+            return Err(bad(format!(
+                "rgib {rgib:?} leaves no room for the {ceb_len}-byte cell existence bitmap"
+            )));
+        }
+        let mut columns = Vec::with_capacity(c_cols);
+        for i in 0..c_cols {
+            let at = 22 + 8 * i;
+            let c = TcColumn {
+                tag: u32_at(info, at).unwrap_or(0),
+                ib_data: u16_at(info, at + 4).unwrap_or(0),
+                cb_data: info[at + 6],
+                i_bit: info[at + 7],
+            };
+            if usize::from(c.ib_data) + usize::from(c.cb_data) > row_size
+                || usize::from(c.i_bit) >= ceb_len * 8
+            {
+                return Err(bad(format!(
+                    "column {:#010x} at {}+{} bit {} outside the {row_size}-byte row",
+                    c.tag, c.ib_data, c.cb_data, c.i_bit
+                )));
+            }
+            columns.push(c);
+        }
+
+        // The row index (MS-PST 2.3.4.3): a BTH of dwRowID -> dwRowIndex
+        // (4 bytes in Unicode, 2 in ANSI).
+        let mut rows: Vec<(u32, u32)> = Vec::new();
+        if hid_row_index != 0 {
+            let bth = Bth::new(&heap, hid_row_index).map_err(|e| pst.err(e))?;
+            if bth.cb_key != 4 || !(bth.cb_ent == 2 || bth.cb_ent == 4) {
+                return Err(bad(format!(
+                    "row index with cbKey {} and cbEnt {}",
+                    bth.cb_key, bth.cb_ent
+                )));
+            }
+            for (k, d) in bth.records().map_err(|e| pst.err(e))? {
+                let id = u32_at(k, 0).unwrap_or(0);
+                let idx = if d.len() == 2 {
+                    u32::from(u16_at(d, 0).unwrap_or(0))
+                } else {
+                    u32_at(d, 0).unwrap_or(0)
+                };
+                rows.push((id, idx));
+            }
+            rows.sort_by_key(|r| r.1);
+        }
+
+        let matrix = if hnid_rows == 0 || row_size == 0 {
+            RowMatrix::Empty
+        } else if hnid_rows & 0x1F == 0 {
+            RowMatrix::Heap(hnid_rows)
+        } else {
+            let sub = pst
+                .subnode(&node, hnid_rows)?
+                .ok_or_else(|| bad(format!("row matrix subnode {hnid_rows:#x} does not exist")))?;
+            let tree = pst.data_tree(&sub)?;
+            let mut blocks = Vec::with_capacity(tree.block_count());
+            for i in 0..tree.block_count() {
+                blocks.push(tree.block(i).map_err(|e| pst.err(e))?);
+            }
+            RowMatrix::Blocks(blocks)
+        };
+        Ok(TableContext {
+            pst,
+            node,
+            heap,
+            columns,
+            rgib,
+            rows,
+            matrix,
+            offset: off,
+        })
+    }
+
+    /// The columns (`rgTCOLDESC`).
+    pub fn columns(&self) -> &[TcColumn] {
+        &self.columns
+    }
+
+    /// The column holding `prop_id`, if any.
+    pub fn column(&self, prop_id: u16) -> Option<&TcColumn> {
+        self.columns.iter().find(|c| c.prop_id() == prop_id)
+    }
+
+    /// Number of rows (entries in the row index).
+    pub fn row_count(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// `dwRowID` of row `i` (for hierarchy and contents tables, the NID of
+    /// the folder or message).
+    pub fn row_id(&self, i: usize) -> Option<u32> {
+        self.rows.get(i).map(|r| r.0)
+    }
+
+    /// The bytes of row `i` (in `dwRowIndex` order).
+    pub fn row_bytes(&self, i: usize) -> Result<&[u8]> {
+        let bad = |r: String| {
+            self.pst.err(Corrupt::new(
+                "TC row matrix",
+                self.offset,
+                format!("node {:#x}: {r}", self.node.nid),
+            ))
+        };
+        let &(_, index) = self.rows.get(i).ok_or_else(|| bad(format!("no row {i}")))?;
+        let size = usize::from(self.rgib[TCI_BM]);
+        let index = index as usize;
+        match &self.matrix {
+            RowMatrix::Empty => Err(bad(
+                "the table has rows in its index but no row matrix".into()
+            )),
+            RowMatrix::Heap(hid) => {
+                let m = self.heap.get(*hid).map_err(|e| self.pst.err(e))?;
+                m.get(index * size..(index + 1) * size)
+                    .ok_or_else(|| bad(format!("row {index} outside the {}-byte matrix", m.len())))
+            }
+            RowMatrix::Blocks(blocks) => {
+                // Rows never span blocks (MS-PST 2.3.4.4): each block holds
+                // as many whole rows as fit, the rest is padding.
+                let mut left = index;
+                for b in blocks {
+                    let n = b.len() / size;
+                    if left < n {
+                        return Ok(&b[left * size..(left + 1) * size]);
+                    }
+                    left -= n;
+                }
+                Err(bad(format!("row {index} past the end of the row matrix")))
+            }
+        }
+    }
+
+    /// The cell of `col` in row `i`, `None` when the cell existence bitmap
+    /// says it is absent.
+    pub fn cell(&self, i: usize, col: &TcColumn) -> Result<Option<PropValue<'_>>> {
+        let row = self.row_bytes(i)?;
+        let ceb_at = usize::from(self.rgib[TCI_1B]);
+        let bit = usize::from(col.i_bit);
+        let exists = row
+            .get(ceb_at + bit / 8)
+            .is_some_and(|b| b & (0x80 >> (bit % 8)) != 0);
+        if !exists {
+            return Ok(None);
+        }
+        let start = usize::from(col.ib_data);
+        let cell = &row[start..start + usize::from(col.cb_data)];
+        let ptype = col.prop_type();
+        let bytes: Cow<'_, [u8]> = match fixed_size(ptype) {
+            // Fixed-size values of up to 8 bytes sit in the row (MS-PST 2.3.4.4.1).
+            Some(n) if n <= 8 && ptype & MV_FLAG == 0 => Cow::Borrowed(cell),
+            _ => {
+                let hnid = u32_at(cell, 0).ok_or_else(|| {
+                    self.pst.err(Corrupt::new(
+                        "TCOLDESC",
+                        self.offset,
+                        format!(
+                            "column {:#010x}: cbData {} cannot hold an HNID",
+                            col.tag, col.cb_data
+                        ),
+                    ))
+                })?;
+                if ptype == PT_UNSPECIFIED
+                    || (fixed_size(ptype).is_none() && !known_variable(ptype))
+                {
+                    resolve_hnid(self.pst, &self.node, &self.heap, hnid)
+                        .unwrap_or(Cow::Borrowed(cell))
+                } else {
+                    resolve_hnid(self.pst, &self.node, &self.heap, hnid)?
+                }
+            }
+        };
+        decode(ptype, bytes).map(Some).map_err(|err| {
+            self.pst.err(Corrupt::new(
+                "TC cell",
+                self.offset,
+                format!(
+                    "node {:#x} row {i} column {:#010x}: {}",
+                    self.node.nid, col.tag, err.reason
+                ),
+            ))
+        })
+    }
+
+    /// The cell of property `prop_id` in row `i`.
+    pub fn get(&self, i: usize, prop_id: u16) -> Result<Option<PropValue<'_>>> {
+        match self.column(prop_id) {
+            Some(c) => {
+                let c = *c;
+                self.cell(i, &c)
+            }
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! Blocks (MS-PST 2.2.2.8): variable-size units holding node data, data
+//! trees and subnode trees, each ending in a `BLOCKTRAILER`.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use super::btree::BbtEntry;
+use super::crc::crc32;
+use super::crypt::CryptMethod;
+use super::header::{read_ib, Format};
+use super::page::compute_sig;
+use crate::error::{u16_at, u32_at, CResult, Corrupt};
+
+/// The BID bit that marks an internal block (MS-PST 2.2.2.2): data trees
+/// and subnode trees, never encoded.
+pub const BID_INTERNAL: u64 = 0x2;
+
+/// `BLOCKTRAILER` (MS-PST 2.2.2.8.1), plus the 4K variant's inflated size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockTrailer {
+    /// `cb`: bytes of (stored) data.
+    pub cb: u16,
+    /// `wSig`: [`compute_sig`] of the block's offset and BID.
+    pub w_sig: u16,
+    /// `dwCRC`: CRC of the `cb` stored bytes.
+    pub dw_crc: u32,
+    /// `bid`: must match the BBT entry.
+    pub bid: u64,
+    /// 4K files only (libpff): the size after inflating; equal to `cb` (or
+    /// 0) when the block is stored uncompressed.
+    pub cb_inflated: Option<u16>,
+}
+
+impl BlockTrailer {
+    /// Reads the trailer from the last bytes of `block`.
+    pub fn parse(block: &[u8], format: Format, offset: u64) -> CResult<BlockTrailer> {
+        let ts = format.block_trailer_size();
+        let bad = || Corrupt::new("BLOCKTRAILER", offset, "block shorter than its trailer");
+        let at = block.len().checked_sub(ts).ok_or_else(bad)?;
+        let t = &block[at..];
+        let cb = u16_at(t, 0).ok_or_else(bad)?;
+        let w_sig = u16_at(t, 2).ok_or_else(bad)?;
+        Ok(match format {
+            // ANSI: cb, wSig, bid (4), dwCRC (4).
+            Format::Ansi => BlockTrailer {
+                cb,
+                w_sig,
+                bid: read_ib(t, 4, format).ok_or_else(bad)?,
+                dw_crc: u32_at(t, 8).ok_or_else(bad)?,
+                cb_inflated: None,
+            },
+            // Unicode: cb, wSig, dwCRC, bid (8).
+            Format::Unicode => BlockTrailer {
+                cb,
+                w_sig,
+                dw_crc: u32_at(t, 4).ok_or_else(bad)?,
+                bid: read_ib(t, 8, format).ok_or_else(bad)?,
+                cb_inflated: None,
+            },
+            // 4K (libpff): as Unicode, then 2 unknown bytes, the inflated
+            // size (2) and 4 unknown bytes.
+            Format::Unicode4k => BlockTrailer {
+                cb,
+                w_sig,
+                dw_crc: u32_at(t, 4).ok_or_else(bad)?,
+                bid: read_ib(t, 8, format).ok_or_else(bad)?,
+                cb_inflated: Some(u16_at(t, 18).ok_or_else(bad)?),
+            },
+        })
+    }
+}
+
+/// The data of the block `entry` describes: checked against its trailer,
+/// inflated (4K files) and decoded (external blocks) as needed. Borrowed from
+/// `file` when stored plain.
+pub fn read_block<'a>(
+    file: &'a [u8],
+    format: Format,
+    crypt: CryptMethod,
+    entry: &BbtEntry,
+) -> CResult<Cow<'a, [u8]>> {
+    const S: &str = "block";
+    let off = entry.ib;
+    let cb = usize::from(entry.cb);
+    let size = format.block_size(cb);
+    if size > format.max_block_size() {
+        return Err(Corrupt::new(
+            S,
+            off,
+            format!("cb {cb} exceeds the largest block"),
+        ));
+    }
+    let start = usize::try_from(entry.ib)
+        .map_err(|_| Corrupt::new(S, off, "offset beyond address space"))?;
+    let block = start
+        .checked_add(size)
+        .and_then(|end| file.get(start..end))
+        .filter(|_| start > 0)
+        .ok_or_else(|| {
+            Corrupt::new(
+                S,
+                off,
+                format!(
+                    "block of {size} bytes at {off} is outside the file ({} bytes)",
+                    file.len()
+                ),
+            )
+        })?;
+    let t = BlockTrailer::parse(block, format, off)?;
+    if t.cb != entry.cb {
+        return Err(Corrupt::new(
+            "BLOCKTRAILER",
+            off,
+            format!("cb {} but the BBT says {}", t.cb, entry.cb),
+        ));
+    }
+    if t.bid & !1 != entry.bid & !1 {
+        return Err(Corrupt::new(
+            "BLOCKTRAILER",
+            off,
+            format!("bid {:#x} but the BBT says {:#x}", t.bid, entry.bid),
+        ));
+    }
+    if t.w_sig != 0
+        && t.w_sig != compute_sig(entry.ib, entry.bid & !1)
+        && t.w_sig != compute_sig(entry.ib, entry.bid)
+    {
+        return Err(Corrupt::new(
+            "BLOCKTRAILER",
+            off,
+            format!(
+                "wSig {:#06x} does not match the block's offset and BID",
+                t.w_sig
+            ),
+        ));
+    }
+    let stored = &block[..cb];
+    let crc = crc32(stored);
+    if crc != t.dw_crc {
+        return Err(Corrupt::new(
+            "BLOCKTRAILER",
+            off,
+            format!("dwCRC {:#010x}, computed {crc:#010x}", t.dw_crc),
+        ));
+    }
+    let mut data: Cow<'a, [u8]> = Cow::Borrowed(stored);
+    if let Some(inflated) = t.cb_inflated {
+        let inflated = usize::from(inflated);
+        if inflated != 0 && inflated != cb {
+            data = Cow::Owned(inflate(stored, inflated, off)?);
+        }
+    }
+    if entry.bid & BID_INTERNAL == 0 && crypt != CryptMethod::None {
+        let mut owned = data.into_owned();
+        crypt.decode(&mut owned, entry.bid);
+        data = Cow::Owned(owned);
+    }
+    Ok(data)
+}
+
+/// Inflates a zlib stream (RFC 1950, what libpff's `uncompress` expects)
+/// to exactly `expected` bytes: never more are allocated or produced.
+pub fn inflate(stored: &[u8], expected: usize, offset: u64) -> CResult<Vec<u8>> {
+    let mut out = Vec::with_capacity(expected);
+    let mut dec = flate2::read::ZlibDecoder::new(stored).take(expected as u64 + 1);
+    dec.read_to_end(&mut out).map_err(|e| {
+        Corrupt::new(
+            "compressed block",
+            offset,
+            format!("zlib data does not inflate: {e}"),
+        )
+    })?;
+    if out.len() != expected {
+        return Err(Corrupt::new(
+            "compressed block",
+            offset,
+            format!(
+                "inflates to {}{} bytes, the trailer says {expected}",
+                if out.len() > expected {
+                    "more than "
+                } else {
+                    ""
+                },
+                out.len().min(expected)
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Lays out one block as a writer would: data (already encoded), padding,
+    /// trailer. `cb_inflated` is written only for 4K.
+    pub(crate) fn build_block(
+        format: Format,
+        ib: u64,
+        bid: u64,
+        stored: &[u8],
+        cb_inflated: u16,
+    ) -> Vec<u8> {
+        let size = format.block_size(stored.len());
+        let mut b = vec![0u8; size];
+        b[..stored.len()].copy_from_slice(stored);
+        let t = size - format.block_trailer_size();
+        b[t..t + 2].copy_from_slice(&(stored.len() as u16).to_le_bytes());
+        b[t + 2..t + 4].copy_from_slice(&compute_sig(ib, bid).to_le_bytes());
+        let crc = crc32(stored);
+        match format {
+            Format::Ansi => {
+                b[t + 4..t + 8].copy_from_slice(&(bid as u32).to_le_bytes());
+                b[t + 8..t + 12].copy_from_slice(&crc.to_le_bytes());
+            }
+            _ => {
+                b[t + 4..t + 8].copy_from_slice(&crc.to_le_bytes());
+                b[t + 8..t + 16].copy_from_slice(&bid.to_le_bytes());
+            }
+        }
+        if format == Format::Unicode4k {
+            b[t + 16..t + 18].copy_from_slice(&2u16.to_le_bytes());
+            b[t + 18..t + 20].copy_from_slice(&cb_inflated.to_le_bytes());
+        }
+        b
+    }
+
+    fn file_with(block: &[u8], ib: usize) -> Vec<u8> {
+        let mut f = vec![0u8; ib];
+        f.extend_from_slice(block);
+        f
+    }
+
+    #[test]
+    fn plain_internal_block_is_borrowed() {
+        let data = b"\x01\x01\x02\x00internal".to_vec();
+        let blk = build_block(Format::Unicode, 512, 0x46, &data, 0);
+        assert_eq!(blk.len(), 64);
+        let file = file_with(&blk, 512);
+        let e = BbtEntry {
+            bid: 0x46,
+            ib: 512,
+            cb: data.len() as u16,
+            c_ref: 1,
+        };
+        let got = read_block(&file, Format::Unicode, CryptMethod::Permute, &e).expect("valid");
+        assert!(
+            matches!(got, Cow::Borrowed(_)),
+            "internal blocks are not decoded"
+        );
+        assert_eq!(&*got, &data[..]);
+    }
+
+    #[test]
+    fn permuted_and_cyclic_external_blocks_decode() {
+        let plain = b"Subject: hello from a permuted block".to_vec();
+        for (crypt, bid) in [
+            (CryptMethod::Permute, 0x1234u64),
+            (CryptMethod::Cyclic, 0x1_0000_5678u64),
+        ] {
+            let mut enc = plain.clone();
+            crypt.encode(&mut enc, bid);
+            let file = file_with(&build_block(Format::Unicode, 1024, bid, &enc, 0), 1024);
+            let e = BbtEntry {
+                bid,
+                ib: 1024,
+                cb: enc.len() as u16,
+                c_ref: 1,
+            };
+            let got = read_block(&file, Format::Unicode, crypt, &e).expect("valid");
+            assert_eq!(&*got, &plain[..], "{crypt:?}");
+        }
+    }
+
+    #[test]
+    fn ansi_block() {
+        let data = vec![0xAB; 52];
+        let blk = build_block(Format::Ansi, 512, 0x88, &data, 0);
+        assert_eq!(blk.len(), 64);
+        let file = file_with(&blk, 512);
+        let e = BbtEntry {
+            bid: 0x88,
+            ib: 512,
+            cb: 52,
+            c_ref: 1,
+        };
+        assert_eq!(
+            &*read_block(&file, Format::Ansi, CryptMethod::None, &e).expect("valid"),
+            &data[..]
+        );
+    }
+
+    #[test]
+    fn zlib_compressed_4k_block_inflates() {
+        let plain: Vec<u8> =
+            b"4K OST blocks are zlib streams when cb < the inflated size. ".repeat(40);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&plain).expect("in memory");
+        let packed = z.finish().expect("in memory");
+        assert!(packed.len() < plain.len());
+        let bid = 0x2A4; // external: compressed data is permuted? none here
+        let blk = build_block(Format::Unicode4k, 4096, bid, &packed, plain.len() as u16);
+        assert_eq!(blk.len() % 512, 0);
+        let file = file_with(&blk, 4096);
+        let e = BbtEntry {
+            bid,
+            ib: 4096,
+            cb: packed.len() as u16,
+            c_ref: 1,
+        };
+        let got = read_block(&file, Format::Unicode4k, CryptMethod::None, &e).expect("inflates");
+        assert_eq!(&*got, &plain[..]);
+
+        // An uncompressed 4K block: cb == inflated size, borrowed.
+        let blk = build_block(Format::Unicode4k, 4096, bid, &plain[..100], 100);
+        let file = file_with(&blk, 4096);
+        let e = BbtEntry {
+            bid,
+            ib: 4096,
+            cb: 100,
+            c_ref: 1,
+        };
+        let got = read_block(&file, Format::Unicode4k, CryptMethod::None, &e).expect("plain");
+        assert!(matches!(got, Cow::Borrowed(_)));
+
+        // A lying inflated size is an error, and nothing past it is produced.
+        let blk = build_block(Format::Unicode4k, 4096, bid, &packed, 200);
+        let file = file_with(&blk, 4096);
+        let e = BbtEntry {
+            bid,
+            ib: 4096,
+            cb: packed.len() as u16,
+            c_ref: 1,
+        };
+        assert!(read_block(&file, Format::Unicode4k, CryptMethod::None, &e).is_err());
+        // Garbage instead of zlib.
+        let junk = vec![0x55u8; 300];
+        let blk = build_block(Format::Unicode4k, 4096, bid, &junk, 1000);
+        let file = file_with(&blk, 4096);
+        let e = BbtEntry {
+            bid,
+            ib: 4096,
+            cb: 300,
+            c_ref: 1,
+        };
+        assert!(read_block(&file, Format::Unicode4k, CryptMethod::None, &e).is_err());
+    }
+
+    #[test]
+    fn mismatches_are_errors() {
+        let data = vec![1u8; 40];
+        let file = file_with(&build_block(Format::Unicode, 512, 0x48, &data, 0), 512);
+        let good = BbtEntry {
+            bid: 0x48,
+            ib: 512,
+            cb: 40,
+            c_ref: 1,
+        };
+        assert!(read_block(&file, Format::Unicode, CryptMethod::None, &good).is_ok());
+        let wrong_cb = BbtEntry { cb: 41, ..good };
+        assert!(read_block(&file, Format::Unicode, CryptMethod::None, &wrong_cb).is_err());
+        let wrong_bid = BbtEntry { bid: 0x4C, ..good };
+        assert!(read_block(&file, Format::Unicode, CryptMethod::None, &wrong_bid).is_err());
+        let outside = BbtEntry {
+            ib: 1 << 40,
+            ..good
+        };
+        assert!(read_block(&file, Format::Unicode, CryptMethod::None, &outside).is_err());
+        let mut flipped = file.clone();
+        flipped[515] ^= 0x10;
+        assert!(read_block(&flipped, Format::Unicode, CryptMethod::None, &good).is_err());
+    }
+}

@@ -1,0 +1,382 @@
+//! Lookups in the node B-tree (NBT) and block B-tree (BBT), MS-PST
+//! 2.2.2.7.7, walked from the header's roots on demand.
+
+use super::header::{read_bref, read_ib, Bref, Format};
+use super::page::{BtPage, PTYPE_BBT, PTYPE_NBT};
+use crate::error::{u16_at, u32_at, CResult, Corrupt};
+
+/// The deepest B-tree this reader follows. Real files have 2 to 5 levels;
+/// the limit turns a corrupt `cLevel` into an error instead of a long walk.
+pub const MAX_DEPTH: usize = 16;
+
+/// `NBTENTRY` (MS-PST 2.2.2.7.7.4): a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NbtEntry {
+    /// `nid` (only the low 32 bits are meaningful in Unicode files).
+    pub nid: u32,
+    /// `bidData`: the node's data block or data tree.
+    pub bid_data: u64,
+    /// `bidSub`: the node's subnode tree, 0 if none.
+    pub bid_sub: u64,
+    /// `nidParent`.
+    pub nid_parent: u32,
+}
+
+/// `BBTENTRY` (MS-PST 2.2.2.7.7.3): where a block is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BbtEntry {
+    /// `BREF.bid`.
+    pub bid: u64,
+    /// `BREF.ib`: the block's file offset.
+    pub ib: u64,
+    /// `cb`: bytes of data in the block (before any decompression).
+    pub cb: u16,
+    /// `cRef`: reference count.
+    pub c_ref: u16,
+}
+
+/// Which tree a walk is in.
+#[derive(Clone, Copy)]
+enum Tree {
+    Nbt,
+    Bbt,
+}
+
+impl Tree {
+    fn ptype(self) -> u8 {
+        match self {
+            Tree::Nbt => PTYPE_NBT,
+            Tree::Bbt => PTYPE_BBT,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Tree::Nbt => "NBT",
+            Tree::Bbt => "BBT",
+        }
+    }
+}
+
+/// The key of entry `i`: the first field of every entry kind is the key
+/// (`btkey`, `nid`, or `BREF.bid`). Keys compare with the reserved low bit
+/// of BIDs cleared; NIDs never have it set in a valid file anyway.
+fn key_at(page: &BtPage<'_>, i: usize, format: Format, tree: Tree) -> Option<u64> {
+    let e = page.entry(i)?;
+    let k = read_ib(e, 0, format)?;
+    Some(match tree {
+        Tree::Nbt => k & 0xFFFF_FFFF,
+        Tree::Bbt => k & !1,
+    })
+}
+
+/// Walks from `root` to the leaf that would hold `key` and returns the leaf
+/// entry's bytes, or `None` if the key is not in the tree.
+fn find(file: &[u8], format: Format, root: Bref, tree: Tree, key: u64) -> CResult<Option<&[u8]>> {
+    let mut bref = root;
+    let mut visited: Vec<u64> = Vec::new();
+    let mut expected_level: Option<u8> = None;
+    for _ in 0..MAX_DEPTH {
+        if visited.contains(&bref.ib) {
+            return Err(Corrupt::new(
+                tree.name(),
+                bref.ib,
+                "B-tree page visited twice (cycle)",
+            ));
+        }
+        visited.push(bref.ib);
+        let page = BtPage::read(file, format, bref, tree.ptype())?;
+        if let Some(l) = expected_level {
+            if page.c_level != l {
+                return Err(Corrupt::new(
+                    tree.name(),
+                    page.offset,
+                    format!("cLevel {} under a parent of level {}", page.c_level, l + 1),
+                ));
+            }
+        }
+        // Binary search for the last entry whose key is <= `key`.
+        let (mut lo, mut hi) = (0usize, page.c_ent);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let k = key_at(&page, mid, format, tree)
+                .ok_or_else(|| Corrupt::new(tree.name(), page.offset, "entry outside page"))?;
+            if k <= key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if lo == 0 {
+            return Ok(None);
+        }
+        let i = lo - 1;
+        let entry = page
+            .entry(i)
+            .ok_or_else(|| Corrupt::new(tree.name(), page.offset, "entry outside page"))?;
+        if page.c_level == 0 {
+            let k = key_at(&page, i, format, tree).unwrap_or(u64::MAX);
+            return Ok(if k == key { Some(entry) } else { None });
+        }
+        // BTENTRY (MS-PST 2.2.2.7.7.2): btkey, then the child's BREF.
+        bref = read_bref(entry, format.bid_size(), format)
+            .ok_or_else(|| Corrupt::new(tree.name(), page.offset, "BTENTRY too short"))?;
+        expected_level = Some(page.c_level - 1);
+    }
+    Err(Corrupt::new(
+        tree.name(),
+        root.ib,
+        format!("B-tree deeper than {MAX_DEPTH} levels"),
+    ))
+}
+
+/// Looks up `nid` in the NBT whose root page is `root`.
+pub fn lookup_nbt(file: &[u8], format: Format, root: Bref, nid: u32) -> CResult<Option<NbtEntry>> {
+    let Some(e) = find(file, format, root, Tree::Nbt, u64::from(nid))? else {
+        return Ok(None);
+    };
+    Ok(Some(parse_nbt_entry(e, format).ok_or_else(|| {
+        Corrupt::new("NBTENTRY", root.ib, "entry too short")
+    })?))
+}
+
+/// Looks up `bid` (its reserved low bit ignored) in the BBT whose root page is `root`.
+pub fn lookup_bbt(file: &[u8], format: Format, root: Bref, bid: u64) -> CResult<Option<BbtEntry>> {
+    let Some(e) = find(file, format, root, Tree::Bbt, bid & !1)? else {
+        return Ok(None);
+    };
+    Ok(Some(parse_bbt_entry(e, format).ok_or_else(|| {
+        Corrupt::new("BBTENTRY", root.ib, "entry too short")
+    })?))
+}
+
+/// Every leaf entry of the NBT, in key order: a full walk, for callers
+/// that want all nodes (diagnostics, orphan recovery). Depth-limited, and a
+/// page reached twice is an error.
+pub fn all_nbt_entries(file: &[u8], format: Format, root: Bref) -> CResult<Vec<NbtEntry>> {
+    let mut out = Vec::new();
+    let mut visited = Vec::new();
+    walk_all(file, format, root, None, 0, &mut visited, &mut out)?;
+    Ok(out)
+}
+
+fn walk_all(
+    file: &[u8],
+    format: Format,
+    bref: Bref,
+    expected_level: Option<u8>,
+    depth: usize,
+    visited: &mut Vec<u64>,
+    out: &mut Vec<NbtEntry>,
+) -> CResult<()> {
+    if depth >= MAX_DEPTH || visited.contains(&bref.ib) {
+        return Err(Corrupt::new(
+            "NBT",
+            bref.ib,
+            "B-tree page visited twice or tree too deep",
+        ));
+    }
+    visited.push(bref.ib);
+    let page = BtPage::read(file, format, bref, PTYPE_NBT)?;
+    if expected_level.is_some_and(|l| l != page.c_level) {
+        return Err(Corrupt::new(
+            "NBT",
+            page.offset,
+            format!("cLevel {} does not follow its parent", page.c_level),
+        ));
+    }
+    for i in 0..page.c_ent {
+        let e = page
+            .entry(i)
+            .ok_or_else(|| Corrupt::new("NBT", page.offset, "entry outside page"))?;
+        if page.c_level == 0 {
+            out.push(
+                parse_nbt_entry(e, format)
+                    .ok_or_else(|| Corrupt::new("NBTENTRY", page.offset, "entry too short"))?,
+            );
+        } else {
+            let child = read_bref(e, format.bid_size(), format)
+                .ok_or_else(|| Corrupt::new("BTENTRY", page.offset, "entry too short"))?;
+            walk_all(
+                file,
+                format,
+                child,
+                Some(page.c_level - 1),
+                depth + 1,
+                visited,
+                out,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads an `NBTENTRY` (MS-PST 2.2.2.7.7.4).
+pub fn parse_nbt_entry(e: &[u8], format: Format) -> Option<NbtEntry> {
+    let w = format.bid_size();
+    Some(NbtEntry {
+        nid: u32_at(e, 0)?,
+        bid_data: read_ib(e, w, format)?,
+        bid_sub: read_ib(e, 2 * w, format)?,
+        nid_parent: u32_at(e, 3 * w)?,
+    })
+}
+
+/// Reads a `BBTENTRY` (MS-PST 2.2.2.7.7.3).
+pub fn parse_bbt_entry(e: &[u8], format: Format) -> Option<BbtEntry> {
+    let w = format.bid_size();
+    let bref = read_bref(e, 0, format)?;
+    Some(BbtEntry {
+        bid: bref.bid,
+        ib: bref.ib,
+        cb: u16_at(e, 2 * w)?,
+        c_ref: u16_at(e, 2 * w + 2)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ndb::page::tests::build_bt_page;
+
+    fn nbt_entry(nid: u32, bid_data: u64) -> Vec<u8> {
+        let mut e = vec![0u8; 32];
+        e[0..4].copy_from_slice(&nid.to_le_bytes());
+        e[8..16].copy_from_slice(&bid_data.to_le_bytes());
+        e[24..28].copy_from_slice(&0x122u32.to_le_bytes());
+        e
+    }
+
+    fn bt_entry(key: u64, bid: u64, ib: u64) -> Vec<u8> {
+        let mut e = vec![0u8; 24];
+        e[0..8].copy_from_slice(&key.to_le_bytes());
+        e[8..16].copy_from_slice(&bid.to_le_bytes());
+        e[16..24].copy_from_slice(&ib.to_le_bytes());
+        e
+    }
+
+    /// Two leaves under one root, all 512-byte Unicode pages.
+    fn two_level_nbt() -> Vec<u8> {
+        let leaf1: Vec<Vec<u8>> = [0x21u32, 0x61, 0x122]
+            .iter()
+            .map(|&n| nbt_entry(n, u64::from(n) * 4))
+            .collect();
+        let leaf2: Vec<Vec<u8>> = [0x8022u32, 0x8042]
+            .iter()
+            .map(|&n| nbt_entry(n, u64::from(n) * 4))
+            .collect();
+        let root = vec![bt_entry(0x21, 0x10, 1024), bt_entry(0x8022, 0x14, 1536)];
+        let mut file = vec![0u8; 512];
+        file.extend(build_bt_page(
+            Format::Unicode,
+            PTYPE_NBT,
+            512,
+            0x0C,
+            1,
+            24,
+            &root,
+        ));
+        file.extend(build_bt_page(
+            Format::Unicode,
+            PTYPE_NBT,
+            1024,
+            0x10,
+            0,
+            32,
+            &leaf1,
+        ));
+        file.extend(build_bt_page(
+            Format::Unicode,
+            PTYPE_NBT,
+            1536,
+            0x14,
+            0,
+            32,
+            &leaf2,
+        ));
+        file
+    }
+
+    #[test]
+    fn finds_nodes_in_both_leaves() {
+        let file = two_level_nbt();
+        let root = Bref { bid: 0x0C, ib: 512 };
+        let e = lookup_nbt(&file, Format::Unicode, root, 0x122)
+            .expect("walk")
+            .expect("found");
+        assert_eq!((e.nid, e.bid_data, e.nid_parent), (0x122, 0x488, 0x122));
+        let e = lookup_nbt(&file, Format::Unicode, root, 0x8042)
+            .expect("walk")
+            .expect("found");
+        assert_eq!(e.bid_data, 0x8042 * 4);
+        assert_eq!(
+            lookup_nbt(&file, Format::Unicode, root, 0x20).expect("walk"),
+            None,
+            "below the first key"
+        );
+        assert_eq!(
+            lookup_nbt(&file, Format::Unicode, root, 0x123).expect("walk"),
+            None,
+            "between keys"
+        );
+        assert_eq!(
+            lookup_nbt(&file, Format::Unicode, root, 0xFFFF).expect("walk"),
+            None,
+            "past the last key"
+        );
+    }
+
+    #[test]
+    fn a_cycle_is_an_error() {
+        // A root whose only child is itself, with a level that never reaches 0.
+        let root = vec![bt_entry(0x21, 0x0C, 512)];
+        let mut file = vec![0u8; 512];
+        file.extend(build_bt_page(
+            Format::Unicode,
+            PTYPE_NBT,
+            512,
+            0x0C,
+            1,
+            24,
+            &root,
+        ));
+        let err =
+            lookup_nbt(&file, Format::Unicode, Bref { bid: 0x0C, ib: 512 }, 0x21).unwrap_err();
+        assert_eq!(err.offset, 512);
+    }
+
+    #[test]
+    fn bbt_lookup_ignores_reserved_bit() {
+        let mut e = vec![0u8; 24];
+        e[0..8].copy_from_slice(&0x44u64.to_le_bytes());
+        e[8..16].copy_from_slice(&0x9000u64.to_le_bytes());
+        e[16..18].copy_from_slice(&100u16.to_le_bytes());
+        e[18..20].copy_from_slice(&2u16.to_le_bytes());
+        let mut file = vec![0u8; 512];
+        file.extend(build_bt_page(
+            Format::Unicode,
+            PTYPE_BBT,
+            512,
+            0x08,
+            0,
+            24,
+            &[e],
+        ));
+        let root = Bref { bid: 0x08, ib: 512 };
+        let b = lookup_bbt(&file, Format::Unicode, root, 0x45)
+            .expect("walk")
+            .expect("found");
+        assert_eq!(
+            b,
+            BbtEntry {
+                bid: 0x44,
+                ib: 0x9000,
+                cb: 100,
+                c_ref: 2
+            }
+        );
+        assert!(
+            lookup_nbt(&file, Format::Unicode, root, 0x44).is_err(),
+            "an NBT walk refuses a BBT page"
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! The node database layer (MS-PST 2.2): header, pages, blocks, the two
+//! B-trees, data trees and subnode trees.
+//!
+//! Everything here reads from a `&[u8]` holding the whole file and returns
+//! [`Corrupt`] errors naming the structure and its offset.
+
+pub mod block;
+pub mod btree;
+pub mod crc;
+pub mod crypt;
+pub mod datatree;
+pub mod header;
+pub mod page;
+pub mod subnode;
+
+use std::borrow::Cow;
+
+use crate::error::{CResult, Corrupt};
+use btree::{BbtEntry, NbtEntry};
+use header::Header;
+
+/// The file's bytes and header: what every NDB lookup needs.
+#[derive(Clone, Copy, Debug)]
+pub struct Ndb<'a> {
+    /// The whole file.
+    pub file: &'a [u8],
+    /// Its header.
+    pub header: &'a Header,
+}
+
+impl<'a> Ndb<'a> {
+    /// The node `nid` from the NBT, if present.
+    pub fn node(&self, nid: u32) -> CResult<Option<NbtEntry>> {
+        btree::lookup_nbt(self.file, self.header.format, self.header.bref_nbt, nid)
+    }
+
+    /// The BBT entry of `bid`, if present.
+    pub fn bbt(&self, bid: u64) -> CResult<Option<BbtEntry>> {
+        btree::lookup_bbt(self.file, self.header.format, self.header.bref_bbt, bid)
+    }
+
+    /// The decoded data of block `bid`; a BID missing from the BBT is an error.
+    pub fn block(&self, bid: u64) -> CResult<Cow<'a, [u8]>> {
+        let entry = self.bbt(bid)?.ok_or_else(|| {
+            Corrupt::new(
+                "BBT",
+                self.header.bref_bbt.ib,
+                format!("block {bid:#x} is not in the block B-tree"),
+            )
+        })?;
+        block::read_block(
+            self.file,
+            self.header.format,
+            self.header.crypt_method,
+            &entry,
+        )
+    }
+}

@@ -1,0 +1,68 @@
+//! What libpff's `pffexport` sees in a PST: folders and item counts, read
+//! back from the directory tree `pffexport -t OUT` writes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+/// Item directories pffexport writes: a type word and five digits
+/// ("Message00001", "Contact00002", "Distribution list00001" ...).
+fn is_item_dir(name: &str) -> bool {
+    let digits = name
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    digits == 5
+        && name.len() > 5
+        && name[..name.len() - 5]
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-')
+}
+
+/// Folder path (display names joined by '/') -> number of items exported,
+/// or `None` if pffexport failed.
+pub fn pffexport_tree(tool: &Path, pst: &Path, scratch: &Path) -> Option<BTreeMap<String, usize>> {
+    let target = scratch.join("out");
+    let status = Command::new(tool)
+        .arg("-q")
+        .arg("-t")
+        .arg(&target)
+        .arg(pst)
+        .output()
+        .ok()?;
+    if !status.status.success() {
+        return None;
+    }
+    let root = scratch.join("out.export");
+    let mut out = BTreeMap::new();
+    collect(&root, "", &mut out);
+    Some(out)
+}
+
+fn collect(dir: &Path, path: &str, out: &mut BTreeMap<String, usize>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut items = 0;
+    for e in rd.flatten() {
+        if !e.path().is_dir() {
+            continue;
+        }
+        let name = e.file_name().to_string_lossy().into_owned();
+        if is_item_dir(&name) {
+            items += 1;
+            continue;
+        }
+        let p = if path.is_empty() {
+            name.clone()
+        } else {
+            format!("{path}/{name}")
+        };
+        out.entry(p.clone()).or_insert(0);
+        collect(&e.path(), &p, out);
+    }
+    if !path.is_empty() {
+        *out.entry(path.to_string()).or_insert(0) = items;
+    }
+}
