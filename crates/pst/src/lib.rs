@@ -31,6 +31,9 @@
 
 mod error;
 pub mod ltp;
+pub mod mapi;
+pub mod mime;
+pub mod rtf;
 pub mod ndb;
 #[cfg(test)]
 mod synth_tests;

@@ -1,0 +1,166 @@
+//! An owned MAPI message: what the messaging layer reads out of a store and
+//! what [`crate::mime`] and (later) the PIM mappers turn into output.
+//!
+//! Every `PtypString8` value has already been decoded to Unicode with the
+//! message's code page by the time it is in a [`PropBag`], and named
+//! properties (ids 0x8000 and up, which differ per store) are resolved to
+//! their [`NamedId`], so consumers never see store-specific ids.
+
+use std::collections::BTreeMap;
+
+use crate::ltp::prop::PropValue;
+
+/// A named property's identity (MS-OXPROPS: property set GUID plus a
+/// numeric LID or a string name).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NamedId {
+    /// `MNID_ID`: property set and long id.
+    Lid([u8; 16], u32),
+    /// `MNID_STRING`: property set and name.
+    Name([u8; 16], String),
+}
+
+/// `PSETID_Common` {00062008-0000-0000-C000-000000000046}, in the byte order stored in files.
+pub const PSETID_COMMON: [u8; 16] = guid(0x00062008, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
+/// `PSETID_Address` {00062004-0000-0000-C000-000000000046}.
+pub const PSETID_ADDRESS: [u8; 16] = guid(0x00062004, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
+/// `PSETID_Appointment` {00062002-0000-0000-C000-000000000046}.
+pub const PSETID_APPOINTMENT: [u8; 16] = guid(0x00062002, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
+/// `PSETID_Task` {00062003-0000-0000-C000-000000000046}.
+pub const PSETID_TASK: [u8; 16] = guid(0x00062003, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
+/// `PSETID_Meeting` {6ED8DA90-450B-101B-98DA-00AA003F1305}.
+pub const PSETID_MEETING: [u8; 16] = guid(0x6ED8DA90, 0x450B, 0x101B, [0x98, 0xDA, 0x00, 0xAA, 0x00, 0x3F, 0x13, 0x05]);
+/// `PS_PUBLIC_STRINGS` {00020329-0000-0000-C000-000000000046} (Keywords = categories).
+pub const PS_PUBLIC_STRINGS: [u8; 16] = guid(0x00020329, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
+/// `PS_INTERNET_HEADERS` {00020386-0000-0000-C000-000000000046}.
+pub const PS_INTERNET_HEADERS: [u8; 16] = guid(0x00020386, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
+/// `PS_MAPI` {00020328-0000-0000-C000-000000000046}: named ids that are really tagged ids.
+pub const PS_MAPI: [u8; 16] = guid(0x00020328, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
+
+/// A GUID in its on-disk (little-endian first three fields) byte order.
+pub const fn guid(d1: u32, d2: u16, d3: u16, d4: [u8; 8]) -> [u8; 16] {
+    let a = d1.to_le_bytes();
+    let b = d2.to_le_bytes();
+    let c = d3.to_le_bytes();
+    [a[0], a[1], a[2], a[3], b[0], b[1], c[0], c[1], d4[0], d4[1], d4[2], d4[3], d4[4], d4[5], d4[6], d4[7]]
+}
+
+/// The properties of one object (message, recipient, attachment).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PropBag {
+    /// Properties with ids below 0x8000, by id (the type is in the value).
+    pub tagged: BTreeMap<u16, PropValue<'static>>,
+    /// Named properties, resolved through the store's name-to-id map.
+    pub named: BTreeMap<NamedId, PropValue<'static>>,
+}
+
+impl PropBag {
+    /// A tagged property.
+    pub fn get(&self, id: u16) -> Option<&PropValue<'static>> {
+        self.tagged.get(&id)
+    }
+
+    /// A tagged property as text (`PtypString`; String8 was decoded on reading).
+    pub fn str(&self, id: u16) -> Option<&str> {
+        match self.tagged.get(&id)? {
+            PropValue::Unicode(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A tagged integer property (16, 32 or 64 bits), widened.
+    pub fn int(&self, id: u16) -> Option<i64> {
+        self.tagged.get(&id)?.as_i64()
+    }
+
+    /// A tagged boolean property.
+    pub fn bool(&self, id: u16) -> Option<bool> {
+        match self.tagged.get(&id)? {
+            PropValue::Bool(b) => Some(*b),
+            v => v.as_i64().map(|i| i != 0),
+        }
+    }
+
+    /// A tagged `PtypTime` property as seconds since the Unix epoch.
+    pub fn time(&self, id: u16) -> Option<i64> {
+        match self.tagged.get(&id)? {
+            PropValue::Time(ft) => filetime_to_unix(*ft),
+            _ => None,
+        }
+    }
+
+    /// A tagged binary property.
+    pub fn bin(&self, id: u16) -> Option<&[u8]> {
+        match self.tagged.get(&id)? {
+            PropValue::Binary(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// A named property.
+    pub fn named(&self, id: &NamedId) -> Option<&PropValue<'static>> {
+        self.named.get(id)
+    }
+
+    /// A named property by set and LID.
+    pub fn lid(&self, set: [u8; 16], lid: u32) -> Option<&PropValue<'static>> {
+        self.named.get(&NamedId::Lid(set, lid))
+    }
+
+    /// A named property by set and name.
+    pub fn name(&self, set: [u8; 16], name: &str) -> Option<&PropValue<'static>> {
+        self.named.get(&NamedId::Name(set, name.to_string()))
+    }
+}
+
+/// FILETIME (100 ns ticks since 1601-01-01 UTC) to Unix seconds; `None`
+/// for the "no date" values Outlook writes (0 and the far future 0x0CB34557...).
+pub fn filetime_to_unix(ft: i64) -> Option<i64> {
+    const EPOCH_DIFF: i64 = 11_644_473_600;
+    if ft <= 0 {
+        return None;
+    }
+    let secs = ft / 10_000_000 - EPOCH_DIFF;
+    // 4501-01-01 and later is Outlook's "none".
+    (secs < 79_443_360_000).then_some(secs)
+}
+
+/// What an attachment holds ([MS-OXCMSG] 2.2.2.9 PidTagAttachMethod).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttachContent {
+    /// `afByValue`: the bytes (PidTagAttachDataBinary).
+    Bytes(Vec<u8>),
+    /// `afEmbeddedMessage`: a whole message.
+    Embedded(Box<Message>),
+    /// `afStorage` (OLE compound file) or other object data, as stored.
+    Ole(Vec<u8>),
+    /// `afByReference` / `afByReferenceOnly`: a path or URL, no bytes
+    /// (PidTagAttachLongPathname / PidTagAttachPathname).
+    Reference(String),
+    /// The attachment's data could not be found or read; the reason.
+    Missing(String),
+}
+
+/// One attachment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    /// Its properties (PidTagAttachLongFilename, PidTagAttachMimeTag,
+    /// PidTagAttachContentId, PidTagAttachFlags, PidTagAttachmentHidden ...).
+    pub props: PropBag,
+    /// Its content.
+    pub content: AttachContent,
+}
+
+/// A message with its recipients and attachments, all owned.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Message {
+    /// The node id of the message in its store (0 for an embedded message).
+    pub nid: u32,
+    /// The message's properties.
+    pub props: PropBag,
+    /// One property bag per recipient row (PidTagRecipientType,
+    /// PidTagDisplayName, PidTagEmailAddress, PidTagSmtpAddress, PidTagAddressType ...).
+    pub recipients: Vec<PropBag>,
+    /// The attachments, in attachment-table order.
+    pub attachments: Vec<Attachment>,
+}
