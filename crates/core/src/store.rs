@@ -45,6 +45,18 @@ pub trait StoreReader: Send + Sync {
     fn problems(&self) -> Vec<Problem> {
         Vec::new()
     }
+
+    /// Facts about the store for `mailshift info`, as (name, value) pairs
+    /// (`("version", "Unicode, wVer 23")`, `("encryption", "permute")`).
+    fn facts(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    /// The item's class where the format has one (`IPM.Note`,
+    /// `IPM.Contact` ...), cheaply, without reading the item.
+    fn item_class(&self, _id: ItemId) -> Option<String> {
+        None
+    }
 }
 
 /// What a [`StoreWriter::write`] call did.
