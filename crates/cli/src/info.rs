@@ -1,5 +1,6 @@
 //! `mailshift info`: a health check of a store before converting it.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
@@ -22,6 +23,9 @@ struct FolderInfo {
     #[serde(serialize_with = "timestamp")]
     newest: Option<i64>,
     unreadable: u64,
+    /// Item counts by class, where the format has classes (PST: IPM.Note ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    classes: BTreeMap<String, u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -30,6 +34,7 @@ struct FolderInfo {
 struct Info {
     path: String,
     format: String,
+    facts: BTreeMap<String, String>,
     folders: Vec<FolderInfo>,
     items: u64,
     bytes: u64,
@@ -64,6 +69,11 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
         match reader.items(folder.id) {
             Err(e) => fi.error = Some(e.to_string()),
             Ok(metas) => {
+                for m in &metas {
+                    if let Some(class) = reader.item_class(m.id) {
+                        *fi.classes.entry(class).or_default() += 1;
+                    }
+                }
                 // Every item is read to find its date: in parallel, and
                 // without keeping its bytes.
                 let facts: Vec<Option<(u64, Option<i64>)>> = metas
@@ -95,6 +105,7 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
     Ok(Info {
         path: reader.path().display().to_string(),
         format: reader.format_name().to_string(),
+        facts: reader.facts().into_iter().collect(),
         folders,
         items,
         bytes,
@@ -124,6 +135,9 @@ fn table(info: &Info) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(out, "{}: {}", info.path, info.format);
+    for (k, v) in &info.facts {
+        let _ = writeln!(out, "  {k}: {v}");
+    }
     let w = info.folders.iter().map(|f| f.path.chars().count()).max().unwrap_or(0).clamp(6, 60);
     let _ = writeln!(out, "{:<w$}  {:<8} {:>7} {:>12}  {:<20}  {:<20}", "folder", "kind", "items", "bytes", "oldest", "newest");
     for f in &info.folders {
@@ -138,6 +152,10 @@ fn table(info: &Info) -> String {
             date(f.oldest),
             date(f.newest)
         );
+        if !f.classes.is_empty() {
+            let list: Vec<String> = f.classes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let _ = writeln!(out, "  {}", list.join(", "));
+        }
         if f.unreadable > 0 {
             let _ = writeln!(out, "  {} unreadable items", f.unreadable);
         }
