@@ -1,0 +1,54 @@
+"""Shared by the benchmark scripts: run a command, time it, sample its memory."""
+import subprocess, sys, threading, time
+
+
+class Sampler(threading.Thread):
+    """Samples a process tree's peak RssAnon and VmRSS from /proc."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.anon, self.rss, self.stop = pid, 0, 0, False
+
+    def tree(self):
+        pids, todo = [], [self.pid]
+        while todo:
+            p = todo.pop()
+            pids.append(p)
+            try:
+                with open(f"/proc/{p}/task/{p}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+        return pids
+
+    def run(self):
+        while not self.stop:
+            anon = rss = 0
+            for p in self.tree():
+                try:
+                    with open(f"/proc/{p}/status") as f:
+                        for line in f:
+                            if line.startswith("RssAnon:"):
+                                anon += int(line.split()[1]) * 1024
+                            elif line.startswith("VmRSS:"):
+                                rss += int(line.split()[1]) * 1024
+                except OSError:
+                    pass
+            self.anon, self.rss = max(self.anon, anon), max(self.rss, rss)
+            time.sleep(0.01)
+
+
+def timed(cmd, env=None, user=None):
+    if user:
+        cmd = ["runuser", "-u", user, "--"] + cmd
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    s = Sampler(p.pid)
+    s.start()
+    _, err = p.communicate()
+    dt = time.perf_counter() - t0
+    s.stop = True
+    s.join()
+    if p.returncode not in (0, 1):
+        sys.exit(f"{' '.join(cmd)} failed ({p.returncode}): {err.decode(errors='replace')[-2000:]}")
+    return dt, s.anon, s.rss
