@@ -458,3 +458,49 @@ fn writer_rejects_empty_names_and_non_mail() {
     let long = "x".repeat(300);
     assert!(w.folder_dir(&folder(2, &[&long], FolderRole::None)).is_err());
 }
+
+/// With fsync on, messages are made durable and moved into place in
+/// batches: every message of a folder larger than a batch must be in
+/// `cur/`/`new/` after `close_folder`, in order, with nothing left in `tmp/`.
+#[test]
+fn fsync_batches_place_every_message() {
+    use mailshift_core::{Flags, Item, ItemId, ItemMeta, MailItem, Prepared, StoreReader, StoreWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("md");
+    let mut w = mailshift_maildir::MaildirWriter::create(&root, mailshift_maildir::MaildirWriteOptions::default()).unwrap();
+    let folder = mailshift_core::Folder {
+        id: mailshift_core::FolderId(0),
+        parent: None,
+        path: vec![],
+        name: "INBOX".into(),
+        kind: mailshift_core::FolderKind::Mail,
+        role: mailshift_core::FolderRole::Inbox,
+    };
+    w.begin(std::slice::from_ref(&folder)).unwrap();
+    w.open_folder(&folder).unwrap();
+    let n = 1300u64;
+    for i in 0..n {
+        let mut m = MailItem::new(format!("Subject: {i}\r\n\r\nbody {i}\r\n").into_bytes());
+        if i % 2 == 0 {
+            m.flags = Flags::SEEN;
+        }
+        w.write(&Prepared::new(Item::Mail(m), ItemMeta { id: ItemId(i, 0), size: None })).unwrap();
+    }
+    w.close_folder().unwrap();
+    w.finish().unwrap();
+    assert_eq!(std::fs::read_dir(root.join("tmp")).unwrap().count(), 0);
+    let r = mailshift_maildir::MaildirReader::open(&root).unwrap();
+    let f = &r.folders().unwrap()[0];
+    let items = r.items(f.id).unwrap();
+    assert_eq!(items.len() as u64, n);
+    // Reading gives them back in the order written.
+    let subjects: Vec<String> = items
+        .iter()
+        .map(|m| match r.read(m.id).unwrap() {
+            Item::Mail(mail) => String::from_utf8_lossy(&mail.raw).lines().next().unwrap().to_string(),
+            _ => unreachable!(),
+        })
+        .collect();
+    let expected: Vec<String> = (0..n).map(|i| format!("Subject: {i}")).collect();
+    assert_eq!(subjects, expected);
+}
