@@ -1,6 +1,5 @@
 //! Which format a path holds: by its bytes and structure, never by its name alone.
 
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::bail;
@@ -15,6 +14,8 @@ pub enum Format {
     Maildir,
     /// A tree of .eml files.
     Eml,
+    /// Outlook PST or OST (read only, for now).
+    Pst,
 }
 
 impl Format {
@@ -23,6 +24,7 @@ impl Format {
             Format::Mbox => "mbox",
             Format::Maildir => "maildir",
             Format::Eml => "eml",
+            Format::Pst => "pst",
         }
     }
 }
@@ -33,12 +35,8 @@ pub fn probe(path: &Path, fmt: Format) -> bool {
         Format::Mbox => mailshift_mbox::probe(path),
         Format::Maildir => mailshift_maildir::probe(path),
         Format::Eml => mailshift_eml::probe(path),
+        Format::Pst => mailshift_pst::PstReader::probe(path),
     }
-}
-
-fn pst_magic(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"!BDN"
 }
 
 /// The format of an existing source.
@@ -46,17 +44,14 @@ pub fn source(path: &Path) -> anyhow::Result<Format> {
     if !path.exists() {
         bail!("{}: no such file or directory", path.display());
     }
-    if path.is_file() && pst_magic(path) {
-        bail!("{}: an Outlook PST/OST store; this build does not read PST/OST yet", path.display());
-    }
-    // Maildir first: a Maildir is a directory of plain message files that
-    // would otherwise also look like EML.
-    for fmt in [Format::Maildir, Format::Mbox, Format::Eml] {
+    // PST first (its magic is unambiguous); Maildir before EML: a Maildir
+    // is a directory of plain message files that would also look like EML.
+    for fmt in [Format::Pst, Format::Maildir, Format::Mbox, Format::Eml] {
         if probe(path, fmt) {
             return Ok(fmt);
         }
     }
-    bail!("{}: not a mail store this build recognises (mbox, Maildir, EML); name one with --from", path.display())
+    bail!("{}: not a mail store this build recognises (PST/OST, mbox, Maildir, EML); name one with --from", path.display())
 }
 
 /// The format to write `path` in, when `--to` was not given.

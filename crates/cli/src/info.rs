@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use mailshift_core::time::rfc3339;
-use mailshift_core::{FolderKind, FolderRole, Prepared, Problem, StoreReader};
+use mailshift_core::{Error, FolderKind, FolderRole, Prepared, Problem, StoreReader};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -23,6 +23,9 @@ struct FolderInfo {
     #[serde(serialize_with = "timestamp")]
     newest: Option<i64>,
     unreadable: u64,
+    /// Items this build cannot export in their own form yet (PST contacts,
+    /// appointments ... before the PIM export).
+    not_mail: u64,
     /// Item counts by class, where the format has classes (PST: IPM.Note ...).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     classes: BTreeMap<String, u64>,
@@ -45,12 +48,12 @@ struct Info {
     problems: Vec<Problem>,
 }
 
-pub fn run(src: &Path, from: Option<Format>, json: bool) -> anyhow::Result<u8> {
+pub fn run(src: &Path, from: Option<Format>, json: bool, recover: bool) -> anyhow::Result<u8> {
     let fmt = match from {
         Some(f) => f,
         None => detect::source(src)?,
     };
-    let reader = crate::open_reader(src, fmt).with_context(|| format!("cannot open {}", src.display()))?;
+    let reader = crate::open_reader(src, fmt, recover).with_context(|| format!("cannot open {}", src.display()))?;
     let info = gather(reader.as_ref())?;
     if json {
         println!("{}", serde_json::to_string_pretty(&info)?);
@@ -76,17 +79,26 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
                 }
                 // Every item is read to find its date: in parallel, and
                 // without keeping its bytes.
-                let facts: Vec<Option<(u64, Option<i64>)>> = metas
+                let facts: Vec<Fact> = metas
                     .par_iter()
-                    .map(|m| reader.read(m.id).ok().map(|item| {
-                        let p = Prepared::new(item, *m);
-                        (p.size(), p.date())
-                    }))
+                    .map(|m| match reader.read(m.id) {
+                        Ok(item) => {
+                            let p = Prepared::new(item, *m);
+                            Fact::Read(p.size(), p.date())
+                        }
+                        Err(Error::Unsupported { .. }) => Fact::Unsupported(m.size.unwrap_or(0)),
+                        Err(_) => Fact::Unreadable,
+                    })
                     .collect();
                 for f in facts {
                     match f {
-                        None => fi.unreadable += 1,
-                        Some((size, date)) => {
+                        Fact::Unreadable => fi.unreadable += 1,
+                        Fact::Unsupported(size) => {
+                            fi.items += 1;
+                            fi.bytes += size;
+                            fi.not_mail += 1;
+                        }
+                        Fact::Read(size, date) => {
                             fi.items += 1;
                             fi.bytes += size;
                             if let Some(d) = date {
@@ -113,6 +125,13 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
         newest,
         problems: reader.problems(),
     })
+}
+
+/// What reading one item showed.
+enum Fact {
+    Read(u64, Option<i64>),
+    Unsupported(u64),
+    Unreadable,
 }
 
 fn widen(oldest: &mut Option<i64>, newest: &mut Option<i64>, t: i64) {
@@ -155,6 +174,9 @@ fn table(info: &Info) -> String {
         if !f.classes.is_empty() {
             let list: Vec<String> = f.classes.iter().map(|(c, n)| format!("{c} {n}")).collect();
             let _ = writeln!(out, "  {}", list.join(", "));
+        }
+        if f.not_mail > 0 {
+            let _ = writeln!(out, "  {} items not exportable by this build (not mail)", f.not_mail);
         }
         if f.unreadable > 0 {
             let _ = writeln!(out, "  {} unreadable items", f.unreadable);

@@ -72,6 +72,10 @@ struct ConvertArgs {
     /// Do not fsync written files and directories (faster, less safe).
     #[arg(long)]
     no_fsync: bool,
+    /// PST/OST: also export items that no folder reaches any more (deleted
+    /// or orphaned), into a folder "Recovered".
+    #[arg(long)]
+    recover: bool,
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
@@ -90,6 +94,9 @@ struct InfoArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// PST/OST: also list items that no folder reaches any more.
+    #[arg(long)]
+    recover: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -132,7 +139,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Convert(args) => run_convert(args),
-        Command::Info(args) => info::run(&args.src, args.from, args.json),
+        Command::Info(args) => info::run(&args.src, args.from, args.json, args.recover),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -171,9 +178,11 @@ fn parse_date(what: &str, s: &Option<String>) -> anyhow::Result<Option<i64>> {
     }
 }
 
-/// Opens a reader for `path` in format `fmt`.
-pub(crate) fn open_reader(path: &Path, fmt: Format) -> anyhow::Result<Box<dyn StoreReader>> {
+/// Opens a reader for `path` in format `fmt`; `recover` also offers the
+/// items of a PST/OST that no folder reaches any more.
+pub(crate) fn open_reader(path: &Path, fmt: Format, recover: bool) -> anyhow::Result<Box<dyn StoreReader>> {
     Ok(match fmt {
+        Format::Pst => Box::new(mailshift_pst::PstReader::open_with(path, mailshift_pst::PstOptions { recover })?),
         Format::Mbox => Box::new(mailshift_mbox::MboxReader::open(path)?),
         Format::Maildir => Box::new(mailshift_maildir::MaildirReader::open(path)?),
         Format::Eml => Box::new(mailshift_eml::EmlReader::open(path)?),
@@ -199,11 +208,11 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         dedup: args.dedup,
         ..Options::default()
     };
-    let source = open_reader(&args.src, src_fmt).with_context(|| format!("cannot open {}", args.src.display()))?;
+    let source = open_reader(&args.src, src_fmt, args.recover).with_context(|| format!("cannot open {}", args.src.display()))?;
     // With --dedup, what the target already holds is read with the target
     // format's own reader: incremental runs need no state file.
     let existing = if opts.dedup && args.dst.exists() && detect::probe(&args.dst, dst_fmt) {
-        Some(open_reader(&args.dst, dst_fmt).with_context(|| format!("cannot read target {}", args.dst.display()))?)
+        Some(open_reader(&args.dst, dst_fmt, false).with_context(|| format!("cannot read target {}", args.dst.display()))?)
     } else {
         None
     };
@@ -230,6 +239,7 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
             },
         )?),
         Format::Eml => Box::new(mailshift_eml::EmlWriter::create(&args.dst, mailshift_eml::EmlWriteOptions { fsync })?),
+        Format::Pst => bail!("{}: writing PST is not supported yet; use --to mbox, maildir or eml", args.dst.display()),
     };
     let progress = Bar::new();
     let mut report = convert(source.as_ref(), target.as_mut(), existing.as_deref(), &opts, &progress)?;

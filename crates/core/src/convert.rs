@@ -129,7 +129,7 @@ enum Outcome<'a> {
     Ready(Prepared<'a>),
     Filtered,
     TooLarge(u64),
-    Unsupported(FolderKind),
+    Unsupported(String),
     Failed(String),
 }
 
@@ -282,12 +282,9 @@ fn write_one(
                 reason: format!("{size} bytes, over --max-size {}", opts.max_size.unwrap_or(0)),
             });
         }
-        Outcome::Unsupported(kind) => {
+        Outcome::Unsupported(reason) => {
             fr.counts.skipped_unsupported += 1;
-            fr.skips.push(Failure {
-                item: source.describe(meta.id),
-                reason: format!("{} cannot hold {} items", target.format_name(), kind.as_str()),
-            });
+            fr.skips.push(Failure { item: source.describe(meta.id), reason });
         }
         Outcome::Failed(reason) => {
             fr.counts.failed += 1;
@@ -326,13 +323,16 @@ fn prepare<'a>(source: &'a dyn StoreReader, meta: ItemMeta, opts: &Options, acce
     }
     let item = match source.read(meta.id) {
         Ok(item) => item,
+        // The reader knows the item and cannot hand it over in this form
+        // (a contact while only mail is exported): a skip with its reason.
+        Err(e @ Error::Unsupported { .. }) => return Outcome::Unsupported(e.to_string()),
         Err(e) => return Outcome::Failed(e.to_string()),
     };
     if !opts.kinds.is_empty() && !opts.kinds.contains(&item.kind()) {
         return Outcome::Filtered;
     }
     if !accepted.contains(&item.kind()) {
-        return Outcome::Unsupported(item.kind());
+        return Outcome::Unsupported(format!("the target cannot hold {} items", item.kind().as_str()));
     }
     let p = Prepared::new(item, meta);
     if let Some(max) = opts.max_size {

@@ -10,6 +10,13 @@
 //!   ([`ltp::heap::Heap`]), BTree-on-heap ([`ltp::bth::Bth`]), property
 //!   contexts ([`PropertyContext`]) and table contexts ([`TableContext`]).
 //!
+//! - [`messaging`]: the message store, the folder tree (cut to the IPM
+//!   subtree), messages with recipients, attachments and embedded messages,
+//!   and the named property map, read into the owned model of [`mapi`]
+//!   ([`Store`]).
+//! - [`PstReader`]: mailshift's `StoreReader` over a [`Store`], turning
+//!   mail into RFC 5322 bytes with [`mime::build`].
+//!
 //! [`Pst`] ties them to a memory-mapped file. Nothing is walked at open
 //! beyond the header and the two B-tree roots; every lookup goes from the
 //! roots on demand, so a `Pst` is cheap to open and shareable (`Send + Sync`,
@@ -32,9 +39,11 @@
 mod error;
 pub mod ltp;
 pub mod mapi;
+pub mod messaging;
 pub mod mime;
 pub mod rtf;
 pub mod ndb;
+mod reader;
 #[cfg(test)]
 mod synth_tests;
 
@@ -47,6 +56,8 @@ pub use error::Corrupt;
 pub use ltp::pc::PropertyContext;
 pub use ltp::prop::PropValue;
 pub use ltp::tc::TableContext;
+pub use messaging::Store;
+pub use reader::{PstOptions, PstReader, RECOVERED_FOLDER};
 use ndb::datatree::DataTree;
 use ndb::header::Header;
 use ndb::page::{BtPage, PTYPE_BBT, PTYPE_NBT};

@@ -151,6 +151,25 @@ pub struct Attachment {
     pub content: AttachContent,
 }
 
+impl Message {
+    /// `PidTagSubject` without the prefix marker some writers keep in the
+    /// stored value (0x01 and a length character before the text).
+    pub fn subject(&self) -> Option<&str> {
+        let s = self.props.str(0x0037)?;
+        let mut c = s.chars();
+        if c.next() == Some('\u{1}') {
+            c.next();
+            return Some(c.as_str());
+        }
+        Some(s)
+    }
+
+    /// `PidTagMessageClass`, `IPM.Note` when absent (its default, [MS-OXCMSG] 2.2.1.3).
+    pub fn class(&self) -> &str {
+        self.props.str(0x001A).unwrap_or("IPM.Note")
+    }
+}
+
 /// A message with its recipients and attachments, all owned.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Message {

@@ -1,0 +1,470 @@
+//! Byte-level encodings of MIME: base64 and quoted-printable bodies
+//! (RFC 2045 6.7, 6.8), encoded-words (RFC 2047), parameter value
+//! continuations and charsets (RFC 2231), and header folding (RFC 5322 2.2.3).
+
+/// Where folding aims (RFC 5322 2.1.1: lines SHOULD be at most 78 characters).
+const FOLD_AT: usize = 78;
+/// RFC 5322 2.1.1: lines MUST be at most 998 characters, CRLF excluded.
+pub const MAX_LINE: usize = 998;
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Base64 without line breaks.
+pub fn base64(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Base64 body: lines of 76 characters (RFC 2045 6.8), CRLF between them,
+/// no CRLF after the last.
+pub fn base64_body(data: &[u8]) -> Vec<u8> {
+    let flat = base64(data);
+    let mut out = Vec::with_capacity(flat.len() + flat.len() / 76 * 2 + 2);
+    for (i, line) in flat.as_bytes().chunks(76).enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+/// Text with every line ending (CRLF, lone LF, lone CR) made CRLF.
+pub fn crlf(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 32);
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'\r' => {
+                out.extend_from_slice(b"\r\n");
+                if text.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+            }
+            b'\n' => out.extend_from_slice(b"\r\n"),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Quoted-printable body (RFC 2045 6.7) of CRLF-normalised text: encoded
+/// lines of at most 76 characters, CRLF line breaks kept as hard breaks.
+/// A line starting with `From ` gets its `F` encoded, so that mbox writers
+/// downstream need not mangle it; a leading `.` is encoded for SMTP's sake.
+pub fn quoted_printable(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
+    let mut lines = text.split(|&b| b == b'\n').peekable();
+    while let Some(mut line) = lines.next() {
+        let last = lines.peek().is_none();
+        if let Some(stripped) = line.strip_suffix(b"\r") {
+            line = stripped;
+        }
+        let mut col = 0usize;
+        for (i, &c) in line.iter().enumerate() {
+            let at_end = i + 1 == line.len();
+            let literal = match c {
+                b'=' => false,
+                b' ' | b'\t' => !at_end,
+                b'F' if i == 0 && line.starts_with(b"From ") => false,
+                b'.' if i == 0 => false,
+                33..=126 => true,
+                _ => false,
+            };
+            let width = if literal { 1 } else { 3 };
+            // Keep room for the soft break's "=" (76 = 75 + "=").
+            if col + width > 75 {
+                out.extend_from_slice(b"=\r\n");
+                col = 0;
+            }
+            if literal {
+                out.push(c);
+            } else {
+                out.extend_from_slice(format!("={c:02X}").as_bytes());
+            }
+            col += width;
+        }
+        if !last {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    out
+}
+
+/// How a text body is transferred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferEncoding {
+    /// Short lines of printable ASCII: as is.
+    SevenBit,
+    /// Mostly ASCII.
+    QuotedPrintable,
+    /// Mostly not ASCII (CJK, binary-ish).
+    Base64,
+}
+
+impl TransferEncoding {
+    /// The `Content-Transfer-Encoding` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransferEncoding::SevenBit => "7bit",
+            TransferEncoding::QuotedPrintable => "quoted-printable",
+            TransferEncoding::Base64 => "base64",
+        }
+    }
+
+    /// Chooses by CRLF-normalised content: 7bit for plain ASCII lines of at most 78
+    /// characters, quoted-printable while at most a quarter of the bytes
+    /// would need escaping, base64 beyond (escaping triples a byte, base64
+    /// costs a third more on all of them).
+    pub fn choose(text: &[u8]) -> TransferEncoding {
+        let escaped = text
+            .iter()
+            .filter(|&&c| !(c == b'\t' || c == b'\r' || c == b'\n' || (32..127).contains(&c)))
+            .count();
+        let long_line = text.split(|&b| b == b'\n').any(|l| l.len() > FOLD_AT + 1);
+        let from_line = text.starts_with(b"From ") || memfind(text, b"\nFrom ").is_some();
+        if escaped == 0 && !long_line && !from_line {
+            TransferEncoding::SevenBit
+        } else if escaped * 4 <= text.len() {
+            TransferEncoding::QuotedPrintable
+        } else {
+            TransferEncoding::Base64
+        }
+    }
+
+    /// Encodes `text` (CRLF-normalised already for the text encodings).
+    pub fn encode(self, text: &[u8]) -> Vec<u8> {
+        match self {
+            TransferEncoding::SevenBit => text.to_vec(),
+            TransferEncoding::QuotedPrintable => quoted_printable(text),
+            TransferEncoding::Base64 => base64_body(text),
+        }
+    }
+}
+
+/// First position of `needle` in `hay`.
+pub fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// UTF-8 text cut at character boundaries into pieces of at most `max` bytes.
+fn utf8_chunks(text: &str, max: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut end = 0;
+    for (i, ch) in text.char_indices() {
+        let next = i + ch.len_utf8();
+        if next - start > max && end > start {
+            out.push(&text[start..end]);
+            start = end;
+        }
+        end = next;
+    }
+    if end > start {
+        out.push(&text[start..end]);
+    }
+    out
+}
+
+/// RFC 2047 B encoded-words for `text`, each at most 64 characters (39
+/// bytes of UTF-8 each, never splitting a character: RFC 2047 5 requires
+/// each encoded-word to hold whole characters).
+pub fn encoded_words(text: &str) -> Vec<String> {
+    utf8_chunks(text, 39)
+        .into_iter()
+        .map(|c| format!("=?utf-8?B?{}?=", base64(c.as_bytes())))
+        .collect()
+}
+
+/// Whether an unstructured-text token must be carried in encoded-words:
+/// non-ASCII, control characters (a stray CR or LF must never reach the
+/// header), something that would itself read as an encoded-word, or a word
+/// too long for any line.
+fn needs_encoding(word: &str) -> bool {
+    word.bytes().any(|b| !(33..127).contains(&b))
+        || (word.contains("=?") && word.contains("?="))
+        || word.len() > 900
+}
+
+/// Splits at whitespace into tokens that each start with their leading
+/// whitespace (the first may have none), so that joining them gives the
+/// text back and a fold may go before any token.
+fn wsp_tokens(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_word = false;
+    for (i, c) in text.char_indices() {
+        let ws = c == ' ' || c == '\t';
+        if ws && in_word {
+            out.push(&text[start..i]);
+            start = i;
+        }
+        in_word = !ws;
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// Unstructured header text (Subject, Thread-Topic ...) as header tokens:
+/// plain words stay readable; runs of words that need it become
+/// encoded-words (the whitespace inside a run is encoded with it, since
+/// whitespace between adjacent encoded-words is dropped on decoding).
+pub fn unstructured(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let tokens = wsp_tokens(text);
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = tokens[i];
+        let word = t.trim_start_matches([' ', '\t']);
+        if !needs_encoding(word) {
+            out.push(t.to_string());
+            i += 1;
+            continue;
+        }
+        let lead = &t[..t.len() - word.len()];
+        let mut run = word.to_string();
+        i += 1;
+        while i < tokens.len() && needs_encoding(tokens[i].trim_start_matches([' ', '\t'])) {
+            run.push_str(tokens[i]);
+            i += 1;
+        }
+        for (k, w) in encoded_words(&run).into_iter().enumerate() {
+            if k == 0 {
+                out.push(format!("{lead}{w}"));
+            } else {
+                out.push(format!(" {w}"));
+            }
+        }
+    }
+    out
+}
+
+/// A header field from tokens that each begin with the whitespace before
+/// them (as [`unstructured`] makes them): folded before a token whenever the
+/// line would pass 78 columns (RFC 5322 2.2.3 folds only at existing
+/// whitespace, so unfolding gives the value back). Ends with CRLF.
+pub fn fold_tokens(name: &str, tokens: &[String]) -> String {
+    let mut out = format!("{name}:");
+    let mut col = out.len();
+    for (k, t) in tokens.iter().enumerate() {
+        let t = if k == 0 && !t.starts_with([' ', '\t']) {
+            format!(" {t}")
+        } else {
+            t.clone()
+        };
+        if k > 0 && col + t.len() > FOLD_AT {
+            out.push_str("\r\n");
+            col = 0;
+        }
+        col += t.len();
+        out.push_str(&t);
+    }
+    out.push_str("\r\n");
+    out
+}
+
+/// A structured header value (address lists, msg-id lists, parameters)
+/// folded at whitespace outside quoted strings.
+pub fn fold_structured(name: &str, value: &str) -> String {
+    let mut tokens: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let (mut quoted, mut escaped) = (false, false);
+    for c in value.chars() {
+        if !quoted && (c == ' ' || c == '\t') && !cur.trim_start().is_empty() {
+            tokens.push(std::mem::take(&mut cur));
+        }
+        cur.push(c);
+        if escaped {
+            escaped = false;
+        } else if quoted && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            quoted = !quoted;
+        }
+    }
+    if !cur.is_empty() {
+        tokens.push(cur);
+    }
+    fold_tokens(name, &tokens)
+}
+
+/// An unstructured header field, encoded and folded.
+pub fn header_text(name: &str, text: &str) -> String {
+    fold_tokens(name, &unstructured(text))
+}
+
+/// RFC 5987 `attr-char`: what may stand unescaped in an RFC 2231 value.
+fn attr_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b)
+}
+
+/// Whether `s` may be an RFC 2045 token.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| (33..127).contains(&b) && !b"()<>@,;:\\\"/[]?=".contains(&b))
+}
+
+/// A `quoted-string` (RFC 5322 3.2.4) of printable ASCII.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// A MIME parameter as one or more `name=value` strings: a token or quoted
+/// string when the value is short printable ASCII, else RFC 2231 UTF-8
+/// percent-encoding, in numbered continuations of at most 60 characters
+/// when long (RFC 2231 3 and 4).
+pub fn param(name: &str, value: &str) -> Vec<String> {
+    let printable = value.bytes().all(|b| (32..127).contains(&b));
+    if printable && value.len() <= 60 {
+        // Tokens would do (RFC 2045 5.1), but file names go quoted, as
+        // some readers expect them so.
+        let bare = is_token(value) && !name.contains("name");
+        return vec![if bare {
+            format!("{name}={value}")
+        } else {
+            format!("{name}={}", quote(value))
+        }];
+    }
+    // Continuations are cut between characters, never inside one: Python's
+    // `email` decodes each section on its own.
+    let mut pieces: Vec<String> = vec![String::new()];
+    let mut buf = [0u8; 4];
+    for ch in value.chars() {
+        let enc: String = ch
+            .encode_utf8(&mut buf)
+            .bytes()
+            .map(|b| {
+                if attr_char(b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        if pieces.last().map_or(0, String::len) + enc.len() > 60 {
+            pieces.push(String::new());
+        }
+        if let Some(p) = pieces.last_mut() {
+            p.push_str(&enc);
+        }
+    }
+    if pieces.len() == 1 {
+        return vec![format!("{name}*=utf-8''{}", pieces[0])];
+    }
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if i == 0 {
+                format!("{name}*0*=utf-8''{p}")
+            } else {
+                format!("{name}*{i}*={p}")
+            }
+        })
+        .collect()
+}
+
+/// A header with a value and parameters (`Content-Type`,
+/// `Content-Disposition`), folded between parameters.
+pub fn header_params(name: &str, value: &str, params: &[(&str, &str)]) -> String {
+    let mut v = value.to_string();
+    for (k, val) in params {
+        for p in param(k, val) {
+            v.push_str("; ");
+            v.push_str(&p);
+        }
+    }
+    fold_structured(name, &v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_vectors() {
+        // RFC 4648 10.
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn qp_escapes_and_wraps() {
+        let q = quoted_printable("a=b \r\nFrom me\r\n.dot\r\ncaf\u{e9}".as_bytes());
+        assert_eq!(q, b"a=3Db=20\r\n=46rom me\r\n=2Edot\r\ncaf=C3=A9");
+        let long = quoted_printable(&[b'x'; 200]);
+        assert!(long.split(|&b| b == b'\n').all(|l| l.len() <= 77));
+    }
+
+    #[test]
+    fn crlf_normalises_every_ending() {
+        assert_eq!(crlf(b"a\nb\rc\r\nd"), b"a\r\nb\r\nc\r\nd");
+    }
+
+    #[test]
+    fn unstructured_keeps_ascii_words_readable() {
+        let t = unstructured("Re: caf\u{e9} cr\u{e8}me ok");
+        assert_eq!(t[0], "Re:");
+        assert!(t[1].starts_with(" =?utf-8?B?"));
+        assert_eq!(t.last().map(String::as_str), Some(" ok"));
+    }
+
+    #[test]
+    fn rfc2231_continuations() {
+        let p = param("filename", &"\u{e9}".repeat(40));
+        assert!(p.len() > 1);
+        assert!(p[0].starts_with("filename*0*=utf-8''%C3%A9"));
+        assert!(p[1].starts_with("filename*1*=%C3%A9"));
+        let cjk = param("filename", &"\u{964d}".repeat(30));
+        assert!(
+            cjk.iter().all(|p| p.matches('%').count() % 3 == 0),
+            "{cjk:?}"
+        );
+        assert_eq!(
+            param("name", "a b.txt"),
+            vec!["name=\"a b.txt\"".to_string()]
+        );
+        assert_eq!(param("name", "ab.txt"), vec!["name=\"ab.txt\"".to_string()]);
+        assert_eq!(param("charset", "utf-8"), vec!["charset=utf-8".to_string()]);
+    }
+}

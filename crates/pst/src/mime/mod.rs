@@ -1,0 +1,1178 @@
+//! MAPI message -> RFC 5322 / MIME, following [MS-OXCMAIL].
+//!
+//! [`build`] turns an owned [`Message`] into the bytes of an Internet
+//! message:
+//!
+//! - **Header.** When the store kept the message's Internet header
+//!   (PidTagTransportMessageHeaders), its fields are reused as they are,
+//!   folding and order included (Received, DKIM-Signature,
+//!   Authentication-Results, List-* ...); only the MIME structural fields
+//!   (Content-Type, Content-Transfer-Encoding, MIME-Version,
+//!   Content-Disposition, and the stale Content-Length) are dropped, because
+//!   they describe a body we do not have and we write them for the body we
+//!   build. Date, From, Subject and Message-ID are added from properties if
+//!   the kept header lacks them. Without a kept header, the fields are built
+//!   from properties ([MS-OXCMAIL] 2.2.3): Date, From / Sender, Reply-To,
+//!   Subject, To / Cc / Bcc, Message-ID, In-Reply-To, References,
+//!   Importance, X-Priority, Sensitivity; text is RFC 2047-encoded when it is
+//!   not ASCII, and fields are folded at 78 columns.
+//! - **Body.** PidTagBody as text/plain, PidTagHtml as text/html, both as
+//!   multipart/alternative. Without HTML, compressed RTF is decompressed and
+//!   de-encapsulated ([MS-OXRTFEX]): encapsulated HTML becomes the
+//!   text/html alternative, encapsulated text the text/plain one; native
+//!   RTF gives a text/plain rendering and is kept as a `body.rtf`
+//!   attachment (noted).
+//! - **Attachments.** By value as base64 parts; embedded messages as
+//!   message/rfc822 parts built recursively; inline images whose
+//!   Content-ID the HTML references (`cid:`) go with the HTML into
+//!   multipart/related. Structure: `mixed(related(alternative(plain, html),
+//!   inline...), attachments...)`, each level left out when it would have
+//!   one child.
+//!
+//! Output is deterministic: Date and Message-ID come from properties (no
+//! Message-ID is invented), and multipart boundaries are derived from a
+//! SHA-256 of the parts they separate, never from a clock or a random
+//! source. Every line is at most 998 octets (RFC 5322 2.1.1); bodies are
+//! 7bit, quoted-printable or base64, never raw 8bit (message/rfc822 parts
+//! excepted, which RFC 2046 5.2.1 forbids to encode: they are labelled
+//! 8bit when a reused header holds UTF-8).
+//!
+//! [MS-OXCMAIL]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxcmail/
+//! [MS-OXRTFEX]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxrtfex/
+
+mod address;
+mod encode;
+#[cfg(test)]
+mod tests;
+
+use sha2::{Digest, Sha256};
+
+use crate::ltp::prop::PropValue;
+use crate::mapi::{AttachContent, Attachment, Message, PropBag};
+use crate::rtf;
+use address::Addr;
+use encode::{fold_structured, header_params, header_text, TransferEncoding, MAX_LINE};
+
+/// Property ids read here ([MS-OXPROPS]).
+pub mod tags {
+    /// PidTagImportance: 0 low, 1 normal, 2 high.
+    pub const IMPORTANCE: u16 = 0x0017;
+    /// PidTagSensitivity: 0 none, 1 personal, 2 private, 3 confidential.
+    pub const SENSITIVITY: u16 = 0x0036;
+    /// PidTagSubject (the full subject, prefix included).
+    pub const SUBJECT: u16 = 0x0037;
+    /// PidTagClientSubmitTime.
+    pub const CLIENT_SUBMIT_TIME: u16 = 0x0039;
+    /// PidTagSubjectPrefix.
+    pub const SUBJECT_PREFIX: u16 = 0x003D;
+    /// PidTagSentRepresentingName.
+    pub const SENT_REPRESENTING_NAME: u16 = 0x0042;
+    /// PidTagReplyRecipientEntries (FlatEntryList of one-off entry ids).
+    pub const REPLY_RECIPIENT_ENTRIES: u16 = 0x004F;
+    /// PidTagSentRepresentingAddressType.
+    pub const SENT_REPRESENTING_ADDRESS_TYPE: u16 = 0x0064;
+    /// PidTagSentRepresentingEmailAddress.
+    pub const SENT_REPRESENTING_EMAIL_ADDRESS: u16 = 0x0065;
+    /// PidTagTransportMessageHeaders.
+    pub const TRANSPORT_MESSAGE_HEADERS: u16 = 0x007D;
+    /// PidTagSenderName.
+    pub const SENDER_NAME: u16 = 0x0C1A;
+    /// PidTagSenderAddressType.
+    pub const SENDER_ADDRESS_TYPE: u16 = 0x0C1E;
+    /// PidTagSenderEmailAddress.
+    pub const SENDER_EMAIL_ADDRESS: u16 = 0x0C1F;
+    /// PidTagRecipientType (on recipient rows): 1 To, 2 Cc, 3 Bcc.
+    pub const RECIPIENT_TYPE: u16 = 0x0C15;
+    /// PidTagDisplayBcc.
+    pub const DISPLAY_BCC: u16 = 0x0E02;
+    /// PidTagDisplayCc.
+    pub const DISPLAY_CC: u16 = 0x0E03;
+    /// PidTagDisplayTo.
+    pub const DISPLAY_TO: u16 = 0x0E04;
+    /// PidTagMessageDeliveryTime.
+    pub const MESSAGE_DELIVERY_TIME: u16 = 0x0E06;
+    /// PidTagNormalizedSubject.
+    pub const NORMALIZED_SUBJECT: u16 = 0x0E1D;
+    /// PidTagBody.
+    pub const BODY: u16 = 0x1000;
+    /// PidTagRtfCompressed.
+    pub const RTF_COMPRESSED: u16 = 0x1009;
+    /// PidTagHtml (binary, or text in some stores).
+    pub const HTML: u16 = 0x1013;
+    /// PidTagInternetMessageId.
+    pub const INTERNET_MESSAGE_ID: u16 = 0x1035;
+    /// PidTagInternetReferences.
+    pub const INTERNET_REFERENCES: u16 = 0x1039;
+    /// PidTagInReplyToId.
+    pub const IN_REPLY_TO_ID: u16 = 0x1042;
+    /// PidTagDisplayName (recipients, attachments).
+    pub const DISPLAY_NAME: u16 = 0x3001;
+    /// PidTagAddressType (recipients).
+    pub const ADDRESS_TYPE: u16 = 0x3002;
+    /// PidTagEmailAddress (recipients).
+    pub const EMAIL_ADDRESS: u16 = 0x3003;
+    /// PidTagCreationTime.
+    pub const CREATION_TIME: u16 = 0x3007;
+    /// PidTagLastModificationTime.
+    pub const LAST_MODIFICATION_TIME: u16 = 0x3008;
+    /// PidTagSmtpAddress (recipients).
+    pub const SMTP_ADDRESS: u16 = 0x39FE;
+    /// PidTagInternetCodepage: the code page of PidTagHtml.
+    pub const INTERNET_CODEPAGE: u16 = 0x3FDE;
+    /// PidTagMessageCodepage.
+    pub const MESSAGE_CODEPAGE: u16 = 0x3FFD;
+    /// PidTagSenderSmtpAddress.
+    pub const SENDER_SMTP_ADDRESS: u16 = 0x5D01;
+    /// PidTagSentRepresentingSmtpAddress.
+    pub const SENT_REPRESENTING_SMTP_ADDRESS: u16 = 0x5D02;
+    /// PidTagRecipientDisplayName (recipients).
+    pub const RECIPIENT_DISPLAY_NAME: u16 = 0x5FF6;
+    /// PidTagAttachExtension.
+    pub const ATTACH_EXTENSION: u16 = 0x3703;
+    /// PidTagAttachFilename (8.3).
+    pub const ATTACH_FILENAME: u16 = 0x3704;
+    /// PidTagAttachLongFilename.
+    pub const ATTACH_LONG_FILENAME: u16 = 0x3707;
+    /// PidTagAttachMimeTag.
+    pub const ATTACH_MIME_TAG: u16 = 0x370E;
+    /// PidTagAttachContentId.
+    pub const ATTACH_CONTENT_ID: u16 = 0x3712;
+    /// PidTagAttachContentLocation.
+    pub const ATTACH_CONTENT_LOCATION: u16 = 0x3713;
+    /// PidTagAttachFlags (attRenderedInBody = 4).
+    pub const ATTACH_FLAGS: u16 = 0x3714;
+    /// PidTagAttachmentHidden.
+    pub const ATTACHMENT_HIDDEN: u16 = 0x7FFE;
+}
+
+/// What [`build`] made of a message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Built {
+    /// The RFC 5322 bytes.
+    pub bytes: Vec<u8>,
+    /// What could not be carried over faithfully (e.g. "RTF body kept as an
+    /// attachment: it encapsulates neither HTML nor text"), for the report.
+    pub notes: Vec<String>,
+}
+
+/// Choices for [`build_with`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MimeOptions {
+    /// How deep embedded messages are followed (a message attached to a
+    /// message attached to ...); deeper ones are left out with a note.
+    pub max_depth: usize,
+}
+
+impl Default for MimeOptions {
+    fn default() -> Self {
+        MimeOptions { max_depth: 16 }
+    }
+}
+
+/// Builds the MIME form of `msg` (recursively for embedded messages).
+/// Deterministic: the same message always gives the same bytes (boundaries
+/// derive from the message's content).
+pub fn build(msg: &Message) -> Built {
+    build_with(msg, &MimeOptions::default())
+}
+
+/// [`build`] with options.
+pub fn build_with(msg: &Message, opts: &MimeOptions) -> Built {
+    let mut notes = Vec::new();
+    let bytes = message_bytes(msg, opts, 0, &mut notes);
+    Built { bytes, notes }
+}
+
+// ---------------------------------------------------------------- parts
+
+/// A MIME entity before serialisation.
+struct Part {
+    /// Header fields other than a multipart's Content-Type, folded, CRLF-ended.
+    headers: Vec<String>,
+    body: Body,
+}
+
+enum Body {
+    /// Encoded content.
+    Leaf(Vec<u8>),
+    /// A multipart: subtype, extra Content-Type parameters, children.
+    Multi(&'static str, Vec<(&'static str, String)>, Vec<Part>),
+}
+
+impl Part {
+    fn multi(
+        subtype: &'static str,
+        params: Vec<(&'static str, String)>,
+        children: Vec<Part>,
+    ) -> Part {
+        Part {
+            headers: Vec::new(),
+            body: Body::Multi(subtype, params, children),
+        }
+    }
+
+    /// The first child alone when there is one, else a multipart.
+    fn wrap(
+        subtype: &'static str,
+        params: Vec<(&'static str, String)>,
+        mut children: Vec<Part>,
+    ) -> Part {
+        if children.len() == 1 {
+            children.remove(0)
+        } else {
+            Part::multi(subtype, params, children)
+        }
+    }
+
+    /// The full Content-Type value of the part, for multipart/related's `type`.
+    fn content_type(&self) -> String {
+        match &self.body {
+            Body::Multi(sub, _, _) => format!("multipart/{sub}"),
+            Body::Leaf(_) => self
+                .headers
+                .iter()
+                .find_map(|h| h.strip_prefix("Content-Type:"))
+                .and_then(|v| v.split(';').next())
+                .map(|v| v.trim().to_string())
+                .unwrap_or_else(|| "text/plain".into()),
+        }
+    }
+
+    /// Header block (CRLF-ended lines, no blank line) and body bytes.
+    fn serialize(&self) -> (String, Vec<u8>) {
+        match &self.body {
+            Body::Leaf(b) => (self.headers.concat(), b.clone()),
+            Body::Multi(sub, params, children) => {
+                let parts: Vec<Vec<u8>> = children
+                    .iter()
+                    .map(|c| {
+                        let (h, b) = c.serialize();
+                        let mut v = h.into_bytes();
+                        v.extend_from_slice(b"\r\n");
+                        v.extend_from_slice(&b);
+                        v
+                    })
+                    .collect();
+                let boundary = boundary(sub, &parts);
+                let mut body = Vec::new();
+                for p in &parts {
+                    body.extend_from_slice(b"--");
+                    body.extend_from_slice(boundary.as_bytes());
+                    body.extend_from_slice(b"\r\n");
+                    body.extend_from_slice(p);
+                    body.extend_from_slice(b"\r\n");
+                }
+                body.extend_from_slice(b"--");
+                body.extend_from_slice(boundary.as_bytes());
+                body.extend_from_slice(b"--");
+                let mut ps: Vec<(&str, &str)> =
+                    params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                ps.push(("boundary", &boundary));
+                let mut head = header_params("Content-Type", &format!("multipart/{sub}"), &ps);
+                head.push_str(&self.headers.concat());
+                (head, body)
+            }
+        }
+    }
+}
+
+/// A boundary derived from what it separates: `=_` and 32 hex digits of a
+/// SHA-256 over the parts. `=_` can occur in neither quoted-printable nor
+/// base64 text; the parts are still searched, and the hash re-salted on
+/// the (astronomically unlikely) hit, so a 7bit part cannot collide.
+fn boundary(subtype: &str, parts: &[Vec<u8>]) -> String {
+    let mut b = String::new();
+    for salt in 0u32..1024 {
+        let mut h = Sha256::new();
+        h.update(b"mailshift multipart boundary\0");
+        h.update(subtype.as_bytes());
+        h.update(salt.to_le_bytes());
+        for p in parts {
+            h.update((p.len() as u64).to_le_bytes());
+            h.update(p);
+        }
+        let hex: String = h
+            .finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        b = format!("=_{hex}");
+        if !parts
+            .iter()
+            .any(|p| encode::memfind(p, b.as_bytes()).is_some())
+        {
+            break;
+        }
+    }
+    b
+}
+
+/// A text part: CRLF line ends, transfer encoding picked by content.
+///
+/// `alone`: the part is the whole message body, so the line end that
+/// closes the message would read as part of the text. Text without a final
+/// line end is then quoted-printable with a closing soft break (RFC 2045
+/// 6.7 rule 5), so nothing is added to it.
+fn text_part(subtype: &str, text: &[u8], charset: &str, alone: bool) -> Part {
+    let text = encode::crlf(text);
+    let mut te = TransferEncoding::choose(&text);
+    let open_end = alone && !text.is_empty() && !text.ends_with(b"\r\n");
+    if open_end && te == TransferEncoding::SevenBit {
+        te = TransferEncoding::QuotedPrintable;
+    }
+    let mut body = te.encode(&text);
+    if open_end && te == TransferEncoding::QuotedPrintable {
+        body.push(b'=');
+    }
+    Part {
+        headers: vec![
+            header_params(
+                "Content-Type",
+                &format!("text/{subtype}"),
+                &[("charset", charset)],
+            ),
+            format!("Content-Transfer-Encoding: {}\r\n", te.name()),
+        ],
+        body: Body::Leaf(body),
+    }
+}
+
+// ---------------------------------------------------------------- message
+
+fn message_bytes(
+    msg: &Message,
+    opts: &MimeOptions,
+    depth: usize,
+    notes: &mut Vec<String>,
+) -> Vec<u8> {
+    let bodies = bodies(msg, notes);
+    let html_text = bodies
+        .html
+        .as_ref()
+        .map(|(b, _)| String::from_utf8_lossy(b).to_ascii_lowercase());
+
+    let mut inline = Vec::new();
+    let mut attached = Vec::new();
+    for (i, att) in msg.attachments.iter().enumerate() {
+        if let Some((part, is_inline)) =
+            attachment_part(i, att, html_text.as_deref(), opts, depth, notes)
+        {
+            if is_inline {
+                inline.push(part);
+            } else {
+                attached.push(part);
+            }
+        }
+    }
+    if let Some(rtf) = &bodies.rtf_attachment {
+        attached.push(binary_part(
+            "application/rtf",
+            Some("body.rtf"),
+            None,
+            false,
+            rtf,
+        ));
+    }
+
+    let alone = inline.is_empty()
+        && attached.is_empty()
+        && (bodies.plain.is_none() || bodies.html.is_none());
+    let mut alternatives = Vec::new();
+    if let Some(plain) = &bodies.plain {
+        alternatives.push(text_part("plain", plain.as_bytes(), "utf-8", alone));
+    }
+    if let Some((html, charset)) = &bodies.html {
+        alternatives.push(text_part("html", html, charset, alone));
+    }
+    if alternatives.is_empty() {
+        alternatives.push(text_part("plain", b"", "utf-8", alone));
+    }
+    let alt = Part::wrap("alternative", Vec::new(), alternatives);
+    let related = if inline.is_empty() {
+        alt
+    } else {
+        let ty = alt.content_type();
+        let mut children = vec![alt];
+        children.extend(inline);
+        Part::multi("related", vec![("type", ty)], children)
+    };
+    let mut top = vec![related];
+    top.extend(attached);
+    let root = Part::wrap("mixed", Vec::new(), top);
+
+    let mut out = message_header(msg, notes).into_bytes();
+    out.extend_from_slice(b"MIME-Version: 1.0\r\n");
+    let (h, b) = root.serialize();
+    out.extend_from_slice(h.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&b);
+    // A text body that ends its last line keeps it as it is; anything else
+    // (a multipart's close delimiter, base64) gets its line ended.
+    if !b.is_empty() && !b.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// A property as text (`PtypString`, or `PtypString8` not yet decoded).
+fn text(bag: &PropBag, id: u16) -> Option<String> {
+    bag.get(id).and_then(PropValue::as_text)
+}
+
+/// A text property with surrounding whitespace removed, `None` when empty.
+fn nonempty(bag: &PropBag, id: u16) -> Option<String> {
+    text(bag, id)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+// ---------------------------------------------------------------- header
+
+/// The message's header block (every line CRLF-ended), without MIME-Version
+/// and the root Content-* fields.
+fn message_header(msg: &Message, notes: &mut Vec<String>) -> String {
+    let p = &msg.props;
+    if let Some(raw) = text(p, tags::TRANSPORT_MESSAGE_HEADERS).filter(|t| t.contains(':')) {
+        let fields = transport_fields(&raw, notes);
+        if !fields.is_empty() {
+            let has = |n: &str| fields.iter().any(|(name, _)| name.eq_ignore_ascii_case(n));
+            let mut out: String = fields.iter().map(|(_, f)| f.as_str()).collect();
+            // RFC 5322 3.6 requires Date and From; Subject and Message-ID
+            // help every reader. A header kept without them is completed.
+            if !has("Date") {
+                out.push_str(&date_field(msg).unwrap_or_default());
+            }
+            if !has("From") {
+                out.push_str(&from_fields(msg).0.unwrap_or_default());
+            }
+            if !has("Subject") {
+                out.push_str(&subject_field(msg).unwrap_or_default());
+            }
+            if !has("Message-ID") {
+                out.push_str(&message_id_fields(msg, notes));
+            }
+            return out;
+        }
+    }
+
+    let mut out = String::new();
+    out.push_str(&date_field(msg).unwrap_or_default());
+    let (from, sender) = from_fields(msg);
+    out.push_str(&from.unwrap_or_default());
+    out.push_str(&sender.unwrap_or_default());
+    if let Some(entries) = p.bin(tags::REPLY_RECIPIENT_ENTRIES) {
+        out.push_str(&address_field(
+            "Reply-To",
+            &address::flat_entry_list(entries),
+        ));
+    }
+    out.push_str(&subject_field(msg).unwrap_or_default());
+    let rows: Vec<(u32, Addr)> = msg
+        .recipients
+        .iter()
+        .filter_map(|r| {
+            let ty = r.int(tags::RECIPIENT_TYPE).unwrap_or(1);
+            // MAPI_P1 (0x10000000) rows are resend transmission copies of
+            // other rows ([MS-OXCMSG] 2.2.3.1), not recipients of their own.
+            if ty & 0x1000_0000 != 0 {
+                return None;
+            }
+            let name = nonempty(r, tags::DISPLAY_NAME)
+                .or_else(|| nonempty(r, tags::RECIPIENT_DISPLAY_NAME));
+            let a = address::resolve(
+                name.as_deref(),
+                nonempty(r, tags::EMAIL_ADDRESS).as_deref(),
+                nonempty(r, tags::ADDRESS_TYPE).as_deref(),
+                nonempty(r, tags::SMTP_ADDRESS).as_deref(),
+            );
+            Some(((ty & 0xF) as u32, a))
+        })
+        .collect();
+    for (kind, name, display) in [
+        (1, "To", tags::DISPLAY_TO),
+        (2, "Cc", tags::DISPLAY_CC),
+        (3, "Bcc", tags::DISPLAY_BCC),
+    ] {
+        let list: Vec<Addr> = rows
+            .iter()
+            .filter(|(t, _)| *t == kind)
+            .map(|(_, a)| a.clone())
+            .collect();
+        if !list.is_empty() {
+            out.push_str(&address_field(name, &list));
+        } else if msg.recipients.is_empty() {
+            // No recipient table: the display strings are all there is
+            // ([MS-OXCMSG] 2.2.1.7-9 hold names only).
+            if let Some(d) = nonempty(p, display) {
+                out.push_str(&address_field(name, &address::from_display_list(&d)));
+            }
+        }
+    }
+    out.push_str(&message_id_fields(msg, notes));
+    match p.int(tags::IMPORTANCE) {
+        // [MS-OXCMAIL] 2.2.3.2.10: Importance; X-Priority for older readers.
+        Some(0) => out.push_str("Importance: low\r\nX-Priority: 5\r\n"),
+        Some(2) => out.push_str("Importance: high\r\nX-Priority: 1\r\n"),
+        _ => {}
+    }
+    match p.int(tags::SENSITIVITY) {
+        // [MS-OXCMAIL] 2.2.3.2.11, RFC 2156 values.
+        Some(1) => out.push_str("Sensitivity: Personal\r\n"),
+        Some(2) => out.push_str("Sensitivity: Private\r\n"),
+        Some(3) => out.push_str("Sensitivity: Company-Confidential\r\n"),
+        _ => {}
+    }
+    out
+}
+
+/// The fields of a kept Internet header, each with its name and its raw
+/// text (continuation lines included, CRLF-ended). Reading stops at the
+/// first empty line. Lines that are neither a field nor a continuation
+/// (the "Microsoft Mail Internet Headers Version 2.0" banner of old
+/// Exchange, an mbox From_ line) are dropped with a note; the MIME
+/// structural fields are dropped silently (we write our own).
+fn transport_fields(raw: &str, notes: &mut Vec<String>) -> Vec<(String, String)> {
+    const STRUCTURAL: [&str; 5] = [
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "MIME-Version",
+        "Content-Disposition",
+        "Content-Length",
+    ];
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut dropped = 0usize;
+    let mut long = 0usize;
+    for line in raw.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() {
+            if fields.is_empty() && dropped == 0 {
+                continue;
+            }
+            break;
+        }
+        let line = if line.len() > MAX_LINE {
+            long += 1;
+            split_long_line(line)
+        } else {
+            format!("{line}\r\n")
+        };
+        if line.starts_with([' ', '\t']) {
+            match fields.last_mut() {
+                Some((_, f)) => f.push_str(&line),
+                None => dropped += 1,
+            }
+            continue;
+        }
+        let name = line
+            .split_once(':')
+            .map(|(n, _)| n.trim_end_matches([' ', '\t']));
+        match name {
+            Some(n) if !n.is_empty() && n.bytes().all(|b| (33..127).contains(&b)) => {
+                fields.push((n.to_string(), line));
+            }
+            _ => dropped += 1,
+        }
+    }
+    if dropped > 0 {
+        notes.push(format!(
+            "transport headers: {dropped} line(s) that were not header fields left out"
+        ));
+    }
+    if long > 0 {
+        notes.push(format!(
+            "transport headers: {long} line(s) longer than 998 octets folded"
+        ));
+    }
+    fields.retain(|(n, _)| !STRUCTURAL.iter().any(|s| s.eq_ignore_ascii_case(n)));
+    fields
+}
+
+/// A header line over 998 octets folded at whitespace where it can be
+/// (RFC 5322 2.1.1); a run without whitespace is cut as a last resort.
+fn split_long_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 16);
+    let mut rest = line;
+    while rest.len() > MAX_LINE {
+        let mut cut = MAX_LINE;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let at = rest[..cut].rfind([' ', '\t']).filter(|&i| i > 0);
+        match at {
+            Some(i) => {
+                out.push_str(&rest[..i]);
+                out.push_str("\r\n");
+                rest = &rest[i..];
+            }
+            None => {
+                out.push_str(&rest[..cut]);
+                out.push_str("\r\n ");
+                rest = &rest[cut..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.push_str("\r\n");
+    out
+}
+
+/// Date from PidTagClientSubmitTime, else PidTagMessageDeliveryTime
+/// ([MS-OXCMAIL] 2.2.3.2.2), else (drafts) the last modification or
+/// creation time, since RFC 5322 3.6 requires a Date.
+fn date_field(msg: &Message) -> Option<String> {
+    let p = &msg.props;
+    let t = [
+        tags::CLIENT_SUBMIT_TIME,
+        tags::MESSAGE_DELIVERY_TIME,
+        tags::LAST_MODIFICATION_TIME,
+        tags::CREATION_TIME,
+    ]
+    .iter()
+    .find_map(|&id| p.time(id))?;
+    Some(format!("Date: {}\r\n", rfc5322_date(t)))
+}
+
+/// RFC 5322 3.3 date-time in UTC.
+fn rfc5322_date(t: i64) -> String {
+    const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let c = mailshift_core::time::Civil::from_unix(t);
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000",
+        DAYS[c.weekday as usize % 7],
+        c.day,
+        MONTHS[(c.month as usize).saturating_sub(1) % 12],
+        c.year,
+        c.hour,
+        c.minute,
+        c.second
+    )
+}
+
+/// From and Sender ([MS-OXCMAIL] 2.2.3.2.1 and 2.2.3.2.3): From is the
+/// "sent representing" identity (whom the message is from), Sender the
+/// account that sent it, written only when the two differ.
+fn from_fields(msg: &Message) -> (Option<String>, Option<String>) {
+    let p = &msg.props;
+    let get = |n, e, t, s| {
+        let a = address::resolve(
+            nonempty(p, n).as_deref(),
+            nonempty(p, e).as_deref(),
+            nonempty(p, t).as_deref(),
+            nonempty(p, s).as_deref(),
+        );
+        (!a.name.is_empty() || a.smtp.is_some()).then_some(a)
+    };
+    let rep = get(
+        tags::SENT_REPRESENTING_NAME,
+        tags::SENT_REPRESENTING_EMAIL_ADDRESS,
+        tags::SENT_REPRESENTING_ADDRESS_TYPE,
+        tags::SENT_REPRESENTING_SMTP_ADDRESS,
+    );
+    let sender = get(
+        tags::SENDER_NAME,
+        tags::SENDER_EMAIL_ADDRESS,
+        tags::SENDER_ADDRESS_TYPE,
+        tags::SENDER_SMTP_ADDRESS,
+    );
+    match (rep, sender) {
+        (Some(r), Some(s)) => {
+            let same = match (&r.smtp, &s.smtp) {
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                _ => r.name == s.name,
+            };
+            let from = address_field("From", std::slice::from_ref(&r));
+            (Some(from), (!same).then(|| address_field("Sender", &[s])))
+        }
+        (Some(a), None) | (None, Some(a)) => (Some(address_field("From", &[a])), None),
+        (None, None) => (None, None),
+    }
+}
+
+/// An address-list field, or nothing when no address can be written.
+fn address_field(name: &str, list: &[Addr]) -> String {
+    let items: Vec<String> = list.iter().filter_map(address::render).collect();
+    if items.is_empty() {
+        return String::new();
+    }
+    fold_structured(name, &items.join(", "))
+}
+
+/// Subject: PidTagSubject is the full subject; without it, prefix and
+/// normalized subject are joined ([MS-OXCMSG] 2.2.1.46).
+fn subject_field(msg: &Message) -> Option<String> {
+    let p = &msg.props;
+    let s = text(p, tags::SUBJECT).or_else(|| {
+        let n = text(p, tags::NORMALIZED_SUBJECT)?;
+        Some(format!(
+            "{}{n}",
+            text(p, tags::SUBJECT_PREFIX).unwrap_or_default()
+        ))
+    })?;
+    Some(header_text("Subject", &s))
+}
+
+/// Message-ID, In-Reply-To and References from their properties
+/// ([MS-OXCMAIL] 2.2.3.2.5-7). Whitespace inside an id is dropped (a
+/// folded id is not an id), angle brackets added when missing.
+fn message_id_fields(msg: &Message, notes: &mut Vec<String>) -> String {
+    let p = &msg.props;
+    let mut out = String::new();
+    if let Some(id) = nonempty(p, tags::INTERNET_MESSAGE_ID) {
+        let id = msg_id(&id);
+        let ok = id
+            .strip_prefix('<')
+            .and_then(|i| i.strip_suffix('>'))
+            .is_some_and(|i| {
+                let (l, r) = i.rsplit_once('@').unwrap_or(("", ""));
+                !l.is_empty() && !r.is_empty() && !i.contains(['<', '>', '"', '\\'])
+            });
+        if !ok {
+            notes.push(format!(
+                "Message-ID {id} is not RFC 5322 msg-id syntax; kept as is"
+            ));
+        }
+        out.push_str(&format!("Message-ID: {id}\r\n"));
+    }
+    if let Some(v) = nonempty(p, tags::IN_REPLY_TO_ID) {
+        out.push_str(&fold_structured("In-Reply-To", &msg_ids(&v)));
+    }
+    if let Some(v) = nonempty(p, tags::INTERNET_REFERENCES) {
+        out.push_str(&fold_structured("References", &msg_ids(&v)));
+    }
+    out
+}
+
+/// One id with its brackets.
+fn msg_id(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
+    if s.starts_with('<') && s.ends_with('>') {
+        s
+    } else {
+        format!("<{}>", s.trim_start_matches('<').trim_end_matches('>'))
+    }
+}
+
+/// A list of ids (References may hold many, separated by whitespace or
+/// commas), each bracketed.
+fn msg_ids(s: &str) -> String {
+    let mut ids = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars() {
+        match c {
+            '<' => {
+                if !cur.trim().is_empty() {
+                    ids.push(msg_id(&cur));
+                }
+                cur = "<".into();
+            }
+            '>' => {
+                cur.push('>');
+                ids.push(msg_id(&cur));
+                cur.clear();
+            }
+            c if (c.is_whitespace() || c == ',') && !cur.starts_with('<') => {
+                if !cur.trim().is_empty() {
+                    ids.push(msg_id(&cur));
+                }
+                cur.clear();
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.trim().is_empty() {
+        ids.push(msg_id(&cur));
+    }
+    ids.join(" ")
+}
+
+// ---------------------------------------------------------------- bodies
+
+/// The bodies chosen for a message.
+struct Bodies {
+    plain: Option<String>,
+    /// HTML bytes and their charset.
+    html: Option<(Vec<u8>, String)>,
+    /// Native RTF kept as an attachment.
+    rtf_attachment: Option<Vec<u8>>,
+}
+
+fn bodies(msg: &Message, notes: &mut Vec<String>) -> Bodies {
+    let p = &msg.props;
+    let plain = text(p, tags::BODY);
+    let html = match p.get(tags::HTML) {
+        Some(PropValue::Binary(b)) => Some(html_bytes(b, p)),
+        Some(v) => v.as_text().map(|s| (s.into_bytes(), "utf-8".to_string())),
+        None => None,
+    }
+    .filter(|(b, _)| !b.is_empty());
+    let mut out = Bodies {
+        plain,
+        html,
+        rtf_attachment: None,
+    };
+    if out.html.is_none() {
+        if let Some(compressed) = p.bin(tags::RTF_COMPRESSED) {
+            rtf_body(compressed, &mut out, notes);
+        }
+    }
+    if out.html.is_some() && out.plain.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        out.plain = None;
+    }
+    out
+}
+
+/// The RTF path ([MS-OXRTFCP], [MS-OXRTFEX]). Encapsulated HTML is
+/// preferred even when PidTagBody exists: Outlook often keeps an HTML
+/// mail's HTML only inside the RTF.
+fn rtf_body(compressed: &[u8], out: &mut Bodies, notes: &mut Vec<String>) {
+    let rtf = match rtf::decompress(compressed) {
+        Ok(r) => r,
+        Err(e) => {
+            notes.push(format!(
+                "RTF body not usable ({e}); {}",
+                if out.plain.is_some() {
+                    "plain text body kept"
+                } else {
+                    "message has no body"
+                }
+            ));
+            return;
+        }
+    };
+    match rtf::decapsulate(&rtf) {
+        Some(rtf::Encapsulated::Html(h)) => out.html = Some((h.into_bytes(), "utf-8".into())),
+        Some(rtf::Encapsulated::Text(t)) => {
+            if out.plain.as_deref().map_or(true, |s| s.trim().is_empty()) {
+                out.plain = Some(t);
+            }
+        }
+        None => {
+            if out.plain.as_deref().map_or(true, |s| s.trim().is_empty()) {
+                out.plain = Some(rtf::to_text(&rtf));
+            }
+            notes.push("RTF body: native RTF (neither HTML nor text encapsulated); text/plain body from it, the RTF itself attached as body.rtf".into());
+            out.rtf_attachment = Some(rtf);
+        }
+    }
+}
+
+/// PidTagHtml is bytes in the code page of PidTagInternetCodepage; they are
+/// kept as they are (a `<meta charset>` inside stays true) and labelled.
+fn html_bytes(b: &[u8], p: &PropBag) -> (Vec<u8>, String) {
+    let cp = p
+        .int(tags::INTERNET_CODEPAGE)
+        .or_else(|| p.int(tags::MESSAGE_CODEPAGE));
+    match cp {
+        // UTF-16 would not survive CRLF handling as bytes: decode it.
+        Some(1200) | Some(1201) => {
+            let units: Vec<u16> = b
+                .chunks_exact(2)
+                .map(|c| {
+                    if cp == Some(1200) {
+                        u16::from_le_bytes([c[0], c[1]])
+                    } else {
+                        u16::from_be_bytes([c[0], c[1]])
+                    }
+                })
+                .collect();
+            (
+                String::from_utf16_lossy(&units).into_bytes(),
+                "utf-8".into(),
+            )
+        }
+        Some(cp) => match charset_of(cp) {
+            Some(cs) => (b.to_vec(), cs.into()),
+            None if std::str::from_utf8(b).is_ok() => (b.to_vec(), "utf-8".into()),
+            None => (b.to_vec(), format!("windows-{cp}")),
+        },
+        None if std::str::from_utf8(b).is_ok() => (b.to_vec(), "utf-8".into()),
+        None => (b.to_vec(), "windows-1252".into()),
+    }
+}
+
+/// IANA charset names of the Windows code pages mail uses.
+fn charset_of(cp: i64) -> Option<&'static str> {
+    Some(match cp {
+        65001 => "utf-8",
+        20127 => "us-ascii",
+        874 => "windows-874",
+        932 => "shift_jis",
+        936 => "gbk",
+        949 => "euc-kr",
+        950 => "big5",
+        1250..=1258 => [
+            "windows-1250",
+            "windows-1251",
+            "windows-1252",
+            "windows-1253",
+            "windows-1254",
+            "windows-1255",
+            "windows-1256",
+            "windows-1257",
+            "windows-1258",
+        ][(cp - 1250) as usize],
+        20866 => "koi8-r",
+        21866 => "koi8-u",
+        28591..=28599 => [
+            "iso-8859-1",
+            "iso-8859-2",
+            "iso-8859-3",
+            "iso-8859-4",
+            "iso-8859-5",
+            "iso-8859-6",
+            "iso-8859-7",
+            "iso-8859-8",
+            "iso-8859-9",
+        ][(cp - 28591) as usize],
+        28603 => "iso-8859-13",
+        28605 => "iso-8859-15",
+        50220..=50222 => "iso-2022-jp",
+        50225 => "iso-2022-kr",
+        51932 => "euc-jp",
+        51936 => "gb2312",
+        51949 => "euc-kr",
+        52936 => "hz-gb-2312",
+        54936 => "gb18030",
+        _ => return None,
+    })
+}
+
+// ---------------------------------------------------------------- attachments
+
+/// The filename of an attachment ([MS-OXCMAIL] 2.2.3.4.1).
+fn attachment_name(props: &PropBag) -> Option<String> {
+    [
+        tags::ATTACH_LONG_FILENAME,
+        tags::ATTACH_FILENAME,
+        tags::DISPLAY_NAME,
+    ]
+    .iter()
+    .find_map(|&id| nonempty(props, id))
+    .map(|n| {
+        n.chars()
+            .map(|c| {
+                if c.is_control() || c == '/' || c == '\\' {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    })
+}
+
+/// The part for one attachment, and whether it is an inline part of the
+/// HTML (multipart/related). `None` when there is nothing to carry (notes say why).
+fn attachment_part(
+    index: usize,
+    att: &Attachment,
+    html_lower: Option<&str>,
+    opts: &MimeOptions,
+    depth: usize,
+    notes: &mut Vec<String>,
+) -> Option<(Part, bool)> {
+    let p = &att.props;
+    let name = attachment_name(p);
+    let label = match &name {
+        Some(n) => format!("attachment {} ({n:?})", index + 1),
+        None => format!("attachment {}", index + 1),
+    };
+    let cid = nonempty(p, tags::ATTACH_CONTENT_ID)
+        .map(|c| {
+            c.trim_start_matches('<')
+                .trim_end_matches('>')
+                .chars()
+                .filter(|c| !c.is_whitespace() && !c.is_control())
+                .collect::<String>()
+        })
+        .filter(|c| !c.is_empty());
+    match &att.content {
+        AttachContent::Bytes(data) => {
+            // Inline: referenced from the HTML by cid: ([MS-OXCMAIL]
+            // 2.2.3.4.3; PidTagAttachFlags attRenderedInBody and
+            // PidTagAttachmentHidden say the same, but only a reference
+            // makes multipart/related meaningful).
+            let by_cid = match (&cid, html_lower) {
+                (Some(c), Some(h)) => h.contains(&format!("cid:{}", c.to_ascii_lowercase())),
+                _ => false,
+            };
+            // RFC 2557 also lets HTML name a part by Content-Location.
+            let location = nonempty(p, tags::ATTACH_CONTENT_LOCATION)
+                .filter(|l| l.bytes().all(|b| (33..127).contains(&b)))
+                .filter(|l| {
+                    html_lower
+                        .is_some_and(|h| h.contains(&format!("\"{}\"", l.to_ascii_lowercase())))
+                });
+            let inline = by_cid || location.is_some();
+            let ty = content_type_for(p, name.as_deref());
+            let mut part = binary_part(&ty, name.as_deref(), cid.as_deref(), inline, data);
+            if let Some(l) = location {
+                part.headers.push(fold_structured("Content-Location", &l));
+            }
+            Some((part, inline))
+        }
+        AttachContent::Ole(data) => {
+            notes.push(format!(
+                "{label}: OLE object kept as application/octet-stream"
+            ));
+            let n = name.unwrap_or_else(|| format!("ole-object-{}.bin", index + 1));
+            Some((
+                binary_part(
+                    "application/octet-stream",
+                    Some(&n),
+                    cid.as_deref(),
+                    false,
+                    data,
+                ),
+                false,
+            ))
+        }
+        AttachContent::Embedded(inner) => {
+            if depth + 1 > opts.max_depth {
+                notes.push(format!(
+                    "{label}: embedded message nested deeper than {} levels left out",
+                    opts.max_depth
+                ));
+                return None;
+            }
+            let mut inner_notes = Vec::new();
+            let bytes = message_bytes(inner, opts, depth + 1, &mut inner_notes);
+            notes.extend(
+                inner_notes
+                    .into_iter()
+                    .map(|n| format!("{label}, embedded message: {n}")),
+            );
+            // RFC 2046 5.2.1: message/rfc822 may not be base64- or
+            // QP-encoded; our own output is 7bit unless a kept header held UTF-8.
+            let cte = if bytes.is_ascii() { "7bit" } else { "8bit" };
+            let mut headers = vec![
+                "Content-Type: message/rfc822\r\n".to_string(),
+                format!("Content-Transfer-Encoding: {cte}\r\n"),
+            ];
+            let disp: Vec<(&str, &str)> = name
+                .as_deref()
+                .map(|n| vec![("filename", n)])
+                .unwrap_or_default();
+            headers.push(header_params("Content-Disposition", "attachment", &disp));
+            // The embedded message is kept whole, its last line end
+            // included; the delimiter brings its own CRLF.
+            Some((
+                Part {
+                    headers,
+                    body: Body::Leaf(bytes),
+                },
+                false,
+            ))
+        }
+        AttachContent::Reference(path) => {
+            notes.push(format!(
+                "{label}: attachment by reference ({path}), no bytes in the store"
+            ));
+            None
+        }
+        AttachContent::Missing(why) => {
+            notes.push(format!("{label}: data missing ({why})"));
+            None
+        }
+    }
+}
+
+/// A base64 part.
+fn binary_part(
+    content_type: &str,
+    name: Option<&str>,
+    cid: Option<&str>,
+    inline: bool,
+    data: &[u8],
+) -> Part {
+    let name_param: Vec<(&str, &str)> = name.map(|n| vec![("name", n)]).unwrap_or_default();
+    let file_param: Vec<(&str, &str)> = name.map(|n| vec![("filename", n)]).unwrap_or_default();
+    let mut headers = vec![header_params("Content-Type", content_type, &name_param)];
+    headers.push("Content-Transfer-Encoding: base64\r\n".into());
+    headers.push(header_params(
+        "Content-Disposition",
+        if inline { "inline" } else { "attachment" },
+        &file_param,
+    ));
+    if let Some(c) = cid {
+        headers.push(format!("Content-ID: <{c}>\r\n"));
+    }
+    Part {
+        headers,
+        body: Body::Leaf(encode::base64_body(data)),
+    }
+}
+
+/// Content-Type from PidTagAttachMimeTag when it is a well-formed
+/// `type/subtype`, else from the extension, else application/octet-stream.
+/// message/* by value is labelled application/octet-stream: RFC 2046 5.2
+/// forbids base64 for it, and the bytes are not ours to re-encode.
+fn content_type_for(p: &PropBag, name: Option<&str>) -> String {
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    if let Some(tag) = nonempty(p, tags::ATTACH_MIME_TAG) {
+        let tag = tag.to_ascii_lowercase();
+        if let Some((t, s)) = tag.split_once('/') {
+            if token(t) && token(s) && t != "multipart" && t != "message" {
+                return tag;
+            }
+        }
+    }
+    let ext = nonempty(p, tags::ATTACH_EXTENSION)
+        .or_else(|| {
+            name.and_then(|n| n.rsplit_once('.'))
+                .map(|(_, e)| e.to_string())
+        })
+        .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+        .unwrap_or_default();
+    by_extension(&ext).to_string()
+}
+
+/// Common types by file extension.
+fn by_extension(ext: &str) -> &'static str {
+    match ext {
+        "txt" | "log" => "text/plain",
+        "htm" | "html" => "text/html",
+        "csv" => "text/csv",
+        "ics" => "text/calendar",
+        "vcf" => "text/vcard",
+        "xml" => "application/xml",
+        "json" => "application/json",
+        "rtf" => "application/rtf",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "gz" => "application/gzip",
+        "7z" => "application/x-7z-compressed",
+        "doc" | "dot" => "application/msword",
+        "xls" | "xlt" => "application/vnd.ms-excel",
+        "ppt" | "pps" => "application/vnd.ms-powerpoint",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
+        "msg" => "application/vnd.ms-outlook",
+        "png" => "image/png",
+        "jpg" | "jpeg" | "jpe" => "image/jpeg",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        "tif" | "tiff" => "image/tiff",
+        "svg" => "image/svg+xml",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}

@@ -1,0 +1,451 @@
+//! [`PstReader`]: the [`StoreReader`] over a PST or OST file.
+//!
+//! - Folders are those under the IPM subtree (see [`crate::messaging`]);
+//!   [`FolderId`] is the folder's NID. The IPM subtree itself is listed
+//!   as the root folder (empty path) only when it holds items.
+//! - Items are contents-table rows; [`ItemId`]`(nid, 0)`.
+//! - Mail-like classes become [`Item::Mail`] built by [`crate::mime::build`].
+//!   Contacts, distribution lists, appointments, tasks, notes and journal
+//!   entries are an [`Error::Unsupported`] naming the class, so that a
+//!   conversion counts them as failed with that reason rather than
+//!   writing a fake mail; the PIM work will map them.
+//! - Per-item notes (what [`crate::mime::build`] could not carry, properties
+//!   that could not be read) have no channel in [`StoreReader::read`]; the
+//!   reader keeps them, keyed by NID, and [`StoreReader::problems`] returns
+//!   them after the store's own problems and the folder walk's notes.
+//! - With [`PstOptions::recover`], message nodes of the NBT that no
+//!   contents table lists are offered in an extra top-level folder
+//!   "Recovered".
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use mailshift_core::{
+    Error, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem,
+    Problem, Result, StoreReader,
+};
+
+use crate::ltp::prop::PropValue;
+use crate::mapi::{Message, PS_PUBLIC_STRINGS};
+use crate::messaging::{msgflag, tags, FolderTree, Store, NID_TYPE_NORMAL_MESSAGE};
+use crate::ndb::header::Client;
+
+/// The folder id of the "Recovered" folder: above every 32-bit NID.
+pub const RECOVERED_FOLDER: FolderId = FolderId(1 << 32);
+
+/// Options of [`PstReader::open_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PstOptions {
+    /// Also offer message nodes no folder lists, in a folder "Recovered".
+    pub recover: bool,
+}
+
+/// Reads a PST or OST file.
+pub struct PstReader {
+    store: Store,
+    opts: PstOptions,
+    path: PathBuf,
+    tree: OnceLock<std::result::Result<FolderTree, String>>,
+    recovered: OnceLock<Vec<u32>>,
+    notes: Mutex<BTreeMap<u32, Vec<String>>>,
+}
+
+impl std::fmt::Debug for PstReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PstReader")
+            .field("store", &self.store)
+            .field("opts", &self.opts)
+            .finish()
+    }
+}
+
+/// What a message class becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Mail,
+    Other(&'static str),
+}
+
+/// Mail-like classes are everything but the PIM ones ([MS-OXCMSG]
+/// 2.2.1.3; IPM.Note, IPM.Schedule.Meeting.*, IPM.Post, REPORT.*, IPM.Outlook.Recall ...).
+fn classify(class: &str) -> Class {
+    let c = class.to_ascii_lowercase();
+    let is = |p: &str| c == p || c.starts_with(&format!("{p}."));
+    // IPM.AbchPerson: the address book's person records (Outlook 2013+ "PersonMetadata").
+    if is("ipm.contact") || is("ipm.abchperson") {
+        Class::Other("contacts are exported by the PIM work (vCard), not as mail")
+    } else if is("ipm.distlist") {
+        Class::Other("distribution lists are exported by the PIM work (vCard), not as mail")
+    } else if is("ipm.appointment") {
+        Class::Other("appointments are exported by the PIM work (iCalendar), not as mail")
+    } else if is("ipm.task") || is("ipm.taskrequest") {
+        Class::Other("tasks are exported by the PIM work (iCalendar), not as mail")
+    } else if is("ipm.stickynote") {
+        Class::Other("notes are exported by the PIM work, not as mail")
+    } else if is("ipm.activity") {
+        Class::Other("journal entries are exported by the PIM work, not as mail")
+    } else {
+        Class::Mail
+    }
+}
+
+impl PstReader {
+    /// Opens `path` with default options.
+    pub fn open(path: &Path) -> Result<PstReader> {
+        PstReader::open_with(path, PstOptions::default())
+    }
+
+    /// Opens `path`.
+    pub fn open_with(path: &Path, opts: PstOptions) -> Result<PstReader> {
+        Ok(PstReader::from_store(Store::open(path)?, opts))
+    }
+
+    /// A reader over an already open store.
+    pub fn from_store(store: Store, opts: PstOptions) -> PstReader {
+        PstReader {
+            path: store.pst().path().to_path_buf(),
+            store,
+            opts,
+            tree: OnceLock::new(),
+            recovered: OnceLock::new(),
+            notes: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// True if `path` starts with the PST magic `!BDN` (MS-PST 2.2.2.6 `dwMagic`).
+    pub fn probe(path: &Path) -> bool {
+        use std::io::Read;
+        let mut b = [0u8; 4];
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut b))
+            .is_ok()
+            && &b == b"!BDN"
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The folder walk, done once.
+    pub fn tree(&self) -> Result<&FolderTree> {
+        match self
+            .tree
+            .get_or_init(|| self.store.folders().map_err(|e| e.to_string()))
+        {
+            Ok(t) => Ok(t),
+            Err(e) => Err(Error::Format {
+                path: self.path.clone(),
+                structure: "folder hierarchy",
+                offset: 0,
+                reason: e.clone(),
+            }),
+        }
+    }
+
+    /// Message nodes (NID type 0x04) of the NBT that no folder's contents
+    /// table lists, in NID order. Walks the whole NBT and every contents
+    /// table once.
+    pub fn recovered_items(&self) -> Result<Vec<u32>> {
+        if let Some(r) = self.recovered.get() {
+            return Ok(r.clone());
+        }
+        let tree = self.tree()?;
+        let mut listed: HashSet<u32> = HashSet::new();
+        for f in &tree.all {
+            if let Ok(rows) = self.store.contents(f.nid) {
+                listed.extend(rows.iter().map(|r| r.nid));
+            }
+        }
+        if let Ok(rows) = self.store.contents(crate::NID_ROOT_FOLDER) {
+            listed.extend(rows.iter().map(|r| r.nid));
+        }
+        let orphans: Vec<u32> = self
+            .store
+            .pst()
+            .all_nodes()?
+            .into_iter()
+            .filter(|n| n.nid & 0x1F == NID_TYPE_NORMAL_MESSAGE && !listed.contains(&n.nid))
+            .map(|n| n.nid)
+            .collect();
+        Ok(self.recovered.get_or_init(|| orphans).clone())
+    }
+
+    fn note(&self, nid: u32, notes: Vec<String>) {
+        if notes.is_empty() {
+            return;
+        }
+        if let Ok(mut m) = self.notes.lock() {
+            m.insert(nid, notes);
+        }
+    }
+
+    fn known_item(&self, nid: u32) -> Result<bool> {
+        Ok(self.store.pst().node(nid)?.is_some())
+    }
+
+    fn mail(&self, msg: &Message) -> (Flags, Vec<String>, Option<i64>) {
+        let p = &msg.props;
+        let mut flags = Flags::empty();
+        let mf = p.int(tags::MESSAGE_FLAGS).unwrap_or(0);
+        flags.set(Flags::SEEN, mf & msgflag::READ != 0);
+        flags.set(Flags::DRAFT, mf & msgflag::UNSENT != 0);
+        // PidTagFlagStatus: followupFlagged = 2 ([MS-OXOFLAG] 2.2.1.1).
+        flags.set(Flags::FLAGGED, p.int(tags::FLAG_STATUS) == Some(2));
+        // PidTagLastVerbExecuted ([MS-OXOMSG] 2.2.1.56): 102 reply to
+        // sender, 103 reply to all, 104 forward.
+        match p.int(tags::LAST_VERB_EXECUTED) {
+            Some(102 | 103) => flags |= Flags::ANSWERED,
+            Some(104) => flags |= Flags::FORWARDED,
+            _ => match p.int(tags::ICON_INDEX) {
+                // PidTagIconIndex 0x105 replied, 0x106 forwarded ([MS-OXOMSG] 2.2.1.10).
+                Some(261) => flags |= Flags::ANSWERED,
+                Some(262) => flags |= Flags::FORWARDED,
+                _ => {}
+            },
+        }
+        let keywords = match p.name(PS_PUBLIC_STRINGS, "Keywords") {
+            Some(PropValue::MvUnicode(v)) => v.iter().filter(|s| !s.is_empty()).cloned().collect(),
+            Some(PropValue::Unicode(s)) if !s.is_empty() => vec![s.clone()],
+            _ => Vec::new(),
+        };
+        let received = p
+            .time(tags::MESSAGE_DELIVERY_TIME)
+            .or_else(|| p.time(tags::CLIENT_SUBMIT_TIME))
+            .or_else(|| p.time(tags::CREATION_TIME));
+        (flags, keywords, received)
+    }
+}
+
+impl StoreReader for PstReader {
+    fn format_name(&self) -> &'static str {
+        match self.store.pst().header().client {
+            Client::Ost => "ost",
+            _ => "pst",
+        }
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn folders(&self) -> Result<Vec<Folder>> {
+        let tree = self.tree()?;
+        let mut out = Vec::new();
+        let ipm = tree.ipm_subtree;
+        if let Some(root) = tree.get(ipm).filter(|r| r.content_count > 0) {
+            out.push(Folder {
+                id: FolderId(u64::from(root.nid)),
+                parent: None,
+                path: Vec::new(),
+                name: self.store.display_name().unwrap_or("").to_string(),
+                kind: FolderKind::Mail,
+                role: FolderRole::None,
+            });
+        }
+        for f in tree.visible() {
+            out.push(Folder {
+                id: FolderId(u64::from(f.nid)),
+                parent: f
+                    .parent
+                    .filter(|p| *p != ipm)
+                    .map(|p| FolderId(u64::from(p))),
+                path: f.path.clone(),
+                name: f.path.last().cloned().unwrap_or_default(),
+                kind: f.kind,
+                role: f.role,
+            });
+        }
+        if self.opts.recover && !self.recovered_items()?.is_empty() {
+            let mut name = "Recovered".to_string();
+            while out.iter().any(|f| f.path.len() == 1 && f.path[0] == name) {
+                name.push('_');
+            }
+            out.push(Folder {
+                id: RECOVERED_FOLDER,
+                parent: None,
+                path: vec![name.clone()],
+                name,
+                kind: FolderKind::Mail,
+                role: FolderRole::None,
+            });
+        }
+        Ok(out)
+    }
+
+    fn items(&self, folder: FolderId) -> Result<Vec<ItemMeta>> {
+        if folder == RECOVERED_FOLDER && self.opts.recover {
+            return Ok(self
+                .recovered_items()?
+                .into_iter()
+                .map(|nid| ItemMeta {
+                    id: ItemId(u64::from(nid), 0),
+                    size: None,
+                })
+                .collect());
+        }
+        let tree = self.tree()?;
+        let known = u32::try_from(folder.0)
+            .ok()
+            .and_then(|n| tree.get(n))
+            .filter(|f| f.in_ipm_subtree);
+        let Some(f) = known else {
+            return Err(Error::Invalid {
+                what: "folder id",
+                reason: format!("{} has no folder {}", self.path.display(), folder.0),
+            });
+        };
+        Ok(self
+            .store
+            .contents(f.nid)?
+            .into_iter()
+            .map(|r| ItemMeta {
+                id: ItemId(u64::from(r.nid), 0),
+                size: r.size,
+            })
+            .collect())
+    }
+
+    fn read(&self, id: ItemId) -> Result<Item<'_>> {
+        let nid = u32::try_from(id.0)
+            .ok()
+            .filter(|_| id.1 == 0)
+            .ok_or_else(|| Error::UnknownItem {
+                path: self.path.clone(),
+                id: format!("{id:?}"),
+            })?;
+        if !self.known_item(nid)? {
+            return Err(Error::UnknownItem {
+                path: self.path.clone(),
+                id: format!("message NID {nid:#x}"),
+            });
+        }
+        let (msg, mut notes) = self.store.message_with_notes(nid)?;
+        let class = msg.class().to_string();
+        if let Class::Other(why) = classify(&class) {
+            self.note(nid, notes);
+            return Err(Error::Unsupported {
+                path: self.path.clone(),
+                reason: format!("{class}: {why}"),
+            });
+        }
+        let built = crate::mime::build(&msg);
+        notes.extend(built.notes);
+        self.note(nid, notes);
+        let (flags, keywords, received) = self.mail(&msg);
+        let mut item = MailItem::new(built.bytes);
+        item.flags = flags;
+        item.keywords = keywords;
+        item.received = received;
+        Ok(Item::Mail(item))
+    }
+
+    fn facts(&self) -> Vec<(String, String)> {
+        use crate::ndb::crypt::CryptMethod;
+        use crate::ndb::header::Format;
+        let h = self.store.pst().header();
+        let layout = match h.format {
+            Format::Ansi => "ANSI (32-bit, 512-byte pages)",
+            Format::Unicode => "Unicode (64-bit, 512-byte pages)",
+            Format::Unicode4k => "Unicode 4K (Outlook 2013+ OST: 4 KiB pages, zlib blocks)",
+        };
+        let crypt = match h.crypt_method {
+            CryptMethod::None => "none",
+            CryptMethod::Permute => "permute (NDB_CRYPT_PERMUTE)",
+            CryptMethod::Cyclic => "cyclic (NDB_CRYPT_CYCLIC)",
+        };
+        let mut facts = vec![
+            ("store".to_string(), if h.client == Client::Ost { "OST" } else { "PST" }.to_string()),
+            ("version".to_string(), format!("{layout}, wVer {}", h.w_ver)),
+            ("encryption".to_string(), crypt.to_string()),
+        ];
+        if let Some(name) = self.store.display_name().filter(|n| !n.is_empty()) {
+            facts.push(("display name".to_string(), name.to_string()));
+        }
+        facts
+    }
+
+    fn item_class(&self, id: ItemId) -> Option<String> {
+        // PidTagMessageClass from the message's own property context: one
+        // node read, no recipients, attachments or body.
+        let nid = u32::try_from(id.0).ok()?;
+        let pst = self.store.pst();
+        let node = pst.node(nid).ok()??;
+        pst.property_context(&node).ok()?.string(0x001A).ok()?
+    }
+
+    fn describe(&self, id: ItemId) -> String {
+        let Ok(nid) = u32::try_from(id.0) else {
+            return format!("item {id:?}");
+        };
+        let subject = self
+            .store
+            .pst()
+            .node(nid)
+            .ok()
+            .flatten()
+            .and_then(|n| self.store.pst().property_context(&n).ok())
+            .and_then(|pc| pc.string(tags::SUBJECT).ok().flatten());
+        match subject {
+            Some(s) if !s.is_empty() => format!(
+                "message NID {nid:#x} ({})",
+                s.trim_start_matches(|c: char| c < ' ')
+            ),
+            _ => format!("message NID {nid:#x}"),
+        }
+    }
+
+    fn problems(&self) -> Vec<Problem> {
+        let path = self.path.display().to_string();
+        let mut out: Vec<Problem> = self.store.pst().problems().to_vec();
+        let p = |structure: &str, message: String| Problem {
+            path: path.clone(),
+            structure: structure.into(),
+            offset: None,
+            message,
+        };
+        for s in self.store.problems() {
+            out.push(p("message store", s));
+        }
+        if let Some(Ok(t)) = self.tree.get() {
+            for n in &t.notes {
+                out.push(p("folder hierarchy", n.clone()));
+            }
+        }
+        if let Ok(m) = self.notes.lock() {
+            for (nid, list) in m.iter() {
+                for n in list {
+                    out.push(p("message", format!("message NID {nid:#x}: {n}")));
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes() {
+        assert_eq!(classify("IPM.Note"), Class::Mail);
+        assert_eq!(classify("IPM.Note.SMIME.MultipartSigned"), Class::Mail);
+        assert_eq!(classify("IPM.Schedule.Meeting.Request"), Class::Mail);
+        assert_eq!(classify("REPORT.IPM.Note.NDR"), Class::Mail);
+        assert_eq!(classify("IPM.Post"), Class::Mail);
+        assert!(matches!(classify("IPM.Contact"), Class::Other(_)));
+        assert!(matches!(classify("IPM.AbchPerson"), Class::Other(_)));
+        assert!(matches!(classify("ipm.appointment"), Class::Other(_)));
+        assert!(matches!(classify("IPM.DistList"), Class::Other(_)));
+        assert!(matches!(classify("IPM.StickyNote"), Class::Other(_)));
+        assert_eq!(classify("IPM.Contacts"), Class::Mail);
+    }
+
+    #[test]
+    fn reader_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<PstReader>();
+    }
+}
