@@ -122,7 +122,9 @@ pub fn parse_asctime(s: &str) -> Option<i64> {
         }
     }
     let year = year?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    // Years outside 1..=9999 are no date a mail store holds, and would
+    // overflow the day arithmetic.
+    if !(1..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86400 + (hour * 3600 + minute * 60 + second) as i64 - offset)
@@ -132,7 +134,7 @@ pub fn parse_asctime(s: &str) -> Option<i64> {
 pub fn parse_user_date(s: &str) -> Option<i64> {
     let s = s.trim();
     if let Ok(t) = s.parse::<i64>() {
-        if s.len() > 8 {
+        if s.len() > 8 && t.unsigned_abs() < 253_402_300_800 {
             return Some(t);
         }
     }
@@ -144,7 +146,7 @@ pub fn parse_user_date(s: &str) -> Option<i64> {
     let y: i64 = d.next()?.parse().ok()?;
     let m: u32 = d.next()?.parse().ok()?;
     let day: u32 = d.next()?.parse().ok()?;
-    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+    if d.next().is_some() || !(1..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
         return None;
     }
     let mut secs = 0i64;
@@ -185,6 +187,18 @@ mod tests {
         assert_eq!(parse_asctime("Tue Nov 14 22:13 2023"), Some(1_700_000_000 - 20));
         assert_eq!(parse_asctime("garbage"), None);
         assert_eq!(parse_asctime("Tue Foo 14 22:13:20 2023"), None);
+    }
+
+    /// Found by the `mbox_read` fuzz target: `From 1 Apr 4 4:5 563760249905`
+    /// took the huge number as the year and overflowed the day arithmetic.
+    #[test]
+    fn asctime_year_overflow() {
+        assert_eq!(parse_asctime("1 Apr 4 4:5 563760249905"), None);
+        assert_eq!(parse_asctime("Apr 4 04:05:00 9223372036854775807"), None);
+        assert_eq!(parse_asctime("Apr 4 04:05:00 0"), None);
+        assert!(parse_asctime("Apr 4 04:05:00 9999").is_some());
+        assert_eq!(parse_user_date("99999999999-01-01"), None);
+        assert_eq!(parse_user_date("9223372036854775807"), None);
     }
 
     #[test]

@@ -155,19 +155,27 @@ impl Message {
     /// `PidTagSubject` without the prefix marker some writers keep in the
     /// stored value (0x01 and a length character before the text).
     pub fn subject(&self) -> Option<&str> {
-        let s = self.props.str(0x0037)?;
-        let mut c = s.chars();
-        if c.next() == Some('\u{1}') {
-            c.next();
-            return Some(c.as_str());
-        }
-        Some(s)
+        self.props.str(0x0037).map(without_subject_marker)
     }
 
     /// `PidTagMessageClass`, `IPM.Note` when absent (its default, [MS-OXCMSG] 2.2.1.3).
     pub fn class(&self) -> &str {
         self.props.str(0x001A).unwrap_or("IPM.Note")
     }
+}
+
+/// A stored PidTagSubject without its prefix marker: PST writers may keep
+/// 0x01 and a character giving the length of the subject prefix ("RE: ")
+/// before the text. [MS-OXCMSG] does not know it; libpff and java-libpst
+/// (`PSTMessage.getSubject`) drop those two characters, and readpst's
+/// output shows the subject without them.
+pub(crate) fn without_subject_marker(s: &str) -> &str {
+    let mut c = s.chars();
+    if c.next() == Some('\u{1}') {
+        c.next();
+        return c.as_str();
+    }
+    s
 }
 
 /// A message with its recipients and attachments, all owned.

@@ -11,35 +11,47 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 /// Base64 without line breaks.
 pub fn base64(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
+    let mut out = Vec::with_capacity(data.len().div_ceil(3) * 4);
+    base64_into(data, &mut out);
+    // Only bytes of the base64 alphabet and '=' were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the base64 form of `data` to `out` (attachments run through
+/// here, so it works on whole triples rather than character by character).
+fn base64_into(data: &[u8], out: &mut Vec<u8>) {
+    let mut triples = data.chunks_exact(3);
+    for t in &mut triples {
+        let n = (u32::from(t[0]) << 16) | (u32::from(t[1]) << 8) | u32::from(t[2]);
+        out.extend_from_slice(&[
+            B64[(n >> 18) as usize & 63],
+            B64[(n >> 12) as usize & 63],
+            B64[(n >> 6) as usize & 63],
+            B64[n as usize & 63],
+        ]);
     }
-    out
+    let rest = triples.remainder();
+    if !rest.is_empty() {
+        let b1 = rest.get(1).copied().unwrap_or(0);
+        let n = (u32::from(rest[0]) << 16) | (u32::from(b1) << 8);
+        out.push(B64[(n >> 18) as usize & 63]);
+        out.push(B64[(n >> 12) as usize & 63]);
+        out.push(if rest.len() == 2 { B64[(n >> 6) as usize & 63] } else { b'=' });
+        out.push(b'=');
+    }
 }
 
 /// Base64 body: lines of 76 characters (RFC 2045 6.8), CRLF between them,
 /// no CRLF after the last.
 pub fn base64_body(data: &[u8]) -> Vec<u8> {
-    let flat = base64(data);
-    let mut out = Vec::with_capacity(flat.len() + flat.len() / 76 * 2 + 2);
-    for (i, line) in flat.as_bytes().chunks(76).enumerate() {
+    let chars = data.len().div_ceil(3) * 4;
+    let mut out = Vec::with_capacity(chars + chars / 76 * 2 + 2);
+    // 57 input bytes make exactly one 76-character line.
+    for (i, line) in data.chunks(57).enumerate() {
         if i > 0 {
             out.extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(line);
+        base64_into(line, &mut out);
     }
     out
 }
@@ -96,7 +108,8 @@ pub fn quoted_printable(text: &[u8]) -> Vec<u8> {
             if literal {
                 out.push(c);
             } else {
-                out.extend_from_slice(format!("={c:02X}").as_bytes());
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.extend_from_slice(&[b'=', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
             }
             col += width;
         }
@@ -163,7 +176,7 @@ pub fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || hay.len() < needle.len() {
         return None;
     }
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 /// UTF-8 text cut at character boundaries into pieces of at most `max` bytes.

@@ -48,7 +48,7 @@ mod tests;
 use sha2::{Digest, Sha256};
 
 use crate::ltp::prop::PropValue;
-use crate::mapi::{AttachContent, Attachment, Message, PropBag};
+use crate::mapi::{without_subject_marker, AttachContent, Attachment, Message, PropBag};
 use crate::rtf;
 use address::Addr;
 use encode::{fold_structured, header_params, header_text, TransferEncoding, MAX_LINE};
@@ -701,17 +701,20 @@ fn address_field(name: &str, list: &[Addr]) -> String {
     fold_structured(name, &items.join(", "))
 }
 
-/// Subject: PidTagSubject is the full subject; without it, prefix and
+/// Subject: PidTagSubject is the full subject (less the PST prefix
+/// marker, see [`without_subject_marker`]); without it, prefix and
 /// normalized subject are joined ([MS-OXCMSG] 2.2.1.46).
 fn subject_field(msg: &Message) -> Option<String> {
     let p = &msg.props;
-    let s = text(p, tags::SUBJECT).or_else(|| {
-        let n = text(p, tags::NORMALIZED_SUBJECT)?;
-        Some(format!(
-            "{}{n}",
-            text(p, tags::SUBJECT_PREFIX).unwrap_or_default()
-        ))
-    })?;
+    let s = text(p, tags::SUBJECT)
+        .map(|s| without_subject_marker(&s).to_string())
+        .or_else(|| {
+            let n = text(p, tags::NORMALIZED_SUBJECT)?;
+            Some(format!(
+                "{}{n}",
+                text(p, tags::SUBJECT_PREFIX).unwrap_or_default()
+            ))
+        })?;
     Some(header_text("Subject", &s))
 }
 

@@ -892,3 +892,32 @@ fn content_location_reference_is_inline() {
         );
     }
 }
+
+/// Found by tests/readpst_oracle.rs: PST writers keep 0x01 and a length
+/// character before a stored PidTagSubject (simiden_pst2john_*.pst,
+/// SampleOstFile.ost), and we wrote them into Subject ("\u{1}\u{1}Lorem
+/// ipsum"), where readpst, libpff and java-libpst drop them.
+#[test]
+fn subject_prefix_marker_dropped() {
+    for subject in [
+        s("\u{1}\u{1}Lorem ipsum"),
+        PropValue::String8(b"\x01\x04RE: Lorem ipsum".to_vec().into()),
+    ] {
+        let mut msg = base(vec![(tags::BODY, s("Hi"))]);
+        msg.props.tagged.insert(tags::SUBJECT, subject);
+        let b = build(&msg);
+        let h = head(&b.bytes);
+        assert!(!h.contains("=?utf-8?"), "{h}");
+        let p = mail_parser::MessageParser::default()
+            .parse(&b.bytes)
+            .expect("parses");
+        assert!(
+            matches!(p.subject(), Some("Lorem ipsum" | "RE: Lorem ipsum")),
+            "{:?}",
+            p.subject()
+        );
+    }
+    // A subject that merely contains 0x01 later is left alone.
+    assert_eq!(crate::mapi::without_subject_marker("a\u{1}b"), "a\u{1}b");
+    assert_eq!(crate::mapi::without_subject_marker("\u{1}"), "");
+}
