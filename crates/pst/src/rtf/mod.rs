@@ -58,34 +58,11 @@ pub(crate) const INITIAL_DICTIONARY: &[u8] = b"{\\rtf1\\ansi\\mac\\deff0\\deftab
 {\\f0\\fnil \\froman \\fswiss \\fmodern \\fscript \\fdecor MS Sans SerifSymbolArialTimes New \
 RomanCourier{\\colortbl\\red0\\green0\\blue0\r\n\\par \\pard\\plain\\f0\\fs20\\b\\i\\u\\tab\\tx";
 
-/// CRC-32 table for polynomial 0xEDB88320 (MS-OXRTFCP 2.1.3.2), built at
-/// compile time.
-const CRC_TABLE: [u32; 256] = {
-    let mut t = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        t[i] = c;
-        i += 1;
-    }
-    t
-};
-
-/// The CRC of MS-OXRTFCP 2.1.3.2: the table-driven CRC-32 but started at 0
-/// and without the final inversion zlib's CRC-32 applies.
+/// The CRC of MS-OXRTFCP 2.1.3.2: the table-driven CRC-32 started at 0 and
+/// without the final inversion zlib's CRC-32 applies, which is exactly the
+/// CRC of MS-PST 5.3.
 pub(crate) fn crc32(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0u32, |crc, &b| {
-        CRC_TABLE[((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8)
-    })
+    crate::ndb::crc::crc32(bytes)
 }
 
 fn le32(data: &[u8], at: usize) -> u32 {

@@ -131,46 +131,14 @@ const SKIPPED: &[&[u8]] = &[
     b"wgrffmtfilter",
 ];
 
-/// The encoding of a Windows code page, where encoding_rs has one.
+/// The encoding of a Windows code page, where encoding_rs has one (the
+/// same table as string properties use). DOS Latin code pages (437, 850)
+/// read as Windows-1252, their nearest superset encoding_rs has.
 fn codepage(cp: i32) -> Option<&'static Encoding> {
-    use encoding_rs::*;
-    Some(match cp {
-        437 | 850 | 1252 | 20127 | 28591 => WINDOWS_1252,
-        866 => IBM866,
-        874 => WINDOWS_874,
-        932 => SHIFT_JIS,
-        936 => GBK,
-        949 => EUC_KR,
-        950 => BIG5,
-        1200 => UTF_16LE,
-        1201 => UTF_16BE,
-        1250 => WINDOWS_1250,
-        1251 => WINDOWS_1251,
-        1253 => WINDOWS_1253,
-        1254 => WINDOWS_1254,
-        1255 => WINDOWS_1255,
-        1256 => WINDOWS_1256,
-        1257 => WINDOWS_1257,
-        1258 => WINDOWS_1258,
-        10000 => MACINTOSH,
-        10007 => X_MAC_CYRILLIC,
-        20866 => KOI8_R,
-        20932 | 51932 => EUC_JP,
-        21866 => KOI8_U,
-        28592 => ISO_8859_2,
-        28593 => ISO_8859_3,
-        28594 => ISO_8859_4,
-        28595 => ISO_8859_5,
-        28596 => ISO_8859_6,
-        28597 => ISO_8859_7,
-        28598 => ISO_8859_8,
-        28603 => ISO_8859_13,
-        28605 => ISO_8859_15,
-        50220..=50222 => ISO_2022_JP,
-        54936 => GB18030,
-        65001 => UTF_8,
-        _ => return None,
-    })
+    match cp {
+        437 | 850 => Some(encoding_rs::WINDOWS_1252),
+        _ => u32::try_from(cp).ok().and_then(crate::messaging::encoding_for),
+    }
 }
 
 /// The code page of an `\fcharsetN` ([MSFT-RTF] font table). ANSI (0) is
