@@ -119,6 +119,8 @@ pub struct Pst {
     path: PathBuf,
     bytes: Bytes,
     header: Header,
+    /// The recovery scan, run on first use ([`Pst::recovery`]).
+    recovery: std::sync::OnceLock<ndb::recover::Recovery>,
 }
 
 impl std::fmt::Debug for Pst {
@@ -171,6 +173,7 @@ impl Pst {
             path,
             bytes,
             header,
+            recovery: std::sync::OnceLock::new(),
         })
     }
 
@@ -194,7 +197,38 @@ impl Pst {
         Ndb {
             file: self.bytes.as_slice(),
             header: &self.header,
+            recovered: self.recovery.get().map(|r| &r.blocks),
         }
+    }
+
+    /// Deleted nodes found in free space ([`ndb::recover`]): the scan runs
+    /// once, on first call, and from then on blocks it recovered are readable
+    /// through every lookup that misses the BBT. Linear in the file size.
+    pub fn recovery(&self) -> &ndb::recover::Recovery {
+        self.recovery.get_or_init(|| {
+            let live = Ndb {
+                file: self.bytes.as_slice(),
+                header: &self.header,
+                recovered: None,
+            };
+            ndb::recover::scan(live)
+        })
+    }
+
+    /// The nodes [`Pst::recovery`] rebuilt, readable with
+    /// [`Pst::property_context`] and friends although the NBT no longer
+    /// lists them (`nid_parent` is the parent they had).
+    pub fn recovered_nodes(&self) -> Vec<NodeRef> {
+        self.recovery()
+            .nodes
+            .iter()
+            .map(|e| NodeRef {
+                nid: e.nid,
+                bid_data: e.bid_data,
+                bid_sub: e.bid_sub,
+                nid_parent: Some(e.nid_parent),
+            })
+            .collect()
     }
 
     /// Turns a lower layer's error into the crate's public error.

@@ -13,9 +13,12 @@
 //!   that could not be read) have no channel in [`StoreReader::read`]; the
 //!   reader keeps them, keyed by NID, and [`StoreReader::problems`] returns
 //!   them after the store's own problems and the folder walk's notes.
-//! - With [`PstOptions::recover`], message nodes of the NBT that no
-//!   contents table lists are offered in an extra top-level folder
-//!   "Recovered".
+//! - With [`PstOptions::recover`], an extra top-level folder "Recovered"
+//!   offers the messages no folder reaches: message nodes of the NBT that
+//!   no contents table lists (`ItemId(nid, 0)`), and deleted message nodes
+//!   rebuilt from free space by [`crate::ndb::recover`] (`ItemId(nid, k)`,
+//!   `k` counting from 1 in [`Pst::recovered_nodes`](crate::Pst::recovered_nodes)
+//!   order). A deleted older copy of a live message is such an item too.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -30,6 +33,7 @@ use crate::ltp::prop::PropValue;
 use crate::mapi::{Message, PS_PUBLIC_STRINGS};
 use crate::messaging::{msgflag, tags, FolderTree, Store, NID_TYPE_NORMAL_MESSAGE};
 use crate::ndb::header::Client;
+use crate::NodeRef;
 
 /// The folder id of the "Recovered" folder: above every 32-bit NID.
 pub const RECOVERED_FOLDER: FolderId = FolderId(1 << 32);
@@ -47,7 +51,7 @@ pub struct PstReader {
     opts: PstOptions,
     path: PathBuf,
     tree: OnceLock<std::result::Result<FolderTree, String>>,
-    recovered: OnceLock<Vec<u32>>,
+    recovered: OnceLock<Vec<ItemId>>,
     notes: Mutex<BTreeMap<u32, Vec<String>>>,
 }
 
@@ -144,10 +148,12 @@ impl PstReader {
         }
     }
 
-    /// Message nodes (NID type 0x04) of the NBT that no folder's contents
-    /// table lists, in NID order. Walks the whole NBT and every contents
-    /// table once.
-    pub fn recovered_items(&self) -> Result<Vec<u32>> {
+    /// The items of the "Recovered" folder: message nodes (NID type 0x04)
+    /// of the NBT that no folder's contents table lists, in NID order
+    /// (`ItemId(nid, 0)`), then deleted message nodes rebuilt from free
+    /// space (`ItemId(nid, k)`, see the module notes). Walks the whole NBT,
+    /// every contents table and the file's free space once.
+    pub fn recovered_items(&self) -> Result<Vec<ItemId>> {
         if let Some(r) = self.recovered.get() {
             return Ok(r.clone());
         }
@@ -161,15 +167,49 @@ impl PstReader {
         if let Ok(rows) = self.store.contents(crate::NID_ROOT_FOLDER) {
             listed.extend(rows.iter().map(|r| r.nid));
         }
-        let orphans: Vec<u32> = self
+        let mut items: Vec<ItemId> = self
             .store
             .pst()
             .all_nodes()?
             .into_iter()
             .filter(|n| n.nid & 0x1F == NID_TYPE_NORMAL_MESSAGE && !listed.contains(&n.nid))
-            .map(|n| n.nid)
+            .map(|n| ItemId(u64::from(n.nid), 0))
             .collect();
-        Ok(self.recovered.get_or_init(|| orphans).clone())
+        items.extend(
+            self.store
+                .pst()
+                .recovered_nodes()
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.nid & 0x1F == NID_TYPE_NORMAL_MESSAGE)
+                .map(|(k, n)| ItemId(u64::from(n.nid), k as u64 + 1)),
+        );
+        Ok(self.recovered.get_or_init(|| items).clone())
+    }
+
+    /// The node behind an item id: the NBT's for `(nid, 0)`, the recovered
+    /// one for `(nid, k)`.
+    fn node_of(&self, id: ItemId) -> Result<Option<NodeRef>> {
+        let Ok(nid) = u32::try_from(id.0) else {
+            return Ok(None);
+        };
+        if id.1 == 0 {
+            return self.store.pst().node(nid);
+        }
+        let k = usize::try_from(id.1 - 1).unwrap_or(usize::MAX);
+        Ok(self
+            .store
+            .pst()
+            .recovery()
+            .nodes
+            .get(k)
+            .filter(|n| n.nid == nid)
+            .map(|e| NodeRef {
+                nid: e.nid,
+                bid_data: e.bid_data,
+                bid_sub: e.bid_sub,
+                nid_parent: Some(e.nid_parent),
+            }))
     }
 
     fn note(&self, nid: u32, notes: Vec<String>) {
@@ -179,10 +219,6 @@ impl PstReader {
         if let Ok(mut m) = self.notes.lock() {
             m.insert(nid, notes);
         }
-    }
-
-    fn known_item(&self, nid: u32) -> Result<bool> {
-        Ok(self.store.pst().node(nid)?.is_some())
     }
 
     fn mail(&self, msg: &Message) -> (Flags, Vec<String>, Option<i64>) {
@@ -279,10 +315,7 @@ impl StoreReader for PstReader {
             return Ok(self
                 .recovered_items()?
                 .into_iter()
-                .map(|nid| ItemMeta {
-                    id: ItemId(u64::from(nid), 0),
-                    size: None,
-                })
+                .map(|id| ItemMeta { id, size: None })
                 .collect());
         }
         let tree = self.tree()?;
@@ -308,20 +341,16 @@ impl StoreReader for PstReader {
     }
 
     fn read(&self, id: ItemId) -> Result<Item<'_>> {
-        let nid = u32::try_from(id.0)
-            .ok()
-            .filter(|_| id.1 == 0)
-            .ok_or_else(|| Error::UnknownItem {
-                path: self.path.clone(),
-                id: format!("{id:?}"),
-            })?;
-        if !self.known_item(nid)? {
-            return Err(Error::UnknownItem {
-                path: self.path.clone(),
-                id: format!("message NID {nid:#x}"),
-            });
-        }
-        let (msg, mut notes) = self.store.message_with_notes(nid)?;
+        let node = self.node_of(id)?.ok_or_else(|| Error::UnknownItem {
+            path: self.path.clone(),
+            id: if id.1 == 0 {
+                format!("message NID {:#x}", id.0)
+            } else {
+                format!("{id:?}")
+            },
+        })?;
+        let nid = node.nid;
+        let (msg, mut notes) = self.store.message_at(node)?;
         let class = msg.class().to_string();
         if let Class::Other(why) = classify(&class) {
             self.note(nid, notes);
@@ -369,9 +398,8 @@ impl StoreReader for PstReader {
     fn item_class(&self, id: ItemId) -> Option<String> {
         // PidTagMessageClass from the message's own property context: one
         // node read, no recipients, attachments or body.
-        let nid = u32::try_from(id.0).ok()?;
+        let node = self.node_of(id).ok()??;
         let pst = self.store.pst();
-        let node = pst.node(nid).ok()??;
         pst.property_context(&node).ok()?.string(0x001A).ok()?
     }
 
@@ -380,19 +408,22 @@ impl StoreReader for PstReader {
             return format!("item {id:?}");
         };
         let subject = self
-            .store
-            .pst()
-            .node(nid)
+            .node_of(id)
             .ok()
             .flatten()
             .and_then(|n| self.store.pst().property_context(&n).ok())
             .and_then(|pc| pc.string(tags::SUBJECT).ok().flatten());
+        let what = if id.1 == 0 {
+            "message"
+        } else {
+            "recovered deleted message"
+        };
         match subject {
             Some(s) if !s.is_empty() => format!(
-                "message NID {nid:#x} ({})",
+                "{what} NID {nid:#x} ({})",
                 s.trim_start_matches(|c: char| c < ' ')
             ),
-            _ => format!("message NID {nid:#x}"),
+            _ => format!("{what} NID {nid:#x}"),
         }
     }
 
@@ -411,6 +442,19 @@ impl StoreReader for PstReader {
         if let Some(Ok(t)) = self.tree.get() {
             for n in &t.notes {
                 out.push(p("folder hierarchy", n.clone()));
+            }
+        }
+        if self.opts.recover && self.recovered.get().is_some() {
+            let r = self.store.pst().recovery();
+            if r.skipped > 0 {
+                out.push(p(
+                    "recovery",
+                    format!(
+                        "{} deleted node entries found in free space were not recovered: \
+                         their blocks are gone or fail their checks",
+                        r.skipped
+                    ),
+                ));
             }
         }
         if let Ok(m) = self.notes.lock() {

@@ -201,6 +201,13 @@ impl Store {
                 format!("message NID {nid:#x} is not in the node B-tree"),
             )
         })?;
+        self.message_at(node)
+    }
+
+    /// [`Store::message_with_notes`] for a node already found: one the NBT
+    /// no longer lists, such as [`crate::Pst::recovered_nodes`].
+    pub fn message_at(&self, node: NodeRef) -> Result<(Message, Vec<String>)> {
+        let nid = node.nid;
         let mut notes = Notes::default();
         let default = self.default_encoding();
         let mut msg = self.read_message(node, default, 0, &mut notes)?;

@@ -301,6 +301,7 @@ mod tests {
         let ndb = Ndb {
             file: &file,
             header: &header,
+            recovered: None,
         };
         let tree = DataTree::open(ndb, 0x2A).expect("tree");
         assert_eq!(tree.block_count(), 3);
@@ -336,6 +337,7 @@ mod tests {
         let ndb = Ndb {
             file: &file,
             header: &header,
+            recovered: None,
         };
         assert!(DataTree::open(ndb, 0x22)
             .expect("opens")

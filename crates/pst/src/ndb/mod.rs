@@ -11,6 +11,7 @@ pub mod crypt;
 pub mod datatree;
 pub mod header;
 pub mod page;
+pub mod recover;
 pub mod subnode;
 
 use std::borrow::Cow;
@@ -26,6 +27,10 @@ pub struct Ndb<'a> {
     pub file: &'a [u8],
     /// Its header.
     pub header: &'a Header,
+    /// Block entries recovered from free space ([`recover`]): consulted
+    /// only for BIDs the BBT does not hold, so that nodes rebuilt from
+    /// deleted index entries can be read. `None` outside recovery.
+    pub recovered: Option<&'a recover::RecoveredBlocks>,
 }
 
 impl<'a> Ndb<'a> {
@@ -41,13 +46,16 @@ impl<'a> Ndb<'a> {
 
     /// The decoded data of block `bid`; a BID missing from the BBT is an error.
     pub fn block(&self, bid: u64) -> CResult<Cow<'a, [u8]>> {
-        let entry = self.bbt(bid)?.ok_or_else(|| {
-            Corrupt::new(
+        let Some(entry) = self.bbt(bid)? else {
+            if let Some(data) = self.recovered.and_then(|r| r.read(*self, bid)) {
+                return Ok(data);
+            }
+            return Err(Corrupt::new(
                 "BBT",
                 self.header.bref_bbt.ib,
                 format!("block {bid:#x} is not in the block B-tree"),
-            )
-        })?;
+            ));
+        };
         block::read_block(
             self.file,
             self.header.format,
