@@ -53,7 +53,7 @@ pub fn run(src: &Path, from: Option<Format>, json: bool, recover: bool) -> anyho
         Some(f) => f,
         None => detect::source(src)?,
     };
-    let reader = crate::open_reader(src, fmt, recover).with_context(|| format!("cannot open {}", src.display()))?;
+    let reader = crate::open_reader(src, fmt, recover).context("cannot open the store")?;
     let info = gather(reader.as_ref())?;
     if json {
         println!("{}", serde_json::to_string_pretty(&info)?);

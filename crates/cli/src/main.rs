@@ -208,11 +208,11 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         dedup: args.dedup,
         ..Options::default()
     };
-    let source = open_reader(&args.src, src_fmt, args.recover).with_context(|| format!("cannot open {}", args.src.display()))?;
+    let source = open_reader(&args.src, src_fmt, args.recover).context("cannot open the source")?;
     // With --dedup, what the target already holds is read with the target
     // format's own reader: incremental runs need no state file.
     let existing = if opts.dedup && args.dst.exists() && detect::probe(&args.dst, dst_fmt) {
-        Some(open_reader(&args.dst, dst_fmt, false).with_context(|| format!("cannot read target {}", args.dst.display()))?)
+        Some(open_reader(&args.dst, dst_fmt, false).context("cannot read what the target already holds (for --dedup)")?)
     } else {
         None
     };

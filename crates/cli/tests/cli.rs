@@ -113,3 +113,41 @@ fn damaged_mbox_is_converted_with_problems_listed() {
     assert_eq!(total(&report, "failed"), 0);
     assert!(total(&report, "copied") > 50);
 }
+
+#[test]
+fn pst_every_tool_rejects_exits_2_naming_structure_and_offset() {
+    let Some(dir) = mailshift_testkit::fixtures_dir() else { return };
+    let f = dir.join("aspose-email__Aspose.Email-for-.NET/AddingBulkMessagesWithImprovedPerformance.pst");
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, err) = mailshift(&[&"convert", &f, &out.path().join("o"), &"--to", &"mbox"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("AddingBulkMessagesWithImprovedPerformance.pst") && err.contains("offset"), "{err}");
+}
+
+/// The real OST of the fixtures: every mail and meeting request comes out;
+/// appointments are skipped with their class named until the iCalendar
+/// export exists.
+#[test]
+fn sample_ost_gives_all_its_mail_and_meeting_items() {
+    let Some(dir) = mailshift_testkit::fixtures_dir() else { return };
+    let ost = dir.join("aspose-email__Aspose.Email-for-.NET/SampleOstFile.ost");
+    let out = tempfile::tempdir().unwrap();
+    let md = out.path().join("md");
+    let (code, report) = convert(&ost, &md, &["--to", "maildir"]);
+    assert_eq!(code, 1, "skipped appointments are losses: {report}");
+    assert_eq!(total(&report, "failed"), 0, "{report}");
+    // 81 mails and 6 meeting requests (MANIFEST.md; pffexport agrees).
+    assert_eq!(total(&report, "copied"), 87, "{report}");
+    let skips: Vec<String> = report["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["skips"].as_array().unwrap().iter().map(|s| s["reason"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(skips.iter().any(|r| r.contains("IPM.Appointment")), "{skips:?}");
+    // What we wrote is mail another program reads.
+    if let Some((n, ids)) = python_mailbox("maildir", &md) {
+        assert_eq!(n, 87);
+        assert!(ids.iter().filter(|i| !i.is_empty()).count() > 40, "{ids:?}");
+    }
+}
