@@ -23,6 +23,23 @@
 //! (NID, data and subnode BIDs) found twice is one node; a node identical
 //! to a live NBT entry is not a deleted one.
 //!
+//! Checked against libpff 20180714 (`libpff_recover.c`, the version
+//! pff-tools ships), which recovers the same message nodes on every
+//! fixture (tests/recover.rs):
+//! - only leaf pages of old trees are read; libpff skips branch pages
+//!   found in free space (`libpff_recover_index_values` ignores a node
+//!   whose level is not 0), and so do we;
+//! - a deleted node whose data or subnode block is still where the live
+//!   BBT has it is not recovered: libpff looks those BIDs up only among
+//!   recovered block entries, which exclude entries equal to the live
+//!   BBT's;
+//! - the allocation maps are used whatever the header's `fAMapValid`
+//!   says (MS-PST 2.2.2.6): libpff reads that byte only to print it;
+//! - nodes of every NID type are recovered here, as by libpff; pffexport
+//!   also exports deleted contents tables (NID types 0x0E, 0x10) as
+//!   messages made of their first row, which the reader's "Recovered"
+//!   folder does not, since they are not messages.
+//!
 //! Everything is bounded by the file size: the allocation maps are read
 //! once, each free page is looked at once, and nothing is allocated by a
 //! size read from the file.
@@ -429,7 +446,7 @@ fn valid(ndb: Ndb<'_>, blocks: &RecoveredBlocks, c: &NbtEntry) -> bool {
             return false;
         }
         // ibHnpm must lie inside the block.
-        if u16_at(&first, 0).is_none_or(|m| usize::from(m) > first.len()) {
+        if u16_at(&first, 0).map_or(true, |m| usize::from(m) > first.len()) {
             return false;
         }
     }
