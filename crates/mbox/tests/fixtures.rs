@@ -141,18 +141,7 @@ fn misnamed_pst_is_sniffed_as_mbox() {
 }
 
 /// xorshift64: a fixed-seed pseudo-random sequence, no crate needed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use mailshift_testkit::XorShift as Rng;
 
 /// Reads every item of `path`; checks the ids are ordered, disjoint and
 /// inside the file. Returns the messages.

@@ -8,22 +8,7 @@ use std::time::Duration;
 use mailshift_core::StoreReader;
 use mailshift_pst::{Pst, PstOptions, PstReader, Store};
 
-/// xorshift64 with a fixed seed: every case can be reproduced by its name.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use mailshift_testkit::XorShift;
 
 /// Reads everything the reader offers; returns (items read, errors).
 fn read_all(bytes: Vec<u8>) -> (usize, usize) {

@@ -10,22 +10,7 @@ use mailshift_pst::{
     NID_TYPE_HIERARCHY_TABLE,
 };
 
-/// xorshift64: a fixed-seed generator, so a failure names a reproducible case.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use mailshift_testkit::XorShift;
 
 /// Byte ranges the walk reads: the header, both B-tree roots and the data
 /// blocks of the store, root folder and its tables. Flips there reach the

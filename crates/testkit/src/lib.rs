@@ -99,3 +99,25 @@ pub fn python_module(module: &str) -> bool {
 }
 
 pub mod corpus;
+
+/// xorshift64: a tiny fixed-seed generator for damage tests (truncation
+/// points, bit flips), so that every failing case can be reproduced.
+#[derive(Debug, Clone)]
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// The next 64 pseudo-random bits.
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
