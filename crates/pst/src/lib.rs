@@ -41,6 +41,7 @@ pub mod ltp;
 pub mod mapi;
 pub mod messaging;
 pub mod mime;
+pub mod pim;
 pub mod rtf;
 pub mod ndb;
 mod reader;
