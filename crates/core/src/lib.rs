@@ -3,6 +3,8 @@
 //!
 //! - [`model`]: a store is a tree of [`Folder`]s holding [`Item`]s; mail
 //!   keeps its RFC 5322 bytes ([`MailItem`]).
+//! - [`pim`]: contacts, events, tasks, notes and journal entries, and their
+//!   vCard and iCalendar writers.
 //! - [`StoreReader`] (`&self`, `Send + Sync`) and [`StoreWriter`] (`&mut self`):
 //!   what each format implements.
 //! - [`convert()`]: reads and prepares items in parallel with rayon, writes
@@ -23,6 +25,7 @@ pub mod convert;
 mod error;
 pub mod mmap;
 pub mod model;
+pub mod pim;
 pub mod prepare;
 pub mod report;
 pub mod store;
@@ -31,7 +34,7 @@ pub mod time;
 pub use convert::{convert, dedup_scope, existing_keys, NoProgress, Options, Progress};
 pub use error::{Error, Result};
 pub use mmap::Mapped;
-pub use model::{Contact, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, MailItem, Problem};
+pub use model::{Contact, DistList, Event, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, Journal, MailItem, Note, Problem, Task};
 pub use prepare::{DedupKey, MailInfo, Prepared};
 pub use report::{Counts, Failure, FolderReport, Report};
 pub use store::{ItemMeta, StoreReader, StoreWriter, Written};

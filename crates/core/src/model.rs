@@ -215,23 +215,28 @@ impl<'a> MailItem<'a> {
     }
 }
 
-/// A contact (filled in by the PIM work; carried as prepared vCard text for now).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Contact {
-    /// A stable identifier of the item in its source.
-    pub uid: String,
-    /// Display name.
-    pub display_name: String,
-}
+pub use crate::pim::{Contact, DistList, Event, Journal, Note, Task};
 
-/// An item of any kind.
+/// An item of any kind. The personal-information items are boxed so that
+/// an `Item` (and every mail item moving through the converter) stays the
+/// size of a [`MailItem`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Item<'a> {
     /// A mail message.
     Mail(MailItem<'a>),
     /// A contact.
-    Contact(Contact),
+    Contact(Box<Contact>),
+    /// A distribution list.
+    DistList(Box<DistList>),
+    /// An appointment or meeting (or a modified occurrence of one).
+    Event(Box<Event>),
+    /// A task.
+    Task(Box<Task>),
+    /// A sticky note.
+    Note(Box<Note>),
+    /// A journal entry.
+    Journal(Box<Journal>),
 }
 
 impl Item<'_> {
@@ -239,7 +244,24 @@ impl Item<'_> {
     pub fn kind(&self) -> FolderKind {
         match self {
             Item::Mail(_) => FolderKind::Mail,
-            Item::Contact(_) => FolderKind::Contacts,
+            Item::Contact(_) | Item::DistList(_) => FolderKind::Contacts,
+            Item::Event(_) => FolderKind::Calendar,
+            Item::Task(_) => FolderKind::Tasks,
+            Item::Note(_) => FolderKind::Notes,
+            Item::Journal(_) => FolderKind::Journal,
+        }
+    }
+
+    /// The stable identifier of a non-mail item (`None` for mail).
+    pub fn uid(&self) -> Option<&str> {
+        match self {
+            Item::Mail(_) => None,
+            Item::Contact(c) => Some(&c.uid),
+            Item::DistList(d) => Some(&d.uid),
+            Item::Event(e) => Some(&e.uid),
+            Item::Task(t) => Some(&t.uid),
+            Item::Note(n) => Some(&n.uid),
+            Item::Journal(j) => Some(&j.uid),
         }
     }
 }
@@ -256,4 +278,25 @@ pub struct Problem {
     pub offset: Option<u64>,
     /// What was wrong and what the reader did about it.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_stays_small() {
+        // Boxing the PIM variants keeps mail items cheap to move in batches.
+        assert!(std::mem::size_of::<Item<'_>>() <= std::mem::size_of::<MailItem<'_>>() + 8);
+    }
+
+    #[test]
+    fn kinds_and_uids() {
+        let e = Item::Event(Box::new(Event { uid: "u1".into(), ..Event::default() }));
+        assert_eq!(e.kind(), FolderKind::Calendar);
+        assert_eq!(e.uid(), Some("u1"));
+        assert_eq!(Item::DistList(Box::default()).kind(), FolderKind::Contacts);
+        assert_eq!(Item::Note(Box::default()).kind(), FolderKind::Notes);
+        assert_eq!(Item::Mail(MailItem::new(&b"x"[..])).uid(), None);
+    }
 }

@@ -179,7 +179,16 @@ impl<'a> Prepared<'a> {
                 let key = DedupKey::of_mail(&info, &m.raw);
                 (info, key)
             }
-            Item::Contact(c) => (MailInfo::default(), DedupKey::of_uid(&c.uid)),
+            // A modified occurrence shares its master's UID (RFC 5545
+            // 3.8.4.4): its RECURRENCE-ID is part of its identity.
+            Item::Event(e) => {
+                let id = match &e.recurrence_id {
+                    Some(r) => format!("{}\0{r:?}", e.uid),
+                    None => e.uid.clone(),
+                };
+                (MailInfo::default(), DedupKey::of_uid(&id))
+            }
+            other => (MailInfo::default(), DedupKey::of_uid(other.uid().unwrap_or(""))),
         };
         Prepared { item, meta, info, key }
     }
