@@ -3,11 +3,15 @@
 //! - [`recur`]: the recurrence blobs of appointments (PidLidAppointmentRecur,
 //!   [MS-OXOCAL] 2.2.1.44) and tasks (PidLidTaskRecurrence, [MS-OXOTASK]
 //!   2.2.2.2.15), and their mapping onto RFC 5545 RRULE parts.
+//! - [`task`]: tasks, sticky notes and journal entries mapped onto core's
+//!   `Task`, `Note` and `Journal` (VTODO / VJOURNAL).
 //!
 //! These types belong to the PST engine; mapping them onto the neutral
 //! event and task model of `mailshift-core` happens one layer up.
 
+pub mod contact;
 pub mod recur;
+pub mod task;
 
 pub use recur::{
     AppointmentRecurrencePattern, EndType, ExceptionInfo, Freq, LocalTime, Occurrence,

@@ -1,0 +1,718 @@
+//! Contacts (`IPM.Contact`, [MS-OXOCNTC] 2.2.1) and personal distribution
+//! lists (`IPM.DistList`, [MS-OXOCNTC] 2.2.2) mapped onto core's neutral
+//! [`Contact`] and [`DistList`].
+//!
+//! UIDs: a contact exported on its own and the same contact named as a
+//! member of a distribution list must carry the same UID, so both come from
+//! [`item_uid`]: the store's PidTagRecordKey (which MS-PST 2.4.3.2 makes the
+//! `uid` of every ENTRYID pointing into the store) and the item's NID. A
+//! caller exporting a contact passes `item_uid(&store_record_key(store)?, nid)`
+//! as its `uid`; [`dist_list`] computes member UIDs from the ENTRYIDs the
+//! list holds, which carry the same two values.
+
+use mailshift_core::pim::{
+    stable_uid, AddressKind, Contact, Date, DistList, Email, Member, Phone, PhoneKind, Photo,
+    PostalAddress, StructuredName,
+};
+
+use crate::ltp::prop::PropValue;
+use crate::mapi::{
+    filetime_to_unix, AttachContent, Message, PropBag, PSETID_ADDRESS, PS_PUBLIC_STRINGS,
+};
+use crate::Store;
+
+/// The UID of the item `nid` of the store whose PidTagRecordKey is
+/// `store_identity`: `stable_uid("pst-item", store_identity ++ nid LE)`.
+/// Use it for a contact's own UID so that distribution-list members
+/// ([`Member::Contact`]) point at it.
+pub fn item_uid(store_identity: &[u8], nid: u32) -> String {
+    let mut id = Vec::with_capacity(store_identity.len() + 4);
+    id.extend_from_slice(store_identity);
+    id.extend_from_slice(&nid.to_le_bytes());
+    stable_uid("pst-item", &id)
+}
+
+/// The store's PidTagRecordKey (0x0FF9 on the message store, NID 0x21):
+/// the identity [`item_uid`] wants. `None` when the store has none.
+pub fn store_record_key(store: &Store) -> Option<Vec<u8>> {
+    let pst = store.pst();
+    let node = pst.node(crate::NID_MESSAGE_STORE).ok()??;
+    let pc = pst.property_context(&node).ok()?;
+    match pc.get(0x0FF9).ok()?? {
+        PropValue::Binary(b) if !b.is_empty() => Some(b.into_owned()),
+        _ => None,
+    }
+}
+
+/// A named PSETID_Address string property, trimmed, `None` when empty.
+fn lid_str(p: &PropBag, lid: u32) -> Option<String> {
+    match p.lid(PSETID_ADDRESS, lid)? {
+        PropValue::Unicode(s) => nonempty(s),
+        _ => None,
+    }
+}
+
+fn lid_int(p: &PropBag, lid: u32) -> Option<i64> {
+    p.lid(PSETID_ADDRESS, lid)?.as_i64()
+}
+
+fn tag_str(p: &PropBag, id: u16) -> Option<String> {
+    p.str(id).and_then(nonempty)
+}
+
+fn nonempty(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// A PtypTime holding a date (birthday, anniversary) as a calendar date.
+/// Outlook stores the local midnight of the chosen day converted to UTC
+/// ([MS-OXOCNTC] 2.2.1.5.1 PidTagBirthday), so a zone east of UTC gives the
+/// evening before (22:00Z for Berlin) and one west of it the morning of the
+/// day (05:00Z for New York); the nearest midnight is the day meant. Other
+/// writers (and pim-rich.pst) store 00:00Z, which that keeps as it is.
+fn date_of_filetime(ft: i64) -> Option<Date> {
+    let secs = filetime_to_unix(ft)?;
+    // Round to the nearest midnight; exactly noon stays on its own day.
+    let day_secs = secs.rem_euclid(86_400);
+    let midnight = secs - day_secs + if day_secs > 43_200 { 86_400 } else { 0 };
+    let c = mailshift_core::time::Civil::from_unix(midnight);
+    Some(Date::new(
+        i32::try_from(c.year).ok()?,
+        c.month as u8,
+        c.day as u8,
+    ))
+}
+
+/// The date of a tagged PtypTime, preferring the "local" named copy Outlook
+/// 2010 and later add (PidLidBirthdayLocal 0x80DE, PidLidWeddingAnniversaryLocal
+/// 0x80DF: the same day at 00:00 UTC, so no rounding is needed).
+fn date_prop(p: &PropBag, tag: u16, local_lid: u32) -> Option<Date> {
+    if let Some(PropValue::Time(ft)) = p.lid(PSETID_ADDRESS, local_lid) {
+        if let Some(d) = date_of_filetime(*ft) {
+            return Some(d);
+        }
+    }
+    match p.get(tag)? {
+        PropValue::Time(ft) => date_of_filetime(*ft),
+        _ => None,
+    }
+}
+
+/// Strings of a multi-valued string property.
+fn strings(v: Option<&PropValue<'static>>) -> Vec<String> {
+    match v {
+        Some(PropValue::MvUnicode(v)) => v.iter().filter_map(|s| nonempty(s)).collect(),
+        Some(PropValue::Unicode(s)) => nonempty(s).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `Keywords` in PS_PUBLIC_STRINGS: the categories ([MS-OXCMSG] 2.2.1.17).
+fn categories(p: &PropBag) -> Vec<String> {
+    strings(p.name(PS_PUBLIC_STRINGS, "Keywords"))
+}
+
+/// The body (PidTagBody) without trailing line breaks.
+fn body(p: &PropBag) -> Option<String> {
+    let b = p.str(0x1000)?.trim_end();
+    (!b.trim().is_empty()).then(|| b.to_string())
+}
+
+/// `ProviderUID` of a one-off EntryID ([MS-OXCDATA] 2.2.5.1):
+/// {812B1FA4-BEA3-1019-9D6E-00DD010F5402} as stored.
+const ONE_OFF_UID: [u8; 16] = [
+    0x81, 0x2B, 0x1F, 0xA4, 0xBE, 0xA3, 0x10, 0x19, 0x9D, 0x6E, 0x00, 0xDD, 0x01, 0x0F, 0x54, 0x02,
+];
+
+/// `ProviderUID` of a WrappedEntryId ([MS-OXOCNTC] 2.2.2.2.4.1.1).
+const WRAPPED_UID: [u8; 16] = [
+    0xC0, 0x91, 0xAD, 0xD3, 0x51, 0x9D, 0xCF, 0x11, 0xA4, 0xA9, 0x00, 0xAA, 0x00, 0x47, 0xFA, 0xA4,
+];
+
+/// A decoded one-off EntryID: display name, address type, address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneOff {
+    /// Display name.
+    pub name: String,
+    /// Address type (`SMTP`, `EX` ...).
+    pub address_type: String,
+    /// The address.
+    pub address: String,
+}
+
+/// Decodes a one-off EntryID ([MS-OXCDATA] 2.2.5.1): Flags (4), ProviderUID
+/// (16), Version (2, 0), then flags (2; bit 0x8000 `U` says the strings are
+/// UTF-16LE, otherwise 8-bit), then display name, address type and address,
+/// each null-terminated. `None` when the bytes are no one-off EntryID; a
+/// truncated last string is taken as far as it goes.
+pub fn parse_one_off(b: &[u8]) -> Option<OneOff> {
+    if b.len() < 24 || b[4..20] != ONE_OFF_UID {
+        return None;
+    }
+    let flags = u16::from_le_bytes([b[22], b[23]]);
+    let rest = &b[24..];
+    let mut parts: Vec<String> = Vec::with_capacity(3);
+    if flags & 0x8000 != 0 {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        for s in units.split(|&u| u == 0).take(3) {
+            parts.push(String::from_utf16_lossy(s));
+        }
+    } else {
+        // 8-bit strings are in the code page of the writer, which the
+        // EntryID does not name; Windows-1252 is what Outlook uses for them.
+        for s in rest.split(|&c| c == 0).take(3) {
+            parts.push(
+                encoding_rs::WINDOWS_1252
+                    .decode_without_bom_handling(s)
+                    .0
+                    .into_owned(),
+            );
+        }
+    }
+    let mut it = parts.into_iter();
+    Some(OneOff {
+        name: it.next().unwrap_or_default(),
+        address_type: it.next().unwrap_or_default(),
+        address: it.next().unwrap_or_default(),
+    })
+}
+
+fn looks_like_smtp(s: &str) -> bool {
+    s.contains('@') && !s.contains(char::is_whitespace) && !s.starts_with('/')
+}
+
+/// One of the Email1-3 slots ([MS-OXOCNTC] 2.2.1.2): `base` is the LID of
+/// its display name (0x8080, 0x8090, 0x80A0); the address type is base+2,
+/// the address base+3, the original display name base+4 and the original
+/// EntryID base+5.
+fn email_slot(p: &PropBag, base: u32) -> Option<Email> {
+    let display = lid_str(p, base);
+    let addr_type = lid_str(p, base + 2).unwrap_or_default();
+    let mut address = lid_str(p, base + 3);
+    let original_name = lid_str(p, base + 4);
+    let one_off = match p.lid(PSETID_ADDRESS, base + 5) {
+        Some(PropValue::Binary(b)) => parse_one_off(b),
+        _ => None,
+    };
+    // An Exchange ("EX") address is an X500 DN no other client can use;
+    // the SMTP address is in the original EntryID when that is a one-off
+    // SMTP entry, or in the original display name Outlook fills with it.
+    let needs_smtp = match &address {
+        None => true,
+        Some(a) => addr_type.eq_ignore_ascii_case("EX") || !looks_like_smtp(a),
+    };
+    if needs_smtp {
+        let from_one_off = one_off
+            .as_ref()
+            .filter(|o| o.address_type.eq_ignore_ascii_case("SMTP") && looks_like_smtp(&o.address))
+            .map(|o| o.address.clone());
+        let from_name = original_name.clone().filter(|n| looks_like_smtp(n));
+        if let Some(a) = from_one_off.or(from_name) {
+            address = Some(a);
+        }
+    }
+    let address = address?;
+    // A display name equal to the address says nothing more.
+    let display_name = display
+        .or_else(|| one_off.map(|o| o.name).and_then(|n| nonempty(&n)))
+        .filter(|d| !d.eq_ignore_ascii_case(&address));
+    Some(Email {
+        address,
+        display_name,
+        kind: AddressKind::Other,
+        pref: false,
+    })
+}
+
+/// The phone properties of [MS-OXOCNTC] 2.2.1.4, in the order Outlook's
+/// contact form lists them, with their vCard types and whether the number
+/// is the preferred one.
+const PHONES: &[(u16, &[PhoneKind], bool)] = &[
+    (0x3A1A, &[PhoneKind::Voice], true), // PidTagPrimaryTelephoneNumber
+    (0x3A08, &[PhoneKind::Work, PhoneKind::Voice], false), // PidTagBusinessTelephoneNumber
+    (0x3A1B, &[PhoneKind::Work, PhoneKind::Voice], false), // PidTagBusiness2TelephoneNumber
+    (0x3A57, &[PhoneKind::Work, PhoneKind::Main], false), // PidTagCompanyMainTelephoneNumber
+    (0x3A09, &[PhoneKind::Home, PhoneKind::Voice], false), // PidTagHomeTelephoneNumber
+    (0x3A2F, &[PhoneKind::Home, PhoneKind::Voice], false), // PidTagHome2TelephoneNumber
+    (0x3A1C, &[PhoneKind::Cell], false), // PidTagMobileTelephoneNumber
+    (0x3A24, &[PhoneKind::Work, PhoneKind::Fax], false), // PidTagBusinessFaxNumber
+    (0x3A25, &[PhoneKind::Home, PhoneKind::Fax], false), // PidTagHomeFaxNumber
+    (0x3A23, &[PhoneKind::Fax], false),  // PidTagPrimaryFaxNumber
+    (0x3A21, &[PhoneKind::Pager], false), // PidTagPagerTelephoneNumber
+    (0x3A1E, &[PhoneKind::Car], false),  // PidTagCarTelephoneNumber
+    (0x3A1F, &[PhoneKind::Other], false), // PidTagOtherTelephoneNumber
+    (0x3A2E, &[PhoneKind::Assistant], false), // PidTagAssistantTelephoneNumber
+    (0x3A02, &[PhoneKind::Callback], false), // PidTagCallbackTelephoneNumber
+    (0x3A1D, &[PhoneKind::Radio], false), // PidTagRadioTelephoneNumber
+    (0x3A2C, &[PhoneKind::Telex], false), // PidTagTelexNumber
+    (0x3A2D, &[PhoneKind::Isdn], false), // PidTagIsdnNumber
+    (0x3A4B, &[PhoneKind::Textphone], false), // PidTagTtyTddPhoneNumber
+];
+
+/// The vCard kinds [`contact`] gives the phone property `id` (PidTag...Number), `None` for no phone property.
+pub fn phone_kinds(id: u16) -> Option<&'static [PhoneKind]> {
+    PHONES.iter().find(|(t, _, _)| *t == id).map(|(_, k, _)| *k)
+}
+
+/// Where a postal address's five parts are: a tagged property or a
+/// PSETID_Address LID.
+enum Src {
+    Tag(u16),
+    Lid(u32),
+}
+
+fn src_str(p: &PropBag, s: &Src) -> String {
+    match s {
+        Src::Tag(t) => tag_str(p, *t),
+        Src::Lid(l) => lid_str(p, *l),
+    }
+    .unwrap_or_default()
+}
+
+/// Home ([MS-OXOCNTC] 2.2.1.3.2), work (2.2.1.3.1, named) and other
+/// (2.2.1.3.3) addresses: street, city, state, postal code, country; and
+/// the PidLidPostalAddressId value (2.2.1.3.9) that makes each the mailing
+/// one; and the LID of the whole address as one text (PidLidHomeAddress
+/// 0x801A, PidLidWorkAddress 0x801B, PidLidOtherAddress 0x801C), which some
+/// writers store alone (Aspose's PersonalStorageFile*.pst do).
+const ADDRESSES: [(AddressKind, [Src; 5], i64, u32); 3] = [
+    (
+        AddressKind::Home,
+        [
+            Src::Tag(0x3A5D),
+            Src::Tag(0x3A59),
+            Src::Tag(0x3A5C),
+            Src::Tag(0x3A5B),
+            Src::Tag(0x3A5A),
+        ],
+        1,
+        0x801A,
+    ),
+    (
+        AddressKind::Work,
+        [
+            Src::Lid(0x8045),
+            Src::Lid(0x8046),
+            Src::Lid(0x8047),
+            Src::Lid(0x8048),
+            Src::Lid(0x8049),
+        ],
+        2,
+        0x801B,
+    ),
+    (
+        AddressKind::Other,
+        [
+            Src::Tag(0x3A63),
+            Src::Tag(0x3A5F),
+            Src::Tag(0x3A62),
+            Src::Tag(0x3A61),
+            Src::Tag(0x3A60),
+        ],
+        3,
+        0x801C,
+    ),
+];
+
+fn addresses(p: &PropBag) -> Vec<PostalAddress> {
+    let mailing = lid_int(p, 0x8022).unwrap_or(0);
+    let mut out = Vec::new();
+    for (kind, srcs, id, whole) in &ADDRESSES {
+        let mut a = PostalAddress {
+            kind: *kind,
+            street: src_str(p, &srcs[0]),
+            city: src_str(p, &srcs[1]),
+            region: src_str(p, &srcs[2]),
+            postal_code: src_str(p, &srcs[3]),
+            country: src_str(p, &srcs[4]),
+            is_mailing: mailing == *id,
+        };
+        // Only the formatted whole: it goes into the street component,
+        // line breaks and all, rather than be lost (the parts cannot be
+        // told apart reliably across countries' formats).
+        if [&a.street, &a.city, &a.region, &a.postal_code, &a.country]
+            .iter()
+            .all(|s| s.is_empty())
+        {
+            if let Some(w) = lid_str(p, *whole) {
+                a.street = w;
+            }
+        }
+        if [&a.street, &a.city, &a.region, &a.postal_code, &a.country]
+            .iter()
+            .any(|s| !s.is_empty())
+        {
+            out.push(a);
+        }
+    }
+    // The mailing address copy (PidTagStreetAddress 0x3A29, PidTagLocality
+    // 0x3A27, PidTagStateOrProvince 0x3A28, PidTagPostalCode 0x3A2A,
+    // PidTagCountry 0x3A26) only when none of the three above carries it.
+    if !out.iter().any(|a| a.is_mailing) {
+        let a = PostalAddress {
+            kind: AddressKind::Other,
+            street: tag_str(p, 0x3A29).unwrap_or_default(),
+            city: tag_str(p, 0x3A27).unwrap_or_default(),
+            region: tag_str(p, 0x3A28).unwrap_or_default(),
+            postal_code: tag_str(p, 0x3A2A).unwrap_or_default(),
+            country: tag_str(p, 0x3A26).unwrap_or_default(),
+            is_mailing: true,
+        };
+        let same = |b: &PostalAddress| {
+            b.street == a.street
+                && b.city == a.city
+                && b.postal_code == a.postal_code
+                && b.country == a.country
+        };
+        if [&a.street, &a.city, &a.region, &a.postal_code, &a.country]
+            .iter()
+            .any(|s| !s.is_empty())
+        {
+            match out.iter_mut().find(|b| same(b)) {
+                Some(b) => b.is_mailing = true,
+                None => out.push(a),
+            }
+        }
+    }
+    out
+}
+
+/// The media type of a picture, from its magic bytes, else its extension.
+fn media_type(data: &[u8], ext: &str) -> String {
+    let by_magic = if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if data.starts_with(b"BM") {
+        Some("image/bmp")
+    } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    };
+    let ext = ext.trim_start_matches('.').to_ascii_lowercase();
+    let by_ext = match ext.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        "webp" => "image/webp",
+        _ => "application/octet-stream",
+    };
+    by_magic.unwrap_or(by_ext).to_string()
+}
+
+/// The contact picture: the attachment with PidTagAttachmentContactPhoto
+/// (0x7FFF) true ([MS-OXOCNTC] 2.2.1.8.2), by value.
+fn photo(msg: &Message) -> Option<Photo> {
+    let att = msg
+        .attachments
+        .iter()
+        .find(|a| a.props.bool(0x7FFF) == Some(true))?;
+    let AttachContent::Bytes(data) = &att.content else {
+        return None;
+    };
+    if data.is_empty() {
+        return None;
+    }
+    // PidTagAttachExtension, else the extension of the long or short file name.
+    let name = att
+        .props
+        .str(0x3707)
+        .or_else(|| att.props.str(0x3704))
+        .unwrap_or("");
+    let ext = att
+        .props
+        .str(0x3703)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            name.rsplit_once('.')
+                .map(|(_, e)| e.to_string())
+                .unwrap_or_default()
+        });
+    Some(Photo {
+        media_type: media_type(data, &ext),
+        data: data.clone(),
+    })
+}
+
+/// Maps an `IPM.Contact` message onto a [`Contact`] with UID `uid` (see
+/// [`item_uid`]). Absent properties leave their fields empty; nothing here
+/// fails.
+pub fn contact(msg: &Message, uid: String) -> Contact {
+    let p = &msg.props;
+    let name = StructuredName {
+        family: tag_str(p, 0x3A11).unwrap_or_default(), // PidTagSurname
+        given: tag_str(p, 0x3A06).unwrap_or_default(),  // PidTagGivenName
+        middle: tag_str(p, 0x3A44).unwrap_or_default(), // PidTagMiddleName
+        prefix: tag_str(p, 0x3A45).unwrap_or_default(), // PidTagDisplayNamePrefix
+        suffix: tag_str(p, 0x3A05).unwrap_or_default(), // PidTagGeneration
+    };
+    // FN: PidTagDisplayName; else PidLidFileUnder (0x8005); else the parts;
+    // else the subject; else the first e-mail address, so FN (required by
+    // RFC 6350 6.2.1) is never empty when anything names the contact.
+    let emails: Vec<Email> = [0x8080, 0x8090, 0x80A0]
+        .iter()
+        .filter_map(|&b| email_slot(p, b))
+        .collect();
+    let full_name = tag_str(p, 0x3001)
+        .or_else(|| lid_str(p, 0x8005))
+        .or_else(|| {
+            let parts = [
+                &name.prefix,
+                &name.given,
+                &name.middle,
+                &name.family,
+                &name.suffix,
+            ];
+            let s = parts
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            nonempty(&s)
+        })
+        .or_else(|| msg.subject().and_then(nonempty))
+        .or_else(|| emails.first().map(|e| e.address.clone()))
+        .unwrap_or_default();
+    let mut phones = Vec::new();
+    for (id, kinds, pref) in PHONES {
+        if let Some(n) = tag_str(p, *id) {
+            phones.push(Phone {
+                number: n,
+                kinds: kinds.to_vec(),
+                pref: *pref,
+            });
+        }
+    }
+    let mut urls = Vec::new();
+    // PidTagBusinessHomePage, PidTagPersonalHomePage, and PidLidHtml (0x802B,
+    // the business page Outlook's form shows) when it says something new.
+    for u in [tag_str(p, 0x3A51), tag_str(p, 0x3A50), lid_str(p, 0x802B)]
+        .into_iter()
+        .flatten()
+    {
+        if !urls.contains(&u) {
+            urls.push(u);
+        }
+    }
+    Contact {
+        uid,
+        full_name,
+        name,
+        nickname: tag_str(p, 0x3A4F),
+        emails,
+        phones,
+        addresses: addresses(p),
+        organization: tag_str(p, 0x3A16),
+        title: tag_str(p, 0x3A17),
+        department: tag_str(p, 0x3A18),
+        birthday: date_prop(p, 0x3A42, 0x80DE),
+        anniversary: date_prop(p, 0x3A41, 0x80DF),
+        urls,
+        im: lid_str(p, 0x8062).into_iter().collect(),
+        note: body(p),
+        categories: categories(p),
+        photo: photo(msg),
+    }
+}
+
+/// What a member EntryID names.
+fn member_of(entry: &[u8]) -> Option<Member> {
+    if let Some(o) = parse_one_off(entry) {
+        return nonempty(&o.address).map(|email| Member::OneOff {
+            name: o.name,
+            email,
+        });
+    }
+    // WrappedEntryId: Flags (4), ProviderUID (16), Type (1), EmbeddedEntryID.
+    if entry.len() < 21 || entry[4..20] != WRAPPED_UID {
+        return None;
+    }
+    let kind = entry[20] & 0x0F;
+    let embedded = &entry[21..];
+    match kind {
+        // One-off wrapped as such.
+        0 => member_of(embedded),
+        // 3: a contact, 4: a personal distribution list. In a PST the
+        // embedded Message EntryID is MS-PST 2.4.3.2's 24 bytes: flags (4),
+        // the store's record key (16), the NID (4).
+        3 | 4 if embedded.len() == 24 => {
+            let nid = u32::from_le_bytes([embedded[20], embedded[21], embedded[22], embedded[23]]);
+            (nid != 0).then(|| Member::Contact(item_uid(&embedded[4..20], nid)))
+        }
+        // GAL entries (5, 6) and Exchange-form contact EntryIDs cannot be
+        // followed in a file: the one-off copy stands in.
+        _ => None,
+    }
+}
+
+/// Maps an `IPM.DistList` message onto a [`DistList`] with UID `uid`.
+/// Members come from PidLidDistributionListMembers (PSETID_Address 0x8055);
+/// one that cannot be followed (a GAL entry, an Exchange EntryID) is
+/// replaced by the entry at the same position of
+/// PidLidDistributionListOneOffMembers (0x8054), which [MS-OXOCNTC]
+/// 2.2.2.2.2 keeps in step with it. Lists whose members moved to
+/// PidLidDistributionListStream (large lists) are not read.
+pub fn dist_list(msg: &Message, uid: String) -> DistList {
+    let p = &msg.props;
+    let bins = |lid| match p.lid(PSETID_ADDRESS, lid) {
+        Some(PropValue::MvBinary(v)) => v.as_slice(),
+        _ => &[],
+    };
+    let members = bins(0x8055);
+    let one_offs = bins(0x8054);
+    let mut out = Vec::new();
+    let n = members.len().max(one_offs.len());
+    for i in 0..n {
+        let m = members.get(i).and_then(|e| member_of(e));
+        let m = m.or_else(|| one_offs.get(i).and_then(|e| member_of(e)));
+        if let Some(m) = m {
+            out.push(m);
+        }
+    }
+    // PidLidDistributionListName (0x8053), else the display name / subject.
+    let name = tag_str(p, 0x3001)
+        .or_else(|| lid_str(p, 0x8053))
+        .or_else(|| msg.subject().and_then(nonempty))
+        .unwrap_or_default();
+    DistList {
+        uid,
+        name,
+        members: out,
+        note: body(p),
+        categories: categories(p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_off(name: &str, ty: &str, addr: &str, unicode: bool) -> Vec<u8> {
+        let mut b = vec![0, 0, 0, 0];
+        b.extend_from_slice(&ONE_OFF_UID);
+        b.extend_from_slice(&[0, 0]);
+        b.extend_from_slice(&(if unicode { 0x8001u16 } else { 0x0001 }).to_le_bytes());
+        for s in [name, ty, addr] {
+            if unicode {
+                for u in s.encode_utf16() {
+                    b.extend_from_slice(&u.to_le_bytes());
+                }
+                b.extend_from_slice(&[0, 0]);
+            } else {
+                b.extend_from_slice(s.as_bytes());
+                b.push(0);
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn one_off_entry_ids_decode_in_both_forms() {
+        let o =
+            parse_one_off(&one_off("Zoë Saldaña", "SMTP", "zoe@x.example", true)).expect("one-off");
+        assert_eq!(
+            (o.name.as_str(), o.address_type.as_str(), o.address.as_str()),
+            ("Zoë Saldaña", "SMTP", "zoe@x.example")
+        );
+        let o = parse_one_off(&one_off("Bob", "SMTP", "bob@x.example", false)).expect("one-off");
+        assert_eq!(o.address, "bob@x.example");
+        // Truncated and foreign bytes: no panic.
+        let full = one_off("A", "SMTP", "a@b", true);
+        for n in 0..full.len() {
+            let _ = parse_one_off(&full[..n]);
+        }
+        assert!(parse_one_off(&[0u8; 40]).is_none());
+    }
+
+    #[test]
+    fn wrapped_contact_members_get_the_contacts_uid() {
+        let store = [7u8; 16];
+        let mut e = vec![0, 0, 0, 0];
+        e.extend_from_slice(&WRAPPED_UID);
+        e.push(0x83);
+        e.extend_from_slice(&[0, 0, 0, 0]);
+        e.extend_from_slice(&store);
+        e.extend_from_slice(&0x200044u32.to_le_bytes());
+        assert_eq!(
+            member_of(&e),
+            Some(Member::Contact(item_uid(&store, 0x200044)))
+        );
+        // A GAL member falls back to the one-off at the same position.
+        let mut gal = e.clone();
+        gal[20] = 0x05;
+        let mut msg = Message::default();
+        msg.props.named.insert(
+            crate::mapi::NamedId::Lid(PSETID_ADDRESS, 0x8055),
+            PropValue::MvBinary(vec![gal, e.clone()]),
+        );
+        msg.props.named.insert(
+            crate::mapi::NamedId::Lid(PSETID_ADDRESS, 0x8054),
+            PropValue::MvBinary(vec![
+                one_off("G", "SMTP", "g@x.example", true),
+                one_off("C", "SMTP", "c@x", true),
+            ]),
+        );
+        let d = dist_list(&msg, "u".into());
+        assert_eq!(
+            d.members,
+            vec![
+                Member::OneOff {
+                    name: "G".into(),
+                    email: "g@x.example".into()
+                },
+                Member::Contact(item_uid(&store, 0x200044)),
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_round_to_the_nearest_midnight() {
+        // 1970-05-16T22:00Z (Berlin midnight) and 1970-05-17T05:00Z (New York).
+        let ft = |unix: i64| (unix + 11_644_473_600) * 10_000_000;
+        let may17 = 11_750_400; // 1970-05-17T00:00Z
+        assert_eq!(
+            date_of_filetime(ft(may17 - 7200)),
+            Some(Date::new(1970, 5, 17))
+        );
+        assert_eq!(
+            date_of_filetime(ft(may17 + 5 * 3600)),
+            Some(Date::new(1970, 5, 17))
+        );
+        assert_eq!(date_of_filetime(ft(may17)), Some(Date::new(1970, 5, 17)));
+        assert_eq!(date_of_filetime(0), None);
+    }
+
+    #[test]
+    fn exchange_addresses_use_the_smtp_copy() {
+        let mut msg = Message::default();
+        let mut set = |lid, v| {
+            msg.props
+                .named
+                .insert(crate::mapi::NamedId::Lid(PSETID_ADDRESS, lid), v);
+        };
+        set(0x8080, PropValue::Unicode("Ann (ann@corp.example)".into()));
+        set(0x8082, PropValue::Unicode("EX".into()));
+        set(
+            0x8083,
+            PropValue::Unicode("/o=Corp/ou=First/cn=Recipients/cn=ann".into()),
+        );
+        set(0x8084, PropValue::Unicode("ann@corp.example".into()));
+        let c = contact(&msg, "u".into());
+        assert_eq!(c.emails.len(), 1);
+        assert_eq!(c.emails[0].address, "ann@corp.example");
+        assert_eq!(
+            c.emails[0].display_name.as_deref(),
+            Some("Ann (ann@corp.example)")
+        );
+        assert_eq!(c.full_name, "ann@corp.example");
+    }
+}
