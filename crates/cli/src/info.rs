@@ -26,6 +26,10 @@ struct FolderInfo {
     /// Items this build cannot export in their own form yet (PST contacts,
     /// appointments ... before the PIM export).
     not_mail: u64,
+    /// An Outlook 2013+ IMAP data file's "... (This computer only)" folder:
+    /// its items exist on no server, so this file is their only copy.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    this_computer_only: bool,
     /// Item counts by class, where the format has classes (PST: IPM.Note ...).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     classes: BTreeMap<String, u64>,
@@ -68,7 +72,13 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
     let mut folders = Vec::new();
     let (mut items, mut bytes, mut oldest, mut newest) = (0u64, 0u64, None::<i64>, None::<i64>);
     for folder in reader.folders()? {
-        let mut fi = FolderInfo { path: folder.display_path(), kind: folder.kind, role: folder.role, ..FolderInfo::default() };
+        let mut fi = FolderInfo {
+            path: folder.display_path(),
+            kind: folder.kind,
+            role: folder.role,
+            this_computer_only: this_computer_only(&folder.name),
+            ..FolderInfo::default()
+        };
         match reader.items(folder.id) {
             Err(e) => fi.error = Some(e.to_string()),
             Ok(metas) => {
@@ -127,12 +137,28 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
     })
 }
 
+/// True for the local-only folders Outlook 2013+ keeps in an IMAP
+/// account's data file ("Calendar (This computer only)"), in English and
+/// the localisations seen most.
+fn this_computer_only(name: &str) -> bool {
+    const MARKS: [&str; 5] = [
+        "(this computer only)",
+        "(nur dieser computer)",
+        "(uniquement cet ordinateur)",
+        "(solo este equipo)",
+        "(alleen deze computer)",
+    ];
+    let lower = name.to_lowercase();
+    MARKS.iter().any(|m| lower.trim_end().ends_with(m))
+}
+
 /// What reading one item showed.
 enum Fact {
     Read(u64, Option<i64>),
     Unsupported(u64),
     Unreadable,
 }
+
 
 fn widen(oldest: &mut Option<i64>, newest: &mut Option<i64>, t: i64) {
     *oldest = Some(oldest.map_or(t, |o| o.min(t)));
@@ -171,6 +197,9 @@ fn table(info: &Info) -> String {
             date(f.oldest),
             date(f.newest)
         );
+        if f.this_computer_only {
+            let _ = writeln!(out, "  this computer only: on no server; this file is the only copy");
+        }
         if !f.classes.is_empty() {
             let list: Vec<String> = f.classes.iter().map(|(c, n)| format!("{c} {n}")).collect();
             let _ = writeln!(out, "  {}", list.join(", "));
@@ -209,4 +238,17 @@ fn table(info: &Info) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::this_computer_only;
+
+    #[test]
+    fn local_only_folders_are_recognised() {
+        assert!(this_computer_only("Calendar (This computer only)"));
+        assert!(this_computer_only("Kontakte (Nur dieser Computer)"));
+        assert!(!this_computer_only("Calendar"));
+        assert!(!this_computer_only("This computer only notes"));
+    }
 }
