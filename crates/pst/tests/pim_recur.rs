@@ -164,7 +164,7 @@ fn check_rule(what: &str, r: &RuleParts, exp: &Value, series_month: u32) {
         exp["interval"].as_u64(),
         "{what}: interval"
     );
-    let days: Vec<&str> = r.by_day.iter().map(|(_, d)| d.code()).collect();
+    let days: Vec<&str> = r.by_day.iter().map(|(_, d)| d.as_ical()).collect();
     assert_eq!(days, strs(&exp["byday"]), "{what}: BYDAY");
     match exp["bysetpos"].as_i64() {
         // "Last Friday": BYDAY=-1FR, or BYDAY=FR;BYSETPOS=-1.
@@ -408,7 +408,7 @@ fn outlook_weekly_with_moved_instances() {
     let r = a.rule();
     assert_eq!((r.freq, r.interval), (Freq::Weekly, 1));
     assert_eq!(
-        r.by_day.iter().map(|(_, d)| d.code()).collect::<Vec<_>>(),
+        r.by_day.iter().map(|(_, d)| d.as_ical()).collect::<Vec<_>>(),
         ["TU"]
     );
     assert_eq!((r.count, r.until_date, r.by_set_pos), (None, None, None));

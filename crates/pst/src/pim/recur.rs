@@ -301,67 +301,30 @@ impl std::fmt::Display for LocalTime {
     }
 }
 
-/// An RRULE frequency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freq {
-    /// FREQ=DAILY.
-    Daily,
-    /// FREQ=WEEKLY.
-    Weekly,
-    /// FREQ=MONTHLY.
-    Monthly,
-    /// FREQ=YEARLY.
-    Yearly,
+/// The RRULE frequency: core's type, so the PIM mappers need no conversion.
+pub use mailshift_core::pim::Frequency as Freq;
+/// A day of the week: core's type; its variants run Sunday first, which is
+/// MAPI's bit order (Sunday = bit 0).
+pub use mailshift_core::pim::Weekday;
+
+const WEEKDAYS: [Weekday; 7] = [
+    Weekday::Sunday,
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+    Weekday::Saturday,
+];
+
+/// 0 Sunday ... 6 Saturday (FirstDOW); `None` beyond.
+pub fn weekday_from_index(i: u32) -> Option<Weekday> {
+    WEEKDAYS.get(i as usize).copied()
 }
 
-/// A day of the week, in MAPI's bit order (Sunday = bit 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Weekday {
-    /// SU.
-    Sunday,
-    /// MO.
-    Monday,
-    /// TU.
-    Tuesday,
-    /// WE.
-    Wednesday,
-    /// TH.
-    Thursday,
-    /// FR.
-    Friday,
-    /// SA.
-    Saturday,
-}
-
-impl Weekday {
-    const ALL: [Weekday; 7] = [
-        Weekday::Sunday,
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-        Weekday::Saturday,
-    ];
-
-    /// The RFC 5545 two-letter code.
-    pub fn code(self) -> &'static str {
-        ["SU", "MO", "TU", "WE", "TH", "FR", "SA"][self as usize]
-    }
-
-    /// 0 Sunday ... 6 Saturday (FirstDOW); `None` beyond.
-    pub fn from_index(i: u32) -> Option<Weekday> {
-        Weekday::ALL.get(i as usize).copied()
-    }
-
-    /// The days set in a MAPI weekday mask, Sunday first.
-    pub fn from_mask(mask: u32) -> Vec<Weekday> {
-        Weekday::ALL
-            .iter()
-            .copied()
-            .filter(|d| mask & (1 << *d as u32) != 0)
-            .collect()
-    }
+/// The days set in a MAPI weekday mask, Sunday first.
+pub fn weekdays_from_mask(mask: u32) -> Vec<Weekday> {
+    (0..7).filter(|bit| mask & (1 << bit) != 0).map(|bit| WEEKDAYS[bit as usize]).collect()
 }
 
 /// The parts of an RFC 5545 RRULE a [`RecurrencePattern`] maps to.
@@ -598,7 +561,7 @@ impl RecurrencePattern {
             by_set_pos: None,
             count: None,
             until_date: None,
-            wkst: Weekday::from_index(self.first_dow).unwrap_or(Weekday::Sunday),
+            wkst: weekday_from_index(self.first_dow).unwrap_or(Weekday::Sunday),
             non_gregorian: matches!(
                 self.pattern_type,
                 PatternType::HjMonth | PatternType::HjMonthNth | PatternType::HjMonthEnd
@@ -624,7 +587,7 @@ impl RecurrencePattern {
                 r.freq = Freq::Weekly;
                 // "Every weekday" (daily frequency) has Period 1 as well.
                 r.interval = self.period.max(1);
-                r.by_day = Weekday::from_mask(days)
+                r.by_day = weekdays_from_mask(days)
                     .into_iter()
                     .map(|d| (None, d))
                     .collect();
@@ -639,7 +602,7 @@ impl RecurrencePattern {
             PatternSpecific::MonthNth { days, nth } => {
                 months(&mut r);
                 let pos: i8 = if nth >= 5 { -1 } else { nth.max(1) as i8 };
-                let list = Weekday::from_mask(days);
+                let list = weekdays_from_mask(days);
                 if list.len() == 1 {
                     r.by_day = vec![(Some(pos), list[0])];
                 } else {
@@ -1117,7 +1080,7 @@ mod tests {
         let r = RecurrencePattern::parse(&b).unwrap().rule();
         assert_eq!((r.freq, r.interval), (Freq::Weekly, 1));
         assert_eq!(
-            r.by_day.iter().map(|(_, d)| d.code()).collect::<Vec<_>>(),
+            r.by_day.iter().map(|(_, d)| d.as_ical()).collect::<Vec<_>>(),
             ["MO", "TU", "WE", "TH", "FR"]
         );
     }

@@ -7,9 +7,7 @@
 //! type leaves its field empty, and an undecodable recurrence blob leaves
 //! the task without an RRULE (the task itself is still worth exporting).
 
-use mailshift_core::pim::{
-    Class, Date, Frequency, Journal, Note, RRule, Task, TaskStatus, Weekday as CoreWeekday, When,
-};
+use mailshift_core::pim::{Class, Date, Journal, Note, RRule, Task, TaskStatus, When};
 
 use super::recur::{Freq, RuleParts, Weekday};
 use super::task_recurrence;
@@ -195,12 +193,7 @@ pub fn journal(msg: &Message, uid: String) -> Journal {
 /// (`RuleParts::non_gregorian`) gives its Gregorian reading: an RRULE
 /// without RSCALE cannot say more.
 pub fn rrule_from(parts: &RuleParts) -> RRule {
-    let mut r = RRule::new(match parts.freq {
-        Freq::Daily => Frequency::Daily,
-        Freq::Weekly => Frequency::Weekly,
-        Freq::Monthly => Frequency::Monthly,
-        Freq::Yearly => Frequency::Yearly,
-    });
+    let mut r = RRule::new(parts.freq);
     r.interval = parts.interval.max(1);
     r.count = parts.count;
     r.until = parts.until_date.and_then(|(y, m, d)| {
@@ -210,11 +203,7 @@ pub fn rrule_from(parts: &RuleParts) -> RRule {
             u8::try_from(d).ok()?,
         )))
     });
-    r.by_day = parts
-        .by_day
-        .iter()
-        .map(|(n, d)| (*n, weekday(*d)))
-        .collect();
+    r.by_day = parts.by_day.clone();
     r.by_month_day = parts
         .by_month_day
         .and_then(|d| i8::try_from(d).ok())
@@ -227,21 +216,10 @@ pub fn rrule_from(parts: &RuleParts) -> RRule {
         .collect();
     r.by_set_pos = parts.by_set_pos.map(i16::from).into_iter().collect();
     let wkst_matters = parts.freq == Freq::Weekly && parts.interval > 1 && !parts.by_day.is_empty();
-    r.wkst = (wkst_matters && parts.wkst != Weekday::Monday).then(|| weekday(parts.wkst));
+    r.wkst = (wkst_matters && parts.wkst != Weekday::Monday).then_some(parts.wkst);
     r
 }
 
-fn weekday(d: Weekday) -> CoreWeekday {
-    match d {
-        Weekday::Sunday => CoreWeekday::Sunday,
-        Weekday::Monday => CoreWeekday::Monday,
-        Weekday::Tuesday => CoreWeekday::Tuesday,
-        Weekday::Wednesday => CoreWeekday::Wednesday,
-        Weekday::Thursday => CoreWeekday::Thursday,
-        Weekday::Friday => CoreWeekday::Friday,
-        Weekday::Saturday => CoreWeekday::Saturday,
-    }
-}
 
 /// The calendar day of a "local midnight as FILETIME" value, rounded to
 /// the nearest midnight: [MS-OXOTASK] wants exactly 00:00, but a writer
@@ -419,9 +397,9 @@ mod tests {
             non_gregorian: false,
         };
         let r = rrule_from(&parts);
-        assert_eq!(r.freq, Frequency::Monthly);
+        assert_eq!(r.freq, Freq::Monthly);
         assert_eq!(r.interval, 2);
-        assert_eq!(r.by_day, vec![(Some(-1), CoreWeekday::Friday)]);
+        assert_eq!(r.by_day, vec![(Some(-1), Weekday::Friday)]);
         assert_eq!(r.until, Some(When::Date(Date::new(2025, 12, 31))));
         assert_eq!(r.wkst, None);
         let weekly = RuleParts {
@@ -429,7 +407,7 @@ mod tests {
             by_day: vec![(None, Weekday::Monday)],
             ..parts
         };
-        assert_eq!(rrule_from(&weekly).wkst, Some(CoreWeekday::Sunday));
+        assert_eq!(rrule_from(&weekly).wkst, Some(Weekday::Sunday));
         assert_eq!(
             mailshift_core::pim::ical::rrule_value(&rrule_from(&weekly), true),
             "FREQ=WEEKLY;INTERVAL=2;UNTIL=20251231;BYDAY=MO;WKST=SU"
