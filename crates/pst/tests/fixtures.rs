@@ -7,31 +7,12 @@ mod oracle;
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
 
 use mailshift_pst::ndb::crypt::CryptMethod;
 use mailshift_pst::ndb::header::Format;
 use mailshift_pst::{nid_with_type, PropValue, Pst, NID_TYPE_CONTENTS_TABLE};
 
-/// Files MANIFEST.md says every tool rejects: they must give an error.
-const REJECTED: &[&str] = &[
-    // Header CRC mismatch and root BREFs pointing at the wrong pages.
-    "AddingBulkMessagesWithImprovedPerformance.pst",
-    // An mbox named .pst.
-    "Examples_Data_SMTP__Outlook.pst",
-];
-
-fn is_rejected(p: &Path) -> bool {
-    p.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| REJECTED.contains(&n))
-}
-
-fn fixture(rel: &str) -> Option<PathBuf> {
-    let p = mailshift_testkit::fixtures_dir()?.join(rel);
-    assert!(p.is_file(), "fixture {} is missing", p.display());
-    Some(p)
-}
+use oracle::{fixture, is_rejected};
 
 fn folders(w: &common::Walk) -> BTreeMap<String, usize> {
     w.folders

@@ -14,23 +14,7 @@ use mailshift_pst::messaging::FolderTree;
 use mailshift_pst::{PstOptions, PstReader, Store, NID_ROOT_FOLDER};
 use sha2::{Digest, Sha256};
 
-/// Files MANIFEST.md says every tool rejects.
-const REJECTED: &[&str] = &[
-    "AddingBulkMessagesWithImprovedPerformance.pst",
-    "Examples_Data_SMTP__Outlook.pst",
-];
-
-fn is_rejected(p: &Path) -> bool {
-    p.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| REJECTED.contains(&n))
-}
-
-fn fixture(rel: &str) -> Option<PathBuf> {
-    let p = mailshift_testkit::fixtures_dir()?.join(rel);
-    assert!(p.is_file(), "fixture {} is missing", p.display());
-    Some(p)
-}
+use oracle::{fixture, is_rejected};
 
 /// Item counts where libpff is wrong, as in tests/fixtures.rs (MANIFEST.md
 /// "Tool disagreements"): Aspose chunks holding PtypUnspecified values,

@@ -2,8 +2,31 @@
 //! back from the directory tree `pffexport -t OUT` writes.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// Files MANIFEST.md says every tool rejects: they must give an error.
+pub const REJECTED: &[&str] = &[
+    // Header CRC mismatch and root BREFs pointing at the wrong pages.
+    "AddingBulkMessagesWithImprovedPerformance.pst",
+    // An mbox named .pst.
+    "Examples_Data_SMTP__Outlook.pst",
+];
+
+/// True for a file every tool rejects.
+pub fn is_rejected(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| REJECTED.contains(&n))
+}
+
+/// A fixture by its path under the fixtures directory (`None` after a
+/// skip when the fixtures are missing; a panic when this one is).
+pub fn fixture(rel: &str) -> Option<PathBuf> {
+    let p = mailshift_testkit::fixtures_dir()?.join(rel);
+    assert!(p.is_file(), "fixture {} is missing", p.display());
+    Some(p)
+}
 
 /// Item directories pffexport writes: a type word and five digits
 /// ("Message00001", "Contact00002", "Distribution list00001" ...).
