@@ -10,12 +10,14 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
+use mailshift_core::pim::files::{PimFileKind, PimFiles, PimOptions, WithPimFiles};
+use mailshift_core::pim::vcard::VCardVersion;
 use mailshift_core::{convert, FolderKind, Options, Progress, StoreReader, StoreWriter};
 
 use crate::detect::Format;
 
 #[derive(Parser)]
-#[command(name = "mailshift", version, about = "Convert local mail stores: mbox, Maildir, EML (PST/OST coming)")]
+#[command(name = "mailshift", version, about = "Convert local mail stores: PST/OST, mbox, Maildir, EML; contacts to vCard, calendars and tasks to iCalendar")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,11 +33,15 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ConvertArgs {
-    /// The source: an mbox file or directory, a Maildir, a directory of .eml files.
+    /// The source: a PST or OST file, an mbox file or directory, a Maildir, a directory of .eml files.
     src: PathBuf,
-    /// The target (created if missing; added to if present).
+    /// The target (created if missing; added to if present). A path ending
+    /// in .vcf or .ics writes just the contacts, or just the calendar items,
+    /// tasks, notes and journal entries, into that one file.
     dst: PathBuf,
-    /// Target format (default: that of an existing DST, or mbox for a *.mbox name).
+    /// Target format for the mail (default: that of an existing DST, or mbox
+    /// for a *.mbox name). Contacts and calendars go beside it as one .vcf or
+    /// .ics file per folder.
     #[arg(long, value_enum)]
     to: Option<Format>,
     /// Source format (default: detected from SRC's bytes and structure).
@@ -56,9 +62,14 @@ struct ConvertArgs {
     /// Skip, and list in the report, messages larger than this (bytes, or with K, M, G).
     #[arg(long, value_name = "SIZE")]
     max_size: Option<String>,
-    /// Item kinds to take: mail,contacts,calendar,tasks,notes,journal (default: all).
+    /// Item kinds to take: mail,contacts,calendar,tasks,notes,journal (default:
+    /// all; for a .vcf target contacts, for an .ics target the other four).
     #[arg(long, value_delimiter = ',', value_enum)]
     items: Vec<Kind>,
+    /// vCard version of the contacts written: 4 (RFC 6350) or 3 (RFC 2426,
+    /// for clients that still want it).
+    #[arg(long, value_name = "3|4", default_value = "4", value_parser = ["3", "4"])]
+    vcard_version: String,
     /// Skip messages already in the target folder or already written in this run
     /// (by Message-ID, else by a hash of the normalized header and body).
     #[arg(long)]
@@ -194,30 +205,65 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         Some(f) => f,
         None => detect::source(&args.src)?,
     };
-    let dst_fmt = match args.to {
-        Some(f) => f,
-        None => detect::target(&args.dst)?,
+    // `x.vcf` / `x.ics` (and no --to): just those items, in that one file.
+    let single = if args.to.is_none() && !args.dst.is_dir() { PimFileKind::of_path(&args.dst) } else { None };
+    let dst_fmt = match (args.to, single) {
+        (Some(f), _) => f,
+        (None, Some(_)) => src_fmt,
+        (None, None) => detect::target(&args.dst)?,
     };
+    let pim_opts = PimOptions {
+        vcard_version: if args.vcard_version == "3" { VCardVersion::V3 } else { VCardVersion::V4 },
+        fsync: !args.no_fsync,
+        ..PimOptions::default()
+    };
+    let mut kinds: Vec<FolderKind> = args.items.iter().copied().map(FolderKind::from).collect();
+    if let (Some(k), true) = (single, kinds.is_empty()) {
+        kinds = k.folder_kinds().to_vec();
+    }
     let opts = Options {
-        folders: args.folders,
-        exclude: args.exclude,
+        folders: args.folders.clone(),
+        exclude: args.exclude.clone(),
         since: parse_date("--since", &args.since)?,
         until: parse_date("--until", &args.until)?,
         max_size: args.max_size.as_deref().map(parse_size).transpose()?,
-        kinds: args.items.into_iter().map(FolderKind::from).collect(),
+        kinds,
         dedup: args.dedup,
         ..Options::default()
     };
     let source = open_reader(&args.src, src_fmt, args.recover).context("cannot open the source")?;
     // With --dedup, what the target already holds is read with the target
     // format's own reader: incremental runs need no state file.
-    let existing = if opts.dedup && args.dst.exists() && detect::probe(&args.dst, dst_fmt) {
+    let existing = if single.is_none() && opts.dedup && args.dst.exists() && detect::probe(&args.dst, dst_fmt) {
         Some(open_reader(&args.dst, dst_fmt, false).context("cannot read what the target already holds (for --dedup)")?)
     } else {
         None
     };
     let fsync = !args.no_fsync;
-    let mut target: Box<dyn StoreWriter> = match dst_fmt {
+    let mail: Box<dyn StoreWriter> = match (single, dst_fmt) {
+        (Some(kind), _) => Box::new(PimFiles::single(&args.dst, kind, pim_opts.clone())),
+        (None, dst_fmt) => mail_writer(&args, dst_fmt, fsync)?,
+    };
+    // Contacts, calendars, tasks, notes and journals: one .vcf / .ics per
+    // folder beside the mail folders.
+    let mut target: Box<dyn StoreWriter> =
+        if single.is_some() { mail } else { Box::new(WithPimFiles::new(mail, &args.dst, pim_opts)) };
+    let progress = Bar::new();
+    let mut report = convert(source.as_ref(), target.as_mut(), existing.as_deref(), &opts, &progress)?;
+    report.target = args.dst.display().to_string();
+    if !args.quiet {
+        eprint!("{}", report.to_table());
+    }
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report)?;
+        write_atomically(path, json.as_bytes()).with_context(|| format!("cannot write report {}", path.display()))?;
+    }
+    Ok(report.exit_code() as u8)
+}
+
+/// The writer for the mail, in `dst_fmt`.
+fn mail_writer(args: &ConvertArgs, dst_fmt: Format, fsync: bool) -> anyhow::Result<Box<dyn StoreWriter>> {
+    Ok(match dst_fmt {
         Format::Mbox => Box::new(mailshift_mbox::MboxWriter::create(
             &args.dst,
             mailshift_mbox::MboxWriteOptions {
@@ -240,18 +286,7 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         )?),
         Format::Eml => Box::new(mailshift_eml::EmlWriter::create(&args.dst, mailshift_eml::EmlWriteOptions { fsync })?),
         Format::Pst => bail!("{}: writing PST is not supported yet; use --to mbox, maildir or eml", args.dst.display()),
-    };
-    let progress = Bar::new();
-    let mut report = convert(source.as_ref(), target.as_mut(), existing.as_deref(), &opts, &progress)?;
-    report.target = args.dst.display().to_string();
-    if !args.quiet {
-        eprint!("{}", report.to_table());
-    }
-    if let Some(path) = &args.report {
-        let json = serde_json::to_string_pretty(&report)?;
-        write_atomically(path, json.as_bytes()).with_context(|| format!("cannot write report {}", path.display()))?;
-    }
-    Ok(report.exit_code() as u8)
+    })
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

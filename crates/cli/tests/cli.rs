@@ -124,27 +124,28 @@ fn pst_every_tool_rejects_exits_2_naming_structure_and_offset() {
     assert!(err.contains("AddingBulkMessagesWithImprovedPerformance.pst") && err.contains("offset"), "{err}");
 }
 
-/// The real OST of the fixtures: every mail and meeting request comes out;
-/// appointments are skipped with their class named until the iCalendar
-/// export exists.
+/// The real OST of the fixtures: every mail and meeting request comes out
+/// as mail, the appointments as an .ics file beside the mail folders.
 #[test]
-fn sample_ost_gives_all_its_mail_and_meeting_items() {
+fn sample_ost_gives_all_its_mail_meeting_and_calendar_items() {
     let Some(dir) = mailshift_testkit::fixtures_dir() else { return };
     let ost = dir.join("aspose-email__Aspose.Email-for-.NET/SampleOstFile.ost");
     let out = tempfile::tempdir().unwrap();
     let md = out.path().join("md");
     let (code, report) = convert(&ost, &md, &["--to", "maildir"]);
-    assert_eq!(code, 1, "skipped appointments are losses: {report}");
+    assert_eq!(code, 0, "{report}");
     assert_eq!(total(&report, "failed"), 0, "{report}");
-    // 81 mails and 6 meeting requests (MANIFEST.md; pffexport agrees).
-    assert_eq!(total(&report, "copied"), 87, "{report}");
-    let skips: Vec<String> = report["folders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|f| f["skips"].as_array().unwrap().iter().map(|s| s["reason"].as_str().unwrap().to_string()))
-        .collect();
-    assert!(skips.iter().any(|r| r.contains("IPM.Appointment")), "{skips:?}");
+    // 81 mails, 6 meeting requests and 5 appointments (MANIFEST.md; pffexport agrees).
+    assert_eq!(total(&report, "copied"), 92, "{report}");
+    // One appointment in Calendar, four (two copies of one meeting among
+    // them, which share a UID) in Deleted Items, each in an .ics beside the mail.
+    let n_items = |name: &str| {
+        let ics = std::fs::read_to_string(md.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let uids: std::collections::BTreeSet<&str> = ics.split("\r\n").filter(|l| l.starts_with("UID:")).collect();
+        (ics.matches("BEGIN:VEVENT").count() - ics.matches("RECURRENCE-ID").count(), uids.len())
+    };
+    assert_eq!(n_items("Calendar.ics"), (1, 1));
+    assert_eq!(n_items("Deleted Items.ics"), (4, 4));
     // What we wrote is mail another program reads.
     if let Some((n, ids)) = python_mailbox("maildir", &md) {
         assert_eq!(n, 87);

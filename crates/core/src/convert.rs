@@ -7,10 +7,10 @@ use std::time::Instant;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 
-use crate::model::{Folder, FolderKind, FolderRole};
+use crate::model::{Folder, FolderKind, FolderRole, Item};
 use crate::prepare::{DedupKey, Prepared};
 use crate::report::{Failure, FolderReport, Report};
-use crate::store::{ItemMeta, StoreReader, StoreWriter};
+use crate::store::{ItemMeta, StoreReader, StoreWriter, Written};
 use crate::{Error, Result};
 
 /// What to convert and how.
@@ -296,6 +296,10 @@ fn write_one(
                 return;
             }
             match target.write(&p) {
+                Ok(Written { duplicate: Some(reason), .. }) => {
+                    fr.counts.skipped_duplicate += 1;
+                    fr.skips.push(Failure { item: source.describe(meta.id), reason });
+                }
                 Ok(w) => {
                     fr.counts.copied += 1;
                     fr.counts.bytes += w.bytes;
@@ -347,6 +351,8 @@ fn prepare<'a>(source: &'a dyn StoreReader, meta: ItemMeta, opts: &Options, acce
                     return Outcome::Filtered;
                 }
             }
+            // Contacts and lists have no date: a date filter is not about them.
+            None if matches!(p.item, Item::Contact(_) | Item::DistList(_)) => {}
             // An undated item cannot be shown to be in range; a date filter
             // leaves it out, as `find -newer` would.
             None => return Outcome::Filtered,

@@ -209,9 +209,31 @@ impl<'a> Prepared<'a> {
         }
     }
 
-    /// The best date for the item: the header's `Date`, else the received time.
+    /// The best date for the item: the header's `Date`, else the received
+    /// time; for an event its start, a task its due date (else its start),
+    /// a note or journal entry its date. A wall-clock time is taken as UTC
+    /// (at most 14 hours off, which `--since`/`--until` on dates tolerate).
+    /// Contacts and lists have none.
     pub fn date(&self) -> Option<i64> {
-        self.info.date.or_else(|| self.mail().and_then(|m| m.received))
+        fn unix(w: &crate::pim::When) -> i64 {
+            use crate::pim::When;
+            let at = |d: crate::pim::Date| crate::time::days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day)) * 86_400;
+            match w {
+                When::Utc(t) => *t,
+                When::Date(d) => at(*d),
+                When::Local { time, .. } => {
+                    at(time.date) + i64::from(time.hour) * 3600 + i64::from(time.minute) * 60 + i64::from(time.second)
+                }
+            }
+        }
+        match &self.item {
+            Item::Mail(m) => self.info.date.or(m.received),
+            Item::Event(e) => e.start.as_ref().map(unix),
+            Item::Task(t) => t.due.as_ref().or(t.start.as_ref()).map(unix),
+            Item::Note(n) => n.dtstart.as_ref().map(unix).or(n.created),
+            Item::Journal(j) => j.dtstart.as_ref().map(unix).or(j.created),
+            Item::Contact(_) | Item::DistList(_) => None,
+        }
     }
 
     /// The best received time: the store's, else the header's `Date`.

@@ -66,6 +66,10 @@ pub struct Written {
     pub bytes: u64,
     /// What of the item the target could not keep (flags, keywords ...).
     pub lost: Vec<String>,
+    /// Set when the writer kept the item out and why: an item with the
+    /// same identity is already in the target (a contact or event with the
+    /// same UID in the .vcf/.ics file). Counted as a skipped duplicate.
+    pub duplicate: Option<String>,
 }
 
 /// Writes a mail store. Has one owner; takes `&mut self`.

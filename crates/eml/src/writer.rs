@@ -170,7 +170,7 @@ impl StoreWriter for EmlWriter {
         if !mail.keywords.is_empty() {
             lost.push(format!("keywords {} not kept (EML has no keywords)", mail.keywords.join(" ")));
         }
-        Ok(Written { bytes: mail.raw.len() as u64, lost })
+        Ok(Written { bytes: mail.raw.len() as u64, lost, duplicate: None })
     }
 
     fn close_folder(&mut self) -> Result<()> {

@@ -23,7 +23,9 @@ const FILE_SHIFT: u32 = 48;
 const OFFSET_MASK: u64 = (1 << FILE_SHIFT) - 1;
 
 /// Files that live beside Thunderbird's mbox files and are never mail.
-const NOT_MBOX_EXT: [&str; 12] = ["msf", "dat", "html", "htm", "json", "sqlite", "db", "js", "txt", "log", "xml", "eml"];
+/// (`vcf` and `ics`: the contacts and calendars mailshift writes beside the mail.)
+const NOT_MBOX_EXT: [&str; 14] =
+    ["msf", "dat", "html", "htm", "json", "sqlite", "db", "js", "txt", "log", "xml", "eml", "vcf", "ics"];
 
 /// One mbox file of the store.
 #[derive(Debug)]

@@ -5,10 +5,10 @@
 //!   as the root folder (empty path) only when it holds items.
 //! - Items are contents-table rows; [`ItemId`]`(nid, 0)`.
 //! - Mail-like classes become [`Item::Mail`] built by [`crate::mime::build`].
-//!   Contacts, distribution lists, appointments, tasks, notes and journal
-//!   entries are an [`Error::Unsupported`] naming the class, so that a
-//!   conversion counts them as failed with that reason rather than
-//!   writing a fake mail; the PIM work will map them.
+//!   Contacts, distribution lists, appointments, tasks, sticky notes and
+//!   journal entries become [`Item::Contact`], [`Item::DistList`],
+//!   [`Item::Event`], [`Item::Task`], [`Item::Note`] and [`Item::Journal`]
+//!   through [`crate::pim`].
 //! - Per-item notes (what [`crate::mime::build`] could not carry, properties
 //!   that could not be read) have no channel in [`StoreReader::read`]; the
 //!   reader keeps them, keyed by NID, and [`StoreReader::problems`] returns
@@ -33,7 +33,7 @@ use crate::ltp::prop::PropValue;
 use crate::mapi::{Message, PS_PUBLIC_STRINGS};
 use crate::messaging::{msgflag, tags, FolderTree, Store, NID_TYPE_NORMAL_MESSAGE};
 use crate::ndb::header::Client;
-use crate::NodeRef;
+use crate::{pim, NodeRef};
 
 /// The folder id of the "Recovered" folder: above every 32-bit NID.
 pub const RECOVERED_FOLDER: FolderId = FolderId(1 << 32);
@@ -53,6 +53,8 @@ pub struct PstReader {
     tree: OnceLock<std::result::Result<FolderTree, String>>,
     recovered: OnceLock<Vec<ItemId>>,
     notes: Mutex<BTreeMap<u32, Vec<String>>>,
+    /// The store's PidTagRecordKey, the identity of PIM items' UIDs.
+    record_key: OnceLock<Vec<u8>>,
 }
 
 impl std::fmt::Debug for PstReader {
@@ -64,33 +66,39 @@ impl std::fmt::Debug for PstReader {
     }
 }
 
-/// What a message class becomes.
+/// The PIM item a message class becomes (`None` from [`classify`]: mail).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Class {
-    Mail,
-    Other(&'static str),
+enum Pim {
+    Contact,
+    DistList,
+    Appointment,
+    Task,
+    Note,
+    Journal,
 }
 
 /// Mail-like classes are everything but the PIM ones ([MS-OXCMSG]
-/// 2.2.1.3; IPM.Note, IPM.Schedule.Meeting.*, IPM.Post, REPORT.*, IPM.Outlook.Recall ...).
-fn classify(class: &str) -> Class {
+/// 2.2.1.3; IPM.Note, IPM.Schedule.Meeting.*, IPM.Post, REPORT.*,
+/// IPM.Outlook.Recall, IPM.TaskRequest.* ...): messages someone sent, which
+/// MIME carries. Classes are case-insensitive and may carry a suffix.
+fn classify(class: &str) -> Option<Pim> {
     let c = class.to_ascii_lowercase();
     let is = |p: &str| c == p || c.starts_with(&format!("{p}."));
     // IPM.AbchPerson: the address book's person records (Outlook 2013+ "PersonMetadata").
     if is("ipm.contact") || is("ipm.abchperson") {
-        Class::Other("contacts are exported by the PIM work (vCard), not as mail")
+        Some(Pim::Contact)
     } else if is("ipm.distlist") {
-        Class::Other("distribution lists are exported by the PIM work (vCard), not as mail")
+        Some(Pim::DistList)
     } else if is("ipm.appointment") {
-        Class::Other("appointments are exported by the PIM work (iCalendar), not as mail")
-    } else if is("ipm.task") || is("ipm.taskrequest") {
-        Class::Other("tasks are exported by the PIM work (iCalendar), not as mail")
+        Some(Pim::Appointment)
+    } else if is("ipm.task") {
+        Some(Pim::Task)
     } else if is("ipm.stickynote") {
-        Class::Other("notes are exported by the PIM work, not as mail")
+        Some(Pim::Note)
     } else if is("ipm.activity") {
-        Class::Other("journal entries are exported by the PIM work, not as mail")
+        Some(Pim::Journal)
     } else {
-        Class::Mail
+        None
     }
 }
 
@@ -114,6 +122,7 @@ impl PstReader {
             tree: OnceLock::new(),
             recovered: OnceLock::new(),
             notes: Mutex::new(BTreeMap::new()),
+            record_key: OnceLock::new(),
         }
     }
 
@@ -210,6 +219,29 @@ impl PstReader {
                 bid_sub: e.bid_sub,
                 nid_parent: Some(e.nid_parent),
             }))
+    }
+
+    /// A contact, list, event, task, note or journal entry. UIDs come from
+    /// the store's record key and the NID ([`pim::contact::item_uid`]), so
+    /// that list members point at their contacts and a second export gives
+    /// the same UIDs; a recovered copy (`id.1 > 0`) gets its own.
+    fn pim_item(&self, msg: &Message, id: ItemId, kind: Pim) -> Item<'static> {
+        let key = self.record_key.get_or_init(|| pim::contact::store_record_key(&self.store).unwrap_or_default());
+        let uid = if id.1 == 0 {
+            pim::contact::item_uid(key, msg.nid)
+        } else {
+            let mut k = key.clone();
+            k.extend_from_slice(&id.1.to_le_bytes());
+            pim::contact::item_uid(&k, msg.nid)
+        };
+        match kind {
+            Pim::Contact => Item::Contact(Box::new(pim::contact::contact(msg, uid))),
+            Pim::DistList => Item::DistList(Box::new(pim::contact::dist_list(msg, uid))),
+            Pim::Appointment => Item::Event(Box::new(pim::appointment::event(msg, uid))),
+            Pim::Task => Item::Task(Box::new(pim::task::task(msg, uid))),
+            Pim::Note => Item::Note(Box::new(pim::task::note(msg, uid))),
+            Pim::Journal => Item::Journal(Box::new(pim::task::journal(msg, uid))),
+        }
     }
 
     fn note(&self, nid: u32, notes: Vec<String>) {
@@ -351,13 +383,9 @@ impl StoreReader for PstReader {
         })?;
         let nid = node.nid;
         let (msg, mut notes) = self.store.message_at(node)?;
-        let class = msg.class().to_string();
-        if let Class::Other(why) = classify(&class) {
+        if let Some(kind) = classify(msg.class()) {
             self.note(nid, notes);
-            return Err(Error::Unsupported {
-                path: self.path.clone(),
-                reason: format!("{class}: {why}"),
-            });
+            return Ok(self.pim_item(&msg, id, kind));
         }
         let built = crate::mime::build(&msg);
         notes.extend(built.notes);
@@ -474,17 +502,21 @@ mod tests {
 
     #[test]
     fn classes() {
-        assert_eq!(classify("IPM.Note"), Class::Mail);
-        assert_eq!(classify("IPM.Note.SMIME.MultipartSigned"), Class::Mail);
-        assert_eq!(classify("IPM.Schedule.Meeting.Request"), Class::Mail);
-        assert_eq!(classify("REPORT.IPM.Note.NDR"), Class::Mail);
-        assert_eq!(classify("IPM.Post"), Class::Mail);
-        assert!(matches!(classify("IPM.Contact"), Class::Other(_)));
-        assert!(matches!(classify("IPM.AbchPerson"), Class::Other(_)));
-        assert!(matches!(classify("ipm.appointment"), Class::Other(_)));
-        assert!(matches!(classify("IPM.DistList"), Class::Other(_)));
-        assert!(matches!(classify("IPM.StickyNote"), Class::Other(_)));
-        assert_eq!(classify("IPM.Contacts"), Class::Mail);
+        assert_eq!(classify("IPM.Note"), None);
+        assert_eq!(classify("IPM.Note.SMIME.MultipartSigned"), None);
+        assert_eq!(classify("IPM.Schedule.Meeting.Request"), None);
+        assert_eq!(classify("REPORT.IPM.Note.NDR"), None);
+        assert_eq!(classify("IPM.Post"), None);
+        assert_eq!(classify("IPM.TaskRequest.Accept"), None);
+        assert_eq!(classify("IPM.Contact"), Some(Pim::Contact));
+        assert_eq!(classify("IPM.AbchPerson"), Some(Pim::Contact));
+        assert_eq!(classify("ipm.appointment"), Some(Pim::Appointment));
+        assert_eq!(classify("IPM.Appointment.Live Meeting Request"), Some(Pim::Appointment));
+        assert_eq!(classify("IPM.DistList"), Some(Pim::DistList));
+        assert_eq!(classify("IPM.Task"), Some(Pim::Task));
+        assert_eq!(classify("IPM.StickyNote"), Some(Pim::Note));
+        assert_eq!(classify("IPM.Activity"), Some(Pim::Journal));
+        assert_eq!(classify("IPM.Contacts"), None);
     }
 
     #[test]

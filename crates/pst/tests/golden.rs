@@ -1,6 +1,8 @@
 //! Golden dumps: for every PST/OST fixture, what we read, as stable text
-//! (folders; per item: class, subject, from, date, Message-ID, attachment
-//! names with sha256), compared with `tests/golden/<fixture>.txt`.
+//! (folders; per mail item: class, subject, from, date, Message-ID,
+//! attachment names with sha256; per contact, event, task, note or journal
+//! entry: the vCard or iCalendar we write for it, unfolded, photos by
+//! hash), compared with `tests/golden/<fixture>.txt`.
 //!
 //! `MAILSHIFT_GOLDEN_ACCEPT=1 cargo test -p mailshift-pst --test golden`
 //! rewrites the files; review the diff before committing it.
@@ -61,6 +63,32 @@ fn describe_mail(out: &mut String, raw: &[u8], indent: &str, depth: usize) {
     }
 }
 
+/// A PIM item as the vCard / iCalendar text we write (photos by size and
+/// hash), indented.
+fn describe_pim(out: &mut String, item: &Item<'_>) {
+    use mailshift_core::pim::{ical, vcard, vcard::VCardVersion, Journal};
+    let text = match item {
+        Item::Contact(c) => {
+            let mut c = (**c).clone();
+            if let Some(p) = c.photo.take() {
+                let _ = writeln!(out, "    photo: {} {} bytes sha {}", p.media_type, p.data.len(), sha(&p.data));
+            }
+            vcard::write(&c, VCardVersion::V4)
+        }
+        Item::DistList(d) => vcard::write_group(d, VCardVersion::V4),
+        Item::Event(e) => {
+            e.timezones.iter().map(ical::timezone).collect::<String>() + &ical::event(e)
+        }
+        Item::Task(t) => ical::task(t),
+        Item::Note(n) => ical::journal(&Journal::from((**n).clone())),
+        Item::Journal(j) => ical::journal(j),
+        _ => return,
+    };
+    for line in text.replace("\r\n ", "").lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+}
+
 fn dump(reader: &PstReader) -> String {
     let mut out = String::new();
     for (k, v) in reader.facts() {
@@ -98,9 +126,7 @@ fn dump(reader: &PstReader) -> String {
                     let _ = writeln!(out, "    flags {:?} keywords {:?}", mail.flags, mail.keywords);
                     describe_mail(&mut out, &mail.raw, "    ", 0);
                 }
-                Ok(_) => {
-                    let _ = writeln!(out, "    (not mail)");
-                }
+                Ok(item) => describe_pim(&mut out, &item),
                 Err(e) => {
                     let _ = writeln!(out, "    error: {e}");
                 }

@@ -4,6 +4,10 @@
 //!
 //! [`corpus`] generates deterministic test mail stores (and the committed
 //! samples under `fixtures/generated/`, see `fixtures/README.md`).
+//!
+//! [`pim`] reads vCard and iCalendar files back with parsers that are not
+//! mailshift's (Rust's `calcard` and `ical`, Python's `icalendar`, `vobject`
+//! and `dateutil`), for tests that check what the writers meant.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -99,6 +103,7 @@ pub fn python_module(module: &str) -> bool {
 }
 
 pub mod corpus;
+pub mod pim;
 
 /// xorshift64: a tiny fixed-seed generator for damage tests (truncation
 /// points, bit flips), so that every failing case can be reproduced.

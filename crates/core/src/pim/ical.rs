@@ -17,7 +17,8 @@ pub struct Calendar {
     pub prodid: String,
     /// The zones that [`When::Local`] values name.
     pub timezones: Vec<TimeZone>,
-    /// Events, modified occurrences included.
+    /// Events; each master's [`Event::overrides`] follow it, and the zones
+    /// in [`Event::timezones`] join [`Calendar::timezones`].
     pub events: Vec<Event>,
     /// Tasks.
     pub tasks: Vec<Task>,
@@ -27,16 +28,17 @@ pub struct Calendar {
 
 /// Writes the calendar.
 pub fn write(cal: &Calendar) -> String {
-    let mut out = String::new();
-    prop(&mut out, "BEGIN", &[], "VCALENDAR");
-    prop(&mut out, "VERSION", &[], "2.0");
-    let prodid = if cal.prodid.is_empty() { "-//mailshift//mailshift//EN" } else { cal.prodid.as_str() };
-    prop(&mut out, "PRODID", &[], &escape_text(prodid));
-    for tz in &cal.timezones {
-        write_timezone(&mut out, tz);
+    let mut out = begin(&cal.prodid);
+    // Each zone once, the calendar's own first, then those the events bring.
+    let mut written: Vec<&str> = Vec::new();
+    for tz in cal.timezones.iter().chain(cal.events.iter().flat_map(|e| e.timezones.iter())) {
+        if !written.contains(&tz.tzid.as_str()) {
+            written.push(&tz.tzid);
+            write_timezone(&mut out, tz);
+        }
     }
     for e in &cal.events {
-        write_event(&mut out, e);
+        out.push_str(&event(e));
     }
     for t in &cal.tasks {
         write_task(&mut out, t);
@@ -44,7 +46,55 @@ pub fn write(cal: &Calendar) -> String {
     for j in &cal.journals {
         write_journal(&mut out, j);
     }
-    prop(&mut out, "END", &[], "VCALENDAR");
+    out.push_str(END);
+    out
+}
+
+/// The opening lines of a calendar (`BEGIN:VCALENDAR`, `VERSION`, `PRODID`),
+/// for writers that stream components ([`timezone`], [`event`], [`task`],
+/// [`journal`]) and close with [`END`].
+pub fn begin(prodid: &str) -> String {
+    let mut out = String::new();
+    prop(&mut out, "BEGIN", &[], "VCALENDAR");
+    prop(&mut out, "VERSION", &[], "2.0");
+    let prodid = if prodid.is_empty() { "-//mailshift//mailshift//EN" } else { prodid };
+    prop(&mut out, "PRODID", &[], &escape_text(prodid));
+    out
+}
+
+/// The closing line of a calendar.
+pub const END: &str = "END:VCALENDAR\r\n";
+
+/// One `VTIMEZONE`.
+pub fn timezone(tz: &TimeZone) -> String {
+    let mut out = String::new();
+    write_timezone(&mut out, tz);
+    out
+}
+
+/// One `VEVENT`, followed by one for each of its [`Event::overrides`]. The
+/// zones it names ([`Event::timezones`]) are not included: write them with
+/// [`timezone`] first.
+pub fn event(e: &Event) -> String {
+    let mut out = String::new();
+    write_event(&mut out, e);
+    for o in &e.overrides {
+        write_event(&mut out, o);
+    }
+    out
+}
+
+/// One `VTODO`.
+pub fn task(t: &Task) -> String {
+    let mut out = String::new();
+    write_task(&mut out, t);
+    out
+}
+
+/// One `VJOURNAL`.
+pub fn journal(j: &Journal) -> String {
+    let mut out = String::new();
+    write_journal(&mut out, j);
     out
 }
 

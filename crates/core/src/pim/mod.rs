@@ -10,6 +10,7 @@
 
 use sha2::{Digest, Sha256};
 
+pub mod files;
 pub mod ical;
 pub mod vcard;
 
@@ -500,6 +501,15 @@ pub struct Event {
     pub created: Option<i64>,
     /// Last modification time, Unix seconds.
     pub last_modified: Option<i64>,
+    /// The modified occurrences of a recurring master: each has the
+    /// master's `uid` and a `recurrence_id`, and is written as its own
+    /// `VEVENT` right after the master (RFC 5545 3.8.4.4). Empty for a
+    /// single event and for an override itself.
+    pub overrides: Vec<Event>,
+    /// The zones this event's (and its overrides') [`When::Local`] values
+    /// name. The calendar writer puts each `tzid` once in the calendar; a
+    /// mapper must give different definitions different `tzid`s.
+    pub timezones: Vec<TimeZone>,
 }
 
 /// A task's status (RFC 5545 3.8.1.11, VTODO values).
@@ -636,6 +646,126 @@ pub struct TimeZone {
     pub standard: ZoneRule,
     /// Daylight saving time, for zones that have it.
     pub daylight: Option<ZoneRule>,
+}
+
+impl TimeZone {
+    /// The UTC instant (Unix seconds) of the wall-clock time `t` in this
+    /// zone. A time that does not exist (the hour skipped when clocks go
+    /// forward) is read with the offset in force before the transition, and
+    /// a time that occurs twice (the hour repeated when they go back) as its
+    /// first occurrence, as RFC 5545 3.3.5 says for DATE-TIME with TZID.
+    pub fn utc_from_local(&self, t: &DateTime) -> i64 {
+        let local = unix_of(t);
+        let std_off = i64::from(self.standard.offset_to) * 60;
+        let Some(dst) = &self.daylight else {
+            return local - std_off;
+        };
+        let dst_off = i64::from(dst.offset_to) * 60;
+        let as_dst = local - dst_off;
+        let as_std = local - std_off;
+        // Both readings valid: the earlier instant is the first occurrence.
+        let (first, second) = if as_dst <= as_std { (as_dst, as_std) } else { (as_std, as_dst) };
+        for u in [first, second] {
+            if self.offset_at(u) * 60 == local - u {
+                return u;
+            }
+        }
+        // In the gap: the offset before the transition. The gap is entered
+        // by the transition into daylight time, whose offset_from that is.
+        local - i64::from(dst.offset_from) * 60
+    }
+
+    /// The wall-clock time in this zone at the UTC instant `unix`.
+    pub fn local_from_utc(&self, unix: i64) -> DateTime {
+        let t = unix.saturating_add(self.offset_at(unix) * 60);
+        let c = crate::time::Civil::from_unix(t);
+        DateTime {
+            date: Date::new(c.year.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32, c.month as u8, c.day as u8),
+            hour: c.hour as u8,
+            minute: c.minute as u8,
+            second: c.second as u8,
+        }
+    }
+
+    /// The UTC offset (minutes east) in force at the UTC instant `unix`.
+    fn offset_at(&self, unix: i64) -> i64 {
+        let std_off = i64::from(self.standard.offset_to);
+        let Some(dst) = &self.daylight else {
+            return std_off;
+        };
+        // The year as standard time sees it; transitions are months away
+        // from New Year in every zone that has them.
+        let year = crate::time::Civil::from_unix(unix.saturating_add(std_off * 60)).year;
+        let (Some(to_dst), Some(to_std)) = (dst.onset(year), self.standard.onset(year)) else {
+            // A rule without a yearly repetition: the observance whose
+            // single onset came last (before `unix`) is in force.
+            let d = dst.onset(i64::from(dst.start.date.year));
+            let s = self.standard.onset(i64::from(self.standard.start.date.year));
+            return match (d, s) {
+                (Some(d), Some(s)) if d <= unix && (s > unix || d > s) => i64::from(dst.offset_to),
+                (Some(d), None) if d <= unix => i64::from(dst.offset_to),
+                _ => std_off,
+            };
+        };
+        let in_dst = if to_dst < to_std {
+            // Northern hemisphere: daylight time inside the year.
+            (to_dst..to_std).contains(&unix)
+        } else {
+            // Southern: daylight time across New Year.
+            unix >= to_dst || unix < to_std
+        };
+        if in_dst {
+            i64::from(dst.offset_to)
+        } else {
+            std_off
+        }
+    }
+}
+
+impl ZoneRule {
+    /// The UTC instant this observance begins in `year`: its yearly
+    /// transition (or, without one, its single start when in that year),
+    /// at the local time of `start`, read with `offset_from`.
+    fn onset(&self, year: i64) -> Option<i64> {
+        let day = match self.transition {
+            Some(tr) => nth_weekday(year, tr.month, tr.nth, tr.weekday)?,
+            None if i64::from(self.start.date.year) == year => crate::time::days_from_civil(
+                year,
+                u32::from(self.start.date.month),
+                u32::from(self.start.date.day),
+            ),
+            None => return None,
+        };
+        let secs = i64::from(self.start.hour) * 3600 + i64::from(self.start.minute) * 60 + i64::from(self.start.second);
+        // Saturating: `year` comes from any i64 instant a caller passes.
+        Some(day.saturating_mul(86_400).saturating_add(secs - i64::from(self.offset_from) * 60))
+    }
+}
+
+/// Days since 1970-01-01 of the `nth` `weekday` of `month` in `year`: 1-4,
+/// or -1 and 5 for the last (Windows rules say 5 for "last").
+fn nth_weekday(year: i64, month: u8, nth: i8, weekday: Weekday) -> Option<i64> {
+    if !(1..=12).contains(&month) {
+        return None;
+    }
+    let wd = weekday as i64; // Sunday = 0
+    let first = crate::time::days_from_civil(year, u32::from(month), 1);
+    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, u32::from(month) + 1) };
+    let last = crate::time::days_from_civil(ny, nm, 1) - 1;
+    // 1970-01-01 was a Thursday (4).
+    let dow = |d: i64| (d + 4).rem_euclid(7);
+    match nth {
+        1..=4 => Some(first + (wd - dow(first)).rem_euclid(7) + 7 * (i64::from(nth) - 1)),
+        -1 | 5 => Some(last - (dow(last) - wd).rem_euclid(7)),
+        _ => None,
+    }
+}
+
+fn unix_of(t: &DateTime) -> i64 {
+    crate::time::days_from_civil(i64::from(t.date.year), u32::from(t.date.month), u32::from(t.date.day)) * 86_400
+        + i64::from(t.hour) * 3600
+        + i64::from(t.minute) * 60
+        + i64::from(t.second)
 }
 
 /// A UID in UUID form (`xxxxxxxx-xxxx-8xxx-yxxx-xxxxxxxxxxxx`, lower-case
@@ -779,6 +909,80 @@ mod tests {
         assert_eq!(base64(b"f"), "Zg==");
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    fn zone(std: i32, dst: i32, to_dst: (u8, i8), to_std: (u8, i8), dst_hour: u8, std_hour: u8) -> TimeZone {
+        TimeZone {
+            tzid: "Z".into(),
+            standard: ZoneRule {
+                offset_from: dst,
+                offset_to: std,
+                start: DateTime::new(1601, 1, 1, std_hour, 0, 0),
+                transition: Some(Transition { month: to_std.0, nth: to_std.1, weekday: Weekday::Sunday }),
+            },
+            daylight: Some(ZoneRule {
+                offset_from: std,
+                offset_to: dst,
+                start: DateTime::new(1601, 1, 1, dst_hour, 0, 0),
+                transition: Some(Transition { month: to_dst.0, nth: to_dst.1, weekday: Weekday::Sunday }),
+            }),
+        }
+    }
+
+    /// Unix seconds of a UTC date-time.
+    fn utc(y: i32, mo: u8, d: u8, h: u8, mi: u8) -> i64 {
+        unix_of(&DateTime::new(y, mo, d, h, mi, 0))
+    }
+
+    #[test]
+    fn berlin_2025_switches_on_mar_30_and_oct_26() {
+        // W. Europe Standard Time: last Sunday of March 02:00 -> 03:00,
+        // last Sunday of October 03:00 -> 02:00.
+        let z = zone(60, 120, (3, 5), (10, -1), 2, 3);
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 3, 12, 8, 30, 0)), utc(2025, 3, 12, 7, 30));
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 3, 30, 1, 59, 0)), utc(2025, 3, 30, 0, 59));
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 3, 30, 3, 0, 0)), utc(2025, 3, 30, 1, 0));
+        // 02:30 does not exist: read with the offset before (UTC+1).
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 3, 30, 2, 30, 0)), utc(2025, 3, 30, 1, 30));
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 6, 1, 12, 0, 0)), utc(2025, 6, 1, 10, 0));
+        // 02:30 on Oct 26 happens twice: the first (still CEST) wins.
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 10, 26, 2, 30, 0)), utc(2025, 10, 26, 0, 30));
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 10, 26, 3, 0, 0)), utc(2025, 10, 26, 2, 0));
+        assert_eq!(z.local_from_utc(utc(2025, 3, 30, 0, 59)), DateTime::new(2025, 3, 30, 1, 59, 0));
+        assert_eq!(z.local_from_utc(utc(2025, 3, 30, 1, 0)), DateTime::new(2025, 3, 30, 3, 0, 0));
+        assert_eq!(z.local_from_utc(utc(2025, 10, 26, 0, 59)), DateTime::new(2025, 10, 26, 2, 59, 0));
+        assert_eq!(z.local_from_utc(utc(2025, 10, 26, 1, 0)), DateTime::new(2025, 10, 26, 2, 0, 0));
+        assert_eq!(z.local_from_utc(utc(2025, 12, 31, 23, 30)), DateTime::new(2026, 1, 1, 0, 30, 0));
+    }
+
+    #[test]
+    fn los_angeles_2025_switches_on_mar_9_and_nov_2() {
+        // Pacific Standard Time: second Sunday of March, first Sunday of
+        // November, both at 02:00 local.
+        let z = zone(-480, -420, (3, 2), (11, 1), 2, 2);
+        assert_eq!(z.local_from_utc(utc(2025, 3, 9, 9, 59)), DateTime::new(2025, 3, 9, 1, 59, 0));
+        assert_eq!(z.local_from_utc(utc(2025, 3, 9, 10, 0)), DateTime::new(2025, 3, 9, 3, 0, 0));
+        assert_eq!(z.local_from_utc(utc(2025, 11, 2, 8, 59)), DateTime::new(2025, 11, 2, 1, 59, 0));
+        assert_eq!(z.local_from_utc(utc(2025, 11, 2, 9, 0)), DateTime::new(2025, 11, 2, 1, 0, 0));
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 6, 6, 17, 0, 0)), utc(2025, 6, 7, 0, 0));
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 1, 31, 16, 0, 0)), utc(2025, 2, 1, 0, 0));
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 11, 2, 1, 30, 0)), utc(2025, 11, 2, 8, 30));
+    }
+
+    #[test]
+    fn southern_and_fixed_offset_zones() {
+        // AUS Eastern: daylight from the first Sunday of October to the
+        // first Sunday of April (03:00 local, back to 02:00).
+        let z = zone(600, 660, (10, 1), (4, 1), 2, 3);
+        assert_eq!(z.local_from_utc(utc(2025, 1, 15, 0, 0)), DateTime::new(2025, 1, 15, 11, 0, 0));
+        assert_eq!(z.local_from_utc(utc(2025, 7, 15, 0, 0)), DateTime::new(2025, 7, 15, 10, 0, 0));
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 12, 25, 9, 0, 0)), utc(2025, 12, 24, 22, 0));
+        // Extreme instants saturate instead of overflowing.
+        let _ = z.local_from_utc(i64::MAX);
+        let _ = z.local_from_utc(i64::MIN);
+        let fixed = TimeZone { daylight: None, ..zone(330, 330, (1, 1), (1, 1), 0, 0) };
+        assert_eq!(fixed.local_from_utc(0), DateTime::new(1970, 1, 1, 5, 30, 0));
+        assert_eq!(fixed.utc_from_local(&DateTime::new(1970, 1, 1, 5, 30, 0)), 0);
     }
 
     #[test]

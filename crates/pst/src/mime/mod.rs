@@ -41,6 +41,7 @@
 //! [MS-OXRTFEX]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxrtfex/
 
 mod address;
+pub(crate) use address::imcea;
 mod encode;
 #[cfg(test)]
 mod tests;

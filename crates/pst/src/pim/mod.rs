@@ -1,17 +1,24 @@
-//! Calendar and task data stored in binary MAPI properties.
+//! Personal-information items: the PST side of contacts, calendars, tasks,
+//! notes and journals, mapped onto `mailshift-core`'s neutral PIM model.
 //!
+//! - [`contact`]: contacts and distribution lists onto `Contact` / `DistList`
+//!   (vCard), and the stable UIDs of a store's items.
 //! - [`recur`]: the recurrence blobs of appointments (PidLidAppointmentRecur,
 //!   [MS-OXOCAL] 2.2.1.44) and tasks (PidLidTaskRecurrence, [MS-OXOTASK]
 //!   2.2.2.2.15), and their mapping onto RFC 5545 RRULE parts.
 //! - [`task`]: tasks, sticky notes and journal entries mapped onto core's
 //!   `Task`, `Note` and `Journal` (VTODO / VJOURNAL).
+//! - [`appointment`]: appointments and meetings mapped onto core's `Event`
+//!   (VEVENT), with [`tz`] decoding their time-zone blobs.
 //!
-//! These types belong to the PST engine; mapping them onto the neutral
-//! event and task model of `mailshift-core` happens one layer up.
+//! The mappers never fail: what is missing or undecodable leaves a field
+//! empty, and the item is still exported.
 
+pub mod appointment;
 pub mod contact;
 pub mod recur;
 pub mod task;
+pub mod tz;
 
 pub use recur::{
     AppointmentRecurrencePattern, EndType, ExceptionInfo, Freq, LocalTime, Occurrence,
