@@ -124,7 +124,10 @@ impl Filters {
     }
 }
 
-/// What became of one item in the parallel stage.
+/// What became of one item in the parallel stage. (Most items are `Ready`:
+/// boxing that variant would cost an allocation per item to save bytes on
+/// the rare others.)
+#[allow(clippy::large_enum_variant)]
 enum Outcome<'a> {
     Ready(Prepared<'a>),
     Filtered,

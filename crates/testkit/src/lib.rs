@@ -112,6 +112,7 @@ pub struct XorShift(pub u64);
 
 impl XorShift {
     /// The next 64 pseudo-random bits.
+    #[allow(clippy::should_implement_trait)] // an endless generator, not an Iterator
     pub fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;

@@ -8,19 +8,16 @@
 //! exporting).
 
 use mailshift_core::pim::{
-    Attendee, BusyStatus, Class, Date, DateTime, Event, PartStat, Person, Role, TimeZone, When,
+    Attendee, BusyStatus, Date, DateTime, Event, PartStat, Person, Role, TimeZone, When,
 };
 
-use super::appointment_recurrence;
+use super::{appointment_recurrence, body, categories, class, non_empty};
 use super::contact::parse_one_off;
 use super::recur::{AppointmentRecurrencePattern, LocalTime};
 use super::task::rrule_from;
 use super::tz::{offset_name, parse_tzstruct, zone, TzDefinition, TzReg};
 use crate::ltp::prop::{string8_lossy, PropValue};
-use crate::mapi::{
-    filetime_to_unix, Message, PropBag, PSETID_APPOINTMENT, PSETID_COMMON, PSETID_MEETING,
-    PS_PUBLIC_STRINGS,
-};
+use crate::mapi::{filetime_to_unix, Message, PropBag, PSETID_APPOINTMENT, PSETID_COMMON, PSETID_MEETING};
 
 /// `PidLidAppointmentSequence` ([MS-OXOCAL] 2.2.1.1), PSETID_Appointment.
 pub const LID_APPOINTMENT_SEQUENCE: u32 = 0x8201;
@@ -55,8 +52,6 @@ pub const LID_GLOBAL_OBJECT_ID: u32 = 0x0003;
 /// `PidLidCleanGlobalObjectId` ([MS-OXOCAL] 2.2.1.28), PSETID_Meeting.
 pub const LID_CLEAN_GLOBAL_OBJECT_ID: u32 = 0x0023;
 
-/// `PidTagSensitivity` ([MS-OXCMSG] 2.2.1.13).
-const TAG_SENSITIVITY: u16 = 0x0036;
 /// `PidTagSentRepresentingName` ([MS-OXOMSG] 2.2.1.57).
 const TAG_SENT_REPRESENTING_NAME: u16 = 0x0042;
 /// `PidTagSentRepresentingAddressType`.
@@ -71,10 +66,6 @@ const TAG_SENDER_ADDRTYPE: u16 = 0x0C1E;
 const TAG_SENDER_EMAIL: u16 = 0x0C1F;
 /// `PidTagRecipientType` ([MS-OXCMSG] 2.2.3.1): 1 To, 2 Cc, 3 Bcc.
 const TAG_RECIPIENT_TYPE: u16 = 0x0C15;
-/// `PidTagBody` ([MS-OXCMSG] 2.2.1.48.1).
-const TAG_BODY: u16 = 0x1000;
-/// `PidTagRtfCompressed` ([MS-OXCMSG] 2.2.1.48.4).
-const TAG_RTF_COMPRESSED: u16 = 0x1009;
 /// `PidTagDisplayName` of a recipient row.
 const TAG_DISPLAY_NAME: u16 = 0x3001;
 /// `PidTagAddressType` of a recipient row.
@@ -617,46 +608,12 @@ fn lid_text(p: &PropBag, set: [u8; 16], lid: u32) -> Option<String> {
     }
 }
 
-fn class(p: &PropBag) -> Option<Class> {
-    match p.int(TAG_SENSITIVITY)? {
-        0 => Some(Class::Public),
-        1 | 2 => Some(Class::Private),
-        3 => Some(Class::Confidential),
-        _ => None,
-    }
-}
-
-/// PS_PUBLIC_STRINGS "Keywords", empty ones dropped.
-fn categories(p: &PropBag) -> Vec<String> {
-    let v: Vec<String> = match p.name(PS_PUBLIC_STRINGS, "Keywords") {
-        Some(PropValue::MvUnicode(v)) => v.clone(),
-        Some(PropValue::MvString8(v)) => v.iter().map(|b| string8_lossy(b)).collect(),
-        Some(PropValue::Unicode(s)) => vec![s.clone()],
-        _ => Vec::new(),
-    };
-    v.into_iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
-/// The plain body: PidTagBody, else the text of PidTagRtfCompressed.
-fn body(p: &PropBag) -> Option<String> {
-    if let Some(b) = p.str(TAG_BODY) {
-        return non_empty(Some(b));
-    }
-    let rtf = crate::rtf::decompress(p.bin(TAG_RTF_COMPRESSED)?).ok()?;
-    non_empty(Some(&crate::rtf::to_text(&rtf)))
-}
-
-fn non_empty(s: Option<&str>) -> Option<String> {
-    s.filter(|s| !s.trim().is_empty()).map(str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::mapi::NamedId;
+    use crate::pim::TAG_SENSITIVITY;
+    use mailshift_core::pim::Class;
 
     fn set_lid(m: &mut Message, set: [u8; 16], lid: u32, v: PropValue<'static>) {
         m.props.named.insert(NamedId::Lid(set, lid), v);

@@ -25,8 +25,10 @@ pub use recur::{
     PatternSpecific, PatternType, RecurFrequency, RecurrencePattern, RuleParts, Weekday,
 };
 
-use crate::ltp::prop::PropValue;
-use crate::mapi::{Message, PSETID_APPOINTMENT, PSETID_TASK};
+use mailshift_core::pim::Class;
+
+use crate::ltp::prop::{string8_lossy, PropValue};
+use crate::mapi::{Message, PropBag, PSETID_APPOINTMENT, PSETID_TASK, PS_PUBLIC_STRINGS};
 use crate::Corrupt;
 
 /// `PidLidAppointmentRecur` ([MS-OXPROPS] 2.22): PSETID_Appointment LID 0x8216.
@@ -53,4 +55,62 @@ pub fn task_recurrence(msg: &Message) -> Option<Result<RecurrencePattern, Corrup
         PropValue::Binary(b) if !b.is_empty() => Some(RecurrencePattern::parse(b)),
         _ => None,
     }
+}
+
+// ------------------------------------------- properties every mapper reads
+
+/// `PidTagSensitivity` ([MS-OXCMSG] 2.2.1.13).
+pub(crate) const TAG_SENSITIVITY: u16 = 0x0036;
+/// `PidTagBody` ([MS-OXCMSG] 2.2.1.48.1).
+pub(crate) const TAG_BODY: u16 = 0x1000;
+/// `PidTagRtfCompressed` ([MS-OXCMSG] 2.2.1.48.4), when there is no plain body.
+pub(crate) const TAG_RTF_COMPRESSED: u16 = 0x1009;
+
+/// CLASS from PidTagSensitivity: normal PUBLIC, personal and private
+/// PRIVATE, confidential CONFIDENTIAL.
+pub(crate) fn class(p: &PropBag) -> Option<Class> {
+    match p.int(TAG_SENSITIVITY)? {
+        0 => Some(Class::Public),
+        1 | 2 => Some(Class::Private),
+        3 => Some(Class::Confidential),
+        _ => None,
+    }
+}
+
+/// PS_PUBLIC_STRINGS "Keywords" (the categories, [MS-OXCMSG] 2.2.1.17),
+/// trimmed, empty ones dropped.
+pub(crate) fn categories(p: &PropBag) -> Vec<String> {
+    let v: Vec<String> = match p.name(PS_PUBLIC_STRINGS, "Keywords") {
+        Some(PropValue::MvUnicode(v)) => v.clone(),
+        Some(PropValue::MvString8(v)) => v.iter().map(|b| string8_lossy(b)).collect(),
+        Some(PropValue::Unicode(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    v.into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The plain body: PidTagBody, else the text of PidTagRtfCompressed.
+pub(crate) fn body(p: &PropBag) -> Option<String> {
+    if let Some(b) = p.str(TAG_BODY) {
+        return non_empty(Some(b));
+    }
+    let rtf = crate::rtf::decompress(p.bin(TAG_RTF_COMPRESSED)?).ok()?;
+    non_empty(Some(&crate::rtf::to_text(&rtf)))
+}
+
+/// A string value (Unicode, or String8 read as Windows-1252).
+pub(crate) fn text(v: &PropValue<'_>) -> Option<String> {
+    match v {
+        PropValue::Unicode(s) => Some(s.clone()),
+        PropValue::String8(b) => Some(string8_lossy(b)),
+        _ => None,
+    }
+}
+
+/// `s` when it holds more than white space.
+pub(crate) fn non_empty(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.trim().is_empty()).map(str::to_string)
 }

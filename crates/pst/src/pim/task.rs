@@ -7,12 +7,12 @@
 //! type leaves its field empty, and an undecodable recurrence blob leaves
 //! the task without an RRULE (the task itself is still worth exporting).
 
-use mailshift_core::pim::{Class, Date, Journal, Note, RRule, Task, TaskStatus, When};
+use mailshift_core::pim::{Date, Journal, Note, RRule, Task, TaskStatus, When};
 
 use super::recur::{Freq, RuleParts, Weekday};
-use super::task_recurrence;
-use crate::ltp::prop::{string8_lossy, PropValue};
-use crate::mapi::{guid, Message, PropBag, PSETID_TASK, PS_PUBLIC_STRINGS};
+use super::{body, categories, class, non_empty, task_recurrence, text};
+use crate::ltp::prop::PropValue;
+use crate::mapi::{guid, Message, PropBag, PSETID_TASK};
 
 /// `PSETID_Log` {0006200A-0000-0000-C000-000000000046}: the journal
 /// properties ([MS-OXPROPS] 1.3.2), in the byte order stored in files.
@@ -20,12 +20,6 @@ pub const PSETID_LOG: [u8; 16] = guid(0x0006200A, 0x0000, 0x0000, [0xC0, 0, 0, 0
 
 /// `PidTagImportance` ([MS-OXCMSG] 2.2.1.11).
 const TAG_IMPORTANCE: u16 = 0x0017;
-/// `PidTagSensitivity` ([MS-OXCMSG] 2.2.1.13).
-const TAG_SENSITIVITY: u16 = 0x0036;
-/// `PidTagBody` ([MS-OXCMSG] 2.2.1.48.1).
-const TAG_BODY: u16 = 0x1000;
-/// `PidTagRtfCompressed` ([MS-OXCMSG] 2.2.1.48.4), when there is no plain body.
-const TAG_RTF_COMPRESSED: u16 = 0x1009;
 /// `PidTagCreationTime` ([MS-OXCMSG] 2.2.2.3).
 const TAG_CREATION_TIME: u16 = 0x3007;
 /// `PidTagLastModificationTime` ([MS-OXCMSG] 2.2.2.2).
@@ -253,54 +247,12 @@ fn percent(p: &PropBag) -> Option<u8> {
     (0.0..=1.0).contains(&f).then(|| (f * 100.0).round() as u8)
 }
 
-fn class(p: &PropBag) -> Option<Class> {
-    match p.int(TAG_SENSITIVITY)? {
-        0 => Some(Class::Public),
-        1 | 2 => Some(Class::Private),
-        3 => Some(Class::Confidential),
-        _ => None,
-    }
-}
-
-/// PS_PUBLIC_STRINGS "Keywords" (the categories), empty ones dropped.
-fn categories(p: &PropBag) -> Vec<String> {
-    let v: Vec<String> = match p.name(PS_PUBLIC_STRINGS, "Keywords") {
-        Some(PropValue::MvUnicode(v)) => v.clone(),
-        Some(PropValue::MvString8(v)) => v.iter().map(|b| string8_lossy(b)).collect(),
-        Some(PropValue::Unicode(s)) => vec![s.clone()],
-        _ => Vec::new(),
-    };
-    v.into_iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
-/// The plain body: PidTagBody, else the text of PidTagRtfCompressed.
-fn body(p: &PropBag) -> Option<String> {
-    if let Some(b) = p.str(TAG_BODY) {
-        return non_empty(Some(b));
-    }
-    let rtf = crate::rtf::decompress(p.bin(TAG_RTF_COMPRESSED)?).ok()?;
-    non_empty(Some(&crate::rtf::to_text(&rtf)))
-}
-
-fn text(v: &PropValue<'_>) -> Option<String> {
-    match v {
-        PropValue::Unicode(s) => Some(s.clone()),
-        PropValue::String8(b) => Some(string8_lossy(b)),
-        _ => None,
-    }
-}
-
-fn non_empty(s: Option<&str>) -> Option<String> {
-    s.filter(|s| !s.trim().is_empty()).map(str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapi::NamedId;
+    use crate::mapi::{NamedId, PS_PUBLIC_STRINGS};
+    use crate::pim::{TAG_BODY, TAG_SENSITIVITY};
+    use mailshift_core::pim::Class;
 
     fn bag() -> Message {
         Message::default()

@@ -16,6 +16,7 @@
 
 use mailshift_core::pim::{DateTime, TimeZone, Transition, Weekday, ZoneRule};
 
+use super::recur::weekday_from_index;
 use crate::Corrupt;
 
 /// `TZRULE_FLAG_RECUR_CURRENT_TZREG` ([MS-OXOCAL] 2.2.1.41.1): the rule
@@ -369,7 +370,7 @@ fn observance(st: &SystemTime, from: i32, to: i32) -> ZoneRule {
             transition: None,
         };
     }
-    let weekday = WEEKDAYS[usize::from(st.day_of_week.min(6))];
+    let weekday = weekday_from_index(u32::from(st.day_of_week.min(6))).unwrap_or(Weekday::Sunday);
     let nth: i8 = if st.day >= 5 { -1 } else { st.day.max(1) as i8 };
     let day = nth_weekday_1601(month, nth, st.day_of_week.min(6));
     ZoneRule {
@@ -384,15 +385,6 @@ fn observance(st: &SystemTime, from: i32, to: i32) -> ZoneRule {
     }
 }
 
-const WEEKDAYS: [Weekday; 7] = [
-    Weekday::Sunday,
-    Weekday::Monday,
-    Weekday::Tuesday,
-    Weekday::Wednesday,
-    Weekday::Thursday,
-    Weekday::Friday,
-    Weekday::Saturday,
-];
 
 /// The day of the month of the `nth` (-1 = last) weekday `dow` of `month`
 /// in 1601, so that the observance's DTSTART is one of its own occurrences.
