@@ -324,7 +324,10 @@ pub fn weekday_from_index(i: u32) -> Option<Weekday> {
 
 /// The days set in a MAPI weekday mask, Sunday first.
 pub fn weekdays_from_mask(mask: u32) -> Vec<Weekday> {
-    (0..7).filter(|bit| mask & (1 << bit) != 0).map(|bit| WEEKDAYS[bit as usize]).collect()
+    (0..7)
+        .filter(|bit| mask & (1 << bit) != 0)
+        .map(|bit| WEEKDAYS[bit as usize])
+        .collect()
 }
 
 /// The parts of an RFC 5545 RRULE a [`RecurrencePattern`] maps to.
@@ -344,7 +347,9 @@ pub struct RuleParts {
     pub by_set_pos: Option<i8>,
     /// COUNT.
     pub count: Option<u32>,
-    /// UNTIL, as the local date of EndDate: instances on that day belong
+    /// UNTIL, as the local date of EndDate (a day later when
+    /// OccurrenceCount proves EndDate a day short, see
+    /// [`RecurrencePattern::rule`]): instances on that day belong
     /// to the series (Outlook's "End by"), so the caller should make UNTIL
     /// that day at the series' start time (or its end of day), converted
     /// to UTC when DTSTART has a TZID (RFC 5545 3.3.10).
@@ -550,7 +555,11 @@ impl RecurrencePattern {
     /// - MonthNth: the n-th weekday, 5 meaning the last (-1): one weekday is
     ///   BYDAY=nXX; several ("last weekday of the month") are
     ///   BYDAY=MO,TU,...;BYSETPOS=n.
-    /// - EndType: COUNT, UNTIL (the date of EndDate) or nothing.
+    /// - EndType: COUNT, UNTIL (the date of EndDate, or the day after it
+    ///   when OccurrenceCount shows that the writer stored EndDate a day
+    ///   early, as Aspose.Email does east of UTC: the OccurrenceCount-th
+    ///   instance, by [`instance_dates`](Self::instance_dates), falls on
+    ///   that next day) or nothing.
     pub fn rule(&self) -> RuleParts {
         let mut r = RuleParts {
             freq: Freq::Daily,
@@ -613,13 +622,188 @@ impl RecurrencePattern {
         }
         match self.end_type {
             EndType::AfterCount => r.count = Some(self.occurrence_count),
-            EndType::AfterDate => {
-                r.until_date = Some(LocalTime::from_minutes(self.end_date).date())
-            }
+            EndType::AfterDate => r.until_date = Some(self.last_day()),
             EndType::Never | EndType::Other(_) => {}
         }
         r
     }
+
+    /// The last day of an end-by-date series: EndDate's day, or the day
+    /// after it when OccurrenceCount says the series reaches that day.
+    ///
+    /// For a series ending by date, OccurrenceCount is the number of
+    /// instances from StartDate through EndDate ([MS-OXOCAL] 2.2.1.44.1),
+    /// and Outlook writes the two consistently. Some third-party writers
+    /// (Aspose.Email, behind many PST converters; `pim/pim-rich.pst` is
+    /// one of its files) store as EndDate the *UTC* date of the local
+    /// midnight they were given: "until 30 April" in Berlin (UTC+2) becomes
+    /// EndDate 29 April 00:00, while OccurrenceCount still counts the
+    /// instance of 30 April, and the item's own PidLidRecurrencePattern text
+    /// says "until 04/30/2025". Taking EndDate as stored would drop that
+    /// last instance. So when fewer than OccurrenceCount instances fall
+    /// through EndDate and the OccurrenceCount-th one falls exactly on the
+    /// next day, that next day is the end. Only a shift by one day in this
+    /// direction is repaired (the signature of a zone east of UTC); any
+    /// other disagreement, a count of 0, or a pattern
+    /// [`instance_dates`](Self::instance_dates) cannot expand (Hijri)
+    /// keeps EndDate, which is what the blob says.
+    fn last_day(&self) -> (i32, u32, u32) {
+        let end = day_of(self.end_date);
+        let stored = civil(end);
+        let Ok(count) = usize::try_from(self.occurrence_count) else {
+            return stored;
+        };
+        if count == 0 {
+            return stored;
+        }
+        let Some(days) = self.instance_days(end + 1, count) else {
+            return stored;
+        };
+        if days.len() == count && days.last() == Some(&(end + 1)) {
+            civil(end + 1)
+        } else {
+            stored
+        }
+    }
+
+    /// The local dates of the series' instances from StartDate through
+    /// `through` (inclusive), at most `max` of them, as Outlook lays them
+    /// out ([MS-OXOCAL] 2.2.1.44.1); deleted and modified instances are
+    /// included (OccurrenceCount counts them) and EndType is not applied.
+    /// `None` for a pattern on the Hijri calendar (CalendarType, or a
+    /// HjMonth pattern type), which this does not expand.
+    ///
+    /// - Day: every `Period` minutes, rounded down to whole days (at
+    ///   least one), as [`rule`](Self::rule) maps it.
+    /// - Week: the days of the mask, in every `Period`-th week counted
+    ///   from the week holding StartDate, weeks beginning on FirstDOW.
+    /// - Month / MonthEnd: in every `Period`-th month from StartDate's,
+    ///   the given day, or the month's last day when the month is shorter
+    ///   (Outlook's rule for day 29-31) or for MonthEnd.
+    /// - MonthNth: in those months, the n-th (5: last) of the days whose
+    ///   weekday is in the mask.
+    /// - Yearly frequency: the monthly patterns with `Period` read as
+    ///   whole years, as [`rule`](Self::rule) does.
+    ///
+    /// The blob is untrusted: the scan never covers more than
+    /// [`MAX_SCAN_DAYS`] days from StartDate, whatever `through` and `max`
+    /// say, and nothing is allocated ahead of the instances found.
+    pub fn instance_dates(
+        &self,
+        through: (i32, u32, u32),
+        max: usize,
+    ) -> Option<Vec<(i32, u32, u32)>> {
+        let (y, m, d) = through;
+        let last =
+            mailshift_core::time::days_from_civil(i64::from(y), m.clamp(1, 12), d.clamp(1, 31));
+        let days = self.instance_days(last, max)?;
+        Some(days.into_iter().map(civil).collect())
+    }
+
+    /// [`instance_dates`](Self::instance_dates) on days since 1970-01-01.
+    fn instance_days(&self, last: i64, max: usize) -> Option<Vec<i64>> {
+        let hijri = matches!(
+            self.pattern_type,
+            PatternType::HjMonth | PatternType::HjMonthNth | PatternType::HjMonthEnd
+        ) || !matches!(self.calendar_type, 0 | 1);
+        if hijri {
+            return None;
+        }
+        let start = day_of(self.start_date);
+        let last = last.min(start.saturating_add(MAX_SCAN_DAYS - 1));
+        // Months between instances, for the monthly patterns.
+        let months = if self.frequency == RecurFrequency::Yearly {
+            i64::from((self.period / 12).max(1)) * 12
+        } else {
+            i64::from(self.period.max(1))
+        };
+        let (sy, sm, _) = mailshift_core::time::civil_from_days(start);
+        let start_month = sy * 12 + i64::from(sm);
+        // The weekday of a day, 0 Sunday ... 6 Saturday (1970-01-01 was a
+        // Thursday), and the first day of its week.
+        let weekday = |day: i64| (day + 4).rem_euclid(7);
+        let first_dow = i64::from(self.first_dow.min(6));
+        let week_start = |day: i64| day - (weekday(day) - first_dow).rem_euclid(7);
+        let start_week = week_start(start);
+        // The matching day of the month being scanned, computed once per month.
+        let mut month_cache: Option<(i64, Option<u32>)> = None;
+        let mut out = Vec::new();
+        let mut day = start;
+        while day <= last && out.len() < max {
+            let hit = match self.specific {
+                PatternSpecific::None => {
+                    let step = i64::from((self.period / 1440).max(1));
+                    (day - start) % step == 0
+                }
+                PatternSpecific::Week { days } => {
+                    let weeks = (week_start(day) - start_week) / 7;
+                    days & (1 << weekday(day)) != 0 && weeks % i64::from(self.period.max(1)) == 0
+                }
+                PatternSpecific::Month { .. } | PatternSpecific::MonthNth { .. } => {
+                    let (y, m, d) = mailshift_core::time::civil_from_days(day);
+                    let month = y * 12 + i64::from(m);
+                    let target = match month_cache {
+                        Some((cached, t)) if cached == month => t,
+                        _ => {
+                            let t = if (month - start_month) % months == 0 {
+                                self.month_target(y, m)
+                            } else {
+                                None
+                            };
+                            month_cache = Some((month, t));
+                            t
+                        }
+                    };
+                    target == Some(d)
+                }
+            };
+            if hit {
+                out.push(day);
+            }
+            day += 1;
+        }
+        Some(out)
+    }
+
+    /// The day of month `m` of year `y` a monthly pattern falls on.
+    fn month_target(&self, y: i64, m: u32) -> Option<u32> {
+        let first = mailshift_core::time::days_from_civil(y, m, 1);
+        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        let len = (mailshift_core::time::days_from_civil(ny, nm, 1) - first) as u32;
+        match self.specific {
+            PatternSpecific::Month { day } => match self.pattern_type {
+                PatternType::MonthEnd => Some(len),
+                _ if day == 0 => None,
+                _ => Some(day.min(len)),
+            },
+            PatternSpecific::MonthNth { days, nth } => {
+                let mut matching = (1..=len)
+                    .filter(|d| days & (1 << (first + i64::from(*d) - 1 + 4).rem_euclid(7)) != 0);
+                if nth >= 5 {
+                    matching.next_back()
+                } else {
+                    matching.nth(nth.max(1) as usize - 1)
+                }
+            }
+            PatternSpecific::None | PatternSpecific::Week { .. } => None,
+        }
+    }
+}
+
+/// The most days [`RecurrencePattern::instance_dates`] scans from StartDate
+/// (about 274 years).
+pub const MAX_SCAN_DAYS: i64 = 100_000;
+
+/// The local day (days since 1970-01-01) of minutes since 1601.
+fn day_of(minutes: u32) -> i64 {
+    (i64::from(minutes) - MINUTES_1601_TO_1970).div_euclid(1440)
+}
+
+/// (year, month, day) of days since 1970-01-01.
+fn civil(day: i64) -> (i32, u32, u32) {
+    let (y, m, d) = mailshift_core::time::civil_from_days(day);
+    // Days within u32 minutes of 1601 (plus one) stay far inside i32 years.
+    (y as i32, m, d)
 }
 
 impl AppointmentRecurrencePattern {
@@ -1080,7 +1264,10 @@ mod tests {
         let r = RecurrencePattern::parse(&b).unwrap().rule();
         assert_eq!((r.freq, r.interval), (Freq::Weekly, 1));
         assert_eq!(
-            r.by_day.iter().map(|(_, d)| d.as_ical()).collect::<Vec<_>>(),
+            r.by_day
+                .iter()
+                .map(|(_, d)| d.as_ical())
+                .collect::<Vec<_>>(),
             ["MO", "TU", "WE", "TH", "FR"]
         );
     }
@@ -1125,6 +1312,229 @@ mod tests {
                 if let Ok(a) = AppointmentRecurrencePattern::parse(&b) {
                     let _ = (a.rule(), a.deleted_occurrences(), a.modified_occurrences());
                 }
+            }
+        }
+    }
+
+    /// Weekly Mo/We/Fr from Monday 2025-03-03, FirstDOW Monday, ending by
+    /// `end` with `count` occurrences.
+    fn mo_we_fr(count: u32, end: (i32, u32, u32)) -> RecurrencePattern {
+        let b = pattern(
+            0x200B,
+            1,
+            1,
+            &[0x2A],
+            0x2021,
+            count,
+            minutes(2025, 3, 3),
+            minutes(end.0, end.1, end.2),
+        );
+        RecurrencePattern::parse(&b).unwrap()
+    }
+
+    #[test]
+    fn spec_examples_expand_to_their_counts() {
+        // 4.1.1.2: Mo/Th/Fr from 2007-03-26, 12 occurrences, EndDate 4/20.
+        let a = AppointmentRecurrencePattern::parse(&hex(SPEC_4_1_1_2)).unwrap();
+        let d = a.pattern.instance_dates((2007, 4, 20), 100).unwrap();
+        assert_eq!(d.len(), 12);
+        assert_eq!(
+            d[..4],
+            [(2007, 3, 26), (2007, 3, 29), (2007, 3, 30), (2007, 4, 2)]
+        );
+        assert_eq!(d.last(), Some(&(2007, 4, 20)));
+        // 4.1.1.3: every 3 days from 4/7/2011 until 5/4/2011, 10 of them:
+        // consistent, so UNTIL stays on EndDate (checked above too).
+        let a = AppointmentRecurrencePattern::parse(&hex(SPEC_4_1_1_3)).unwrap();
+        let d = a.pattern.instance_dates((2011, 5, 4), 100).unwrap();
+        assert_eq!(d.len(), 10);
+        assert_eq!(d[1], (2011, 4, 10));
+        assert_eq!(d.last(), Some(&(2011, 5, 4)));
+        assert_eq!(a.rule().until_date, Some((2011, 5, 4)));
+    }
+
+    #[test]
+    fn end_date_a_day_short_is_repaired() {
+        // Aspose.Email's "until 30 April" in Berlin: EndDate 29 April (the
+        // UTC date of local midnight), OccurrenceCount 26, the 26th
+        // instance being Wednesday 30 April.
+        let p = mo_we_fr(26, (2025, 4, 29));
+        let d = p.instance_dates((2025, 4, 30), 100).unwrap();
+        assert_eq!(d.len(), 26);
+        assert_eq!(d[24..], [(2025, 4, 28), (2025, 4, 30)]);
+        assert_eq!(p.rule().until_date, Some((2025, 4, 30)));
+        // Consistent blobs are left alone: 25 through 29 April, 26 through 30.
+        assert_eq!(
+            mo_we_fr(25, (2025, 4, 29)).rule().until_date,
+            Some((2025, 4, 29))
+        );
+        assert_eq!(
+            mo_we_fr(26, (2025, 4, 30)).rule().until_date,
+            Some((2025, 4, 30))
+        );
+        // No count: EndDate as stored.
+        assert_eq!(
+            mo_we_fr(0, (2025, 4, 29)).rule().until_date,
+            Some((2025, 4, 29))
+        );
+        // Counts beyond the next day's instance do not move it at all.
+        for count in [27, 30, 1000, u32::MAX] {
+            assert_eq!(
+                mo_we_fr(count, (2025, 4, 29)).rule().until_date,
+                Some((2025, 4, 29)),
+                "count {count}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bogus_count_moves_until_by_one_day_at_most() {
+        let day =
+            |(y, m, d): (i32, u32, u32)| mailshift_core::time::days_from_civil(i64::from(y), m, d);
+        for end_day in 0..40 {
+            let end = civil(day((2025, 3, 3)) + end_day);
+            for count in (0..40).chain([500, u32::MAX]) {
+                let u = mo_we_fr(count, end).rule().until_date.unwrap();
+                let moved = day(u) - day(end);
+                assert!(
+                    moved == 0 || moved == 1,
+                    "end {end:?} count {count}: UNTIL {u:?}"
+                );
+                if moved == 1 {
+                    // Only when the next day is the count-th instance.
+                    let d = mo_we_fr(count, end).instance_dates(u, 1000).unwrap();
+                    assert_eq!((d.len(), d.last()), (count as usize, Some(&u)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn instance_dates_by_pattern() {
+        // Every second week on Tuesday and Thursday, weeks from Sunday
+        // (FirstDOW 0), starting on Thursday 2025-01-02.
+        let mut b = pattern(0x200B, 1, 2, &[0x14], 0x2023, 0, minutes(2025, 1, 2), 0);
+        b[34..38].copy_from_slice(&0u32.to_le_bytes()); // FirstDOW
+        let p = RecurrencePattern::parse(&b).unwrap();
+        assert_eq!(p.first_dow, 0);
+        assert_eq!(
+            p.instance_dates((2025, 2, 1), 100).unwrap(),
+            [
+                (2025, 1, 2),
+                (2025, 1, 14),
+                (2025, 1, 16),
+                (2025, 1, 28),
+                (2025, 1, 30)
+            ]
+        );
+        // Day 31 falls on the last day of shorter months.
+        let b = pattern(0x200C, 2, 1, &[31], 0x2023, 0, minutes(2025, 1, 31), 0);
+        let p = RecurrencePattern::parse(&b).unwrap();
+        assert_eq!(
+            p.instance_dates((2025, 5, 1), 100).unwrap(),
+            [(2025, 1, 31), (2025, 2, 28), (2025, 3, 31), (2025, 4, 30)]
+        );
+        // Last Friday, 12 times from 2025-01-31.
+        let b = pattern(
+            0x200C,
+            3,
+            1,
+            &[0x20, 5],
+            0x2022,
+            12,
+            minutes(2025, 1, 31),
+            0,
+        );
+        let d = RecurrencePattern::parse(&b)
+            .unwrap()
+            .instance_dates((2026, 1, 1), 100)
+            .unwrap();
+        assert_eq!(d.len(), 12);
+        assert_eq!((d[1], d[11]), ((2025, 2, 28), (2025, 12, 26)));
+        // Last weekday of every second month.
+        let b = pattern(0x200C, 3, 2, &[0x3E, 5], 0x2023, 0, minutes(2025, 1, 31), 0);
+        let d = RecurrencePattern::parse(&b)
+            .unwrap()
+            .instance_dates((2025, 12, 31), 100)
+            .unwrap();
+        assert_eq!(
+            d,
+            [
+                (2025, 1, 31),
+                (2025, 3, 31),
+                (2025, 5, 30),
+                (2025, 7, 31),
+                (2025, 9, 30),
+                (2025, 11, 28)
+            ]
+        );
+        // Second Tuesday.
+        let b = pattern(0x200C, 3, 1, &[0x04, 2], 0x2023, 0, minutes(2025, 1, 14), 0);
+        let d = RecurrencePattern::parse(&b)
+            .unwrap()
+            .instance_dates((2025, 3, 31), 100)
+            .unwrap();
+        assert_eq!(d, [(2025, 1, 14), (2025, 2, 11), (2025, 3, 11)]);
+        // Yearly on 29 February: the last day of February otherwise.
+        let b = pattern(0x200D, 2, 12, &[29], 0x2023, 0, minutes(2024, 2, 29), 0);
+        let d = RecurrencePattern::parse(&b)
+            .unwrap()
+            .instance_dates((2028, 3, 1), 100)
+            .unwrap();
+        assert_eq!(
+            d,
+            [
+                (2024, 2, 29),
+                (2025, 2, 28),
+                (2026, 2, 28),
+                (2027, 2, 28),
+                (2028, 2, 29)
+            ]
+        );
+        // Hijri is not expanded.
+        let b = pattern(0x200C, 0xA, 1, &[1], 0x2023, 0, minutes(2025, 1, 1), 0);
+        assert_eq!(
+            RecurrencePattern::parse(&b)
+                .unwrap()
+                .instance_dates((2026, 1, 1), 100),
+            None
+        );
+    }
+
+    #[test]
+    fn instance_scan_is_bounded() {
+        // Daily, asked for everything until year 9999: the scan stops after
+        // MAX_SCAN_DAYS days.
+        let b = pattern(
+            0x200A,
+            0,
+            1440,
+            &[],
+            0x2021,
+            u32::MAX,
+            minutes(2025, 1, 1),
+            u32::MAX,
+        );
+        let p = RecurrencePattern::parse(&b).unwrap();
+        let d = p.instance_dates((9999, 12, 31), usize::MAX).unwrap();
+        assert_eq!(d.len() as i64, MAX_SCAN_DAYS);
+        assert_eq!(
+            p.rule().until_date,
+            Some(LocalTime::from_minutes(u32::MAX).date())
+        );
+        // An empty week mask, a zero Period and absurd dates find nothing
+        // or something, without panicking.
+        for (ptype, spec) in [
+            (1u16, vec![0u32]),
+            (2, vec![0]),
+            (3, vec![0, 0]),
+            (3, vec![0x7F, 99]),
+            (0, vec![]),
+        ] {
+            for (start, end) in [(0, u32::MAX), (u32::MAX, 0), (u32::MAX, u32::MAX)] {
+                let b = pattern(0x200C, ptype, 0, &spec, 0x2021, 7, start, end);
+                let p = RecurrencePattern::parse(&b).unwrap();
+                let _ = (p.rule(), p.instance_dates((9999, 12, 31), 10));
             }
         }
     }

@@ -209,11 +209,18 @@ pub fn rrule_from(parts: &RuleParts) -> RRule {
         .into_iter()
         .collect();
     r.by_set_pos = parts.by_set_pos.map(i16::from).into_iter().collect();
+    // Outlook's "day 29/30/31 of every month" falls on the last day of a
+    // shorter month ([MS-OXOCAL] 2.2.1.44.1.2); RRULE's BYMONTHDAY=31 would
+    // skip those months (RFC 5545 3.3.10). "The last of days 28..=31 that
+    // exist" says what Outlook means.
+    if let ([d @ 29..=31], true) = (r.by_month_day.as_slice(), r.by_day.is_empty() && r.by_set_pos.is_empty()) {
+        r.by_month_day = (28..=*d).collect();
+        r.by_set_pos = vec![-1];
+    }
     let wkst_matters = parts.freq == Freq::Weekly && parts.interval > 1 && !parts.by_day.is_empty();
     r.wkst = (wkst_matters && parts.wkst != Weekday::Monday).then_some(parts.wkst);
     r
 }
-
 
 /// The calendar day of a "local midnight as FILETIME" value, rounded to
 /// the nearest midnight: [MS-OXOTASK] wants exactly 00:00, but a writer
@@ -357,13 +364,24 @@ mod tests {
         let weekly = RuleParts {
             freq: Freq::Weekly,
             by_day: vec![(None, Weekday::Monday)],
-            ..parts
+            ..parts.clone()
         };
         assert_eq!(rrule_from(&weekly).wkst, Some(Weekday::Sunday));
         assert_eq!(
             mailshift_core::pim::ical::rrule_value(&rrule_from(&weekly), true),
             "FREQ=WEEKLY;INTERVAL=2;UNTIL=20251231;BYDAY=MO;WKST=SU"
         );
+        // Day 31 of every month: the last day of the shorter ones too.
+        let day31 = RuleParts { freq: Freq::Monthly, interval: 1, by_day: vec![], by_month_day: Some(31), ..parts.clone() };
+        assert_eq!(
+            mailshift_core::pim::ical::rrule_value(&rrule_from(&day31), true),
+            "FREQ=MONTHLY;UNTIL=20251231;BYMONTHDAY=28,29,30,31;BYSETPOS=-1"
+        );
+        let day15 = RuleParts { by_month_day: Some(15), ..day31.clone() };
+        assert_eq!(rrule_from(&day15).by_month_day, vec![15]);
+        let last = RuleParts { by_month_day: Some(-1), ..day31 };
+        assert_eq!(rrule_from(&last).by_month_day, vec![-1]);
+        assert!(rrule_from(&last).by_set_pos.is_empty());
     }
 
     #[test]
