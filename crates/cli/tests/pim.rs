@@ -109,6 +109,23 @@ fn a_vcf_or_ics_target_takes_just_those_items() {
     assert_eq!(count(&text, "VERSION:3.0"), 11);
     assert_eq!(count(&text, "VERSION:4.0"), 0);
     assert!(text.contains("X-ADDRESSBOOKSERVER-KIND:group"), "a list in vCard 3: {text}");
+    // Both versions read back, by a Rust and a Python parser, with the same
+    // names, addresses, phones and postal addresses.
+    let v4 = mailshift_testkit::pim::rust_vcf(&read(&vcf)).expect("vCard 4 parses");
+    let v3_cards = mailshift_testkit::pim::rust_vcf(&text).expect("vCard 3 parses");
+    assert_eq!(v4.len(), 11);
+    let essentials = |c: &mailshift_testkit::pim::VcfSummary| {
+        let values = |v: &[mailshift_testkit::pim::VcfValue]| v.iter().map(|x| x.value.clone()).collect::<Vec<_>>();
+        (c.full_name.clone(), values(&c.emails), values(&c.tels), c.adrs.iter().map(|a| a.parts.clone()).collect::<Vec<_>>())
+    };
+    assert_eq!(v3_cards.iter().map(essentials).collect::<Vec<_>>(), v4.iter().map(essentials).collect::<Vec<_>>());
+    for f in [&vcf, &v3] {
+        if let Some(py) = mailshift_testkit::pim::python_pim(f) {
+            assert_eq!(py["errors"], serde_json::json!([]), "{}", f.display());
+            let names: Vec<&str> = py["vobject"].as_array().unwrap().iter().filter_map(|c| c["full_name"].as_str()).collect();
+            assert_eq!(names, v4.iter().filter_map(|c| c.full_name.as_deref()).collect::<Vec<_>>(), "{}", f.display());
+        }
+    }
 
     let ics = dir.path().join("cal/everything.ics");
     let (code, report) = convert(&src, &ics, &[]);

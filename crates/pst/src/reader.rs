@@ -102,6 +102,15 @@ fn classify(class: &str) -> Option<Pim> {
     }
 }
 
+/// `IPM.Schedule.Meeting.Request` and `.Canceled` (with any suffix): the
+/// meeting objects that hold a whole appointment ([MS-OXOCAL] 2.2.6.1).
+fn is_meeting_request(class: &str) -> bool {
+    let c = class.to_ascii_lowercase();
+    ["ipm.schedule.meeting.request", "ipm.schedule.meeting.canceled"]
+        .iter()
+        .any(|p| c == *p || c.starts_with(&format!("{p}.")))
+}
+
 impl PstReader {
     /// Opens `path` with default options.
     pub fn open(path: &Path) -> Result<PstReader> {
@@ -382,8 +391,20 @@ impl StoreReader for PstReader {
             },
         })?;
         let nid = node.nid;
+        let parent = node.nid_parent;
         let (msg, mut notes) = self.store.message_at(node)?;
-        if let Some(kind) = classify(msg.class()) {
+        let kind = classify(msg.class()).or_else(|| {
+            // A meeting request filed in a calendar stands for the meeting:
+            // it carries the appointment's properties ([MS-OXOCAL] 2.2.6.1)
+            // and belongs in the .ics with the rest. In the Inbox it is mail.
+            let in_calendar = || {
+                parent
+                    .and_then(|p| self.tree().ok()?.get(p).map(|f| f.kind))
+                    .is_some_and(|k| k == FolderKind::Calendar)
+            };
+            (is_meeting_request(msg.class()) && in_calendar()).then_some(Pim::Appointment)
+        });
+        if let Some(kind) = kind {
             self.note(nid, notes);
             return Ok(self.pim_item(&msg, id, kind));
         }
@@ -517,6 +538,9 @@ mod tests {
         assert_eq!(classify("IPM.StickyNote"), Some(Pim::Note));
         assert_eq!(classify("IPM.Activity"), Some(Pim::Journal));
         assert_eq!(classify("IPM.Contacts"), None);
+        assert!(is_meeting_request("IPM.Schedule.Meeting.Request"));
+        assert!(is_meeting_request("ipm.schedule.meeting.canceled"));
+        assert!(!is_meeting_request("IPM.Schedule.Meeting.Resp.Pos"));
     }
 
     #[test]
