@@ -1,11 +1,12 @@
-//! The whole reader (folders, contents, messages, MIME) over truncated and
+//! The whole reader (folders, contents, messages, MIME, contacts and
+//! calendar items with their vCard / iCalendar) over truncated and
 //! bit-flipped copies of every PST/OST fixture: errors, never a panic, and
 //! no case may run longer than 5 s (a hang or a runaway loop).
 
 use std::sync::mpsc;
 use std::time::Duration;
 
-use mailshift_core::StoreReader;
+use mailshift_core::{Item, StoreReader};
 use mailshift_pst::{Pst, PstOptions, PstReader, Store};
 
 use mailshift_testkit::XorShift;
@@ -27,7 +28,18 @@ fn read_all(bytes: Vec<u8>) -> (usize, usize) {
         for m in items {
             let _ = reader.item_class(m.id);
             match reader.read(m.id) {
-                Ok(_) => read += 1,
+                Ok(item) => {
+                    read += 1;
+                    // What the mappers made of damaged properties is written too.
+                    use mailshift_core::pim::{ical, vcard, vcard::VCardVersion};
+                    let _ = match &item {
+                        Item::Contact(c) => vcard::write(c, VCardVersion::V3),
+                        Item::DistList(d) => vcard::write_group(d, VCardVersion::V4),
+                        Item::Event(e) => ical::event(e) + &e.timezones.iter().map(ical::timezone).collect::<String>(),
+                        Item::Task(t) => ical::task(t),
+                        _ => String::new(),
+                    };
+                }
                 Err(_) => errors += 1,
             }
         }
