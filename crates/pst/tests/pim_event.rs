@@ -718,3 +718,40 @@ fn every_fixture_calendar_item_writes_a_readable_calendar() {
         "{items} items in {files_with} files"
     );
 }
+
+/// An Outlook-made series (java-libpst's dist-list.pst, Pacific time):
+/// weekly on Tuesday at 08:00, 9 August deleted, 23 and 30 August moved to
+/// 09:00 and 10:00. Outlook keeps each moved occurrence's own text in an
+/// exception attachment ([MS-OXOCAL] 2.2.10.1), which the recurrence blob
+/// has no room for: the overrides carry it.
+#[test]
+fn outlook_exception_attachments_give_the_overrides_their_own_body() {
+    let Some(dir) = mailshift_testkit::fixtures_dir() else { return };
+    let path = dir.join("rjohnsondev__java-libpst/dist-list.pst");
+    let store = Store::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let series: Vec<Event> = messages(&store)
+        .iter()
+        .filter(|m| is_calendar_item(m))
+        .map(|m| event(m, String::new()))
+        .filter(|e| e.rrule.is_some())
+        .collect();
+    assert_eq!(series.len(), 1);
+    let e = &series[0];
+    let tz = "Pacific Standard Time".to_string();
+    let at = |d: u8, h: u8| When::Local { time: DateTime::new(2016, 8, d, h, 0, 0), tzid: tz.clone() };
+    assert_eq!(e.start, Some(at(2, 8)));
+    assert_eq!(e.exdates, vec![at(9, 8)]);
+    assert_eq!(e.description.as_deref().map(str::trim_end), Some("This is a complete test"));
+    let overrides: Vec<(Option<When>, Option<When>, Option<&str>)> = e
+        .overrides
+        .iter()
+        .map(|o| (o.recurrence_id.clone(), o.start.clone(), o.description.as_deref().map(str::trim_end)))
+        .collect();
+    assert_eq!(
+        overrides,
+        vec![
+            (Some(at(23, 8)), Some(at(23, 9)), Some("This is the appointment at 9")),
+            (Some(at(30, 8)), Some(at(30, 10)), Some("This is the one at 10")),
+        ]
+    );
+}

@@ -45,6 +45,13 @@ pub const LID_TZDEF_START_DISPLAY: u32 = 0x825E;
 pub const LID_TZDEF_END_DISPLAY: u32 = 0x825F;
 /// `PidLidReminderDelta` ([MS-OXORMDR] 2.2.1.3), PSETID_Common, minutes.
 pub const LID_REMINDER_DELTA: u32 = 0x8501;
+/// `PidLidExceptionReplaceTime` ([MS-OXOCAL] 2.2.10.2.5), PSETID_Appointment:
+/// on an exception's embedded message, the UTC start of the occurrence it
+/// replaces.
+pub const LID_EXCEPTION_REPLACE_TIME: u32 = 0x8228;
+/// `PidTagExceptionReplaceTime` ([MS-OXOCAL] 2.2.10.1.3), on the exception
+/// attachment itself: the same instant.
+const TAG_EXCEPTION_REPLACE_TIME: u16 = 0x7FF9;
 /// `PidLidReminderSet` ([MS-OXORMDR] 2.2.1.1), PSETID_Common.
 pub const LID_REMINDER_SET: u32 = 0x8503;
 /// `PidLidGlobalObjectId` ([MS-OXOCAL] 2.2.1.27), PSETID_Meeting.
@@ -242,7 +249,7 @@ pub fn event(msg: &Message, uid_fallback: String) -> Event {
         ..Event::default()
     };
     if let Some(a) = &recurrence {
-        add_series(&mut ev, a, start_zone.as_ref(), reminder_delta);
+        add_series(&mut ev, a, start_zone.as_ref(), reminder_delta, &exception_messages(msg));
     }
     for z in [&start_zone, &end_zone].into_iter().flatten() {
         if !ev.timezones.iter().any(|t| t.tzid == z.0.tzid) {
@@ -252,13 +259,34 @@ pub fn event(msg: &Message, uid_fallback: String) -> Event {
     ev
 }
 
+/// The exception attachments' embedded messages ([MS-OXOCAL] 2.2.10.1:
+/// Outlook keeps one per modified occurrence, with what the recurrence
+/// blob has no room for: the body, attendees, location when the blob has
+/// none), by the UTC start of the occurrence each replaces.
+fn exception_messages(msg: &Message) -> Vec<(i64, &Message)> {
+    msg.attachments
+        .iter()
+        .filter_map(|a| {
+            let crate::mapi::AttachContent::Embedded(e) = &a.content else {
+                return None;
+            };
+            let replaces = lid_time(&e.props, PSETID_APPOINTMENT, LID_EXCEPTION_REPLACE_TIME)
+                .or_else(|| a.props.time(TAG_EXCEPTION_REPLACE_TIME))?;
+            Some((replaces, &**e))
+        })
+        .collect()
+}
+
 /// RRULE, EXDATE and overrides from the recurrence blob, whose times are
-/// local to the series' zone (UTC when it has none).
+/// local to the series' zone (UTC when it has none); each override takes
+/// its body, location and attendees from its exception message when there
+/// is one (`exceptions`, by the UTC start it replaces).
 fn add_series(
     ev: &mut Event,
     a: &AppointmentRecurrencePattern,
     zone: Option<&Zone>,
     master_delta: Option<i64>,
+    exceptions: &[(i64, &Message)],
 ) {
     let parts = a.rule();
     let mut rule = rrule_from(&parts);
@@ -304,20 +332,40 @@ fn add_series(
             (None, Some(d)) if ev.reminder_minutes.is_some() => Some(i64::from(d)),
             (None, _) => ev.reminder_minutes,
         };
+        let original = o.original_start;
+        let replaced = to_utc(
+            zone,
+            &DateTime::new(original.year, original.month as u8, original.day as u8, original.hour as u8, original.minute as u8, 0),
+        );
+        let exception = exceptions.iter().find(|(t, _)| *t == replaced).map(|(_, m)| *m);
+        let attendees = match exception {
+            Some(x) if !x.recipients.is_empty() => x
+                .recipients
+                .iter()
+                .filter(|r| r.int(TAG_RECIPIENT_FLAGS).unwrap_or(0) & RECIP_ORGANIZER == 0)
+                .map(attendee)
+                .collect(),
+            _ => ev.attendees.clone(),
+        };
         ev.overrides.push(Event {
             uid: ev.uid.clone(),
             summary: o
                 .subject
                 .clone()
                 .filter(|s| !s.trim().is_empty())
+                .or_else(|| exception.and_then(|x| non_empty(x.subject())))
                 .or_else(|| ev.summary.clone()),
-            location: o.location.clone().or_else(|| ev.location.clone()),
-            description: ev.description.clone(),
+            location: o
+                .location
+                .clone()
+                .or_else(|| exception.and_then(|x| lid_text(&x.props, PSETID_APPOINTMENT, LID_LOCATION)))
+                .or_else(|| ev.location.clone()),
+            description: exception.and_then(|x| body(&x.props)).or_else(|| ev.description.clone()),
             start: Some(start),
             end: Some(end),
             all_day,
             organizer: ev.organizer.clone(),
-            attendees: ev.attendees.clone(),
+            attendees,
             busy: o.busy_status.and_then(|b| busy(i64::from(b))).or(ev.busy),
             reminder_minutes,
             categories: ev.categories.clone(),
