@@ -216,14 +216,11 @@ impl<'a> Prepared<'a> {
     /// Contacts and lists have none.
     pub fn date(&self) -> Option<i64> {
         fn unix(w: &crate::pim::When) -> i64 {
-            use crate::pim::When;
-            let at = |d: crate::pim::Date| crate::time::days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day)) * 86_400;
+            use crate::pim::{DateTime, When};
             match w {
                 When::Utc(t) => *t,
-                When::Date(d) => at(*d),
-                When::Local { time, .. } => {
-                    at(time.date) + i64::from(time.hour) * 3600 + i64::from(time.minute) * 60 + i64::from(time.second)
-                }
+                When::Date(d) => DateTime { date: *d, ..DateTime::default() }.unix_if_utc(),
+                When::Local { time, .. } => time.unix_if_utc(),
             }
         }
         match &self.item {

@@ -12,6 +12,12 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146097 + doe - 719468
 }
 
+/// The number of days in `month` (1-12) of `year`.
+pub fn days_in_month(year: i64, month: u32) -> u32 {
+    let (ny, nm) = if month >= 12 { (year + 1, 1) } else { (year, month + 1) };
+    (days_from_civil(ny, nm, 1) - days_from_civil(year, month, 1)) as u32
+}
+
 /// The (year, month, day) of a day count since 1970-01-01.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719468;

@@ -231,7 +231,7 @@ fn calendar() -> Calendar {
         timezones: vec![eastern()],
         events: vec![master, moved, monthly, all_day],
         tasks: vec![task, task2],
-        journals: vec![journal, Journal::from(note)],
+        journals: vec![journal, note],
     }
 }
 

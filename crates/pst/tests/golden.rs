@@ -66,7 +66,7 @@ fn describe_mail(out: &mut String, raw: &[u8], indent: &str, depth: usize) {
 /// A PIM item as the vCard / iCalendar text we write (photos by size and
 /// hash), indented.
 fn describe_pim(out: &mut String, item: &Item<'_>) {
-    use mailshift_core::pim::{ical, vcard, vcard::VCardVersion, Journal};
+    use mailshift_core::pim::{ical, vcard, vcard::VCardVersion};
     let text = match item {
         Item::Contact(c) => {
             let mut c = (**c).clone();
@@ -80,8 +80,7 @@ fn describe_pim(out: &mut String, item: &Item<'_>) {
             e.timezones.iter().map(ical::timezone).collect::<String>() + &ical::event(e)
         }
         Item::Task(t) => ical::task(t),
-        Item::Note(n) => ical::journal(&Journal::from((**n).clone())),
-        Item::Journal(j) => ical::journal(j),
+        Item::Note(j) | Item::Journal(j) => ical::journal(j),
         _ => return,
     };
     for line in text.replace("\r\n ", "").lines() {

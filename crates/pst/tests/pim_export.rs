@@ -17,7 +17,7 @@ mod oracle;
 use std::collections::BTreeMap;
 
 use mailshift_core::pim::files::{PimOptions, WithPimFiles};
-use mailshift_core::pim::{Journal, When};
+use mailshift_core::pim::When;
 use mailshift_core::{convert, Folder, Item, NoProgress, Options, Prepared, StoreReader, StoreWriter, Written};
 use mailshift_testkit::pim::{python_pim, rust_ics, rust_vcf, IcsDate};
 use mailshift_pst::PstReader;
@@ -160,11 +160,7 @@ fn meant(reader: &PstReader, folder: &Folder) -> Meant {
                 let due = t.due.as_ref().map(|w| format!("{:?}", ics_date(w, false))).unwrap_or_default();
                 ("ics", ("VTODO".into(), text(&t.summary), due, String::new()))
             }
-            Item::Note(n) => {
-                let j = Journal::from((**n).clone());
-                ("ics", ("VJOURNAL".into(), text(&j.summary), String::new(), String::new()))
-            }
-            Item::Journal(j) => ("ics", ("VJOURNAL".into(), text(&j.summary), String::new(), String::new())),
+            Item::Note(j) | Item::Journal(j) => ("ics", ("VJOURNAL".into(), text(&j.summary), String::new(), String::new())),
             _ => continue,
         };
         out.entry(ext).or_default().push(row);

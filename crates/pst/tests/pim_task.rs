@@ -341,9 +341,8 @@ fn fixture_tasks_notes_and_journals_read_back_in_python_icalendar() {
             journals: got
                 .notes
                 .iter()
+                .chain(got.journals.iter())
                 .cloned()
-                .map(Journal::from)
-                .chain(got.journals.iter().cloned())
                 .collect(),
             ..Calendar::default()
         };

@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 
 use super::ical;
 use super::vcard::{self, VCardVersion};
-use super::Journal;
 use crate::model::{Folder, FolderId, FolderKind, Item};
 use crate::prepare::Prepared;
 use crate::store::{StoreWriter, Written};
@@ -235,7 +234,11 @@ impl PimFiles {
                 n += 1;
             };
             key = normalize_uid(&new_uid);
-            renamed = with_uid(&item.item, new_uid);
+            renamed = {
+                let mut copy = item.item.clone();
+                set_uid(&mut copy, new_uid);
+                copy
+            };
             &renamed
         } else {
             &item.item
@@ -255,8 +258,7 @@ impl PimFiles {
                 ical::event(e)
             }
             Item::Task(t) => ical::task(t),
-            Item::Note(n) => ical::journal(&Journal::from((**n).clone())),
-            Item::Journal(j) => ical::journal(j),
+            Item::Note(j) | Item::Journal(j) => ical::journal(j),
         };
         f.body.write_all(text.as_bytes()).map_err(|e| Error::io(&f.target, e))?;
         f.keys.insert(key);
@@ -383,23 +385,20 @@ fn item_key(item: &Item<'_>) -> String {
     normalize_uid(uid)
 }
 
-/// A copy of a PIM item with another UID (an event's overrides too).
-fn with_uid(item: &Item<'_>, uid: String) -> Item<'static> {
+/// Gives a PIM item another UID (an event's overrides too).
+fn set_uid(item: &mut Item<'_>, uid: String) {
     match item {
-        Item::Mail(m) => Item::Mail(crate::model::MailItem::new(m.raw.to_vec())),
-        Item::Contact(c) => Item::Contact(Box::new(super::Contact { uid, ..(**c).clone() })),
-        Item::DistList(d) => Item::DistList(Box::new(super::DistList { uid, ..(**d).clone() })),
+        Item::Mail(_) => {}
+        Item::Contact(c) => c.uid = uid,
+        Item::DistList(d) => d.uid = uid,
         Item::Event(e) => {
-            let mut e = (**e).clone();
             for o in &mut e.overrides {
                 o.uid = uid.clone();
             }
             e.uid = uid;
-            Item::Event(Box::new(e))
         }
-        Item::Task(t) => Item::Task(Box::new(super::Task { uid, ..(**t).clone() })),
-        Item::Note(n) => Item::Note(Box::new(super::Note { uid, ..(**n).clone() })),
-        Item::Journal(j) => Item::Journal(Box::new(super::Journal { uid, ..(**j).clone() })),
+        Item::Task(t) => t.uid = uid,
+        Item::Note(j) | Item::Journal(j) => j.uid = uid,
     }
 }
 

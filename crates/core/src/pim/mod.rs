@@ -50,6 +50,16 @@ impl DateTime {
     pub const fn new(year: i32, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> DateTime {
         DateTime { date: Date::new(year, month, day), hour, minute, second }
     }
+
+    /// Seconds since the Unix epoch were this wall-clock time UTC (the
+    /// zone arithmetic's starting point).
+    pub fn unix_if_utc(&self) -> i64 {
+        let d = self.date;
+        crate::time::days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day)) * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+    }
 }
 
 /// A point or day in time, as iCalendar can state it (RFC 5545 3.3.4, 3.3.5).
@@ -578,39 +588,10 @@ pub struct Journal {
     pub last_modified: Option<i64>,
 }
 
-/// A sticky note (Outlook `IPM.StickyNote`), written as a `VJOURNAL`
-/// (convert with `Journal::from`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Note {
-    /// A stable identifier.
-    pub uid: String,
-    /// Subject (Outlook uses the first line of the text).
-    pub summary: Option<String>,
-    /// The note's text.
-    pub description: Option<String>,
-    /// When it was made.
-    pub dtstart: Option<When>,
-    /// Categories.
-    pub categories: Vec<String>,
-    /// Creation time, Unix seconds.
-    pub created: Option<i64>,
-    /// Last modification time, Unix seconds.
-    pub last_modified: Option<i64>,
-}
-
-impl From<Note> for Journal {
-    fn from(n: Note) -> Journal {
-        Journal {
-            uid: n.uid,
-            summary: n.summary,
-            description: n.description,
-            dtstart: n.dtstart,
-            categories: n.categories,
-            created: n.created,
-            last_modified: n.last_modified,
-        }
-    }
-}
+/// A sticky note (Outlook `IPM.StickyNote`): the same fields as a journal
+/// entry, and written the same way (`VJOURNAL`); [`Item::Note`](crate::Item)
+/// keeps the two kinds apart.
+pub type Note = Journal;
 
 /// The yearly date of a zone transition: the `nth` `weekday` of `month`
 /// (`nth` -1 is the last one), as Windows time-zone rules state it.
@@ -655,7 +636,7 @@ impl TimeZone {
     /// a time that occurs twice (the hour repeated when they go back) as its
     /// first occurrence, as RFC 5545 3.3.5 says for DATE-TIME with TZID.
     pub fn utc_from_local(&self, t: &DateTime) -> i64 {
-        let local = unix_of(t);
+        let local = t.unix_if_utc();
         let std_off = i64::from(self.standard.offset_to) * 60;
         let Some(dst) = &self.daylight else {
             return local - std_off;
@@ -728,7 +709,7 @@ impl ZoneRule {
     /// at the local time of `start`, read with `offset_from`.
     fn onset(&self, year: i64) -> Option<i64> {
         let day = match self.transition {
-            Some(tr) => nth_weekday(year, tr.month, tr.nth, tr.weekday)?,
+            Some(tr) => tr.day(year)?,
             None if i64::from(self.start.date.year) == year => crate::time::days_from_civil(
                 year,
                 u32::from(self.start.date.month),
@@ -742,30 +723,25 @@ impl ZoneRule {
     }
 }
 
-/// Days since 1970-01-01 of the `nth` `weekday` of `month` in `year`: 1-4,
-/// or -1 and 5 for the last (Windows rules say 5 for "last").
-fn nth_weekday(year: i64, month: u8, nth: i8, weekday: Weekday) -> Option<i64> {
-    if !(1..=12).contains(&month) {
-        return None;
+impl Transition {
+    /// Days since 1970-01-01 of this transition's day in `year` (the
+    /// `nth` `weekday` of `month`: 1-4, or -1 and 5 for the last, as
+    /// Windows rules say 5); `None` for a month or position out of range.
+    pub fn day(&self, year: i64) -> Option<i64> {
+        if !(1..=12).contains(&self.month) {
+            return None;
+        }
+        let wd = self.weekday as i64; // Sunday = 0
+        let first = crate::time::days_from_civil(year, u32::from(self.month), 1);
+        let last = first + i64::from(crate::time::days_in_month(year, u32::from(self.month))) - 1;
+        // 1970-01-01 was a Thursday (4).
+        let dow = |d: i64| (d + 4).rem_euclid(7);
+        match self.nth {
+            1..=4 => Some(first + (wd - dow(first)).rem_euclid(7) + 7 * (i64::from(self.nth) - 1)),
+            -1 | 5 => Some(last - (dow(last) - wd).rem_euclid(7)),
+            _ => None,
+        }
     }
-    let wd = weekday as i64; // Sunday = 0
-    let first = crate::time::days_from_civil(year, u32::from(month), 1);
-    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, u32::from(month) + 1) };
-    let last = crate::time::days_from_civil(ny, nm, 1) - 1;
-    // 1970-01-01 was a Thursday (4).
-    let dow = |d: i64| (d + 4).rem_euclid(7);
-    match nth {
-        1..=4 => Some(first + (wd - dow(first)).rem_euclid(7) + 7 * (i64::from(nth) - 1)),
-        -1 | 5 => Some(last - (dow(last) - wd).rem_euclid(7)),
-        _ => None,
-    }
-}
-
-fn unix_of(t: &DateTime) -> i64 {
-    crate::time::days_from_civil(i64::from(t.date.year), u32::from(t.date.month), u32::from(t.date.day)) * 86_400
-        + i64::from(t.hour) * 3600
-        + i64::from(t.minute) * 60
-        + i64::from(t.second)
 }
 
 /// A UID in UUID form (`xxxxxxxx-xxxx-8xxx-yxxx-xxxxxxxxxxxx`, lower-case
@@ -931,7 +907,7 @@ mod tests {
 
     /// Unix seconds of a UTC date-time.
     fn utc(y: i32, mo: u8, d: u8, h: u8, mi: u8) -> i64 {
-        unix_of(&DateTime::new(y, mo, d, h, mi, 0))
+        DateTime::new(y, mo, d, h, mi, 0).unix_if_utc()
     }
 
     #[test]

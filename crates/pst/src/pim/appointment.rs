@@ -404,7 +404,7 @@ fn in_form(zone: Option<&Zone>, all_day: bool, t: LocalTime) -> When {
 fn to_utc(zone: Option<&Zone>, t: &DateTime) -> i64 {
     match zone {
         Some(Zone(z)) => z.utc_from_local(t),
-        None => unix_of(t),
+        None => t.unix_if_utc(),
     }
 }
 
@@ -422,7 +422,7 @@ fn shown(zone: Option<&Zone>, t: i64) -> When {
 /// The local day of an all-day boundary, rounded to the nearest midnight.
 fn local_day(zone: Option<&Zone>, t: i64) -> Date {
     let local = match zone {
-        Some(Zone(z)) => unix_of(&z.local_from_utc(t)),
+        Some(Zone(z)) => z.local_from_utc(t).unix_if_utc(),
         None => t,
     };
     When::Utc(
@@ -441,17 +441,6 @@ fn next_day(d: Date) -> Date {
         u32::from(d.day),
     );
     When::Utc(days.saturating_add(1).saturating_mul(86_400)).date()
-}
-
-fn unix_of(t: &DateTime) -> i64 {
-    mailshift_core::time::days_from_civil(
-        i64::from(t.date.year),
-        u32::from(t.date.month),
-        u32::from(t.date.day),
-    ) * 86_400
-        + i64::from(t.hour) * 3600
-        + i64::from(t.minute) * 60
-        + i64::from(t.second)
 }
 
 /// The zone of a TZDEFINITION property, `None` when absent or damaged.

@@ -768,8 +768,7 @@ impl RecurrencePattern {
     /// The day of month `m` of year `y` a monthly pattern falls on.
     fn month_target(&self, y: i64, m: u32) -> Option<u32> {
         let first = mailshift_core::time::days_from_civil(y, m, 1);
-        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-        let len = (mailshift_core::time::days_from_civil(ny, nm, 1) - first) as u32;
+        let len = mailshift_core::time::days_in_month(y, m);
         match self.specific {
             PatternSpecific::Month { day } => match self.pattern_type {
                 PatternType::MonthEnd => Some(len),

@@ -372,39 +372,17 @@ fn observance(st: &SystemTime, from: i32, to: i32) -> ZoneRule {
     }
     let weekday = weekday_from_index(u32::from(st.day_of_week.min(6))).unwrap_or(Weekday::Sunday);
     let nth: i8 = if st.day >= 5 { -1 } else { st.day.max(1) as i8 };
-    let day = nth_weekday_1601(month, nth, st.day_of_week.min(6));
+    let transition = Transition { month, nth, weekday };
+    // DTSTART in 1601 on one of the observance's own occurrences.
+    let day = transition
+        .day(1601)
+        .map_or(1, |d| mailshift_core::time::civil_from_days(d).2 as u8);
     ZoneRule {
         offset_from: from,
         offset_to: to,
         start: DateTime::new(1601, month, day, hour, minute, second),
-        transition: Some(Transition {
-            month,
-            nth,
-            weekday,
-        }),
+        transition: Some(transition),
     }
-}
-
-
-/// The day of the month of the `nth` (-1 = last) weekday `dow` of `month`
-/// in 1601, so that the observance's DTSTART is one of its own occurrences.
-fn nth_weekday_1601(month: u8, nth: i8, dow: u16) -> u8 {
-    use mailshift_core::time::days_from_civil;
-    let first = days_from_civil(1601, u32::from(month), 1);
-    let next = if month == 12 {
-        days_from_civil(1602, 1, 1)
-    } else {
-        days_from_civil(1601, u32::from(month) + 1, 1)
-    };
-    let weekday = |d: i64| (d + 4).rem_euclid(7);
-    let dow = i64::from(dow);
-    let day = if nth < 0 {
-        let last = next - 1;
-        last - (weekday(last) - dow).rem_euclid(7)
-    } else {
-        first + (dow - weekday(first)).rem_euclid(7) + 7 * (i64::from(nth) - 1)
-    };
-    (day - first + 1).clamp(1, 31) as u8
 }
 
 #[cfg(test)]
