@@ -4,54 +4,28 @@
 //! `PersonalStorageFile*.pst` through the vCard writer and Python's
 //! `vobject` as an independent parser.
 
+#[path = "common/pim.rs"]
+mod pim_common;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use mailshift_core::pim::vcard::{self, VCardVersion};
 use mailshift_core::pim::{AddressKind, Contact, Date, DistList, Member, PhoneKind};
-use mailshift_pst::mapi::Message;
 use mailshift_pst::pim::contact::{contact, dist_list, item_uid, store_record_key};
 use mailshift_pst::Store;
+use pim_common::{class_is, messages};
 use serde_json::Value;
-
-/// Every message of every folder the walk reaches.
-fn messages(store: &Store) -> Vec<Message> {
-    let Ok(tree) = store.folders() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for f in &tree.all {
-        let Ok(rows) = store.contents(f.nid) else {
-            continue;
-        };
-        for row in rows {
-            if let Ok(m) = store.message(row.nid) {
-                out.push(m);
-            }
-        }
-    }
-    out
-}
-
-fn is_contact(m: &Message) -> bool {
-    m.class().eq_ignore_ascii_case("IPM.Contact")
-        || m.class().to_ascii_lowercase().starts_with("ipm.contact.")
-}
-
-fn is_dist_list(m: &Message) -> bool {
-    m.class().eq_ignore_ascii_case("IPM.DistList")
-        || m.class().to_ascii_lowercase().starts_with("ipm.distlist.")
-}
 
 /// Contacts and lists of a store, with UIDs from the store's record key.
 fn map_store(store: &Store) -> (Vec<Contact>, Vec<DistList>) {
     let key = store_record_key(store).unwrap_or_default();
     let (mut cs, mut ds) = (Vec::new(), Vec::new());
     for m in messages(store) {
-        if is_contact(&m) {
+        if class_is(&m, "IPM.Contact") {
             cs.push(contact(&m, item_uid(&key, m.nid)));
-        } else if is_dist_list(&m) {
+        } else if class_is(&m, "IPM.DistList") {
             ds.push(dist_list(&m, item_uid(&key, m.nid)));
         }
     }

@@ -10,8 +10,10 @@
 //! in a rule of underscores before every body; both are allowed here
 //! explicitly ([`same_subject`], [`body_matches`]) and nowhere else.
 
+#[path = "common/pim.rs"]
+mod pim_common;
+
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use mailshift_core::pim::ical::{self, Calendar};
@@ -20,33 +22,8 @@ use mailshift_pst::mapi::Message;
 use mailshift_pst::pim::appointment::event;
 use mailshift_pst::pim::contact::{item_uid, store_record_key};
 use mailshift_pst::Store;
+use pim_common::{is_calendar_item, messages, pim_rich, strs};
 use serde_json::Value;
-
-/// Every message of every folder the walk reaches.
-fn messages(store: &Store) -> Vec<Message> {
-    let Ok(tree) = store.folders() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for f in &tree.all {
-        let Ok(rows) = store.contents(f.nid) else {
-            continue;
-        };
-        for row in rows {
-            if let Ok(m) = store.message(row.nid) {
-                out.push(m);
-            }
-        }
-    }
-    out
-}
-
-fn is_calendar_item(m: &Message) -> bool {
-    let c = m.class().to_ascii_lowercase();
-    c == "ipm.appointment"
-        || c.starts_with("ipm.appointment.")
-        || c.starts_with("ipm.schedule.meeting")
-}
 
 const EVAL_SUFFIX: &str = "(Aspose.Email Evaluation)";
 
@@ -96,16 +73,6 @@ fn unix(s: &str) -> i64 {
         + i64::from(t.minute) * 60
 }
 
-fn strs(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// A local time of the expected JSON in the form DTSTART has: zoned when
 /// the event has a Windows zone, else UTC.
 fn expected_when(tzid: Option<&str>, local: &str) -> When {
@@ -116,22 +83,6 @@ fn expected_when(tzid: Option<&str>, local: &str) -> When {
         },
         None => When::Utc(unix(local)),
     }
-}
-
-fn pim_rich() -> Option<(Store, Value)> {
-    let dir = mailshift_testkit::fixtures_dir()?;
-    let pst = dir.join("pim/pim-rich.pst");
-    let json = dir.join("pim/pim-rich.expected.json");
-    assert!(
-        pst.is_file() && json.is_file(),
-        "pim-rich fixture is missing"
-    );
-    let store = Store::open(&pst).expect("pim-rich.pst opens");
-    let text = std::fs::read_to_string(Path::new(&json)).expect("expected.json reads");
-    Some((
-        store,
-        serde_json::from_str(&text).expect("expected.json parses"),
-    ))
 }
 
 /// pim-rich's events, each with its message and its expected object.

@@ -19,6 +19,9 @@
 //!   the text says nothing about exceptions, everything about frequency,
 //!   interval, days, count and end.
 
+#[path = "common/pim.rs"]
+mod pim_common;
+
 #[path = "common/oracle.rs"]
 mod oracle;
 
@@ -29,10 +32,10 @@ use std::process::{Command, Stdio};
 
 use mailshift_core::pim::ical::{self, Calendar};
 use mailshift_core::pim::Event;
-use mailshift_pst::mapi::Message;
 use mailshift_pst::pim::appointment::event;
 use mailshift_pst::pim::contact::{item_uid, store_record_key};
 use mailshift_pst::Store;
+use pim_common::{is_calendar_item, messages, strs};
 use serde_json::{json, Value};
 
 /// What the generator of `pim-rich.pst` (Aspose.Email in evaluation mode)
@@ -126,32 +129,6 @@ fn expand(items: &[Value]) -> Option<Value> {
     Some(serde_json::from_slice(&out.stdout).expect("expansion prints JSON"))
 }
 
-/// Every message of every folder the walk reaches.
-fn messages(store: &Store) -> Vec<Message> {
-    let Ok(tree) = store.folders() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for f in &tree.all {
-        let Ok(rows) = store.contents(f.nid) else {
-            continue;
-        };
-        for row in rows {
-            if let Ok(m) = store.message(row.nid) {
-                out.push(m);
-            }
-        }
-    }
-    out
-}
-
-fn is_calendar_item(m: &Message) -> bool {
-    let c = m.class().to_ascii_lowercase();
-    c == "ipm.appointment"
-        || c.starts_with("ipm.appointment.")
-        || c.starts_with("ipm.schedule.meeting")
-}
-
 /// A recurring appointment, written alone and read back by pimcheck.py.
 struct Series {
     /// The subject as stored.
@@ -200,16 +177,6 @@ fn wall(v: &Value) -> Option<String> {
 /// "2025-03-03").
 fn occ_wall(s: &str) -> String {
     s.get(..19).unwrap_or(s).to_string()
-}
-
-fn strs(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Every recurring calendar item of `path`, mapped, written to a calendar

@@ -3,6 +3,9 @@
 //! decodes, and those of `pim/pim-rich.pst` say what its generator was
 //! given (`pim-rich.expected.json`).
 
+#[path = "common/pim.rs"]
+mod pim_common;
+
 use std::path::Path;
 
 use mailshift_pst::mapi::{Message, PSETID_APPOINTMENT, PSETID_TASK};
@@ -11,27 +14,8 @@ use mailshift_pst::pim::{
     RuleParts,
 };
 use mailshift_pst::Store;
+use pim_common::{folder_messages, pim_rich, strs};
 use serde_json::Value;
-
-/// Every message of every folder the walk reaches (the IPM subtree and
-/// the rest), with the folder's display name.
-fn messages(store: &Store) -> Vec<(String, Message)> {
-    let Ok(tree) = store.folders() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for f in &tree.all {
-        let Ok(rows) = store.contents(f.nid) else {
-            continue;
-        };
-        for row in rows {
-            if let Ok(m) = store.message(row.nid) {
-                out.push((f.name.clone(), m));
-            }
-        }
-    }
-    out
-}
 
 #[test]
 fn every_fixture_recurrence_blob_decodes() {
@@ -45,7 +29,7 @@ fn every_fixture_recurrence_blob_decodes() {
             continue;
         };
         let (a0, t0) = (appts, tasks);
-        for (folder, m) in messages(&store) {
+        for (folder, m) in folder_messages(&store) {
             let subject = m.subject().unwrap_or("").to_string();
             // PidLidRecurring (PSETID_Appointment 0x8223) and
             // PidLidTaskFRecurring (PSETID_Task 0x8126) say a blob is due.
@@ -111,22 +95,6 @@ fn every_fixture_recurrence_blob_decodes() {
     );
 }
 
-fn pim_rich() -> Option<(Store, Value)> {
-    let dir = mailshift_testkit::fixtures_dir()?;
-    let pst = dir.join("pim/pim-rich.pst");
-    let json = dir.join("pim/pim-rich.expected.json");
-    assert!(
-        pst.is_file() && json.is_file(),
-        "pim-rich fixture is missing"
-    );
-    let store = Store::open(&pst).expect("pim-rich.pst opens");
-    let text = std::fs::read_to_string(Path::new(&json)).expect("expected.json reads");
-    Some((
-        store,
-        serde_json::from_str(&text).expect("expected.json parses"),
-    ))
-}
-
 /// The message whose subject is `subject`, allowing for the " (Aspose.Email
 /// Evaluation)" the generator's evaluation mode appends.
 fn by_subject<'a>(msgs: &'a [(String, Message)], subject: &str) -> &'a Message {
@@ -137,16 +105,6 @@ fn by_subject<'a>(msgs: &'a [(String, Message)], subject: &str) -> &'a Message {
         .collect();
     assert_eq!(hits.len(), 1, "messages with subject {subject:?}");
     hits[0]
-}
-
-fn strs(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Checks the rule against the expected `recurrence` object.
@@ -228,7 +186,7 @@ fn pim_rich_recurrences_match_expected() {
     let Some((store, exp)) = pim_rich() else {
         return;
     };
-    let msgs = messages(&store);
+    let msgs = folder_messages(&store);
     let mut checked = 0;
     for ev in exp["events"].as_array().unwrap() {
         let subject = ev["subject"].as_str().unwrap();
@@ -373,7 +331,7 @@ fn dump_pim_rich() {
             None => return,
         },
     };
-    for (f, m) in messages(&store) {
+    for (f, m) in folder_messages(&store) {
         if let Some(r) = appointment_recurrence(&m) {
             println!("{f}/{:?}: {:#?}", m.subject(), r);
         }
@@ -395,7 +353,7 @@ fn outlook_weekly_with_moved_instances() {
         return;
     };
     let store = Store::open(&dir.join("rjohnsondev__java-libpst/dist-list.pst")).expect("opens");
-    let msgs = messages(&store);
+    let msgs = folder_messages(&store);
     let m = by_subject(&msgs, "Test appointment");
     let text = match m.props.lid(PSETID_APPOINTMENT, 0x8232) {
         Some(mailshift_pst::PropValue::Unicode(s)) => s.clone(),

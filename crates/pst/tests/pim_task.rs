@@ -4,6 +4,9 @@
 //! IPM.StickyNote and IPM.Activity of three fixtures written as iCalendar
 //! and read back by Python's `icalendar`.
 
+#[path = "common/pim.rs"]
+mod pim_common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -12,26 +15,8 @@ use mailshift_core::pim::{stable_uid, Date, Journal, Note, Task, TaskStatus, Whe
 use mailshift_pst::mapi::Message;
 use mailshift_pst::pim::task::{journal, note, task};
 use mailshift_pst::Store;
+use pim_common::{folder_messages, strs};
 use serde_json::Value;
-
-/// Every message of every folder the walk reaches, with its folder's name.
-fn messages(store: &Store) -> Vec<(String, Message)> {
-    let Ok(tree) = store.folders() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for f in &tree.all {
-        let Ok(rows) = store.contents(f.nid) else {
-            continue;
-        };
-        for row in rows {
-            if let Ok(m) = store.message(row.nid) {
-                out.push((f.name.clone(), m));
-            }
-        }
-    }
-    out
-}
 
 /// The tasks, notes and journal entries of a store, mapped.
 struct Pim {
@@ -47,7 +32,7 @@ fn pim(path: &Path) -> Pim {
         notes: Vec::new(),
         journals: Vec::new(),
     };
-    for (_, m) in messages(&store) {
+    for (_, m) in folder_messages(&store) {
         let class = m.class().to_ascii_lowercase();
         let id = m.nid.to_le_bytes();
         // Message classes are case-insensitive and may carry a suffix
@@ -93,16 +78,6 @@ fn parse_iso(s: &str) -> (Date, i64) {
     (Date::new(y as i32, mo as u8, d as u8), days * 86_400 + secs)
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn pim_rich_tasks_notes_and_journal_match_expected_json() {
     let Some(dir) = mailshift_testkit::fixtures_dir() else {
@@ -146,7 +121,7 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
         );
         assert_eq!(
             t.categories,
-            strings(&w["categories"]),
+            strs(&w["categories"]),
             "{subject}: categories"
         );
         assert_eq!(
@@ -189,7 +164,7 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
                     "{subject}: rrule"
                 );
                 let days: Vec<&str> = rule.by_day.iter().map(|(_, d)| d.as_ical()).collect();
-                assert_eq!(days, strings(&r["byday"]), "{subject}: byday");
+                assert_eq!(days, strs(&r["byday"]), "{subject}: byday");
                 assert_eq!(u64::from(rule.interval), r["interval"].as_u64().unwrap());
                 assert_eq!(rule.count.map(u64::from), r["count"].as_u64());
             }
@@ -215,7 +190,7 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
         );
         assert_eq!(
             n.categories,
-            strings(&w["categories"]),
+            strs(&w["categories"]),
             "{subject}: categories"
         );
         assert!(
@@ -245,7 +220,7 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
             Some(When::Utc(parse_iso(w["start_utc"].as_str().unwrap()).1)),
             "{subject}: start"
         );
-        let mut cats = strings(&w["categories"]);
+        let mut cats = strs(&w["categories"]);
         cats.push(w["type"].as_str().unwrap().to_string());
         assert_eq!(j.categories, cats, "{subject}: categories");
     }
