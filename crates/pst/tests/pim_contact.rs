@@ -15,7 +15,7 @@ use mailshift_core::pim::vcard::{self, VCardVersion};
 use mailshift_core::pim::{AddressKind, Contact, Date, DistList, Member, PhoneKind};
 use mailshift_pst::pim::contact::{contact, dist_list, item_uid, store_record_key};
 use mailshift_pst::Store;
-use pim_common::{class_is, messages};
+use pim_common::{EVAL_BANNER, body_matches, class_is, messages};
 use serde_json::Value;
 
 /// Contacts and lists of a store, with UIDs from the store's record key.
@@ -44,29 +44,6 @@ fn date(v: Option<&str>) -> Option<Date> {
     let v = v?;
     let p = |r: std::ops::Range<usize>| v.get(r).and_then(|x| x.parse::<i64>().ok());
     Some(Date::new(p(0..4)? as i32, p(5..7)? as u8, p(8..10)? as u8))
-}
-
-/// The generator's evaluation mode puts this banner before every body,
-/// ending in a rule of underscores (MANIFEST.md / the issue).
-const BANNER: &str = "Evaluation Only. Created with Aspose.Email";
-
-/// `got` is `want`, or `want` after exactly the evaluation banner.
-fn body_matches(got: &str, want: &str) -> bool {
-    let norm = |x: &str| x.replace("\r\n", "\n").trim().to_string();
-    let (got, want) = (norm(got), norm(want));
-    if got == want {
-        return true;
-    }
-    match got.strip_suffix(&want) {
-        Some(head) => {
-            let head = head.trim();
-            head.starts_with(BANNER)
-                && head
-                    .trim_end()
-                    .ends_with("________________________________")
-        }
-        None => false,
-    }
 }
 
 /// The first pixel of a truecolour PNG, decoded with flate2.
@@ -299,7 +276,7 @@ fn pim_rich_contacts_and_list_match_expected() {
             }
             None => {
                 if let Some(n) = &c.note {
-                    assert!(n.trim().starts_with(BANNER), "{who}: unexpected note {n:?}");
+                    assert!(n.trim().starts_with(EVAL_BANNER), "{who}: unexpected note {n:?}");
                 }
             }
         }

@@ -22,32 +22,8 @@ use mailshift_pst::mapi::Message;
 use mailshift_pst::pim::appointment::event;
 use mailshift_pst::pim::contact::{item_uid, store_record_key};
 use mailshift_pst::Store;
-use pim_common::{is_calendar_item, messages, pim_rich, strs};
+use pim_common::{body_matches, is_calendar_item, messages, pim_rich, same_subject, strs};
 use serde_json::Value;
-
-const EVAL_SUFFIX: &str = "(Aspose.Email Evaluation)";
-
-/// `got` is `want`, or `want` with the generator's evaluation suffix.
-fn same_subject(got: Option<&str>, want: &str) -> bool {
-    got.is_some_and(|s| s == want || s.strip_suffix(EVAL_SUFFIX).map(str::trim_end) == Some(want))
-}
-
-/// `got` is `want`, or `want` after exactly the evaluation banner.
-fn body_matches(got: &str, want: &str) -> bool {
-    let norm = |x: &str| x.replace("\r\n", "\n").trim().to_string();
-    let (got, want) = (norm(got), norm(want));
-    if got == want {
-        return true;
-    }
-    match got.strip_suffix(&want) {
-        Some(head) => {
-            let head = head.trim();
-            head.starts_with("Evaluation Only. Created with Aspose.Email")
-                && head.ends_with("________________________________")
-        }
-        None => false,
-    }
-}
 
 /// "2025-03-12T08:30:00" as a DateTime.
 fn dt(s: &str) -> DateTime {

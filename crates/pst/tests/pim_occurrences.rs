@@ -35,12 +35,8 @@ use mailshift_core::pim::Event;
 use mailshift_pst::pim::appointment::event;
 use mailshift_pst::pim::contact::{item_uid, store_record_key};
 use mailshift_pst::Store;
-use pim_common::{is_calendar_item, messages, strs};
+use pim_common::{is_calendar_item, messages, strs, without_eval_suffix};
 use serde_json::{json, Value};
-
-/// What the generator of `pim-rich.pst` (Aspose.Email in evaluation mode)
-/// appends to every subject.
-const EVAL_SUFFIX: &str = "(Aspose.Email Evaluation)";
 
 /// Expands recurrences given as the `recurrence` objects of
 /// `pim-rich.expected.json` (stdin: a JSON list of `{key, start_local,
@@ -230,10 +226,6 @@ fn recurring(path: &Path, scratch: &Path) -> Option<Vec<Series>> {
     Some(out)
 }
 
-fn without_suffix(s: &str) -> &str {
-    s.strip_suffix(EVAL_SUFFIX).map(str::trim_end).unwrap_or(s)
-}
-
 #[test]
 fn pim_rich_occurrences_match_the_generator_input() {
     let Some(pst) = oracle::fixture("pim/pim-rich.pst") else {
@@ -278,7 +270,7 @@ fn pim_rich_occurrences_match_the_generator_input() {
         let subject = e["subject"].as_str().expect("subject");
         let hits: Vec<&Series> = series
             .iter()
-            .filter(|s| without_suffix(&s.subject) == subject)
+            .filter(|s| without_eval_suffix(&s.subject) == subject)
             .collect();
         assert_eq!(hits.len(), 1, "items with subject {subject:?}");
         let s = hits[0];
@@ -547,19 +539,8 @@ fn pffexport_patterns(
     pst: &Path,
     scratch: &Path,
 ) -> Option<BTreeMap<String, Vec<String>>> {
-    let target = scratch.join("out");
-    let status = Command::new(tool)
-        .arg("-q")
-        .arg("-t")
-        .arg(&target)
-        .arg(pst)
-        .output()
-        .ok()?;
-    if !status.status.success() {
-        return None;
-    }
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut stack: Vec<PathBuf> = vec![scratch.join("out.export")];
+    let mut stack: Vec<PathBuf> = vec![oracle::pffexport(tool, pst, scratch)?];
     while let Some(d) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;

@@ -14,7 +14,7 @@ use mailshift_pst::pim::{
     RuleParts,
 };
 use mailshift_pst::Store;
-use pim_common::{folder_messages, pim_rich, strs};
+use pim_common::{folder_messages, pim_rich, same_subject, strs};
 use serde_json::Value;
 
 #[test]
@@ -171,16 +171,6 @@ fn check_rule(what: &str, r: &RuleParts, exp: &Value, series_month: u32) {
     assert_eq!(r.until_date, until, "{what}: UNTIL");
 }
 
-/// The expected subject without the evaluation suffix the generator may add.
-fn same_text(ours: Option<&str>, exp: &str) -> bool {
-    ours.is_some_and(|s| {
-        s == exp
-            || s.strip_suffix("(Aspose.Email Evaluation)")
-                .map(str::trim_end)
-                == Some(exp)
-    })
-}
-
 #[test]
 fn pim_rich_recurrences_match_expected() {
     let Some((store, exp)) = pim_rich() else {
@@ -278,7 +268,7 @@ fn pim_rich_recurrences_match_expected() {
             );
             let s = e["subject"].as_str().unwrap();
             assert!(
-                same_text(o.subject.as_deref(), s),
+                same_subject(o.subject.as_deref(), s),
                 "{subject}: exception subject {:?}, expected {s:?}",
                 o.subject
             );

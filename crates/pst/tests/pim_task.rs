@@ -15,7 +15,7 @@ use mailshift_core::pim::{stable_uid, Date, Journal, Note, Task, TaskStatus, Whe
 use mailshift_pst::mapi::Message;
 use mailshift_pst::pim::task::{journal, note, task};
 use mailshift_pst::Store;
-use pim_common::{folder_messages, strs};
+use pim_common::{EVAL_BANNER, folder_messages, strs, without_eval_suffix};
 use serde_json::Value;
 
 /// The tasks, notes and journal entries of a store, mapped.
@@ -51,16 +51,11 @@ fn pim(path: &Path) -> Pim {
     out
 }
 
-/// The subject without the suffix the generator's evaluation mode adds.
-fn eval_subject(s: &str) -> &str {
-    s.strip_suffix("(Aspose.Email Evaluation)").unwrap_or(s)
-}
-
 /// The body without the banner the generator's evaluation mode puts first,
 /// line breaks as `\n`, without the trailing one.
 fn eval_body(s: &str) -> String {
     let mut s = s;
-    if s.starts_with("\r\nEvaluation Only. Created with Aspose.Email") {
+    if s.trim_start().starts_with(EVAL_BANNER) {
         let rule = "________________________________\r\n";
         if let Some(i) = s.find(rule) {
             s = &s[i + rule.len()..];
@@ -97,7 +92,7 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
         let (m, t) = got
             .tasks
             .iter()
-            .find(|(_, t)| t.summary.as_deref().map(eval_subject) == Some(subject))
+            .find(|(_, t)| t.summary.as_deref().map(without_eval_suffix) == Some(subject))
             .unwrap_or_else(|| panic!("no task {subject:?}"));
         let status = match w["status"].as_str().unwrap() {
             "not_started" | "waiting" | "deferred" => TaskStatus::NeedsAction,
@@ -181,7 +176,7 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
         let n = got
             .notes
             .iter()
-            .find(|n| n.summary.as_deref().map(eval_subject) == Some(subject))
+            .find(|n| n.summary.as_deref().map(without_eval_suffix) == Some(subject))
             .unwrap_or_else(|| panic!("no note {subject:?}"));
         assert_eq!(
             n.description.as_deref().map(eval_body).as_deref(),
@@ -208,7 +203,7 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
         let j = got
             .journals
             .iter()
-            .find(|j| j.summary.as_deref().map(eval_subject) == Some(subject))
+            .find(|j| j.summary.as_deref().map(without_eval_suffix) == Some(subject))
             .unwrap_or_else(|| panic!("no journal entry {subject:?}"));
         assert_eq!(
             j.description.as_deref().map(eval_body).as_deref(),

@@ -48,21 +48,17 @@ fn is_item_dir(name: &str) -> bool {
             .all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-')
 }
 
+/// Runs `pffexport -q -t SCRATCH/out PST`; the directory it exported to
+/// (`SCRATCH/out.export`), `None` if it failed.
+pub fn pffexport(tool: &Path, pst: &Path, scratch: &Path) -> Option<PathBuf> {
+    let status = Command::new(tool).arg("-q").arg("-t").arg(scratch.join("out")).arg(pst).output().ok()?;
+    status.status.success().then(|| scratch.join("out.export"))
+}
+
 /// Folder path (display names joined by '/') -> number of items exported,
 /// or `None` if pffexport failed.
 pub fn pffexport_tree(tool: &Path, pst: &Path, scratch: &Path) -> Option<BTreeMap<String, usize>> {
-    let target = scratch.join("out");
-    let status = Command::new(tool)
-        .arg("-q")
-        .arg("-t")
-        .arg(&target)
-        .arg(pst)
-        .output()
-        .ok()?;
-    if !status.status.success() {
-        return None;
-    }
-    let root = scratch.join("out.export");
+    let root = pffexport(tool, pst, scratch)?;
     let mut out = BTreeMap::new();
     collect(&root, "", &mut out);
     Some(out)

@@ -59,3 +59,35 @@ pub fn pim_rich() -> Option<(Store, Value)> {
 pub fn strs(v: &Value) -> Vec<String> {
     v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
+
+/// What pim-rich's generator appends to subjects in its evaluation mode.
+pub const EVAL_SUFFIX: &str = "(Aspose.Email Evaluation)";
+/// How the banner it puts before every body begins; it ends in a rule of
+/// underscores (MANIFEST.md / the issue).
+pub const EVAL_BANNER: &str = "Evaluation Only. Created with Aspose.Email";
+
+/// `s` without the evaluation suffix.
+pub fn without_eval_suffix(s: &str) -> &str {
+    s.strip_suffix(EVAL_SUFFIX).map(str::trim_end).unwrap_or(s)
+}
+
+/// `got` is `want`, or `want` with the evaluation suffix.
+pub fn same_subject(got: Option<&str>, want: &str) -> bool {
+    got.is_some_and(|s| s == want || without_eval_suffix(s) == want)
+}
+
+/// `got` is `want`, or `want` after exactly the evaluation banner.
+pub fn body_matches(got: &str, want: &str) -> bool {
+    let norm = |x: &str| x.replace("\r\n", "\n").trim().to_string();
+    let (got, want) = (norm(got), norm(want));
+    if got == want {
+        return true;
+    }
+    match got.strip_suffix(&want) {
+        Some(head) => {
+            let head = head.trim();
+            head.starts_with(EVAL_BANNER) && head.ends_with("________________________________")
+        }
+        None => false,
+    }
+}
