@@ -151,6 +151,17 @@ pub struct Attachment {
     pub content: AttachContent,
 }
 
+/// True when the message or container class `class` is `base` or one of its
+/// subclasses (`IPM.Contact.Custom`, `IPF.Contact.MOC.QuickContacts`):
+/// classes compare case-insensitively, and a subclass adds a `.` part
+/// ([MS-OXCMSG] 2.2.1.3, [MS-OXOSFLD] 2.2.7).
+pub fn class_is(class: &str, base: &str) -> bool {
+    class.len() >= base.len()
+        && class.is_char_boundary(base.len())
+        && class[..base.len()].eq_ignore_ascii_case(base)
+        && matches!(class.as_bytes().get(base.len()), None | Some(b'.'))
+}
+
 impl Message {
     /// `PidTagSubject` without the prefix marker some writers keep in the
     /// stored value (0x01 and a length character before the text).

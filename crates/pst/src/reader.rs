@@ -82,8 +82,7 @@ enum Pim {
 /// IPM.Outlook.Recall, IPM.TaskRequest.* ...): messages someone sent, which
 /// MIME carries. Classes are case-insensitive and may carry a suffix.
 fn classify(class: &str) -> Option<Pim> {
-    let c = class.to_ascii_lowercase();
-    let is = |p: &str| c == p || c.starts_with(&format!("{p}."));
+    let is = |p: &str| crate::mapi::class_is(class, p);
     // IPM.AbchPerson: the address book's person records (Outlook 2013+ "PersonMetadata").
     if is("ipm.contact") || is("ipm.abchperson") {
         Some(Pim::Contact)
@@ -105,10 +104,9 @@ fn classify(class: &str) -> Option<Pim> {
 /// `IPM.Schedule.Meeting.Request` and `.Canceled` (with any suffix): the
 /// meeting objects that hold a whole appointment ([MS-OXOCAL] 2.2.6.1).
 fn is_meeting_request(class: &str) -> bool {
-    let c = class.to_ascii_lowercase();
     ["ipm.schedule.meeting.request", "ipm.schedule.meeting.canceled"]
         .iter()
-        .any(|p| c == *p || c.starts_with(&format!("{p}.")))
+        .any(|p| crate::mapi::class_is(class, p))
 }
 
 impl PstReader {
@@ -538,6 +536,9 @@ mod tests {
         assert_eq!(classify("IPM.StickyNote"), Some(Pim::Note));
         assert_eq!(classify("IPM.Activity"), Some(Pim::Journal));
         assert_eq!(classify("IPM.Contacts"), None);
+        assert_eq!(classify("IPM"), None);
+        assert_eq!(classify("IPM.Contäct"), None);
+        assert!(crate::mapi::class_is("ipm.contact.Custom", "IPM.Contact"));
         assert!(is_meeting_request("IPM.Schedule.Meeting.Request"));
         assert!(is_meeting_request("ipm.schedule.meeting.canceled"));
         assert!(!is_meeting_request("IPM.Schedule.Meeting.Resp.Pos"));

@@ -85,10 +85,9 @@ impl StoreWriter for NoMail {
 
 /// The PIM classes ([MS-OXCMSG] 2.2.1.3: case-insensitive, with suffixes).
 fn is_pim_class(class: &str) -> bool {
-    let c = class.to_ascii_lowercase();
     ["ipm.contact", "ipm.abchperson", "ipm.distlist", "ipm.appointment", "ipm.task", "ipm.stickynote", "ipm.activity"]
         .iter()
-        .any(|p| c == *p || c.starts_with(&format!("{p}.")))
+        .any(|p| mailshift_pst::mapi::class_is(class, p))
 }
 
 /// vobject reads a time in a VTIMEZONE named "UTC" (Outlook's name for

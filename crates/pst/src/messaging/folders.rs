@@ -77,8 +77,7 @@ impl FolderTree {
 /// Kind from `PidTagContainerClass` ([MS-OXOSFLD] 2.2.7): IPF.Note or none
 /// is mail; subclasses (IPF.Contact.MOC.QuickContacts ...) follow their base.
 pub fn kind_of(container_class: Option<&str>) -> FolderKind {
-    let c = container_class.unwrap_or("").to_ascii_lowercase();
-    let base = |p: &str| c == p || c.starts_with(&format!("{p}."));
+    let base = |p: &str| crate::mapi::class_is(container_class.unwrap_or(""), p);
     if base("ipf.contact") {
         FolderKind::Contacts
     } else if base("ipf.appointment") {

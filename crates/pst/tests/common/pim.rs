@@ -33,9 +33,7 @@ pub fn messages(store: &Store) -> Vec<Message> {
 /// The message's class is `class` or a subclass of it ("IPM.Task.Custom");
 /// classes are case-insensitive ([MS-OXCMSG] 2.2.1.3).
 pub fn class_is(m: &Message, class: &str) -> bool {
-    let c = m.class().to_ascii_lowercase();
-    let want = class.to_ascii_lowercase();
-    c == want || c.starts_with(&format!("{want}."))
+    mailshift_pst::mapi::class_is(m.class(), class)
 }
 
 /// An appointment or a meeting object.
