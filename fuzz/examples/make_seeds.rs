@@ -25,9 +25,8 @@ type Parts = (Vec<Vec<u8>>, Vec<(u32, Vec<u8>)>);
 /// A node's data blocks and subnodes, as decoded blocks.
 fn node_input(pst: &Pst, node: &NodeRef) -> Option<Parts> {
     let tree = pst.data_tree(node).ok()?;
-    let blocks: Vec<Vec<u8>> = (0..tree.block_count().min(8))
-        .filter_map(|i| tree.block(i).ok().map(|b| b.into_owned()))
-        .collect();
+    let blocks: Vec<Vec<u8>> =
+        (0..tree.block_count().min(8)).filter_map(|i| tree.block(i).ok().map(|b| b.into_owned())).collect();
     let subs = pst
         .subnodes(node)
         .unwrap_or_default()

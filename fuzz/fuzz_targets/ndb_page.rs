@@ -6,9 +6,7 @@
 //! go from it (children may point at the other pages).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mailshift_pst::ndb::btree::{
-    all_nbt_entries, lookup_bbt, lookup_nbt, parse_bbt_entry, parse_nbt_entry,
-};
+use mailshift_pst::ndb::btree::{all_nbt_entries, lookup_bbt, lookup_nbt, parse_bbt_entry, parse_nbt_entry};
 use mailshift_pst::ndb::crc::crc32;
 use mailshift_pst::ndb::header::{Bref, Format};
 use mailshift_pst::ndb::page::{compute_sig, BtPage, PTYPE_BBT, PTYPE_NBT};

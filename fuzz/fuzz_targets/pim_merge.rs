@@ -11,7 +11,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(dir) = tempfile::tempdir() else { return };
     for (name, kind, item) in [
         ("x.ics", PimFileKind::Ics, Item::Event(Box::new(Event { uid: "u1".into(), ..Event::default() }))),
-        ("x.vcf", PimFileKind::Vcf, Item::Contact(Box::new(Contact { uid: "u1".into(), full_name: "F".into(), ..Contact::default() }))),
+        (
+            "x.vcf",
+            PimFileKind::Vcf,
+            Item::Contact(Box::new(Contact { uid: "u1".into(), full_name: "F".into(), ..Contact::default() })),
+        ),
     ] {
         let path = dir.path().join(name);
         if std::fs::write(&path, data).is_err() {

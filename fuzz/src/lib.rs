@@ -11,8 +11,8 @@ use mailshift_pst::ndb::crypt::CryptMethod;
 use mailshift_pst::ndb::header::Format;
 use mailshift_pst::ndb::page::{compute_sig, PTYPE_BBT, PTYPE_NBT};
 use mailshift_pst::{
-    nid_with_type, Pst, NID_MESSAGE_STORE, NID_ROOT_FOLDER, NID_TYPE_ASSOC_CONTENTS_TABLE,
-    NID_TYPE_CONTENTS_TABLE, NID_TYPE_HIERARCHY_TABLE, PR_DISPLAY_NAME,
+    nid_with_type, Pst, NID_MESSAGE_STORE, NID_ROOT_FOLDER, NID_TYPE_ASSOC_CONTENTS_TABLE, NID_TYPE_CONTENTS_TABLE,
+    NID_TYPE_HIERARCHY_TABLE, PR_DISPLAY_NAME,
 };
 
 /// The NID the LTP targets give the node built from their input.
@@ -92,11 +92,7 @@ pub fn decode_node_input(data: &[u8]) -> Option<(Format, CryptMethod, NodeInput<
 /// Encodes what `decode_node_input` decodes (for seeds).
 pub fn encode_node_input(format: Format, crypt: CryptMethod, node: &NodeInput<'_>) -> Vec<u8> {
     let mut out = vec![selector(format, crypt), (node.blocks.len().max(1) - 1) as u8];
-    let records = node
-        .blocks
-        .iter()
-        .map(|b| (0u32, *b))
-        .chain(node.subnodes.iter().copied());
+    let records = node.blocks.iter().map(|b| (0u32, *b)).chain(node.subnodes.iter().copied());
     for (nid, b) in records.take(MAX_RECORDS) {
         let b = &b[..b.len().min(usize::from(u16::MAX))];
         out.extend_from_slice(&nid.to_le_bytes());
@@ -122,13 +118,7 @@ pub struct Builder {
 impl Builder {
     /// An empty file of `format`, external blocks encoded with `crypt`.
     pub fn new(format: Format, crypt: CryptMethod) -> Self {
-        Builder {
-            format,
-            crypt,
-            blocks: Vec::new(),
-            nodes: Vec::new(),
-            next_bid: 0x100,
-        }
+        Builder { format, crypt, blocks: Vec::new(), nodes: Vec::new(), next_bid: 0x100 }
     }
 
     fn put_id(&self, out: &mut Vec<u8>, v: u64) {
@@ -169,11 +159,7 @@ impl Builder {
     pub fn data(&mut self, bytes: &[u8]) -> u64 {
         let max = self.format.max_block_size() - self.format.block_trailer_size();
         let max = max.min(8176);
-        let leaves: Vec<&[u8]> = if bytes.is_empty() {
-            vec![bytes]
-        } else {
-            bytes.chunks(max).collect()
-        };
+        let leaves: Vec<&[u8]> = if bytes.is_empty() { vec![bytes] } else { bytes.chunks(max).collect() };
         self.tree(&leaves)
     }
 
@@ -206,11 +192,7 @@ impl Builder {
         let sub = if input.subnodes.is_empty() {
             0
         } else {
-            let subs: Vec<(u32, u64)> = input
-                .subnodes
-                .iter()
-                .map(|(nid, d)| (*nid, self.data(d)))
-                .collect();
+            let subs: Vec<(u32, u64)> = input.subnodes.iter().map(|(nid, d)| (*nid, self.data(d))).collect();
             self.subnodes(&subs)
         };
         self.node(nid, data, sub, NID_ROOT_FOLDER);

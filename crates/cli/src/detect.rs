@@ -51,7 +51,10 @@ pub fn source(path: &Path) -> anyhow::Result<Format> {
             return Ok(fmt);
         }
     }
-    bail!("{}: not a mail store this build recognises (PST/OST, mbox, Maildir, EML); name one with --from", path.display())
+    bail!(
+        "{}: not a mail store this build recognises (PST/OST, mbox, Maildir, EML); name one with --from",
+        path.display()
+    )
 }
 
 /// The format to write `path` in, when `--to` was not given.
@@ -66,6 +69,10 @@ pub fn target(path: &Path) -> anyhow::Result<Format> {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("mbox") | Some("mbx") => Ok(Format::Mbox),
-        _ => bail!("{}: say which format to write with --to ({})", path.display(), [Format::Mbox, Format::Maildir, Format::Eml].map(Format::name).join(", ")),
+        _ => bail!(
+            "{}: say which format to write with --to ({})",
+            path.display(),
+            [Format::Mbox, Format::Maildir, Format::Eml].map(Format::name).join(", ")
+        ),
     }
 }

@@ -159,7 +159,6 @@ enum Fact {
     Unreadable,
 }
 
-
 fn widen(oldest: &mut Option<i64>, newest: &mut Option<i64>, t: i64) {
     *oldest = Some(oldest.map_or(t, |o| o.min(t)));
     *newest = Some(newest.map_or(t, |n| n.max(t)));
@@ -184,7 +183,11 @@ fn table(info: &Info) -> String {
         let _ = writeln!(out, "  {k}: {v}");
     }
     let w = info.folders.iter().map(|f| f.path.chars().count()).max().unwrap_or(0).clamp(6, 60);
-    let _ = writeln!(out, "{:<w$}  {:<8} {:>7} {:>12}  {:<20}  {:<20}", "folder", "kind", "items", "bytes", "oldest", "newest");
+    let _ = writeln!(
+        out,
+        "{:<w$}  {:<8} {:>7} {:>12}  {:<20}  {:<20}",
+        "folder", "kind", "items", "bytes", "oldest", "newest"
+    );
     for f in &info.folders {
         let name = if f.path.is_empty() { "(root)" } else { &f.path };
         let _ = writeln!(

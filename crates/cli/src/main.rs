@@ -17,7 +17,11 @@ use mailshift_core::{convert, FolderKind, Options, Progress, StoreReader, StoreW
 use crate::detect::Format;
 
 #[derive(Parser)]
-#[command(name = "mailshift", version, about = "Convert local mail stores: PST/OST, mbox, Maildir, EML; contacts to vCard, calendars and tasks to iCalendar")]
+#[command(
+    name = "mailshift",
+    version,
+    about = "Convert local mail stores: PST/OST, mbox, Maildir, EML; contacts to vCard, calendars and tasks to iCalendar"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -236,7 +240,10 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     // With --dedup, what the target already holds is read with the target
     // format's own reader: incremental runs need no state file.
     let existing = if single.is_none() && opts.dedup && args.dst.exists() && detect::probe(&args.dst, dst_fmt) {
-        Some(open_reader(&args.dst, dst_fmt, false).context("cannot read what the target already holds (for --dedup)")?)
+        Some(
+            open_reader(&args.dst, dst_fmt, false)
+                .context("cannot read what the target already holds (for --dedup)")?,
+        )
     } else {
         None
     };
@@ -305,7 +312,8 @@ impl Bar {
     fn new() -> Bar {
         if std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(0);
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} items {per_sec} eta {eta}") {
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} items {per_sec} eta {eta}")
+            {
                 bar.set_style(style);
             }
             Bar(Some(bar))

@@ -23,7 +23,8 @@ pub fn mailshift(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (i32, String, String) 
 /// Runs a conversion with a JSON report and returns the parsed report.
 pub fn convert(src: &Path, dst: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
     let report = dst.with_extension("report.json");
-    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"convert", &src, &dst, &"--report", &report, &"--no-fsync", &"-q"];
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
+        vec![&"convert", &src, &dst, &"--report", &report, &"--no-fsync", &"-q"];
     for e in extra {
         args.push(e);
     }
@@ -63,7 +64,8 @@ pub fn without_state_headers(raw: &[u8]) -> Vec<u8> {
             continue;
         }
         let lower = line.to_ascii_lowercase();
-        skipping = lower.starts_with(b"status:") || lower.starts_with(b"x-status:") || lower.starts_with(b"x-keywords:");
+        skipping =
+            lower.starts_with(b"status:") || lower.starts_with(b"x-status:") || lower.starts_with(b"x-keywords:");
         if !skipping {
             out.extend_from_slice(line);
         }
@@ -105,7 +107,12 @@ else:
 print(json.dumps(sorted(allids)))
 "#;
     let out = Command::new("python3").args(["-c", script, kind]).arg(path).output().expect("python3 runs");
-    assert!(out.status.success(), "python mailbox failed on {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python mailbox failed on {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let ids: Vec<String> = serde_json::from_slice(&out.stdout).expect("json");
     Some((ids.len(), ids))
 }

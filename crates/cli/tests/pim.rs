@@ -75,8 +75,12 @@ fn every_folder_comes_out_beside_the_mail() {
     }
 
     // A second export with --dedup: nothing new, every file as it was.
-    let before: Vec<(String, String)> =
-        [CAL, CONTACTS, TASKS, NOTES, JOURNAL].iter().flat_map(|f| ["vcf", "ics"].map(|e| format!("{f}.{e}"))).filter(|n| md.join(n).exists()).map(|n| (n.clone(), read(&md.join(&n)))).collect();
+    let before: Vec<(String, String)> = [CAL, CONTACTS, TASKS, NOTES, JOURNAL]
+        .iter()
+        .flat_map(|f| ["vcf", "ics"].map(|e| format!("{f}.{e}")))
+        .filter(|n| md.join(n).exists())
+        .map(|n| (n.clone(), read(&md.join(&n))))
+        .collect();
     assert_eq!(before.len(), 5);
     let (code, again) = convert(&src, &md, &["--to", "maildir", "--dedup"]);
     assert_eq!(code, 0, "{again}");
@@ -96,7 +100,8 @@ fn a_vcf_or_ics_target_takes_just_those_items() {
     let (code, report) = convert(&src, &vcf, &[]);
     assert_eq!(code, 0, "{report}");
     assert_eq!(total(&report, "copied"), 11, "{report}");
-    let folders: Vec<&str> = report["folders"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let folders: Vec<&str> =
+        report["folders"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(folders, [CONTACTS], "only the contacts folders are read");
     let text = read(&vcf);
     assert_eq!(count(&text, "BEGIN:VCARD"), 11);
@@ -116,13 +121,19 @@ fn a_vcf_or_ics_target_takes_just_those_items() {
     assert_eq!(v4.len(), 11);
     let essentials = |c: &mailshift_testkit::pim::VcfSummary| {
         let values = |v: &[mailshift_testkit::pim::VcfValue]| v.iter().map(|x| x.value.clone()).collect::<Vec<_>>();
-        (c.full_name.clone(), values(&c.emails), values(&c.tels), c.adrs.iter().map(|a| a.parts.clone()).collect::<Vec<_>>())
+        (
+            c.full_name.clone(),
+            values(&c.emails),
+            values(&c.tels),
+            c.adrs.iter().map(|a| a.parts.clone()).collect::<Vec<_>>(),
+        )
     };
     assert_eq!(v3_cards.iter().map(essentials).collect::<Vec<_>>(), v4.iter().map(essentials).collect::<Vec<_>>());
     for f in [&vcf, &v3] {
         if let Some(py) = mailshift_testkit::pim::python_pim(f) {
             assert_eq!(py["errors"], serde_json::json!([]), "{}", f.display());
-            let names: Vec<&str> = py["vobject"].as_array().unwrap().iter().filter_map(|c| c["full_name"].as_str()).collect();
+            let names: Vec<&str> =
+                py["vobject"].as_array().unwrap().iter().filter_map(|c| c["full_name"].as_str()).collect();
             assert_eq!(names, v4.iter().filter_map(|c| c.full_name.as_deref()).collect::<Vec<_>>(), "{}", f.display());
         }
     }
@@ -243,7 +254,8 @@ fn what_readpst_gets_wrong_we_get_right() {
     let their_cal = their(&format!("{CAL}/calendar"));
     let their_vcf = their(&format!("{CONTACTS}/contacts"));
     let mut shown = Vec::new();
-    let mut readpst_shows = |what: &str, wrong: bool| shown.push(format!("{}  {what}", if wrong { "yes" } else { "no " }));
+    let mut readpst_shows =
+        |what: &str, wrong: bool| shown.push(format!("{}  {what}", if wrong { "yes" } else { "no " }));
 
     // 1. Times in the item's zone, with TZID and a VTIMEZONE; not all UTC.
     let dentist = component(&cal, "VEVENT", "Zahnarzt");
@@ -259,7 +271,10 @@ fn what_readpst_gets_wrong_we_get_right() {
     let multi = component(&cal, "VEVENT", "Multi-day: Konferenz");
     assert!(has(&multi, "DTSTART;VALUE=DATE:20250520") && has(&multi, "DTEND;VALUE=DATE:20250523"), "{multi:?}");
     if let Some(t) = &their_cal {
-        readpst_shows("all-day events as UTC midnight DATE-TIMEs", t.iter().any(|l| l == "DTSTART;VALUE=DATE-TIME:20250401T000000Z"));
+        readpst_shows(
+            "all-day events as UTC midnight DATE-TIMEs",
+            t.iter().any(|l| l == "DTSTART;VALUE=DATE-TIME:20250401T000000Z"),
+        );
     }
     // 3. BYDAY lists joined with commas; an end date kept as UNTIL (UTC).
     let weekly = component(&cal, "VEVENT", "Weekly Mo/Mi/Fr");
@@ -286,7 +301,10 @@ fn what_readpst_gets_wrong_we_get_right() {
     assert!(starts(&cal, "SUMMARY:Verschoben: Standup am Nachmittag"));
     assert!(starts(&cal, "RECURRENCE-ID:20250218T110000Z") || starts(&cal, "RECURRENCE-ID;"), "moved Tuesday");
     if let Some(t) = &their_cal {
-        readpst_shows("no EXDATE or RECURRENCE-ID", !t.iter().any(|l| l.starts_with("EXDATE") || l.starts_with("RECURRENCE-ID")));
+        readpst_shows(
+            "no EXDATE or RECURRENCE-ID",
+            !t.iter().any(|l| l.starts_with("EXDATE") || l.starts_with("RECURRENCE-ID")),
+        );
     }
     // 6. Organizer and attendees.
     let kickoff = component(&cal, "VEVENT", "Projekt-Kickoff");
@@ -295,7 +313,10 @@ fn what_readpst_gets_wrong_we_get_right() {
     // shows the same one row): the three attendees it was given are not in
     // the file. The attendee mapping is checked in mailshift-pst's tests.
     if let Some(t) = &their_cal {
-        readpst_shows("no organizer or attendees", !t.iter().any(|l| l.starts_with("ORGANIZER") || l.starts_with("ATTENDEE")));
+        readpst_shows(
+            "no organizer or attendees",
+            !t.iter().any(|l| l.starts_with("ORGANIZER") || l.starts_with("ATTENDEE")),
+        );
     }
     // 7. Tasks, notes and distribution lists.
     assert_eq!(count(&read(&ours.join(format!("{TASKS}.ics"))), "BEGIN:VTODO"), 5);
@@ -306,7 +327,10 @@ fn what_readpst_gets_wrong_we_get_right() {
         let empty = |d: &str| std::fs::read_dir(t.join(d)).map_or(true, |mut r| r.next().is_none());
         let none = empty(TASKS) && empty(NOTES);
         readpst_shows("no tasks or notes", none);
-        readpst_shows("no distribution lists", !their_vcf.as_ref().unwrap().iter().any(|l| l.contains("MEMBER") || l.contains("KIND")));
+        readpst_shows(
+            "no distribution lists",
+            !their_vcf.as_ref().unwrap().iter().any(|l| l.contains("MEMBER") || l.contains("KIND")),
+        );
     }
     // 8. vCards with postal addresses, categories and photo.
     assert!(starts(&vcf, "ADR;TYPE=home:;;Lindenstraße 5;Berlin;Berlin;10969;Deutschland"), "home address");

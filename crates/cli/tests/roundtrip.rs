@@ -28,7 +28,8 @@ fn round_trip(input: &Path) {
     // Folder by folder, the same messages in the same order. The root of a
     // single mbox becomes the Maildir's INBOX and comes back as the root.
     for (i, ((f1, m1), (f2, m2))) in original.iter().zip(&returned).enumerate() {
-        let norm = |f: &str| if f.is_empty() || f.eq_ignore_ascii_case("inbox") { String::new() } else { f.to_string() };
+        let norm =
+            |f: &str| if f.is_empty() || f.eq_ignore_ascii_case("inbox") { String::new() } else { f.to_string() };
         assert_eq!(norm(f1), norm(f2), "{}: message {i} folder", input.display());
         assert!(
             without_state_headers(m1) == without_state_headers(m2),
@@ -57,7 +58,8 @@ fn round_trip(input: &Path) {
         // A tree: Python reads our Maildir's folders and every message in them.
         let Some((n_md, ids_md)) = python_mailbox("maildir", &md) else { return };
         assert_eq!(n_md, original.len(), "{}", input.display());
-        let mut ids_in: Vec<String> = original.iter().map(|(_, m)| mailshift_core::MailInfo::parse(m).message_id.unwrap_or_default()).collect();
+        let mut ids_in: Vec<String> =
+            original.iter().map(|(_, m)| mailshift_core::MailInfo::parse(m).message_id.unwrap_or_default()).collect();
         ids_in.sort();
         assert_eq!(ids_md, ids_in, "{}", input.display());
     }

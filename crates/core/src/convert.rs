@@ -78,10 +78,8 @@ pub fn existing_keys(target: &dyn StoreReader) -> Result<std::collections::HashM
     let mut out: std::collections::HashMap<String, HashSet<DedupKey>> = Default::default();
     for folder in target.folders()? {
         let items = target.items(folder.id)?;
-        let keys: Vec<DedupKey> = items
-            .par_iter()
-            .filter_map(|m| target.read(m.id).ok().map(|item| Prepared::new(item, *m).key))
-            .collect();
+        let keys: Vec<DedupKey> =
+            items.par_iter().filter_map(|m| target.read(m.id).ok().map(|item| Prepared::new(item, *m).key)).collect();
         out.entry(dedup_scope(&folder)).or_default().extend(keys);
     }
     Ok(out)
@@ -114,7 +112,8 @@ impl Filters {
     /// and neither it nor an ancestor matches an exclude pattern.
     fn selects(&self, folder: &Folder) -> bool {
         let prefixes: Vec<String> = (0..=folder.path.len()).map(|n| folder.path[..n].join("/")).collect();
-        let hit = |set: &GlobSet| prefixes.iter().skip(1).any(|p| set.is_match(p)) || set.is_match(folder.display_path());
+        let hit =
+            |set: &GlobSet| prefixes.iter().skip(1).any(|p| set.is_match(p)) || set.is_match(folder.display_path());
         let included = match &self.include {
             None => true,
             Some(s) => hit(s),
@@ -206,7 +205,10 @@ pub fn convert(
         }
         if let Err(e) = target.open_folder(&folder) {
             fr.counts.failed += items.len() as u64;
-            fr.failures.push(Failure { item: format!("{} items", items.len()), reason: format!("cannot create target folder: {e}") });
+            fr.failures.push(Failure {
+                item: format!("{} items", items.len()),
+                reason: format!("cannot create target folder: {e}"),
+            });
             progress.advance(items.len() as u64);
             report.total.add(&fr.counts);
             report.folders.push(fr);
@@ -408,7 +410,8 @@ mod tests {
             kind: FolderKind::Mail,
             role: FolderRole::None,
         };
-        let opts = Options { folders: vec!["Archive".into()], exclude: vec!["Archive/2019*".into()], ..Options::default() };
+        let opts =
+            Options { folders: vec!["Archive".into()], exclude: vec!["Archive/2019*".into()], ..Options::default() };
         let filt = Filters::new(&opts).unwrap();
         assert!(filt.selects(&f(&["Archive"])));
         assert!(filt.selects(&f(&["Archive", "2020"])));

@@ -34,7 +34,10 @@ pub mod time;
 pub use convert::{convert, dedup_scope, existing_keys, NoProgress, Options, Progress};
 pub use error::{Error, Result};
 pub use mmap::Mapped;
-pub use model::{Contact, DistList, Event, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, Journal, MailItem, Note, Problem, Task};
+pub use model::{
+    Contact, DistList, Event, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, Journal, MailItem, Note,
+    Problem, Task,
+};
 pub use prepare::{DedupKey, MailInfo, Prepared};
 pub use report::{Counts, Failure, FolderReport, Report};
 pub use store::{ItemMeta, StoreReader, StoreWriter, Written};

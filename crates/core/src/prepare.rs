@@ -32,7 +32,8 @@ impl MailInfo {
         let Some(msg) = MessageParser::new().parse_headers(raw) else {
             return MailInfo::default();
         };
-        let message_id = msg.message_id().map(|s| s.trim().trim_matches(['<', '>']).to_string()).filter(|s| !s.is_empty());
+        let message_id =
+            msg.message_id().map(|s| s.trim().trim_matches(['<', '>']).to_string()).filter(|s| !s.is_empty());
         let date = msg.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp());
         let subject = msg.subject().map(str::to_string);
         let from = msg.from().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string);

@@ -100,9 +100,7 @@ impl Report {
     /// True if something was lost: an item failed, was skipped because the
     /// target cannot hold it, or lost part of itself on the way.
     pub fn has_losses(&self) -> bool {
-        self.total.failed > 0
-            || self.total.skipped_unsupported > 0
-            || self.folders.iter().any(|f| !f.losses.is_empty())
+        self.total.failed > 0 || self.total.skipped_unsupported > 0 || self.folders.iter().any(|f| !f.losses.is_empty())
     }
 
     /// The exit code the CLI gives for this report: 0 if everything that
@@ -124,7 +122,14 @@ impl Report {
             let _ = writeln!(
                 out,
                 "{:<width$}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12}",
-                name, c.copied, c.skipped_duplicate, c.skipped_filtered, c.skipped_too_large, c.skipped_unsupported, c.failed, c.bytes
+                name,
+                c.copied,
+                c.skipped_duplicate,
+                c.skipped_filtered,
+                c.skipped_too_large,
+                c.skipped_unsupported,
+                c.failed,
+                c.bytes
             );
         };
         for f in &self.folders {

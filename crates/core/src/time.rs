@@ -130,7 +130,13 @@ pub fn parse_asctime(s: &str) -> Option<i64> {
     let year = year?;
     // Years outside 1..=9999 are no date a mail store holds, and would
     // overflow the day arithmetic.
-    if !(1..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86400 + (hour * 3600 + minute * 60 + second) as i64 - offset)

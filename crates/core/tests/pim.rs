@@ -782,7 +782,14 @@ fn icalendar_reads_calendar_and_dateutil_expands_it() {
     assert_eq!(master["VALARM"], json!([["DISPLAY", -15, "Team sync, weekly"]]));
     // Ten by COUNT, less the EXDATE of the 12th.
     let weekly = [
-        "2024-01-05", "2024-01-08", "2024-01-15", "2024-01-19", "2024-01-22", "2024-01-26", "2024-01-29", "2024-02-02",
+        "2024-01-05",
+        "2024-01-08",
+        "2024-01-15",
+        "2024-01-19",
+        "2024-01-22",
+        "2024-01-26",
+        "2024-01-29",
+        "2024-02-02",
         "2024-02-05",
     ];
     let want: Vec<String> = weekly.iter().map(|d| format!("{d}T09:00:00")).collect();
@@ -795,12 +802,19 @@ fn icalendar_reads_calendar_and_dateutil_expands_it() {
     assert_eq!(moved["DTSTART"], json!({"value": "2024-01-19T11:00:00", "offset": -300}));
 
     let monthly = &ev[2];
-    assert_eq!(monthly["RRULE"], json!({"FREQ": ["MONTHLY"], "UNTIL": ["2024-12-31T23:59:59+00:00"], "BYDAY": ["-1FR"]}));
-    let last_fridays = ["01-26", "02-23", "03-29", "04-26", "05-31", "06-28", "07-26", "08-30", "09-27", "10-25", "11-29", "12-27"];
+    assert_eq!(
+        monthly["RRULE"],
+        json!({"FREQ": ["MONTHLY"], "UNTIL": ["2024-12-31T23:59:59+00:00"], "BYDAY": ["-1FR"]})
+    );
+    let last_fridays =
+        ["01-26", "02-23", "03-29", "04-26", "05-31", "06-28", "07-26", "08-30", "09-27", "10-25", "11-29", "12-27"];
     let want: Vec<String> = last_fridays.iter().map(|d| format!("2024-{d}T17:30:00")).collect();
     assert_eq!(monthly["OCCURRENCES"], json!(want));
     // The VTIMEZONE's daylight rule: EDT from the 2nd Sunday of March to the 1st of November.
-    assert_eq!(monthly["OCCURRENCE_OFFSETS"], json!([-300, -300, -240, -240, -240, -240, -240, -240, -240, -240, -300, -300]));
+    assert_eq!(
+        monthly["OCCURRENCE_OFFSETS"],
+        json!([-300, -300, -240, -240, -240, -240, -240, -240, -240, -240, -300, -300])
+    );
     assert_eq!(monthly["TRANSP"], "TRANSPARENT");
 
     let all_day = &ev[3];

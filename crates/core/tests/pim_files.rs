@@ -197,7 +197,10 @@ impl StoreWriter for Recorder {
         "recorder"
     }
     fn begin(&mut self, folders: &[Folder]) -> Result<()> {
-        self.0.lock().unwrap().push(format!("begin {}", folders.iter().map(|f| f.display_path()).collect::<Vec<_>>().join(",")));
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("begin {}", folders.iter().map(|f| f.display_path()).collect::<Vec<_>>().join(",")));
         Ok(())
     }
     fn open_folder(&mut self, folder: &Folder) -> Result<()> {

@@ -30,7 +30,11 @@ const RESERVED: [&str; 22] = [
 /// treats specially. Everything else (separators, controls, format
 /// characters such as bidi overrides, `<>:"|?*`) becomes `_`.
 fn keep(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | ',' | '+' | '=' | '@' | '(' | ')' | '[' | ']' | '!' | '#' | '&' | '\'' | '~')
+    c.is_alphanumeric()
+        || matches!(
+            c,
+            ' ' | '-' | '_' | '.' | ',' | '+' | '=' | '@' | '(' | ')' | '[' | ']' | '!' | '#' | '&' | '\'' | '~'
+        )
 }
 
 /// Replaces every character outside the kept set by `_`, truncates to

@@ -43,7 +43,10 @@ pub struct EmlReader {
 }
 
 fn is_eml_name(name: &str) -> bool {
-    !name.starts_with('.') && name.len() > 4 && name.is_char_boundary(name.len() - 4) && name[name.len() - 4..].eq_ignore_ascii_case(".eml")
+    !name.starts_with('.')
+        && name.len() > 4
+        && name.is_char_boundary(name.len() - 4)
+        && name[name.len() - 4..].eq_ignore_ascii_case(".eml")
 }
 
 impl EmlReader {
@@ -61,11 +64,17 @@ impl EmlReader {
         };
         let mut reader = EmlReader { path: path.to_path_buf(), folders: Vec::new(), problems: Vec::new() };
         if meta.is_file() {
-            reader.folders.push(FolderEntry { folder: root, files: vec![FileEntry { path: path.to_path_buf(), size: meta.len() }] });
+            reader.folders.push(FolderEntry {
+                folder: root,
+                files: vec![FileEntry { path: path.to_path_buf(), size: meta.len() }],
+            });
             return Ok(reader);
         }
         if !meta.is_dir() {
-            return Err(Error::Unsupported { path: path.to_path_buf(), reason: "neither a file nor a directory".into() });
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                reason: "neither a file nor a directory".into(),
+            });
         }
         reader.folders.push(FolderEntry { folder: root, files: Vec::new() });
         // Depth-first, children in name order, so parents precede children
@@ -154,7 +163,12 @@ impl EmlReader {
     }
 
     fn problem(&mut self, path: &Path, message: String) {
-        self.problems.push(Problem { path: path.display().to_string(), structure: "EML directory".into(), offset: None, message });
+        self.problems.push(Problem {
+            path: path.display().to_string(),
+            structure: "EML directory".into(),
+            offset: None,
+            message,
+        });
     }
 
     /// True if `path` looks like EML: a file that starts with an RFC 5322
@@ -270,13 +284,12 @@ impl StoreReader for EmlReader {
     fn read(&self, id: ItemId) -> Result<Item<'_>> {
         let file = self.file(id)?;
         let map = Mapped::open(&file.path)?;
-        let received = std::fs::metadata(&file.path)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| match t.duration_since(UNIX_EPOCH) {
+        let received = std::fs::metadata(&file.path).and_then(|m| m.modified()).ok().and_then(|t| {
+            match t.duration_since(UNIX_EPOCH) {
                 Ok(d) => i64::try_from(d.as_secs()).ok(),
                 Err(e) => i64::try_from(e.duration().as_secs()).ok().map(|s| -s),
-            });
+            }
+        });
         let mut item = MailItem::new(Cow::Owned(map.to_vec()));
         item.received = received;
         Ok(Item::Mail(item))
@@ -284,7 +297,14 @@ impl StoreReader for EmlReader {
 
     fn describe(&self, id: ItemId) -> String {
         match self.file(id) {
-            Ok(f) => f.path.strip_prefix(&self.path).ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(&f.path).display().to_string(),
+            Ok(f) => f
+                .path
+                .strip_prefix(&self.path)
+                .ok()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(&f.path)
+                .display()
+                .to_string(),
             Err(_) => format!("item {}/{}", id.0, id.1),
         }
     }

@@ -40,7 +40,10 @@ impl EmlWriter {
     /// Prepares to write into the directory `path` (created if missing).
     pub fn create(path: &Path, opts: EmlWriteOptions) -> Result<EmlWriter> {
         if path.exists() && !path.is_dir() {
-            return Err(Error::Unsupported { path: path.to_path_buf(), reason: "EML target exists and is not a directory".into() });
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                reason: "EML target exists and is not a directory".into(),
+            });
         }
         Ok(EmlWriter { root: path.to_path_buf(), opts, dir: None, next: HashMap::new(), tmp_counter: 0 })
     }
@@ -138,7 +141,10 @@ impl StoreWriter for EmlWriter {
 
     fn write(&mut self, item: &Prepared<'_>) -> Result<Written> {
         let Some(dir) = self.dir.clone() else {
-            return Err(Error::Invalid { what: "EML writer call order", reason: "write() before open_folder()".into() });
+            return Err(Error::Invalid {
+                what: "EML writer call order",
+                reason: "write() before open_folder()".into(),
+            });
         };
         let Item::Mail(mail) = &item.item else {
             return Err(Error::Unsupported { path: dir, reason: "EML holds mail messages only".into() });
@@ -146,7 +152,8 @@ impl StoreWriter for EmlWriter {
         let stem = name::file_stem(item.date(), item.info.subject.as_deref());
         let tmp = self.tmp_path(&dir);
         let result = (|| -> Result<PathBuf> {
-            let mut f: File = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| Error::io(&tmp, e))?;
+            let mut f: File =
+                OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| Error::io(&tmp, e))?;
             f.write_all(&mail.raw).map_err(|e| Error::io(&tmp, e))?;
             if let Some(t) = item.received().and_then(to_system_time) {
                 f.set_modified(t).map_err(|e| Error::io(&tmp, e))?;

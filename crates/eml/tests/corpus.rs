@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use mailshift_core::{Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Prepared, StoreReader, StoreWriter};
+use mailshift_core::{
+    Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Prepared, StoreReader,
+    StoreWriter,
+};
 use mailshift_eml::{EmlReader, EmlWriteOptions, EmlWriter};
 use mailshift_testkit::corpus::{generate, CorpusSpec};
 

@@ -183,7 +183,8 @@ fn write_then_read_keeps_folders_bytes_and_times() {
         // each read message with the one written.
         for meta in &items {
             let Item::Mail(m) = r.read(meta.id).unwrap() else { panic!("not mail") };
-            let (_, raw, t) = want.iter().find(|c| c.1.as_slice() == &*m.raw).expect("a written message, byte for byte");
+            let (_, raw, t) =
+                want.iter().find(|c| c.1.as_slice() == &*m.raw).expect("a written message, byte for byte");
             assert_eq!(meta.size, Some(raw.len() as u64));
             assert_eq!(m.received, Some(*t));
         }

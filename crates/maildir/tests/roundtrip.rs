@@ -467,7 +467,8 @@ fn fsync_batches_place_every_message() {
     use mailshift_core::{Flags, Item, ItemId, ItemMeta, MailItem, Prepared, StoreReader, StoreWriter};
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("md");
-    let mut w = mailshift_maildir::MaildirWriter::create(&root, mailshift_maildir::MaildirWriteOptions::default()).unwrap();
+    let mut w =
+        mailshift_maildir::MaildirWriter::create(&root, mailshift_maildir::MaildirWriteOptions::default()).unwrap();
     let folder = mailshift_core::Folder {
         id: mailshift_core::FolderId(0),
         parent: None,

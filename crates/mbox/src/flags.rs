@@ -298,10 +298,7 @@ mod tests {
     fn reads_every_field() {
         let raw = b"Status: RO\nX-Status: AF\nX-Keywords: work, Red Category\nX-Mozilla-Status: 1008\nX-Mozilla-Keys: $label1 \n\nbody\n";
         let st = parse_state(raw);
-        assert_eq!(
-            st.flags,
-            Flags::SEEN | Flags::ANSWERED | Flags::FLAGGED | Flags::DELETED | Flags::FORWARDED
-        );
+        assert_eq!(st.flags, Flags::SEEN | Flags::ANSWERED | Flags::FLAGGED | Flags::DELETED | Flags::FORWARDED);
         assert_eq!(st.keywords, vec!["work", "Red Category", "$label1"]);
     }
 

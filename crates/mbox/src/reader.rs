@@ -274,7 +274,8 @@ impl MboxReader {
 
     /// The bytes of file `i`, or the error met mapping it.
     fn data(&self, i: usize) -> Result<&[u8]> {
-        let f = self.files.get(i).ok_or_else(|| Error::UnknownItem { path: self.path.clone(), id: format!("file {i}") })?;
+        let f =
+            self.files.get(i).ok_or_else(|| Error::UnknownItem { path: self.path.clone(), id: format!("file {i}") })?;
         match &f.map {
             Ok(m) => Ok(m),
             Err((kind, msg)) => Err(Error::io(&f.path, std::io::Error::new(*kind, msg.clone()))),
@@ -402,7 +403,8 @@ impl StoreReader for MboxReader {
 
     fn describe(&self, id: ItemId) -> String {
         let file = (id.0 >> FILE_SHIFT) as usize;
-        let name = self.files.get(file).map_or_else(|| self.path.display().to_string(), |f| f.path.display().to_string());
+        let name =
+            self.files.get(file).map_or_else(|| self.path.display().to_string(), |f| f.path.display().to_string());
         let offset = match self.lookup(id) {
             Ok((_, m)) => m.from_line.map_or(m.start, |(s, _)| s),
             Err(_) => (id.0 & OFFSET_MASK) as usize,

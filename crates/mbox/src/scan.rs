@@ -126,7 +126,8 @@ pub(crate) fn scan(data: &[u8]) -> Scan {
             out.problems.push((
                 pos as u64,
                 "mbox From_ line",
-                "the first line starts with `From ` but carries no asctime date; read as the first From_ line anyway".into(),
+                "the first line starts with `From ` but carries no asctime date; read as the first From_ line anyway"
+                    .into(),
             ));
         }
         (Some((pos, ce)), next)
@@ -134,7 +135,8 @@ pub(crate) fn scan(data: &[u8]) -> Scan {
         out.problems.push((
             pos as u64,
             "mbox From_ line",
-            "the file does not start with a From_ line; the text before the first From_ line is read as one message".into(),
+            "the file does not start with a From_ line; the text before the first From_ line is read as one message"
+                .into(),
         ));
         (None, pos)
     };
@@ -178,7 +180,8 @@ fn separator_end(data: &[u8], start: usize, out: &mut Scan) -> (usize, Option<us
             out.problems.push((
                 ls as u64,
                 "mbox From_ line",
-                "a line starts with `From ` after an empty line but carries no asctime date; kept in the message body".into(),
+                "a line starts with `From ` after an empty line but carries no asctime date; kept in the message body"
+                    .into(),
             ));
         } else {
             out.problems.push((

@@ -73,13 +73,7 @@ impl MboxWriter {
     /// A writer to `path`. Nothing is created until [`begin`](StoreWriter::begin)
     /// knows whether `path` is to be one file or a directory.
     pub fn create(path: &Path, opts: MboxWriteOptions) -> Result<MboxWriter> {
-        Ok(MboxWriter {
-            dst: path.to_path_buf(),
-            opts,
-            single_file: true,
-            targets: HashMap::new(),
-            open: None,
-        })
+        Ok(MboxWriter { dst: path.to_path_buf(), opts, single_file: true, targets: HashMap::new(), open: None })
     }
 
     /// The file a folder is written to.
@@ -140,10 +134,7 @@ impl MboxWriter {
 /// not `.`/`..` or hidden, and not ending in `.msf`/`.sbd` (Thunderbird's
 /// index and subfolder suffixes).
 pub(crate) fn safe_name(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c })
-        .collect();
+    let mut s: String = name.chars().map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c }).collect();
     if s.trim().is_empty() {
         s = "_".into();
     }
@@ -284,7 +275,11 @@ impl StoreWriter for MboxWriter {
                     if let Some(base) = name.strip_suffix(".sbd") {
                         let file = parent.join(base);
                         if !file.exists() {
-                            OpenOptions::new().write(true).create_new(true).open(&file).map_err(|e| Error::io(&file, e))?;
+                            OpenOptions::new()
+                                .write(true)
+                                .create_new(true)
+                                .open(&file)
+                                .map_err(|e| Error::io(&file, e))?;
                         }
                     }
                     d = parent.to_path_buf();

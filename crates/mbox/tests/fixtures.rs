@@ -16,11 +16,7 @@ fn fixtures() -> Option<Vec<PathBuf>> {
 
 /// The message count MANIFEST.md gives for a fixture (Python mailbox column).
 fn manifest_count(manifest: &str, file: &Path) -> Option<usize> {
-    let rel = format!(
-        "`{}/{}`",
-        file.parent()?.file_name()?.to_str()?,
-        file.file_name()?.to_str()?
-    );
+    let rel = format!("`{}/{}`", file.parent()?.file_name()?.to_str()?, file.file_name()?.to_str()?);
     let line = manifest.lines().find(|l| l.starts_with(&format!("| {rel} |")))?;
     let col = line.split('|').nth(4)?.trim();
     col.split('/').next()?.trim().parse().ok()
@@ -32,7 +28,8 @@ fn counts_match_python_mailbox_and_manifest() {
     if mailshift_testkit::tool("python3").is_none() || !mailshift_testkit::python_module("mailbox") {
         return;
     }
-    let manifest = std::fs::read_to_string(mailshift_testkit::fixtures_dir().unwrap().join("MANIFEST.md")).unwrap_or_default();
+    let manifest =
+        std::fs::read_to_string(mailshift_testkit::fixtures_dir().unwrap().join("MANIFEST.md")).unwrap_or_default();
     for f in &files {
         let out = std::process::Command::new("python3")
             .args(["-c", "import mailbox,sys; print(len(mailbox.mbox(sys.argv[1], create=False)))"])
@@ -50,7 +47,12 @@ fn counts_match_python_mailbox_and_manifest() {
         let extra_splits = count_problems(&problems, "does not follow an empty line")
             + count_problems(&problems, "carries no asctime date; kept");
         let leading = count_problems(&problems, "does not start with a From_ line");
-        assert_eq!(python + leading, ours + extra_splits, "{}: python {python}, ours {ours}, {problems:?}", f.display());
+        assert_eq!(
+            python + leading,
+            ours + extra_splits,
+            "{}: python {python}, ours {ours}, {problems:?}",
+            f.display()
+        );
         if let Some(m) = manifest_count(&manifest, f) {
             assert_eq!(m, ours, "{}: MANIFEST says {m}", f.display());
         } else {
@@ -104,7 +106,11 @@ fn mbox_to_mbox_is_byte_identical() {
             let _ = std::fs::write(format!("/tmp/mbox-diff-{i}.out"), &output);
             let _ = std::fs::write(format!("/tmp/mbox-diff-{i}.exp"), &expected);
         }
-        assert!(output == expected, "{}: copy differs from the documented expectation (/tmp/mbox-diff-{i}.*)", f.display());
+        assert!(
+            output == expected,
+            "{}: copy differs from the documented expectation (/tmp/mbox-diff-{i}.*)",
+            f.display()
+        );
         if output == input {
             identical += 1;
         }
@@ -113,7 +119,12 @@ fn mbox_to_mbox_is_byte_identical() {
         let b = read_all(&MboxReader::open(&dst).unwrap());
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(&b) {
-            assert_eq!((&x.raw, x.flags, &x.keywords, x.received), (&y.raw, y.flags, &y.keywords, y.received), "{}", f.display());
+            assert_eq!(
+                (&x.raw, x.flags, &x.keywords, x.received),
+                (&y.raw, y.flags, &y.keywords, y.received),
+                "{}",
+                f.display()
+            );
         }
     }
     // Half the fixtures end with their framing empty line and have UTF-8

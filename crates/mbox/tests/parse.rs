@@ -45,7 +45,8 @@ fn mboxrd_quoting_is_undone_by_one_level() {
 #[test]
 fn crlf_files() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("From a@x {D1}\r\nSubject: one\r\n\r\nbody\r\n\r\nFrom b@x {D1}\r\nSubject: two\r\n\r\nbody2\r\n\r\n");
+    let text =
+        format!("From a@x {D1}\r\nSubject: one\r\n\r\nbody\r\n\r\nFrom b@x {D1}\r\nSubject: two\r\n\r\nbody2\r\n\r\n");
     let (msgs, problems) = read_bytes(dir.path(), "crlf.mbox", text.as_bytes());
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(msgs.len(), 2);
@@ -71,9 +72,7 @@ fn content_length_is_trusted_when_it_lands_on_a_separator() {
     assert_eq!(msgs[1].raw, b"Subject: two\n\nx\n");
 
     // A wrong Content-Length is reported and the separators decide.
-    let text = format!(
-        "From a@x {D1}\nContent-Length: 3\nSubject: cl\n\n{body}\nFrom b@x {D1}\nSubject: two\n\nx\n\n"
-    );
+    let text = format!("From a@x {D1}\nContent-Length: 3\nSubject: cl\n\n{body}\nFrom b@x {D1}\nSubject: two\n\nx\n\n");
     let (msgs, problems) = read_bytes(dir.path(), "cl2.mbox", text.as_bytes());
     assert_eq!(msgs.len(), 3);
     assert_eq!(msgs[1].raw, b"not a message\n");

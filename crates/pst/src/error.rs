@@ -20,11 +20,7 @@ pub struct Corrupt {
 impl Corrupt {
     /// A new error about `structure` at `offset`.
     pub fn new(structure: &'static str, offset: u64, reason: impl Into<String>) -> Self {
-        Corrupt {
-            structure,
-            offset,
-            reason: reason.into(),
-        }
+        Corrupt { structure, offset, reason: reason.into() }
     }
 
     /// The core error for the file at `path`.

@@ -41,10 +41,10 @@ pub mod ltp;
 pub mod mapi;
 pub mod messaging;
 pub mod mime;
-pub mod pim;
-pub mod rtf;
 pub mod ndb;
+pub mod pim;
 mod reader;
+pub mod rtf;
 #[cfg(test)]
 mod synth_tests;
 
@@ -58,11 +58,11 @@ pub use ltp::pc::PropertyContext;
 pub use ltp::prop::PropValue;
 pub use ltp::tc::TableContext;
 pub use messaging::Store;
-pub use reader::{PstOptions, PstReader, RECOVERED_FOLDER};
 use ndb::datatree::DataTree;
 use ndb::header::Header;
 use ndb::page::{BtPage, PTYPE_BBT, PTYPE_NBT};
 use ndb::Ndb;
+pub use reader::{PstOptions, PstReader, RECOVERED_FOLDER};
 
 /// `NID_MESSAGE_STORE` (MS-PST 2.4.1): the store's property context.
 pub const NID_MESSAGE_STORE: u32 = 0x21;
@@ -126,10 +126,7 @@ pub struct Pst {
 
 impl std::fmt::Debug for Pst {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pst")
-            .field("path", &self.path)
-            .field("header", &self.header)
-            .finish()
+        f.debug_struct("Pst").field("path", &self.path).field("header", &self.header).finish()
     }
 }
 
@@ -158,24 +155,13 @@ impl Pst {
             if let Err(e) = BtPage::read(file, header.format, bref, ptype) {
                 let mut reason = format!("root B-tree page unusable: {}", e.reason);
                 if !header.problems.is_empty() {
-                    let why: Vec<&str> =
-                        header.problems.iter().map(|p| p.message.as_str()).collect();
+                    let why: Vec<&str> = header.problems.iter().map(|p| p.message.as_str()).collect();
                     reason.push_str(&format!(" (header: {})", why.join("; ")));
                 }
-                return Err(Error::Format {
-                    path,
-                    structure: "HEADER.ROOT",
-                    offset: bref.ib,
-                    reason,
-                });
+                return Err(Error::Format { path, structure: "HEADER.ROOT", offset: bref.ib, reason });
             }
         }
-        Ok(Pst {
-            path,
-            bytes,
-            header,
-            recovery: std::sync::OnceLock::new(),
-        })
+        Ok(Pst { path, bytes, header, recovery: std::sync::OnceLock::new() })
     }
 
     /// The file's path.
@@ -195,11 +181,7 @@ impl Pst {
 
     /// The node-database view, for lower-level access.
     pub fn ndb(&self) -> Ndb<'_> {
-        Ndb {
-            file: self.bytes.as_slice(),
-            header: &self.header,
-            recovered: self.recovery.get().map(|r| &r.blocks),
-        }
+        Ndb { file: self.bytes.as_slice(), header: &self.header, recovered: self.recovery.get().map(|r| &r.blocks) }
     }
 
     /// Deleted nodes found in free space ([`ndb::recover`]): the scan runs
@@ -207,11 +189,7 @@ impl Pst {
     /// through every lookup that misses the BBT. Linear in the file size.
     pub fn recovery(&self) -> &ndb::recover::Recovery {
         self.recovery.get_or_init(|| {
-            let live = Ndb {
-                file: self.bytes.as_slice(),
-                header: &self.header,
-                recovered: None,
-            };
+            let live = Ndb { file: self.bytes.as_slice(), header: &self.header, recovered: None };
             ndb::recover::scan(live)
         })
     }
@@ -223,12 +201,7 @@ impl Pst {
         self.recovery()
             .nodes
             .iter()
-            .map(|e| NodeRef {
-                nid: e.nid,
-                bid_data: e.bid_data,
-                bid_sub: e.bid_sub,
-                nid_parent: Some(e.nid_parent),
-            })
+            .map(|e| NodeRef { nid: e.nid, bid_data: e.bid_data, bid_sub: e.bid_sub, nid_parent: Some(e.nid_parent) })
             .collect()
     }
 
@@ -240,55 +213,32 @@ impl Pst {
     /// The node `nid` from the node B-tree, if it exists.
     pub fn node(&self, nid: u32) -> Result<Option<NodeRef>> {
         let e = self.ndb().node(nid).map_err(|e| self.err(e))?;
-        Ok(e.map(|e| NodeRef {
-            nid: e.nid,
-            bid_data: e.bid_data,
-            bid_sub: e.bid_sub,
-            nid_parent: Some(e.nid_parent),
-        }))
+        Ok(e.map(|e| NodeRef { nid: e.nid, bid_data: e.bid_data, bid_sub: e.bid_sub, nid_parent: Some(e.nid_parent) }))
     }
 
     /// Every node of the NBT, in NID order. This walks the whole tree:
     /// for diagnostics and recovery, not for ordinary lookups.
     pub fn all_nodes(&self) -> Result<Vec<NodeRef>> {
         let h = &self.header;
-        let list = ndb::btree::all_nbt_entries(self.bytes.as_slice(), h.format, h.bref_nbt)
-            .map_err(|e| self.err(e))?;
+        let list = ndb::btree::all_nbt_entries(self.bytes.as_slice(), h.format, h.bref_nbt).map_err(|e| self.err(e))?;
         Ok(list
             .into_iter()
-            .map(|e| NodeRef {
-                nid: e.nid,
-                bid_data: e.bid_data,
-                bid_sub: e.bid_sub,
-                nid_parent: Some(e.nid_parent),
-            })
+            .map(|e| NodeRef { nid: e.nid, bid_data: e.bid_data, bid_sub: e.bid_sub, nid_parent: Some(e.nid_parent) })
             .collect())
     }
 
     /// The subnode `nid` of `parent`, if it exists.
     pub fn subnode(&self, parent: &NodeRef, nid: u32) -> Result<Option<NodeRef>> {
-        let e = ndb::subnode::lookup_subnode(self.ndb(), parent.bid_sub, nid)
-            .map_err(|e| self.err(e))?;
-        Ok(e.map(|e| NodeRef {
-            nid: e.nid,
-            bid_data: e.bid_data,
-            bid_sub: e.bid_sub,
-            nid_parent: None,
-        }))
+        let e = ndb::subnode::lookup_subnode(self.ndb(), parent.bid_sub, nid).map_err(|e| self.err(e))?;
+        Ok(e.map(|e| NodeRef { nid: e.nid, bid_data: e.bid_data, bid_sub: e.bid_sub, nid_parent: None }))
     }
 
     /// Every subnode of `parent`.
     pub fn subnodes(&self, parent: &NodeRef) -> Result<Vec<NodeRef>> {
-        let list =
-            ndb::subnode::list_subnodes(self.ndb(), parent.bid_sub).map_err(|e| self.err(e))?;
+        let list = ndb::subnode::list_subnodes(self.ndb(), parent.bid_sub).map_err(|e| self.err(e))?;
         Ok(list
             .into_iter()
-            .map(|e| NodeRef {
-                nid: e.nid,
-                bid_data: e.bid_data,
-                bid_sub: e.bid_sub,
-                nid_parent: None,
-            })
+            .map(|e| NodeRef { nid: e.nid, bid_data: e.bid_data, bid_sub: e.bid_sub, nid_parent: None })
             .collect())
     }
 

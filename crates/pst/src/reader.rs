@@ -25,8 +25,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use mailshift_core::{
-    Error, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem,
-    Problem, Result, StoreReader,
+    Error, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Problem, Result,
+    StoreReader,
 };
 
 use crate::ltp::prop::PropValue;
@@ -59,10 +59,7 @@ pub struct PstReader {
 
 impl std::fmt::Debug for PstReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PstReader")
-            .field("store", &self.store)
-            .field("opts", &self.opts)
-            .finish()
+        f.debug_struct("PstReader").field("store", &self.store).field("opts", &self.opts).finish()
     }
 }
 
@@ -104,9 +101,7 @@ fn classify(class: &str) -> Option<Pim> {
 /// `IPM.Schedule.Meeting.Request` and `.Canceled` (with any suffix): the
 /// meeting objects that hold a whole appointment ([MS-OXOCAL] 2.2.6.1).
 fn is_meeting_request(class: &str) -> bool {
-    ["ipm.schedule.meeting.request", "ipm.schedule.meeting.canceled"]
-        .iter()
-        .any(|p| crate::mapi::class_is(class, p))
+    ["ipm.schedule.meeting.request", "ipm.schedule.meeting.canceled"].iter().any(|p| crate::mapi::class_is(class, p))
 }
 
 impl PstReader {
@@ -137,10 +132,7 @@ impl PstReader {
     pub fn probe(path: &Path) -> bool {
         use std::io::Read;
         let mut b = [0u8; 4];
-        std::fs::File::open(path)
-            .and_then(|mut f| f.read_exact(&mut b))
-            .is_ok()
-            && &b == b"!BDN"
+        std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut b)).is_ok() && &b == b"!BDN"
     }
 
     /// The store underneath.
@@ -150,10 +142,7 @@ impl PstReader {
 
     /// The folder walk, done once.
     pub fn tree(&self) -> Result<&FolderTree> {
-        match self
-            .tree
-            .get_or_init(|| self.store.folders().map_err(|e| e.to_string()))
-        {
+        match self.tree.get_or_init(|| self.store.folders().map_err(|e| e.to_string())) {
             Ok(t) => Ok(t),
             Err(e) => Err(Error::Format {
                 path: self.path.clone(),
@@ -213,19 +202,12 @@ impl PstReader {
             return self.store.pst().node(nid);
         }
         let k = usize::try_from(id.1 - 1).unwrap_or(usize::MAX);
-        Ok(self
-            .store
-            .pst()
-            .recovery()
-            .nodes
-            .get(k)
-            .filter(|n| n.nid == nid)
-            .map(|e| NodeRef {
-                nid: e.nid,
-                bid_data: e.bid_data,
-                bid_sub: e.bid_sub,
-                nid_parent: Some(e.nid_parent),
-            }))
+        Ok(self.store.pst().recovery().nodes.get(k).filter(|n| n.nid == nid).map(|e| NodeRef {
+            nid: e.nid,
+            bid_data: e.bid_data,
+            bid_sub: e.bid_sub,
+            nid_parent: Some(e.nid_parent),
+        }))
     }
 
     /// A contact, list, event, task, note or journal entry. UIDs come from
@@ -322,10 +304,7 @@ impl StoreReader for PstReader {
         for f in tree.visible() {
             out.push(Folder {
                 id: FolderId(u64::from(f.nid)),
-                parent: f
-                    .parent
-                    .filter(|p| *p != ipm)
-                    .map(|p| FolderId(u64::from(p))),
+                parent: f.parent.filter(|p| *p != ipm).map(|p| FolderId(u64::from(p))),
                 path: f.path.clone(),
                 name: f.path.last().cloned().unwrap_or_default(),
                 kind: f.kind,
@@ -351,17 +330,10 @@ impl StoreReader for PstReader {
 
     fn items(&self, folder: FolderId) -> Result<Vec<ItemMeta>> {
         if folder == RECOVERED_FOLDER && self.opts.recover {
-            return Ok(self
-                .recovered_items()?
-                .into_iter()
-                .map(|id| ItemMeta { id, size: None })
-                .collect());
+            return Ok(self.recovered_items()?.into_iter().map(|id| ItemMeta { id, size: None }).collect());
         }
         let tree = self.tree()?;
-        let known = u32::try_from(folder.0)
-            .ok()
-            .and_then(|n| tree.get(n))
-            .filter(|f| f.in_ipm_subtree);
+        let known = u32::try_from(folder.0).ok().and_then(|n| tree.get(n)).filter(|f| f.in_ipm_subtree);
         let Some(f) = known else {
             return Err(Error::Invalid {
                 what: "folder id",
@@ -372,21 +344,14 @@ impl StoreReader for PstReader {
             .store
             .contents(f.nid)?
             .into_iter()
-            .map(|r| ItemMeta {
-                id: ItemId(u64::from(r.nid), 0),
-                size: r.size,
-            })
+            .map(|r| ItemMeta { id: ItemId(u64::from(r.nid), 0), size: r.size })
             .collect())
     }
 
     fn read(&self, id: ItemId) -> Result<Item<'_>> {
         let node = self.node_of(id)?.ok_or_else(|| Error::UnknownItem {
             path: self.path.clone(),
-            id: if id.1 == 0 {
-                format!("message NID {:#x}", id.0)
-            } else {
-                format!("{id:?}")
-            },
+            id: if id.1 == 0 { format!("message NID {:#x}", id.0) } else { format!("{id:?}") },
         })?;
         let nid = node.nid;
         let parent = node.nid_parent;
@@ -396,9 +361,7 @@ impl StoreReader for PstReader {
             // it carries the appointment's properties ([MS-OXOCAL] 2.2.6.1)
             // and belongs in the .ics with the rest. In the Inbox it is mail.
             let in_calendar = || {
-                parent
-                    .and_then(|p| self.tree().ok()?.get(p).map(|f| f.kind))
-                    .is_some_and(|k| k == FolderKind::Calendar)
+                parent.and_then(|p| self.tree().ok()?.get(p).map(|f| f.kind)).is_some_and(|k| k == FolderKind::Calendar)
             };
             (is_meeting_request(msg.class()) && in_calendar()).then_some(Pim::Appointment)
         });
@@ -460,16 +423,9 @@ impl StoreReader for PstReader {
             .flatten()
             .and_then(|n| self.store.pst().property_context(&n).ok())
             .and_then(|pc| pc.string(tags::SUBJECT).ok().flatten());
-        let what = if id.1 == 0 {
-            "message"
-        } else {
-            "recovered deleted message"
-        };
+        let what = if id.1 == 0 { "message" } else { "recovered deleted message" };
         match subject {
-            Some(s) if !s.is_empty() => format!(
-                "{what} NID {nid:#x} ({})",
-                s.trim_start_matches(|c: char| c < ' ')
-            ),
+            Some(s) if !s.is_empty() => format!("{what} NID {nid:#x} ({})", s.trim_start_matches(|c: char| c < ' ')),
             _ => format!("{what} NID {nid:#x}"),
         }
     }

@@ -26,13 +26,7 @@ struct Synth {
 
 impl Synth {
     fn new(format: Format, crypt: CryptMethod) -> Self {
-        Synth {
-            format,
-            crypt,
-            blocks: Vec::new(),
-            nodes: Vec::new(),
-            next_bid: 0x100,
-        }
+        Synth { format, crypt, blocks: Vec::new(), nodes: Vec::new(), next_bid: 0x100 }
     }
 
     fn block(&mut self, data: Vec<u8>, internal: bool, compress: bool) -> u64 {
@@ -57,10 +51,7 @@ impl Synth {
     /// An XBLOCK over `leaves` (MS-PST 2.2.2.8.3.2.1).
     fn xblock(&mut self, leaves: &[Vec<u8>]) -> u64 {
         let total: usize = leaves.iter().map(Vec::len).sum();
-        let bids: Vec<u64> = leaves
-            .iter()
-            .map(|l| self.block(l.clone(), false, true))
-            .collect();
+        let bids: Vec<u64> = leaves.iter().map(|l| self.block(l.clone(), false, true)).collect();
         let mut x = vec![0x01, 0x01];
         x.extend_from_slice(&(bids.len() as u16).to_le_bytes());
         x.extend_from_slice(&(total as u32).to_le_bytes());
@@ -99,8 +90,7 @@ impl Synth {
                 self.crypt.encode(&mut stored, *bid);
             }
             if f == Format::Unicode4k && *compress {
-                let mut z =
-                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+                let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
                 z.write_all(&stored).expect("in memory");
                 stored = z.finish().expect("in memory");
             } else {
@@ -156,44 +146,15 @@ impl Synth {
             CryptMethod::Cyclic => 2,
         };
         let header = match f {
-            Format::Ansi => ansi_header(
-                crypt,
-                Bref {
-                    bid: nbt_bid,
-                    ib: nbt_ib,
-                },
-                Bref {
-                    bid: bbt_bid,
-                    ib: bbt_ib,
-                },
-                eof,
-            ),
-            Format::Unicode => unicode_header(
-                23,
-                crypt,
-                Bref {
-                    bid: nbt_bid,
-                    ib: nbt_ib,
-                },
-                Bref {
-                    bid: bbt_bid,
-                    ib: bbt_ib,
-                },
-                eof,
-            ),
-            Format::Unicode4k => unicode_header(
-                36,
-                crypt,
-                Bref {
-                    bid: nbt_bid,
-                    ib: nbt_ib,
-                },
-                Bref {
-                    bid: bbt_bid,
-                    ib: bbt_ib,
-                },
-                eof,
-            ),
+            Format::Ansi => {
+                ansi_header(crypt, Bref { bid: nbt_bid, ib: nbt_ib }, Bref { bid: bbt_bid, ib: bbt_ib }, eof)
+            }
+            Format::Unicode => {
+                unicode_header(23, crypt, Bref { bid: nbt_bid, ib: nbt_ib }, Bref { bid: bbt_bid, ib: bbt_ib }, eof)
+            }
+            Format::Unicode4k => {
+                unicode_header(36, crypt, Bref { bid: nbt_bid, ib: nbt_ib }, Bref { bid: bbt_bid, ib: bbt_ib }, eof)
+            }
         };
         file[..header.len()].copy_from_slice(&header);
         file
@@ -253,10 +214,7 @@ fn synth_pst(format: Format, crypt: CryptMethod) -> Vec<u8> {
     let mut bth = vec![0xB5, 2, 6, 0];
     bth.extend_from_slice(&hid(2, 0).to_le_bytes());
     let ft = 0x01D9_0000_0000_0000i64.to_le_bytes().to_vec();
-    let heap = build_heap_block(
-        Some((BTYPE_PC, hid(1, 0))),
-        &[bth, records, utf16("Synth store"), ft],
-    );
+    let heap = build_heap_block(Some((BTYPE_PC, hid(1, 0))), &[bth, records, utf16("Synth store"), ft]);
     let store_data = s.block(heap, false, true);
     let big = big_value();
     let big_tree = s.xblock(&[big[..6000].to_vec(), big[6000..].to_vec()]);
@@ -291,19 +249,14 @@ fn synth_pst(format: Format, crypt: CryptMethod) -> Vec<u8> {
         rindex.extend_from_slice(&idx.to_le_bytes()[..row_index_cb as usize]);
     }
     let mut rows = Vec::new();
-    for (id, name_hid, count, ceb) in [
-        (0x8022u32, hid(5, 0), 5u32, 0xE0u8),
-        (0x8042, hid(6, 0), 0, 0xC0),
-    ] {
+    for (id, name_hid, count, ceb) in [(0x8022u32, hid(5, 0), 5u32, 0xE0u8), (0x8042, hid(6, 0), 0, 0xC0)] {
         rows.extend_from_slice(&id.to_le_bytes());
         rows.extend_from_slice(&name_hid.to_le_bytes());
         rows.extend_from_slice(&count.to_le_bytes());
         rows.push(ceb);
     }
-    let heap = build_heap_block(
-        Some((BTYPE_TC, hid(1, 0))),
-        &[tcinfo, rbth, rindex, rows, utf16("Inbox"), utf16("Drafts")],
-    );
+    let heap =
+        build_heap_block(Some((BTYPE_TC, hid(1, 0))), &[tcinfo, rbth, rindex, rows, utf16("Inbox"), utf16("Drafts")]);
     let ht = s.block(heap, false, true);
     s.nodes.push((nid_with_type(NID_ROOT_FOLDER, 0x0D), ht, 0));
     s.build()
@@ -311,61 +264,33 @@ fn synth_pst(format: Format, crypt: CryptMethod) -> Vec<u8> {
 
 fn check(format: Format, crypt: CryptMethod) {
     let bytes = synth_pst(format, crypt);
-    let pst =
-        Pst::from_bytes("synth.pst", bytes).unwrap_or_else(|e| panic!("{format:?}/{crypt:?}: {e}"));
+    let pst = Pst::from_bytes("synth.pst", bytes).unwrap_or_else(|e| panic!("{format:?}/{crypt:?}: {e}"));
     assert_eq!(pst.header().format, format);
     assert!(pst.problems().is_empty(), "{:?}", pst.problems());
 
-    let store = pst
-        .node(NID_MESSAGE_STORE)
-        .expect("NBT")
-        .expect("store node");
+    let store = pst.node(NID_MESSAGE_STORE).expect("NBT").expect("store node");
     let pc = pst.property_context(&store).expect("store PC");
     assert_eq!(pc.entries().len(), 5);
-    assert_eq!(
-        pc.string(PR_DISPLAY_NAME).expect("name").as_deref(),
-        Some("Synth store")
-    );
+    assert_eq!(pc.string(PR_DISPLAY_NAME).expect("name").as_deref(), Some("Synth store"));
     assert_eq!(pc.get(0x340D).expect("inline"), Some(PropValue::I32(0xE79)));
     assert_eq!(pc.get(0x6633).expect("bool"), Some(PropValue::Bool(true)));
-    assert_eq!(
-        pc.get(PR_TIME).expect("time"),
-        Some(PropValue::Time(0x01D9_0000_0000_0000))
-    );
+    assert_eq!(pc.get(PR_TIME).expect("time"), Some(PropValue::Time(0x01D9_0000_0000_0000)));
     match pc.get(PR_BIG).expect("big") {
         Some(PropValue::Binary(b)) => {
             assert_eq!(&b[..], &big_value()[..], "value through subnode and XBLOCK")
         }
         other => panic!("{other:?}"),
     }
-    let sub = pst
-        .subnode(&store, SUB_NID)
-        .expect("SLBLOCK")
-        .expect("subnode");
+    let sub = pst.subnode(&store, SUB_NID).expect("SLBLOCK").expect("subnode");
     assert_eq!(pst.data_tree(&sub).expect("tree").block_count(), 2);
     assert!(pst.subnode(&store, 0x9999).expect("SLBLOCK").is_none());
 
-    let ht = pst
-        .node(nid_with_type(NID_ROOT_FOLDER, 0x0D))
-        .expect("NBT")
-        .expect("hierarchy node");
+    let ht = pst.node(nid_with_type(NID_ROOT_FOLDER, 0x0D)).expect("NBT").expect("hierarchy node");
     let tc = pst.table_context(&ht).expect("TC");
     assert_eq!(tc.row_count(), 2);
     assert_eq!(tc.row_id(0), Some(0x8022));
-    assert_eq!(
-        tc.get(0, PR_DISPLAY_NAME)
-            .expect("cell")
-            .and_then(|v| v.as_text())
-            .as_deref(),
-        Some("Inbox")
-    );
-    assert_eq!(
-        tc.get(1, PR_DISPLAY_NAME)
-            .expect("cell")
-            .and_then(|v| v.as_text())
-            .as_deref(),
-        Some("Drafts")
-    );
+    assert_eq!(tc.get(0, PR_DISPLAY_NAME).expect("cell").and_then(|v| v.as_text()).as_deref(), Some("Inbox"));
+    assert_eq!(tc.get(1, PR_DISPLAY_NAME).expect("cell").and_then(|v| v.as_text()).as_deref(), Some("Drafts"));
     assert_eq!(tc.get(0, PR_COUNT).expect("cell"), Some(PropValue::I32(5)));
     assert_eq!(tc.get(1, PR_COUNT).expect("cell"), None, "CEB bit clear");
     assert!(pst.node(0x42).expect("NBT").is_none());
@@ -400,16 +325,10 @@ fn four_k_zlib_and_permute() {
 fn synthesized_4k_blocks_are_compressed() {
     // Guard that the 4K test really goes through inflate: the store block
     // is stored smaller than its data.
-    let pst = Pst::from_bytes("synth.ost", synth_pst(Format::Unicode4k, CryptMethod::None))
-        .expect("opens");
+    let pst = Pst::from_bytes("synth.ost", synth_pst(Format::Unicode4k, CryptMethod::None)).expect("opens");
     let store = pst.node(NID_MESSAGE_STORE).expect("NBT").expect("store");
     let entry = pst.ndb().bbt(store.bid_data).expect("BBT").expect("entry");
     let data = pst.read_node_data(&store).expect("data");
-    assert!(
-        usize::from(entry.cb) < data.len(),
-        "stored {} vs inflated {}",
-        entry.cb,
-        data.len()
-    );
+    assert!(usize::from(entry.cb) < data.len(), "stored {} vs inflated {}", entry.cb, data.len());
     assert_eq!(entry.ib % 512, 0);
 }

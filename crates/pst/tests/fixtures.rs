@@ -15,10 +15,7 @@ use mailshift_pst::{nid_with_type, PropValue, Pst, NID_TYPE_CONTENTS_TABLE};
 use oracle::{fixture, is_rejected};
 
 fn folders(w: &common::Walk) -> BTreeMap<String, usize> {
-    w.folders
-        .iter()
-        .map(|(p, c)| (p.clone(), c.expect("contents table read")))
-        .collect()
+    w.folders.iter().map(|(p, c)| (p.clone(), c.expect("contents table read"))).collect()
 }
 
 #[test]
@@ -32,51 +29,21 @@ fn every_fixture_opens_and_walks_or_is_rejected() {
         if is_rejected(f) {
             let err = opened.expect_err("a file every tool rejects must not open");
             let msg = err.to_string();
-            assert!(
-                msg.contains(&*f.display().to_string()),
-                "error names the file: {msg}"
-            );
+            assert!(msg.contains(&*f.display().to_string()), "error names the file: {msg}");
             continue;
         }
         let pst = opened.unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         let w = common::walk(&pst).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         assert!(w.errors.is_empty(), "{}: {:?}", f.display(), w.errors);
-        assert!(
-            w.store_name.is_some(),
-            "{}: message store has no display name",
-            f.display()
-        );
-        assert!(
-            !w.folders.is_empty(),
-            "{}: no folders under the root",
-            f.display()
-        );
-        assert!(
-            pst.problems().is_empty(),
-            "{}: {:?}",
-            f.display(),
-            pst.problems()
-        );
+        assert!(w.store_name.is_some(), "{}: message store has no display name", f.display());
+        assert!(!w.folders.is_empty(), "{}: no folders under the root", f.display());
+        assert!(pst.problems().is_empty(), "{}: {:?}", f.display(), pst.problems());
         // The full NBT walk finds every node the lookups found, in order.
-        let all = pst
-            .all_nodes()
-            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        assert!(
-            all.windows(2).all(|p| p[0].nid < p[1].nid),
-            "{}: NBT out of order",
-            f.display()
-        );
-        for nid in [
-            mailshift_pst::NID_MESSAGE_STORE,
-            mailshift_pst::NID_ROOT_FOLDER,
-        ] {
+        let all = pst.all_nodes().unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert!(all.windows(2).all(|p| p[0].nid < p[1].nid), "{}: NBT out of order", f.display());
+        for nid in [mailshift_pst::NID_MESSAGE_STORE, mailshift_pst::NID_ROOT_FOLDER] {
             let found = pst.node(nid).expect("lookup");
-            assert_eq!(
-                found,
-                all.iter().find(|n| n.nid == nid).copied(),
-                "{}: {nid:#x}",
-                f.display()
-            );
+            assert_eq!(found, all.iter().find(|n| n.nid == nid).copied(), "{}: {nid:#x}", f.display());
         }
         read += 1;
     }
@@ -85,22 +52,16 @@ fn every_fixture_opens_and_walks_or_is_rejected() {
 
 #[test]
 fn rejected_header_crc_is_explained() {
-    let Some(f) = fixture(
-        "aspose-email__Aspose.Email-for-.NET/AddingBulkMessagesWithImprovedPerformance.pst",
-    ) else {
+    let Some(f) = fixture("aspose-email__Aspose.Email-for-.NET/AddingBulkMessagesWithImprovedPerformance.pst") else {
         return;
     };
     let msg = Pst::open(&f).expect_err("rejected").to_string();
     assert!(msg.contains("dwCRCPartial"), "{msg}");
     assert!(msg.contains("root B-tree page"), "{msg}");
-    let Some(f) = fixture("aspose-email__Aspose.Email-for-.NET/Examples_Data_SMTP__Outlook.pst")
-    else {
+    let Some(f) = fixture("aspose-email__Aspose.Email-for-.NET/Examples_Data_SMTP__Outlook.pst") else {
         return;
     };
-    assert!(Pst::open(&f)
-        .expect_err("an mbox")
-        .to_string()
-        .contains("!BDN"));
+    assert!(Pst::open(&f).expect_err("an mbox").to_string().contains("!BDN"));
 }
 
 #[test]
@@ -129,43 +90,30 @@ fn ansi_sample() {
     assert_eq!(pst.header().w_ver, 14);
     let w = common::walk(&pst).expect("walk");
     assert_eq!(w.store_name.as_deref(), Some("sample2"));
-    assert_eq!(
-        folders(&w).get("Top of Outlook data file/Sample2"),
-        Some(&1)
-    );
+    assert_eq!(folders(&w).get("Top of Outlook data file/Sample2"), Some(&1));
 }
 
 #[test]
 fn cyclic_and_unencoded_stores() {
-    let Some(cyc) =
-        fixture("hughbe__PstReader/simiden_pst2john_2003_high-encryption_quickquick.pst")
-    else {
+    let Some(cyc) = fixture("hughbe__PstReader/simiden_pst2john_2003_high-encryption_quickquick.pst") else {
         return;
     };
     let pst = Pst::open(&cyc).expect("opens");
     assert_eq!(pst.header().crypt_method, CryptMethod::Cyclic);
     let w = common::walk(&pst).expect("walk");
     assert_eq!(w.store_name.as_deref(), Some("quickquick"));
-    assert_eq!(
-        folders(&w).get("Top of Personal Folders/Deleted Items"),
-        Some(&36)
-    );
+    assert_eq!(folders(&w).get("Top of Personal Folders/Deleted Items"), Some(&36));
     // Search folders may leave the name out of the hierarchy row; the
     // folder's own PC supplies it.
     assert!(folders(&w).contains_key("Content.Filter"));
 
-    let Some(plain) =
-        fixture("hughbe__PstReader/simiden_pst2john_2003_no-encryption_quickquick.pst")
-    else {
+    let Some(plain) = fixture("hughbe__PstReader/simiden_pst2john_2003_no-encryption_quickquick.pst") else {
         return;
     };
     let pst = Pst::open(&plain).expect("opens");
     assert_eq!(pst.header().crypt_method, CryptMethod::None);
     let w = common::walk(&pst).expect("walk");
-    assert_eq!(
-        folders(&w).get("Top of Personal Folders/Deleted Items"),
-        Some(&20)
-    );
+    assert_eq!(folders(&w).get("Top of Personal Folders/Deleted Items"), Some(&20));
 }
 
 #[test]
@@ -194,8 +142,7 @@ fn folders_agree_with_pffexport() {
         return;
     };
     // Count differences that are libpff's, not ours: oracle::count_exempt.
-    let scratch_root =
-        std::env::temp_dir().join(format!("mailshift-pst-oracle-{}", std::process::id()));
+    let scratch_root = std::env::temp_dir().join(format!("mailshift-pst-oracle-{}", std::process::id()));
     let (mut compared, mut counts_compared) = (0, 0);
     for (i, f) in files.iter().enumerate() {
         if is_rejected(f) {
@@ -215,15 +162,8 @@ fn folders_agree_with_pffexport() {
         let pst = Pst::open(f).expect("opens");
         let w = common::walk(&pst).expect("walk");
         // pffexport writes '~' as '_' in directory names.
-        let ours: BTreeMap<String, usize> = folders(&w)
-            .into_iter()
-            .map(|(k, v)| (k.replace('~', "_"), v))
-            .collect();
-        assert_eq!(
-            ours.keys().collect::<Vec<_>>(),
-            theirs.keys().collect::<Vec<_>>(),
-            "folder tree of {name}"
-        );
+        let ours: BTreeMap<String, usize> = folders(&w).into_iter().map(|(k, v)| (k.replace('~', "_"), v)).collect();
+        assert_eq!(ours.keys().collect::<Vec<_>>(), theirs.keys().collect::<Vec<_>>(), "folder tree of {name}");
         compared += 1;
         for (folder, n) in &ours {
             if !oracle::count_exempt(&name, folder) {
@@ -234,10 +174,7 @@ fn folders_agree_with_pffexport() {
     }
     let _ = std::fs::remove_dir_all(&scratch_root);
     assert!(compared >= 130, "compared only {compared} fixtures");
-    assert!(
-        counts_compared >= 1000,
-        "compared only {counts_compared} folder counts"
-    );
+    assert!(counts_compared >= 1000, "compared only {counts_compared} folder counts");
 }
 
 /// Every folder lspst names is one of ours (lspst lists folders that hold items).
@@ -252,27 +189,14 @@ fn folders_agree_with_lspst() {
         "hughbe__PstReader/simiden_pst2john_2003_high-encryption_quickquick.pst",
     ] {
         let Some(f) = fixture(rel) else { return };
-        let out = std::process::Command::new(&tool)
-            .arg(&f)
-            .output()
-            .expect("lspst runs");
+        let out = std::process::Command::new(&tool).arg(&f).output().expect("lspst runs");
         let text = String::from_utf8_lossy(&out.stdout);
-        let named: Vec<&str> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("Folder \"")?.strip_suffix('"'))
-            .collect();
+        let named: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("Folder \"")?.strip_suffix('"')).collect();
         assert!(!named.is_empty(), "lspst named no folder in {rel}");
         let w = common::walk(&Pst::open(&f).expect("opens")).expect("walk");
-        let leaves: Vec<&str> = w
-            .folders
-            .iter()
-            .map(|(p, _)| p.rsplit('/').next().unwrap_or(p))
-            .collect();
+        let leaves: Vec<&str> = w.folders.iter().map(|(p, _)| p.rsplit('/').next().unwrap_or(p)).collect();
         for n in named {
-            assert!(
-                leaves.contains(&n),
-                "{rel}: lspst folder {n:?} not among {leaves:?}"
-            );
+            assert!(leaves.contains(&n), "{rel}: lspst folder {n:?} not among {leaves:?}");
         }
     }
 }
@@ -301,28 +225,20 @@ fn message_properties_and_data_trees() {
                 let tc = pst.table_context(&ht).expect("hierarchy table");
                 stack.extend((0..tc.row_count()).filter_map(|i| tc.row_id(i)));
             }
-            let Some(ct) = pst
-                .node(nid_with_type(folder, NID_TYPE_CONTENTS_TABLE))
-                .expect("NBT")
-            else {
+            let Some(ct) = pst.node(nid_with_type(folder, NID_TYPE_CONTENTS_TABLE)).expect("NBT") else {
                 continue;
             };
             let tc = pst.table_context(&ct).expect("contents table");
             for i in 0..tc.row_count() {
                 for c in tc.columns() {
-                    tc.cell(i, c)
-                        .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                    tc.cell(i, c).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
                 }
                 let Some(msg) = pst.node(tc.row_id(i).expect("row id")).expect("NBT") else {
                     continue;
                 };
-                let pc = pst
-                    .property_context(&msg)
-                    .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                let pc = pst.property_context(&msg).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
                 for e in pc.entries() {
-                    let v = pc
-                        .value(e)
-                        .unwrap_or_else(|err| panic!("{}: {err}", f.display()));
+                    let v = pc.value(e).unwrap_or_else(|err| panic!("{}: {err}", f.display()));
                     if let PropValue::Unknown { ptype, .. } = v {
                         panic!("{}: unknown property type {ptype:#06x}", f.display());
                     }

@@ -43,12 +43,7 @@ fn describe_mail(out: &mut String, raw: &[u8], indent: &str, depth: usize) {
     let _ = writeln!(out, "{indent}from: {from}");
     let _ = writeln!(out, "{indent}date: {}", msg.date().map(|d| d.to_rfc3339()).unwrap_or_else(|| "-".into()));
     let _ = writeln!(out, "{indent}message-id: {}", msg.message_id().unwrap_or("-"));
-    let _ = writeln!(
-        out,
-        "{indent}bodies: text {} html {}",
-        msg.text_body.len(),
-        msg.html_body.len()
-    );
+    let _ = writeln!(out, "{indent}bodies: text {} html {}", msg.text_body.len(), msg.html_body.len());
     for att in msg.attachments() {
         let name = att.attachment_name().unwrap_or("-");
         match att.message() {
@@ -57,7 +52,12 @@ fn describe_mail(out: &mut String, raw: &[u8], indent: &str, depth: usize) {
                 describe_mail(out, inner.raw_message(), &format!("{indent}  "), depth + 1);
             }
             _ => {
-                let _ = writeln!(out, "{indent}attachment: {name} {} bytes sha {}", att.contents().len(), sha(att.contents()));
+                let _ = writeln!(
+                    out,
+                    "{indent}attachment: {name} {} bytes sha {}",
+                    att.contents().len(),
+                    sha(att.contents())
+                );
             }
         }
     }
@@ -76,9 +76,7 @@ fn describe_pim(out: &mut String, item: &Item<'_>) {
             vcard::write(&c, VCardVersion::V4)
         }
         Item::DistList(d) => vcard::write_group(d, VCardVersion::V4),
-        Item::Event(e) => {
-            e.timezones.iter().map(ical::timezone).collect::<String>() + &ical::event(e)
-        }
+        Item::Event(e) => e.timezones.iter().map(ical::timezone).collect::<String>() + &ical::event(e),
         Item::Task(t) => ical::task(t),
         Item::Note(j) | Item::Journal(j) => ical::journal(j),
         _ => return,

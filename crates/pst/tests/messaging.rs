@@ -16,30 +16,21 @@ use sha2::{Digest, Sha256};
 use oracle::{count_exempt, fixture, ipm_prefix, is_rejected};
 
 fn sha(b: &[u8]) -> String {
-    Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
+    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// pffexport's item directory for the `index`-th (0-based) item of `dir`.
 fn item_dir(dir: &Path, index: usize, word: Option<&str>) -> Option<PathBuf> {
     let suffix = format!("{:05}", index + 1);
-    std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.is_dir()
-                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                    n.ends_with(&suffix)
-                        && n.len() > 5
-                        && n[..n.len() - 5]
-                            .chars()
-                            .all(|c| c.is_ascii_alphabetic() || c == ' ')
-                        && word.map_or(true, |w| n.starts_with(w))
-                })
-        })
+    std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).find(|p| {
+        p.is_dir()
+            && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.ends_with(&suffix)
+                    && n.len() > 5
+                    && n[..n.len() - 5].chars().all(|c| c.is_ascii_alphabetic() || c == ' ')
+                    && word.map_or(true, |w| n.starts_with(w))
+            })
+    })
 }
 
 /// Compares the attachments of `msg` with what pffexport wrote in `dir`:
@@ -67,23 +58,16 @@ fn compare_attachments(msg: &Message, dir: &Path, what: &str) -> usize {
             AttachContent::Embedded(m) => {
                 let sub = att_dir.join(format!("Attachment{:05}", i + 1));
                 let Some(mdir) = item_dir(&sub, 0, None) else {
-                    panic!(
-                        "{what}: pffexport has no embedded message for attachment {}",
-                        i + 1
-                    );
+                    panic!("{what}: pffexport has no embedded message for attachment {}", i + 1);
                 };
-                compared +=
-                    1 + compare_attachments(m, &mdir, &format!("{what} > attachment {}", i + 1));
+                compared += 1 + compare_attachments(m, &mdir, &format!("{what} > attachment {}", i + 1));
             }
             AttachContent::Reference(_) | AttachContent::Missing(_) => {}
         }
     }
     ours.sort();
     theirs.sort();
-    assert_eq!(
-        ours, theirs,
-        "{what}: attachment bytes differ from pffexport's"
-    );
+    assert_eq!(ours, theirs, "{what}: attachment bytes differ from pffexport's");
     compared
 }
 
@@ -97,8 +81,7 @@ fn folders_counts_and_attachments_agree_with_pffexport() {
     let Some(tool) = mailshift_testkit::tool("pffexport") else {
         return;
     };
-    let scratch_root =
-        std::env::temp_dir().join(format!("mailshift-pstmsg-{}", std::process::id()));
+    let scratch_root = std::env::temp_dir().join(format!("mailshift-pstmsg-{}", std::process::id()));
     let (mut stores, mut folders, mut counts, mut attachments) = (0, 0, 0, 0);
     for (i, f) in files.iter().enumerate() {
         if is_rejected(f) {
@@ -107,8 +90,7 @@ fn folders_counts_and_attachments_agree_with_pffexport() {
         let name = f.display().to_string();
         let scratch = scratch_root.join(i.to_string());
         std::fs::create_dir_all(&scratch).expect("scratch dir");
-        let Some(theirs) = oracle::pffexport_tree(&tool, f, &scratch).filter(|t| !t.is_empty())
-        else {
+        let Some(theirs) = oracle::pffexport_tree(&tool, f, &scratch).filter(|t| !t.is_empty()) else {
             // aspose .NET Outlook.pst: pffexport exports nothing (MANIFEST).
             let _ = std::fs::remove_dir_all(&scratch);
             continue;
@@ -122,48 +104,31 @@ fn folders_counts_and_attachments_agree_with_pffexport() {
                 if prefix.is_empty() {
                     Some((k, v))
                 } else {
-                    k.strip_prefix(&format!("{prefix}/"))
-                        .map(|k| (k.to_string(), v))
+                    k.strip_prefix(&format!("{prefix}/")).map(|k| (k.to_string(), v))
                 }
             })
             .collect();
         let ours = reader.folders().expect("folders");
-        let ours_paths: Vec<String> = ours
-            .iter()
-            .filter(|f| !f.is_root())
-            .map(|f| f.display_path().replace('~', "_"))
-            .collect();
+        let ours_paths: Vec<String> =
+            ours.iter().filter(|f| !f.is_root()).map(|f| f.display_path().replace('~', "_")).collect();
         // Sibling folders of the same name (Aspose writes them) are two
         // folders here; pffexport merges them into one directory.
         let mut ours_paths = ours_paths;
         ours_paths.sort();
         ours_paths.dedup();
-        assert_eq!(
-            ours_paths.iter().collect::<Vec<_>>(),
-            theirs.keys().collect::<Vec<_>>(),
-            "folder tree of {name}"
-        );
+        assert_eq!(ours_paths.iter().collect::<Vec<_>>(), theirs.keys().collect::<Vec<_>>(), "folder tree of {name}");
         stores += 1;
         for folder in ours.iter().filter(|f| !f.is_root()) {
             folders += 1;
             let key = folder.display_path().replace('~', "_");
             let items = reader.items(folder.id).expect("items");
-            if ours
-                .iter()
-                .filter(|f| f.display_path().replace('~', "_") == key)
-                .count()
-                > 1
-            {
+            if ours.iter().filter(|f| f.display_path().replace('~', "_") == key).count() > 1 {
                 continue;
             }
             if count_exempt(&name, &key) {
                 continue;
             }
-            assert_eq!(
-                Some(&items.len()),
-                theirs.get(&key),
-                "{name}: items in {key}"
-            );
+            assert_eq!(Some(&items.len()), theirs.get(&key), "{name}: items in {key}");
             counts += 1;
             let dir = scratch.join("out.export").join(if prefix.is_empty() {
                 key.clone()
@@ -175,24 +140,18 @@ fn folders_counts_and_attachments_agree_with_pffexport() {
             let mut items = items;
             items.sort_by_key(|m| m.id.0);
             for (j, it) in items.iter().enumerate() {
-                let msg = reader
-                    .store()
-                    .message(it.id.0 as u32)
-                    .unwrap_or_else(|e| panic!("{name}: {key} item {j}: {e}"));
+                let msg =
+                    reader.store().message(it.id.0 as u32).unwrap_or_else(|e| panic!("{name}: {key} item {j}: {e}"));
                 let Some(idir) = item_dir(&dir, j, None) else {
                     panic!("{name}: pffexport has no item {} in {key}", j + 1)
                 };
                 // pffexport writes no attachments for meeting requests
                 // ("MeetingNNNNN" directories hold the body only).
-                let is_meeting = idir
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("Meeting"));
+                let is_meeting = idir.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("Meeting"));
                 if is_meeting && !idir.join("Attachments").is_dir() {
                     continue;
                 }
-                attachments +=
-                    compare_attachments(&msg, &idir, &format!("{name}: {key} item {}", j + 1));
+                attachments += compare_attachments(&msg, &idir, &format!("{name}: {key} item {}", j + 1));
             }
         }
         let _ = std::fs::remove_dir_all(&scratch);
@@ -249,32 +208,14 @@ for d, _, files in os.walk(top):
 fn readpst_folders(tool: &Path, pst: &Path, scratch: &Path) -> Option<BTreeMap<String, Vec<Seen>>> {
     let out = scratch.join("readpst");
     std::fs::create_dir_all(&out).ok()?;
-    let st = Command::new(tool)
-        .args(["-D", "-o"])
-        .arg(&out)
-        .args(["-j", "2", "-8", "-r"])
-        .arg(pst)
-        .output()
-        .ok()?;
+    let st = Command::new(tool).args(["-D", "-o"]).arg(&out).args(["-j", "2", "-8", "-r"]).arg(pst).output().ok()?;
     if !st.status.success() {
         return None;
     }
     // One directory named after the store, the IPM subtree's contents below.
-    let top = std::fs::read_dir(&out)
-        .ok()?
-        .flatten()
-        .find(|e| e.path().is_dir())?
-        .path();
-    let py = Command::new("python3")
-        .args(["-c", READ_MBOXES])
-        .arg(&top)
-        .output()
-        .ok()?;
-    assert!(
-        py.status.success(),
-        "python: {}",
-        String::from_utf8_lossy(&py.stderr)
-    );
+    let top = std::fs::read_dir(&out).ok()?.flatten().find(|e| e.path().is_dir())?.path();
+    let py = Command::new("python3").args(["-c", READ_MBOXES]).arg(&top).output().ok()?;
+    assert!(py.status.success(), "python: {}", String::from_utf8_lossy(&py.stderr));
     let mut result: BTreeMap<String, Vec<Seen>> = BTreeMap::new();
     for line in String::from_utf8_lossy(&py.stdout).lines() {
         let mut f = line.split('\t');
@@ -303,8 +244,7 @@ fn subjects_and_message_ids_agree_with_readpst() {
     if !mailshift_testkit::python_module("mailbox") {
         return;
     }
-    let scratch_root =
-        std::env::temp_dir().join(format!("mailshift-pstmsg-rp-{}", std::process::id()));
+    let scratch_root = std::env::temp_dir().join(format!("mailshift-pstmsg-rp-{}", std::process::id()));
     let (mut messages, mut ids, mut dates, mut senders) = (0, 0, 0, 0);
     let mut mismatches = Vec::new();
     for rel in [
@@ -321,8 +261,7 @@ fn subjects_and_message_ids_agree_with_readpst() {
     ] {
         let Some(f) = fixture(rel) else { return };
         let scratch = scratch_root.join(rel.replace('/', "_"));
-        let theirs = readpst_folders(&tool, &f, &scratch)
-            .unwrap_or_else(|| panic!("readpst failed on {rel}"));
+        let theirs = readpst_folders(&tool, &f, &scratch).unwrap_or_else(|| panic!("readpst failed on {rel}"));
         let _ = std::fs::remove_dir_all(&scratch);
         let reader = PstReader::open(&f).expect("opens");
         for folder in reader.folders().expect("folders") {
@@ -334,25 +273,12 @@ fn subjects_and_message_ids_agree_with_readpst() {
                     continue;
                 }
                 let msg = reader.store().message(it.id.0 as u32).expect("message");
-                let subject = msg
-                    .subject()
-                    .unwrap_or("")
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let subject = msg.subject().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
                 ours.push(subject.clone());
-                let sender = msg
-                    .props
-                    .str(0x0C1A)
-                    .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "));
+                let sender = msg.props.str(0x0C1A).map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "));
                 details.push((subject, msg.props.time(0x0039), sender));
                 if let Some(id) = msg.props.str(0x1035) {
-                    our_ids.push(
-                        id.trim()
-                            .trim_start_matches('<')
-                            .trim_end_matches('>')
-                            .to_string(),
-                    );
+                    our_ids.push(id.trim().trim_start_matches('<').trim_end_matches('>').to_string());
                 }
             }
             let key = folder.display_path();
@@ -371,10 +297,7 @@ fn subjects_and_message_ids_agree_with_readpst() {
                     // readpst keeps the transport headers' Date where the
                     // message has them: the sending server's clock, which
                     // may be some seconds off the client's.
-                    if same
-                        .iter()
-                        .any(|s| s.date.is_some_and(|d| (d - t).abs() <= 60))
-                    {
+                    if same.iter().any(|s| s.date.is_some_and(|d| (d - t).abs() <= 60)) {
                         dates += 1;
                     } else {
                         mismatches.push(format!(
@@ -384,10 +307,7 @@ fn subjects_and_message_ids_agree_with_readpst() {
                     }
                 }
                 if let Some(n) = sender.filter(|n| !n.is_empty()) {
-                    if same
-                        .iter()
-                        .any(|s| s.from.0 == n || s.from.1 == n.to_lowercase())
-                    {
+                    if same.iter().any(|s| s.from.0 == n || s.from.1 == n.to_lowercase()) {
                         senders += 1;
                     } else {
                         mismatches.push(format!(
@@ -399,8 +319,7 @@ fn subjects_and_message_ids_agree_with_readpst() {
             }
             for id in our_ids {
                 assert!(
-                    seen.iter()
-                        .any(|s| s.message_id.as_deref() == Some(id.as_str())),
+                    seen.iter().any(|s| s.message_id.as_deref() == Some(id.as_str())),
                     "{rel}: {key}: Message-ID {id} not in readpst's output"
                 );
                 ids += 1;
@@ -409,12 +328,7 @@ fn subjects_and_message_ids_agree_with_readpst() {
     }
     let _ = std::fs::remove_dir_all(&scratch_root);
     eprintln!("readpst agreement: {messages} subjects, {ids} Message-IDs, {dates} dates, {senders} senders");
-    assert!(
-        mismatches.is_empty(),
-        "{} disagreements:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert!(mismatches.is_empty(), "{} disagreements:\n{}", mismatches.len(), mismatches.join("\n"));
     assert!(messages >= 400, "compared only {messages} subjects");
     assert!(ids >= 50, "compared only {ids} Message-IDs");
 }
@@ -439,18 +353,11 @@ fn sample_ost_mails_meetings_and_appointments() {
     assert_eq!(by_path["Calendar"].kind, FolderKind::Calendar);
     assert_eq!(by_path["Contacts"].kind, FolderKind::Contacts);
     assert_eq!(by_path["Inbox/sub1"].parent, Some(by_path["Inbox"].id));
-    assert!(!by_path
-        .keys()
-        .any(|p| p.contains("Finder") || p.contains("IPM_SUBTREE")));
+    assert!(!by_path.keys().any(|p| p.contains("Finder") || p.contains("IPM_SUBTREE")));
     let (mut mails, mut meetings, mut appointments) = (0, 0, 0);
     for folder in &folders {
         for it in r.items(folder.id).expect("items") {
-            let class = r
-                .store()
-                .message(it.id.0 as u32)
-                .expect("message")
-                .class()
-                .to_string();
+            let class = r.store().message(it.id.0 as u32).expect("message").class().to_string();
             match r.read(it.id) {
                 Ok(Item::Mail(m)) => {
                     assert!(!m.raw.is_empty());
@@ -481,12 +388,7 @@ fn embedded_message_read_recursively() {
         return;
     };
     let r = PstReader::open(&f).expect("opens");
-    let inbox = r
-        .folders()
-        .expect("folders")
-        .into_iter()
-        .find(|f| f.display_path() == "Inbox")
-        .expect("Inbox");
+    let inbox = r.folders().expect("folders").into_iter().find(|f| f.display_path() == "Inbox").expect("Inbox");
     let ndr = r
         .items(inbox.id)
         .expect("items")
@@ -499,36 +401,19 @@ fn embedded_message_read_recursively() {
         panic!("not embedded: {:?}", ndr.attachments[0].content)
     };
     assert_eq!(inner.nid, 0);
-    assert_eq!(
-        inner.subject(),
-        Some("05 - test email - single meeting request")
-    );
+    assert_eq!(inner.subject(), Some("05 - test email - single meeting request"));
     assert_eq!(inner.class(), "IPM.Note.NotSupportedICal");
     assert!(!inner.recipients.is_empty());
-    let names: Vec<&str> = inner
-        .attachments
-        .iter()
-        .filter_map(|a| a.props.str(0x3707))
-        .collect();
+    let names: Vec<&str> = inner.attachments.iter().filter_map(|a| a.props.str(0x3707)).collect();
     assert!(names.contains(&"Aspose.Netwrok for Java.docx"), "{names:?}");
-    assert!(
-        names.contains(&"not supported calendar message.ics"),
-        "{names:?}"
-    );
+    assert!(names.contains(&"not supported calendar message.ics"), "{names:?}");
     for a in &inner.attachments {
-        let AttachContent::Bytes(b) = &a.content else {
-            panic!("{:?}", a.content)
-        };
+        let AttachContent::Bytes(b) = &a.content else { panic!("{:?}", a.content) };
         assert!(!b.is_empty());
     }
-    let docx = inner
-        .attachments
-        .iter()
-        .find(|a| a.props.str(0x3707) == Some("Aspose.Netwrok for Java.docx"))
-        .expect("docx");
-    let AttachContent::Bytes(b) = &docx.content else {
-        unreachable!()
-    };
+    let docx =
+        inner.attachments.iter().find(|a| a.props.str(0x3707) == Some("Aspose.Netwrok for Java.docx")).expect("docx");
+    let AttachContent::Bytes(b) = &docx.content else { unreachable!() };
     assert!(b.starts_with(b"PK\x03\x04"), "a .docx is a zip");
 }
 
@@ -538,24 +423,13 @@ fn embedded_message_read_recursively() {
 #[test]
 fn keywords_through_the_named_property_map() {
     for (rel, want, flagged) in [
-        (
-            "farnulfo__pst-exp/sample1.pst",
-            ["Green Category", "Blue Category"],
-            true,
-        ),
-        (
-            "farnulfo__pst-exp/sample2.pst",
-            ["Green Category", "Red Category"],
-            false,
-        ),
+        ("farnulfo__pst-exp/sample1.pst", ["Green Category", "Blue Category"], true),
+        ("farnulfo__pst-exp/sample2.pst", ["Green Category", "Red Category"], false),
     ] {
         let Some(f) = fixture(rel) else { return };
         let r = PstReader::open(&f).expect("opens");
         let keyword_id = NamedId::Name(PS_PUBLIC_STRINGS, "Keywords".into());
-        assert!(
-            r.store().names().id_of(&keyword_id).is_some(),
-            "{rel}: Keywords not in the map"
-        );
+        assert!(r.store().names().id_of(&keyword_id).is_some(), "{rel}: Keywords not in the map");
         let folder = r
             .folders()
             .expect("folders")
@@ -564,9 +438,7 @@ fn keywords_through_the_named_property_map() {
             .expect("folder");
         let items = r.items(folder.id).expect("items");
         assert_eq!(items.len(), 1);
-        let Item::Mail(m) = r.read(items[0].id).expect("read") else {
-            panic!("not mail")
-        };
+        let Item::Mail(m) = r.read(items[0].id).expect("read") else { panic!("not mail") };
         assert_eq!(m.keywords, want, "{rel}");
         assert!(m.flags.contains(Flags::SEEN), "{rel}");
         assert_eq!(m.flags.contains(Flags::FLAGGED), flagged, "{rel}");
@@ -587,12 +459,7 @@ fn special_folders_by_entry_id() {
     let r = PstReader::open(&f).expect("opens");
     let store = r.store();
     let folders = r.folders().expect("folders");
-    let nid_of = |p: &str| {
-        folders
-            .iter()
-            .find(|f| f.display_path() == p)
-            .map(|f| f.id.0 as u32)
-    };
+    let nid_of = |p: &str| folders.iter().find(|f| f.display_path() == p).map(|f| f.id.0 as u32);
     assert_eq!(store.special(Special::SentMail), nid_of("Sent Items"));
     assert_eq!(store.special(Special::Wastebasket), nid_of("Deleted Items"));
     assert_eq!(store.special(Special::Outbox), nid_of("Outbox"));
@@ -604,9 +471,7 @@ fn special_folders_by_entry_id() {
     let tree = r.tree().expect("tree");
     assert_eq!(Some(tree.ipm_subtree), store.ipm_subtree());
     // Nothing outside the IPM subtree is exported.
-    assert!(folders
-        .iter()
-        .all(|f| !f.display_path().starts_with("Top of")));
+    assert!(folders.iter().all(|f| !f.display_path().starts_with("Top of")));
     assert!(tree.all.iter().any(|f| !f.in_ipm_subtree));
 }
 
@@ -620,11 +485,7 @@ fn recovery_lists_only_unlisted_messages() {
     let mut recovered = 0;
     for f in files.iter().filter(|f| !is_rejected(f)) {
         let plain = PstReader::open(f).expect("opens");
-        assert!(plain
-            .folders()
-            .expect("folders")
-            .iter()
-            .all(|x| x.id != mailshift_pst::RECOVERED_FOLDER));
+        assert!(plain.folders().expect("folders").iter().all(|x| x.id != mailshift_pst::RECOVERED_FOLDER));
         let r = PstReader::open_with(f, PstOptions { recover: true }).expect("opens");
         let folders = r.folders().expect("folders");
         let orphans = r.recovered_items().expect("recovery");
@@ -639,18 +500,11 @@ fn recovery_lists_only_unlisted_messages() {
             // a deleted node rebuilt from free space, which may be an older
             // copy of a listed message (tests/recover.rs).
             if o.1 == 0 {
-                assert!(
-                    !listed.contains(&o.0),
-                    "{}: {:#x} is listed",
-                    f.display(),
-                    o.0
-                );
+                assert!(!listed.contains(&o.0), "{}: {:#x} is listed", f.display(), o.0);
             }
             assert_eq!(o.0 & 0x1F, 0x04);
         }
-        let rec = folders
-            .iter()
-            .find(|x| x.id == mailshift_pst::RECOVERED_FOLDER);
+        let rec = folders.iter().find(|x| x.id == mailshift_pst::RECOVERED_FOLDER);
         assert_eq!(rec.is_some(), !orphans.is_empty(), "{}", f.display());
         if let Some(rec) = rec {
             assert_eq!(r.items(rec.id).expect("items").len(), orphans.len());
@@ -690,10 +544,7 @@ fn every_message_of_small_fixtures_reads_without_panic() {
     assert!(mails > 300, "only {mails} mails");
 
     // Bit flips: every 997th byte after the header of two small stores.
-    for rel in [
-        "farnulfo__pst-exp/sample1.pst",
-        "mooijtech__go-pst/32-bit.pst",
-    ] {
+    for rel in ["farnulfo__pst-exp/sample1.pst", "mooijtech__go-pst/32-bit.pst"] {
         let Some(f) = fixture(rel) else { return };
         let orig = std::fs::read(&f).expect("read");
         for start in [600usize, 1500, 4000] {
@@ -703,8 +554,7 @@ fn every_message_of_small_fixtures_reads_without_panic() {
                 b[at] ^= 0x5A;
                 at += 997;
             }
-            let Ok(pst) = mailshift_pst::Pst::from_bytes(format!("{rel} flipped {start}"), b)
-            else {
+            let Ok(pst) = mailshift_pst::Pst::from_bytes(format!("{rel} flipped {start}"), b) else {
                 continue;
             };
             let store = Store::new(pst);

@@ -32,26 +32,13 @@ fn built_messages(path: &Path) -> Vec<(String, Vec<u8>)> {
             let Ok(msg) = store.message(row.nid) else {
                 continue;
             };
-            let class = msg
-                .props
-                .str(0x001A)
-                .unwrap_or("IPM.Note")
-                .to_ascii_lowercase();
+            let class = msg.props.str(0x001A).unwrap_or("IPM.Note").to_ascii_lowercase();
             if !(class.starts_with("ipm.note") || class.starts_with("report.") || class == "ipm") {
                 continue;
             }
             let built = mime::build(&msg);
-            assert_eq!(
-                built,
-                mime::build(&msg),
-                "{} nid {:#x}: not deterministic",
-                path.display(),
-                row.nid
-            );
-            out.push((
-                format!("{} nid {:#x}", path.display(), row.nid),
-                built.bytes,
-            ));
+            assert_eq!(built, mime::build(&msg), "{} nid {:#x}: not deterministic", path.display(), row.nid);
+            out.push((format!("{} nid {:#x}", path.display(), row.nid), built.bytes));
         }
     }
     out
@@ -94,21 +81,12 @@ fn every_fixture_message_builds_clean_mime() {
     for path in &files {
         for (label, bytes) in built_messages(path) {
             for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-                assert!(
-                    line.len() <= 999,
-                    "{label}: line {i} is {} octets",
-                    line.len()
-                );
+                assert!(line.len() <= 999, "{label}: line {i} is {} octets", line.len());
             }
             let parsed = mail_parser::MessageParser::default().parse(&bytes);
-            assert!(
-                parsed.is_some_and(|p| !p.parts.is_empty()),
-                "{label}: mail-parser cannot read it"
-            );
+            assert!(parsed.is_some_and(|p| !p.parts.is_empty()), "{label}: mail-parser cannot read it");
             let name = format!("{:06}.eml", labels.len());
-            std::fs::File::create(dir.join(&name))
-                .and_then(|mut f| f.write_all(&bytes))
-                .expect("write eml");
+            std::fs::File::create(dir.join(&name)).and_then(|mut f| f.write_all(&bytes)).expect("write eml");
             labels.push(label);
         }
     }
@@ -132,19 +110,9 @@ fn every_fixture_message_builds_clean_mime() {
         .filter(|l| !l.starts_with("CHECKED"))
         .map(|l| {
             let idx: usize = l.get(..6).and_then(|n| n.parse().ok()).unwrap_or(0);
-            format!(
-                "{}: {}",
-                labels.get(idx).map(String::as_str).unwrap_or("?"),
-                l
-            )
+            format!("{}: {}", labels.get(idx).map(String::as_str).unwrap_or("?"), l)
         })
         .collect();
-    assert!(
-        bad.is_empty(),
-        "{} of {} messages with defects:\n{}",
-        bad.len(),
-        labels.len(),
-        bad.join("\n")
-    );
+    assert!(bad.is_empty(), "{} of {} messages with defects:\n{}", bad.len(), labels.len(), bad.join("\n"));
     eprintln!("{}", text.lines().last().unwrap_or_default());
 }

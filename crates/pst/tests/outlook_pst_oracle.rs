@@ -17,8 +17,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use mailshift_pst::{
-    nid_with_type, PropValue, Pst, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE,
-    NID_TYPE_HIERARCHY_TABLE, PR_DISPLAY_NAME,
+    nid_with_type, PropValue, Pst, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE, NID_TYPE_HIERARCHY_TABLE, PR_DISPLAY_NAME,
 };
 use sha2::{Digest, Sha256};
 
@@ -111,25 +110,15 @@ fn ours(pst: &Pst) -> mailshift_core::Result<Side> {
         let tc = pst.table_context(&ht)?;
         for i in 0..tc.row_count() {
             let Some(child) = tc.row_id(i) else { continue };
-            if side.folders.contains_key(&child)
-                || depth >= MAX_DEPTH
-                || side.folders.len() >= MAX_FOLDERS
-            {
+            if side.folders.contains_key(&child) || depth >= MAX_DEPTH || side.folders.len() >= MAX_FOLDERS {
                 continue;
             }
             let Some(node) = pst.node(child)? else {
                 side.errors.push(format!("folder {child:#x} not in the NBT"));
                 continue;
             };
-            let name = pst
-                .property_context(&node)?
-                .string(PR_DISPLAY_NAME)?
-                .unwrap_or_default();
-            let path = if parent_path.is_empty() {
-                name
-            } else {
-                format!("{parent_path}/{name}")
-            };
+            let name = pst.property_context(&node)?.string(PR_DISPLAY_NAME)?.unwrap_or_default();
+            let path = if parent_path.is_empty() { name } else { format!("{parent_path}/{name}") };
             let messages: Vec<u32> = match pst.node(nid_with_type(child, NID_TYPE_CONTENTS_TABLE))? {
                 Some(ct) => {
                     let ct = pst.table_context(&ct)?;
@@ -137,22 +126,11 @@ fn ours(pst: &Pst) -> mailshift_core::Result<Side> {
                 }
                 None => Vec::new(),
             };
-            side.folders.insert(
-                child,
-                Folder {
-                    path: path.clone(),
-                    contents: messages.len(),
-                    messages,
-                },
-            );
+            side.folders.insert(child, Folder { path: path.clone(), contents: messages.len(), messages });
             stack.push((child, path, depth + 1));
         }
     }
-    let nids: Vec<u32> = side
-        .folders
-        .values()
-        .flat_map(|f| f.messages.iter().copied())
-        .collect();
+    let nids: Vec<u32> = side.folders.values().flat_map(|f| f.messages.iter().copied()).collect();
     for nid in nids {
         match our_message(pst, nid) {
             Ok(Some(m)) => {
@@ -170,10 +148,7 @@ fn our_message(pst: &Pst, nid: u32) -> mailshift_core::Result<Option<Message>> {
         return Ok(None);
     };
     let pc = pst.property_context(&node)?;
-    let mut m = Message {
-        subject: our_text(pc.get(PR_SUBJECT)?),
-        attachments: BTreeMap::new(),
-    };
+    let mut m = Message { subject: our_text(pc.get(PR_SUBJECT)?), attachments: BTreeMap::new() };
     for sub in pst.subnodes(&node)? {
         if sub.nid & 0x1F != NID_TYPE_ATTACHMENT {
             continue;
@@ -210,19 +185,14 @@ macro_rules! theirs_walk {
             fn text(v: Option<&PropertyValue>) -> Option<Text> {
                 match v? {
                     PropertyValue::String8(s) => Some(Text::string8(s.buffer())),
-                    PropertyValue::Unicode(s) => {
-                        Some(Text::unicode(String::from_utf16_lossy(s.buffer())))
-                    }
+                    PropertyValue::Unicode(s) => Some(Text::unicode(String::from_utf16_lossy(s.buffer()))),
                     _ => None,
                 }
             }
 
             let file = <$file>::open(path).ok()?;
             let store = <$store>::read(Rc::new(file)).ok()?;
-            let mut side = Side {
-                store_name: text(store.properties().get(PR_DISPLAY_NAME)),
-                ..Side::default()
-            };
+            let mut side = Side { store_name: text(store.properties().get(PR_DISPLAY_NAME)), ..Side::default() };
             let entry = |nid: u32| store.properties().make_entry_id(NodeId::from(nid));
             let mut stack = vec![(NID_ROOT_FOLDER, String::new(), 0usize)];
             while let Some((nid, parent_path, depth)) = stack.pop() {
@@ -236,10 +206,7 @@ macro_rules! theirs_walk {
                 let Some(ht) = folder.hierarchy_table() else { continue };
                 for row in ht.rows_matrix() {
                     let child = u32::from(row.id());
-                    if side.folders.contains_key(&child)
-                        || depth >= MAX_DEPTH
-                        || side.folders.len() >= MAX_FOLDERS
-                    {
+                    if side.folders.contains_key(&child) || depth >= MAX_DEPTH || side.folders.len() >= MAX_FOLDERS {
                         continue;
                     }
                     let sub = match entry(child).and_then(|e| <$folder>::read(store.clone(), &e)) {
@@ -255,31 +222,16 @@ macro_rules! theirs_walk {
                             Text::Unicode(s) => s,
                         })
                         .unwrap_or_default();
-                    let path = if parent_path.is_empty() {
-                        name
-                    } else {
-                        format!("{parent_path}/{name}")
-                    };
+                    let path = if parent_path.is_empty() { name } else { format!("{parent_path}/{name}") };
                     let messages: Vec<u32> = sub
                         .contents_table()
                         .map(|ct| ct.rows_matrix().map(|r| u32::from(r.id())).collect())
                         .unwrap_or_default();
-                    side.folders.insert(
-                        child,
-                        Folder {
-                            path: path.clone(),
-                            contents: messages.len(),
-                            messages,
-                        },
-                    );
+                    side.folders.insert(child, Folder { path: path.clone(), contents: messages.len(), messages });
                     stack.push((child, path, depth + 1));
                 }
             }
-            let nids: Vec<u32> = side
-                .folders
-                .values()
-                .flat_map(|f| f.messages.iter().copied())
-                .collect();
+            let nids: Vec<u32> = side.folders.values().flat_map(|f| f.messages.iter().copied()).collect();
             for nid in nids {
                 let msg = match entry(nid).and_then(|e| <$message>::read(store.clone(), &e, None)) {
                     Ok(m) => m,
@@ -288,10 +240,7 @@ macro_rules! theirs_walk {
                         continue;
                     }
                 };
-                let mut m = Message {
-                    subject: text(msg.properties().get(PR_SUBJECT)),
-                    attachments: BTreeMap::new(),
-                };
+                let mut m = Message { subject: text(msg.properties().get(PR_SUBJECT)), attachments: BTreeMap::new() };
                 for &att in attachments.get(&nid).into_iter().flatten() {
                     match <$attachment>::read(msg.clone(), NodeId::from(att), None) {
                         Ok(a) => {
@@ -301,9 +250,7 @@ macro_rules! theirs_walk {
                             };
                             m.attachments.insert(att, data);
                         }
-                        Err(e) => side
-                            .errors
-                            .push(format!("message {nid:#x} attachment {att:#x}: {e}")),
+                        Err(e) => side.errors.push(format!("message {nid:#x} attachment {att:#x}: {e}")),
                     }
                 }
                 side.messages.insert(nid, m);
@@ -341,23 +288,21 @@ enum Theirs {
 fn theirs(path: &Path, unicode: bool, attachments: BTreeMap<u32, Vec<u32>>) -> Theirs {
     let (tx, rx) = mpsc::channel();
     let path = path.to_path_buf();
-    let spawned = std::thread::Builder::new()
-        .name("outlook-pst".into())
-        .spawn(move || {
-            let r = std::panic::catch_unwind(|| {
-                if unicode {
-                    theirs_unicode(&path, &attachments)
-                } else {
-                    theirs_ansi(&path, &attachments)
-                }
-            });
-            let _ = tx.send(r.map_err(|p| {
-                p.downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default()
-            }));
+    let spawned = std::thread::Builder::new().name("outlook-pst".into()).spawn(move || {
+        let r = std::panic::catch_unwind(|| {
+            if unicode {
+                theirs_unicode(&path, &attachments)
+            } else {
+                theirs_ansi(&path, &attachments)
+            }
         });
+        let _ = tx.send(r.map_err(|p| {
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        }));
+    });
     if spawned.is_err() {
         return Theirs::Panicked("could not start a thread".into());
     }
@@ -396,17 +341,10 @@ struct Tally {
 fn compare(name: &str, ours: &Side, theirs: &Side, t: &mut Tally) {
     let mut differ = |what: String| t.disagreements.push(format!("{name}: {what}"));
     if ours.store_name != theirs.store_name {
-        differ(format!(
-            "store name {:?} vs {:?}",
-            ours.store_name, theirs.store_name
-        ));
+        differ(format!("store name {:?} vs {:?}", ours.store_name, theirs.store_name));
     }
-    let paths = |s: &Side| -> BTreeMap<String, usize> {
-        s.folders
-            .values()
-            .map(|f| (f.path.clone(), f.contents))
-            .collect()
-    };
+    let paths =
+        |s: &Side| -> BTreeMap<String, usize> { s.folders.values().map(|f| (f.path.clone(), f.contents)).collect() };
     if ours.folders.keys().collect::<Vec<_>>() != theirs.folders.keys().collect::<Vec<_>>() {
         differ(format!(
             "folder NIDs {:x?} vs {:x?}",
@@ -427,10 +365,7 @@ fn compare(name: &str, ours: &Side, theirs: &Side, t: &mut Tally) {
         if o.subject == th.subject {
             t.subjects += 1;
         } else {
-            differ(format!(
-                "message {nid:#x} subject {:?} vs {:?}",
-                o.subject, th.subject
-            ));
+            differ(format!("message {nid:#x} subject {:?} vs {:?}", o.subject, th.subject));
         }
         for (att, sum) in &o.attachments {
             match th.attachments.get(att) {
@@ -485,11 +420,7 @@ fn fixtures_agree_with_outlook_pst() {
         };
         t.opened += 1;
         if !side.errors.is_empty() {
-            eprintln!(
-                "{name}: outlook-pst failed on {} items, first: {}",
-                side.errors.len(),
-                side.errors[0]
-            );
+            eprintln!("{name}: outlook-pst failed on {} items, first: {}", side.errors.len(), side.errors[0]);
         }
         compare(&name, &mine, &side, &mut t);
     }
@@ -502,11 +433,7 @@ fn fixtures_agree_with_outlook_pst() {
     let unexplained: Vec<&String> = t
         .disagreements
         .iter()
-        .filter(|d| {
-            !THEIR_MISTAKES
-                .iter()
-                .any(|(f, what, _)| file_name(d) == *f && d.contains(what))
-        })
+        .filter(|d| !THEIR_MISTAKES.iter().any(|(f, what, _)| file_name(d) == *f && d.contains(what)))
         .collect();
     eprintln!(
         "outlook-pst: {} fixtures, {} opened, {} rejected, {} skipped; agreed on {} folders, {} subjects, {} attachments; {} disagreements ({} unexplained)",

@@ -15,7 +15,7 @@ use mailshift_core::pim::vcard::{self, VCardVersion};
 use mailshift_core::pim::{AddressKind, Contact, Date, DistList, Member, PhoneKind};
 use mailshift_pst::pim::contact::{contact, dist_list, item_uid, store_record_key};
 use mailshift_pst::Store;
-use pim_common::{EVAL_BANNER, body_matches, class_is, messages};
+use pim_common::{body_matches, class_is, messages, EVAL_BANNER};
 use serde_json::Value;
 
 /// Contacts and lists of a store, with UIDs from the store's record key.
@@ -65,9 +65,7 @@ fn png_first_pixel(png: &[u8]) -> Option<[u8; 3]> {
         pos += 12 + len;
     }
     let mut raw = Vec::new();
-    flate2::read::ZlibDecoder::new(&idat[..])
-        .read_to_end(&mut raw)
-        .ok()?;
+    flate2::read::ZlibDecoder::new(&idat[..]).read_to_end(&mut raw).ok()?;
     // Row 0: filter byte, then RGB(A); filter 0 (none) or 1 (sub) leave the
     // first pixel as stored.
     if !matches!(color_type, 2 | 6) || !matches!(raw.first(), Some(0 | 1)) {
@@ -83,12 +81,8 @@ fn pim_rich_contacts_and_list_match_expected() {
     };
     let pst = dir.join("pim/pim-rich.pst");
     let json = dir.join("pim/pim-rich.expected.json");
-    assert!(
-        pst.is_file() && json.is_file(),
-        "pim-rich fixture is missing"
-    );
-    let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
+    assert!(pst.is_file() && json.is_file(), "pim-rich fixture is missing");
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
     let store = Store::open(&pst).expect("open pim-rich.pst");
     let (contacts, lists) = map_store(&store);
     let want = expected["contacts"].as_array().expect("contacts");
@@ -104,45 +98,17 @@ fn pim_rich_contacts_and_list_match_expected() {
             .unwrap_or_else(|| panic!("no contact {given} {surname}"));
         let who = format!("{given} {surname}");
         let opt = |v: Option<&str>| v.map(str::to_string);
-        assert_eq!(
-            c.name.middle,
-            s(w, &["name", "middle"]).unwrap_or(""),
-            "{who}: middle"
-        );
-        assert_eq!(
-            c.name.prefix,
-            s(w, &["name", "display_name_prefix"]).unwrap_or(""),
-            "{who}: prefix"
-        );
-        assert_eq!(
-            c.name.suffix,
-            s(w, &["name", "generation"]).unwrap_or(""),
-            "{who}: generation"
-        );
-        assert_eq!(
-            c.nickname,
-            opt(s(w, &["name", "nickname"])),
-            "{who}: nickname"
-        );
+        assert_eq!(c.name.middle, s(w, &["name", "middle"]).unwrap_or(""), "{who}: middle");
+        assert_eq!(c.name.prefix, s(w, &["name", "display_name_prefix"]).unwrap_or(""), "{who}: prefix");
+        assert_eq!(c.name.suffix, s(w, &["name", "generation"]).unwrap_or(""), "{who}: generation");
+        assert_eq!(c.nickname, opt(s(w, &["name", "nickname"])), "{who}: nickname");
         match s(w, &["name", "display_name"]) {
             Some(d) => assert_eq!(c.full_name, d, "{who}: FN"),
             None => assert!(!c.full_name.is_empty(), "{who}: empty FN"),
         }
-        assert_eq!(
-            c.organization,
-            opt(s(w, &["professional", "company_name"])),
-            "{who}: org"
-        );
-        assert_eq!(
-            c.title,
-            opt(s(w, &["professional", "title"])),
-            "{who}: title"
-        );
-        assert_eq!(
-            c.department,
-            opt(s(w, &["professional", "department_name"])),
-            "{who}: department"
-        );
+        assert_eq!(c.organization, opt(s(w, &["professional", "company_name"])), "{who}: org");
+        assert_eq!(c.title, opt(s(w, &["professional", "title"])), "{who}: title");
+        assert_eq!(c.department, opt(s(w, &["professional", "department_name"])), "{who}: department");
 
         // E-mail addresses, in order. The generator did not store
         // PidLidEmail1-3DisplayName (no trace of "(Büro)" in the file), so a
@@ -154,11 +120,7 @@ fn pim_rich_contacts_and_list_match_expected() {
         for (e, x) in c.emails.iter().zip(&we) {
             display_names.1 += 1;
             if let Some(d) = &e.display_name {
-                assert_eq!(
-                    Some(d.as_str()),
-                    x["display_name"].as_str(),
-                    "{who}: e-mail display name"
-                );
+                assert_eq!(Some(d.as_str()), x["display_name"].as_str(), "{who}: e-mail display name");
                 display_names.0 += 1;
             }
         }
@@ -184,28 +146,16 @@ fn pim_rich_contacts_and_list_match_expected() {
                 }
             }
         }
-        let mut got_phones: Vec<(String, Vec<PhoneKind>)> = c
-            .phones
-            .iter()
-            .map(|p| (p.number.clone(), p.kinds.clone()))
-            .collect();
+        let mut got_phones: Vec<(String, Vec<PhoneKind>)> =
+            c.phones.iter().map(|p| (p.number.clone(), p.kinds.clone())).collect();
         let key = |x: &(String, Vec<PhoneKind>)| format!("{}{:?}", x.0, x.1);
         exp_phones.sort_by_key(key);
         got_phones.sort_by_key(key);
         assert_eq!(got_phones, exp_phones, "{who}: phones");
 
         // Postal addresses and the mailing one.
-        let wa = w
-            .get("addresses")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        assert_eq!(
-            c.addresses.len(),
-            wa.len(),
-            "{who}: address count {:?}",
-            c.addresses
-        );
+        let wa = w.get("addresses").and_then(Value::as_object).cloned().unwrap_or_default();
+        assert_eq!(c.addresses.len(), wa.len(), "{who}: address count {:?}", c.addresses);
         for (k, v) in &wa {
             let kind = match k.as_str() {
                 "home_address" => AddressKind::Home,
@@ -213,65 +163,31 @@ fn pim_rich_contacts_and_list_match_expected() {
                 "other_address" => AddressKind::Other,
                 other => panic!("{who}: unknown address {other}"),
             };
-            let a = c
-                .addresses
-                .iter()
-                .find(|a| a.kind == kind)
-                .unwrap_or_else(|| panic!("{who}: no {k}"));
+            let a = c.addresses.iter().find(|a| a.kind == kind).unwrap_or_else(|| panic!("{who}: no {k}"));
             let f = |n: &str| v[n].as_str().unwrap_or("").to_string();
             assert_eq!(
-                (
-                    a.street.clone(),
-                    a.city.clone(),
-                    a.region.clone(),
-                    a.postal_code.clone(),
-                    a.country.clone()
-                ),
-                (
-                    f("street"),
-                    f("city"),
-                    f("state_or_province"),
-                    f("postal_code"),
-                    f("country")
-                ),
+                (a.street.clone(), a.city.clone(), a.region.clone(), a.postal_code.clone(), a.country.clone()),
+                (f("street"), f("city"), f("state_or_province"), f("postal_code"), f("country")),
                 "{who}: {k}"
             );
-            assert_eq!(
-                a.is_mailing,
-                v["is_mailing_address"].as_bool().unwrap_or(false),
-                "{who}: {k} mailing"
-            );
+            assert_eq!(a.is_mailing, v["is_mailing_address"].as_bool().unwrap_or(false), "{who}: {k} mailing");
         }
 
         assert_eq!(c.birthday, date(s(w, &["birthday"])), "{who}: birthday");
-        assert_eq!(
-            c.anniversary,
-            date(s(w, &["anniversary"])),
-            "{who}: anniversary"
-        );
-        for (k, list) in [
-            ("personal_home_page", &c.urls),
-            ("business_home_page", &c.urls),
-            ("instant_messaging_address", &c.im),
-        ] {
+        assert_eq!(c.anniversary, date(s(w, &["anniversary"])), "{who}: anniversary");
+        for (k, list) in
+            [("personal_home_page", &c.urls), ("business_home_page", &c.urls), ("instant_messaging_address", &c.im)]
+        {
             if let Some(u) = s(w, &["personal", k]) {
-                assert!(
-                    list.iter().any(|x| x == u),
-                    "{who}: {k} {u} not in {list:?}"
-                );
+                assert!(list.iter().any(|x| x == u), "{who}: {k} {u} not in {list:?}");
             }
         }
-        let n_urls = ["personal_home_page", "business_home_page"]
-            .iter()
-            .filter(|k| s(w, &["personal", k]).is_some())
-            .count();
+        let n_urls =
+            ["personal_home_page", "business_home_page"].iter().filter(|k| s(w, &["personal", k]).is_some()).count();
         assert_eq!(c.urls.len(), n_urls, "{who}: urls {:?}", c.urls);
         match s(w, &["body"]) {
             Some(b) => {
-                let note = c
-                    .note
-                    .as_deref()
-                    .unwrap_or_else(|| panic!("{who}: no note"));
+                let note = c.note.as_deref().unwrap_or_else(|| panic!("{who}: no note"));
                 assert!(body_matches(note, b), "{who}: note {note:?} is not {b:?}");
             }
             None => {
@@ -282,61 +198,34 @@ fn pim_rich_contacts_and_list_match_expected() {
         }
         let cats: Vec<String> = w["categories"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
             .unwrap_or_default();
         assert_eq!(c.categories, cats, "{who}: categories");
         match w.get("photo_png") {
             Some(p) => {
-                let photo = c
-                    .photo
-                    .as_ref()
-                    .unwrap_or_else(|| panic!("{who}: no photo"));
+                let photo = c.photo.as_ref().unwrap_or_else(|| panic!("{who}: no photo"));
                 assert_eq!(photo.media_type, "image/png", "{who}: photo type");
-                let rgb: Vec<u8> = p["rgb"]
-                    .as_array()
-                    .expect("rgb")
-                    .iter()
-                    .filter_map(|x| x.as_u64().map(|x| x as u8))
-                    .collect();
-                assert_eq!(
-                    png_first_pixel(&photo.data).map(|p| p.to_vec()),
-                    Some(rgb),
-                    "{who}: photo pixel"
-                );
+                let rgb: Vec<u8> =
+                    p["rgb"].as_array().expect("rgb").iter().filter_map(|x| x.as_u64().map(|x| x as u8)).collect();
+                assert_eq!(png_first_pixel(&photo.data).map(|p| p.to_vec()), Some(rgb), "{who}: photo pixel");
             }
             None => assert!(c.photo.is_none(), "{who}: unexpected photo"),
         }
     }
-    println!(
-        "e-mail display names found in the file: {} of {}",
-        display_names.0, display_names.1
-    );
+    println!("e-mail display names found in the file: {} of {}", display_names.0, display_names.1);
 
     let wl = expected["distribution_lists"].as_array().expect("lists");
     assert_eq!(lists.len(), wl.len(), "list count");
     for (d, w) in lists.iter().zip(wl) {
         let name = w["display_name"].as_str().unwrap_or("");
+        assert!(d.name == name || d.name == format!("{name}(Aspose.Email Evaluation)"), "list name {:?}", d.name);
         assert!(
-            d.name == name || d.name == format!("{name}(Aspose.Email Evaluation)"),
-            "list name {:?}",
-            d.name
-        );
-        assert!(
-            body_matches(
-                d.note.as_deref().unwrap_or(""),
-                w["body"].as_str().unwrap_or("")
-            ),
+            body_matches(d.note.as_deref().unwrap_or(""), w["body"].as_str().unwrap_or("")),
             "list note {:?}",
             d.note
         );
-        let cats: Vec<&str> = w["categories"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        let cats: Vec<&str> =
+            w["categories"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         assert_eq!(d.categories, cats);
         let members: Vec<Member> = w["members"]
             .as_array()
@@ -384,16 +273,8 @@ fn vobject_read(text: &str) -> Vec<Value> {
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().expect("python3 output");
     writer.join().expect("writer").expect("write to python3");
-    assert!(
-        out.status.success(),
-        "vobject failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice::<Value>(&out.stdout)
-        .expect("json")
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    assert!(out.status.success(), "vobject failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<Value>(&out.stdout).expect("json").as_array().cloned().unwrap_or_default()
 }
 
 fn check_with_vobject(contacts: &[Contact], lists: &[DistList], what: &str) {
@@ -405,32 +286,17 @@ fn check_with_vobject(contacts: &[Contact], lists: &[DistList], what: &str) {
         let read = vobject_read(&text);
         assert_eq!(read.len(), contacts.len(), "{what} {v:?}: card count");
         for (c, r) in contacts.iter().zip(&read) {
-            assert_eq!(
-                r["fn"].as_str(),
-                Some(c.full_name.as_str()),
-                "{what} {v:?}: FN"
-            );
-            let emails: Vec<&str> = r["emails"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
+            assert_eq!(r["fn"].as_str(), Some(c.full_name.as_str()), "{what} {v:?}: FN");
+            let emails: Vec<&str> =
+                r["emails"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
             let want: Vec<&str> = c.emails.iter().map(|e| e.address.as_str()).collect();
             assert_eq!(emails, want, "{what} {v:?}: e-mails of {}", c.full_name);
-            let cns: Vec<Option<&str>> = r["cns"]
-                .as_array()
-                .map(|a| a.iter().map(Value::as_str).collect())
-                .unwrap_or_default();
-            let want: Vec<Option<&str>> =
-                c.emails.iter().map(|e| e.display_name.as_deref()).collect();
-            assert_eq!(
-                cns, want,
-                "{what} {v:?}: e-mail display names of {}",
-                c.full_name
-            );
-            let tels: Vec<&str> = r["tels"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
+            let cns: Vec<Option<&str>> =
+                r["cns"].as_array().map(|a| a.iter().map(Value::as_str).collect()).unwrap_or_default();
+            let want: Vec<Option<&str>> = c.emails.iter().map(|e| e.display_name.as_deref()).collect();
+            assert_eq!(cns, want, "{what} {v:?}: e-mail display names of {}", c.full_name);
+            let tels: Vec<&str> =
+                r["tels"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
             let want: Vec<&str> = c.phones.iter().map(|p| p.number.as_str()).collect();
             assert_eq!(tels, want, "{what} {v:?}: phones of {}", c.full_name);
             assert_eq!(
@@ -450,15 +316,9 @@ fn check_with_vobject(contacts: &[Contact], lists: &[DistList], what: &str) {
         assert_eq!(read.len(), lists.len(), "{what}: list count");
         for (d, r) in lists.iter().zip(&read) {
             assert_eq!(r["fn"].as_str(), Some(d.name.as_str()), "{what}: list FN");
-            let members: Vec<&str> = r["members"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            assert_eq!(
-                members.len(),
-                d.members.len(),
-                "{what}: members {members:?}"
-            );
+            let members: Vec<&str> =
+                r["members"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            assert_eq!(members.len(), d.members.len(), "{what}: members {members:?}");
             for (m, got) in d.members.iter().zip(&members) {
                 match m {
                     Member::OneOff { email, .. } => {
@@ -507,15 +367,9 @@ fn aspose_personal_storage_contacts_map_and_parse() {
             .map(|a| a.street.as_str())
             .collect();
         assert_eq!(work.len(), with_address, "{name}: work addresses {work:?}");
-        assert!(
-            work.iter().all(|w| w.contains(char::is_numeric)),
-            "{name}: {work:?}"
-        );
+        assert!(work.iter().all(|w| w.contains(char::is_numeric)), "{name}: {work:?}");
         for c in &contacts {
-            assert!(
-                !c.full_name.trim().is_empty(),
-                "{name}: contact without FN: {c:?}"
-            );
+            assert!(!c.full_name.trim().is_empty(), "{name}: contact without FN: {c:?}");
             for e in &c.emails {
                 assert!(
                     !e.address.is_empty() && !e.address.starts_with('/'),
@@ -540,8 +394,7 @@ fn every_fixture_contact_and_list_maps() {
         return;
     };
     let have_vobject = mailshift_testkit::python_module("vobject");
-    let (mut n_contacts, mut n_lists, mut n_contact_members, mut n_files) =
-        (0usize, 0usize, 0usize, 0usize);
+    let (mut n_contacts, mut n_lists, mut n_contact_members, mut n_files) = (0usize, 0usize, 0usize, 0usize);
     for path in &files {
         let Ok(store) = Store::open(path) else {
             continue;
@@ -550,31 +403,19 @@ fn every_fixture_contact_and_list_maps() {
         if contacts.is_empty() && lists.is_empty() {
             continue;
         }
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_string();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
         n_files += 1;
         n_contacts += contacts.len();
         n_lists += lists.len();
         for c in &contacts {
-            assert!(
-                !c.full_name.trim().is_empty(),
-                "{name}: contact without FN: {c:?}"
-            );
+            assert!(!c.full_name.trim().is_empty(), "{name}: contact without FN: {c:?}");
         }
         for d in &lists {
             for m in &d.members {
                 if let Member::Contact(uid) = m {
                     n_contact_members += 1;
-                    let known = contacts.iter().any(|c| &c.uid == uid)
-                        || lists.iter().any(|l| &l.uid == uid);
-                    assert!(
-                        known,
-                        "{name}: list {:?} names {uid}, which is no item of the store",
-                        d.name
-                    );
+                    let known = contacts.iter().any(|c| &c.uid == uid) || lists.iter().any(|l| &l.uid == uid);
+                    assert!(known, "{name}: list {:?} names {uid}, which is no item of the store", d.name);
                 }
             }
         }
@@ -585,11 +426,7 @@ fn every_fixture_contact_and_list_maps() {
             lists
                 .iter()
                 .map(|l| {
-                    let c = l
-                        .members
-                        .iter()
-                        .filter(|m| matches!(m, Member::Contact(_)))
-                        .count();
+                    let c = l.members.iter().filter(|m| matches!(m, Member::Contact(_))).count();
                     (l.name.as_str(), l.members.len() - c, c)
                 })
                 .collect::<Vec<_>>()
@@ -603,8 +440,5 @@ fn every_fixture_contact_and_list_maps() {
     assert!(n_lists >= 4, "{n_lists} lists");
     // hughbe_hughbe_Outlook.pst, dist-list.pst and passworded.pst each hold
     // a list with a member that is a contact of the store.
-    assert!(
-        n_contact_members >= 3,
-        "{n_contact_members} contact members"
-    );
+    assert!(n_contact_members >= 3, "{n_contact_members} contact members");
 }

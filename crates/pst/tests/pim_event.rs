@@ -28,23 +28,13 @@ use serde_json::Value;
 /// "2025-03-12T08:30:00" as a DateTime.
 fn dt(s: &str) -> DateTime {
     let p = |a: usize, b: usize| s[a..b].parse::<u32>().expect("number in date");
-    DateTime::new(
-        p(0, 4) as i32,
-        p(5, 7) as u8,
-        p(8, 10) as u8,
-        p(11, 13) as u8,
-        p(14, 16) as u8,
-        p(17, 19) as u8,
-    )
+    DateTime::new(p(0, 4) as i32, p(5, 7) as u8, p(8, 10) as u8, p(11, 13) as u8, p(14, 16) as u8, p(17, 19) as u8)
 }
 
 fn unix(s: &str) -> i64 {
     let t = dt(s);
-    mailshift_core::time::days_from_civil(
-        i64::from(t.date.year),
-        u32::from(t.date.month),
-        u32::from(t.date.day),
-    ) * 86_400
+    mailshift_core::time::days_from_civil(i64::from(t.date.year), u32::from(t.date.month), u32::from(t.date.day))
+        * 86_400
         + i64::from(t.hour) * 3600
         + i64::from(t.minute) * 60
 }
@@ -53,10 +43,7 @@ fn unix(s: &str) -> i64 {
 /// the event has a Windows zone, else UTC.
 fn expected_when(tzid: Option<&str>, local: &str) -> When {
     match tzid {
-        Some(t) => When::Local {
-            time: dt(local),
-            tzid: t.to_string(),
-        },
+        Some(t) => When::Local { time: dt(local), tzid: t.to_string() },
         None => When::Utc(unix(local)),
     }
 }
@@ -64,19 +51,13 @@ fn expected_when(tzid: Option<&str>, local: &str) -> When {
 /// pim-rich's events, each with its message and its expected object.
 fn pim_rich_events(store: &Store, exp: &Value) -> Vec<(Message, Event, Value)> {
     let key = store_record_key(store).unwrap_or_default();
-    let msgs: Vec<Message> = messages(store)
-        .into_iter()
-        .filter(is_calendar_item)
-        .collect();
+    let msgs: Vec<Message> = messages(store).into_iter().filter(is_calendar_item).collect();
     let want = exp["events"].as_array().expect("events");
     assert_eq!(msgs.len(), want.len(), "calendar items in pim-rich.pst");
     want.iter()
         .map(|w| {
             let subject = w["subject"].as_str().unwrap();
-            let hits: Vec<&Message> = msgs
-                .iter()
-                .filter(|m| same_subject(m.subject(), subject))
-                .collect();
+            let hits: Vec<&Message> = msgs.iter().filter(|m| same_subject(m.subject(), subject)).collect();
             assert_eq!(hits.len(), 1, "items with subject {subject:?}");
             let m = hits[0].clone();
             let e = event(&m, item_uid(&key, m.nid));
@@ -95,55 +76,22 @@ fn pim_rich_events_match_expected() {
     let mut attendees_missing_from_file = 0;
     for (m, e, w) in &events {
         let subject = w["subject"].as_str().unwrap();
-        assert!(
-            same_subject(e.summary.as_deref(), subject),
-            "{subject}: SUMMARY {:?}",
-            e.summary
-        );
+        assert!(same_subject(e.summary.as_deref(), subject), "{subject}: SUMMARY {:?}", e.summary);
         // Outlook's own UID form: upper-case hex of the clean global id.
-        assert!(
-            e.uid.starts_with("040000008200E00074C5B7101A82E008"),
-            "{subject}: UID {}",
-            e.uid
-        );
-        assert!(
-            e.uid
-                .chars()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
-            "{subject}: UID {}",
-            e.uid
-        );
+        assert!(e.uid.starts_with("040000008200E00074C5B7101A82E008"), "{subject}: UID {}", e.uid);
+        assert!(e.uid.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()), "{subject}: UID {}", e.uid);
 
         let tzid = w["timezone_windows"].as_str();
-        let (start_local, end_local) = (
-            w["start_local"].as_str().unwrap(),
-            w["end_local"].as_str().unwrap(),
-        );
+        let (start_local, end_local) = (w["start_local"].as_str().unwrap(), w["end_local"].as_str().unwrap());
         if w["all_day"].as_bool() == Some(true) {
             all_day += 1;
             assert!(e.all_day, "{subject}: all-day");
-            assert_eq!(
-                e.start,
-                Some(When::Date(dt(start_local).date)),
-                "{subject}: DTSTART"
-            );
-            assert_eq!(
-                e.end,
-                Some(When::Date(dt(end_local).date)),
-                "{subject}: DTEND (exclusive)"
-            );
+            assert_eq!(e.start, Some(When::Date(dt(start_local).date)), "{subject}: DTSTART");
+            assert_eq!(e.end, Some(When::Date(dt(end_local).date)), "{subject}: DTEND (exclusive)");
         } else {
             assert!(!e.all_day, "{subject}: all-day");
-            assert_eq!(
-                e.start,
-                Some(expected_when(tzid, start_local)),
-                "{subject}: DTSTART"
-            );
-            assert_eq!(
-                e.end,
-                Some(expected_when(tzid, end_local)),
-                "{subject}: DTEND"
-            );
+            assert_eq!(e.start, Some(expected_when(tzid, start_local)), "{subject}: DTSTART");
+            assert_eq!(e.end, Some(expected_when(tzid, end_local)), "{subject}: DTEND");
         }
         match tzid {
             Some(t) => {
@@ -165,34 +113,17 @@ fn pim_rich_events_match_expected() {
             }
             None => assert!(e.timezones.is_empty(), "{subject}: zones {:?}", e.timezones),
         }
-        assert_eq!(
-            e.location.as_deref(),
-            w["location"].as_str(),
-            "{subject}: LOCATION"
-        );
+        assert_eq!(e.location.as_deref(), w["location"].as_str(), "{subject}: LOCATION");
         match w["body"].as_str() {
             Some(b) => assert!(
                 e.description.as_deref().is_some_and(|d| body_matches(d, b)),
                 "{subject}: DESCRIPTION {:?}",
                 e.description
             ),
-            None => assert!(
-                e.description
-                    .as_deref()
-                    .map_or(true, |d| body_matches(d, "")),
-                "{subject}: DESCRIPTION"
-            ),
+            None => assert!(e.description.as_deref().map_or(true, |d| body_matches(d, "")), "{subject}: DESCRIPTION"),
         }
-        assert_eq!(
-            e.reminder_minutes,
-            w["reminder_minutes"].as_i64(),
-            "{subject}: reminder"
-        );
-        assert_eq!(
-            e.categories,
-            strs(&w["categories"]),
-            "{subject}: CATEGORIES"
-        );
+        assert_eq!(e.reminder_minutes, w["reminder_minutes"].as_i64(), "{subject}: reminder");
+        assert_eq!(e.categories, strs(&w["categories"]), "{subject}: CATEGORIES");
         let busy = match w["busy_status"].as_str() {
             Some("free") => Some(BusyStatus::Free),
             Some("tentative") => Some(BusyStatus::Tentative),
@@ -215,20 +146,9 @@ fn pim_rich_events_match_expected() {
         // Organizer and attendees.
         match w.get("organizer") {
             Some(o) => {
-                let org = e
-                    .organizer
-                    .as_ref()
-                    .unwrap_or_else(|| panic!("{subject}: no ORGANIZER"));
-                assert_eq!(
-                    org.name.as_deref(),
-                    o["display_name"].as_str(),
-                    "{subject}: organizer name"
-                );
-                assert_eq!(
-                    Some(org.email.as_str()),
-                    o["address"].as_str(),
-                    "{subject}: organizer address"
-                );
+                let org = e.organizer.as_ref().unwrap_or_else(|| panic!("{subject}: no ORGANIZER"));
+                assert_eq!(org.name.as_deref(), o["display_name"].as_str(), "{subject}: organizer name");
+                assert_eq!(Some(org.email.as_str()), o["address"].as_str(), "{subject}: organizer address");
             }
             None => assert_eq!(e.organizer, None, "{subject}: ORGANIZER"),
         }
@@ -238,26 +158,16 @@ fn pim_rich_events_match_expected() {
         // every non-organizer row must become an attendee.
         assert_eq!(
             e.attendees.len(),
-            m.recipients
-                .len()
-                .saturating_sub(usize::from(e.organizer.is_some())),
+            m.recipients.len().saturating_sub(usize::from(e.organizer.is_some())),
             "{subject}: ATTENDEE count"
         );
         for a in w["attendees"].as_array().into_iter().flatten() {
             let addr = a["address"].as_str().unwrap();
             match e.attendees.iter().find(|x| x.email == addr) {
                 Some(x) => {
-                    let role = if a["role"] == "optional" {
-                        Role::Optional
-                    } else {
-                        Role::Required
-                    };
+                    let role = if a["role"] == "optional" { Role::Optional } else { Role::Required };
                     assert_eq!(x.role, role, "{subject}: role of {addr}");
-                    assert_eq!(
-                        x.name.as_deref(),
-                        a["display_name"].as_str(),
-                        "{subject}: name of {addr}"
-                    );
+                    assert_eq!(x.name.as_deref(), a["display_name"].as_str(), "{subject}: name of {addr}");
                 }
                 None => attendees_missing_from_file += 1,
             }
@@ -272,10 +182,7 @@ fn pim_rich_events_match_expected() {
             continue;
         };
         recurring += 1;
-        let r = e
-            .rrule
-            .as_ref()
-            .unwrap_or_else(|| panic!("{subject}: no RRULE"));
+        let r = e.rrule.as_ref().unwrap_or_else(|| panic!("{subject}: no RRULE"));
         let freq = match rec["kind"].as_str().unwrap() {
             "daily" => Frequency::Daily,
             "weekly" => Frequency::Weekly,
@@ -288,16 +195,9 @@ fn pim_rich_events_match_expected() {
             (freq, rec["interval"].as_u64().unwrap()),
             "{subject}: FREQ/INTERVAL"
         );
+        assert_eq!(r.count.map(u64::from), rec["count"].as_u64(), "{subject}: COUNT");
         assert_eq!(
-            r.count.map(u64::from),
-            rec["count"].as_u64(),
-            "{subject}: COUNT"
-        );
-        assert_eq!(
-            r.by_day
-                .iter()
-                .map(|(_, d)| d.as_ical().to_string())
-                .collect::<Vec<_>>(),
+            r.by_day.iter().map(|(_, d)| d.as_ical().to_string()).collect::<Vec<_>>(),
             strs(&rec["byday"]),
             "{subject}: BYDAY"
         );
@@ -309,17 +209,9 @@ fn pim_rich_events_match_expected() {
                 .or_else(|| r.by_day.first().and_then(|(n, _)| n.map(i64::from)));
             assert_eq!(ours, Some(pos), "{subject}: position");
         }
-        assert_eq!(
-            r.by_month_day.first().map(|d| i64::from(*d)),
-            rec["bymonthday"].as_i64(),
-            "{subject}: BYMONTHDAY"
-        );
+        assert_eq!(r.by_month_day.first().map(|d| i64::from(*d)), rec["bymonthday"].as_i64(), "{subject}: BYMONTHDAY");
         if freq == Frequency::Yearly {
-            assert_eq!(
-                r.by_month,
-                vec![dt(start_local).date.month],
-                "{subject}: BYMONTH"
-            );
+            assert_eq!(r.by_month, vec![dt(start_local).date.month], "{subject}: BYMONTH");
         }
         match rec["until"].as_str() {
             Some(u) => {
@@ -339,26 +231,18 @@ fn pim_rich_events_match_expected() {
             }
             None => assert_eq!(r.until, None, "{subject}: UNTIL"),
         }
-        let want_ex: Vec<When> = strs(&rec["deleted_occurrences_local"])
-            .iter()
-            .map(|l| expected_when(tzid, l))
-            .collect();
+        let want_ex: Vec<When> =
+            strs(&rec["deleted_occurrences_local"]).iter().map(|l| expected_when(tzid, l)).collect();
         assert_eq!(e.exdates, want_ex, "{subject}: EXDATE");
         exdates += e.exdates.len();
-        let mods = rec["modified_occurrences"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let mods = rec["modified_occurrences"].as_array().cloned().unwrap_or_default();
         assert_eq!(e.overrides.len(), mods.len(), "{subject}: overrides");
         for (o, x) in e.overrides.iter().zip(&mods) {
             overrides += 1;
             assert_eq!(o.uid, e.uid, "{subject}: override UID");
             assert_eq!(
                 o.recurrence_id,
-                Some(expected_when(
-                    tzid,
-                    x["original_start_local"].as_str().unwrap()
-                )),
+                Some(expected_when(tzid, x["original_start_local"].as_str().unwrap())),
                 "{subject}: RECURRENCE-ID"
             );
             assert_eq!(
@@ -379,10 +263,7 @@ fn pim_rich_events_match_expected() {
             let loc = x["location"].as_str().or(w["location"].as_str());
             assert_eq!(o.location.as_deref(), loc, "{subject}: override LOCATION");
             assert_eq!(o.busy, e.busy, "{subject}: override busy status");
-            assert!(
-                o.rrule.is_none() && o.overrides.is_empty(),
-                "{subject}: override has a series"
-            );
+            assert!(o.rrule.is_none() && o.overrides.is_empty(), "{subject}: override has a series");
         }
     }
     println!(
@@ -390,10 +271,7 @@ fn pim_rich_events_match_expected() {
          {attendees_missing_from_file} expected attendees are not in the file",
         events.len()
     );
-    assert_eq!(
-        (events.len(), zoned, all_day, recurring, exdates, overrides),
-        (11, 6, 3, 6, 2, 2)
-    );
+    assert_eq!((events.len(), zoned, all_day, recurring, exdates, overrides), (11, 6, 3, 6, 2, 2));
     // 张伟, Zoë and Bob were given to the generator and are not in the file.
     assert_eq!(attendees_missing_from_file, 3);
 }
@@ -438,12 +316,7 @@ fn python_read(ics: &str) -> Option<Value> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(ics.as_bytes())
-        .expect("write ics");
+    child.stdin.take().expect("stdin").write_all(ics.as_bytes()).expect("write ics");
     let out = child.wait_with_output().expect("python3 finishes");
     assert!(
         out.status.success(),
@@ -454,11 +327,7 @@ fn python_read(ics: &str) -> Option<Value> {
 }
 
 fn calendar(events: Vec<Event>) -> String {
-    ical::write(&Calendar {
-        prodid: "-//mailshift//tests//EN".into(),
-        events,
-        ..Calendar::default()
-    })
+    ical::write(&Calendar { prodid: "-//mailshift//tests//EN".into(), events, ..Calendar::default() })
 }
 
 #[test]
@@ -480,11 +349,7 @@ fn pim_rich_calendar_reads_back_in_python_icalendar() {
     assert_eq!(got.len(), 13, "VEVENTs read back");
     let mut zones = strs(&py["zones"]);
     zones.sort();
-    assert_eq!(
-        zones,
-        vec!["Pacific Standard Time", "W. Europe Standard Time"],
-        "VTIMEZONEs"
-    );
+    assert_eq!(zones, vec!["Pacific Standard Time", "W. Europe Standard Time"], "VTIMEZONEs");
     let mut checked_utc = 0;
     for (_, e, w) in &events {
         let subject = w["subject"].as_str().unwrap();
@@ -492,16 +357,10 @@ fn pim_rich_calendar_reads_back_in_python_icalendar() {
             .iter()
             .find(|v| v["uid"] == e.uid.as_str() && v["rid"].is_null())
             .unwrap_or_else(|| panic!("{subject}: no VEVENT with its UID"));
-        assert!(
-            same_subject(master["summary"].as_str(), subject),
-            "{subject}: SUMMARY read back"
-        );
+        assert!(same_subject(master["summary"].as_str(), subject), "{subject}: SUMMARY read back");
         if w["all_day"].as_bool() == Some(true) {
             let date = |s: &str| s[..10].to_string();
-            assert_eq!(
-                master["start"]["date"], true,
-                "{subject}: DTSTART is a DATE"
-            );
+            assert_eq!(master["start"]["date"], true, "{subject}: DTSTART is a DATE");
             assert_eq!(
                 master["start"]["iso"].as_str(),
                 Some(date(w["start_local"].as_str().unwrap()).as_str()),
@@ -514,70 +373,37 @@ fn pim_rich_calendar_reads_back_in_python_icalendar() {
             );
         } else {
             // Python resolved TZID (or Z) to the instant the generator meant.
-            assert_eq!(
-                master["start"]["utc"].as_str(),
-                w["start_utc"].as_str(),
-                "{subject}: DTSTART instant"
-            );
-            assert_eq!(
-                master["end"]["utc"].as_str(),
-                w["end_utc"].as_str(),
-                "{subject}: DTEND instant"
-            );
+            assert_eq!(master["start"]["utc"].as_str(), w["start_utc"].as_str(), "{subject}: DTSTART instant");
+            assert_eq!(master["end"]["utc"].as_str(), w["end_utc"].as_str(), "{subject}: DTEND instant");
             assert!(
-                master["start"]["iso"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with(w["start_local"].as_str().unwrap()),
+                master["start"]["iso"].as_str().unwrap().starts_with(w["start_local"].as_str().unwrap()),
                 "{subject}: DTSTART wall time"
             );
             checked_utc += 1;
         }
         let rec = w.get("recurrence");
-        assert_eq!(
-            master["rrule"].is_null(),
-            rec.is_none(),
-            "{subject}: RRULE read back"
-        );
+        assert_eq!(master["rrule"].is_null(), rec.is_none(), "{subject}: RRULE read back");
         if let Some(rec) = rec {
             let n = strs(&rec["deleted_occurrences_local"]).len();
-            assert_eq!(
-                master["exdates"].as_array().map_or(0, Vec::len),
-                n,
-                "{subject}: EXDATEs read back"
-            );
-            for (i, x) in rec["modified_occurrences"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            assert_eq!(master["exdates"].as_array().map_or(0, Vec::len), n, "{subject}: EXDATEs read back");
+            for (i, x) in rec["modified_occurrences"].as_array().into_iter().flatten().enumerate() {
                 let o = got
                     .iter()
                     .filter(|v| v["uid"] == e.uid.as_str() && !v["rid"].is_null())
                     .nth(i)
                     .unwrap_or_else(|| panic!("{subject}: override {i} not read back"));
                 assert!(
-                    o["rid"]["iso"]
-                        .as_str()
-                        .unwrap()
-                        .starts_with(x["original_start_local"].as_str().unwrap()),
+                    o["rid"]["iso"].as_str().unwrap().starts_with(x["original_start_local"].as_str().unwrap()),
                     "{subject}: RECURRENCE-ID read back"
                 );
                 assert!(
-                    o["start"]["iso"]
-                        .as_str()
-                        .unwrap()
-                        .starts_with(x["new_start_local"].as_str().unwrap()),
+                    o["start"]["iso"].as_str().unwrap().starts_with(x["new_start_local"].as_str().unwrap()),
                     "{subject}: override DTSTART read back"
                 );
             }
         }
     }
-    assert_eq!(
-        checked_utc, 8,
-        "timed events checked against their UTC instants"
-    );
+    assert_eq!(checked_utc, 8, "timed events checked against their UTC instants");
 }
 
 #[test]
@@ -585,18 +411,14 @@ fn every_fixture_calendar_item_writes_a_readable_calendar() {
     let Some(files) = mailshift_testkit::fixture_files(&["pst", "ost"]) else {
         return;
     };
-    let (mut items, mut vevents, mut files_with, mut zoned, mut series) =
-        (0usize, 0usize, 0usize, 0usize, 0usize);
+    let (mut items, mut vevents, mut files_with, mut zoned, mut series) = (0usize, 0usize, 0usize, 0usize, 0usize);
     for path in &files {
         let Ok(store) = Store::open(path) else {
             continue;
         };
         let key = store_record_key(&store).unwrap_or_default();
-        let events: Vec<Event> = messages(&store)
-            .iter()
-            .filter(|m| is_calendar_item(m))
-            .map(|m| event(m, item_uid(&key, m.nid)))
-            .collect();
+        let events: Vec<Event> =
+            messages(&store).iter().filter(|m| is_calendar_item(m)).map(|m| event(m, item_uid(&key, m.nid))).collect();
         if events.is_empty() {
             continue;
         }
@@ -625,25 +447,16 @@ fn every_fixture_calendar_item_writes_a_readable_calendar() {
         let got = py["events"].as_array().map_or(0, Vec::len);
         assert_eq!(got, want, "{}: VEVENTs read back", path.display());
         for v in py["events"].as_array().into_iter().flatten() {
-            assert!(
-                !v["start"].is_null() || v["rid"].is_null(),
-                "{}: override without DTSTART",
-                path.display()
-            );
+            assert!(!v["start"].is_null() || v["rid"].is_null(), "{}: override without DTSTART", path.display());
         }
         vevents += got;
-        println!(
-            "{}: {} VEVENTs",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
-            got
-        );
+        println!("{}: {} VEVENTs", path.file_name().and_then(|n| n.to_str()).unwrap_or("?"), got);
     }
-    println!("total: {items} calendar items ({zoned} zoned, {series} recurring) -> {vevents} VEVENTs in {files_with} files");
-    // pim-rich alone has 11 items; SampleOstFile.ost 5 appointments and 6 meetings.
-    assert!(
-        items >= 22 && files_with >= 2,
-        "{items} items in {files_with} files"
+    println!(
+        "total: {items} calendar items ({zoned} zoned, {series} recurring) -> {vevents} VEVENTs in {files_with} files"
     );
+    // pim-rich alone has 11 items; SampleOstFile.ost 5 appointments and 6 meetings.
+    assert!(items >= 22 && files_with >= 2, "{items} items in {files_with} files");
 }
 
 /// An Outlook-made series (java-libpst's dist-list.pst, Pacific time):

@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use mailshift_core::pim::files::{PimOptions, WithPimFiles};
 use mailshift_core::pim::When;
 use mailshift_core::{convert, Folder, Item, NoProgress, Options, Prepared, StoreReader, StoreWriter, Written};
-use mailshift_testkit::pim::{python_pim, rust_ics, rust_vcf, IcsDate};
 use mailshift_pst::PstReader;
+use mailshift_testkit::pim::{python_pim, rust_ics, rust_vcf, IcsDate};
 
 use oracle::{count_exempt, ipm_prefix, is_rejected};
 
@@ -28,7 +28,13 @@ use oracle::{count_exempt, ipm_prefix, is_rejected};
 
 /// A folder's file name as PimFiles gives it (path joined with " - ").
 fn file_name(path: &str, ext: &str) -> String {
-    format!("{}.{ext}", path.split('/').map(|p| p.replace(['/', '\\', ':', '*', '?', '"', '<', '>', '|'], "_")).collect::<Vec<_>>().join(" - "))
+    format!(
+        "{}.{ext}",
+        path.split('/')
+            .map(|p| p.replace(['/', '\\', ':', '*', '?', '"', '<', '>', '|'], "_"))
+            .collect::<Vec<_>>()
+            .join(" - ")
+    )
 }
 
 /// Top-level components of a written file that stand for one source item:
@@ -123,7 +129,10 @@ fn ics_date(w: &When, all_day: bool) -> IcsDate {
         When::Date(d) => IcsDate::Date(ymd(*d)),
         When::Utc(t) => {
             let c = mailshift_core::time::Civil::from_unix(*t);
-            IcsDate::Utc(format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", c.year, c.month, c.day, c.hour, c.minute, c.second))
+            IcsDate::Utc(format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                c.year, c.month, c.day, c.hour, c.minute, c.second
+            ))
         }
         When::Local { time, tzid } => IcsDate::Local {
             time: format!("{}T{:02}:{:02}:{:02}", ymd(time.date), time.hour, time.minute, time.second),
@@ -144,13 +153,23 @@ fn meant(reader: &PstReader, folder: &Folder) -> Meant {
         let (ext, row) = match &item {
             Item::Contact(c) => (
                 "vcf",
-                ("contact".into(), c.full_name.clone(), String::new(), c.emails.iter().map(|e| e.address.clone()).collect::<Vec<_>>().join(",")),
+                (
+                    "contact".into(),
+                    c.full_name.clone(),
+                    String::new(),
+                    c.emails.iter().map(|e| e.address.clone()).collect::<Vec<_>>().join(","),
+                ),
             ),
             Item::DistList(d) => ("vcf", ("group".into(), d.name.clone(), String::new(), d.members.len().to_string())),
             Item::Event(e) => {
                 for o in &e.overrides {
                     let start = o.start.as_ref().map(|w| format!("{:?}", ics_date(w, o.all_day))).unwrap_or_default();
-                    out.entry("ics").or_default().push(("VEVENT override".into(), text(&o.summary), start, String::new()));
+                    out.entry("ics").or_default().push((
+                        "VEVENT override".into(),
+                        text(&o.summary),
+                        start,
+                        String::new(),
+                    ));
                 }
                 let start = e.start.as_ref().map(|w| format!("{:?}", ics_date(w, e.all_day))).unwrap_or_default();
                 ("ics", ("VEVENT".into(), text(&e.summary), start, String::new()))
@@ -159,7 +178,9 @@ fn meant(reader: &PstReader, folder: &Folder) -> Meant {
                 let due = t.due.as_ref().map(|w| format!("{:?}", ics_date(w, false))).unwrap_or_default();
                 ("ics", ("VTODO".into(), text(&t.summary), due, String::new()))
             }
-            Item::Note(j) | Item::Journal(j) => ("ics", ("VJOURNAL".into(), text(&j.summary), String::new(), String::new())),
+            Item::Note(j) | Item::Journal(j) => {
+                ("ics", ("VJOURNAL".into(), text(&j.summary), String::new(), String::new()))
+            }
             _ => continue,
         };
         out.entry(ext).or_default().push(row);
@@ -191,9 +212,19 @@ fn read_back(ext: &str, text: &str, what: &str) -> Vec<(String, String, String, 
             let row = match c.kind.as_str() {
                 "VEVENT" => {
                     let kind = if c.recurrence_id.is_some() { "VEVENT override" } else { "VEVENT" };
-                    (kind.into(), summary, c.dtstart.as_ref().map(|d| format!("{d:?}")).unwrap_or_default(), String::new())
+                    (
+                        kind.into(),
+                        summary,
+                        c.dtstart.as_ref().map(|d| format!("{d:?}")).unwrap_or_default(),
+                        String::new(),
+                    )
                 }
-                "VTODO" => ("VTODO".into(), summary, c.due.as_ref().map(|d| format!("{d:?}")).unwrap_or_default(), String::new()),
+                "VTODO" => (
+                    "VTODO".into(),
+                    summary,
+                    c.due.as_ref().map(|d| format!("{d:?}")).unwrap_or_default(),
+                    String::new(),
+                ),
                 "VJOURNAL" => ("VJOURNAL".into(), summary, String::new(), String::new()),
                 _ => continue,
             };
@@ -255,7 +286,8 @@ fn every_pim_folder_exports_as_many_items_as_pffexport() {
             })
             .collect();
         let out = scratch.join("pim");
-        let mut target = WithPimFiles::new(Box::new(NoMail), &out, PimOptions { fsync: false, ..PimOptions::default() });
+        let mut target =
+            WithPimFiles::new(Box::new(NoMail), &out, PimOptions { fsync: false, ..PimOptions::default() });
         let report = convert(&reader, &mut target, None, &Options::default(), &NoProgress)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         stores += 1;

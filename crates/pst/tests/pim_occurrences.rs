@@ -97,9 +97,7 @@ print(json.dumps(out))
 /// Runs [`EXPAND`] on `items`, `None` after a skip when Python lacks
 /// `dateutil` or `zoneinfo`.
 fn expand(items: &[Value]) -> Option<Value> {
-    if !(mailshift_testkit::python_module("dateutil")
-        && mailshift_testkit::python_module("zoneinfo"))
-    {
+    if !(mailshift_testkit::python_module("dateutil") && mailshift_testkit::python_module("zoneinfo")) {
         return None;
     }
     let mut child = Command::new("python3")
@@ -110,18 +108,9 @@ fn expand(items: &[Value]) -> Option<Value> {
         .spawn()
         .expect("python3 runs");
     let input = serde_json::to_vec(items).expect("JSON");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&input)
-        .expect("write to python3");
+    child.stdin.take().expect("stdin").write_all(&input).expect("write to python3");
     let out = child.wait_with_output().expect("python3 finishes");
-    assert!(
-        out.status.success(),
-        "expansion failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "expansion failed: {}", String::from_utf8_lossy(&out.stderr));
     Some(serde_json::from_slice(&out.stdout).expect("expansion prints JSON"))
 }
 
@@ -152,21 +141,14 @@ impl Series {
 
     /// The master's DTSTART as read back, wall-clock.
     fn start(&self) -> Option<String> {
-        self.components()
-            .iter()
-            .find(|c| c["recurrence_id"].is_null())
-            .and_then(|c| wall(&c["dtstart"]))
+        self.components().iter().find(|c| c["recurrence_id"].is_null()).and_then(|c| wall(&c["dtstart"]))
     }
 }
 
 /// The wall-clock text of an `IcsDate` shape: "2025-03-03T09:00:00" for
 /// local and UTC times, "2025-03-03" for dates.
 fn wall(v: &Value) -> Option<String> {
-    v["local"]["time"]
-        .as_str()
-        .or(v["utc"].as_str())
-        .or(v["date"].as_str())
-        .map(str::to_string)
+    v["local"]["time"].as_str().or(v["utc"].as_str()).or(v["date"].as_str()).map(str::to_string)
 }
 
 /// The wall-clock part of an occurrence ("2025-03-03T09:00:00+01:00" or
@@ -200,27 +182,11 @@ fn recurring(path: &Path, scratch: &Path) -> Option<Vec<Series>> {
         std::fs::write(&file, &ics).expect("write .ics");
         let py = mailshift_testkit::pim::python_pim(&file)?;
         let what = format!("{}: {subject}", path.display());
-        assert_eq!(
-            strs(&py["errors"]),
-            Vec::<String>::new(),
-            "{what}: read-back errors\n{ics}"
-        );
-        let s = Series {
-            subject,
-            event: ev,
-            py,
-        };
+        assert_eq!(strs(&py["errors"]), Vec::<String>::new(), "{what}: read-back errors\n{ics}");
+        let s = Series { subject, event: ev, py };
         let occ = s.occurrences();
-        assert!(
-            occ["local"].is_array(),
-            "{what}: no expansion of {}",
-            s.event.uid
-        );
-        assert_eq!(
-            strs(&occ["unmatched_recurrence_ids"]),
-            Vec::<String>::new(),
-            "{what}: overrides off the series"
-        );
+        assert!(occ["local"].is_array(), "{what}: no expansion of {}", s.event.uid);
+        assert_eq!(strs(&occ["unmatched_recurrence_ids"]), Vec::<String>::new(), "{what}: overrides off the series");
         out.push(s);
     }
     Some(out)
@@ -232,24 +198,15 @@ fn pim_rich_occurrences_match_the_generator_input() {
         return;
     };
     let json = pst.with_file_name("pim-rich.expected.json");
-    let exp: Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("expected.json reads"))
-            .expect("expected.json parses");
+    let exp: Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("expected.json reads"))
+        .expect("expected.json parses");
     let scratch = tempfile::tempdir().expect("temp dir");
     let Some(series) = recurring(&pst, scratch.path()) else {
         return;
     };
-    let recurring_exp: Vec<&Value> = exp["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter(|e| e.get("recurrence").is_some())
-        .collect();
-    assert_eq!(
-        series.len(),
-        recurring_exp.len(),
-        "recurring appointments in pim-rich.pst"
-    );
+    let recurring_exp: Vec<&Value> =
+        exp["events"].as_array().expect("events").iter().filter(|e| e.get("recurrence").is_some()).collect();
+    assert_eq!(series.len(), recurring_exp.len(), "recurring appointments in pim-rich.pst");
     let items: Vec<Value> = recurring_exp
         .iter()
         .map(|e| {
@@ -268,21 +225,14 @@ fn pim_rich_occurrences_match_the_generator_input() {
     let (mut checked, mut instants) = (0, 0);
     for e in &recurring_exp {
         let subject = e["subject"].as_str().expect("subject");
-        let hits: Vec<&Series> = series
-            .iter()
-            .filter(|s| without_eval_suffix(&s.subject) == subject)
-            .collect();
+        let hits: Vec<&Series> = series.iter().filter(|s| without_eval_suffix(&s.subject) == subject).collect();
         assert_eq!(hits.len(), 1, "items with subject {subject:?}");
         let s = hits[0];
         let all_day = e["all_day"].as_bool().unwrap_or(false);
         assert_eq!(s.event.all_day, all_day, "{subject}: all-day");
         let (ours, theirs, what) = if all_day {
             // All-day occurrences are dates, in no zone.
-            (
-                strs(&s.occurrences()["local"]),
-                strs(&want[subject]["local"]),
-                "dates",
-            )
+            (strs(&s.occurrences()["local"]), strs(&want[subject]["local"]), "dates")
         } else {
             let mut o = strs(&s.occurrences()["utc"]);
             let mut t = strs(&want[subject]["utc"]);
@@ -293,10 +243,7 @@ fn pim_rich_occurrences_match_the_generator_input() {
         assert!(!theirs.is_empty(), "{subject}: nothing expected");
         assert_eq!(ours, theirs, "{subject}: five years of {what}");
         // vobject's own expansion of the same file agrees.
-        let mut v = strs(
-            &s.py["vobject_occurrences"][s.event.uid.as_str()]
-                [if all_day { "local" } else { "utc" }],
-        );
+        let mut v = strs(&s.py["vobject_occurrences"][s.event.uid.as_str()][if all_day { "local" } else { "utc" }]);
         v.sort();
         assert_eq!(v, ours, "{subject}: vobject's {what}");
         println!("{subject}: {} occurrences", ours.len());
@@ -343,8 +290,7 @@ const DAY_NAMES: [(&str, &str); 7] = [
 fn us_date(s: &str) -> Option<String> {
     let mut p = s.split('/').map(|x| x.parse::<u32>().ok());
     let (m, d, y) = (p.next()??, p.next()??, p.next()??);
-    ((1..=12).contains(&m) && (1..=31).contains(&d) && y > 1600)
-        .then(|| format!("{y:04}-{m:02}-{d:02}"))
+    ((1..=12).contains(&m) && (1..=31).contains(&d) && y > 1600).then(|| format!("{y:04}-{m:02}-{d:02}"))
 }
 
 /// "8:00" followed by "am"/"pm".
@@ -361,10 +307,7 @@ fn clock(t: &str, ampm: Option<&str>) -> Option<(u32, u32)> {
 
 /// "1st", "15th" -> 1, 15.
 fn ordinal(w: &str) -> Option<u32> {
-    ["st", "nd", "rd", "th"]
-        .iter()
-        .find_map(|s| w.strip_suffix(s))
-        .and_then(|n| n.parse().ok())
+    ["st", "nd", "rd", "th"].iter().find_map(|s| w.strip_suffix(s)).and_then(|n| n.parse().ok())
 }
 
 /// Parses the PidLidRecurrencePattern forms found in the fixtures:
@@ -384,17 +327,11 @@ fn ordinal(w: &str) -> Option<u32> {
 /// so that the caller lists it.
 fn parse_pattern_text(text: &str) -> Result<TextRule, String> {
     let norm = text.to_ascii_lowercase().replace(',', " ");
-    let words: Vec<&str> = norm
-        .split_whitespace()
-        .map(|w| w.trim_end_matches('.'))
-        .collect();
+    let words: Vec<&str> = norm.split_whitespace().map(|w| w.trim_end_matches('.')).collect();
     if words.is_empty() {
         return Err("empty".into());
     }
-    let mut r = TextRule {
-        interval: 1,
-        ..TextRule::default()
-    };
+    let mut r = TextRule { interval: 1, ..TextRule::default() };
     let mut unit = None;
     let mut i = 0;
     let next = |i: usize| words.get(i + 1).copied();
@@ -402,8 +339,7 @@ fn parse_pattern_text(text: &str) -> Result<TextRule, String> {
         let w = words[i];
         match w {
             // Filler, and Aspose's closing "of the month".
-            "recur" | "occurs" | "on" | "the" | "and" | "of" | "a" | "for" | "set"
-            | "position(s)" | "maximum" => {}
+            "recur" | "occurs" | "on" | "the" | "and" | "of" | "a" | "for" | "set" | "position(s)" | "maximum" => {}
             "month" if unit.is_some() => {}
             "every" => {
                 if let Some(n) = next(i).and_then(|n| n.parse::<u32>().ok()) {
@@ -431,11 +367,7 @@ fn parse_pattern_text(text: &str) -> Result<TextRule, String> {
             }
             "day" if unit.is_none() && r.bymonthday.is_none() => {
                 // Outlook's "day 15 of every 1 month(s)".
-                r.bymonthday = Some(
-                    next(i)
-                        .and_then(|n| n.parse().ok())
-                        .ok_or("\"day\" without a number")?,
-                );
+                r.bymonthday = Some(next(i).and_then(|n| n.parse().ok()).ok_or("\"day\" without a number")?);
                 i += 1;
             }
             "day(s)" | "days" if r.bymonthday.is_some() => {}
@@ -449,38 +381,23 @@ fn parse_pattern_text(text: &str) -> Result<TextRule, String> {
                 });
             }
             "occurrences" | "occurrence(s)" => {
-                let n = words
-                    .get(i.wrapping_sub(1))
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("count without a number")?;
+                let n = words.get(i.wrapping_sub(1)).and_then(|n| n.parse().ok()).ok_or("count without a number")?;
                 r.count = Some(n);
             }
             "until" => {
-                r.until = Some(
-                    next(i)
-                        .and_then(us_date)
-                        .ok_or("\"until\" without a date")?,
-                );
+                r.until = Some(next(i).and_then(us_date).ok_or("\"until\" without a date")?);
                 i += 1;
                 // Aspose adds a time of day ("00:00:00"): the date is what counts.
-                if next(i).is_some_and(|t| {
-                    t.contains(':') && t.chars().all(|c| c.is_ascii_digit() || c == ':')
-                }) {
+                if next(i).is_some_and(|t| t.contains(':') && t.chars().all(|c| c.is_ascii_digit() || c == ':')) {
                     i += 1;
                 }
             }
             "effective" => {
-                r.effective = Some(
-                    next(i)
-                        .and_then(us_date)
-                        .ok_or("\"effective\" without a date")?,
-                );
+                r.effective = Some(next(i).and_then(us_date).ok_or("\"effective\" without a date")?);
                 i += 1;
             }
             "from" | "to" => {
-                let t = next(i)
-                    .and_then(|t| clock(t, words.get(i + 2).copied()))
-                    .ok_or("time without a clock")?;
+                let t = next(i).and_then(|t| clock(t, words.get(i + 2).copied())).ok_or("time without a clock")?;
                 if w == "from" {
                     r.from = Some(t);
                 } else {
@@ -506,9 +423,7 @@ fn parse_pattern_text(text: &str) -> Result<TextRule, String> {
                         Some("set") => r.bysetpos = Some(n as i32),
                         other => return Err(format!("ordinal {w:?} followed by {other:?}")),
                     }
-                } else if w.parse::<u32>().is_ok()
-                    && matches!(next(i), Some("occurrences" | "occurrence(s)"))
-                {
+                } else if w.parse::<u32>().is_ok() && matches!(next(i), Some("occurrences" | "occurrence(s)")) {
                     // The count, read at "occurrences".
                 } else {
                     return Err(format!("unknown word {w:?}"));
@@ -522,11 +437,7 @@ fn parse_pattern_text(text: &str) -> Result<TextRule, String> {
         Some("weekly") if !r.byday.is_empty() => "weekly",
         Some("monthly") if r.bysetpos.is_some() && !r.byday.is_empty() => "monthly_nth",
         Some("monthly") if r.bymonthday.is_some() => "monthly",
-        Some("yearly")
-            if r.bymonthday.is_some() || (r.bysetpos.is_some() && !r.byday.is_empty()) =>
-        {
-            "yearly"
-        }
+        Some("yearly") if r.bymonthday.is_some() || (r.bysetpos.is_some() && !r.byday.is_empty()) => "yearly",
         u => return Err(format!("no complete rule ({u:?}, {r:?})")),
     };
     Ok(r)
@@ -534,11 +445,7 @@ fn parse_pattern_text(text: &str) -> Result<TextRule, String> {
 
 /// pffexport's "Recurrence pattern" text of every item of `pst`, by
 /// subject (`None` if pffexport failed).
-fn pffexport_patterns(
-    tool: &Path,
-    pst: &Path,
-    scratch: &Path,
-) -> Option<BTreeMap<String, Vec<String>>> {
+fn pffexport_patterns(tool: &Path, pst: &Path, scratch: &Path) -> Option<BTreeMap<String, Vec<String>>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut stack: Vec<PathBuf> = vec![oracle::pffexport(tool, pst, scratch)?];
     while let Some(d) = stack.pop() {
@@ -563,8 +470,7 @@ fn pffexport_patterns(
                     .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
                     .map(|v| v.trim().to_string())
             };
-            if let (Some(subject), Some(pattern)) = (field("Subject"), field("Recurrence pattern"))
-            {
+            if let (Some(subject), Some(pattern)) = (field("Subject"), field("Recurrence pattern")) {
                 out.entry(subject).or_default().push(pattern);
             }
         }
@@ -576,34 +482,20 @@ fn pffexport_patterns(
 /// override's start replaced by its RECURRENCE-ID, the EXDATEs added, in
 /// [DTSTART, DTSTART + 5 years).
 fn base_series(s: &Series, start: &str) -> Vec<String> {
-    let mut occ: Vec<String> = strs(&s.occurrences()["local"])
-        .iter()
-        .map(|x| occ_wall(x))
-        .collect();
+    let mut occ: Vec<String> = strs(&s.occurrences()["local"]).iter().map(|x| occ_wall(x)).collect();
     let comps = s.components();
     for o in comps.iter().filter(|c| !c["recurrence_id"].is_null()) {
         let (Some(now), Some(was)) = (wall(&o["dtstart"]), wall(&o["recurrence_id"])) else {
             panic!("{}: override without DTSTART or RECURRENCE-ID", s.subject);
         };
-        let at = occ
-            .iter()
-            .position(|x| *x == now)
-            .unwrap_or_else(|| panic!("{}: override {now} not expanded", s.subject));
+        let at =
+            occ.iter().position(|x| *x == now).unwrap_or_else(|| panic!("{}: override {now} not expanded", s.subject));
         occ[at] = was;
     }
     if let Some(master) = comps.iter().find(|c| c["recurrence_id"].is_null()) {
-        occ.extend(
-            master["exdates"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(wall),
-        );
+        occ.extend(master["exdates"].as_array().into_iter().flatten().filter_map(wall));
     }
-    let end = start
-        .get(..4)
-        .and_then(|y| y.parse::<i32>().ok())
-        .map(|y| format!("{:04}{}", y + 5, &start[4..]));
+    let end = start.get(..4).and_then(|y| y.parse::<i32>().ok()).map(|y| format!("{:04}{}", y + 5, &start[4..]));
     occ.retain(|x| x.as_str() >= start && end.as_deref().map_or(true, |e| x.as_str() < e));
     occ.sort();
     occ
@@ -627,13 +519,9 @@ fn every_recurring_item_matches_its_pattern_text() {
         if series.is_empty() {
             continue;
         }
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_string();
-        let texts = pffexport_patterns(&tool, path, scratch.path())
-            .unwrap_or_else(|| panic!("{name}: pffexport failed"));
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
+        let texts =
+            pffexport_patterns(&tool, path, scratch.path()).unwrap_or_else(|| panic!("{name}: pffexport failed"));
         let mut items = Vec::new();
         let mut rules = Vec::new();
         for (n, s) in series.iter().enumerate() {
@@ -652,26 +540,16 @@ fn every_recurring_item_matches_its_pattern_text() {
                     continue;
                 }
             };
-            let start = s
-                .start()
-                .unwrap_or_else(|| panic!("{name}: {}: no DTSTART", s.subject));
+            let start = s.start().unwrap_or_else(|| panic!("{name}: {}: no DTSTART", s.subject));
             let what = format!("{name}: {}: {text:?}", s.subject);
             if let Some(day) = &rule.effective {
                 assert!(start.starts_with(day.as_str()), "{what}: DTSTART {start}");
             }
             if let Some((h, m)) = rule.from {
-                assert_eq!(
-                    start.get(10..16),
-                    Some(format!("T{h:02}:{m:02}").as_str()),
-                    "{what}: DTSTART {start}"
-                );
+                assert_eq!(start.get(10..16), Some(format!("T{h:02}:{m:02}").as_str()), "{what}: DTSTART {start}");
             }
             if let Some((h, m)) = rule.to {
-                let end = s
-                    .components()
-                    .iter()
-                    .find(|c| c["recurrence_id"].is_null())
-                    .and_then(|c| wall(&c["dtend"]));
+                let end = s.components().iter().find(|c| c["recurrence_id"].is_null()).and_then(|c| wall(&c["dtend"]));
                 assert_eq!(
                     end.as_deref().and_then(|e| e.get(10..16)),
                     Some(format!("T{h:02}:{m:02}").as_str()),
@@ -706,10 +584,7 @@ fn every_recurring_item_matches_its_pattern_text() {
             let ours = base_series(s, &start);
             let theirs = strs(&want[n.to_string()]["local"]);
             assert!(!theirs.is_empty(), "{what}: the text expands to nothing");
-            assert_eq!(
-                ours, theirs,
-                "{what}: five years of the series before its exceptions"
-            );
+            assert_eq!(ours, theirs, "{what}: five years of the series before its exceptions");
             println!("{what}: {} instances agree", ours.len());
             compared += 1;
             instances += ours.len();
@@ -725,10 +600,7 @@ fn every_recurring_item_matches_its_pattern_text() {
     // The fixtures hold 7 recurring appointments (6 in pim-rich.pst, 1 in
     // java-libpst's dist-list.pst), and every text among them parses.
     assert!(compared >= 7, "{compared} compared");
-    assert!(
-        compared * 5 >= total * 4,
-        "only {compared} of {total} compared"
-    );
+    assert!(compared * 5 >= total * 4, "only {compared} of {total} compared");
 }
 
 #[test]
@@ -736,58 +608,28 @@ fn pattern_texts_parse() {
     let p = |t: &str| parse_pattern_text(t).unwrap_or_else(|e| panic!("{t:?}: {e}"));
     let r = p("Recur every 2 day(s) for a maximum of 10 occurrences.");
     assert_eq!((r.kind, r.interval, r.count), ("daily", 2, Some(10)));
-    let r =
-        p("Recur every  week on the  Monday, Wednesday and  Friday on until 04/30/2025 00:00:00.");
-    assert_eq!(
-        (r.kind, r.interval, r.byday.clone()),
-        ("weekly", 1, vec!["MO", "WE", "FR"])
-    );
+    let r = p("Recur every  week on the  Monday, Wednesday and  Friday on until 04/30/2025 00:00:00.");
+    assert_eq!((r.kind, r.interval, r.byday.clone()), ("weekly", 1, vec!["MO", "WE", "FR"]));
     assert_eq!((r.count, r.until.as_deref()), (None, Some("2025-04-30")));
     let r = p("Recur every  month on the  Friday on the 1st from end set position(s) for a maximum of 12 occurrences.");
-    assert_eq!(
-        (r.kind, r.byday.clone(), r.bysetpos, r.count),
-        ("monthly_nth", vec!["FR"], Some(-1), Some(12))
-    );
+    assert_eq!((r.kind, r.byday.clone(), r.bysetpos, r.count), ("monthly_nth", vec!["FR"], Some(-1), Some(12)));
     let r = p("Recur every  month on the 15th day(s) of the month.");
-    assert_eq!(
-        (r.kind, r.bymonthday, r.count, r.until),
-        ("monthly", Some(15), None, None)
-    );
+    assert_eq!((r.kind, r.bymonthday, r.count, r.until), ("monthly", Some(15), None, None));
     let r = p("Recur every  year on the 3rd day(s) of the month.");
     assert_eq!((r.kind, r.bymonthday), ("yearly", Some(3)));
     let r = p("every Tuesday from 8:00 AM to 8:30 AM");
-    assert_eq!(
-        (r.kind, r.byday.clone(), r.from, r.to),
-        ("weekly", vec!["TU"], Some((8, 0)), Some((8, 30)))
-    );
+    assert_eq!((r.kind, r.byday.clone(), r.from, r.to), ("weekly", vec!["TU"], Some((8, 0)), Some((8, 30))));
     let r = p("Occurs every weekday effective 1/6/2025 until 2/28/2025 from 1:30 PM to 2:00 PM");
-    assert_eq!(
-        (r.kind, r.byday.len(), r.effective.as_deref()),
-        ("weekly", 5, Some("2025-01-06"))
-    );
-    assert_eq!(
-        (r.until.as_deref(), r.from),
-        (Some("2025-02-28"), Some((13, 30)))
-    );
+    assert_eq!((r.kind, r.byday.len(), r.effective.as_deref()), ("weekly", 5, Some("2025-01-06")));
+    assert_eq!((r.until.as_deref(), r.from), (Some("2025-02-28"), Some((13, 30))));
     let r = p("every 2 weeks on Monday and Thursday from 9:00 AM to 9:30 AM");
-    assert_eq!(
-        (r.kind, r.interval, r.byday.clone()),
-        ("weekly", 2, vec!["MO", "TH"])
-    );
+    assert_eq!((r.kind, r.interval, r.byday.clone()), ("weekly", 2, vec!["MO", "TH"]));
     let r = p("the last Friday of every 1 month(s) from 4:00 PM to 5:00 PM");
-    assert_eq!(
-        (r.kind, r.bysetpos, r.byday.clone()),
-        ("monthly_nth", Some(-1), vec!["FR"])
-    );
+    assert_eq!((r.kind, r.bysetpos, r.byday.clone()), ("monthly_nth", Some(-1), vec!["FR"]));
     let r = p("day 15 of every 3 month(s) from 10:00 AM to 11:00 AM");
     assert_eq!((r.kind, r.interval, r.bymonthday), ("monthly", 3, Some(15)));
     // What it does not know is an error, not a guess.
-    for bad in [
-        "",
-        "every March 3",
-        "jeden Dienstag von 8:00 bis 8:30",
-        "every Tuesday until tomorrow",
-    ] {
+    for bad in ["", "every March 3", "jeden Dienstag von 8:00 bis 8:30", "every Tuesday until tomorrow"] {
         assert!(parse_pattern_text(bad).is_err(), "{bad:?}");
     }
 }

@@ -10,8 +10,7 @@ use std::path::Path;
 
 use mailshift_pst::mapi::{Message, PSETID_APPOINTMENT, PSETID_TASK};
 use mailshift_pst::pim::{
-    appointment_recurrence, task_recurrence, AppointmentRecurrencePattern, Freq, LocalTime,
-    RuleParts,
+    appointment_recurrence, task_recurrence, AppointmentRecurrencePattern, Freq, LocalTime, RuleParts,
 };
 use mailshift_pst::Store;
 use pim_common::{folder_messages, pim_rich, same_subject, strs};
@@ -35,10 +34,7 @@ fn every_fixture_recurrence_blob_decodes() {
             // PidLidTaskFRecurring (PSETID_Task 0x8126) say a blob is due.
             let flag = |set, lid| {
                 m.props.lid(set, lid).and_then(|v| v.as_i64()).unwrap_or(0) != 0
-                    || matches!(
-                        m.props.lid(set, lid),
-                        Some(mailshift_pst::PropValue::Bool(true))
-                    )
+                    || matches!(m.props.lid(set, lid), Some(mailshift_pst::PropValue::Bool(true)))
             };
             if flag(PSETID_APPOINTMENT, 0x8223) && appointment_recurrence(&m).is_none() {
                 failures.push(format!(
@@ -83,26 +79,16 @@ fn every_fixture_recurrence_blob_decodes() {
         }
     }
     println!("total: {appts} appointment and {tasks} task recurrence blobs in {files_with} files");
-    assert!(
-        failures.is_empty(),
-        "undecodable recurrence blobs:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "undecodable recurrence blobs:\n{}", failures.join("\n"));
     // pim-rich.pst alone holds 6 recurring appointments and 1 recurring task.
-    assert!(
-        appts >= 6 && tasks >= 1,
-        "{appts} appointment, {tasks} task blobs"
-    );
+    assert!(appts >= 6 && tasks >= 1, "{appts} appointment, {tasks} task blobs");
 }
 
 /// The message whose subject is `subject`, allowing for the " (Aspose.Email
 /// Evaluation)" the generator's evaluation mode appends.
 fn by_subject<'a>(msgs: &'a [(String, Message)], subject: &str) -> &'a Message {
-    let hits: Vec<&Message> = msgs
-        .iter()
-        .map(|(_, m)| m)
-        .filter(|m| m.subject().is_some_and(|s| s.starts_with(subject)))
-        .collect();
+    let hits: Vec<&Message> =
+        msgs.iter().map(|(_, m)| m).filter(|m| m.subject().is_some_and(|s| s.starts_with(subject))).collect();
     assert_eq!(hits.len(), 1, "messages with subject {subject:?}");
     hits[0]
 }
@@ -117,48 +103,30 @@ fn check_rule(what: &str, r: &RuleParts, exp: &Value, series_month: u32) {
         k => panic!("{what}: unknown kind {k}"),
     };
     assert_eq!(r.freq, freq, "{what}: freq");
-    assert_eq!(
-        Some(u64::from(r.interval)),
-        exp["interval"].as_u64(),
-        "{what}: interval"
-    );
+    assert_eq!(Some(u64::from(r.interval)), exp["interval"].as_u64(), "{what}: interval");
     let days: Vec<&str> = r.by_day.iter().map(|(_, d)| d.as_ical()).collect();
     assert_eq!(days, strs(&exp["byday"]), "{what}: BYDAY");
     match exp["bysetpos"].as_i64() {
         // "Last Friday": BYDAY=-1FR, or BYDAY=FR;BYSETPOS=-1.
         Some(pos) => {
-            let ours = r
-                .by_set_pos
-                .map(i64::from)
-                .or_else(|| match r.by_day.as_slice() {
-                    [(Some(n), _)] => Some(i64::from(*n)),
-                    _ => None,
-                });
+            let ours = r.by_set_pos.map(i64::from).or_else(|| match r.by_day.as_slice() {
+                [(Some(n), _)] => Some(i64::from(*n)),
+                _ => None,
+            });
             assert_eq!(ours, Some(pos), "{what}: position");
         }
         None => {
             assert!(r.by_set_pos.is_none(), "{what}: BYSETPOS");
-            assert!(
-                r.by_day.iter().all(|(n, _)| n.is_none()),
-                "{what}: BYDAY ordinals"
-            );
+            assert!(r.by_day.iter().all(|(n, _)| n.is_none()), "{what}: BYDAY ordinals");
         }
     }
-    assert_eq!(
-        r.by_month_day.map(i64::from),
-        exp["bymonthday"].as_i64(),
-        "{what}: BYMONTHDAY"
-    );
+    assert_eq!(r.by_month_day.map(i64::from), exp["bymonthday"].as_i64(), "{what}: BYMONTHDAY");
     if freq == Freq::Yearly {
         assert_eq!(r.by_month, Some(series_month), "{what}: BYMONTH");
     } else {
         assert_eq!(r.by_month, None, "{what}: BYMONTH");
     }
-    assert_eq!(
-        r.count.map(u64::from),
-        exp["count"].as_u64(),
-        "{what}: COUNT"
-    );
+    assert_eq!(r.count.map(u64::from), exp["count"].as_u64(), "{what}: COUNT");
     let until = exp["until"].as_str().map(|s| {
         let p = |a: usize, b: usize| s[a..b].parse::<u32>().unwrap();
         (p(0, 4) as i32, p(5, 7), p(8, 10))
@@ -182,90 +150,45 @@ fn pim_rich_recurrences_match_expected() {
         let subject = ev["subject"].as_str().unwrap();
         let m = by_subject(&msgs, subject);
         let Some(rec) = ev.get("recurrence") else {
-            assert!(
-                appointment_recurrence(m).is_none(),
-                "{subject}: single event has a recurrence blob"
-            );
+            assert!(appointment_recurrence(m).is_none(), "{subject}: single event has a recurrence blob");
             continue;
         };
         let a: AppointmentRecurrencePattern = appointment_recurrence(m)
             .unwrap_or_else(|| panic!("{subject}: no PidLidAppointmentRecur"))
             .unwrap_or_else(|e| panic!("{subject}: {e}"));
         let start = a.series_start();
-        assert_eq!(
-            start.to_string(),
-            ev["start_local"].as_str().unwrap(),
-            "{subject}: first start"
-        );
+        assert_eq!(start.to_string(), ev["start_local"].as_str().unwrap(), "{subject}: first start");
         let first_day = LocalTime::from_minutes(a.pattern.start_date);
-        assert_eq!(
-            first_day.to_string(),
-            rec["series_start_local"].as_str().unwrap(),
-            "{subject}: StartDate"
-        );
+        assert_eq!(first_day.to_string(), rec["series_start_local"].as_str().unwrap(), "{subject}: StartDate");
         let end = LocalTime::from_minutes(a.pattern.start_date + a.end_time_offset);
-        assert_eq!(
-            end.to_string(),
-            ev["end_local"].as_str().unwrap(),
-            "{subject}: first end"
-        );
+        assert_eq!(end.to_string(), ev["end_local"].as_str().unwrap(), "{subject}: first end");
         check_rule(subject, &a.rule(), rec, start.month);
         if rec["until"].is_string() {
             // The one end-by-date series: its blob is the converter bug
             // `rule()` repairs (EndDate a day early, OccurrenceCount right).
             let p = &a.pattern;
             assert_eq!(
-                (
-                    LocalTime::from_minutes(p.end_date).date(),
-                    p.occurrence_count
-                ),
+                (LocalTime::from_minutes(p.end_date).date(), p.occurrence_count),
                 ((2025, 4, 29), 26),
                 "{subject}: EndDate and OccurrenceCount as stored"
             );
             let days = p.instance_dates((2025, 4, 30), 100).expect("Gregorian");
             assert_eq!(days.len(), 26, "{subject}: instances through 30 April");
-            assert_eq!(
-                days[24..],
-                [(2025, 4, 28), (2025, 4, 30)],
-                "{subject}: last instances"
-            );
+            assert_eq!(days[24..], [(2025, 4, 28), (2025, 4, 30)], "{subject}: last instances");
         }
-        let deleted: Vec<String> = a
-            .deleted_occurrences()
-            .iter()
-            .map(|t| t.to_string())
-            .collect();
-        assert_eq!(
-            deleted,
-            strs(&rec["deleted_occurrences_local"]),
-            "{subject}: EXDATE"
-        );
+        let deleted: Vec<String> = a.deleted_occurrences().iter().map(|t| t.to_string()).collect();
+        assert_eq!(deleted, strs(&rec["deleted_occurrences_local"]), "{subject}: EXDATE");
         let modified = a.modified_occurrences();
-        let exp_mod = rec["modified_occurrences"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        assert_eq!(
-            modified.len(),
-            exp_mod.len(),
-            "{subject}: modified occurrences"
-        );
+        let exp_mod = rec["modified_occurrences"].as_array().cloned().unwrap_or_default();
+        assert_eq!(modified.len(), exp_mod.len(), "{subject}: modified occurrences");
         for (o, e) in modified.iter().zip(&exp_mod) {
             assert_eq!(
                 o.original_start.to_string(),
                 e["original_start_local"].as_str().unwrap(),
                 "{subject}: RECURRENCE-ID"
             );
-            assert_eq!(
-                o.start.to_string(),
-                e["new_start_local"].as_str().unwrap(),
-                "{subject}: new start"
-            );
-            assert_eq!(
-                o.end.to_string(),
-                e["new_end_local"].as_str().unwrap(),
-                "{subject}: new end"
-            );
+            assert_eq!(o.start.to_string(), e["new_start_local"].as_str().unwrap(), "{subject}: new start");
+            assert_eq!(o.end.to_string(), e["new_end_local"].as_str().unwrap(), "{subject}: new end");
             let s = e["subject"].as_str().unwrap();
             assert!(
                 same_subject(o.subject.as_deref(), s),
@@ -273,11 +196,7 @@ fn pim_rich_recurrences_match_expected() {
                 o.subject
             );
             if let Some(l) = e["location"].as_str() {
-                assert_eq!(
-                    o.location.as_deref(),
-                    Some(l),
-                    "{subject}: exception location"
-                );
+                assert_eq!(o.location.as_deref(), Some(l), "{subject}: exception location");
             }
         }
         checked += 1;
@@ -289,21 +208,14 @@ fn pim_rich_recurrences_match_expected() {
         let subject = t["subject"].as_str().unwrap();
         let m = by_subject(&msgs, subject);
         let Some(rec) = t.get("recurrence") else {
-            assert!(
-                task_recurrence(m).is_none(),
-                "{subject}: single task has a recurrence blob"
-            );
+            assert!(task_recurrence(m).is_none(), "{subject}: single task has a recurrence blob");
             continue;
         };
         let p = task_recurrence(m)
             .unwrap_or_else(|| panic!("{subject}: no PidLidTaskRecurrence"))
             .unwrap_or_else(|e| panic!("{subject}: {e}"));
         let first = LocalTime::from_minutes(p.start_date);
-        assert_eq!(
-            first.to_string(),
-            t["start_date"].as_str().unwrap(),
-            "{subject}: StartDate"
-        );
+        assert_eq!(first.to_string(), t["start_date"].as_str().unwrap(), "{subject}: StartDate");
         check_rule(subject, &p.rule(), rec, first.month);
         tasks += 1;
     }
@@ -356,74 +268,39 @@ fn outlook_weekly_with_moved_instances() {
     assert_eq!((a.start_time_offset, a.end_time_offset), (480, 510));
     let r = a.rule();
     assert_eq!((r.freq, r.interval), (Freq::Weekly, 1));
-    assert_eq!(
-        r.by_day
-            .iter()
-            .map(|(_, d)| d.as_ical())
-            .collect::<Vec<_>>(),
-        ["TU"]
-    );
+    assert_eq!(r.by_day.iter().map(|(_, d)| d.as_ical()).collect::<Vec<_>>(), ["TU"]);
     assert_eq!((r.count, r.until_date, r.by_set_pos), (None, None, None));
-    let deleted: Vec<String> = a
-        .deleted_occurrences()
-        .iter()
-        .map(|t| t.to_string())
-        .collect();
+    let deleted: Vec<String> = a.deleted_occurrences().iter().map(|t| t.to_string()).collect();
     assert_eq!(deleted, ["2016-08-09T08:00:00"]);
     let moved: Vec<(String, String, String)> = a
         .modified_occurrences()
         .iter()
-        .map(|o| {
-            (
-                o.original_start.to_string(),
-                o.start.to_string(),
-                o.end.to_string(),
-            )
-        })
+        .map(|o| (o.original_start.to_string(), o.start.to_string(), o.end.to_string()))
         .collect();
     let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
     assert_eq!(
         moved,
         [
-            s(
-                "2016-08-23T08:00:00",
-                "2016-08-23T09:00:00",
-                "2016-08-23T09:30:00"
-            ),
-            s(
-                "2016-08-30T08:00:00",
-                "2016-08-30T10:00:00",
-                "2016-08-30T10:30:00"
-            ),
+            s("2016-08-23T08:00:00", "2016-08-23T09:00:00", "2016-08-23T09:30:00"),
+            s("2016-08-30T08:00:00", "2016-08-30T10:00:00", "2016-08-30T10:30:00"),
         ]
     );
     // Only the body changed (ARO_EXCEPTIONAL_BODY), so no subject or location.
-    assert!(a
-        .exceptions
-        .iter()
-        .all(|e| e.override_flags == 0x200 && e.subject.is_none()));
+    assert!(a.exceptions.iter().all(|e| e.override_flags == 0x200 && e.subject.is_none()));
     // The exception attachments carry the same starts in UTC
     // (PidLidAppointmentStartWhole, 0x820D): Pacific daylight time, UTC-7.
     let mut utc: Vec<i64> = m
         .attachments
         .iter()
         .filter_map(|at| match &at.content {
-            mailshift_pst::mapi::AttachContent::Embedded(e) => {
-                match e.props.lid(PSETID_APPOINTMENT, 0x820D) {
-                    Some(mailshift_pst::PropValue::Time(ft)) => {
-                        mailshift_pst::mapi::filetime_to_unix(*ft)
-                    }
-                    _ => None,
-                }
-            }
+            mailshift_pst::mapi::AttachContent::Embedded(e) => match e.props.lid(PSETID_APPOINTMENT, 0x820D) {
+                Some(mailshift_pst::PropValue::Time(ft)) => mailshift_pst::mapi::filetime_to_unix(*ft),
+                _ => None,
+            },
             _ => None,
         })
         .collect();
     utc.sort_unstable();
-    let ours: Vec<i64> = a
-        .modified_occurrences()
-        .iter()
-        .map(|o| o.start.as_unix_if_utc() + 7 * 3600)
-        .collect();
+    let ours: Vec<i64> = a.modified_occurrences().iter().map(|o| o.start.as_unix_if_utc() + 7 * 3600).collect();
     assert_eq!(utc, ours);
 }

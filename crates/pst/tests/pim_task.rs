@@ -15,7 +15,7 @@ use mailshift_core::pim::{stable_uid, Date, Journal, Note, Task, TaskStatus, Whe
 use mailshift_pst::mapi::Message;
 use mailshift_pst::pim::task::{journal, note, task};
 use mailshift_pst::Store;
-use pim_common::{EVAL_BANNER, folder_messages, strs, without_eval_suffix};
+use pim_common::{folder_messages, strs, without_eval_suffix, EVAL_BANNER};
 use serde_json::Value;
 
 /// The tasks, notes and journal entries of a store, mapped.
@@ -27,11 +27,7 @@ struct Pim {
 
 fn pim(path: &Path) -> Pim {
     let store = Store::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut out = Pim {
-        tasks: Vec::new(),
-        notes: Vec::new(),
-        journals: Vec::new(),
-    };
+    let mut out = Pim { tasks: Vec::new(), notes: Vec::new(), journals: Vec::new() };
     for (_, m) in folder_messages(&store) {
         let class = m.class().to_ascii_lowercase();
         let id = m.nid.to_le_bytes();
@@ -44,8 +40,7 @@ fn pim(path: &Path) -> Pim {
         } else if is("ipm.stickynote") {
             out.notes.push(note(&m, stable_uid("pst-note", &id)));
         } else if is("ipm.activity") {
-            out.journals
-                .push(journal(&m, stable_uid("pst-journal", &id)));
+            out.journals.push(journal(&m, stable_uid("pst-journal", &id)));
         }
     }
     out
@@ -78,8 +73,7 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
     let Some(dir) = mailshift_testkit::fixtures_dir() else {
         return;
     };
-    let json =
-        std::fs::read_to_string(dir.join("pim/pim-rich.expected.json")).expect("expected json");
+    let json = std::fs::read_to_string(dir.join("pim/pim-rich.expected.json")).expect("expected json");
     let want: Value = serde_json::from_str(&json).expect("json parses");
     let got = pim(&dir.join("pim/pim-rich.pst"));
 
@@ -101,29 +95,14 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
             s => panic!("status {s}"),
         };
         assert_eq!(t.status, Some(status), "{subject}: status");
-        assert_eq!(
-            t.percent_complete.map(u64::from),
-            w["percent_complete"].as_u64(),
-            "{subject}: percent"
-        );
+        assert_eq!(t.percent_complete.map(u64::from), w["percent_complete"].as_u64(), "{subject}: percent");
         let date = |k: &str| w[k].as_str().map(|s| When::Date(parse_iso(s).0));
         assert_eq!(t.start, date("start_date"), "{subject}: start");
         assert_eq!(t.due, date("due_date"), "{subject}: due");
+        assert_eq!(t.completed, w["date_completed"].as_str().map(|s| parse_iso(s).1), "{subject}: completed");
+        assert_eq!(t.categories, strs(&w["categories"]), "{subject}: categories");
         assert_eq!(
-            t.completed,
-            w["date_completed"].as_str().map(|s| parse_iso(s).1),
-            "{subject}: completed"
-        );
-        assert_eq!(
-            t.categories,
-            strs(&w["categories"]),
-            "{subject}: categories"
-        );
-        assert_eq!(
-            t.description
-                .as_deref()
-                .map(eval_body)
-                .filter(|b| !b.is_empty()),
+            t.description.as_deref().map(eval_body).filter(|b| !b.is_empty()),
             w["body"].as_str().map(str::to_string),
             "{subject}: body"
         );
@@ -141,17 +120,11 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
                 assert_eq!(t.priority, Some(p), "{subject}: priority");
                 priorities_checked += 1;
             }
-            None => assert_eq!(
-                t.priority, None,
-                "{subject}: priority without PidTagImportance"
-            ),
+            None => assert_eq!(t.priority, None, "{subject}: priority without PidTagImportance"),
         }
         match w.get("recurrence") {
             Some(r) => {
-                let rule = t
-                    .rrule
-                    .as_ref()
-                    .unwrap_or_else(|| panic!("{subject}: no RRULE"));
+                let rule = t.rrule.as_ref().unwrap_or_else(|| panic!("{subject}: no RRULE"));
                 // Part order is free (RFC 5545 3.3.10).
                 assert_eq!(
                     sorted_parts(&ical::rrule_value(rule, true)),
@@ -166,7 +139,10 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
             None => assert_eq!(t.rrule, None, "{subject}: rrule"),
         }
     }
-    eprintln!("pim-rich: {} tasks, priority checked on {priorities_checked} (others have no PidTagImportance)", tasks.len());
+    eprintln!(
+        "pim-rich: {} tasks, priority checked on {priorities_checked} (others have no PidTagImportance)",
+        tasks.len()
+    );
 
     // Sticky notes.
     let notes = want["notes"].as_array().expect("notes");
@@ -178,20 +154,9 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
             .iter()
             .find(|n| n.summary.as_deref().map(without_eval_suffix) == Some(subject))
             .unwrap_or_else(|| panic!("no note {subject:?}"));
-        assert_eq!(
-            n.description.as_deref().map(eval_body).as_deref(),
-            w["body"].as_str(),
-            "{subject}: body"
-        );
-        assert_eq!(
-            n.categories,
-            strs(&w["categories"]),
-            "{subject}: categories"
-        );
-        assert!(
-            matches!(n.dtstart, Some(When::Utc(_))),
-            "{subject}: dtstart"
-        );
+        assert_eq!(n.description.as_deref().map(eval_body).as_deref(), w["body"].as_str(), "{subject}: body");
+        assert_eq!(n.categories, strs(&w["categories"]), "{subject}: categories");
+        assert!(matches!(n.dtstart, Some(When::Utc(_))), "{subject}: dtstart");
         assert_eq!(n.dtstart, n.created.map(When::Utc));
     }
 
@@ -205,16 +170,8 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
             .iter()
             .find(|j| j.summary.as_deref().map(without_eval_suffix) == Some(subject))
             .unwrap_or_else(|| panic!("no journal entry {subject:?}"));
-        assert_eq!(
-            j.description.as_deref().map(eval_body).as_deref(),
-            w["body"].as_str(),
-            "{subject}: body"
-        );
-        assert_eq!(
-            j.dtstart,
-            Some(When::Utc(parse_iso(w["start_utc"].as_str().unwrap()).1)),
-            "{subject}: start"
-        );
+        assert_eq!(j.description.as_deref().map(eval_body).as_deref(), w["body"].as_str(), "{subject}: body");
+        assert_eq!(j.dtstart, Some(When::Utc(parse_iso(w["start_utc"].as_str().unwrap()).1)), "{subject}: start");
         let mut cats = strs(&w["categories"]);
         cats.push(w["type"].as_str().unwrap().to_string());
         assert_eq!(j.categories, cats, "{subject}: categories");
@@ -263,10 +220,7 @@ fn iso(w: &When) -> String {
         When::Date(d) => format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
         When::Utc(t) => {
             let c = mailshift_core::time::Civil::from_unix(*t);
-            format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
-                c.year, c.month, c.day, c.hour, c.minute, c.second
-            )
+            format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00", c.year, c.month, c.day, c.hour, c.minute, c.second)
         }
         When::Local { .. } => panic!("tasks and journals here have no local times"),
     }
@@ -289,12 +243,7 @@ fn fixture_tasks_notes_and_journals_read_back_in_python_icalendar() {
     // (file, tasks, notes, journal entries) each must hold.
     let cases = [
         ("pim/pim-rich.pst", 5, 3, 2),
-        (
-            "aspose-email__Aspose.Email-for-Java/MapiNoteToPST_out.pst",
-            0,
-            3,
-            0,
-        ),
+        ("aspose-email__Aspose.Email-for-Java/MapiNoteToPST_out.pst", 0, 3, 0),
         ("hughbe__PstReader/hughbe_hughbe_Outlook.pst", 1, 0, 1),
     ];
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -308,35 +257,16 @@ fn fixture_tasks_notes_and_journals_read_back_in_python_icalendar() {
         let cal = Calendar {
             prodid: "-//mailshift//test//EN".into(),
             tasks: got.tasks.iter().map(|(_, t)| t.clone()).collect(),
-            journals: got
-                .notes
-                .iter()
-                .chain(got.journals.iter())
-                .cloned()
-                .collect(),
+            journals: got.notes.iter().chain(got.journals.iter()).cloned().collect(),
             ..Calendar::default()
         };
         let text = ical::write(&cal);
         let path = tmp.path().join("out.ics");
         std::fs::write(&path, &text).expect("write ics");
-        let out = Command::new("python3")
-            .arg("-c")
-            .arg(READ_BACK)
-            .arg(&path)
-            .output()
-            .expect("python3 runs");
-        assert!(
-            out.status.success(),
-            "{file}: icalendar failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Command::new("python3").arg("-c").arg(READ_BACK).arg(&path).output().expect("python3 runs");
+        assert!(out.status.success(), "{file}: icalendar failed: {}", String::from_utf8_lossy(&out.stderr));
         let v: Value = serde_json::from_slice(&out.stdout).expect("python output is json");
-        assert_eq!(
-            v["errors"].as_array().map(Vec::len),
-            Some(0),
-            "{file}: parse errors {}",
-            v["errors"]
-        );
+        assert_eq!(v["errors"].as_array().map(Vec::len), Some(0), "{file}: parse errors {}", v["errors"]);
         let s = |d: &Value, k: &str| d[k].as_str().map(str::to_string);
         let read: Vec<ReadBack> = v["items"]
             .as_array()
@@ -376,10 +306,7 @@ fn fixture_tasks_notes_and_journals_read_back_in_python_icalendar() {
                 due: t.due.as_ref().map(iso),
                 dtstart: t.start.as_ref().map(iso),
                 completed: t.completed.map(|c| iso(&When::Utc(c))),
-                rrule: t
-                    .rrule
-                    .as_ref()
-                    .map(|r| sorted_parts(&ical::rrule_value(r, true))),
+                rrule: t.rrule.as_ref().map(|r| sorted_parts(&ical::rrule_value(r, true))),
             })
             .collect();
         meant.extend(cal.journals.iter().map(|j| ReadBack {
@@ -396,11 +323,7 @@ fn fixture_tasks_notes_and_journals_read_back_in_python_icalendar() {
         }));
         assert_eq!(read, meant, "{file}");
         // Real content, not just agreement: every item has a summary.
-        assert!(
-            read.iter()
-                .all(|r| r.summary.as_deref().is_some_and(|s| !s.is_empty())),
-            "{file}"
-        );
+        assert!(read.iter().all(|r| r.summary.as_deref().is_some_and(|s| !s.is_empty())), "{file}");
     }
 }
 
@@ -410,9 +333,7 @@ fn hughbe_task_and_journal_fields() {
         return;
     };
     let got = pim(&dir.join("hughbe__PstReader/hughbe_hughbe_Outlook.pst"));
-    let [(_, t)] = got.tasks.as_slice() else {
-        panic!("one task, got {}", got.tasks.len())
-    };
+    let [(_, t)] = got.tasks.as_slice() else { panic!("one task, got {}", got.tasks.len()) };
     assert_eq!(t.summary.as_deref(), Some("Task"));
     assert_eq!(t.status, Some(TaskStatus::Completed));
     assert_eq!(t.percent_complete, Some(100));
@@ -420,19 +341,11 @@ fn hughbe_task_and_journal_fields() {
     assert_eq!(t.priority, Some(5));
     assert_eq!(t.class, Some(mailshift_core::pim::Class::Public));
     // PidLidTaskDateCompleted: 2021-02-04.
-    assert_eq!(
-        t.completed.map(|c| When::Utc(c).date()),
-        Some(Date::new(2021, 2, 4))
-    );
-    let [j] = got.journals.as_slice() else {
-        panic!("one journal entry")
-    };
+    assert_eq!(t.completed.map(|c| When::Utc(c).date()), Some(Date::new(2021, 2, 4)));
+    let [j] = got.journals.as_slice() else { panic!("one journal entry") };
     assert_eq!(j.summary.as_deref(), Some("Journal Entry"));
     assert_eq!(j.categories, vec!["Phone call".to_string()]);
-    assert_eq!(
-        j.dtstart.as_ref().map(When::date),
-        Some(Date::new(2021, 2, 4))
-    );
+    assert_eq!(j.dtstart.as_ref().map(When::date), Some(Date::new(2021, 2, 4)));
     let got = pim(&dir.join("aspose-email__Aspose.Email-for-Java/MapiNoteToPST_out.pst"));
     for n in &got.notes {
         assert_eq!(n.summary.as_deref(), Some("Blue color note"));

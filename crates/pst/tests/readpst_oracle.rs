@@ -53,10 +53,7 @@ enum Side {
 }
 
 fn hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// readpst makes up an iCalendar object for every meeting request and
@@ -76,9 +73,7 @@ fn is_libpst_calendar(name: Option<&str>, data: &[u8]) -> bool {
             .and_then(|n| n.strip_suffix(".ics"))
             .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit() || b == b'-')),
     };
-    generated_name
-        && data.starts_with(b"BEGIN:VCALENDAR")
-        && data.windows(13).any(|w| w == b"PRODID:LibPST")
+    generated_name && data.starts_with(b"BEGIN:VCALENDAR") && data.windows(13).any(|w| w == b"PRODID:LibPST")
 }
 
 fn add_attachments(sets: &mut Sets, msg: &Message, side: Side, depth: usize) {
@@ -95,8 +90,7 @@ fn add_attachments(sets: &mut Sets, msg: &Message, side: Side, depth: usize) {
         }
         let name = att.attachment_name();
         let rtf = att.content_type().is_some_and(|c| {
-            c.ctype().eq_ignore_ascii_case("application")
-                && c.subtype().is_some_and(|s| s.eq_ignore_ascii_case("rtf"))
+            c.ctype().eq_ignore_ascii_case("application") && c.subtype().is_some_and(|s| s.eq_ignore_ascii_case("rtf"))
         });
         // The RTF body as a file. readpst attaches PidTagRtfCompressed,
         // decompressed, to every message that has one, as "rtf-body.rtf"
@@ -131,8 +125,7 @@ fn add_message(sets: &mut Sets, raw: &[u8], side: Side) {
     if let Some(id) = msg.message_id() {
         sets.ids.insert(id.to_string());
     }
-    sets.subjects
-        .insert(msg.subject().unwrap_or("").trim().to_string());
+    sets.subjects.insert(msg.subject().unwrap_or("").trim().to_string());
     add_attachments(sets, &msg, side, 0);
 }
 
@@ -142,21 +135,13 @@ fn readpst(file: &Path, out: &Path) -> Option<BTreeMap<String, Sets>> {
     // the output cannot depend on scheduling. With -j 1, one run of this
     // test saw a different image001.png in Outlook_part1.pst's Sent
     // Items from readpst, which reruns did not reproduce.
-    let status = Command::new("readpst")
-        .args(["-q", "-D", "-j", "0", "-8", "-r", "-o"])
-        .arg(out)
-        .arg(file)
-        .output()
-        .ok()?;
+    let status =
+        Command::new("readpst").args(["-q", "-D", "-j", "0", "-8", "-r", "-o"]).arg(out).arg(file).output().ok()?;
     if !status.status.success() {
         return None;
     }
     // One directory per store (its display name), folders below it.
-    let store = std::fs::read_dir(out)
-        .ok()?
-        .flatten()
-        .find(|e| e.path().is_dir())?
-        .path();
+    let store = std::fs::read_dir(out).ok()?.flatten().find(|e| e.path().is_dir())?.path();
     let mut map = BTreeMap::new();
     let mut stack = vec![store.clone()];
     while let Some(dir) = stack.pop() {
@@ -165,17 +150,10 @@ fn readpst(file: &Path, out: &Path) -> Option<BTreeMap<String, Sets>> {
             if p.is_dir() {
                 stack.push(p);
             } else if p.file_name().is_some_and(|n| n == "mbox") {
-                let rel = dir
-                    .strip_prefix(&store)
-                    .ok()?
-                    .to_string_lossy()
-                    .into_owned();
+                let rel = dir.strip_prefix(&store).ok()?.to_string_lossy().into_owned();
                 let data = std::fs::read(&p).ok()?;
                 let sets: &mut Sets = map.entry(rel).or_default();
-                for m in
-                    mail_parser::mailbox::mbox::MessageIterator::new(std::io::Cursor::new(data))
-                        .flatten()
-                {
+                for m in mail_parser::mailbox::mbox::MessageIterator::new(std::io::Cursor::new(data)).flatten() {
                     add_message(sets, m.contents(), Side::Readpst);
                 }
             }
@@ -203,10 +181,7 @@ fn ours(reader: &PstReader) -> BTreeMap<String, Sets> {
 /// almost no properties; pffexport does not export it and neither do we
 /// (../shared/fixtures/MANIFEST.md, "Tool disagreements").
 fn readpst_phantom_root_message(file: &Path, path: &str, t: &Sets) -> bool {
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     name.starts_with("aranetic_process-pst_")
         && path.is_empty()
         && t.messages == 1
@@ -223,17 +198,8 @@ fn message_ids_and_attachments_match_readpst() {
     if mailshift_testkit::tool("readpst").is_none() {
         return;
     }
-    let (
-        mut folders,
-        mut messages,
-        mut ids,
-        mut subjects,
-        mut atts,
-        mut names,
-        mut rtf,
-        mut phantoms,
-        mut calendars,
-    ) = (0, 0, 0, 0, 0, 0, 0, 0, 0);
+    let (mut folders, mut messages, mut ids, mut subjects, mut atts, mut names, mut rtf, mut phantoms, mut calendars) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0);
     let mut disagreements = Vec::new();
     for file in &files {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -241,10 +207,7 @@ fn message_ids_and_attachments_match_readpst() {
             continue;
         };
         let Ok(reader) = PstReader::open(file) else {
-            disagreements.push(format!(
-                "{}: readpst reads it, we cannot open it",
-                file.display()
-            ));
+            disagreements.push(format!("{}: readpst reads it, we cannot open it", file.display()));
             continue;
         };
         let ours = ours(&reader);
@@ -297,12 +260,7 @@ fn message_ids_and_attachments_match_readpst() {
                 ));
             }
             if t.subjects != o.subjects {
-                let only = |a: &Sets, b: &Sets| {
-                    a.subjects
-                        .difference(&b.subjects)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                };
+                let only = |a: &Sets, b: &Sets| a.subjects.difference(&b.subjects).cloned().collect::<Vec<_>>();
                 disagreements.push(format!(
                     "{}: folder {path:?}: subjects only readpst has: {:?}; only we have: {:?}",
                     file.display(),

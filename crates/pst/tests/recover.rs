@@ -131,16 +131,12 @@ fn pffexport_recovered(tool: &Path, file: &Path, tmp: &Path) -> Option<Export> {
         return Some(out);
     };
     let text = String::from_utf8_lossy(&text).to_string();
-    let top: Vec<String> = ["recovered", "orphans"]
-        .iter()
-        .map(|s| format!("{}.{s}/", target.display()))
-        .collect();
+    let top: Vec<String> = ["recovered", "orphans"].iter().map(|s| format!("{}.{s}/", target.display())).collect();
     let mut pending: Option<(String, u32)> = None;
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("Processing ") {
             pending = None;
-            let (Some((kind, rest)), Some(path)) = (rest.split_once(':'), rest.split(" in path: ").nth(1))
-            else {
+            let (Some((kind, rest)), Some(path)) = (rest.split_once(':'), rest.split(" in path: ").nth(1)) else {
                 continue;
             };
             let nid = rest
@@ -155,19 +151,11 @@ fn pffexport_recovered(tool: &Path, file: &Path, tmp: &Path) -> Option<Export> {
             if let Some((kind, nid)) = pending.take() {
                 if kind != "folder" {
                     let dir = Path::new(dir.strip_suffix('.').unwrap_or(dir));
-                    out.items.push(Rec {
-                        nid,
-                        subject: exported_subject(dir),
-                        class: None,
-                    });
+                    out.items.push(Rec { nid, subject: exported_subject(dir), class: None });
                 }
             }
         } else if let Some(rest) = line.strip_prefix("Skipped export of item: ") {
-            if let Some(class) = rest
-                .split(" of type: ")
-                .nth(1)
-                .map(|c| c.rsplit_once(" (0x").map_or(c, |(c, _)| c))
-            {
+            if let Some(class) = rest.split(" of type: ").nth(1).map(|c| c.rsplit_once(" (0x").map_or(c, |(c, _)| c)) {
                 out.skipped.push(class.trim_end_matches('.').to_string());
             }
         }
@@ -192,11 +180,7 @@ fn ours(file: &Path) -> Vec<Rec> {
             };
             let pc = pst.property_context(&node).ok();
             let get = |tag| pc.as_ref().and_then(|pc| pc.string(tag).ok().flatten());
-            Rec {
-                nid: node.nid,
-                subject: get(PR_SUBJECT).map(|s| norm(&s)),
-                class: get(PR_MESSAGE_CLASS),
-            }
+            Rec { nid: node.nid, subject: get(PR_SUBJECT).map(|s| norm(&s)), class: get(PR_MESSAGE_CLASS) }
         })
         .collect();
     out.sort();
@@ -231,11 +215,8 @@ fn recovered_items_match_pffexport() {
             Ok(_) => ours(file),
             Err(_) => Vec::new(),
         };
-        let (their_msgs, their_other): (Vec<Rec>, Vec<Rec>) = theirs
-            .items
-            .iter()
-            .cloned()
-            .partition(|r| r.nid & 0x1F == NID_TYPE_MESSAGE);
+        let (their_msgs, their_other): (Vec<Rec>, Vec<Rec>) =
+            theirs.items.iter().cloned().partition(|r| r.nid & 0x1F == NID_TYPE_MESSAGE);
         for t in &their_other {
             if !TABLE_NID_TYPES.contains(&(t.nid & 0x1F)) {
                 failures.push(format!(
@@ -331,10 +312,7 @@ fn recovered_items_are_readable() {
     };
     let r = PstReader::open_with(&file, PstOptions { recover: true }).expect("open");
     let folders = r.folders().expect("folders");
-    let rec = folders
-        .iter()
-        .find(|f| f.id == RECOVERED_FOLDER)
-        .expect("a Recovered folder");
+    let rec = folders.iter().find(|f| f.id == RECOVERED_FOLDER).expect("a Recovered folder");
     assert_eq!(rec.path, vec!["Recovered".to_string()]);
     let items = r.items(RECOVERED_FOLDER).expect("items");
     assert!(!items.is_empty());

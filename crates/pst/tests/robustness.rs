@@ -6,8 +6,7 @@ mod common;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use mailshift_pst::{
-    nid_with_type, Pst, NID_MESSAGE_STORE, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE,
-    NID_TYPE_HIERARCHY_TABLE,
+    nid_with_type, Pst, NID_MESSAGE_STORE, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE, NID_TYPE_HIERARCHY_TABLE,
 };
 
 use mailshift_testkit::XorShift;
@@ -18,11 +17,7 @@ use mailshift_testkit::XorShift;
 fn hot_ranges(pst: &Pst) -> Vec<(usize, usize)> {
     let h = pst.header();
     let page = h.format.page_size();
-    let mut r = vec![
-        (0, 564),
-        (h.bref_nbt.ib as usize, page),
-        (h.bref_bbt.ib as usize, page),
-    ];
+    let mut r = vec![(0, 564), (h.bref_nbt.ib as usize, page), (h.bref_bbt.ib as usize, page)];
     let ndb = pst.ndb();
     let nids = [
         NID_MESSAGE_STORE,
@@ -105,11 +100,7 @@ fn truncated_and_flipped_fixtures_never_panic() {
         if original.len() >= 1 << 20 {
             continue;
         }
-        let name = f
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_string();
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
         let hot = match Pst::from_bytes(name.as_str(), original.clone()) {
             Ok(p) => hot_ranges(&p),
             Err(_) => vec![(0, original.len())],
@@ -118,11 +109,7 @@ fn truncated_and_flipped_fixtures_never_panic() {
             // Evenly spread cut points, jittered, from 0 to just short of the end.
             let base = original.len() * k / 30;
             let len = (base + rng.below(original.len() / 30 + 1)).min(original.len() - 1);
-            noticed += usize::from(check(
-                &name,
-                &format!("truncation to {len}"),
-                original[..len].to_vec(),
-            ));
+            noticed += usize::from(check(&name, &format!("truncation to {len}"), original[..len].to_vec()));
             tried += 1;
         }
         for k in 0..30 {
@@ -130,11 +117,7 @@ fn truncated_and_flipped_fixtures_never_panic() {
             let flips = 1 + rng.below(4);
             let mut at = Vec::new();
             for _ in 0..flips {
-                let (start, size) = if k % 3 == 2 {
-                    (0, bytes.len())
-                } else {
-                    hot[rng.below(hot.len())]
-                };
+                let (start, size) = if k % 3 == 2 { (0, bytes.len()) } else { hot[rng.below(hot.len())] };
                 let pos = (start + rng.below(size)).min(bytes.len() - 1);
                 bytes[pos] ^= (rng.next() as u8) | 1;
                 at.push(pos);
@@ -147,8 +130,5 @@ fn truncated_and_flipped_fixtures_never_panic() {
     // Damage is noticed through CRCs, BIDs and bounds; what is not noticed
     // fell outside anything the walk reads (free space, later items).
     eprintln!("{noticed} of {tried} damaged variants gave an error");
-    assert!(
-        noticed * 3 > tried,
-        "only {noticed} of {tried} damaged variants were noticed"
-    );
+    assert!(noticed * 3 > tried, "only {noticed} of {tried} damaged variants were noticed");
 }

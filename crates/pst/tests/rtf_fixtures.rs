@@ -44,14 +44,8 @@ fn strip_tags(html: &str) -> String {
         let end = if rest.starts_with("<!--") {
             rest.find("-->").map(|e| e + 3)
         } else if lower.starts_with("<style") || lower.starts_with("<script") {
-            let close = if lower.starts_with("<style") {
-                "</style>"
-            } else {
-                "</script>"
-            };
-            rest.to_ascii_lowercase()
-                .find(close)
-                .map(|e| e + close.len())
+            let close = if lower.starts_with("<style") { "</style>" } else { "</script>" };
+            rest.to_ascii_lowercase().find(close).map(|e| e + close.len())
         } else {
             rest.find('>').map(|e| e + 1)
         };
@@ -108,18 +102,11 @@ fn messages(pst: &Pst, name: &str, out: &mut Vec<Bodies>) {
             let Ok(Some(msg)) = pst.node(nid) else {
                 continue;
             };
-            let pc = pst
-                .property_context(&msg)
-                .unwrap_or_else(|e| panic!("{name}: message {nid:#x}: {e}"));
-            let Some(PropValue::Binary(rtf)) = pc.get(PR_RTF_COMPRESSED).expect("0x1009 reads")
-            else {
+            let pc = pst.property_context(&msg).unwrap_or_else(|e| panic!("{name}: message {nid:#x}: {e}"));
+            let Some(PropValue::Binary(rtf)) = pc.get(PR_RTF_COMPRESSED).expect("0x1009 reads") else {
                 continue;
             };
-            let cpid = pc
-                .get(PR_INTERNET_CPID)
-                .ok()
-                .flatten()
-                .and_then(|v| v.as_i64());
+            let cpid = pc.get(PR_INTERNET_CPID).ok().flatten().and_then(|v| v.as_i64());
             let html = match pc.get(PR_HTML).expect("0x1013 reads") {
                 Some(PropValue::Binary(b)) => Some(decode_html(&b, cpid)),
                 Some(v) => v.as_text(),
@@ -198,9 +185,7 @@ fn every_fixture_rtf_body() {
                     );
                     *counts.entry("html text matched PidTagBody").or_default() += 1;
                 } else {
-                    *counts
-                        .entry("html without PidTagHtml or PidTagBody")
-                        .or_default() += 1;
+                    *counts.entry("html without PidTagHtml or PidTagBody").or_default() += 1;
                 }
             }
             Some(Encapsulated::Text(t)) => {
@@ -229,9 +214,7 @@ fn every_fixture_rtf_body() {
                         m.at,
                         head(&t, 200)
                     );
-                    *counts
-                        .entry("native to_text matched PidTagBody")
-                        .or_default() += 1;
+                    *counts.entry("native to_text matched PidTagBody").or_default() += 1;
                 }
             }
         }

@@ -218,12 +218,70 @@ impl Rng {
 }
 
 const WORDS: [&str; 64] = [
-    "the", "meeting", "report", "budget", "quarter", "schedule", "project", "review", "please", "attached", "thanks",
-    "regards", "tomorrow", "office", "update", "draft", "version", "customer", "invoice", "delivery", "team", "plan",
-    "status", "question", "answer", "call", "week", "monday", "friday", "server", "backup", "mailbox", "folder",
-    "archive", "message", "from", "to", "and", "or", "with", "about", "for", "a", "of", "in", "on", "is", "we", "you",
-    "will", "can", "should", "not", "Termin", "Bericht", "Grüße", "Übersicht", "München", "naïve", "café", "data",
-    "numbers", "check", "soon",
+    "the",
+    "meeting",
+    "report",
+    "budget",
+    "quarter",
+    "schedule",
+    "project",
+    "review",
+    "please",
+    "attached",
+    "thanks",
+    "regards",
+    "tomorrow",
+    "office",
+    "update",
+    "draft",
+    "version",
+    "customer",
+    "invoice",
+    "delivery",
+    "team",
+    "plan",
+    "status",
+    "question",
+    "answer",
+    "call",
+    "week",
+    "monday",
+    "friday",
+    "server",
+    "backup",
+    "mailbox",
+    "folder",
+    "archive",
+    "message",
+    "from",
+    "to",
+    "and",
+    "or",
+    "with",
+    "about",
+    "for",
+    "a",
+    "of",
+    "in",
+    "on",
+    "is",
+    "we",
+    "you",
+    "will",
+    "can",
+    "should",
+    "not",
+    "Termin",
+    "Bericht",
+    "Grüße",
+    "Übersicht",
+    "München",
+    "naïve",
+    "café",
+    "data",
+    "numbers",
+    "check",
+    "soon",
 ];
 
 const PEOPLE: [(&str, &str); 8] = [
@@ -428,7 +486,8 @@ struct Parts {
 impl Parts {
     fn text(subject: &str, body: String) -> Parts {
         Parts {
-            extra_headers: "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n".into(),
+            extra_headers:
+                "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n".into(),
             body: Some(body.into_bytes()),
             subject: Some(subject.as_bytes().to_vec()),
             from: None,
@@ -761,7 +820,8 @@ From: dave@example.net\nSubject: innermost\nDate: {date}\nMessage-ID: <innermost
 
 /// Generates the corpus `spec` describes. Same spec, same output.
 pub fn generate(spec: &CorpusSpec) -> Vec<GenMessage> {
-    let mut g = Gen { rng: Rng(spec.seed ^ 0x6D61_696C_7368_6966), seed: spec.seed, clock: 1_000_000_000, last_id: None };
+    let mut g =
+        Gen { rng: Rng(spec.seed ^ 0x6D61_696C_7368_6966), seed: spec.seed, clock: 1_000_000_000, last_id: None };
     let n = spec.messages;
     // Hard case k sits at message k * stride, spread over the corpus.
     let stride = (n / CASES.len()).max(1);
@@ -769,7 +829,8 @@ pub fn generate(spec: &CorpusSpec) -> Vec<GenMessage> {
     let mut produced = 0u64;
     for i in 0..n {
         let case = if i % stride == 0 && i / stride < CASES.len() { CASES[i / stride] } else { "ordinary" };
-        let folder: &[&str] = if g.rng.chance(50) { FOLDERS[0] } else { FOLDERS[1 + g.rng.below(FOLDERS.len() as u64 - 1) as usize] };
+        let folder: &[&str] =
+            if g.rng.chance(50) { FOLDERS[0] } else { FOLDERS[1 + g.rng.below(FOLDERS.len() as u64 - 1) as usize] };
         let left = (n - i) as u64;
         let per = (spec.target_bytes.saturating_sub(produced) / left).clamp(200, 64 << 20) as usize;
         let m = g.message(i, case, folder, per, spec);

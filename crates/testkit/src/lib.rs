@@ -80,9 +80,8 @@ pub fn fixture_files(exts: &[&str]) -> Option<Vec<PathBuf>> {
 /// The path of an external program on `PATH`, or `None` after [`skip`].
 #[track_caller]
 pub fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file())
-    });
+    let found = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()));
     if found.is_none() {
         skip(&format!("external tool `{name}` is not installed"));
     }

@@ -182,7 +182,8 @@ fn python_mailbox_reads_sample_mbox() {
     }
     let args = readme_commands().into_iter().find(|a| a.contains(&"--mbox".to_string())).expect("a --mbox command");
     let (spec, _, path) = spec_of(&args);
-    let want: Vec<String> = generate(&spec).iter().map(|m| m.message_id().map_or("None".into(), |id| format!("<{id}>"))).collect();
+    let want: Vec<String> =
+        generate(&spec).iter().map(|m| m.message_id().map_or("None".into(), |id| format!("<{id}>"))).collect();
     let got = python(
         "import mailbox, sys\nfor m in mailbox.mbox(sys.argv[1]):\n    print(m.get('Message-ID'))\n",
         &workspace_root().join(path),

@@ -363,10 +363,16 @@ fn file_stem(folder: Option<&Folder>) -> String {
 /// characters Windows refuses, no leading dot (which would hide the file,
 /// and which Maildir++ reserves for folders), never empty.
 fn safe_name(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') { '_' } else { c })
-        .collect();
+    let mut s: String =
+        name.chars()
+            .map(|c| {
+                if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
     s = s.trim().to_string();
     if s.starts_with('.') {
         s.replace_range(..1, "_");
@@ -412,7 +418,11 @@ impl OpenFile {
     /// Starts a file; if the target exists, its entries are copied into the
     /// new body and their keys noted, so they are kept and not duplicated.
     fn open(kind: PimFileKind, target: PathBuf) -> Result<OpenFile> {
-        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let temp = tempfile::Builder::new()
             .prefix(".mailshift-")
@@ -436,9 +446,7 @@ impl OpenFile {
     /// Reads the existing file's top-level components.
     fn merge_existing(&mut self) -> Result<()> {
         let mut raw = Vec::new();
-        File::open(&self.target)
-            .and_then(|mut h| h.read_to_end(&mut raw))
-            .map_err(|e| Error::io(&self.target, e))?;
+        File::open(&self.target).and_then(|mut h| h.read_to_end(&mut raw)).map_err(|e| Error::io(&self.target, e))?;
         let text = String::from_utf8_lossy(&raw);
         let (outer, inner) = match self.kind {
             PimFileKind::Vcf => ("", "VCARD"),
@@ -476,7 +484,11 @@ impl OpenFile {
     fn complete(self, opts: &PimOptions) -> Result<()> {
         let OpenFile { kind, target, body, zones, .. } = self;
         let mut body = body.into_inner().map_err(|e| Error::io(&target, e.into_error()))?;
-        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
         let out = match kind {
             PimFileKind::Vcf => body,
             PimFileKind::Ics => {
@@ -638,7 +650,10 @@ impl StoreWriter for WithPimFiles {
         // when its first message comes.
         if !self.inner_open {
             let Some(folder) = self.current.clone() else {
-                return Err(Error::Invalid { what: "writer call order", reason: "write() before open_folder()".into() });
+                return Err(Error::Invalid {
+                    what: "writer call order",
+                    reason: "write() before open_folder()".into(),
+                });
             };
             self.inner.open_folder(&folder)?;
             self.inner_open = true;

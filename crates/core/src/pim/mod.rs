@@ -710,11 +710,9 @@ impl ZoneRule {
     fn onset(&self, year: i64) -> Option<i64> {
         let day = match self.transition {
             Some(tr) => tr.day(year)?,
-            None if i64::from(self.start.date.year) == year => crate::time::days_from_civil(
-                year,
-                u32::from(self.start.date.month),
-                u32::from(self.start.date.day),
-            ),
+            None if i64::from(self.start.date.year) == year => {
+                crate::time::days_from_civil(year, u32::from(self.start.date.month), u32::from(self.start.date.day))
+            }
             None => return None,
         };
         let secs = i64::from(self.start.hour) * 3600 + i64::from(self.start.minute) * 60 + i64::from(self.start.second);

@@ -41,8 +41,7 @@ impl<'h, 'a> Bth<'h, 'a> {
             return Err(Corrupt::new(S, 0, format!("bType {:#04x}, not 0xB5", h[0])));
         }
         let (cb_key, cb_ent, idx_levels) = (h[1] as usize, h[2] as usize, h[3]);
-        if ![2, 4, 8, 16].contains(&cb_key) || cb_ent == 0 || cb_ent > 32 || idx_levels > MAX_LEVELS
-        {
+        if ![2, 4, 8, 16].contains(&cb_key) || cb_ent == 0 || cb_ent > 32 || idx_levels > MAX_LEVELS {
             return Err(Corrupt::new(
                 S,
                 0,
@@ -50,13 +49,7 @@ impl<'h, 'a> Bth<'h, 'a> {
             ));
         }
         let hid_root = u32_at(h, 4).unwrap_or(0);
-        Ok(Bth {
-            heap,
-            cb_key,
-            cb_ent,
-            idx_levels,
-            hid_root,
-        })
+        Ok(Bth { heap, cb_key, cb_ent, idx_levels, hid_root })
     }
 
     fn records_of(&self, hid: u32, size: usize) -> CResult<&'h [u8]> {
@@ -65,10 +58,7 @@ impl<'h, 'a> Bth<'h, 'a> {
             return Err(Corrupt::new(
                 "BTH records",
                 0,
-                format!(
-                    "{} bytes is not a whole number of {size}-byte records",
-                    data.len()
-                ),
+                format!("{} bytes is not a whole number of {size}-byte records", data.len()),
             ));
         }
         Ok(data)
@@ -85,19 +75,9 @@ impl<'h, 'a> Bth<'h, 'a> {
         Ok(out)
     }
 
-    fn walk(
-        &self,
-        hid: u32,
-        level: u8,
-        visited: &mut Vec<u32>,
-        out: &mut Vec<Record<'h>>,
-    ) -> CResult<()> {
+    fn walk(&self, hid: u32, level: u8, visited: &mut Vec<u32>, out: &mut Vec<Record<'h>>) -> CResult<()> {
         if visited.contains(&hid) {
-            return Err(Corrupt::new(
-                "BTH",
-                0,
-                format!("HID {hid:#x} reached twice"),
-            ));
+            return Err(Corrupt::new("BTH", 0, format!("HID {hid:#x} reached twice")));
         }
         visited.push(hid);
         if level == 0 {
@@ -127,10 +107,7 @@ impl<'h, 'a> Bth<'h, 'a> {
             if level == 0 {
                 let size = self.cb_key + self.cb_ent;
                 let data = self.records_of(hid, size)?;
-                return Ok(data
-                    .chunks_exact(size)
-                    .find(|r| &r[..self.cb_key] == key)
-                    .map(|r| &r[self.cb_key..]));
+                return Ok(data.chunks_exact(size).find(|r| &r[..self.cb_key] == key).map(|r| &r[self.cb_key..]));
             }
             let size = self.cb_key + 4;
             let data = self.records_of(hid, size)?;

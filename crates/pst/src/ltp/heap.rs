@@ -32,14 +32,8 @@ impl Hid {
             return None;
         }
         Some(match format {
-            Format::Unicode4k => Hid {
-                index: (hid >> 5) & 0x3FFF,
-                block: hid >> 19,
-            },
-            _ => Hid {
-                index: (hid >> 5) & 0x7FF,
-                block: hid >> 16,
-            },
+            Format::Unicode4k => Hid { index: (hid >> 5) & 0x3FFF, block: hid >> 19 },
+            _ => Hid { index: (hid >> 5) & 0x7FF, block: hid >> 16 },
         })
     }
 }
@@ -61,28 +55,14 @@ impl<'a> Heap<'a> {
     /// in error messages (the file offset of the node's first block).
     pub fn new(blocks: Vec<Cow<'a, [u8]>>, format: Format, offset: u64) -> CResult<Heap<'a>> {
         const S: &str = "HNHDR";
-        let first = blocks
-            .first()
-            .ok_or_else(|| Corrupt::new(S, offset, "node has no data"))?;
+        let first = blocks.first().ok_or_else(|| Corrupt::new(S, offset, "node has no data"))?;
         let sig = u8_at(first, 2).ok_or_else(|| Corrupt::new(S, offset, "block too short"))?;
         if sig != HN_SIG {
-            return Err(Corrupt::new(
-                S,
-                offset,
-                format!("bSig {sig:#04x}, not 0xEC: not a heap-on-node"),
-            ));
+            return Err(Corrupt::new(S, offset, format!("bSig {sig:#04x}, not 0xEC: not a heap-on-node")));
         }
-        let client_sig =
-            u8_at(first, 3).ok_or_else(|| Corrupt::new(S, offset, "block too short"))?;
-        let hid_user_root =
-            u32_at(first, 4).ok_or_else(|| Corrupt::new(S, offset, "block too short"))?;
-        Ok(Heap {
-            blocks,
-            format,
-            offset,
-            client_sig,
-            hid_user_root,
-        })
+        let client_sig = u8_at(first, 3).ok_or_else(|| Corrupt::new(S, offset, "block too short"))?;
+        let hid_user_root = u32_at(first, 4).ok_or_else(|| Corrupt::new(S, offset, "block too short"))?;
+        Ok(Heap { blocks, format, offset, client_sig, hid_user_root })
     }
 
     /// The file layout the heap's HIDs follow.
@@ -100,35 +80,21 @@ impl<'a> Heap<'a> {
     /// `HNPAGEMAP` (MS-PST 2.3.1.5): cAlloc, cFree, rgibAlloc[cAlloc + 1].
     pub fn get(&self, hid: u32) -> CResult<&[u8]> {
         const S: &str = "HNPAGEMAP";
-        let h = Hid::decode(hid, self.format).ok_or_else(|| {
-            Corrupt::new("HID", self.offset, format!("{hid:#x} is not a heap id"))
-        })?;
+        let h = Hid::decode(hid, self.format)
+            .ok_or_else(|| Corrupt::new("HID", self.offset, format!("{hid:#x} is not a heap id")))?;
         let block = self.blocks.get(h.block as usize).ok_or_else(|| {
-            Corrupt::new(
-                "HID",
-                self.offset,
-                format!("{hid:#x} names block {} of {}", h.block, self.blocks.len()),
-            )
+            Corrupt::new("HID", self.offset, format!("{hid:#x} names block {} of {}", h.block, self.blocks.len()))
         })?;
         let bad = |r: String| Corrupt::new(S, self.offset, format!("block {}: {r}", h.block));
         let ib_hnpm = usize::from(u16_at(block, 0).ok_or_else(|| bad("too short".into()))?);
-        let c_alloc = u32::from(
-            u16_at(block, ib_hnpm)
-                .ok_or_else(|| bad(format!("ibHnpm {ib_hnpm} outside the block")))?,
-        );
+        let c_alloc =
+            u32::from(u16_at(block, ib_hnpm).ok_or_else(|| bad(format!("ibHnpm {ib_hnpm} outside the block")))?);
         if h.index == 0 || h.index > c_alloc {
-            return Err(bad(format!(
-                "HID {hid:#x}: index {} but cAlloc is {c_alloc}",
-                h.index
-            )));
+            return Err(bad(format!("HID {hid:#x}: index {} but cAlloc is {c_alloc}", h.index)));
         }
         let at = ib_hnpm + 4 + 2 * (h.index as usize - 1);
-        let start = usize::from(
-            u16_at(block, at).ok_or_else(|| bad("rgibAlloc outside the block".into()))?,
-        );
-        let end = usize::from(
-            u16_at(block, at + 2).ok_or_else(|| bad("rgibAlloc outside the block".into()))?,
-        );
+        let start = usize::from(u16_at(block, at).ok_or_else(|| bad("rgibAlloc outside the block".into()))?);
+        let end = usize::from(u16_at(block, at + 2).ok_or_else(|| bad("rgibAlloc outside the block".into()))?);
         if start > end || end > block.len() {
             return Err(bad(format!(
                 "allocation {}..{end} of HID {hid:#x} is not inside the {} bytes",
@@ -181,13 +147,9 @@ pub(crate) mod tests {
 
     #[test]
     fn reads_allocations_across_blocks() {
-        let b0 = build_heap_block(
-            Some((BTYPE_PC, hid(1, 0))),
-            &[b"first".to_vec(), b"second!".to_vec()],
-        );
+        let b0 = build_heap_block(Some((BTYPE_PC, hid(1, 0))), &[b"first".to_vec(), b"second!".to_vec()]);
         let b1 = build_heap_block(None, &[b"".to_vec(), b"in block one".to_vec()]);
-        let heap =
-            Heap::new(vec![Cow::Owned(b0), Cow::Owned(b1)], Format::Unicode, 0).expect("heap");
+        let heap = Heap::new(vec![Cow::Owned(b0), Cow::Owned(b1)], Format::Unicode, 0).expect("heap");
         assert_eq!(heap.client_sig, BTYPE_PC);
         assert_eq!(heap.hid_user_root, 0x20);
         assert_eq!(heap.get(hid(1, 0)).expect("1"), b"first");
@@ -203,13 +165,7 @@ pub(crate) mod tests {
     fn four_k_hid_layout() {
         // 4K: index in bits 5..19, block index from bit 19.
         let h = Hid::decode((3 << 19) | (0x2000 << 5), Format::Unicode4k).expect("hid");
-        assert_eq!(
-            h,
-            Hid {
-                index: 0x2000,
-                block: 3
-            }
-        );
+        assert_eq!(h, Hid { index: 0x2000, block: 3 });
         let h = Hid::decode((3 << 16) | (5 << 5), Format::Unicode).expect("hid");
         assert_eq!(h, Hid { index: 5, block: 3 });
     }
@@ -222,10 +178,7 @@ pub(crate) mod tests {
         b0[ib + 7] = 0x7F;
         let heap = Heap::new(vec![Cow::Owned(b0)], Format::Unicode, 0).expect("header ok");
         assert!(heap.get(0x20).is_err());
-        assert!(
-            Heap::new(vec![Cow::Owned(vec![0u8; 8])], Format::Unicode, 0).is_err(),
-            "no 0xEC"
-        );
+        assert!(Heap::new(vec![Cow::Owned(vec![0u8; 8])], Format::Unicode, 0).is_err(), "no 0xEC");
         assert!(Heap::new(vec![], Format::Unicode, 0).is_err());
     }
 }

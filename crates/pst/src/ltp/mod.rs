@@ -17,12 +17,7 @@ use mailshift_core::Result;
 
 /// `HNID` (MS-PST 2.3.3.2): a value in the heap (HID, `nidType` 0) or in a
 /// subnode of the node (NID). 0 means no value.
-pub(crate) fn resolve_hnid<'p>(
-    pst: &'p Pst,
-    node: &NodeRef,
-    heap: &'p Heap<'p>,
-    hnid: u32,
-) -> Result<Cow<'p, [u8]>> {
+pub(crate) fn resolve_hnid<'p>(pst: &'p Pst, node: &NodeRef, heap: &'p Heap<'p>, hnid: u32) -> Result<Cow<'p, [u8]>> {
     if hnid == 0 {
         return Ok(Cow::Borrowed(&[]));
     }
@@ -30,11 +25,7 @@ pub(crate) fn resolve_hnid<'p>(
         return heap.get(hnid).map(Cow::Borrowed).map_err(|e| pst.err(e));
     }
     let sub = pst.subnode(node, hnid)?.ok_or_else(|| {
-        pst.err(Corrupt::new(
-            "HNID",
-            0,
-            format!("subnode {hnid:#x} of node {:#x} does not exist", node.nid),
-        ))
+        pst.err(Corrupt::new("HNID", 0, format!("subnode {hnid:#x} of node {:#x} does not exist", node.nid)))
     })?;
     pst.read_node_data(&sub)
 }

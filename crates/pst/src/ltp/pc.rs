@@ -31,12 +31,7 @@ pub(crate) fn load_heap<'a>(pst: &'a Pst, node: &NodeRef) -> Result<Heap<'a>> {
     for i in 0..tree.block_count() {
         blocks.push(tree.block(i).map_err(|e| pst.err(e))?);
     }
-    let offset = pst
-        .ndb()
-        .bbt(node.bid_data)
-        .ok()
-        .flatten()
-        .map_or(0, |e| e.ib);
+    let offset = pst.ndb().bbt(node.bid_data).ok().flatten().map_or(0, |e| e.ib);
     Heap::new(blocks, pst.header().format, offset).map_err(|e| pst.err(e))
 }
 
@@ -53,20 +48,12 @@ impl<'a> PropertyContext<'a> {
     /// Reads the PC of `node` (its heap's `bClientSig` must be 0xBC).
     pub fn new(pst: &'a Pst, node: NodeRef) -> Result<PropertyContext<'a>> {
         let heap = load_heap(pst, &node)?;
-        let off = pst
-            .ndb()
-            .bbt(node.bid_data)
-            .ok()
-            .flatten()
-            .map_or(0, |e| e.ib);
+        let off = pst.ndb().bbt(node.bid_data).ok().flatten().map_or(0, |e| e.ib);
         if heap.client_sig != BTYPE_PC {
             return Err(pst.err(Corrupt::new(
                 "HNHDR",
                 off,
-                format!(
-                    "node {:#x}: bClientSig {:#04x}, not a property context (0xBC)",
-                    node.nid, heap.client_sig
-                ),
+                format!("node {:#x}: bClientSig {:#04x}, not a property context (0xBC)", node.nid, heap.client_sig),
             )));
         }
         let entries = {
@@ -75,29 +62,17 @@ impl<'a> PropertyContext<'a> {
                 return Err(pst.err(Corrupt::new(
                     "BTHHEADER",
                     off,
-                    format!(
-                        "PC with cbKey {} and cbEnt {} (2 and 6 expected)",
-                        bth.cb_key, bth.cb_ent
-                    ),
+                    format!("PC with cbKey {} and cbEnt {} (2 and 6 expected)", bth.cb_key, bth.cb_ent),
                 )));
             }
             let recs = bth.records().map_err(|e| pst.err(e))?;
             recs.iter()
                 .filter_map(|(k, d)| {
-                    Some(PcEntry {
-                        prop_id: u16_at(k, 0)?,
-                        prop_type: u16_at(d, 0)?,
-                        value_hnid: u32_at(d, 2)?,
-                    })
+                    Some(PcEntry { prop_id: u16_at(k, 0)?, prop_type: u16_at(d, 0)?, value_hnid: u32_at(d, 2)? })
                 })
                 .collect()
         };
-        Ok(PropertyContext {
-            pst,
-            node,
-            heap,
-            entries,
-        })
+        Ok(PropertyContext { pst, node, heap, entries })
     }
 
     /// The node this PC belongs to.
@@ -137,8 +112,7 @@ impl<'a> PropertyContext<'a> {
             // Unspecified and unknown types: an HNID when it resolves, else
             // the inline bytes (readpst's reading of type 0x0000).
             None if e.prop_type == PT_UNSPECIFIED || !known_variable(e.prop_type) => {
-                resolve_hnid(self.pst, &self.node, &self.heap, e.value_hnid)
-                    .unwrap_or_else(|_| inline())
+                resolve_hnid(self.pst, &self.node, &self.heap, e.value_hnid).unwrap_or_else(|_| inline())
             }
             _ => resolve_hnid(self.pst, &self.node, &self.heap, e.value_hnid)?,
         };
@@ -146,10 +120,7 @@ impl<'a> PropertyContext<'a> {
             self.pst.err(Corrupt::new(
                 "PC value",
                 err.offset,
-                format!(
-                    "node {:#x} property {:#06x}{:04x}: {}",
-                    self.node.nid, e.prop_id, e.prop_type, err.reason
-                ),
+                format!("node {:#x} property {:#06x}{:04x}: {}", self.node.nid, e.prop_id, e.prop_type, err.reason),
             ))
         })
     }
@@ -163,10 +134,8 @@ impl<'a> PropertyContext<'a> {
 /// Variable-size types MS-PST stores behind an HNID.
 pub(crate) fn known_variable(ptype: u16) -> bool {
     use super::prop::*;
-    matches!(
-        ptype,
-        PT_STRING8 | PT_UNICODE | PT_BINARY | PT_SVREID | PT_SRESTRICT | PT_ACTIONS | PT_OBJECT
-    ) || ptype == MV_FLAG | PT_STRING8
+    matches!(ptype, PT_STRING8 | PT_UNICODE | PT_BINARY | PT_SVREID | PT_SRESTRICT | PT_ACTIONS | PT_OBJECT)
+        || ptype == MV_FLAG | PT_STRING8
         || ptype == MV_FLAG | PT_UNICODE
         || ptype == MV_FLAG | PT_BINARY
 }

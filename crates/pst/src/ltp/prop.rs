@@ -171,10 +171,7 @@ pub fn string8_lossy(b: &[u8]) -> String {
 
 /// Decodes UTF-16LE (a trailing odd byte and a final NUL are dropped).
 pub fn utf16le(b: &[u8]) -> String {
-    let units: Vec<u16> = b
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
+    let units: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
     let units = units.strip_suffix(&[0]).unwrap_or(&units);
     String::from_utf16_lossy(units)
 }
@@ -195,10 +192,7 @@ pub fn decode(ptype: u16, bytes: Cow<'_, [u8]>) -> CResult<PropValue<'_>> {
                 return Err(Corrupt::new(
                     S,
                     0,
-                    format!(
-                        "type {ptype:#06x} needs {size} bytes, {} stored",
-                        bytes.len()
-                    ),
+                    format!("type {ptype:#06x} needs {size} bytes, {} stored", bytes.len()),
                 ));
             }
             let b = &bytes[..];
@@ -223,25 +217,16 @@ pub fn decode(ptype: u16, bytes: Cow<'_, [u8]>) -> CResult<PropValue<'_>> {
             return Err(Corrupt::new(
                 S,
                 0,
-                format!(
-                    "{} bytes is not a whole number of {size}-byte values",
-                    bytes.len()
-                ),
+                format!("{} bytes is not a whole number of {size}-byte values", bytes.len()),
             ));
         }
         let it = bytes.chunks_exact(size);
         return Ok(match ptype & !MV_FLAG {
             PT_I2 => PropValue::MvI16(it.map(|c| i16::from_le_bytes(arr(c))).collect()),
-            PT_LONG | PT_ERROR => {
-                PropValue::MvI32(it.map(|c| i32::from_le_bytes(arr(c))).collect())
-            }
+            PT_LONG | PT_ERROR => PropValue::MvI32(it.map(|c| i32::from_le_bytes(arr(c))).collect()),
             PT_R4 => PropValue::MvF32(it.map(|c| f32::from_le_bytes(arr(c))).collect()),
-            PT_DOUBLE | PT_APPTIME => {
-                PropValue::MvF64(it.map(|c| f64::from_le_bytes(arr(c))).collect())
-            }
-            PT_I8 | PT_CURRENCY => {
-                PropValue::MvI64(it.map(|c| i64::from_le_bytes(arr(c))).collect())
-            }
+            PT_DOUBLE | PT_APPTIME => PropValue::MvF64(it.map(|c| f64::from_le_bytes(arr(c))).collect()),
+            PT_I8 | PT_CURRENCY => PropValue::MvI64(it.map(|c| i64::from_le_bytes(arr(c))).collect()),
             PT_SYSTIME => PropValue::MvTime(it.map(|c| i64::from_le_bytes(arr(c))).collect()),
             PT_CLSID => PropValue::MvGuid(it.map(arr).collect()),
             _ => PropValue::Unknown { ptype, raw: bytes },
@@ -259,9 +244,7 @@ pub fn decode(ptype: u16, bytes: Cow<'_, [u8]>) -> CResult<PropValue<'_>> {
         t if t == MV_FLAG | PT_STRING8 => {
             PropValue::MvString8(split_mv(&bytes)?.into_iter().map(<[u8]>::to_vec).collect())
         }
-        t if t == MV_FLAG | PT_UNICODE => {
-            PropValue::MvUnicode(split_mv(&bytes)?.into_iter().map(utf16le).collect())
-        }
+        t if t == MV_FLAG | PT_UNICODE => PropValue::MvUnicode(split_mv(&bytes)?.into_iter().map(utf16le).collect()),
         t if t == MV_FLAG | PT_BINARY => {
             PropValue::MvBinary(split_mv(&bytes)?.into_iter().map(<[u8]>::to_vec).collect())
         }
@@ -275,28 +258,19 @@ fn split_mv(b: &[u8]) -> CResult<Vec<&[u8]>> {
     const S: &str = "multi-valued property";
     let count = u32_at(b, 0).ok_or_else(|| Corrupt::new(S, 0, "no ulCount"))? as usize;
     if count > b.len() / 4 {
-        return Err(Corrupt::new(
-            S,
-            0,
-            format!("ulCount {count} does not fit in {} bytes", b.len()),
-        ));
+        return Err(Corrupt::new(S, 0, format!("ulCount {count} does not fit in {} bytes", b.len())));
     }
     let mut out = Vec::with_capacity(count);
     for i in 0..count {
-        let start =
-            u32_at(b, 4 + 4 * i).ok_or_else(|| Corrupt::new(S, 0, "offsets cut short"))? as usize;
+        let start = u32_at(b, 4 + 4 * i).ok_or_else(|| Corrupt::new(S, 0, "offsets cut short"))? as usize;
         let end = if i + 1 < count {
             u32_at(b, 8 + 4 * i).ok_or_else(|| Corrupt::new(S, 0, "offsets cut short"))? as usize
         } else {
             b.len()
         };
-        let v = b.get(start..end).ok_or_else(|| {
-            Corrupt::new(
-                S,
-                0,
-                format!("value {i} at {start}..{end} outside {} bytes", b.len()),
-            )
-        })?;
+        let v = b
+            .get(start..end)
+            .ok_or_else(|| Corrupt::new(S, 0, format!("value {i} at {start}..{end} outside {} bytes", b.len())))?;
         out.push(v);
     }
     Ok(out)
@@ -308,46 +282,19 @@ mod tests {
 
     #[test]
     fn fixed_values() {
-        assert_eq!(
-            decode(PT_LONG, Cow::Borrowed(&[1, 2, 0, 0])).expect("i32"),
-            PropValue::I32(0x201)
-        );
-        assert_eq!(
-            decode(PT_BOOLEAN, Cow::Borrowed(&[1, 0, 0, 0])).expect("bool"),
-            PropValue::Bool(true)
-        );
-        assert_eq!(
-            decode(PT_I2, Cow::Borrowed(&[0xFF, 0xFF])).expect("i16"),
-            PropValue::I16(-1)
-        );
+        assert_eq!(decode(PT_LONG, Cow::Borrowed(&[1, 2, 0, 0])).expect("i32"), PropValue::I32(0x201));
+        assert_eq!(decode(PT_BOOLEAN, Cow::Borrowed(&[1, 0, 0, 0])).expect("bool"), PropValue::Bool(true));
+        assert_eq!(decode(PT_I2, Cow::Borrowed(&[0xFF, 0xFF])).expect("i16"), PropValue::I16(-1));
         let ft = 132_000_000_000_000_000i64.to_le_bytes();
-        assert_eq!(
-            decode(PT_SYSTIME, Cow::Borrowed(&ft)).expect("time"),
-            PropValue::Time(132_000_000_000_000_000)
-        );
+        assert_eq!(decode(PT_SYSTIME, Cow::Borrowed(&ft)).expect("time"), PropValue::Time(132_000_000_000_000_000));
         assert!(decode(PT_SYSTIME, Cow::Borrowed(&ft[..7])).is_err());
     }
 
     #[test]
     fn strings() {
-        let utf16: Vec<u8> = "Posteingang"
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect();
-        assert_eq!(
-            decode(PT_UNICODE, Cow::Owned(utf16))
-                .expect("str")
-                .as_text()
-                .as_deref(),
-            Some("Posteingang")
-        );
-        assert_eq!(
-            decode(PT_STRING8, Cow::Borrowed(b"Inbox\0"))
-                .expect("s8")
-                .as_text()
-                .as_deref(),
-            Some("Inbox")
-        );
+        let utf16: Vec<u8> = "Posteingang".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(decode(PT_UNICODE, Cow::Owned(utf16)).expect("str").as_text().as_deref(), Some("Posteingang"));
+        assert_eq!(decode(PT_STRING8, Cow::Borrowed(b"Inbox\0")).expect("s8").as_text().as_deref(), Some("Inbox"));
         assert_eq!(string8_lossy(b"Gel\xf6scht"), "Gelöscht");
     }
 
@@ -367,11 +314,7 @@ mod tests {
         );
         assert!(decode(MV_FLAG | PT_LONG, Cow::Borrowed(&[1, 0, 0])).is_err());
         // ulCount larger than the bytes: an error, not a huge allocation.
-        assert!(decode(
-            MV_FLAG | PT_BINARY,
-            Cow::Borrowed(&[0xFF, 0xFF, 0xFF, 0x7F])
-        )
-        .is_err());
+        assert!(decode(MV_FLAG | PT_BINARY, Cow::Borrowed(&[0xFF, 0xFF, 0xFF, 0x7F])).is_err());
         let bad = [1u8, 0, 0, 0, 200, 0, 0, 0];
         assert!(decode(MV_FLAG | PT_BINARY, Cow::Borrowed(&bad)).is_err());
     }

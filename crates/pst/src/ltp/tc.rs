@@ -70,26 +70,14 @@ impl<'a> TableContext<'a> {
     pub fn new(pst: &'a Pst, node: NodeRef) -> Result<TableContext<'a>> {
         const S: &str = "TCINFO";
         let heap = load_heap(pst, &node)?;
-        let off = pst
-            .ndb()
-            .bbt(node.bid_data)
-            .ok()
-            .flatten()
-            .map_or(0, |e| e.ib);
+        let off = pst.ndb().bbt(node.bid_data).ok().flatten().map_or(0, |e| e.ib);
         let bad = |r: String| pst.err(Corrupt::new(S, off, format!("node {:#x}: {r}", node.nid)));
         if heap.client_sig != BTYPE_TC {
-            return Err(bad(format!(
-                "bClientSig {:#04x}, not a table context (0x7C)",
-                heap.client_sig
-            )));
+            return Err(bad(format!("bClientSig {:#04x}, not a table context (0x7C)", heap.client_sig)));
         }
         let info = heap.get(heap.hid_user_root).map_err(|e| pst.err(e))?;
         if info.len() < 22 || info[0] != BTYPE_TC {
-            return Err(bad(format!(
-                "{} bytes starting {:02x?}",
-                info.len(),
-                &info[..info.len().min(1)]
-            )));
+            return Err(bad(format!("{} bytes starting {:02x?}", info.len(), &info[..info.len().min(1)])));
         }
         let c_cols = info[1] as usize;
         let mut rgib = [0u16; 4];
@@ -99,17 +87,12 @@ impl<'a> TableContext<'a> {
         let hid_row_index = u32_at(info, 10).unwrap_or(0);
         let hnid_rows = u32_at(info, 14).unwrap_or(0);
         if 22 + 8 * c_cols > info.len() {
-            return Err(bad(format!(
-                "cCols {c_cols} does not fit in {} bytes",
-                info.len()
-            )));
+            return Err(bad(format!("cCols {c_cols} does not fit in {} bytes", info.len())));
         }
         let row_size = usize::from(rgib[TCI_BM]);
         let ceb_len = c_cols.div_ceil(8);
         if usize::from(rgib[TCI_1B]) + ceb_len > row_size {
-            return Err(bad(format!(
-                "rgib {rgib:?} leaves no room for the {ceb_len}-byte cell existence bitmap"
-            )));
+            return Err(bad(format!("rgib {rgib:?} leaves no room for the {ceb_len}-byte cell existence bitmap")));
         }
         let mut columns = Vec::with_capacity(c_cols);
         for i in 0..c_cols {
@@ -120,9 +103,7 @@ impl<'a> TableContext<'a> {
                 cb_data: info[at + 6],
                 i_bit: info[at + 7],
             };
-            if usize::from(c.ib_data) + usize::from(c.cb_data) > row_size
-                || usize::from(c.i_bit) >= ceb_len * 8
-            {
+            if usize::from(c.ib_data) + usize::from(c.cb_data) > row_size || usize::from(c.i_bit) >= ceb_len * 8 {
                 return Err(bad(format!(
                     "column {:#010x} at {}+{} bit {} outside the {row_size}-byte row",
                     c.tag, c.ib_data, c.cb_data, c.i_bit
@@ -137,18 +118,11 @@ impl<'a> TableContext<'a> {
         if hid_row_index != 0 {
             let bth = Bth::new(&heap, hid_row_index).map_err(|e| pst.err(e))?;
             if bth.cb_key != 4 || !(bth.cb_ent == 2 || bth.cb_ent == 4) {
-                return Err(bad(format!(
-                    "row index with cbKey {} and cbEnt {}",
-                    bth.cb_key, bth.cb_ent
-                )));
+                return Err(bad(format!("row index with cbKey {} and cbEnt {}", bth.cb_key, bth.cb_ent)));
             }
             for (k, d) in bth.records().map_err(|e| pst.err(e))? {
                 let id = u32_at(k, 0).unwrap_or(0);
-                let idx = if d.len() == 2 {
-                    u32::from(u16_at(d, 0).unwrap_or(0))
-                } else {
-                    u32_at(d, 0).unwrap_or(0)
-                };
+                let idx = if d.len() == 2 { u32::from(u16_at(d, 0).unwrap_or(0)) } else { u32_at(d, 0).unwrap_or(0) };
                 rows.push((id, idx));
             }
             rows.sort_by_key(|r| r.1);
@@ -169,16 +143,7 @@ impl<'a> TableContext<'a> {
             }
             RowMatrix::Blocks(blocks)
         };
-        Ok(TableContext {
-            pst,
-            node,
-            heap,
-            columns,
-            rgib,
-            rows,
-            matrix,
-            offset: off,
-        })
+        Ok(TableContext { pst, node, heap, columns, rgib, rows, matrix, offset: off })
     }
 
     /// The columns (`rgTCOLDESC`).
@@ -205,19 +170,13 @@ impl<'a> TableContext<'a> {
     /// The bytes of row `i` (in `dwRowIndex` order).
     pub fn row_bytes(&self, i: usize) -> Result<&[u8]> {
         let bad = |r: String| {
-            self.pst.err(Corrupt::new(
-                "TC row matrix",
-                self.offset,
-                format!("node {:#x}: {r}", self.node.nid),
-            ))
+            self.pst.err(Corrupt::new("TC row matrix", self.offset, format!("node {:#x}: {r}", self.node.nid)))
         };
         let &(_, index) = self.rows.get(i).ok_or_else(|| bad(format!("no row {i}")))?;
         let size = usize::from(self.rgib[TCI_BM]);
         let index = index as usize;
         match &self.matrix {
-            RowMatrix::Empty => Err(bad(
-                "the table has rows in its index but no row matrix".into()
-            )),
+            RowMatrix::Empty => Err(bad("the table has rows in its index but no row matrix".into())),
             RowMatrix::Heap(hid) => {
                 let m = self.heap.get(*hid).map_err(|e| self.pst.err(e))?;
                 m.get(index * size..(index + 1) * size)
@@ -245,9 +204,7 @@ impl<'a> TableContext<'a> {
         let row = self.row_bytes(i)?;
         let ceb_at = usize::from(self.rgib[TCI_1B]);
         let bit = usize::from(col.i_bit);
-        let exists = row
-            .get(ceb_at + bit / 8)
-            .is_some_and(|b| b & (0x80 >> (bit % 8)) != 0);
+        let exists = row.get(ceb_at + bit / 8).is_some_and(|b| b & (0x80 >> (bit % 8)) != 0);
         if !exists {
             return Ok(None);
         }
@@ -262,17 +219,11 @@ impl<'a> TableContext<'a> {
                     self.pst.err(Corrupt::new(
                         "TCOLDESC",
                         self.offset,
-                        format!(
-                            "column {:#010x}: cbData {} cannot hold an HNID",
-                            col.tag, col.cb_data
-                        ),
+                        format!("column {:#010x}: cbData {} cannot hold an HNID", col.tag, col.cb_data),
                     ))
                 })?;
-                if ptype == PT_UNSPECIFIED
-                    || (fixed_size(ptype).is_none() && !known_variable(ptype))
-                {
-                    resolve_hnid(self.pst, &self.node, &self.heap, hnid)
-                        .unwrap_or(Cow::Borrowed(cell))
+                if ptype == PT_UNSPECIFIED || (fixed_size(ptype).is_none() && !known_variable(ptype)) {
+                    resolve_hnid(self.pst, &self.node, &self.heap, hnid).unwrap_or(Cow::Borrowed(cell))
                 } else {
                     resolve_hnid(self.pst, &self.node, &self.heap, hnid)?
                 }
@@ -282,10 +233,7 @@ impl<'a> TableContext<'a> {
             self.pst.err(Corrupt::new(
                 "TC cell",
                 self.offset,
-                format!(
-                    "node {:#x} row {i} column {:#010x}: {}",
-                    self.node.nid, col.tag, err.reason
-                ),
+                format!("node {:#x} row {i} column {:#010x}: {}", self.node.nid, col.tag, err.reason),
             ))
         })
     }

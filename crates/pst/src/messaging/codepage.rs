@@ -58,9 +58,7 @@ pub fn decode_string8(bytes: &[u8], enc: &'static Encoding) -> String {
     while end > 0 && bytes[end - 1] == 0 {
         end -= 1;
     }
-    enc.decode_without_bom_handling(&bytes[..end])
-        .0
-        .into_owned()
+    enc.decode_without_bom_handling(&bytes[..end]).0.into_owned()
 }
 
 #[cfg(test)]
@@ -73,20 +71,11 @@ mod tests {
         assert_eq!(encoding_for(65001), Some(encoding_rs::UTF_8));
         assert_eq!(encoding_for(932), Some(encoding_rs::SHIFT_JIS));
         assert_eq!(encoding_for(437), None);
+        assert_eq!(decode_string8(b"Gel\xf6scht\0", encoding_rs::WINDOWS_1252), "Gelöscht");
         assert_eq!(
-            decode_string8(b"Gel\xf6scht\0", encoding_rs::WINDOWS_1252),
-            "Gelöscht"
-        );
-        assert_eq!(
-            decode_string8(
-                b"\xc5\xe9\xf3\xe5\xf1\xf7\xfc\xec\xe5\xed\xe1",
-                encoding_rs::WINDOWS_1253
-            ),
+            decode_string8(b"\xc5\xe9\xf3\xe5\xf1\xf7\xfc\xec\xe5\xed\xe1", encoding_rs::WINDOWS_1253),
             "Εισερχόμενα"
         );
-        assert_eq!(
-            decode_string8(b"\x93\xfa\x96\x7b", encoding_rs::SHIFT_JIS),
-            "日本"
-        );
+        assert_eq!(decode_string8(b"\x93\xfa\x96\x7b", encoding_rs::SHIFT_JIS), "日本");
     }
 }

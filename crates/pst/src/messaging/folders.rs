@@ -13,11 +13,8 @@ pub const MAX_FOLDER_DEPTH: usize = 64;
 
 /// The names Outlook gives the IPM subtree in PSTs, for stores whose
 /// `PidTagIpmSubtreeEntryId` is missing or names no folder of the tree.
-const IPM_SUBTREE_NAMES: [&str; 3] = [
-    "Top of Personal Folders",
-    "Top of Outlook data file",
-    "Top of Information Store",
-];
+const IPM_SUBTREE_NAMES: [&str; 3] =
+    ["Top of Personal Folders", "Top of Outlook data file", "Top of Information Store"];
 
 /// The IPM subtree's name in OSTs, under "Root - Mailbox": their entry ids
 /// are Exchange folder entry ids ([MS-OXCDATA] 2.2.4.1), which hold no NID.
@@ -63,9 +60,7 @@ impl FolderTree {
     /// The folders under the IPM subtree, parents before children (the
     /// subtree itself is not among them).
     pub fn visible(&self) -> impl Iterator<Item = &FolderInfo> {
-        self.all
-            .iter()
-            .filter(|f| f.in_ipm_subtree && f.nid != self.ipm_subtree)
+        self.all.iter().filter(|f| f.in_ipm_subtree && f.nid != self.ipm_subtree)
     }
 
     /// The folder `nid`, if the walk reached it.
@@ -116,7 +111,9 @@ impl Store {
         while let Some((nid, depth)) = stack.pop() {
             order.push(nid);
             if depth >= MAX_FOLDER_DEPTH {
-                notes.push(format!("folder {nid:#x}: nested deeper than {MAX_FOLDER_DEPTH}; its subfolders are not read"));
+                notes.push(format!(
+                    "folder {nid:#x}: nested deeper than {MAX_FOLDER_DEPTH}; its subfolders are not read"
+                ));
                 continue;
             }
             let ht = match pst.node(nid_with_type(nid, NID_TYPE_HIERARCHY_TABLE)) {
@@ -148,16 +145,13 @@ impl Store {
                     if let Ok(Some(n)) = pst.node(child) {
                         if let Ok(pc) = pst.property_context(&n) {
                             name = name.or_else(|| pc.string(tags::DISPLAY_NAME).ok().flatten());
-                            class =
-                                class.or_else(|| pc.string(tags::CONTAINER_CLASS).ok().flatten());
+                            class = class.or_else(|| pc.string(tags::CONTAINER_CLASS).ok().flatten());
                         }
                     }
                 }
                 let name = name.unwrap_or_default();
                 if !visited.insert(child) {
-                    notes.push(format!(
-                        "folder {child:#x} ({name}) is listed twice in the hierarchy; read once"
-                    ));
+                    notes.push(format!("folder {child:#x} ({name}) is listed twice in the hierarchy; read once"));
                     continue;
                 }
                 let count = match pst.node(nid_with_type(child, NID_TYPE_CONTENTS_TABLE)) {
@@ -174,13 +168,7 @@ impl Store {
                         0
                     }
                 };
-                raw.push(Raw {
-                    nid: child,
-                    parent: nid,
-                    name,
-                    class,
-                    count,
-                });
+                raw.push(Raw { nid: child, parent: nid, name, class, count });
                 children.push(child);
             }
             // Reverse so that the stack pops children in table order.
@@ -201,32 +189,23 @@ impl Store {
                 let parent_name = |r: &Raw| by_nid.get(&r.parent).map(|&p| raw[p].name.as_str());
                 let near_root = |r: &Raw| {
                     r.parent == NID_ROOT_FOLDER
-                        || by_nid
-                            .get(&r.parent)
-                            .is_some_and(|&p| raw[p].parent == NID_ROOT_FOLDER)
+                        || by_nid.get(&r.parent).is_some_and(|&p| raw[p].parent == NID_ROOT_FOLDER)
                 };
                 let ost = |r: &&Raw| r.name == OST_IPM_SUBTREE && near_root(r);
                 raw.iter()
                     .filter(ost)
                     .find(|r| parent_name(r) == Some("Root - Mailbox"))
-                    .or_else(|| {
-                        raw.iter()
-                            .filter(ost)
-                            .find(|r| parent_name(r) != Some("Root - Public"))
-                    })
+                    .or_else(|| raw.iter().filter(ost).find(|r| parent_name(r) != Some("Root - Public")))
                     .or_else(|| {
                         raw.iter().find(|r| {
                             r.parent == NID_ROOT_FOLDER
-                                && IPM_SUBTREE_NAMES
-                                    .iter()
-                                    .any(|n| n.eq_ignore_ascii_case(&r.name))
+                                && IPM_SUBTREE_NAMES.iter().any(|n| n.eq_ignore_ascii_case(&r.name))
                         })
                     })
                     .map(|r| r.nid)
             })
             .unwrap_or(NID_ROOT_FOLDER);
-        if self.ipm_subtree().is_some_and(|n| n != ipm)
-            && self.pst().header().client != crate::ndb::header::Client::Ost
+        if self.ipm_subtree().is_some_and(|n| n != ipm) && self.pst().header().client != crate::ndb::header::Client::Ost
         {
             notes.push(format!("the store's IPM subtree entry id names no folder of the tree; using folder {ipm:#x}"));
         }
@@ -287,11 +266,7 @@ impl Store {
                 in_ipm_subtree: inside,
             });
         }
-        let mut tree = FolderTree {
-            ipm_subtree: ipm,
-            all,
-            notes,
-        };
+        let mut tree = FolderTree { ipm_subtree: ipm, all, notes };
         self.assign_roles(&mut tree);
         Ok(tree)
     }
@@ -340,11 +315,7 @@ impl Store {
             }
         }
         let ipm = tree.ipm_subtree;
-        for f in tree
-            .all
-            .iter_mut()
-            .filter(|f| f.in_ipm_subtree && f.nid != ipm && f.path.len() == 1)
-        {
+        for f in tree.all.iter_mut().filter(|f| f.in_ipm_subtree && f.nid != ipm && f.path.len() == 1) {
             if f.role == FolderRole::None && f.kind == FolderKind::Mail {
                 let g = FolderRole::guess(&f.path[0]);
                 if g != FolderRole::None && taken.insert(g) {
@@ -374,10 +345,7 @@ mod tests {
         assert_eq!(kind_of(None), FolderKind::Mail);
         assert_eq!(kind_of(Some("IPF.Note")), FolderKind::Mail);
         assert_eq!(kind_of(Some("IPF.Contact")), FolderKind::Contacts);
-        assert_eq!(
-            kind_of(Some("IPF.Contact.MOC.QuickContacts")),
-            FolderKind::Contacts
-        );
+        assert_eq!(kind_of(Some("IPF.Contact.MOC.QuickContacts")), FolderKind::Contacts);
         assert_eq!(kind_of(Some("IPF.Appointment")), FolderKind::Calendar);
         assert_eq!(kind_of(Some("IPF.Task")), FolderKind::Tasks);
         assert_eq!(kind_of(Some("IPF.StickyNote")), FolderKind::Notes);

@@ -80,10 +80,7 @@ fn own(v: PropValue<'_>, enc: &'static Encoding) -> PropValue<'static> {
         P::MvString8(x) => P::MvUnicode(x.iter().map(|b| decode_string8(b, enc)).collect()),
         P::MvUnicode(x) => P::MvUnicode(x),
         P::MvBinary(x) => P::MvBinary(x),
-        P::Unknown { ptype, raw } => P::Unknown {
-            ptype,
-            raw: Cow::Owned(raw.into_owned()),
-        },
+        P::Unknown { ptype, raw } => P::Unknown { ptype, raw: Cow::Owned(raw.into_owned()) },
     }
 }
 
@@ -103,16 +100,8 @@ fn insert(bag: &mut PropBag, id: u16, v: PropValue<'static>, names: &NameMap, no
 
 /// The encoding for String8 values of an object whose properties include
 /// `codepage` values; `inherited` when it names none (or an unknown one).
-fn encoding_of(
-    mp: Option<i64>,
-    ip: Option<i64>,
-    inherited: &'static Encoding,
-) -> &'static Encoding {
-    [mp, ip]
-        .into_iter()
-        .flatten()
-        .find_map(|cp| u32::try_from(cp).ok().and_then(encoding_for))
-        .unwrap_or(inherited)
+fn encoding_of(mp: Option<i64>, ip: Option<i64>, inherited: &'static Encoding) -> &'static Encoding {
+    [mp, ip].into_iter().flatten().find_map(|cp| u32::try_from(cp).ok().and_then(encoding_for)).unwrap_or(inherited)
 }
 
 fn int_of(pc: &PropertyContext<'_>, id: u16) -> Option<i64> {
@@ -120,21 +109,12 @@ fn int_of(pc: &PropertyContext<'_>, id: u16) -> Option<i64> {
 }
 
 /// A PC's properties as a bag.
-fn pc_bag(
-    pc: &PropertyContext<'_>,
-    enc: &'static Encoding,
-    names: &NameMap,
-    what: &str,
-    notes: &mut Notes,
-) -> PropBag {
+fn pc_bag(pc: &PropertyContext<'_>, enc: &'static Encoding, names: &NameMap, what: &str, notes: &mut Notes) -> PropBag {
     let mut bag = PropBag::default();
     for e in pc.entries() {
         match pc.value(e) {
             Ok(v) => insert(&mut bag, e.prop_id, own(v, enc), names, notes),
-            Err(err) => notes.push(format!(
-                "{what}: property {:#06x} unreadable, dropped: {err}",
-                e.prop_id
-            )),
+            Err(err) => notes.push(format!("{what}: property {:#06x} unreadable, dropped: {err}", e.prop_id)),
         }
     }
     bag
@@ -155,10 +135,7 @@ fn row_bag(
         match tc.cell(i, c) {
             Ok(Some(v)) => insert(&mut bag, c.prop_id(), own(v, enc), names, notes),
             Ok(None) => {}
-            Err(err) => notes.push(format!(
-                "{what}: column {:#010x} unreadable, dropped: {err}",
-                c.tag
-            )),
+            Err(err) => notes.push(format!("{what}: column {:#010x} unreadable, dropped: {err}", c.tag)),
         }
     }
     bag
@@ -195,12 +172,10 @@ impl Store {
 
     /// [`Store::message`], plus notes on what could not be read.
     pub fn message_with_notes(&self, nid: u32) -> Result<(Message, Vec<String>)> {
-        let node = self.pst().node(nid)?.ok_or_else(|| {
-            self.format_err(
-                "NBT",
-                format!("message NID {nid:#x} is not in the node B-tree"),
-            )
-        })?;
+        let node = self
+            .pst()
+            .node(nid)?
+            .ok_or_else(|| self.format_err("NBT", format!("message NID {nid:#x} is not in the node B-tree")))?;
         self.message_at(node)
     }
 
@@ -243,11 +218,7 @@ impl Store {
         let pst = self.pst();
         let names = self.names();
         let pc = pst.property_context(&node)?;
-        let enc = encoding_of(
-            int_of(&pc, tags::MESSAGE_CODEPAGE),
-            int_of(&pc, tags::INTERNET_CODEPAGE),
-            inherited,
-        );
+        let enc = encoding_of(int_of(&pc, tags::MESSAGE_CODEPAGE), int_of(&pc, tags::INTERNET_CODEPAGE), inherited);
         let props = pc_bag(&pc, enc, names, "message", notes);
         drop(pc);
 
@@ -273,21 +244,12 @@ impl Store {
                         attachments.push(self.read_attachment(&node, &tc, i, enc, depth, notes));
                     }
                 }
-                Err(e) => notes.push(format!(
-                    "attachment table unreadable, attachments lost: {e}"
-                )),
+                Err(e) => notes.push(format!("attachment table unreadable, attachments lost: {e}")),
             },
             Ok(None) => {}
-            Err(e) => notes.push(format!(
-                "attachment table unreadable, attachments lost: {e}"
-            )),
+            Err(e) => notes.push(format!("attachment table unreadable, attachments lost: {e}")),
         }
-        Ok(Message {
-            nid: 0,
-            props,
-            recipients,
-            attachments,
-        })
+        Ok(Message { nid: 0, props, recipients, attachments })
     }
 
     /// One attachment (MS-PST 2.4.6.2): the PC in the message's subnode
@@ -304,18 +266,12 @@ impl Store {
         let pst = self.pst();
         let names = self.names();
         let row_id = tc.row_id(i).unwrap_or(0);
-        let missing = |props: PropBag, why: String| Attachment {
-            props,
-            content: AttachContent::Missing(why),
-        };
+        let missing = |props: PropBag, why: String| Attachment { props, content: AttachContent::Missing(why) };
         let node = match pst.subnode(msg, row_id) {
             Ok(Some(n)) => n,
             Ok(None) => {
                 let props = row_bag(tc, i, enc, names, "attachment", notes);
-                return missing(
-                    props,
-                    format!("attachment subnode {row_id:#x} does not exist"),
-                );
+                return missing(props, format!("attachment subnode {row_id:#x} does not exist"));
             }
             Err(e) => {
                 let props = row_bag(tc, i, enc, names, "attachment", notes);
@@ -341,10 +297,7 @@ impl Store {
             }
             match v {
                 Ok(v) => insert(&mut props, e.prop_id, own(v, enc), names, notes),
-                Err(err) => notes.push(format!(
-                    "attachment: property {:#06x} unreadable, dropped: {err}",
-                    e.prop_id
-                )),
+                Err(err) => notes.push(format!("attachment: property {:#06x} unreadable, dropped: {err}", e.prop_id)),
             }
         }
         drop(pc);
@@ -355,23 +308,15 @@ impl Store {
             // subnode holds a message PC with its own subnodes.
             (5, Some(Ok(PropValue::Object { nid, .. }))) => {
                 if depth + 1 > MAX_EMBEDDING_DEPTH {
-                    AttachContent::Missing(format!(
-                        "embedded messages nested deeper than {MAX_EMBEDDING_DEPTH}"
-                    ))
+                    AttachContent::Missing(format!("embedded messages nested deeper than {MAX_EMBEDDING_DEPTH}"))
                 } else {
                     match pst.subnode(&node, nid) {
                         Ok(Some(sub)) => match self.read_message(sub, enc, depth + 1, notes) {
                             Ok(m) => AttachContent::Embedded(Box::new(m)),
-                            Err(e) => {
-                                AttachContent::Missing(format!("embedded message unreadable: {e}"))
-                            }
+                            Err(e) => AttachContent::Missing(format!("embedded message unreadable: {e}")),
                         },
-                        Ok(None) => AttachContent::Missing(format!(
-                            "embedded message subnode {nid:#x} does not exist"
-                        )),
-                        Err(e) => AttachContent::Missing(format!(
-                            "embedded message subnode {nid:#x}: {e}"
-                        )),
+                        Ok(None) => AttachContent::Missing(format!("embedded message subnode {nid:#x} does not exist")),
+                        Err(e) => AttachContent::Missing(format!("embedded message subnode {nid:#x}: {e}")),
                     }
                 }
             }
@@ -381,38 +326,26 @@ impl Store {
                     Ok(b) => AttachContent::Ole(b.into_owned()),
                     Err(e) => AttachContent::Missing(format!("OLE object unreadable: {e}")),
                 },
-                Ok(None) => {
-                    AttachContent::Missing(format!("OLE object subnode {nid:#x} does not exist"))
-                }
+                Ok(None) => AttachContent::Missing(format!("OLE object subnode {nid:#x} does not exist")),
                 Err(e) => AttachContent::Missing(format!("OLE object subnode {nid:#x}: {e}")),
             },
             (6, Some(Ok(PropValue::Binary(b)))) => AttachContent::Ole(b.into_owned()),
             // afByReference, afByReferenceResolve, afByReferenceOnly, afByWebReference.
-            (2..=4 | 7, _) => match props
-                .str(tags::ATTACH_LONG_PATHNAME)
-                .or_else(|| props.str(tags::ATTACH_PATHNAME))
-            {
-                Some(p) => AttachContent::Reference(p.to_string()),
-                None => AttachContent::Missing(format!(
-                    "attached by reference (method {method}) without a path"
-                )),
-            },
+            (2..=4 | 7, _) => {
+                match props.str(tags::ATTACH_LONG_PATHNAME).or_else(|| props.str(tags::ATTACH_PATHNAME)) {
+                    Some(p) => AttachContent::Reference(p.to_string()),
+                    None => AttachContent::Missing(format!("attached by reference (method {method}) without a path")),
+                }
+            }
             (_, Some(Ok(PropValue::Binary(b)))) => AttachContent::Bytes(b.into_owned()),
-            (5, Some(Ok(v))) => {
-                AttachContent::Missing(format!("embedded message stored as {}", type_name(&v)))
+            (5, Some(Ok(v))) => AttachContent::Missing(format!("embedded message stored as {}", type_name(&v))),
+            (_, Some(Ok(PropValue::Object { nid, .. }))) => {
+                match pst.subnode(&node, nid).ok().flatten().map(|s| pst.read_node_data(&s)) {
+                    Some(Ok(b)) => AttachContent::Ole(b.into_owned()),
+                    _ => AttachContent::Missing(format!("attachment object {nid:#x} unreadable")),
+                }
             }
-            (_, Some(Ok(PropValue::Object { nid, .. }))) => match pst
-                .subnode(&node, nid)
-                .ok()
-                .flatten()
-                .map(|s| pst.read_node_data(&s))
-            {
-                Some(Ok(b)) => AttachContent::Ole(b.into_owned()),
-                _ => AttachContent::Missing(format!("attachment object {nid:#x} unreadable")),
-            },
-            (_, Some(Ok(v))) => {
-                AttachContent::Missing(format!("attachment data stored as {}", type_name(&v)))
-            }
+            (_, Some(Ok(v))) => AttachContent::Missing(format!("attachment data stored as {}", type_name(&v))),
             (0, None) => AttachContent::Missing("attachment method afNone and no data".into()),
             (_, None) => AttachContent::Missing("no PidTagAttachDataBinary".into()),
         };
@@ -435,25 +368,16 @@ mod tests {
 
     #[test]
     fn string8_decoded_with_code_page() {
-        let v = own(
-            PropValue::String8(Cow::Borrowed(b"\xe4\xf6\0")),
-            encoding_rs::WINDOWS_1252,
-        );
+        let v = own(PropValue::String8(Cow::Borrowed(b"\xe4\xf6\0")), encoding_rs::WINDOWS_1252);
         assert_eq!(v, PropValue::Unicode("äö".into()));
-        let v = own(
-            PropValue::MvString8(vec![b"\xc0\xe1".to_vec()]),
-            encoding_rs::WINDOWS_1251,
-        );
+        let v = own(PropValue::MvString8(vec![b"\xc0\xe1".to_vec()]), encoding_rs::WINDOWS_1251);
         assert_eq!(v, PropValue::MvUnicode(vec!["Аб".into()]));
     }
 
     #[test]
     fn encoding_choice() {
         let d = encoding_rs::WINDOWS_1252;
-        assert_eq!(
-            encoding_of(Some(1251), Some(65001), d),
-            encoding_rs::WINDOWS_1251
-        );
+        assert_eq!(encoding_of(Some(1251), Some(65001), d), encoding_rs::WINDOWS_1251);
         assert_eq!(encoding_of(None, Some(65001), d), encoding_rs::UTF_8);
         assert_eq!(encoding_of(Some(437), None, d), d);
         assert_eq!(encoding_of(Some(-1), None, d), d);

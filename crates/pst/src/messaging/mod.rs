@@ -170,13 +170,8 @@ const FOLDER_ENTRY_IDS: [(u16, Special); 6] = [
 
 /// `PidTagAdditionalRenEntryIds`: a multi-valued binary, in this order.
 const ADDITIONAL_REN: u16 = 0x36D8;
-const ADDITIONAL_REN_ORDER: [Special; 5] = [
-    Special::Conflicts,
-    Special::SyncIssues,
-    Special::LocalFailures,
-    Special::ServerFailures,
-    Special::Junk,
-];
+const ADDITIONAL_REN_ORDER: [Special; 5] =
+    [Special::Conflicts, Special::SyncIssues, Special::LocalFailures, Special::ServerFailures, Special::Junk];
 
 /// The NID an `ENTRYID` names (MS-PST 2.4.3.2: `rgbFlags` (4), `uid` (16),
 /// `nid` (4)); `None` when the bytes are too short or name NID 0.
@@ -215,13 +210,8 @@ impl Store {
     /// readable one is still usable: the folder walk then starts at the
     /// root folder, and the reason is in [`Store::problems`].
     pub fn new(pst: Pst) -> Store {
-        let mut s = Store {
-            pst,
-            display_name: None,
-            special: Vec::new(),
-            problems: Vec::new(),
-            names: OnceLock::new(),
-        };
+        let mut s =
+            Store { pst, display_name: None, special: Vec::new(), problems: Vec::new(), names: OnceLock::new() };
         match s.pst.node(NID_MESSAGE_STORE) {
             Ok(Some(node)) => match s.pst.property_context(&node) {
                 Ok(pc) => {
@@ -236,9 +226,7 @@ impl Store {
                 }
                 Err(e) => s.problems.push(format!("message store: {e}")),
             },
-            Ok(None) => s
-                .problems
-                .push("the file has no message store node (NID 0x21)".into()),
+            Ok(None) => s.problems.push("the file has no message store node (NID 0x21)".into()),
             Err(e) => s.problems.push(format!("message store: {e}")),
         }
         for nid in [crate::NID_ROOT_FOLDER, s.ipm_subtree().unwrap_or(0)] {
@@ -276,10 +264,7 @@ impl Store {
 
     /// The folder NID of one special folder.
     pub fn special(&self, which: Special) -> Option<u32> {
-        self.special
-            .iter()
-            .find(|(w, _)| *w == which)
-            .map(|(_, n)| *n)
+        self.special.iter().find(|(w, _)| *w == which).map(|(_, n)| *n)
     }
 
     /// The IPM subtree's NID, from `PidTagIpmSubtreeEntryId`.
@@ -303,12 +288,7 @@ impl Store {
 
     /// A `Format` error about `structure` in this store.
     pub(crate) fn format_err(&self, structure: &'static str, reason: String) -> Error {
-        Error::Format {
-            path: self.pst.path().to_path_buf(),
-            structure,
-            offset: 0,
-            reason,
-        }
+        Error::Format { path: self.pst.path().to_path_buf(), structure, offset: 0, reason }
     }
 }
 

@@ -33,8 +33,7 @@ impl NameMap {
         let node = match pst.node(crate::NID_NAME_TO_ID_MAP) {
             Ok(Some(n)) => n,
             Ok(None) => {
-                map.problems
-                    .push("the store has no named property map (NID 0x61)".into());
+                map.problems.push("the store has no named property map (NID 0x61)".into());
                 return map;
             }
             Err(e) => {
@@ -53,15 +52,12 @@ impl NameMap {
             match pc.get(id) {
                 Ok(Some(PropValue::Binary(b))) => b.into_owned(),
                 Ok(Some(_)) => {
-                    map.problems.push(format!(
-                        "named property map: stream {id:#06x} is not binary"
-                    ));
+                    map.problems.push(format!("named property map: stream {id:#06x} is not binary"));
                     Vec::new()
                 }
                 Ok(None) => Vec::new(),
                 Err(e) => {
-                    map.problems
-                        .push(format!("named property map: stream {id:#06x}: {e}"));
+                    map.problems.push(format!("named property map: stream {id:#06x}: {e}"));
                     Vec::new()
                 }
             }
@@ -85,9 +81,7 @@ impl NameMap {
         let mut bad = 0usize;
         for (i, rec) in entries.chunks_exact(8).enumerate() {
             // NAMEID: dwPropertyID, then N (bit 0) and wGuid (bits 1-15), then wPropIdx.
-            let (Some(dw), Some(flags), Some(idx)) =
-                (u32_at(rec, 0), u16_at(rec, 4), u16_at(rec, 6))
-            else {
+            let (Some(dw), Some(flags), Some(idx)) = (u32_at(rec, 0), u16_at(rec, 4), u16_at(rec, 6)) else {
                 continue;
             };
             let is_string = flags & 1 == 1;
@@ -141,9 +135,7 @@ impl NameMap {
             self.ids.insert(prop_id, named);
         }
         if bad > 0 {
-            self.problems.push(format!(
-                "named property map: {bad} records point outside the GUID or string streams"
-            ));
+            self.problems.push(format!("named property map: {bad} records point outside the GUID or string streams"));
         }
     }
 
@@ -177,10 +169,7 @@ mod tests {
     fn streams_decode() {
         let guids = PSETID_COMMON.to_vec();
         let mut strings = Vec::new();
-        let name: Vec<u8> = "Keywords"
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect();
+        let name: Vec<u8> = "Keywords".encode_utf16().flat_map(u16::to_le_bytes).collect();
         strings.extend_from_slice(&(name.len() as u32).to_le_bytes());
         strings.extend_from_slice(&name);
         let mut entries = Vec::new();
@@ -201,17 +190,11 @@ mod tests {
         entries.extend_from_slice(&3u16.to_le_bytes());
         let map = NameMap::from_streams(&guids, &entries, &strings);
         assert_eq!(map.get(0x8000), Some(&NamedId::Lid(PSETID_COMMON, 0x8580)));
-        assert_eq!(
-            map.get(0x8001),
-            Some(&NamedId::Name(PS_PUBLIC_STRINGS, "Keywords".into()))
-        );
+        assert_eq!(map.get(0x8001), Some(&NamedId::Name(PS_PUBLIC_STRINGS, "Keywords".into())));
         assert_eq!(map.get(0x8002), None);
         assert_eq!(map.get(0x8003), None);
         assert_eq!(map.len(), 2);
         assert_eq!(map.problems.len(), 1);
-        assert_eq!(
-            map.id_of(&NamedId::Lid(PSETID_COMMON, 0x8580)),
-            Some(0x8000)
-        );
+        assert_eq!(map.id_of(&NamedId::Lid(PSETID_COMMON, 0x8580)), Some(0x8000));
     }
 }

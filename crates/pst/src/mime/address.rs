@@ -27,33 +27,22 @@ fn dot_atom(s: &str) -> bool {
 /// Returns the form to write (the local part quoted when it must be).
 pub fn addr_spec(s: &str) -> Option<String> {
     let s = s.trim();
-    let s = s
-        .strip_prefix('<')
-        .and_then(|x| x.strip_suffix('>'))
-        .unwrap_or(s);
+    let s = s.strip_prefix('<').and_then(|x| x.strip_suffix('>')).unwrap_or(s);
     let (local, domain) = s.rsplit_once('@')?;
     let domain_ok = dot_atom(domain)
         || (domain.starts_with('[')
             && domain.ends_with(']')
             && domain.len() > 2
-            && domain[1..domain.len() - 1]
-                .bytes()
-                .all(|b| (33..127).contains(&b) && !b"[]\\".contains(&b)));
+            && domain[1..domain.len() - 1].bytes().all(|b| (33..127).contains(&b) && !b"[]\\".contains(&b)));
     if !domain_ok {
         return None;
     }
     if dot_atom(local) {
         return Some(format!("{local}@{domain}"));
     }
-    let inner = local
-        .strip_prefix('"')
-        .and_then(|l| l.strip_suffix('"'))
-        .unwrap_or(local);
+    let inner = local.strip_prefix('"').and_then(|l| l.strip_suffix('"')).unwrap_or(local);
     if !inner.is_empty() && inner.bytes().all(|b| (32..127).contains(&b)) {
-        return Some(format!(
-            "{}@{domain}",
-            quote(&inner.replace("\\\"", "\"").replace("\\\\", "\\"))
-        ));
+        return Some(format!("{}@{domain}", quote(&inner.replace("\\\"", "\"").replace("\\\\", "\\"))));
     }
     None
 }
@@ -73,57 +62,39 @@ pub fn imcea(addr_type: &str, address: &str) -> String {
             _ => enc.push_str(&format!("+{b:02X}")),
         }
     }
-    let ty: String = addr_type
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let ty: String = addr_type.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     format!("IMCEA{ty}-{enc}@invalid")
 }
 
 /// Picks the SMTP form of an address: an explicit SMTP property first,
 /// then the email address when its type is SMTP (or untyped and shaped
 /// like one), else IMCEA encapsulation of what there is.
-pub fn resolve(
-    name: Option<&str>,
-    email: Option<&str>,
-    addr_type: Option<&str>,
-    smtp: Option<&str>,
-) -> Addr {
+pub fn resolve(name: Option<&str>, email: Option<&str>, addr_type: Option<&str>, smtp: Option<&str>) -> Addr {
     let name = name.map(clean_name).unwrap_or_default();
     let email = email.map(str::trim).filter(|e| !e.is_empty());
     let ty = addr_type.map(str::trim).unwrap_or("");
-    let smtp = smtp
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .or_else(|| {
-            let e = email?;
-            if ty.eq_ignore_ascii_case("SMTP") || (ty.is_empty() && e.contains('@')) {
-                Some(e.to_string())
-            } else {
-                Some(imcea(if ty.is_empty() { "EX" } else { ty }, e))
-            }
-        });
+    let smtp = smtp.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).or_else(|| {
+        let e = email?;
+        if ty.eq_ignore_ascii_case("SMTP") || (ty.is_empty() && e.contains('@')) {
+            Some(e.to_string())
+        } else {
+            Some(imcea(if ty.is_empty() { "EX" } else { ty }, e))
+        }
+    });
     Addr { name, smtp }
 }
 
 /// A display name without control characters (a CR or LF in a name must
 /// not reach a header) and without surrounding whitespace.
 fn clean_name(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_string()
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string()
 }
 
 /// A display name as an RFC 5322 `phrase`: atoms as they are, printable
 /// ASCII quoted, anything else in encoded-words.
 pub fn phrase(name: &str) -> String {
     if name.bytes().all(|b| (32..127).contains(&b)) {
-        let plain = name
-            .split(' ')
-            .all(|w| !w.is_empty() && w.bytes().all(atext));
+        let plain = name.split(' ').all(|w| !w.is_empty() && w.bytes().all(atext));
         if plain {
             name.to_string()
         } else {
@@ -142,9 +113,7 @@ pub fn render(a: &Addr) -> Option<String> {
     let spec = a.smtp.as_deref().and_then(addr_spec);
     match (spec, a.name.is_empty()) {
         (Some(s), true) => Some(s),
-        (Some(s), false) if a.name.eq_ignore_ascii_case(&s) || a.name.trim_matches('\'') == s => {
-            Some(s)
-        }
+        (Some(s), false) if a.name.eq_ignore_ascii_case(&s) || a.name.trim_matches('\'') == s => Some(s),
         (Some(s), false) => Some(format!("{} <{s}>", phrase(&a.name))),
         (None, _) => {
             let shown = match (&a.smtp, a.name.is_empty()) {
@@ -165,14 +134,8 @@ pub fn from_display_list(list: &str) -> Vec<Addr> {
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(|n| match addr_spec(n) {
-            Some(s) => Addr {
-                name: String::new(),
-                smtp: Some(s),
-            },
-            None => Addr {
-                name: n.to_string(),
-                smtp: None,
-            },
+            Some(s) => Addr { name: String::new(), smtp: Some(s) },
+            None => Addr { name: n.to_string(), smtp: None },
         })
         .collect()
 }
@@ -181,14 +144,9 @@ pub fn from_display_list(list: &str) -> Vec<Addr> {
 /// PidTagReplyRecipientEntries, decoded to addresses ([MS-OXCDATA] 2.2.5.1
 /// One-Off EntryID). Entries of other kinds are skipped.
 pub fn flat_entry_list(data: &[u8]) -> Vec<Addr> {
-    const ONE_OFF: [u8; 16] = [
-        0x81, 0x2B, 0x1F, 0xA4, 0xBE, 0xA3, 0x10, 0x19, 0x9D, 0x6E, 0x00, 0xDD, 0x01, 0x0F, 0x54,
-        0x02,
-    ];
-    let u32_at = |p: usize| {
-        data.get(p..p + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    };
+    const ONE_OFF: [u8; 16] =
+        [0x81, 0x2B, 0x1F, 0xA4, 0xBE, 0xA3, 0x10, 0x19, 0x9D, 0x6E, 0x00, 0xDD, 0x01, 0x0F, 0x54, 0x02];
+    let u32_at = |p: usize| data.get(p..p + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
     let mut out = Vec::new();
     let Some(count) = u32_at(0) else { return out };
     let mut pos = 8;
@@ -206,11 +164,8 @@ pub fn flat_entry_list(data: &[u8]) -> Vec<Addr> {
         let mut fields = Vec::new();
         for _ in 0..3 {
             let (s, used) = if flags & 0x8000 != 0 {
-                let units: Vec<u16> = rest
-                    .chunks_exact(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                    .take_while(|&u| u != 0)
-                    .collect();
+                let units: Vec<u16> =
+                    rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|&u| u != 0).collect();
                 (String::from_utf16_lossy(&units), (units.len() + 1) * 2)
             } else {
                 let bytes: Vec<u8> = rest.iter().copied().take_while(|&b| b != 0).collect();
@@ -219,12 +174,7 @@ pub fn flat_entry_list(data: &[u8]) -> Vec<Addr> {
             fields.push(s);
             rest = rest.get(used..).unwrap_or(&[]);
         }
-        out.push(resolve(
-            Some(&fields[0]),
-            Some(&fields[2]),
-            Some(&fields[1]),
-            None,
-        ));
+        out.push(resolve(Some(&fields[0]), Some(&fields[2]), Some(&fields[1]), None));
     }
     out
 }
@@ -243,27 +193,13 @@ mod tests {
 
     #[test]
     fn render_forms() {
-        let a = |n: &str, s: Option<&str>| Addr {
-            name: n.into(),
-            smtp: s.map(Into::into),
-        };
-        assert_eq!(
-            render(&a("John Doe", Some("j@x.org"))).as_deref(),
-            Some("John Doe <j@x.org>")
-        );
-        assert_eq!(
-            render(&a("Doe, John", Some("j@x.org"))).as_deref(),
-            Some("\"Doe, John\" <j@x.org>")
-        );
+        let a = |n: &str, s: Option<&str>| Addr { name: n.into(), smtp: s.map(Into::into) };
+        assert_eq!(render(&a("John Doe", Some("j@x.org"))).as_deref(), Some("John Doe <j@x.org>"));
+        assert_eq!(render(&a("Doe, John", Some("j@x.org"))).as_deref(), Some("\"Doe, John\" <j@x.org>"));
         assert_eq!(render(&a("", Some("j@x.org"))).as_deref(), Some("j@x.org"));
         assert_eq!(render(&a("Alice", None)).as_deref(), Some("Alice:;"));
         assert_eq!(render(&a("", None)), None);
-        assert!(
-            render(&a("J\u{fc}rgen", Some("j@x.org"))).is_some_and(|r| r.starts_with("=?utf-8?B?"))
-        );
-        assert_eq!(
-            render(&a("", Some("caf\u{e9}@x.org"))).map(|r| r.ends_with(":;")),
-            Some(true)
-        );
+        assert!(render(&a("J\u{fc}rgen", Some("j@x.org"))).is_some_and(|r| r.starts_with("=?utf-8?B?")));
+        assert_eq!(render(&a("", Some("caf\u{e9}@x.org"))).map(|r| r.ends_with(":;")), Some(true));
     }
 }

@@ -146,10 +146,8 @@ impl TransferEncoding {
     /// would need escaping, base64 beyond (escaping triples a byte, base64
     /// costs a third more on all of them).
     pub fn choose(text: &[u8]) -> TransferEncoding {
-        let escaped = text
-            .iter()
-            .filter(|&&c| !(c == b'\t' || c == b'\r' || c == b'\n' || (32..127).contains(&c)))
-            .count();
+        let escaped =
+            text.iter().filter(|&&c| !(c == b'\t' || c == b'\r' || c == b'\n' || (32..127).contains(&c))).count();
         let long_line = text.split(|&b| b == b'\n').any(|l| l.len() > FOLD_AT + 1);
         let from_line = text.starts_with(b"From ") || memfind(text, b"\nFrom ").is_some();
         if escaped == 0 && !long_line && !from_line {
@@ -202,10 +200,7 @@ fn utf8_chunks(text: &str, max: usize) -> Vec<&str> {
 /// bytes of UTF-8 each, never splitting a character: RFC 2047 5 requires
 /// each encoded-word to hold whole characters).
 pub fn encoded_words(text: &str) -> Vec<String> {
-    utf8_chunks(text, 39)
-        .into_iter()
-        .map(|c| format!("=?utf-8?B?{}?=", base64(c.as_bytes())))
-        .collect()
+    utf8_chunks(text, 39).into_iter().map(|c| format!("=?utf-8?B?{}?=", base64(c.as_bytes()))).collect()
 }
 
 /// Whether an unstructured-text token must be carried in encoded-words:
@@ -213,9 +208,7 @@ pub fn encoded_words(text: &str) -> Vec<String> {
 /// header), something that would itself read as an encoded-word, or a word
 /// too long for any line.
 fn needs_encoding(word: &str) -> bool {
-    word.bytes().any(|b| !(33..127).contains(&b))
-        || (word.contains("=?") && word.contains("?="))
-        || word.len() > 900
+    word.bytes().any(|b| !(33..127).contains(&b)) || (word.contains("=?") && word.contains("?=")) || word.len() > 900
 }
 
 /// Splits at whitespace into tokens that each start with their leading
@@ -281,11 +274,7 @@ pub fn fold_tokens(name: &str, tokens: &[String]) -> String {
     let mut out = format!("{name}:");
     let mut col = out.len();
     for (k, t) in tokens.iter().enumerate() {
-        let t = if k == 0 && !t.starts_with([' ', '\t']) {
-            format!(" {t}")
-        } else {
-            t.clone()
-        };
+        let t = if k == 0 && !t.starts_with([' ', '\t']) { format!(" {t}") } else { t.clone() };
         if k > 0 && col + t.len() > FOLD_AT {
             out.push_str("\r\n");
             col = 0;
@@ -334,9 +323,7 @@ fn attr_char(b: u8) -> bool {
 
 /// Whether `s` may be an RFC 2045 token.
 fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| (33..127).contains(&b) && !b"()<>@,;:\\\"/[]?=".contains(&b))
+    !s.is_empty() && s.bytes().all(|b| (33..127).contains(&b) && !b"()<>@,;:\\\"/[]?=".contains(&b))
 }
 
 /// A `quoted-string` (RFC 5322 3.2.4) of printable ASCII.
@@ -363,11 +350,7 @@ pub fn param(name: &str, value: &str) -> Vec<String> {
         // Tokens would do (RFC 2045 5.1), but file names go quoted, as
         // some readers expect them so.
         let bare = is_token(value) && !name.contains("name");
-        return vec![if bare {
-            format!("{name}={value}")
-        } else {
-            format!("{name}={}", quote(value))
-        }];
+        return vec![if bare { format!("{name}={value}") } else { format!("{name}={}", quote(value)) }];
     }
     // Continuations are cut between characters, never inside one: Python's
     // `email` decodes each section on its own.
@@ -377,13 +360,7 @@ pub fn param(name: &str, value: &str) -> Vec<String> {
         let enc: String = ch
             .encode_utf8(&mut buf)
             .bytes()
-            .map(|b| {
-                if attr_char(b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
+            .map(|b| if attr_char(b) { (b as char).to_string() } else { format!("%{b:02X}") })
             .collect();
         if pieces.last().map_or(0, String::len) + enc.len() > 60 {
             pieces.push(String::new());
@@ -398,13 +375,7 @@ pub fn param(name: &str, value: &str) -> Vec<String> {
     pieces
         .iter()
         .enumerate()
-        .map(|(i, p)| {
-            if i == 0 {
-                format!("{name}*0*=utf-8''{p}")
-            } else {
-                format!("{name}*{i}*={p}")
-            }
-        })
+        .map(|(i, p)| if i == 0 { format!("{name}*0*=utf-8''{p}") } else { format!("{name}*{i}*={p}") })
         .collect()
 }
 
@@ -469,14 +440,8 @@ mod tests {
         assert!(p[0].starts_with("filename*0*=utf-8''%C3%A9"));
         assert!(p[1].starts_with("filename*1*=%C3%A9"));
         let cjk = param("filename", &"\u{964d}".repeat(30));
-        assert!(
-            cjk.iter().all(|p| p.matches('%').count() % 3 == 0),
-            "{cjk:?}"
-        );
-        assert_eq!(
-            param("name", "a b.txt"),
-            vec!["name=\"a b.txt\"".to_string()]
-        );
+        assert!(cjk.iter().all(|p| p.matches('%').count() % 3 == 0), "{cjk:?}");
+        assert_eq!(param("name", "a b.txt"), vec!["name=\"a b.txt\"".to_string()]);
         assert_eq!(param("name", "ab.txt"), vec!["name=\"ab.txt\"".to_string()]);
         assert_eq!(param("charset", "utf-8"), vec!["charset=utf-8".to_string()]);
     }

@@ -201,23 +201,12 @@ enum Body {
 }
 
 impl Part {
-    fn multi(
-        subtype: &'static str,
-        params: Vec<(&'static str, String)>,
-        children: Vec<Part>,
-    ) -> Part {
-        Part {
-            headers: Vec::new(),
-            body: Body::Multi(subtype, params, children),
-        }
+    fn multi(subtype: &'static str, params: Vec<(&'static str, String)>, children: Vec<Part>) -> Part {
+        Part { headers: Vec::new(), body: Body::Multi(subtype, params, children) }
     }
 
     /// The first child alone when there is one, else a multipart.
-    fn wrap(
-        subtype: &'static str,
-        params: Vec<(&'static str, String)>,
-        mut children: Vec<Part>,
-    ) -> Part {
+    fn wrap(subtype: &'static str, params: Vec<(&'static str, String)>, mut children: Vec<Part>) -> Part {
         if children.len() == 1 {
             children.remove(0)
         } else {
@@ -266,8 +255,7 @@ impl Part {
                 body.extend_from_slice(b"--");
                 body.extend_from_slice(boundary.as_bytes());
                 body.extend_from_slice(b"--");
-                let mut ps: Vec<(&str, &str)> =
-                    params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let mut ps: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 ps.push(("boundary", &boundary));
                 let mut head = header_params("Content-Type", &format!("multipart/{sub}"), &ps);
                 head.push_str(&self.headers.concat());
@@ -292,17 +280,9 @@ fn boundary(subtype: &str, parts: &[Vec<u8>]) -> String {
             h.update((p.len() as u64).to_le_bytes());
             h.update(p);
         }
-        let hex: String = h
-            .finalize()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex: String = h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect();
         b = format!("=_{hex}");
-        if !parts
-            .iter()
-            .any(|p| encode::memfind(p, b.as_bytes()).is_some())
-        {
+        if !parts.iter().any(|p| encode::memfind(p, b.as_bytes()).is_some()) {
             break;
         }
     }
@@ -328,11 +308,7 @@ fn text_part(subtype: &str, text: &[u8], charset: &str, alone: bool) -> Part {
     }
     Part {
         headers: vec![
-            header_params(
-                "Content-Type",
-                &format!("text/{subtype}"),
-                &[("charset", charset)],
-            ),
+            header_params("Content-Type", &format!("text/{subtype}"), &[("charset", charset)]),
             format!("Content-Transfer-Encoding: {}\r\n", te.name()),
         ],
         body: Body::Leaf(body),
@@ -341,24 +317,14 @@ fn text_part(subtype: &str, text: &[u8], charset: &str, alone: bool) -> Part {
 
 // ---------------------------------------------------------------- message
 
-fn message_bytes(
-    msg: &Message,
-    opts: &MimeOptions,
-    depth: usize,
-    notes: &mut Vec<String>,
-) -> Vec<u8> {
+fn message_bytes(msg: &Message, opts: &MimeOptions, depth: usize, notes: &mut Vec<String>) -> Vec<u8> {
     let bodies = bodies(msg, notes);
-    let html_text = bodies
-        .html
-        .as_ref()
-        .map(|(b, _)| String::from_utf8_lossy(b).to_ascii_lowercase());
+    let html_text = bodies.html.as_ref().map(|(b, _)| String::from_utf8_lossy(b).to_ascii_lowercase());
 
     let mut inline = Vec::new();
     let mut attached = Vec::new();
     for (i, att) in msg.attachments.iter().enumerate() {
-        if let Some((part, is_inline)) =
-            attachment_part(i, att, html_text.as_deref(), opts, depth, notes)
-        {
+        if let Some((part, is_inline)) = attachment_part(i, att, html_text.as_deref(), opts, depth, notes) {
             if is_inline {
                 inline.push(part);
             } else {
@@ -367,18 +333,10 @@ fn message_bytes(
         }
     }
     if let Some(rtf) = &bodies.rtf_attachment {
-        attached.push(binary_part(
-            "application/rtf",
-            Some("body.rtf"),
-            None,
-            false,
-            rtf,
-        ));
+        attached.push(binary_part("application/rtf", Some("body.rtf"), None, false, rtf));
     }
 
-    let alone = inline.is_empty()
-        && attached.is_empty()
-        && (bodies.plain.is_none() || bodies.html.is_none());
+    let alone = inline.is_empty() && attached.is_empty() && (bodies.plain.is_none() || bodies.html.is_none());
     let mut alternatives = Vec::new();
     if let Some(plain) = &bodies.plain {
         alternatives.push(text_part("plain", plain.as_bytes(), "utf-8", alone));
@@ -423,9 +381,7 @@ fn text(bag: &PropBag, id: u16) -> Option<String> {
 
 /// A text property with surrounding whitespace removed, `None` when empty.
 fn nonempty(bag: &PropBag, id: u16) -> Option<String> {
-    text(bag, id)
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+    text(bag, id).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 // ---------------------------------------------------------------- header
@@ -463,10 +419,7 @@ fn message_header(msg: &Message, notes: &mut Vec<String>) -> String {
     out.push_str(&from.unwrap_or_default());
     out.push_str(&sender.unwrap_or_default());
     if let Some(entries) = p.bin(tags::REPLY_RECIPIENT_ENTRIES) {
-        out.push_str(&address_field(
-            "Reply-To",
-            &address::flat_entry_list(entries),
-        ));
+        out.push_str(&address_field("Reply-To", &address::flat_entry_list(entries)));
     }
     out.push_str(&subject_field(msg).unwrap_or_default());
     let rows: Vec<(u32, Addr)> = msg
@@ -479,8 +432,7 @@ fn message_header(msg: &Message, notes: &mut Vec<String>) -> String {
             if ty & 0x1000_0000 != 0 {
                 return None;
             }
-            let name = nonempty(r, tags::DISPLAY_NAME)
-                .or_else(|| nonempty(r, tags::RECIPIENT_DISPLAY_NAME));
+            let name = nonempty(r, tags::DISPLAY_NAME).or_else(|| nonempty(r, tags::RECIPIENT_DISPLAY_NAME));
             let a = address::resolve(
                 name.as_deref(),
                 nonempty(r, tags::EMAIL_ADDRESS).as_deref(),
@@ -490,16 +442,10 @@ fn message_header(msg: &Message, notes: &mut Vec<String>) -> String {
             Some(((ty & 0xF) as u32, a))
         })
         .collect();
-    for (kind, name, display) in [
-        (1, "To", tags::DISPLAY_TO),
-        (2, "Cc", tags::DISPLAY_CC),
-        (3, "Bcc", tags::DISPLAY_BCC),
-    ] {
-        let list: Vec<Addr> = rows
-            .iter()
-            .filter(|(t, _)| *t == kind)
-            .map(|(_, a)| a.clone())
-            .collect();
+    for (kind, name, display) in
+        [(1, "To", tags::DISPLAY_TO), (2, "Cc", tags::DISPLAY_CC), (3, "Bcc", tags::DISPLAY_BCC)]
+    {
+        let list: Vec<Addr> = rows.iter().filter(|(t, _)| *t == kind).map(|(_, a)| a.clone()).collect();
         if !list.is_empty() {
             out.push_str(&address_field(name, &list));
         } else if msg.recipients.is_empty() {
@@ -534,13 +480,8 @@ fn message_header(msg: &Message, notes: &mut Vec<String>) -> String {
 /// Exchange, an mbox From_ line) are dropped with a note; the MIME
 /// structural fields are dropped silently (we write our own).
 fn transport_fields(raw: &str, notes: &mut Vec<String>) -> Vec<(String, String)> {
-    const STRUCTURAL: [&str; 5] = [
-        "Content-Type",
-        "Content-Transfer-Encoding",
-        "MIME-Version",
-        "Content-Disposition",
-        "Content-Length",
-    ];
+    const STRUCTURAL: [&str; 5] =
+        ["Content-Type", "Content-Transfer-Encoding", "MIME-Version", "Content-Disposition", "Content-Length"];
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut dropped = 0usize;
     let mut long = 0usize;
@@ -565,9 +506,7 @@ fn transport_fields(raw: &str, notes: &mut Vec<String>) -> Vec<(String, String)>
             }
             continue;
         }
-        let name = line
-            .split_once(':')
-            .map(|(n, _)| n.trim_end_matches([' ', '\t']));
+        let name = line.split_once(':').map(|(n, _)| n.trim_end_matches([' ', '\t']));
         match name {
             Some(n) if !n.is_empty() && n.bytes().all(|b| (33..127).contains(&b)) => {
                 fields.push((n.to_string(), line));
@@ -576,14 +515,10 @@ fn transport_fields(raw: &str, notes: &mut Vec<String>) -> Vec<(String, String)>
         }
     }
     if dropped > 0 {
-        notes.push(format!(
-            "transport headers: {dropped} line(s) that were not header fields left out"
-        ));
+        notes.push(format!("transport headers: {dropped} line(s) that were not header fields left out"));
     }
     if long > 0 {
-        notes.push(format!(
-            "transport headers: {long} line(s) longer than 998 octets folded"
-        ));
+        notes.push(format!("transport headers: {long} line(s) longer than 998 octets folded"));
     }
     fields.retain(|(n, _)| !STRUCTURAL.iter().any(|s| s.eq_ignore_ascii_case(n)));
     fields
@@ -623,23 +558,16 @@ fn split_long_line(line: &str) -> String {
 /// creation time, since RFC 5322 3.6 requires a Date.
 fn date_field(msg: &Message) -> Option<String> {
     let p = &msg.props;
-    let t = [
-        tags::CLIENT_SUBMIT_TIME,
-        tags::MESSAGE_DELIVERY_TIME,
-        tags::LAST_MODIFICATION_TIME,
-        tags::CREATION_TIME,
-    ]
-    .iter()
-    .find_map(|&id| p.time(id))?;
+    let t = [tags::CLIENT_SUBMIT_TIME, tags::MESSAGE_DELIVERY_TIME, tags::LAST_MODIFICATION_TIME, tags::CREATION_TIME]
+        .iter()
+        .find_map(|&id| p.time(id))?;
     Some(format!("Date: {}\r\n", rfc5322_date(t)))
 }
 
 /// RFC 5322 3.3 date-time in UTC.
 fn rfc5322_date(t: i64) -> String {
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let c = mailshift_core::time::Civil::from_unix(t);
     format!(
         "{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000",
@@ -673,12 +601,8 @@ fn from_fields(msg: &Message) -> (Option<String>, Option<String>) {
         tags::SENT_REPRESENTING_ADDRESS_TYPE,
         tags::SENT_REPRESENTING_SMTP_ADDRESS,
     );
-    let sender = get(
-        tags::SENDER_NAME,
-        tags::SENDER_EMAIL_ADDRESS,
-        tags::SENDER_ADDRESS_TYPE,
-        tags::SENDER_SMTP_ADDRESS,
-    );
+    let sender =
+        get(tags::SENDER_NAME, tags::SENDER_EMAIL_ADDRESS, tags::SENDER_ADDRESS_TYPE, tags::SENDER_SMTP_ADDRESS);
     match (rep, sender) {
         (Some(r), Some(s)) => {
             let same = match (&r.smtp, &s.smtp) {
@@ -707,15 +631,10 @@ fn address_field(name: &str, list: &[Addr]) -> String {
 /// normalized subject are joined ([MS-OXCMSG] 2.2.1.46).
 fn subject_field(msg: &Message) -> Option<String> {
     let p = &msg.props;
-    let s = text(p, tags::SUBJECT)
-        .map(|s| without_subject_marker(&s).to_string())
-        .or_else(|| {
-            let n = text(p, tags::NORMALIZED_SUBJECT)?;
-            Some(format!(
-                "{}{n}",
-                text(p, tags::SUBJECT_PREFIX).unwrap_or_default()
-            ))
-        })?;
+    let s = text(p, tags::SUBJECT).map(|s| without_subject_marker(&s).to_string()).or_else(|| {
+        let n = text(p, tags::NORMALIZED_SUBJECT)?;
+        Some(format!("{}{n}", text(p, tags::SUBJECT_PREFIX).unwrap_or_default()))
+    })?;
     Some(header_text("Subject", &s))
 }
 
@@ -727,17 +646,12 @@ fn message_id_fields(msg: &Message, notes: &mut Vec<String>) -> String {
     let mut out = String::new();
     if let Some(id) = nonempty(p, tags::INTERNET_MESSAGE_ID) {
         let id = msg_id(&id);
-        let ok = id
-            .strip_prefix('<')
-            .and_then(|i| i.strip_suffix('>'))
-            .is_some_and(|i| {
-                let (l, r) = i.rsplit_once('@').unwrap_or(("", ""));
-                !l.is_empty() && !r.is_empty() && !i.contains(['<', '>', '"', '\\'])
-            });
+        let ok = id.strip_prefix('<').and_then(|i| i.strip_suffix('>')).is_some_and(|i| {
+            let (l, r) = i.rsplit_once('@').unwrap_or(("", ""));
+            !l.is_empty() && !r.is_empty() && !i.contains(['<', '>', '"', '\\'])
+        });
         if !ok {
-            notes.push(format!(
-                "Message-ID {id} is not RFC 5322 msg-id syntax; kept as is"
-            ));
+            notes.push(format!("Message-ID {id} is not RFC 5322 msg-id syntax; kept as is"));
         }
         out.push_str(&format!("Message-ID: {id}\r\n"));
     }
@@ -752,10 +666,7 @@ fn message_id_fields(msg: &Message, notes: &mut Vec<String>) -> String {
 
 /// One id with its brackets.
 fn msg_id(s: &str) -> String {
-    let s: String = s
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control())
-        .collect();
+    let s: String = s.chars().filter(|c| !c.is_whitespace() && !c.is_control()).collect();
     if s.starts_with('<') && s.ends_with('>') {
         s
     } else {
@@ -816,11 +727,7 @@ fn bodies(msg: &Message, notes: &mut Vec<String>) -> Bodies {
         None => None,
     }
     .filter(|(b, _)| !b.is_empty());
-    let mut out = Bodies {
-        plain,
-        html,
-        rtf_attachment: None,
-    };
+    let mut out = Bodies { plain, html, rtf_attachment: None };
     if out.html.is_none() {
         if let Some(compressed) = p.bin(tags::RTF_COMPRESSED) {
             rtf_body(compressed, &mut out, notes);
@@ -841,11 +748,7 @@ fn rtf_body(compressed: &[u8], out: &mut Bodies, notes: &mut Vec<String>) {
         Err(e) => {
             notes.push(format!(
                 "RTF body not usable ({e}); {}",
-                if out.plain.is_some() {
-                    "plain text body kept"
-                } else {
-                    "message has no body"
-                }
+                if out.plain.is_some() { "plain text body kept" } else { "message has no body" }
             ));
             return;
         }
@@ -870,26 +773,21 @@ fn rtf_body(compressed: &[u8], out: &mut Bodies, notes: &mut Vec<String>) {
 /// PidTagHtml is bytes in the code page of PidTagInternetCodepage; they are
 /// kept as they are (a `<meta charset>` inside stays true) and labelled.
 fn html_bytes(b: &[u8], p: &PropBag) -> (Vec<u8>, String) {
-    let cp = p
-        .int(tags::INTERNET_CODEPAGE)
-        .or_else(|| p.int(tags::MESSAGE_CODEPAGE));
+    let cp = p.int(tags::INTERNET_CODEPAGE).or_else(|| p.int(tags::MESSAGE_CODEPAGE));
     match cp {
         // UTF-16 would not survive CRLF handling as bytes: decode it.
         Some(1200) | Some(1201) => {
-            let units: Vec<u16> = b
-                .chunks_exact(2)
-                .map(|c| {
-                    if cp == Some(1200) {
-                        u16::from_le_bytes([c[0], c[1]])
-                    } else {
-                        u16::from_be_bytes([c[0], c[1]])
-                    }
-                })
-                .collect();
-            (
-                String::from_utf16_lossy(&units).into_bytes(),
-                "utf-8".into(),
-            )
+            let units: Vec<u16> =
+                b.chunks_exact(2)
+                    .map(|c| {
+                        if cp == Some(1200) {
+                            u16::from_le_bytes([c[0], c[1]])
+                        } else {
+                            u16::from_be_bytes([c[0], c[1]])
+                        }
+                    })
+                    .collect();
+            (String::from_utf16_lossy(&units).into_bytes(), "utf-8".into())
         }
         Some(cp) => match charset_of(cp) {
             Some(cs) => (b.to_vec(), cs.into()),
@@ -952,24 +850,10 @@ fn charset_of(cp: i64) -> Option<&'static str> {
 
 /// The filename of an attachment ([MS-OXCMAIL] 2.2.3.4.1).
 fn attachment_name(props: &PropBag) -> Option<String> {
-    [
-        tags::ATTACH_LONG_FILENAME,
-        tags::ATTACH_FILENAME,
-        tags::DISPLAY_NAME,
-    ]
-    .iter()
-    .find_map(|&id| nonempty(props, id))
-    .map(|n| {
-        n.chars()
-            .map(|c| {
-                if c.is_control() || c == '/' || c == '\\' {
-                    '_'
-                } else {
-                    c
-                }
-            })
-            .collect()
-    })
+    [tags::ATTACH_LONG_FILENAME, tags::ATTACH_FILENAME, tags::DISPLAY_NAME]
+        .iter()
+        .find_map(|&id| nonempty(props, id))
+        .map(|n| n.chars().map(|c| if c.is_control() || c == '/' || c == '\\' { '_' } else { c }).collect())
 }
 
 /// The part for one attachment, and whether it is an inline part of the
@@ -1010,10 +894,7 @@ fn attachment_part(
             // RFC 2557 also lets HTML name a part by Content-Location.
             let location = nonempty(p, tags::ATTACH_CONTENT_LOCATION)
                 .filter(|l| l.bytes().all(|b| (33..127).contains(&b)))
-                .filter(|l| {
-                    html_lower
-                        .is_some_and(|h| h.contains(&format!("\"{}\"", l.to_ascii_lowercase())))
-                });
+                .filter(|l| html_lower.is_some_and(|h| h.contains(&format!("\"{}\"", l.to_ascii_lowercase()))));
             let inline = by_cid || location.is_some();
             let ty = content_type_for(p, name.as_deref());
             let mut part = binary_part(&ty, name.as_deref(), cid.as_deref(), inline, data);
@@ -1023,62 +904,31 @@ fn attachment_part(
             Some((part, inline))
         }
         AttachContent::Ole(data) => {
-            notes.push(format!(
-                "{label}: OLE object kept as application/octet-stream"
-            ));
+            notes.push(format!("{label}: OLE object kept as application/octet-stream"));
             let n = name.unwrap_or_else(|| format!("ole-object-{}.bin", index + 1));
-            Some((
-                binary_part(
-                    "application/octet-stream",
-                    Some(&n),
-                    cid.as_deref(),
-                    false,
-                    data,
-                ),
-                false,
-            ))
+            Some((binary_part("application/octet-stream", Some(&n), cid.as_deref(), false, data), false))
         }
         AttachContent::Embedded(inner) => {
             if depth + 1 > opts.max_depth {
-                notes.push(format!(
-                    "{label}: embedded message nested deeper than {} levels left out",
-                    opts.max_depth
-                ));
+                notes.push(format!("{label}: embedded message nested deeper than {} levels left out", opts.max_depth));
                 return None;
             }
             let mut inner_notes = Vec::new();
             let bytes = message_bytes(inner, opts, depth + 1, &mut inner_notes);
-            notes.extend(
-                inner_notes
-                    .into_iter()
-                    .map(|n| format!("{label}, embedded message: {n}")),
-            );
+            notes.extend(inner_notes.into_iter().map(|n| format!("{label}, embedded message: {n}")));
             // RFC 2046 5.2.1: message/rfc822 may not be base64- or
             // QP-encoded; our own output is 7bit unless a kept header held UTF-8.
             let cte = if bytes.is_ascii() { "7bit" } else { "8bit" };
-            let mut headers = vec![
-                "Content-Type: message/rfc822\r\n".to_string(),
-                format!("Content-Transfer-Encoding: {cte}\r\n"),
-            ];
-            let disp: Vec<(&str, &str)> = name
-                .as_deref()
-                .map(|n| vec![("filename", n)])
-                .unwrap_or_default();
+            let mut headers =
+                vec!["Content-Type: message/rfc822\r\n".to_string(), format!("Content-Transfer-Encoding: {cte}\r\n")];
+            let disp: Vec<(&str, &str)> = name.as_deref().map(|n| vec![("filename", n)]).unwrap_or_default();
             headers.push(header_params("Content-Disposition", "attachment", &disp));
             // The embedded message is kept whole, its last line end
             // included; the delimiter brings its own CRLF.
-            Some((
-                Part {
-                    headers,
-                    body: Body::Leaf(bytes),
-                },
-                false,
-            ))
+            Some((Part { headers, body: Body::Leaf(bytes) }, false))
         }
         AttachContent::Reference(path) => {
-            notes.push(format!(
-                "{label}: attachment by reference ({path}), no bytes in the store"
-            ));
+            notes.push(format!("{label}: attachment by reference ({path}), no bytes in the store"));
             None
         }
         AttachContent::Missing(why) => {
@@ -1089,29 +939,16 @@ fn attachment_part(
 }
 
 /// A base64 part.
-fn binary_part(
-    content_type: &str,
-    name: Option<&str>,
-    cid: Option<&str>,
-    inline: bool,
-    data: &[u8],
-) -> Part {
+fn binary_part(content_type: &str, name: Option<&str>, cid: Option<&str>, inline: bool, data: &[u8]) -> Part {
     let name_param: Vec<(&str, &str)> = name.map(|n| vec![("name", n)]).unwrap_or_default();
     let file_param: Vec<(&str, &str)> = name.map(|n| vec![("filename", n)]).unwrap_or_default();
     let mut headers = vec![header_params("Content-Type", content_type, &name_param)];
     headers.push("Content-Transfer-Encoding: base64\r\n".into());
-    headers.push(header_params(
-        "Content-Disposition",
-        if inline { "inline" } else { "attachment" },
-        &file_param,
-    ));
+    headers.push(header_params("Content-Disposition", if inline { "inline" } else { "attachment" }, &file_param));
     if let Some(c) = cid {
         headers.push(format!("Content-ID: <{c}>\r\n"));
     }
-    Part {
-        headers,
-        body: Body::Leaf(encode::base64_body(data)),
-    }
+    Part { headers, body: Body::Leaf(encode::base64_body(data)) }
 }
 
 /// Content-Type from PidTagAttachMimeTag when it is a well-formed
@@ -1119,11 +956,7 @@ fn binary_part(
 /// message/* by value is labelled application/octet-stream: RFC 2046 5.2
 /// forbids base64 for it, and the bytes are not ours to re-encode.
 fn content_type_for(p: &PropBag, name: Option<&str>) -> String {
-    let token = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
-    };
+    let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
     if let Some(tag) = nonempty(p, tags::ATTACH_MIME_TAG) {
         let tag = tag.to_ascii_lowercase();
         if let Some((t, s)) = tag.split_once('/') {
@@ -1133,10 +966,7 @@ fn content_type_for(p: &PropBag, name: Option<&str>) -> String {
         }
     }
     let ext = nonempty(p, tags::ATTACH_EXTENSION)
-        .or_else(|| {
-            name.and_then(|n| n.rsplit_once('.'))
-                .map(|(_, e)| e.to_string())
-        })
+        .or_else(|| name.and_then(|n| n.rsplit_once('.')).map(|(_, e)| e.to_string()))
         .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
         .unwrap_or_default();
     by_extension(&ext).to_string()

@@ -36,10 +36,7 @@ fn recipient(kind: i32, name: &str, email: &str, ty: &str) -> PropBag {
 }
 
 fn attachment(props: Vec<(u16, PropValue<'static>)>, content: AttachContent) -> Attachment {
-    Attachment {
-        props: bag(props),
-        content,
-    }
+    Attachment { props: bag(props), content }
 }
 
 /// A plain message from alice to bob, dated 2021-03-04 05:06:07 UTC.
@@ -72,9 +69,7 @@ fn check(bytes: &[u8]) -> String {
             assert!(line.ends_with(b"\r"), "bare LF ending line {i}");
         }
     }
-    let parsed = mail_parser::MessageParser::default()
-        .parse(bytes)
-        .expect("mail-parser reads it");
+    let parsed = mail_parser::MessageParser::default().parse(bytes).expect("mail-parser reads it");
     assert!(!parsed.parts.is_empty());
     python(bytes)
 }
@@ -131,28 +126,16 @@ fn python(bytes: &[u8]) -> String {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(bytes)
-        .expect("write to python");
+    child.stdin.take().expect("stdin").write_all(bytes).expect("write to python");
     let out = child.wait_with_output().expect("python3 finishes");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
     assert!(
         !stdout.contains("DEFECT"),
         "python email found defects:\n{stdout}\n---\n{}",
         String::from_utf8_lossy(bytes)
     );
-    assert!(
-        !stdout.contains("ROUNDTRIP"),
-        "round trip differs:\n{stdout}"
-    );
+    assert!(!stdout.contains("ROUNDTRIP"), "round trip differs:\n{stdout}");
     stdout
 }
 
@@ -172,16 +155,12 @@ fn plain_only() {
     let b = build(&m);
     let h = head(&b.bytes);
     assert!(
-        h.starts_with(
-            "Date: Thu, 04 Mar 2021 05:06:07 +0000\r\nFrom: Alice Example <alice@example.com>\r\n"
-        ),
+        h.starts_with("Date: Thu, 04 Mar 2021 05:06:07 +0000\r\nFrom: Alice Example <alice@example.com>\r\n"),
         "{h}"
     );
     assert!(h.contains("\r\nTo: Bob Example <bob@example.com>\r\n"));
     assert!(h.contains("\r\nMessage-ID: <m1@example.com>\r\n"));
-    assert!(
-        h.contains("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit")
-    );
+    assert!(h.contains("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit"));
     assert!(text_of(&b.bytes).ends_with("\r\n\r\nHi Bob,\r\nsee you.\r\n"));
     assert!(b.notes.is_empty());
     let py = check(&b.bytes);
@@ -190,9 +169,7 @@ fn plain_only() {
         assert!(py.contains("text='Hi Bob,\\nsee you.\\n"));
         assert!(py.contains("ADDR To: 'Bob Example' <bob@example.com>"));
     }
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
     assert_eq!(p.subject(), Some("Hello"));
     assert_eq!(p.body_text(0).as_deref(), Some("Hi Bob,\r\nsee you.\r\n"));
 }
@@ -206,7 +183,10 @@ fn html_only_keeps_code_page_bytes() {
     ]);
     let b = build(&m);
     let t = text_of(&b.bytes);
-    assert!(t.contains("Content-Type: text/html; charset=windows-1252\r\nContent-Transfer-Encoding: quoted-printable"), "{t}");
+    assert!(
+        t.contains("Content-Type: text/html; charset=windows-1252\r\nContent-Transfer-Encoding: quoted-printable"),
+        "{t}"
+    );
     assert!(t.ends_with("caf=E9</body></html>=\r\n"), "{t}");
     assert!(!t.contains("multipart"));
     let py = check(&b.bytes);
@@ -217,23 +197,15 @@ fn html_only_keeps_code_page_bytes() {
 
 #[test]
 fn plain_and_html_make_alternative() {
-    let m = base(vec![
-        (tags::BODY, s("plain text")),
-        (tags::HTML, s("<p>html text</p>")),
-    ]);
+    let m = base(vec![(tags::BODY, s("plain text")), (tags::HTML, s("<p>html text</p>"))]);
     let b = build(&m);
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
     assert_eq!(p.body_text(0).as_deref(), Some("plain text"));
     assert_eq!(p.body_html(0).as_deref(), Some("<p>html text</p>"));
     let py = check(&b.bytes);
     if !py.is_empty() {
-        let order: Vec<&str> = py
-            .lines()
-            .filter(|l| l.starts_with("PART"))
-            .map(|l| l.split(' ').nth(1).unwrap_or(""))
-            .collect();
+        let order: Vec<&str> =
+            py.lines().filter(|l| l.starts_with("PART")).map(|l| l.split(' ').nth(1).unwrap_or("")).collect();
         assert_eq!(order, ["multipart/alternative", "text/plain", "text/html"]);
     }
 }
@@ -259,9 +231,7 @@ fn rtf_encapsulated_html_becomes_html() {
     let rtf = r"{\rtf1\ansi\ansicpg1252\fromhtml1 \deff0{\fonttbl{\f0\fswiss Arial;}}{\*\htmltag64 <html>}{\*\htmltag64 <body>}Hello caf\'e9{\*\htmltag64 </body>}{\*\htmltag64 </html>}}";
     let m = base(vec![(tags::RTF_COMPRESSED, bin(&mela(rtf)))]);
     let b = build(&m);
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
     let html = p.body_html(0).expect("html body").into_owned();
     assert!(html.contains("<body>Hello café</body>"), "{html}");
     assert!(head(&b.bytes).contains("text/html; charset=utf-8"));
@@ -271,14 +241,9 @@ fn rtf_encapsulated_html_becomes_html() {
 #[test]
 fn rtf_encapsulated_html_preferred_with_body() {
     let rtf = r"{\rtf1\ansi\ansicpg1252\fromhtml1 \deff0{\fonttbl{\f0\fswiss Arial;}}{\*\htmltag64 <p>}Rich{\*\htmltag64 </p>}}";
-    let m = base(vec![
-        (tags::BODY, s("Rich")),
-        (tags::RTF_COMPRESSED, bin(&mela(rtf))),
-    ]);
+    let m = base(vec![(tags::BODY, s("Rich")), (tags::RTF_COMPRESSED, bin(&mela(rtf)))]);
     let b = build(&m);
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
     assert_eq!(p.body_text(0).as_deref(), Some("Rich"));
     assert!(p.body_html(0).is_some_and(|h| h.contains("<p>Rich</p>")));
     assert!(head(&b.bytes).contains("multipart/alternative"));
@@ -290,14 +255,9 @@ fn rtf_encapsulated_text_becomes_plain() {
     let rtf = r"{\rtf1\ansi\ansicpg1252\fromtext \deff0{\fonttbl{\f0\fmodern Courier;}}\f0 Hello text\par second line}";
     let m = base(vec![(tags::RTF_COMPRESSED, bin(&mela(rtf)))]);
     let b = build(&m);
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
     let t = p.body_text(0).expect("text").into_owned();
-    assert!(
-        t.contains("Hello text") && t.contains("second line"),
-        "{t:?}"
-    );
+    assert!(t.contains("Hello text") && t.contains("second line"), "{t:?}");
     assert!(p.body_html(0).is_none() || !head(&b.bytes).contains("text/html"));
     assert!(b.notes.is_empty(), "{:?}", b.notes);
     check(&b.bytes);
@@ -305,18 +265,11 @@ fn rtf_encapsulated_text_becomes_plain() {
 
 #[test]
 fn rtf_native_gives_text_and_attachment() {
-    let rtf =
-        r"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0 Arial;}}\f0 Native \b bold\b0  text\par}";
+    let rtf = r"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0 Arial;}}\f0 Native \b bold\b0  text\par}";
     let m = base(vec![(tags::RTF_COMPRESSED, bin(&mela(rtf)))]);
     let b = build(&m);
-    assert!(
-        b.notes.iter().any(|n| n.starts_with("RTF body:")),
-        "{:?}",
-        b.notes
-    );
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
+    assert!(b.notes.iter().any(|n| n.starts_with("RTF body:")), "{:?}", b.notes);
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
     let t = p.body_text(0).expect("text").into_owned();
     assert!(t.contains("Native bold text"), "{t:?}");
     let att = p.attachments().next().expect("body.rtf");
@@ -324,24 +277,16 @@ fn rtf_native_gives_text_and_attachment() {
     assert_eq!(att.contents(), rtf.as_bytes());
     let py = check(&b.bytes);
     if !py.is_empty() {
-        assert!(
-            py.contains("PART application/rtf filename=body.rtf disposition=attachment"),
-            "{py}"
-        );
+        assert!(py.contains("PART application/rtf filename=body.rtf disposition=attachment"), "{py}");
     }
 }
 
 #[test]
 fn rtf_unusable_is_a_note() {
-    let m = base(vec![
-        (tags::BODY, s("kept")),
-        (tags::RTF_COMPRESSED, bin(b"garbage")),
-    ]);
+    let m = base(vec![(tags::BODY, s("kept")), (tags::RTF_COMPRESSED, bin(b"garbage"))]);
     let b = build(&m);
     assert!(
-        b.notes
-            .iter()
-            .any(|n| n.contains("RTF body not usable") && n.contains("plain text body kept")),
+        b.notes.iter().any(|n| n.contains("RTF body not usable") && n.contains("plain text body kept")),
         "{:?}",
         b.notes
     );
@@ -355,48 +300,37 @@ fn non_ascii_subject_names_and_filenames() {
         (tags::SENDER_NAME, s("Jürgen Müller")),
         (tags::BODY, s("Grüße\n")),
     ]);
-    m.recipients
-        .push(recipient(2, "Doe, Jane", "jane@example.org", "SMTP"));
+    m.recipients.push(recipient(2, "Doe, Jane", "jane@example.org", "SMTP"));
     m.attachments.push(attachment(
-        vec![(
-            tags::ATTACH_LONG_FILENAME,
-            s("Übersicht für das Jahr 2021 — Planung und Budget (endgültig).pdf"),
-        )],
+        vec![(tags::ATTACH_LONG_FILENAME, s("Übersicht für das Jahr 2021 — Planung und Budget (endgültig).pdf"))],
         AttachContent::Bytes(b"%PDF-1.4 fake".to_vec()),
     ));
     let b = build(&m);
     let h = head(&b.bytes);
     assert!(h.is_ascii());
     assert!(h.contains("Subject: Re: =?utf-8?B?"), "{h}");
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
     assert_eq!(p.subject(), Some("Re: Grüße aus Köln — 東京"));
-    assert_eq!(
-        p.from().and_then(|a| a.first()).and_then(|a| a.name()),
-        Some("Jürgen Müller")
-    );
+    assert_eq!(p.from().and_then(|a| a.first()).and_then(|a| a.name()), Some("Jürgen Müller"));
     let att = p.attachments().next().expect("attachment");
-    assert_eq!(
-        att.attachment_name(),
-        Some("Übersicht für das Jahr 2021 — Planung und Budget (endgültig).pdf")
-    );
+    assert_eq!(att.attachment_name(), Some("Übersicht für das Jahr 2021 — Planung und Budget (endgültig).pdf"));
     assert_eq!(att.contents(), b"%PDF-1.4 fake");
     let py = check(&b.bytes);
     if !py.is_empty() {
-        assert!(
-            py.contains("HEADER Subject: Re: Grüße aus Köln — 東京"),
-            "{py}"
-        );
+        assert!(py.contains("HEADER Subject: Re: Grüße aus Köln — 東京"), "{py}");
         assert!(py.contains("ADDR From: 'Jürgen Müller' <alice@example.com>"));
         assert!(py.contains("ADDR Cc: 'Doe, Jane' <jane@example.org>"));
-        assert!(py.contains("PART application/pdf filename=Übersicht für das Jahr 2021 — Planung und Budget (endgültig).pdf"), "{py}");
+        assert!(
+            py.contains(
+                "PART application/pdf filename=Übersicht für das Jahr 2021 — Planung und Budget (endgültig).pdf"
+            ),
+            "{py}"
+        );
         assert!(py.contains("text='Grüße\\n'"));
     }
 }
 
-const LEGACY_DN: &str =
-    "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=jdoe";
+const LEGACY_DN: &str = "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=jdoe";
 
 #[test]
 fn ex_sender_resolved_through_smtp_property() {
@@ -413,26 +347,15 @@ fn ex_sender_resolved_through_smtp_property() {
 
 #[test]
 fn ex_addresses_without_smtp_are_imcea_encapsulated() {
-    let mut m = base(vec![
-        (tags::SENDER_EMAIL_ADDRESS, s(LEGACY_DN)),
-        (tags::SENDER_ADDRESS_TYPE, s("EX")),
-    ]);
-    m.recipients = vec![recipient(
-        1,
-        "Jane Roe",
-        "/o=Contoso/ou=First/cn=Recipients/cn=jroe",
-        "EX",
-    )];
+    let mut m = base(vec![(tags::SENDER_EMAIL_ADDRESS, s(LEGACY_DN)), (tags::SENDER_ADDRESS_TYPE, s("EX"))]);
+    m.recipients = vec![recipient(1, "Jane Roe", "/o=Contoso/ou=First/cn=Recipients/cn=jroe", "EX")];
     let b = build(&m);
     let h = head(&b.bytes);
     assert!(
         h.contains("From: Alice Example\r\n <IMCEAEX-_o=Contoso_ou=Exchange+20Administrative+20Group+20+28FYDIBOHF23SPDLT+29_cn=Recipients_cn=jdoe@invalid>"),
         "{h}"
     );
-    assert!(
-        h.contains("To: Jane Roe <IMCEAEX-_o=Contoso_ou=First_cn=Recipients_cn=jroe@invalid>"),
-        "{h}"
-    );
+    assert!(h.contains("To: Jane Roe <IMCEAEX-_o=Contoso_ou=First_cn=Recipients_cn=jroe@invalid>"), "{h}");
     check(&b.bytes);
 }
 
@@ -445,12 +368,7 @@ fn sender_differs_from_sent_representing() {
     ]);
     let b = build(&m);
     let h = head(&b.bytes);
-    assert!(
-        h.contains(
-            "From: Boss <boss@example.com>\r\nSender: Alice Example <alice@example.com>\r\n"
-        ),
-        "{h}"
-    );
+    assert!(h.contains("From: Boss <boss@example.com>\r\nSender: Alice Example <alice@example.com>\r\n"), "{h}");
     check(&b.bytes);
 }
 
@@ -464,10 +382,7 @@ fn display_strings_without_recipient_rows() {
     m.recipients.clear();
     let b = build(&m);
     let h = head(&b.bytes);
-    assert!(
-        h.contains("To: Bob Example:;, carol@example.net\r\n"),
-        "{h}"
-    );
+    assert!(h.contains("To: Bob Example:;, carol@example.net\r\n"), "{h}");
     assert!(h.contains("Cc: \"Dave (IT)\":;\r\n"), "{h}");
     let py = check(&b.bytes);
     if !py.is_empty() {
@@ -480,8 +395,7 @@ fn reply_to_from_one_off_entries() {
     // FlatEntryList with one Unicode one-off entry ([MS-OXCDATA] 2.3.3, 2.2.5.1).
     let mut entry = vec![0u8; 4];
     entry.extend_from_slice(&[
-        0x81, 0x2B, 0x1F, 0xA4, 0xBE, 0xA3, 0x10, 0x19, 0x9D, 0x6E, 0x00, 0xDD, 0x01, 0x0F, 0x54,
-        0x02,
+        0x81, 0x2B, 0x1F, 0xA4, 0xBE, 0xA3, 0x10, 0x19, 0x9D, 0x6E, 0x00, 0xDD, 0x01, 0x0F, 0x54, 0x02,
     ]);
     entry.extend_from_slice(&[0, 0, 0x00, 0x80]);
     for f in ["Replies", "SMTP", "replies@example.com"] {
@@ -506,11 +420,8 @@ fn transport_headers_reused() {
     let raw = format!(
         "Microsoft Mail Internet Headers Version 2.0\r\n{received}\r\n{dkim}\r\nAuthentication-Results: mx.example.com; dkim=pass\r\nList-Id: <list.example.net>\r\nFrom: Alice <alice@example.net>\r\nTo: bob@example.com\r\nSubject: Original subject\r\nDate: Thu, 4 Mar 2021 05:06:07 +0000\r\nMessage-ID: <orig@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/signed; boundary=\"xyz\"\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
     );
-    let m = base(vec![
-        (tags::TRANSPORT_MESSAGE_HEADERS, s(&raw)),
-        (tags::BODY, s("body")),
-        (tags::HTML, s("<b>body</b>")),
-    ]);
+    let m =
+        base(vec![(tags::TRANSPORT_MESSAGE_HEADERS, s(&raw)), (tags::BODY, s("body")), (tags::HTML, s("<b>body</b>"))]);
     let b = build(&m);
     let h = head(&b.bytes);
     assert!(h.starts_with(&format!("{received}\r\n{dkim}\r\nAuthentication-Results: mx.example.com; dkim=pass\r\nList-Id: <list.example.net>\r\n")), "{h}");
@@ -520,25 +431,13 @@ fn transport_headers_reused() {
     assert_eq!(h.matches("MIME-Version").count(), 1);
     assert!(h.contains("Content-Type: multipart/alternative;"));
     assert!(!h.contains("Content-Transfer-Encoding"));
-    assert!(
-        b.notes
-            .iter()
-            .any(|n| n.contains("1 line(s) that were not header fields")),
-        "{:?}",
-        b.notes
-    );
+    assert!(b.notes.iter().any(|n| n.contains("1 line(s) that were not header fields")), "{:?}", b.notes);
     check(&b.bytes);
 }
 
 #[test]
 fn transport_headers_completed_when_incomplete() {
-    let m = base(vec![
-        (
-            tags::TRANSPORT_MESSAGE_HEADERS,
-            s("Received: by x\nX-Custom: yes\n"),
-        ),
-        (tags::BODY, s("b")),
-    ]);
+    let m = base(vec![(tags::TRANSPORT_MESSAGE_HEADERS, s("Received: by x\nX-Custom: yes\n")), (tags::BODY, s("b"))]);
     let b = build(&m);
     let h = head(&b.bytes);
     assert!(h.starts_with("Received: by x\r\nX-Custom: yes\r\nDate: Thu, 04 Mar 2021 05:06:07 +0000\r\nFrom: Alice Example <alice@example.com>\r\nSubject: Hello\r\nMessage-ID: <m1@example.com>\r\n"), "{h}");
@@ -551,10 +450,7 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake image bytes";
 fn inline_image_goes_into_related() {
     let mut m = base(vec![
         (tags::BODY, s("see image")),
-        (
-            tags::HTML,
-            s("<p>see <img src=\"cid:image001.png@01D70F00.12345670\"></p>"),
-        ),
+        (tags::HTML, s("<p>see <img src=\"cid:image001.png@01D70F00.12345670\"></p>")),
     ]);
     m.attachments.push(attachment(
         vec![
@@ -579,13 +475,19 @@ fn inline_image_goes_into_related() {
         assert!(parts[2].starts_with("PART multipart/alternative"));
         assert!(parts[3].starts_with("PART text/plain"));
         assert!(parts[4].starts_with("PART text/html"));
-        assert!(parts[5].starts_with("PART image/png filename=image001.png cid=<image001.png@01D70F00.12345670> disposition=inline"), "{}", parts[5]);
-        assert!(parts[6].starts_with("PART application/vnd.openxmlformats-officedocument.spreadsheetml.sheet filename=report.xlsx"));
+        assert!(
+            parts[5].starts_with(
+                "PART image/png filename=image001.png cid=<image001.png@01D70F00.12345670> disposition=inline"
+            ),
+            "{}",
+            parts[5]
+        );
+        assert!(parts[6].starts_with(
+            "PART application/vnd.openxmlformats-officedocument.spreadsheetml.sheet filename=report.xlsx"
+        ));
     }
     assert!(text_of(&b.bytes).contains("multipart/related; type=\"multipart/alternative\""));
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
     assert!(p.parts.iter().any(|part| part.contents() == PNG));
 }
 
@@ -593,20 +495,14 @@ fn inline_image_goes_into_related() {
 fn unreferenced_content_id_stays_an_attachment() {
     let mut m = base(vec![(tags::HTML, s("<p>no image</p>"))]);
     m.attachments.push(attachment(
-        vec![
-            (tags::ATTACH_LONG_FILENAME, s("logo.png")),
-            (tags::ATTACH_CONTENT_ID, s("logo@x")),
-        ],
+        vec![(tags::ATTACH_LONG_FILENAME, s("logo.png")), (tags::ATTACH_CONTENT_ID, s("logo@x"))],
         AttachContent::Bytes(PNG.to_vec()),
     ));
     let b = build(&m);
     assert!(!text_of(&b.bytes).contains("multipart/related"));
     let py = check(&b.bytes);
     if !py.is_empty() {
-        assert!(
-            py.contains("PART image/png filename=logo.png cid=<logo@x> disposition=attachment"),
-            "{py}"
-        );
+        assert!(py.contains("PART image/png filename=logo.png cid=<logo@x> disposition=attachment"), "{py}");
     }
 }
 
@@ -626,24 +522,19 @@ fn embedded_message_two_levels() {
         (tags::BODY, s("middle body")),
         (tags::INTERNET_MESSAGE_ID, s("<m2@x>")),
     ]);
-    middle.attachments.push(attachment(
-        vec![(tags::DISPLAY_NAME, s("Innermost"))],
-        AttachContent::Embedded(Box::new(inner)),
-    ));
+    middle
+        .attachments
+        .push(attachment(vec![(tags::DISPLAY_NAME, s("Innermost"))], AttachContent::Embedded(Box::new(inner))));
     let mut outer = base(vec![(tags::BODY, s("outer body"))]);
-    outer.attachments.push(attachment(
-        vec![(tags::DISPLAY_NAME, s("Middle"))],
-        AttachContent::Embedded(Box::new(middle)),
-    ));
+    outer
+        .attachments
+        .push(attachment(vec![(tags::DISPLAY_NAME, s("Middle"))], AttachContent::Embedded(Box::new(middle))));
     let b = build(&outer);
     assert_eq!(b.notes, ["attachment 1 (\"Middle\"), embedded message: attachment 1 (\"Innermost\"), embedded message: attachment 1 (\"gone.txt\"): data missing (block not found)"]);
     let py = check(&b.bytes);
     if !py.is_empty() {
-        let types: Vec<&str> = py
-            .lines()
-            .filter(|l| l.starts_with("PART"))
-            .map(|l| l.split(' ').nth(1).unwrap_or(""))
-            .collect();
+        let types: Vec<&str> =
+            py.lines().filter(|l| l.starts_with("PART")).map(|l| l.split(' ').nth(1).unwrap_or("")).collect();
         assert_eq!(
             types,
             [
@@ -658,32 +549,15 @@ fn embedded_message_two_levels() {
             "{py}"
         );
     }
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
-    let mid = p
-        .attachments()
-        .next()
-        .and_then(|a| a.message())
-        .expect("embedded message");
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
+    let mid = p.attachments().next().and_then(|a| a.message()).expect("embedded message");
     assert_eq!(mid.subject(), Some("Middle"));
-    let deep = mid
-        .attachments()
-        .next()
-        .and_then(|a| a.message())
-        .expect("second level");
+    let deep = mid.attachments().next().and_then(|a| a.message()).expect("second level");
     assert_eq!(deep.subject(), Some("Innermost"));
     assert_eq!(deep.body_text(0).as_deref(), Some("deep body"));
 
     let shallow = build_with(&outer, &MimeOptions { max_depth: 1 });
-    assert!(
-        shallow
-            .notes
-            .iter()
-            .any(|n| n.contains("nested deeper than 1 levels")),
-        "{:?}",
-        shallow.notes
-    );
+    assert!(shallow.notes.iter().any(|n| n.contains("nested deeper than 1 levels")), "{:?}", shallow.notes);
     check(&shallow.bytes);
 }
 
@@ -694,10 +568,7 @@ fn reference_ole_and_missing_attachments_are_noted() {
         vec![(tags::ATTACH_LONG_FILENAME, s("plan.docx"))],
         AttachContent::Reference("\\\\server\\share\\plan.docx".into()),
     ));
-    m.attachments.push(attachment(
-        vec![],
-        AttachContent::Missing("no PidTagAttachDataBinary".into()),
-    ));
+    m.attachments.push(attachment(vec![], AttachContent::Missing("no PidTagAttachDataBinary".into())));
     m.attachments.push(attachment(
         vec![(tags::DISPLAY_NAME, s("Picture"))],
         AttachContent::Ole(b"\xd0\xcf\x11\xe0ole".to_vec()),
@@ -713,10 +584,7 @@ fn reference_ole_and_missing_attachments_are_noted() {
     );
     let py = check(&b.bytes);
     if !py.is_empty() {
-        assert!(
-            py.contains("PART application/octet-stream filename=Picture disposition=attachment"),
-            "{py}"
-        );
+        assert!(py.contains("PART application/octet-stream filename=Picture disposition=attachment"), "{py}");
         assert!(!py.contains("plan.docx"));
     }
 }
@@ -725,10 +593,8 @@ fn reference_ole_and_missing_attachments_are_noted() {
 fn deterministic_and_boundaries_follow_content() {
     let mk = |body: &str| {
         let mut m = base(vec![(tags::BODY, s(body)), (tags::HTML, s("<p>x</p>"))]);
-        m.attachments.push(attachment(
-            vec![(tags::ATTACH_LONG_FILENAME, s("a.bin"))],
-            AttachContent::Bytes(vec![1, 2, 3]),
-        ));
+        m.attachments
+            .push(attachment(vec![(tags::ATTACH_LONG_FILENAME, s("a.bin"))], AttachContent::Bytes(vec![1, 2, 3])));
         m
     };
     let a1 = build(&mk("one"));
@@ -736,10 +602,7 @@ fn deterministic_and_boundaries_follow_content() {
     let b = build(&mk("two"));
     assert_eq!(a1, a2);
     let boundaries = |bytes: &[u8]| -> Vec<String> {
-        text_of(bytes)
-            .match_indices("boundary=\"")
-            .map(|(i, _)| text_of(bytes)[i + 10..i + 44].to_string())
-            .collect()
+        text_of(bytes).match_indices("boundary=\"").map(|(i, _)| text_of(bytes)[i + 10..i + 44].to_string()).collect()
     };
     let (ba, bb) = (boundaries(&a1.bytes), boundaries(&b.bytes));
     assert_eq!(ba.len(), 2);
@@ -753,28 +616,15 @@ fn very_long_header_values_are_folded() {
     let subject = "word ".repeat(150) + &"ü".repeat(300) + " " + &"x".repeat(1200);
     let mut m = base(vec![
         (tags::SUBJECT, s(&subject)),
-        (
-            tags::INTERNET_REFERENCES,
-            s(&(0..60)
-                .map(|i| format!("<ref{i}@example.com>"))
-                .collect::<Vec<_>>()
-                .join(" ")),
-        ),
+        (tags::INTERNET_REFERENCES, s(&(0..60).map(|i| format!("<ref{i}@example.com>")).collect::<Vec<_>>().join(" "))),
     ]);
     for i in 0..60 {
-        m.recipients.push(recipient(
-            1,
-            &format!("Recipient Number {i}"),
-            &format!("r{i}@example.com"),
-            "SMTP",
-        ));
+        m.recipients.push(recipient(1, &format!("Recipient Number {i}"), &format!("r{i}@example.com"), "SMTP"));
     }
     let b = build(&m);
     let h = head(&b.bytes);
     assert!(h.lines().all(|l| l.len() <= 78), "{h}");
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
     assert_eq!(p.subject(), Some(subject.as_str()));
     assert_eq!(p.to().map(|t| t.iter().count()), Some(61));
     let py = check(&b.bytes);
@@ -786,15 +636,10 @@ fn very_long_header_values_are_folded() {
 #[test]
 fn long_single_line_body_respects_998() {
     let body = "a".repeat(5000);
-    let m = base(vec![
-        (tags::BODY, s(&body)),
-        (tags::HTML, s(&format!("<p>{}</p>", "é".repeat(3000)))),
-    ]);
+    let m = base(vec![(tags::BODY, s(&body)), (tags::HTML, s(&format!("<p>{}</p>", "é".repeat(3000))))]);
     let b = build(&m);
     assert!(b.bytes.split(|&c| c == b'\n').all(|l| l.len() <= 999));
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
     assert_eq!(p.body_text(0).as_deref(), Some(body.as_str()));
     check(&b.bytes);
 }
@@ -828,45 +673,24 @@ fn importance_sensitivity_and_threading() {
 #[test]
 fn empty_message_is_still_valid() {
     let b = build(&Message::default());
-    assert_eq!(text_of(&b.bytes), "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n");
+    assert_eq!(
+        text_of(&b.bytes),
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
+    );
     check(&b.bytes);
 }
 
 #[test]
 fn transport_header_lines_over_998_are_folded() {
     let long = format!("X-Long: {}", "word ".repeat(400));
-    let raw = format!(
-        "{long}\r\n{}\r\nX-Blob: {}\r\nSubject: s\r\n",
-        "\u{e9}".repeat(600),
-        "z".repeat(1500)
-    );
-    let m = base(vec![
-        (tags::TRANSPORT_MESSAGE_HEADERS, s(&raw)),
-        (tags::BODY, s("b")),
-    ]);
+    let raw = format!("{long}\r\n{}\r\nX-Blob: {}\r\nSubject: s\r\n", "\u{e9}".repeat(600), "z".repeat(1500));
+    let m = base(vec![(tags::TRANSPORT_MESSAGE_HEADERS, s(&raw)), (tags::BODY, s("b"))]);
     let b = build(&m);
-    assert!(
-        b.notes
-            .iter()
-            .any(|n| n.contains("3 line(s) longer than 998 octets folded")),
-        "{:?}",
-        b.notes
-    );
-    assert!(
-        b.notes
-            .iter()
-            .any(|n| n.contains("1 line(s) that were not header fields")),
-        "{:?}",
-        b.notes
-    );
-    let p = mail_parser::MessageParser::default()
-        .parse(&b.bytes)
-        .expect("parses");
+    assert!(b.notes.iter().any(|n| n.contains("3 line(s) longer than 998 octets folded")), "{:?}", b.notes);
+    assert!(b.notes.iter().any(|n| n.contains("1 line(s) that were not header fields")), "{:?}", b.notes);
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
     let x = p.header_raw("X-Long").expect("X-Long kept");
-    assert_eq!(
-        x.replace("\r\n", "").trim(),
-        long["X-Long: ".len()..].trim()
-    );
+    assert_eq!(x.replace("\r\n", "").trim(), long["X-Long: ".len()..].trim());
     check(&b.bytes);
 }
 
@@ -874,10 +698,7 @@ fn transport_header_lines_over_998_are_folded() {
 fn content_location_reference_is_inline() {
     let mut m = base(vec![(tags::HTML, s("<img src=\"images/logo.png\">"))]);
     m.attachments.push(attachment(
-        vec![
-            (tags::ATTACH_LONG_FILENAME, s("logo.png")),
-            (tags::ATTACH_CONTENT_LOCATION, s("images/logo.png")),
-        ],
+        vec![(tags::ATTACH_LONG_FILENAME, s("logo.png")), (tags::ATTACH_CONTENT_LOCATION, s("images/logo.png"))],
         AttachContent::Bytes(PNG.to_vec()),
     ));
     let b = build(&m);
@@ -886,10 +707,7 @@ fn content_location_reference_is_inline() {
     assert!(t.contains("Content-Location: images/logo.png\r\n"));
     let py = check(&b.bytes);
     if !py.is_empty() {
-        assert!(
-            py.contains("PART image/png filename=logo.png disposition=inline"),
-            "{py}"
-        );
+        assert!(py.contains("PART image/png filename=logo.png disposition=inline"), "{py}");
     }
 }
 
@@ -899,23 +717,14 @@ fn content_location_reference_is_inline() {
 /// ipsum"), where readpst, libpff and java-libpst drop them.
 #[test]
 fn subject_prefix_marker_dropped() {
-    for subject in [
-        s("\u{1}\u{1}Lorem ipsum"),
-        PropValue::String8(b"\x01\x04RE: Lorem ipsum".to_vec().into()),
-    ] {
+    for subject in [s("\u{1}\u{1}Lorem ipsum"), PropValue::String8(b"\x01\x04RE: Lorem ipsum".to_vec().into())] {
         let mut msg = base(vec![(tags::BODY, s("Hi"))]);
         msg.props.tagged.insert(tags::SUBJECT, subject);
         let b = build(&msg);
         let h = head(&b.bytes);
         assert!(!h.contains("=?utf-8?"), "{h}");
-        let p = mail_parser::MessageParser::default()
-            .parse(&b.bytes)
-            .expect("parses");
-        assert!(
-            matches!(p.subject(), Some("Lorem ipsum" | "RE: Lorem ipsum")),
-            "{:?}",
-            p.subject()
-        );
+        let p = mail_parser::MessageParser::default().parse(&b.bytes).expect("parses");
+        assert!(matches!(p.subject(), Some("Lorem ipsum" | "RE: Lorem ipsum")), "{:?}", p.subject());
     }
     // A subject that merely contains 0x01 later is left alone.
     assert_eq!(crate::mapi::without_subject_marker("a\u{1}b"), "a\u{1}b");

@@ -73,75 +73,37 @@ impl BlockTrailer {
 /// The data of the block `entry` describes: checked against its trailer,
 /// inflated (4K files) and decoded (external blocks) as needed. Borrowed from
 /// `file` when stored plain.
-pub fn read_block<'a>(
-    file: &'a [u8],
-    format: Format,
-    crypt: CryptMethod,
-    entry: &BbtEntry,
-) -> CResult<Cow<'a, [u8]>> {
+pub fn read_block<'a>(file: &'a [u8], format: Format, crypt: CryptMethod, entry: &BbtEntry) -> CResult<Cow<'a, [u8]>> {
     const S: &str = "block";
     let off = entry.ib;
     let cb = usize::from(entry.cb);
     let size = format.block_size(cb);
     if size > format.max_block_size() {
-        return Err(Corrupt::new(
-            S,
-            off,
-            format!("cb {cb} exceeds the largest block"),
-        ));
+        return Err(Corrupt::new(S, off, format!("cb {cb} exceeds the largest block")));
     }
-    let start = usize::try_from(entry.ib)
-        .map_err(|_| Corrupt::new(S, off, "offset beyond address space"))?;
-    let block = start
-        .checked_add(size)
-        .and_then(|end| file.get(start..end))
-        .filter(|_| start > 0)
-        .ok_or_else(|| {
-            Corrupt::new(
-                S,
-                off,
-                format!(
-                    "block of {size} bytes at {off} is outside the file ({} bytes)",
-                    file.len()
-                ),
-            )
+    let start = usize::try_from(entry.ib).map_err(|_| Corrupt::new(S, off, "offset beyond address space"))?;
+    let block =
+        start.checked_add(size).and_then(|end| file.get(start..end)).filter(|_| start > 0).ok_or_else(|| {
+            Corrupt::new(S, off, format!("block of {size} bytes at {off} is outside the file ({} bytes)", file.len()))
         })?;
     let t = BlockTrailer::parse(block, format, off)?;
     if t.cb != entry.cb {
-        return Err(Corrupt::new(
-            "BLOCKTRAILER",
-            off,
-            format!("cb {} but the BBT says {}", t.cb, entry.cb),
-        ));
+        return Err(Corrupt::new("BLOCKTRAILER", off, format!("cb {} but the BBT says {}", t.cb, entry.cb)));
     }
     if t.bid & !1 != entry.bid & !1 {
-        return Err(Corrupt::new(
-            "BLOCKTRAILER",
-            off,
-            format!("bid {:#x} but the BBT says {:#x}", t.bid, entry.bid),
-        ));
+        return Err(Corrupt::new("BLOCKTRAILER", off, format!("bid {:#x} but the BBT says {:#x}", t.bid, entry.bid)));
     }
-    if t.w_sig != 0
-        && t.w_sig != compute_sig(entry.ib, entry.bid & !1)
-        && t.w_sig != compute_sig(entry.ib, entry.bid)
-    {
+    if t.w_sig != 0 && t.w_sig != compute_sig(entry.ib, entry.bid & !1) && t.w_sig != compute_sig(entry.ib, entry.bid) {
         return Err(Corrupt::new(
             "BLOCKTRAILER",
             off,
-            format!(
-                "wSig {:#06x} does not match the block's offset and BID",
-                t.w_sig
-            ),
+            format!("wSig {:#06x} does not match the block's offset and BID", t.w_sig),
         ));
     }
     let stored = &block[..cb];
     let crc = crc32(stored);
     if crc != t.dw_crc {
-        return Err(Corrupt::new(
-            "BLOCKTRAILER",
-            off,
-            format!("dwCRC {:#010x}, computed {crc:#010x}", t.dw_crc),
-        ));
+        return Err(Corrupt::new("BLOCKTRAILER", off, format!("dwCRC {:#010x}, computed {crc:#010x}", t.dw_crc)));
     }
     let mut data: Cow<'a, [u8]> = Cow::Borrowed(stored);
     if let Some(inflated) = t.cb_inflated {
@@ -163,24 +125,15 @@ pub fn read_block<'a>(
 pub fn inflate(stored: &[u8], expected: usize, offset: u64) -> CResult<Vec<u8>> {
     let mut out = Vec::with_capacity(expected);
     let mut dec = flate2::read::ZlibDecoder::new(stored).take(expected as u64 + 1);
-    dec.read_to_end(&mut out).map_err(|e| {
-        Corrupt::new(
-            "compressed block",
-            offset,
-            format!("zlib data does not inflate: {e}"),
-        )
-    })?;
+    dec.read_to_end(&mut out)
+        .map_err(|e| Corrupt::new("compressed block", offset, format!("zlib data does not inflate: {e}")))?;
     if out.len() != expected {
         return Err(Corrupt::new(
             "compressed block",
             offset,
             format!(
                 "inflates to {}{} bytes, the trailer says {expected}",
-                if out.len() > expected {
-                    "more than "
-                } else {
-                    ""
-                },
+                if out.len() > expected { "more than " } else { "" },
                 out.len().min(expected)
             ),
         ));
@@ -195,13 +148,7 @@ pub(crate) mod tests {
 
     /// Lays out one block as a writer would: data (already encoded), padding,
     /// trailer. `cb_inflated` is written only for 4K.
-    pub(crate) fn build_block(
-        format: Format,
-        ib: u64,
-        bid: u64,
-        stored: &[u8],
-        cb_inflated: u16,
-    ) -> Vec<u8> {
+    pub(crate) fn build_block(format: Format, ib: u64, bid: u64, stored: &[u8], cb_inflated: u16) -> Vec<u8> {
         let size = format.block_size(stored.len());
         let mut b = vec![0u8; size];
         b[..stored.len()].copy_from_slice(stored);
@@ -238,36 +185,20 @@ pub(crate) mod tests {
         let blk = build_block(Format::Unicode, 512, 0x46, &data, 0);
         assert_eq!(blk.len(), 64);
         let file = file_with(&blk, 512);
-        let e = BbtEntry {
-            bid: 0x46,
-            ib: 512,
-            cb: data.len() as u16,
-            c_ref: 1,
-        };
+        let e = BbtEntry { bid: 0x46, ib: 512, cb: data.len() as u16, c_ref: 1 };
         let got = read_block(&file, Format::Unicode, CryptMethod::Permute, &e).expect("valid");
-        assert!(
-            matches!(got, Cow::Borrowed(_)),
-            "internal blocks are not decoded"
-        );
+        assert!(matches!(got, Cow::Borrowed(_)), "internal blocks are not decoded");
         assert_eq!(&*got, &data[..]);
     }
 
     #[test]
     fn permuted_and_cyclic_external_blocks_decode() {
         let plain = b"Subject: hello from a permuted block".to_vec();
-        for (crypt, bid) in [
-            (CryptMethod::Permute, 0x1234u64),
-            (CryptMethod::Cyclic, 0x1_0000_5678u64),
-        ] {
+        for (crypt, bid) in [(CryptMethod::Permute, 0x1234u64), (CryptMethod::Cyclic, 0x1_0000_5678u64)] {
             let mut enc = plain.clone();
             crypt.encode(&mut enc, bid);
             let file = file_with(&build_block(Format::Unicode, 1024, bid, &enc, 0), 1024);
-            let e = BbtEntry {
-                bid,
-                ib: 1024,
-                cb: enc.len() as u16,
-                c_ref: 1,
-            };
+            let e = BbtEntry { bid, ib: 1024, cb: enc.len() as u16, c_ref: 1 };
             let got = read_block(&file, Format::Unicode, crypt, &e).expect("valid");
             assert_eq!(&*got, &plain[..], "{crypt:?}");
         }
@@ -279,22 +210,13 @@ pub(crate) mod tests {
         let blk = build_block(Format::Ansi, 512, 0x88, &data, 0);
         assert_eq!(blk.len(), 64);
         let file = file_with(&blk, 512);
-        let e = BbtEntry {
-            bid: 0x88,
-            ib: 512,
-            cb: 52,
-            c_ref: 1,
-        };
-        assert_eq!(
-            &*read_block(&file, Format::Ansi, CryptMethod::None, &e).expect("valid"),
-            &data[..]
-        );
+        let e = BbtEntry { bid: 0x88, ib: 512, cb: 52, c_ref: 1 };
+        assert_eq!(&*read_block(&file, Format::Ansi, CryptMethod::None, &e).expect("valid"), &data[..]);
     }
 
     #[test]
     fn zlib_compressed_4k_block_inflates() {
-        let plain: Vec<u8> =
-            b"4K OST blocks are zlib streams when cb < the inflated size. ".repeat(40);
+        let plain: Vec<u8> = b"4K OST blocks are zlib streams when cb < the inflated size. ".repeat(40);
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         z.write_all(&plain).expect("in memory");
         let packed = z.finish().expect("in memory");
@@ -303,47 +225,27 @@ pub(crate) mod tests {
         let blk = build_block(Format::Unicode4k, 4096, bid, &packed, plain.len() as u16);
         assert_eq!(blk.len() % 512, 0);
         let file = file_with(&blk, 4096);
-        let e = BbtEntry {
-            bid,
-            ib: 4096,
-            cb: packed.len() as u16,
-            c_ref: 1,
-        };
+        let e = BbtEntry { bid, ib: 4096, cb: packed.len() as u16, c_ref: 1 };
         let got = read_block(&file, Format::Unicode4k, CryptMethod::None, &e).expect("inflates");
         assert_eq!(&*got, &plain[..]);
 
         // An uncompressed 4K block: cb == inflated size, borrowed.
         let blk = build_block(Format::Unicode4k, 4096, bid, &plain[..100], 100);
         let file = file_with(&blk, 4096);
-        let e = BbtEntry {
-            bid,
-            ib: 4096,
-            cb: 100,
-            c_ref: 1,
-        };
+        let e = BbtEntry { bid, ib: 4096, cb: 100, c_ref: 1 };
         let got = read_block(&file, Format::Unicode4k, CryptMethod::None, &e).expect("plain");
         assert!(matches!(got, Cow::Borrowed(_)));
 
         // A lying inflated size is an error, and nothing past it is produced.
         let blk = build_block(Format::Unicode4k, 4096, bid, &packed, 200);
         let file = file_with(&blk, 4096);
-        let e = BbtEntry {
-            bid,
-            ib: 4096,
-            cb: packed.len() as u16,
-            c_ref: 1,
-        };
+        let e = BbtEntry { bid, ib: 4096, cb: packed.len() as u16, c_ref: 1 };
         assert!(read_block(&file, Format::Unicode4k, CryptMethod::None, &e).is_err());
         // Garbage instead of zlib.
         let junk = vec![0x55u8; 300];
         let blk = build_block(Format::Unicode4k, 4096, bid, &junk, 1000);
         let file = file_with(&blk, 4096);
-        let e = BbtEntry {
-            bid,
-            ib: 4096,
-            cb: 300,
-            c_ref: 1,
-        };
+        let e = BbtEntry { bid, ib: 4096, cb: 300, c_ref: 1 };
         assert!(read_block(&file, Format::Unicode4k, CryptMethod::None, &e).is_err());
     }
 
@@ -351,21 +253,13 @@ pub(crate) mod tests {
     fn mismatches_are_errors() {
         let data = vec![1u8; 40];
         let file = file_with(&build_block(Format::Unicode, 512, 0x48, &data, 0), 512);
-        let good = BbtEntry {
-            bid: 0x48,
-            ib: 512,
-            cb: 40,
-            c_ref: 1,
-        };
+        let good = BbtEntry { bid: 0x48, ib: 512, cb: 40, c_ref: 1 };
         assert!(read_block(&file, Format::Unicode, CryptMethod::None, &good).is_ok());
         let wrong_cb = BbtEntry { cb: 41, ..good };
         assert!(read_block(&file, Format::Unicode, CryptMethod::None, &wrong_cb).is_err());
         let wrong_bid = BbtEntry { bid: 0x4C, ..good };
         assert!(read_block(&file, Format::Unicode, CryptMethod::None, &wrong_bid).is_err());
-        let outside = BbtEntry {
-            ib: 1 << 40,
-            ..good
-        };
+        let outside = BbtEntry { ib: 1 << 40, ..good };
         assert!(read_block(&file, Format::Unicode, CryptMethod::None, &outside).is_err());
         let mut flipped = file.clone();
         flipped[515] ^= 0x10;

@@ -77,11 +77,7 @@ fn find(file: &[u8], format: Format, root: Bref, tree: Tree, key: u64) -> CResul
     let mut expected_level: Option<u8> = None;
     for _ in 0..MAX_DEPTH {
         if visited.contains(&bref.ib) {
-            return Err(Corrupt::new(
-                tree.name(),
-                bref.ib,
-                "B-tree page visited twice (cycle)",
-            ));
+            return Err(Corrupt::new(tree.name(), bref.ib, "B-tree page visited twice (cycle)"));
         }
         visited.push(bref.ib);
         let page = BtPage::read(file, format, bref, tree.ptype())?;
@@ -110,9 +106,7 @@ fn find(file: &[u8], format: Format, root: Bref, tree: Tree, key: u64) -> CResul
             return Ok(None);
         }
         let i = lo - 1;
-        let entry = page
-            .entry(i)
-            .ok_or_else(|| Corrupt::new(tree.name(), page.offset, "entry outside page"))?;
+        let entry = page.entry(i).ok_or_else(|| Corrupt::new(tree.name(), page.offset, "entry outside page"))?;
         if page.c_level == 0 {
             let k = key_at(&page, i, format, tree).unwrap_or(u64::MAX);
             return Ok(if k == key { Some(entry) } else { None });
@@ -122,11 +116,7 @@ fn find(file: &[u8], format: Format, root: Bref, tree: Tree, key: u64) -> CResul
             .ok_or_else(|| Corrupt::new(tree.name(), page.offset, "BTENTRY too short"))?;
         expected_level = Some(page.c_level - 1);
     }
-    Err(Corrupt::new(
-        tree.name(),
-        root.ib,
-        format!("B-tree deeper than {MAX_DEPTH} levels"),
-    ))
+    Err(Corrupt::new(tree.name(), root.ib, format!("B-tree deeper than {MAX_DEPTH} levels")))
 }
 
 /// Looks up `nid` in the NBT whose root page is `root`.
@@ -134,9 +124,7 @@ pub fn lookup_nbt(file: &[u8], format: Format, root: Bref, nid: u32) -> CResult<
     let Some(e) = find(file, format, root, Tree::Nbt, u64::from(nid))? else {
         return Ok(None);
     };
-    Ok(Some(parse_nbt_entry(e, format).ok_or_else(|| {
-        Corrupt::new("NBTENTRY", root.ib, "entry too short")
-    })?))
+    Ok(Some(parse_nbt_entry(e, format).ok_or_else(|| Corrupt::new("NBTENTRY", root.ib, "entry too short"))?))
 }
 
 /// Looks up `bid` (its reserved low bit ignored) in the BBT whose root page is `root`.
@@ -144,9 +132,7 @@ pub fn lookup_bbt(file: &[u8], format: Format, root: Bref, bid: u64) -> CResult<
     let Some(e) = find(file, format, root, Tree::Bbt, bid & !1)? else {
         return Ok(None);
     };
-    Ok(Some(parse_bbt_entry(e, format).ok_or_else(|| {
-        Corrupt::new("BBTENTRY", root.ib, "entry too short")
-    })?))
+    Ok(Some(parse_bbt_entry(e, format).ok_or_else(|| Corrupt::new("BBTENTRY", root.ib, "entry too short"))?))
 }
 
 /// Every leaf entry of the NBT, in key order: a full walk, for callers
@@ -169,42 +155,23 @@ fn walk_all(
     out: &mut Vec<NbtEntry>,
 ) -> CResult<()> {
     if depth >= MAX_DEPTH || visited.contains(&bref.ib) {
-        return Err(Corrupt::new(
-            "NBT",
-            bref.ib,
-            "B-tree page visited twice or tree too deep",
-        ));
+        return Err(Corrupt::new("NBT", bref.ib, "B-tree page visited twice or tree too deep"));
     }
     visited.push(bref.ib);
     let page = BtPage::read(file, format, bref, PTYPE_NBT)?;
     if expected_level.is_some_and(|l| l != page.c_level) {
-        return Err(Corrupt::new(
-            "NBT",
-            page.offset,
-            format!("cLevel {} does not follow its parent", page.c_level),
-        ));
+        return Err(Corrupt::new("NBT", page.offset, format!("cLevel {} does not follow its parent", page.c_level)));
     }
     for i in 0..page.c_ent {
-        let e = page
-            .entry(i)
-            .ok_or_else(|| Corrupt::new("NBT", page.offset, "entry outside page"))?;
+        let e = page.entry(i).ok_or_else(|| Corrupt::new("NBT", page.offset, "entry outside page"))?;
         if page.c_level == 0 {
             out.push(
-                parse_nbt_entry(e, format)
-                    .ok_or_else(|| Corrupt::new("NBTENTRY", page.offset, "entry too short"))?,
+                parse_nbt_entry(e, format).ok_or_else(|| Corrupt::new("NBTENTRY", page.offset, "entry too short"))?,
             );
         } else {
             let child = read_bref(e, format.bid_size(), format)
                 .ok_or_else(|| Corrupt::new("BTENTRY", page.offset, "entry too short"))?;
-            walk_all(
-                file,
-                format,
-                child,
-                Some(page.c_level - 1),
-                depth + 1,
-                visited,
-                out,
-            )?;
+            walk_all(file, format, child, Some(page.c_level - 1), depth + 1, visited, out)?;
         }
     }
     Ok(())
@@ -225,12 +192,7 @@ pub fn parse_nbt_entry(e: &[u8], format: Format) -> Option<NbtEntry> {
 pub fn parse_bbt_entry(e: &[u8], format: Format) -> Option<BbtEntry> {
     let w = format.bid_size();
     let bref = read_bref(e, 0, format)?;
-    Some(BbtEntry {
-        bid: bref.bid,
-        ib: bref.ib,
-        cb: u16_at(e, 2 * w)?,
-        c_ref: u16_at(e, 2 * w + 2)?,
-    })
+    Some(BbtEntry { bid: bref.bid, ib: bref.ib, cb: u16_at(e, 2 * w)?, c_ref: u16_at(e, 2 * w + 2)? })
 }
 
 #[cfg(test)]
@@ -256,43 +218,13 @@ mod tests {
 
     /// Two leaves under one root, all 512-byte Unicode pages.
     fn two_level_nbt() -> Vec<u8> {
-        let leaf1: Vec<Vec<u8>> = [0x21u32, 0x61, 0x122]
-            .iter()
-            .map(|&n| nbt_entry(n, u64::from(n) * 4))
-            .collect();
-        let leaf2: Vec<Vec<u8>> = [0x8022u32, 0x8042]
-            .iter()
-            .map(|&n| nbt_entry(n, u64::from(n) * 4))
-            .collect();
+        let leaf1: Vec<Vec<u8>> = [0x21u32, 0x61, 0x122].iter().map(|&n| nbt_entry(n, u64::from(n) * 4)).collect();
+        let leaf2: Vec<Vec<u8>> = [0x8022u32, 0x8042].iter().map(|&n| nbt_entry(n, u64::from(n) * 4)).collect();
         let root = vec![bt_entry(0x21, 0x10, 1024), bt_entry(0x8022, 0x14, 1536)];
         let mut file = vec![0u8; 512];
-        file.extend(build_bt_page(
-            Format::Unicode,
-            PTYPE_NBT,
-            512,
-            0x0C,
-            1,
-            24,
-            &root,
-        ));
-        file.extend(build_bt_page(
-            Format::Unicode,
-            PTYPE_NBT,
-            1024,
-            0x10,
-            0,
-            32,
-            &leaf1,
-        ));
-        file.extend(build_bt_page(
-            Format::Unicode,
-            PTYPE_NBT,
-            1536,
-            0x14,
-            0,
-            32,
-            &leaf2,
-        ));
+        file.extend(build_bt_page(Format::Unicode, PTYPE_NBT, 512, 0x0C, 1, 24, &root));
+        file.extend(build_bt_page(Format::Unicode, PTYPE_NBT, 1024, 0x10, 0, 32, &leaf1));
+        file.extend(build_bt_page(Format::Unicode, PTYPE_NBT, 1536, 0x14, 0, 32, &leaf2));
         file
     }
 
@@ -300,29 +232,13 @@ mod tests {
     fn finds_nodes_in_both_leaves() {
         let file = two_level_nbt();
         let root = Bref { bid: 0x0C, ib: 512 };
-        let e = lookup_nbt(&file, Format::Unicode, root, 0x122)
-            .expect("walk")
-            .expect("found");
+        let e = lookup_nbt(&file, Format::Unicode, root, 0x122).expect("walk").expect("found");
         assert_eq!((e.nid, e.bid_data, e.nid_parent), (0x122, 0x488, 0x122));
-        let e = lookup_nbt(&file, Format::Unicode, root, 0x8042)
-            .expect("walk")
-            .expect("found");
+        let e = lookup_nbt(&file, Format::Unicode, root, 0x8042).expect("walk").expect("found");
         assert_eq!(e.bid_data, 0x8042 * 4);
-        assert_eq!(
-            lookup_nbt(&file, Format::Unicode, root, 0x20).expect("walk"),
-            None,
-            "below the first key"
-        );
-        assert_eq!(
-            lookup_nbt(&file, Format::Unicode, root, 0x123).expect("walk"),
-            None,
-            "between keys"
-        );
-        assert_eq!(
-            lookup_nbt(&file, Format::Unicode, root, 0xFFFF).expect("walk"),
-            None,
-            "past the last key"
-        );
+        assert_eq!(lookup_nbt(&file, Format::Unicode, root, 0x20).expect("walk"), None, "below the first key");
+        assert_eq!(lookup_nbt(&file, Format::Unicode, root, 0x123).expect("walk"), None, "between keys");
+        assert_eq!(lookup_nbt(&file, Format::Unicode, root, 0xFFFF).expect("walk"), None, "past the last key");
     }
 
     #[test]
@@ -330,17 +246,8 @@ mod tests {
         // A root whose only child is itself, with a level that never reaches 0.
         let root = vec![bt_entry(0x21, 0x0C, 512)];
         let mut file = vec![0u8; 512];
-        file.extend(build_bt_page(
-            Format::Unicode,
-            PTYPE_NBT,
-            512,
-            0x0C,
-            1,
-            24,
-            &root,
-        ));
-        let err =
-            lookup_nbt(&file, Format::Unicode, Bref { bid: 0x0C, ib: 512 }, 0x21).unwrap_err();
+        file.extend(build_bt_page(Format::Unicode, PTYPE_NBT, 512, 0x0C, 1, 24, &root));
+        let err = lookup_nbt(&file, Format::Unicode, Bref { bid: 0x0C, ib: 512 }, 0x21).unwrap_err();
         assert_eq!(err.offset, 512);
     }
 
@@ -352,31 +259,10 @@ mod tests {
         e[16..18].copy_from_slice(&100u16.to_le_bytes());
         e[18..20].copy_from_slice(&2u16.to_le_bytes());
         let mut file = vec![0u8; 512];
-        file.extend(build_bt_page(
-            Format::Unicode,
-            PTYPE_BBT,
-            512,
-            0x08,
-            0,
-            24,
-            &[e],
-        ));
+        file.extend(build_bt_page(Format::Unicode, PTYPE_BBT, 512, 0x08, 0, 24, &[e]));
         let root = Bref { bid: 0x08, ib: 512 };
-        let b = lookup_bbt(&file, Format::Unicode, root, 0x45)
-            .expect("walk")
-            .expect("found");
-        assert_eq!(
-            b,
-            BbtEntry {
-                bid: 0x44,
-                ib: 0x9000,
-                cb: 100,
-                c_ref: 2
-            }
-        );
-        assert!(
-            lookup_nbt(&file, Format::Unicode, root, 0x44).is_err(),
-            "an NBT walk refuses a BBT page"
-        );
+        let b = lookup_bbt(&file, Format::Unicode, root, 0x45).expect("walk").expect("found");
+        assert_eq!(b, BbtEntry { bid: 0x44, ib: 0x9000, cb: 100, c_ref: 2 });
+        assert!(lookup_nbt(&file, Format::Unicode, root, 0x44).is_err(), "an NBT walk refuses a BBT page");
     }
 }

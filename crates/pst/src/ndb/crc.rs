@@ -18,11 +18,7 @@ const fn make_table() -> [u32; 256] {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
             k += 1;
         }
         table[i] = c;
@@ -83,7 +79,11 @@ mod tests {
             .collect();
         for len in [0, 1, 7, 64, 511, 512, 4096, 5000] {
             for start in [0u32, 1, 0xFFFF_FFFF, 0xDEAD_BEEF] {
-                assert_eq!(update(start, &data[..len]), update_reference(start, &data[..len]), "len {len} start {start:#x}");
+                assert_eq!(
+                    update(start, &data[..len]),
+                    update_reference(start, &data[..len]),
+                    "len {len} start {start:#x}"
+                );
             }
         }
     }

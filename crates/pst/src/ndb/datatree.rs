@@ -27,22 +27,12 @@ impl<'a> DataTree<'a> {
     /// The data tree rooted at `bid` (0 = no data).
     pub fn open(ndb: Ndb<'a>, bid: u64) -> CResult<DataTree<'a>> {
         if bid == 0 {
-            return Ok(DataTree {
-                ndb,
-                leaves: Vec::new(),
-                total: 0,
-                single: None,
-            });
+            return Ok(DataTree { ndb, leaves: Vec::new(), total: 0, single: None });
         }
         let top = ndb.block(bid)?;
         if bid & BID_INTERNAL == 0 {
             let total = top.len() as u64;
-            return Ok(DataTree {
-                ndb,
-                leaves: vec![bid],
-                total,
-                single: Some(top),
-            });
+            return Ok(DataTree { ndb, leaves: vec![bid], total, single: Some(top) });
         }
         let (level, total, children) = parse_xblock(&top, ndb, bid)?;
         let leaves = match level {
@@ -63,30 +53,15 @@ impl<'a> DataTree<'a> {
                 }
                 leaves
             }
-            l => {
-                return Err(Corrupt::new(
-                    "XBLOCK",
-                    offset_of(ndb, bid),
-                    format!("cLevel {l} (1 or 2 expected)"),
-                ))
-            }
+            l => return Err(Corrupt::new("XBLOCK", offset_of(ndb, bid), format!("cLevel {l} (1 or 2 expected)"))),
         };
         // A leaf listed twice would let a small file claim gigabytes
         // (lcbTotal is a u32); a real data tree never repeats a block.
         let mut seen = std::collections::HashSet::with_capacity(leaves.len());
         if let Some(dup) = leaves.iter().find(|b| !seen.insert(**b & !1)) {
-            return Err(Corrupt::new(
-                "XBLOCK",
-                offset_of(ndb, bid),
-                format!("data block {dup:#x} is listed twice"),
-            ));
+            return Err(Corrupt::new("XBLOCK", offset_of(ndb, bid), format!("data block {dup:#x} is listed twice")));
         }
-        Ok(DataTree {
-            ndb,
-            leaves,
-            total,
-            single: None,
-        })
+        Ok(DataTree { ndb, leaves, total, single: None })
     }
 
     /// Number of data blocks.
@@ -99,10 +74,7 @@ impl<'a> DataTree<'a> {
         if let (Some(s), 0) = (&self.single, i) {
             return Ok(s.clone());
         }
-        let bid = *self
-            .leaves
-            .get(i)
-            .ok_or_else(|| Corrupt::new("data tree", 0, format!("no block {i}")))?;
+        let bid = *self.leaves.get(i).ok_or_else(|| Corrupt::new("data tree", 0, format!("no block {i}")))?;
         self.ndb.block(bid)
     }
 
@@ -130,11 +102,7 @@ impl<'a> DataTree<'a> {
             return Err(Corrupt::new(
                 "XBLOCK",
                 offset_of(self.ndb, self.leaves.first().copied().unwrap_or(0)),
-                format!(
-                    "lcbTotal {} but the data blocks hold {} bytes",
-                    self.total,
-                    out.len()
-                ),
+                format!("lcbTotal {} but the data blocks hold {} bytes", self.total, out.len()),
             ));
         }
         Ok(Cow::Owned(out))
@@ -142,13 +110,7 @@ impl<'a> DataTree<'a> {
 
     /// A reader over the data that reads one block at a time.
     pub fn reader(&self) -> DataReader<'_, 'a> {
-        DataReader {
-            tree: self,
-            index: 0,
-            current: None,
-            pos: 0,
-            produced: 0,
-        }
+        DataReader { tree: self, index: 0, current: None, pos: 0, produced: 0 }
     }
 }
 
@@ -179,15 +141,9 @@ impl std::io::Read for DataReader<'_, '_> {
                 }
             }
             if self.index >= self.tree.leaves.len() {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "data tree shorter than lcbTotal",
-                ));
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "data tree shorter than lcbTotal"));
             }
-            let b = self
-                .tree
-                .block(self.index)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            let b = self.tree.block(self.index).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
             self.index += 1;
             self.current = Some(b);
             self.pos = 0;
@@ -205,23 +161,16 @@ fn parse_xblock(data: &[u8], ndb: Ndb<'_>, bid: u64) -> CResult<(u8, u64, Vec<u6
     let err = |r: String| Corrupt::new("XBLOCK", offset_of(ndb, bid), r);
     let btype = u8_at(data, 0).ok_or_else(|| err("empty block".into()))?;
     if btype != BTYPE_XBLOCK {
-        return Err(err(format!(
-            "internal block {bid:#x} has btype {btype:#04x}, not an XBLOCK"
-        )));
+        return Err(err(format!("internal block {bid:#x} has btype {btype:#04x}, not an XBLOCK")));
     }
     let level = u8_at(data, 1).ok_or_else(|| err("too short".into()))?;
     let c_ent = usize::from(u16_at(data, 2).ok_or_else(|| err("too short".into()))?);
     let total = u64::from(u32_at(data, 4).ok_or_else(|| err("too short".into()))?);
     let w = ndb.header.format.bid_size();
     if 8 + c_ent * w > data.len() {
-        return Err(err(format!(
-            "cEnt {c_ent} does not fit in {} bytes",
-            data.len()
-        )));
+        return Err(err(format!("cEnt {c_ent} does not fit in {} bytes", data.len())));
     }
-    let bids = (0..c_ent)
-        .filter_map(|i| read_ib(data, 8 + i * w, ndb.header.format))
-        .collect();
+    let bids = (0..c_ent).filter_map(|i| read_ib(data, 8 + i * w, ndb.header.format)).collect();
     Ok((level, total, bids))
 }
 
@@ -251,25 +200,8 @@ mod tests {
         entries.sort_by_key(|e| e.0);
         let bbt_ib = file.len() as u64;
         let page: Vec<Vec<u8>> = entries.into_iter().map(|e| e.1).collect();
-        file.extend(build_bt_page(
-            Format::Unicode,
-            PTYPE_BBT,
-            bbt_ib,
-            0x8,
-            0,
-            24,
-            &page,
-        ));
-        let h = unicode_header(
-            23,
-            0,
-            Bref { bid: 0x4, ib: 512 },
-            Bref {
-                bid: 0x8,
-                ib: bbt_ib,
-            },
-            file.len() as u64,
-        );
+        file.extend(build_bt_page(Format::Unicode, PTYPE_BBT, bbt_ib, 0x8, 0, 24, &page));
+        let h = unicode_header(23, 0, Bref { bid: 0x4, ib: 512 }, Bref { bid: 0x8, ib: bbt_ib }, file.len() as u64);
         file[..h.len()].copy_from_slice(&h);
         let header = Header::parse(&file).expect("header");
         assert_eq!(header.crypt_method, CryptMethod::None);
@@ -298,11 +230,7 @@ mod tests {
             (0x2A, xblock(2, 180, &[0x22, 0x26])),
         ];
         let (file, header) = file_with_blocks(&blocks);
-        let ndb = Ndb {
-            file: &file,
-            header: &header,
-            recovered: None,
-        };
+        let ndb = Ndb { file: &file, header: &header, recovered: None };
         let tree = DataTree::open(ndb, 0x2A).expect("tree");
         assert_eq!(tree.block_count(), 3);
         assert_eq!(tree.declared_len(), 180);
@@ -312,14 +240,7 @@ mod tests {
         tree.reader().read_to_end(&mut streamed).expect("reader");
         assert_eq!(streamed, all.into_owned());
         // One external block is its own data tree.
-        assert_eq!(
-            DataTree::open(ndb, 0x18)
-                .expect("single")
-                .read_all()
-                .expect("data")
-                .len(),
-            30
-        );
+        assert_eq!(DataTree::open(ndb, 0x18).expect("single").read_all().expect("data").len(), 30);
         assert_eq!(DataTree::open(ndb, 0).expect("empty").block_count(), 0);
     }
 
@@ -327,22 +248,15 @@ mod tests {
     fn bad_trees_are_errors() {
         let blocks = vec![
             (0x10, vec![1u8; 10]),
-            (0x22, xblock(1, 10_000, &[0x10])), // lcbTotal larger than the data
+            (0x22, xblock(1, 10_000, &[0x10])),   // lcbTotal larger than the data
             (0x26, xblock(1, 20, &[0x10, 0x10])), // a leaf listed twice
-            (0x2A, xblock(3, 10, &[0x10])),     // no such level
+            (0x2A, xblock(3, 10, &[0x10])),       // no such level
             (0x2E, vec![0x01, 0x01, 0xFF, 0xFF]), // cEnt past the block
-            (0x32, xblock(2, 10, &[0x10])),     // XXBLOCK over a data block
+            (0x32, xblock(2, 10, &[0x10])),       // XXBLOCK over a data block
         ];
         let (file, header) = file_with_blocks(&blocks);
-        let ndb = Ndb {
-            file: &file,
-            header: &header,
-            recovered: None,
-        };
-        assert!(DataTree::open(ndb, 0x22)
-            .expect("opens")
-            .read_all()
-            .is_err());
+        let ndb = Ndb { file: &file, header: &header, recovered: None };
+        assert!(DataTree::open(ndb, 0x22).expect("opens").read_all().is_err());
         for bid in [0x26, 0x2A, 0x2E, 0x32, 0x99] {
             assert!(DataTree::open(ndb, bid).is_err(), "{bid:#x}");
         }

@@ -155,12 +155,7 @@ pub struct Header {
 pub const DW_MAGIC: [u8; 4] = *b"!BDN";
 
 fn problem(structure: &str, offset: u64, message: String) -> Problem {
-    Problem {
-        path: String::new(),
-        structure: structure.to_string(),
-        offset: Some(offset),
-        message,
-    }
+    Problem { path: String::new(), structure: structure.to_string(), offset: Some(offset), message }
 }
 
 impl Header {
@@ -169,25 +164,12 @@ impl Header {
     /// the root BREFs are usable is for [`crate::Pst::open`] to find out.
     pub fn parse(file: &[u8]) -> CResult<Header> {
         const S: &str = "HEADER";
-        let short = || {
-            Corrupt::new(
-                S,
-                0,
-                format!("file is {} bytes, too short for a PST header", file.len()),
-            )
-        };
+        let short = || Corrupt::new(S, 0, format!("file is {} bytes, too short for a PST header", file.len()));
         if file.len() < 4 || file[..4] != DW_MAGIC {
-            return Err(Corrupt::new(
-                S,
-                0,
-                "dwMagic is not \"!BDN\": not a PST or OST file",
-            ));
+            return Err(Corrupt::new(S, 0, "dwMagic is not \"!BDN\": not a PST or OST file"));
         }
         let dw_crc_partial = u32_at(file, 4).ok_or_else(short)?;
-        let magic_client = [
-            u8_at(file, 8).ok_or_else(short)?,
-            u8_at(file, 9).ok_or_else(short)?,
-        ];
+        let magic_client = [u8_at(file, 8).ok_or_else(short)?, u8_at(file, 9).ok_or_else(short)?];
         let client = match &magic_client {
             b"SM" => Client::Pst,
             b"SO" => Client::Ost,
@@ -197,11 +179,7 @@ impl Header {
         let w_ver = u16_at(file, 10).ok_or_else(short)?;
         let w_ver_client = u16_at(file, 12).ok_or_else(short)?;
         let format = Format::from_wver(w_ver).ok_or_else(|| {
-            Corrupt::new(
-                S,
-                10,
-                format!("wVer {w_ver} is not a known PST version (14, 15, 23, 36, 37)"),
-            )
+            Corrupt::new(S, 10, format!("wVer {w_ver} is not a known PST version (14, 15, 23, 36, 37)"))
         })?;
         let mut problems = Vec::new();
         if let Client::Other(m) = client {
@@ -212,11 +190,7 @@ impl Header {
         let partial = file.get(8..8 + 471).ok_or_else(short)?;
         let computed = crc32(partial);
         if computed != dw_crc_partial {
-            problems.push(problem(
-                S,
-                4,
-                format!("dwCRCPartial is {dw_crc_partial:#010x}, computed {computed:#010x}"),
-            ));
+            problems.push(problem(S, 4, format!("dwCRCPartial is {dw_crc_partial:#010x}, computed {computed:#010x}")));
         }
 
         let (nbt_at, bbt_at, eof_at, crypt_at, dw_crc_full);
@@ -232,11 +206,7 @@ impl Header {
             let full = file.get(8..8 + 516).ok_or_else(short)?;
             let computed = crc32(full);
             if computed != stored {
-                problems.push(problem(
-                    S,
-                    524,
-                    format!("dwCRCFull is {stored:#010x}, computed {computed:#010x}"),
-                ));
+                problems.push(problem(S, 524, format!("dwCRCFull is {stored:#010x}, computed {computed:#010x}")));
             }
             dw_crc_full = Some(stored);
         } else {
@@ -253,20 +223,13 @@ impl Header {
         let bref_bbt = read_bref(file, bbt_at, format).ok_or_else(short)?;
         let crypt_byte = u8_at(file, crypt_at).ok_or_else(short)?;
         let crypt_method = CryptMethod::from_byte(crypt_byte).ok_or_else(|| {
-            Corrupt::new(
-                S,
-                crypt_at as u64,
-                format!("bCryptMethod {crypt_byte:#04x} is not 0, 1 or 2"),
-            )
+            Corrupt::new(S, crypt_at as u64, format!("bCryptMethod {crypt_byte:#04x} is not 0, 1 or 2"))
         })?;
         if ib_file_eof != file.len() as u64 {
             problems.push(problem(
                 S,
                 eof_at as u64,
-                format!(
-                    "ibFileEof is {ib_file_eof} but the file has {} bytes",
-                    file.len()
-                ),
+                format!("ibFileEof is {ib_file_eof} but the file has {} bytes", file.len()),
             ));
         }
         Ok(Header {
@@ -297,10 +260,7 @@ pub(crate) fn read_ib(data: &[u8], at: usize, format: Format) -> Option<u64> {
 /// Reads a `BREF` (MS-PST 2.2.2.4): bid then ib.
 pub(crate) fn read_bref(data: &[u8], at: usize, format: Format) -> Option<Bref> {
     let w = format.bid_size();
-    Some(Bref {
-        bid: read_ib(data, at, format)?,
-        ib: read_ib(data, at.checked_add(w)?, format)?,
-    })
+    Some(Bref { bid: read_ib(data, at, format)?, ib: read_ib(data, at.checked_add(w)?, format)? })
 }
 
 #[cfg(test)]
@@ -330,14 +290,8 @@ pub(crate) mod tests {
 
     #[test]
     fn parses_unicode_header() {
-        let nbt = Bref {
-            bid: 0x100,
-            ib: 0x4400,
-        };
-        let bbt = Bref {
-            bid: 0x104,
-            ib: 0x4600,
-        };
+        let nbt = Bref { bid: 0x100, ib: 0x4400 };
+        let bbt = Bref { bid: 0x104, ib: 0x4600 };
         let h = unicode_header(23, 1, nbt, bbt, 564);
         let hdr = Header::parse(&h).expect("valid header");
         assert_eq!(hdr.format, Format::Unicode);

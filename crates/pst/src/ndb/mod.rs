@@ -56,11 +56,6 @@ impl<'a> Ndb<'a> {
                 format!("block {bid:#x} is not in the block B-tree"),
             ));
         };
-        block::read_block(
-            self.file,
-            self.header.format,
-            self.header.crypt_method,
-            &entry,
-        )
+        block::read_block(self.file, self.header.format, self.header.crypt_method, &entry)
     }
 }

@@ -44,23 +44,11 @@ impl PageTrailer {
         let w_sig = u16_at(page, at + 2).ok_or_else(bad)?;
         let (dw_crc, bid) = match format {
             // ANSI: bid (4) then dwCRC (4).
-            Format::Ansi => (
-                u32_at(page, at + 8).ok_or_else(bad)?,
-                read_ib(page, at + 4, format).ok_or_else(bad)?,
-            ),
+            Format::Ansi => (u32_at(page, at + 8).ok_or_else(bad)?, read_ib(page, at + 4, format).ok_or_else(bad)?),
             // Unicode and 4K: dwCRC (4) then bid (8); 4K adds 8 unknown bytes.
-            _ => (
-                u32_at(page, at + 4).ok_or_else(bad)?,
-                read_ib(page, at + 8, format).ok_or_else(bad)?,
-            ),
+            _ => (u32_at(page, at + 4).ok_or_else(bad)?, read_ib(page, at + 8, format).ok_or_else(bad)?),
         };
-        Ok(PageTrailer {
-            ptype,
-            ptype_repeat,
-            w_sig,
-            dw_crc,
-            bid,
-        })
+        Ok(PageTrailer { ptype, ptype_repeat, w_sig, dw_crc, bid })
     }
 }
 
@@ -75,45 +63,24 @@ pub fn read_page<'a>(
 ) -> CResult<(&'a [u8], PageTrailer)> {
     let size = format.page_size();
     let start = usize::try_from(bref.ib).ok().filter(|&s| s > 0);
-    let page = start
-        .and_then(|s| file.get(s..s.checked_add(size)?))
-        .ok_or_else(|| {
-            Corrupt::new(
-                structure,
-                bref.ib,
-                format!(
-                    "page at {} is outside the file ({} bytes)",
-                    bref.ib,
-                    file.len()
-                ),
-            )
-        })?;
+    let page = start.and_then(|s| file.get(s..s.checked_add(size)?)).ok_or_else(|| {
+        Corrupt::new(structure, bref.ib, format!("page at {} is outside the file ({} bytes)", bref.ib, file.len()))
+    })?;
     let t = PageTrailer::parse(page, format, bref.ib)?;
     if t.ptype != ptype || t.ptype_repeat != ptype {
         return Err(Corrupt::new(
             structure,
             bref.ib,
-            format!(
-                "ptype {:#04x}/{:#04x}, expected {ptype:#04x}",
-                t.ptype, t.ptype_repeat
-            ),
+            format!("ptype {:#04x}/{:#04x}, expected {ptype:#04x}", t.ptype, t.ptype_repeat),
         ));
     }
     if t.bid & !1 != bref.bid & !1 {
-        return Err(Corrupt::new(
-            structure,
-            bref.ib,
-            format!("page BID {:#x}, expected {:#x}", t.bid, bref.bid),
-        ));
+        return Err(Corrupt::new(structure, bref.ib, format!("page BID {:#x}, expected {:#x}", t.bid, bref.bid)));
     }
     let covered = size - format.page_trailer_size();
     let crc = crc32(&page[..covered]);
     if crc != t.dw_crc {
-        return Err(Corrupt::new(
-            structure,
-            bref.ib,
-            format!("page dwCRC {:#010x}, computed {crc:#010x}", t.dw_crc),
-        ));
+        return Err(Corrupt::new(structure, bref.ib, format!("page dwCRC {:#010x}, computed {crc:#010x}", t.dw_crc)));
     }
     Ok((page, t))
 }
@@ -146,21 +113,9 @@ impl<'a> BtPage<'a> {
         let off = bref.ib;
         let (area, c_ent, c_ent_max, cb_ent, c_level) = match format {
             // ANSI: rgentries[496], cEnt, cEntMax, cbEnt, cLevel (one byte each).
-            Format::Ansi => (
-                496,
-                page[496] as usize,
-                page[497] as usize,
-                page[498] as usize,
-                page[499],
-            ),
+            Format::Ansi => (496, page[496] as usize, page[497] as usize, page[498] as usize, page[499]),
             // Unicode: rgentries[488], cEnt, cEntMax, cbEnt, cLevel, dwPadding.
-            Format::Unicode => (
-                488,
-                page[488] as usize,
-                page[489] as usize,
-                page[490] as usize,
-                page[491],
-            ),
+            Format::Unicode => (488, page[488] as usize, page[489] as usize, page[490] as usize, page[491]),
             // 4K (libpff): rgentries[4056], cEnt (2), cEntMax (2), cbEnt, cLevel.
             Format::Unicode4k => (
                 4056,
@@ -179,11 +134,7 @@ impl<'a> BtPage<'a> {
             2 * w + 4 // BBTENTRY: BREF, cb, cRef
         };
         if cb_ent < min {
-            return Err(Corrupt::new(
-                S,
-                off,
-                format!("cbEnt {cb_ent} is smaller than an entry ({min})"),
-            ));
+            return Err(Corrupt::new(S, off, format!("cbEnt {cb_ent} is smaller than an entry ({min})")));
         }
         let used = c_ent * cb_ent;
         if used > area {
@@ -202,22 +153,10 @@ impl<'a> BtPage<'a> {
             return Err(Corrupt::new(
                 S,
                 off,
-                format!(
-                    "wSig {:#06x}, expected {:#06x}",
-                    trailer.w_sig,
-                    compute_sig(bref.ib, bref.bid)
-                ),
+                format!("wSig {:#06x}, expected {:#06x}", trailer.w_sig, compute_sig(bref.ib, bref.bid)),
             ));
         }
-        Ok(BtPage {
-            offset: off,
-            entries: &page[..used],
-            c_ent,
-            c_ent_max,
-            cb_ent,
-            c_level,
-            trailer,
-        })
+        Ok(BtPage { offset: off, entries: &page[..used], c_ent, c_ent_max, cb_ent, c_level, trailer })
     }
 
     /// The bytes of entry `i` (`cbEnt` long).
@@ -297,23 +236,9 @@ pub(crate) mod tests {
     #[test]
     fn reads_unicode_leaf_page() {
         let e: Vec<u8> = (0u8..32).collect();
-        let page = build_bt_page(
-            Format::Unicode,
-            PTYPE_NBT,
-            512,
-            0x24,
-            0,
-            32,
-            &[e.clone(), e.clone()],
-        );
+        let page = build_bt_page(Format::Unicode, PTYPE_NBT, 512, 0x24, 0, 32, &[e.clone(), e.clone()]);
         let file = placed(Format::Unicode, 512, page);
-        let p = BtPage::read(
-            &file,
-            Format::Unicode,
-            Bref { bid: 0x24, ib: 512 },
-            PTYPE_NBT,
-        )
-        .expect("valid");
+        let p = BtPage::read(&file, Format::Unicode, Bref { bid: 0x24, ib: 512 }, PTYPE_NBT).expect("valid");
         assert_eq!((p.c_ent, p.cb_ent, p.c_level), (2, 32, 0));
         assert_eq!(p.entry(1), Some(&e[..]));
         assert_eq!(p.entry(2), None);
@@ -325,27 +250,12 @@ pub(crate) mod tests {
         let entries = vec![e; 100];
         let page = build_bt_page(Format::Unicode4k, PTYPE_BBT, 4096, 0x88, 1, 24, &entries);
         let file = placed(Format::Unicode4k, 4096, page);
-        let bref = Bref {
-            bid: 0x88,
-            ib: 4096,
-        };
+        let bref = Bref { bid: 0x88, ib: 4096 };
         let p = BtPage::read(&file, Format::Unicode4k, bref, PTYPE_BBT).expect("valid");
-        assert_eq!(
-            (p.c_ent, p.cb_ent, p.c_level, p.c_ent_max),
-            (100, 24, 1, 169)
-        );
+        assert_eq!((p.c_ent, p.cb_ent, p.c_level, p.c_ent_max), (100, 24, 1, 169));
         // Wrong type, wrong BID, flipped byte: each an error naming the offset.
         assert!(BtPage::read(&file, Format::Unicode4k, bref, PTYPE_NBT).is_err());
-        assert!(BtPage::read(
-            &file,
-            Format::Unicode4k,
-            Bref {
-                bid: 0x8C,
-                ib: 4096
-            },
-            PTYPE_BBT
-        )
-        .is_err());
+        assert!(BtPage::read(&file, Format::Unicode4k, Bref { bid: 0x8C, ib: 4096 }, PTYPE_BBT).is_err());
         let mut bad = file.clone();
         bad[4096 + 5] ^= 1;
         let err = BtPage::read(&bad, Format::Unicode4k, bref, PTYPE_BBT).unwrap_err();
@@ -357,15 +267,7 @@ pub(crate) mod tests {
 
     #[test]
     fn ansi_trailer_order() {
-        let page = build_bt_page(
-            Format::Ansi,
-            PTYPE_BBT,
-            512,
-            0x1234,
-            0,
-            12,
-            &[vec![1u8; 12]],
-        );
+        let page = build_bt_page(Format::Ansi, PTYPE_BBT, 512, 0x1234, 0, 12, &[vec![1u8; 12]]);
         let t = PageTrailer::parse(&page, Format::Ansi, 512).expect("trailer");
         assert_eq!(t.bid, 0x1234);
         assert_eq!(t.dw_crc, crc32(&page[..500]));

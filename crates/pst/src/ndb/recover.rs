@@ -91,9 +91,7 @@ impl RecoveredBlocks {
     /// The data of `bid` from the first recovered location that reads back
     /// cleanly (trailer, BID, CRC), or `None`.
     pub fn read<'a>(&self, ndb: Ndb<'a>, bid: u64) -> Option<Cow<'a, [u8]>> {
-        self.get(bid).iter().find_map(|e| {
-            read_block(ndb.file, ndb.header.format, ndb.header.crypt_method, e).ok()
-        })
+        self.get(bid).iter().find_map(|e| read_block(ndb.file, ndb.header.format, ndb.header.crypt_method, e).ok())
     }
 
     fn insert(&mut self, e: BbtEntry) -> bool {
@@ -176,10 +174,7 @@ fn free_ranges(ndb: Ndb<'_>, pmap: bool) -> Ranges {
     let ptype = if pmap { PTYPE_PMAP } else { PTYPE_AMAP };
     let mut out = Ranges::new();
     for (ib, base, unit, nbytes, at) in map_pages(format, file.len() as u64, pmap) {
-        let Some(page) = usize::try_from(ib)
-            .ok()
-            .and_then(|s| file.get(s..s.checked_add(ps)?))
-        else {
+        let Some(page) = usize::try_from(ib).ok().and_then(|s| file.get(s..s.checked_add(ps)?)) else {
             continue;
         };
         let t = ps - ts;
@@ -294,10 +289,7 @@ fn free_nbt_slots(ndb: Ndb<'_>, out: &mut Vec<NbtEntry>) {
         };
         if page.c_level > 0 {
             for i in (0..page.c_ent).rev() {
-                if let Some(child) = page
-                    .entry(i)
-                    .and_then(|e| read_bref(e, format.bid_size(), format))
-                {
+                if let Some(child) = page.entry(i).and_then(|e| read_bref(e, format.bid_size(), format)) {
                     stack.push((child, depth + 1));
                 }
             }
@@ -326,10 +318,7 @@ fn old_leaf(file: &[u8], format: Format, ib: u64) -> Option<(u8, BtPage<'_>)> {
     }
     let trailer = super::page::PageTrailer::parse(page, format, ib).ok()?;
     // Re-read through the ordinary checks with the trailer's own BID.
-    let bref = super::header::Bref {
-        bid: trailer.bid,
-        ib,
-    };
+    let bref = super::header::Bref { bid: trailer.bid, ib };
     let bt = BtPage::read(file, format, bref, ptype).ok()?;
     (bt.c_level == 0 && bt.cb_ent == leaf_size(format, ptype)).then_some((ptype, bt))
 }
@@ -349,10 +338,7 @@ pub fn scan(ndb: Ndb<'_>) -> Recovery {
 
     // Old leaf pages lying wholly in free space, at page-aligned offsets.
     let ps = format.page_size() as u64;
-    let live = Ndb {
-        recovered: None,
-        ..ndb
-    };
+    let live = Ndb { recovered: None, ..ndb };
     for &(s, e) in &free {
         let mut ib = s.div_ceil(ps) * ps;
         while ib + ps <= e && ib + ps <= file.len() as u64 {
@@ -412,10 +398,7 @@ pub fn scan(ndb: Ndb<'_>) -> Recovery {
 /// A candidate node is usable when its data block and subnode tree were
 /// recovered and read back cleanly.
 fn valid(ndb: Ndb<'_>, blocks: &RecoveredBlocks, c: &NbtEntry) -> bool {
-    let with = Ndb {
-        recovered: Some(blocks),
-        ..ndb
-    };
+    let with = Ndb { recovered: Some(blocks), ..ndb };
     if blocks.read(with, c.bid_data).is_none() {
         return false;
     }
@@ -519,17 +502,9 @@ mod tests {
         let crc = crc32(&leaf[..496]);
         leaf[500..504].copy_from_slice(&crc.to_le_bytes());
         put(&mut file, 0x4600, &leaf);
-        put(
-            &mut file,
-            0x4800,
-            &build_bt_page(f, PTYPE_BBT, bbt_ref.ib, bbt_ref.bid, 0, 24, &[bbt(0x104, 0x4C00, 16)]),
-        );
+        put(&mut file, 0x4800, &build_bt_page(f, PTYPE_BBT, bbt_ref.ib, bbt_ref.bid, 0, 24, &[bbt(0x104, 0x4C00, 16)]));
         // The old BBT leaf, a copy-on-write leftover with its own BID.
-        put(
-            &mut file,
-            0x4A00,
-            &build_bt_page(f, PTYPE_BBT, 0x4A00, 0x1C, 0, 24, &[bbt(0x100, 0x4C00, 16)]),
-        );
+        put(&mut file, 0x4A00, &build_bt_page(f, PTYPE_BBT, 0x4A00, 0x1C, 0, 24, &[bbt(0x100, 0x4C00, 16)]));
         // A minimal heap-on-node: ibHnpm 12, bSig 0xEC, bClientSig 0xBC.
         let hn = [12u8, 0, 0xEC, 0xBC, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 0];
         let mut block = build_block(f, 0x4C00, 0x100, &hn, 16);
@@ -544,21 +519,13 @@ mod tests {
     fn free_slot_entry_is_recovered_with_its_old_block() {
         let file = deleted_message_file(false);
         let header = Header::parse(&file).expect("header");
-        let ndb = Ndb {
-            file: &file,
-            header: &header,
-            recovered: None,
-        };
+        let ndb = Ndb { file: &file, header: &header, recovered: None };
         let rec = scan(ndb);
         assert!(rec.free_bytes > 0);
         assert_eq!(rec.free_pages, 1, "the old BBT leaf");
         assert_eq!(rec.blocks.get(0x100).len(), 1);
         assert_eq!(rec.blocks.get(0x100)[0].ib, 0x4C00);
-        let nids: Vec<(u32, u64, u32)> = rec
-            .nodes
-            .iter()
-            .map(|n| (n.nid, n.bid_data, n.nid_parent))
-            .collect();
+        let nids: Vec<(u32, u64, u32)> = rec.nodes.iter().map(|n| (n.nid, n.bid_data, n.nid_parent)).collect();
         assert_eq!(nids, vec![(0x200024, 0x100, 0x8022)]);
         assert_eq!(rec.skipped, 0);
 
@@ -576,11 +543,7 @@ mod tests {
     fn a_corrupt_old_block_is_skipped_and_counted() {
         let file = deleted_message_file(true);
         let header = Header::parse(&file).expect("header");
-        let ndb = Ndb {
-            file: &file,
-            header: &header,
-            recovered: None,
-        };
+        let ndb = Ndb { file: &file, header: &header, recovered: None };
         let rec = scan(ndb);
         assert!(rec.nodes.is_empty());
         assert_eq!(rec.skipped, 1);
@@ -594,11 +557,7 @@ mod tests {
         for i in 0..64usize {
             let at = 0x4400 + (i * 97) % 0x800;
             file[at] ^= 0x5A;
-            let ndb = Ndb {
-                file: &file,
-                header: &header,
-                recovered: None,
-            };
+            let ndb = Ndb { file: &file, header: &header, recovered: None };
             let _ = scan(ndb);
         }
     }

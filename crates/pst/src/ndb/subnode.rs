@@ -32,9 +32,7 @@ fn parse(ndb: Ndb<'_>, bid: u64) -> CResult<SubBlock> {
     let err = |r: String| Corrupt::new("SLBLOCK", off, r);
     let btype = u8_at(&data, 0).ok_or_else(|| err("empty block".into()))?;
     if btype != BTYPE_SUBNODE {
-        return Err(err(format!(
-            "block {bid:#x} has btype {btype:#04x}, not a subnode block"
-        )));
+        return Err(err(format!("block {bid:#x} has btype {btype:#04x}, not a subnode block")));
     }
     let level = u8_at(&data, 1).ok_or_else(|| err("too short".into()))?;
     let c_ent = usize::from(u16_at(&data, 2).ok_or_else(|| err("too short".into()))?);
@@ -44,10 +42,7 @@ fn parse(ndb: Ndb<'_>, bid: u64) -> CResult<SubBlock> {
     let head = if format.is_unicode() { 8 } else { 4 };
     let size = if level == 0 { 3 * w } else { 2 * w };
     if head + c_ent * size > data.len() {
-        return Err(err(format!(
-            "cEnt {c_ent} does not fit in {} bytes",
-            data.len()
-        )));
+        return Err(err(format!("cEnt {c_ent} does not fit in {} bytes", data.len())));
     }
     let mut entries = Vec::with_capacity(c_ent);
     for i in 0..c_ent {
@@ -75,23 +70,15 @@ pub fn lookup_subnode(ndb: Ndb<'_>, bid_sub: u64, nid: u32) -> CResult<Option<Su
         let blk = parse(ndb, bid)?;
         if let Some(a) = above {
             if blk.level + 1 != a {
-                return Err(Corrupt::new(
-                    "SIBLOCK",
-                    0,
-                    format!("child level {} under level {a}", blk.level),
-                ));
+                return Err(Corrupt::new("SIBLOCK", 0, format!("child level {} under level {a}", blk.level)));
             }
         }
         if blk.level == 0 {
-            return Ok(blk
-                .entries
-                .iter()
-                .find(|e| e.0 == nid)
-                .map(|&(nid, bid_data, bid_sub)| SubnodeEntry {
-                    nid,
-                    bid_data,
-                    bid_sub,
-                }));
+            return Ok(blk.entries.iter().find(|e| e.0 == nid).map(|&(nid, bid_data, bid_sub)| SubnodeEntry {
+                nid,
+                bid_data,
+                bid_sub,
+            }));
         }
         // SIENTRY (MS-PST 2.2.2.8.3.3.2.1): the last entry whose nid <= ours.
         match blk.entries.iter().rev().find(|e| e.0 <= nid) {
@@ -123,33 +110,17 @@ fn walk(
         return Ok(());
     }
     if depth >= super::btree::MAX_DEPTH || visited.contains(&bid) {
-        return Err(Corrupt::new(
-            "SIBLOCK",
-            0,
-            format!("subnode block {bid:#x} repeats or is too deep"),
-        ));
+        return Err(Corrupt::new("SIBLOCK", 0, format!("subnode block {bid:#x} repeats or is too deep")));
     }
     visited.push(bid);
     let blk = parse(ndb, bid)?;
     if let Some(a) = above {
         if blk.level + 1 != a {
-            return Err(Corrupt::new(
-                "SIBLOCK",
-                0,
-                format!("child level {} under level {a}", blk.level),
-            ));
+            return Err(Corrupt::new("SIBLOCK", 0, format!("child level {} under level {a}", blk.level)));
         }
     }
     if blk.level == 0 {
-        out.extend(
-            blk.entries
-                .iter()
-                .map(|&(nid, bid_data, bid_sub)| SubnodeEntry {
-                    nid,
-                    bid_data,
-                    bid_sub,
-                }),
-        );
+        out.extend(blk.entries.iter().map(|&(nid, bid_data, bid_sub)| SubnodeEntry { nid, bid_data, bid_sub }));
         return Ok(());
     }
     for &(_, child, _) in &blk.entries {

@@ -7,15 +7,13 @@
 //! recurrence blob leaves a single event (the item is still worth
 //! exporting).
 
-use mailshift_core::pim::{
-    Attendee, BusyStatus, Date, DateTime, Event, PartStat, Person, Role, TimeZone, When,
-};
+use mailshift_core::pim::{Attendee, BusyStatus, Date, DateTime, Event, PartStat, Person, Role, TimeZone, When};
 
-use super::{appointment_recurrence, body, categories, class, non_empty};
 use super::contact::parse_one_off;
 use super::recur::{AppointmentRecurrencePattern, LocalTime};
 use super::task::rrule_from;
 use super::tz::{offset_name, parse_tzstruct, zone, TzDefinition, TzReg};
+use super::{appointment_recurrence, body, categories, class, non_empty};
 use crate::ltp::prop::{string8_lossy, PropValue};
 use crate::mapi::{filetime_to_unix, Message, PropBag, PSETID_APPOINTMENT, PSETID_COMMON, PSETID_MEETING};
 
@@ -153,8 +151,7 @@ pub fn event(msg: &Message, uid_fallback: String) -> Event {
         // A damaged blob costs the series, not the item.
         Some(Err(_)) | None => None,
     };
-    let all_day =
-        matches!(p.lid(PSETID_APPOINTMENT, LID_APPOINTMENT_SUB_TYPE), Some(v) if truthy(v));
+    let all_day = matches!(p.lid(PSETID_APPOINTMENT, LID_APPOINTMENT_SUB_TYPE), Some(v) if truthy(v));
     let (start_zone, end_zone) = if recurrence.is_some() {
         let z = series_zone(p).or_else(|| tzdef_zone(p, LID_TZDEF_START_DISPLAY));
         (z.clone(), z)
@@ -182,30 +179,16 @@ pub fn event(msg: &Message, uid_fallback: String) -> Event {
         };
         (s.map(When::Date), e.map(When::Date))
     } else {
-        (
-            start_utc.map(|t| shown(start_zone.as_ref(), t)),
-            end_utc.map(|t| shown(end_zone.as_ref(), t)),
-        )
+        (start_utc.map(|t| shown(start_zone.as_ref(), t)), end_utc.map(|t| shown(end_zone.as_ref(), t)))
     };
 
     let reminder_set = matches!(p.lid(PSETID_COMMON, LID_REMINDER_SET), Some(v) if truthy(v));
-    let reminder_delta = p
-        .lid(PSETID_COMMON, LID_REMINDER_DELTA)
-        .and_then(|v| v.as_i64());
-    let organizer_row = msg
-        .recipients
-        .iter()
-        .position(|r| r.int(TAG_RECIPIENT_FLAGS).unwrap_or(0) & RECIP_ORGANIZER != 0);
-    let is_meeting = p
-        .lid(PSETID_APPOINTMENT, LID_APPOINTMENT_STATE_FLAGS)
-        .and_then(|v| v.as_i64())
-        .unwrap_or(0)
-        & ASF_MEETING
-        != 0
-        || msg
-            .class()
-            .to_ascii_lowercase()
-            .starts_with("ipm.schedule.meeting");
+    let reminder_delta = p.lid(PSETID_COMMON, LID_REMINDER_DELTA).and_then(|v| v.as_i64());
+    let organizer_row =
+        msg.recipients.iter().position(|r| r.int(TAG_RECIPIENT_FLAGS).unwrap_or(0) & RECIP_ORGANIZER != 0);
+    let is_meeting =
+        p.lid(PSETID_APPOINTMENT, LID_APPOINTMENT_STATE_FLAGS).and_then(|v| v.as_i64()).unwrap_or(0) & ASF_MEETING != 0
+            || msg.class().to_ascii_lowercase().starts_with("ipm.schedule.meeting");
     let organizer = match organizer_row {
         Some(i) => recipient_person(&msg.recipients[i]),
         None if is_meeting => sender_person(p),
@@ -229,15 +212,8 @@ pub fn event(msg: &Message, uid_fallback: String) -> Event {
         all_day,
         organizer,
         attendees,
-        busy: p
-            .lid(PSETID_APPOINTMENT, LID_BUSY_STATUS)
-            .and_then(|v| v.as_i64())
-            .and_then(busy),
-        reminder_minutes: if reminder_set {
-            Some(reminder_delta.unwrap_or(0))
-        } else {
-            None
-        },
+        busy: p.lid(PSETID_APPOINTMENT, LID_BUSY_STATUS).and_then(|v| v.as_i64()).and_then(busy),
+        reminder_minutes: if reminder_set { Some(reminder_delta.unwrap_or(0)) } else { None },
         categories: categories(p),
         class: class(p),
         sequence: p
@@ -292,31 +268,16 @@ fn add_series(
     let mut rule = rrule_from(&parts);
     if let Some((y, m, d)) = parts.until_date {
         let series = a.series_start();
-        let last = DateTime::new(
-            y,
-            m.min(12) as u8,
-            d.min(31) as u8,
-            series.hour as u8,
-            series.minute as u8,
-            0,
-        );
+        let last = DateTime::new(y, m.min(12) as u8, d.min(31) as u8, series.hour as u8, series.minute as u8, 0);
         // RFC 5545 3.3.10: UNTIL is a DATE when DTSTART is one, else UTC
         // when DTSTART is zoned.
-        rule.until = Some(if ev.all_day {
-            When::Date(last.date)
-        } else {
-            When::Utc(to_utc(zone, &last))
-        });
+        rule.until = Some(if ev.all_day { When::Date(last.date) } else { When::Utc(to_utc(zone, &last)) });
     }
     ev.rrule = Some(rule);
     if ev.start.is_none() {
         ev.start = Some(in_form(zone, ev.all_day, a.series_start()));
     }
-    ev.exdates = a
-        .deleted_occurrences()
-        .into_iter()
-        .map(|t| in_form(zone, ev.all_day, t))
-        .collect();
+    ev.exdates = a.deleted_occurrences().into_iter().map(|t| in_form(zone, ev.all_day, t)).collect();
     for o in a.modified_occurrences() {
         let all_day = o.all_day.unwrap_or(ev.all_day);
         let mut end = in_form(zone, all_day, o.end);
@@ -335,7 +296,14 @@ fn add_series(
         let original = o.original_start;
         let replaced = to_utc(
             zone,
-            &DateTime::new(original.year, original.month as u8, original.day as u8, original.hour as u8, original.minute as u8, 0),
+            &DateTime::new(
+                original.year,
+                original.month as u8,
+                original.day as u8,
+                original.hour as u8,
+                original.minute as u8,
+                0,
+            ),
         );
         let exception = exceptions.iter().find(|(t, _)| *t == replaced).map(|(_, m)| *m);
         let attendees = match exception {
@@ -381,22 +349,12 @@ fn add_series(
 
 /// A local time of the recurrence blob in DTSTART's form.
 fn in_form(zone: Option<&Zone>, all_day: bool, t: LocalTime) -> When {
-    let dt = DateTime::new(
-        t.year,
-        t.month as u8,
-        t.day as u8,
-        t.hour as u8,
-        t.minute as u8,
-        0,
-    );
+    let dt = DateTime::new(t.year, t.month as u8, t.day as u8, t.hour as u8, t.minute as u8, 0);
     if all_day {
         return When::Date(dt.date);
     }
     match zone {
-        Some(Zone(z)) => When::Local {
-            time: dt,
-            tzid: z.tzid.clone(),
-        },
+        Some(Zone(z)) => When::Local { time: dt, tzid: z.tzid.clone() },
         None => When::Utc(t.as_unix_if_utc()),
     }
 }
@@ -411,10 +369,7 @@ fn to_utc(zone: Option<&Zone>, t: &DateTime) -> i64 {
 /// A UTC instant shown in the zone (or as UTC without one).
 fn shown(zone: Option<&Zone>, t: i64) -> When {
     match zone {
-        Some(Zone(z)) => When::Local {
-            time: z.local_from_utc(t),
-            tzid: z.tzid.clone(),
-        },
+        Some(Zone(z)) => When::Local { time: z.local_from_utc(t), tzid: z.tzid.clone() },
         None => When::Utc(t),
     }
 }
@@ -425,21 +380,11 @@ fn local_day(zone: Option<&Zone>, t: i64) -> Date {
         Some(Zone(z)) => z.local_from_utc(t).unix_if_utc(),
         None => t,
     };
-    When::Utc(
-        local
-            .saturating_add(43_200)
-            .div_euclid(86_400)
-            .saturating_mul(86_400),
-    )
-    .date()
+    When::Utc(local.saturating_add(43_200).div_euclid(86_400).saturating_mul(86_400)).date()
 }
 
 fn next_day(d: Date) -> Date {
-    let days = mailshift_core::time::days_from_civil(
-        i64::from(d.year),
-        u32::from(d.month),
-        u32::from(d.day),
-    );
+    let days = mailshift_core::time::days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day));
     When::Utc(days.saturating_add(1).saturating_mul(86_400)).date()
 }
 
@@ -461,8 +406,7 @@ fn tzstruct_reg(p: &PropBag) -> Option<TzReg> {
 
 fn tzstruct_zone(p: &PropBag) -> Option<Zone> {
     let reg = tzstruct_reg(p)?;
-    let name = lid_text(p, PSETID_APPOINTMENT, LID_TIME_ZONE_DESCRIPTION)
-        .unwrap_or_else(|| offset_name(&reg));
+    let name = lid_text(p, PSETID_APPOINTMENT, LID_TIME_ZONE_DESCRIPTION).unwrap_or_else(|| offset_name(&reg));
     Some(Zone(zone(&reg, name)))
 }
 
@@ -498,12 +442,12 @@ fn same_rule(a: &TzReg, b: &TzReg) -> bool {
 
 /// The UID Outlook and Exchange export ([MS-OXCICAL] 2.1.3.1.1.20.26).
 fn global_uid(p: &PropBag) -> Option<String> {
-    let b = [LID_CLEAN_GLOBAL_OBJECT_ID, LID_GLOBAL_OBJECT_ID]
-        .into_iter()
-        .find_map(|lid| match p.lid(PSETID_MEETING, lid) {
+    let b = [LID_CLEAN_GLOBAL_OBJECT_ID, LID_GLOBAL_OBJECT_ID].into_iter().find_map(|lid| {
+        match p.lid(PSETID_MEETING, lid) {
             Some(PropValue::Binary(b)) if !b.is_empty() => Some(b.clone()),
             _ => None,
-        })?;
+        }
+    })?;
     // Header (40 bytes) then Data; "vCal-Uid", version 1 and the UTF-8 UID
     // of an item that came in through iCalendar.
     if b.len() > 52 && &b[40..48] == b"vCal-Uid" {
@@ -573,9 +517,7 @@ fn recipient_address(r: &PropBag) -> String {
         return s;
     }
     let email = r.str(TAG_EMAIL_ADDRESS).and_then(|s| non_empty(Some(s)));
-    let smtp_type = r
-        .str(TAG_ADDRTYPE)
-        .is_some_and(|t| t.eq_ignore_ascii_case("SMTP"));
+    let smtp_type = r.str(TAG_ADDRTYPE).is_some_and(|t| t.eq_ignore_ascii_case("SMTP"));
     if let Some(e) = &email {
         if smtp_type || e.contains('@') {
             return e.clone();
@@ -597,15 +539,9 @@ fn sender_person(p: &PropBag) -> Option<Person> {
     let pick = |name: u16, smtp: u16, email: u16, addrtype: u16| -> Option<Person> {
         let address = p.str(smtp).and_then(|s| non_empty(Some(s))).or_else(|| {
             let e = p.str(email).and_then(|s| non_empty(Some(s)))?;
-            (e.contains('@')
-                || p.str(addrtype)
-                    .is_some_and(|t| t.eq_ignore_ascii_case("SMTP")))
-            .then_some(e)
+            (e.contains('@') || p.str(addrtype).is_some_and(|t| t.eq_ignore_ascii_case("SMTP"))).then_some(e)
         })?;
-        Some(Person {
-            name: p.str(name).and_then(|s| non_empty(Some(s))),
-            email: address,
-        })
+        Some(Person { name: p.str(name).and_then(|s| non_empty(Some(s))), email: address })
     };
     pick(
         TAG_SENT_REPRESENTING_NAME,
@@ -613,14 +549,7 @@ fn sender_person(p: &PropBag) -> Option<Person> {
         TAG_SENT_REPRESENTING_EMAIL,
         TAG_SENT_REPRESENTING_ADDRTYPE,
     )
-    .or_else(|| {
-        pick(
-            TAG_SENDER_NAME,
-            TAG_SENDER_SMTP,
-            TAG_SENDER_EMAIL,
-            TAG_SENDER_ADDRTYPE,
-        )
-    })
+    .or_else(|| pick(TAG_SENDER_NAME, TAG_SENDER_SMTP, TAG_SENDER_EMAIL, TAG_SENDER_ADDRTYPE))
 }
 
 fn truthy(v: &PropValue<'_>) -> bool {
@@ -664,73 +593,35 @@ mod tests {
         let mut r = PropBag::default();
         r.tagged.insert(TAG_RECIPIENT_TYPE, PropValue::I32(kind));
         r.tagged.insert(TAG_RECIPIENT_FLAGS, PropValue::I32(flags));
-        r.tagged
-            .insert(TAG_RECIPIENT_TRACK_STATUS, PropValue::I32(track));
-        r.tagged
-            .insert(TAG_DISPLAY_NAME, PropValue::Unicode(name.into()));
-        r.tagged
-            .insert(TAG_EMAIL_ADDRESS, PropValue::Unicode(email.into()));
-        r.tagged
-            .insert(TAG_ADDRTYPE, PropValue::Unicode("SMTP".into()));
+        r.tagged.insert(TAG_RECIPIENT_TRACK_STATUS, PropValue::I32(track));
+        r.tagged.insert(TAG_DISPLAY_NAME, PropValue::Unicode(name.into()));
+        r.tagged.insert(TAG_EMAIL_ADDRESS, PropValue::Unicode(email.into()));
+        r.tagged.insert(TAG_ADDRTYPE, PropValue::Unicode("SMTP".into()));
         r
     }
 
     #[test]
     fn meeting_people_uid_and_zone() {
         let mut m = Message::default();
-        m.props
-            .tagged
-            .insert(0x001A, PropValue::Unicode("IPM.Appointment".into()));
+        m.props.tagged.insert(0x001A, PropValue::Unicode("IPM.Appointment".into()));
         m.props.tagged.insert(TAG_SENSITIVITY, PropValue::I32(3));
         // 2025-03-12 07:30Z - 08:15Z, shown in Berlin.
-        set_lid(
-            &mut m,
-            PSETID_APPOINTMENT,
-            LID_APPOINTMENT_START_WHOLE,
-            ft(1_741_764_600),
-        );
-        set_lid(
-            &mut m,
-            PSETID_APPOINTMENT,
-            LID_APPOINTMENT_END_WHOLE,
-            ft(1_741_767_300),
-        );
+        set_lid(&mut m, PSETID_APPOINTMENT, LID_APPOINTMENT_START_WHOLE, ft(1_741_764_600));
+        set_lid(&mut m, PSETID_APPOINTMENT, LID_APPOINTMENT_END_WHOLE, ft(1_741_767_300));
         set_lid(
             &mut m,
             PSETID_APPOINTMENT,
             LID_TZDEF_START_DISPLAY,
             PropValue::Binary(crate::pim::tz::tests::berlin_tzdef().into()),
         );
-        set_lid(
-            &mut m,
-            PSETID_APPOINTMENT,
-            LID_BUSY_STATUS,
-            PropValue::I32(4),
-        );
-        set_lid(
-            &mut m,
-            PSETID_COMMON,
-            LID_REMINDER_SET,
-            PropValue::Bool(true),
-        );
-        set_lid(
-            &mut m,
-            PSETID_COMMON,
-            LID_REMINDER_DELTA,
-            PropValue::I32(10),
-        );
-        let mut goid = vec![
-            0x04, 0, 0, 0, 0x82, 0, 0xE0, 0, 0x74, 0xC5, 0xB7, 0x10, 0x1A, 0x82, 0xE0, 0x08,
-        ];
+        set_lid(&mut m, PSETID_APPOINTMENT, LID_BUSY_STATUS, PropValue::I32(4));
+        set_lid(&mut m, PSETID_COMMON, LID_REMINDER_SET, PropValue::Bool(true));
+        set_lid(&mut m, PSETID_COMMON, LID_REMINDER_DELTA, PropValue::I32(10));
+        let mut goid = vec![0x04, 0, 0, 0, 0x82, 0, 0xE0, 0, 0x74, 0xC5, 0xB7, 0x10, 0x1A, 0x82, 0xE0, 0x08];
         goid.extend([0x07, 0xE9, 3, 12]); // an instance date, zeroed in the UID
         goid.extend([0u8; 20]);
         goid.extend([1, 0, 0, 0, 0xAB]);
-        set_lid(
-            &mut m,
-            PSETID_MEETING,
-            LID_GLOBAL_OBJECT_ID,
-            PropValue::Binary(goid.into()),
-        );
+        set_lid(&mut m, PSETID_MEETING, LID_GLOBAL_OBJECT_ID, PropValue::Binary(goid.into()));
         m.recipients = vec![
             row(1, 3, 1, "Org", "org@example.com"),
             row(1, 1, 3, "Req", "req@example.com"),
@@ -744,44 +635,19 @@ mod tests {
         assert_eq!(e.busy, Some(BusyStatus::WorkingElsewhere));
         assert_eq!(e.reminder_minutes, Some(10));
         let tzid = "W. Europe Standard Time".to_string();
-        assert_eq!(
-            e.start,
-            Some(When::Local {
-                time: DateTime::new(2025, 3, 12, 8, 30, 0),
-                tzid: tzid.clone()
-            })
-        );
-        assert_eq!(
-            e.end,
-            Some(When::Local {
-                time: DateTime::new(2025, 3, 12, 9, 15, 0),
-                tzid: tzid.clone()
-            })
-        );
+        assert_eq!(e.start, Some(When::Local { time: DateTime::new(2025, 3, 12, 8, 30, 0), tzid: tzid.clone() }));
+        assert_eq!(e.end, Some(When::Local { time: DateTime::new(2025, 3, 12, 9, 15, 0), tzid: tzid.clone() }));
         assert_eq!(e.timezones.len(), 1);
         assert_eq!(e.timezones[0].tzid, tzid);
-        assert_eq!(
-            e.organizer,
-            Some(Person {
-                name: Some("Org".into()),
-                email: "org@example.com".into()
-            })
-        );
-        let got: Vec<(&str, Role, PartStat)> = e
-            .attendees
-            .iter()
-            .map(|a| (a.email.as_str(), a.role, a.partstat))
-            .collect();
+        assert_eq!(e.organizer, Some(Person { name: Some("Org".into()), email: "org@example.com".into() }));
+        let got: Vec<(&str, Role, PartStat)> =
+            e.attendees.iter().map(|a| (a.email.as_str(), a.role, a.partstat)).collect();
         assert_eq!(
             got,
             vec![
                 ("req@example.com", Role::Required, PartStat::Accepted),
                 ("opt@example.com", Role::Optional, PartStat::Declined),
-                (
-                    "room@example.com",
-                    Role::NonParticipant,
-                    PartStat::Tentative
-                ),
+                ("room@example.com", Role::NonParticipant, PartStat::Tentative),
                 ("/o=Org/cn=x", Role::Required, PartStat::NeedsAction),
             ]
         );
@@ -790,51 +656,17 @@ mod tests {
     #[test]
     fn vcal_uid_sender_organizer_and_corrupt_recurrence() {
         let mut m = Message::default();
-        m.props.tagged.insert(
-            0x001A,
-            PropValue::Unicode("IPM.Schedule.Meeting.Request".into()),
-        );
-        m.props.tagged.insert(
-            TAG_SENT_REPRESENTING_NAME,
-            PropValue::Unicode("Boss".into()),
-        );
-        m.props.tagged.insert(
-            TAG_SENT_REPRESENTING_EMAIL,
-            PropValue::Unicode("/o=X/cn=boss".into()),
-        );
-        m.props
-            .tagged
-            .insert(TAG_SENDER_NAME, PropValue::Unicode("Boss".into()));
-        m.props.tagged.insert(
-            TAG_SENDER_SMTP,
-            PropValue::Unicode("boss@example.com".into()),
-        );
+        m.props.tagged.insert(0x001A, PropValue::Unicode("IPM.Schedule.Meeting.Request".into()));
+        m.props.tagged.insert(TAG_SENT_REPRESENTING_NAME, PropValue::Unicode("Boss".into()));
+        m.props.tagged.insert(TAG_SENT_REPRESENTING_EMAIL, PropValue::Unicode("/o=X/cn=boss".into()));
+        m.props.tagged.insert(TAG_SENDER_NAME, PropValue::Unicode("Boss".into()));
+        m.props.tagged.insert(TAG_SENDER_SMTP, PropValue::Unicode("boss@example.com".into()));
         let mut goid = vec![0u8; 40];
         goid.extend(b"vCal-Uid\x01\x00\x00\x00abc-123\x00");
-        set_lid(
-            &mut m,
-            PSETID_MEETING,
-            LID_CLEAN_GLOBAL_OBJECT_ID,
-            PropValue::Binary(goid.into()),
-        );
-        set_lid(
-            &mut m,
-            PSETID_APPOINTMENT,
-            LID_APPOINTMENT_START_WHOLE,
-            ft(1_743_465_600),
-        );
-        set_lid(
-            &mut m,
-            PSETID_APPOINTMENT,
-            LID_APPOINTMENT_END_WHOLE,
-            ft(1_743_465_600),
-        );
-        set_lid(
-            &mut m,
-            PSETID_APPOINTMENT,
-            LID_APPOINTMENT_SUB_TYPE,
-            PropValue::I32(1),
-        );
+        set_lid(&mut m, PSETID_MEETING, LID_CLEAN_GLOBAL_OBJECT_ID, PropValue::Binary(goid.into()));
+        set_lid(&mut m, PSETID_APPOINTMENT, LID_APPOINTMENT_START_WHOLE, ft(1_743_465_600));
+        set_lid(&mut m, PSETID_APPOINTMENT, LID_APPOINTMENT_END_WHOLE, ft(1_743_465_600));
+        set_lid(&mut m, PSETID_APPOINTMENT, LID_APPOINTMENT_SUB_TYPE, PropValue::I32(1));
         // A recurrence blob that stops after its versions.
         set_lid(
             &mut m,
@@ -844,28 +676,17 @@ mod tests {
         );
         let e = event(&m, "fallback".into());
         assert_eq!(e.uid, "abc-123");
-        assert_eq!(
-            e.organizer,
-            Some(Person {
-                name: Some("Boss".into()),
-                email: "boss@example.com".into()
-            })
-        );
+        assert_eq!(e.organizer, Some(Person { name: Some("Boss".into()), email: "boss@example.com".into() }));
         assert!(e.all_day);
         assert_eq!(e.start, Some(When::Date(Date::new(2025, 4, 1))));
         // An end not after the start becomes the next day (exclusive).
         assert_eq!(e.end, Some(When::Date(Date::new(2025, 4, 2))));
         assert_eq!((e.rrule.as_ref(), e.overrides.len()), (None, 0));
         // A plain appointment has no organizer from its sender fields.
-        m.props
-            .tagged
-            .insert(0x001A, PropValue::Unicode("IPM.Appointment".into()));
+        m.props.tagged.insert(0x001A, PropValue::Unicode("IPM.Appointment".into()));
         assert_eq!(event(&m, String::new()).organizer, None);
         // Nothing at all: an empty event with the fallback UID.
         let e = event(&Message::default(), "fb".into());
-        assert_eq!(
-            (e.uid.as_str(), e.start, e.timezones.len()),
-            ("fb", None, 0)
-        );
+        assert_eq!((e.uid.as_str(), e.start, e.timezones.len()), ("fb", None, 0));
     }
 }

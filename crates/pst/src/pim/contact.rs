@@ -11,14 +11,12 @@
 //! list holds, which carry the same two values.
 
 use mailshift_core::pim::{
-    stable_uid, AddressKind, Contact, Date, DistList, Email, Member, Phone, PhoneKind, Photo,
-    PostalAddress, StructuredName,
+    stable_uid, AddressKind, Contact, Date, DistList, Email, Member, Phone, PhoneKind, Photo, PostalAddress,
+    StructuredName,
 };
 
 use crate::ltp::prop::PropValue;
-use crate::mapi::{
-    filetime_to_unix, AttachContent, Message, PropBag, PSETID_ADDRESS, PS_PUBLIC_STRINGS,
-};
+use crate::mapi::{filetime_to_unix, AttachContent, Message, PropBag, PSETID_ADDRESS, PS_PUBLIC_STRINGS};
 use crate::Store;
 
 /// The UID of the item `nid` of the store whose PidTagRecordKey is
@@ -77,11 +75,7 @@ fn date_of_filetime(ft: i64) -> Option<Date> {
     let day_secs = secs.rem_euclid(86_400);
     let midnight = secs - day_secs + if day_secs > 43_200 { 86_400 } else { 0 };
     let c = mailshift_core::time::Civil::from_unix(midnight);
-    Some(Date::new(
-        i32::try_from(c.year).ok()?,
-        c.month as u8,
-        c.day as u8,
-    ))
+    Some(Date::new(i32::try_from(c.year).ok()?, c.month as u8, c.day as u8))
 }
 
 /// The date of a tagged PtypTime, preferring the "local" named copy Outlook
@@ -121,14 +115,12 @@ fn body(p: &PropBag) -> Option<String> {
 
 /// `ProviderUID` of a one-off EntryID ([MS-OXCDATA] 2.2.5.1):
 /// {812B1FA4-BEA3-1019-9D6E-00DD010F5402} as stored.
-const ONE_OFF_UID: [u8; 16] = [
-    0x81, 0x2B, 0x1F, 0xA4, 0xBE, 0xA3, 0x10, 0x19, 0x9D, 0x6E, 0x00, 0xDD, 0x01, 0x0F, 0x54, 0x02,
-];
+const ONE_OFF_UID: [u8; 16] =
+    [0x81, 0x2B, 0x1F, 0xA4, 0xBE, 0xA3, 0x10, 0x19, 0x9D, 0x6E, 0x00, 0xDD, 0x01, 0x0F, 0x54, 0x02];
 
 /// `ProviderUID` of a WrappedEntryId ([MS-OXOCNTC] 2.2.2.2.4.1.1).
-const WRAPPED_UID: [u8; 16] = [
-    0xC0, 0x91, 0xAD, 0xD3, 0x51, 0x9D, 0xCF, 0x11, 0xA4, 0xA9, 0x00, 0xAA, 0x00, 0x47, 0xFA, 0xA4,
-];
+const WRAPPED_UID: [u8; 16] =
+    [0xC0, 0x91, 0xAD, 0xD3, 0x51, 0x9D, 0xCF, 0x11, 0xA4, 0xA9, 0x00, 0xAA, 0x00, 0x47, 0xFA, 0xA4];
 
 /// A decoded one-off EntryID: display name, address type, address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,10 +146,7 @@ pub fn parse_one_off(b: &[u8]) -> Option<OneOff> {
     let rest = &b[24..];
     let mut parts: Vec<String> = Vec::with_capacity(3);
     if flags & 0x8000 != 0 {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
         for s in units.split(|&u| u == 0).take(3) {
             parts.push(String::from_utf16_lossy(s));
         }
@@ -165,12 +154,7 @@ pub fn parse_one_off(b: &[u8]) -> Option<OneOff> {
         // 8-bit strings are in the code page of the writer, which the
         // EntryID does not name; Windows-1252 is what Outlook uses for them.
         for s in rest.split(|&c| c == 0).take(3) {
-            parts.push(
-                encoding_rs::WINDOWS_1252
-                    .decode_without_bom_handling(s)
-                    .0
-                    .into_owned(),
-            );
+            parts.push(encoding_rs::WINDOWS_1252.decode_without_bom_handling(s).0.into_owned());
         }
     }
     let mut it = parts.into_iter();
@@ -220,37 +204,32 @@ fn email_slot(p: &PropBag, base: u32) -> Option<Email> {
     let display_name = display
         .or_else(|| one_off.map(|o| o.name).and_then(|n| nonempty(&n)))
         .filter(|d| !d.eq_ignore_ascii_case(&address));
-    Some(Email {
-        address,
-        display_name,
-        kind: AddressKind::Other,
-        pref: false,
-    })
+    Some(Email { address, display_name, kind: AddressKind::Other, pref: false })
 }
 
 /// The phone properties of [MS-OXOCNTC] 2.2.1.4, in the order Outlook's
 /// contact form lists them, with their vCard types and whether the number
 /// is the preferred one.
 const PHONES: &[(u16, &[PhoneKind], bool)] = &[
-    (0x3A1A, &[PhoneKind::Voice], true), // PidTagPrimaryTelephoneNumber
+    (0x3A1A, &[PhoneKind::Voice], true),                   // PidTagPrimaryTelephoneNumber
     (0x3A08, &[PhoneKind::Work, PhoneKind::Voice], false), // PidTagBusinessTelephoneNumber
     (0x3A1B, &[PhoneKind::Work, PhoneKind::Voice], false), // PidTagBusiness2TelephoneNumber
-    (0x3A57, &[PhoneKind::Work, PhoneKind::Main], false), // PidTagCompanyMainTelephoneNumber
+    (0x3A57, &[PhoneKind::Work, PhoneKind::Main], false),  // PidTagCompanyMainTelephoneNumber
     (0x3A09, &[PhoneKind::Home, PhoneKind::Voice], false), // PidTagHomeTelephoneNumber
     (0x3A2F, &[PhoneKind::Home, PhoneKind::Voice], false), // PidTagHome2TelephoneNumber
-    (0x3A1C, &[PhoneKind::Cell], false), // PidTagMobileTelephoneNumber
-    (0x3A24, &[PhoneKind::Work, PhoneKind::Fax], false), // PidTagBusinessFaxNumber
-    (0x3A25, &[PhoneKind::Home, PhoneKind::Fax], false), // PidTagHomeFaxNumber
-    (0x3A23, &[PhoneKind::Fax], false),  // PidTagPrimaryFaxNumber
-    (0x3A21, &[PhoneKind::Pager], false), // PidTagPagerTelephoneNumber
-    (0x3A1E, &[PhoneKind::Car], false),  // PidTagCarTelephoneNumber
-    (0x3A1F, &[PhoneKind::Other], false), // PidTagOtherTelephoneNumber
-    (0x3A2E, &[PhoneKind::Assistant], false), // PidTagAssistantTelephoneNumber
-    (0x3A02, &[PhoneKind::Callback], false), // PidTagCallbackTelephoneNumber
-    (0x3A1D, &[PhoneKind::Radio], false), // PidTagRadioTelephoneNumber
-    (0x3A2C, &[PhoneKind::Telex], false), // PidTagTelexNumber
-    (0x3A2D, &[PhoneKind::Isdn], false), // PidTagIsdnNumber
-    (0x3A4B, &[PhoneKind::Textphone], false), // PidTagTtyTddPhoneNumber
+    (0x3A1C, &[PhoneKind::Cell], false),                   // PidTagMobileTelephoneNumber
+    (0x3A24, &[PhoneKind::Work, PhoneKind::Fax], false),   // PidTagBusinessFaxNumber
+    (0x3A25, &[PhoneKind::Home, PhoneKind::Fax], false),   // PidTagHomeFaxNumber
+    (0x3A23, &[PhoneKind::Fax], false),                    // PidTagPrimaryFaxNumber
+    (0x3A21, &[PhoneKind::Pager], false),                  // PidTagPagerTelephoneNumber
+    (0x3A1E, &[PhoneKind::Car], false),                    // PidTagCarTelephoneNumber
+    (0x3A1F, &[PhoneKind::Other], false),                  // PidTagOtherTelephoneNumber
+    (0x3A2E, &[PhoneKind::Assistant], false),              // PidTagAssistantTelephoneNumber
+    (0x3A02, &[PhoneKind::Callback], false),               // PidTagCallbackTelephoneNumber
+    (0x3A1D, &[PhoneKind::Radio], false),                  // PidTagRadioTelephoneNumber
+    (0x3A2C, &[PhoneKind::Telex], false),                  // PidTagTelexNumber
+    (0x3A2D, &[PhoneKind::Isdn], false),                   // PidTagIsdnNumber
+    (0x3A4B, &[PhoneKind::Textphone], false),              // PidTagTtyTddPhoneNumber
 ];
 
 /// The vCard kinds [`contact`] gives the phone property `id` (PidTag...Number), `None` for no phone property.
@@ -282,37 +261,19 @@ fn src_str(p: &PropBag, s: &Src) -> String {
 const ADDRESSES: [(AddressKind, [Src; 5], i64, u32); 3] = [
     (
         AddressKind::Home,
-        [
-            Src::Tag(0x3A5D),
-            Src::Tag(0x3A59),
-            Src::Tag(0x3A5C),
-            Src::Tag(0x3A5B),
-            Src::Tag(0x3A5A),
-        ],
+        [Src::Tag(0x3A5D), Src::Tag(0x3A59), Src::Tag(0x3A5C), Src::Tag(0x3A5B), Src::Tag(0x3A5A)],
         1,
         0x801A,
     ),
     (
         AddressKind::Work,
-        [
-            Src::Lid(0x8045),
-            Src::Lid(0x8046),
-            Src::Lid(0x8047),
-            Src::Lid(0x8048),
-            Src::Lid(0x8049),
-        ],
+        [Src::Lid(0x8045), Src::Lid(0x8046), Src::Lid(0x8047), Src::Lid(0x8048), Src::Lid(0x8049)],
         2,
         0x801B,
     ),
     (
         AddressKind::Other,
-        [
-            Src::Tag(0x3A63),
-            Src::Tag(0x3A5F),
-            Src::Tag(0x3A62),
-            Src::Tag(0x3A61),
-            Src::Tag(0x3A60),
-        ],
+        [Src::Tag(0x3A63), Src::Tag(0x3A5F), Src::Tag(0x3A62), Src::Tag(0x3A61), Src::Tag(0x3A60)],
         3,
         0x801C,
     ),
@@ -334,18 +295,12 @@ fn addresses(p: &PropBag) -> Vec<PostalAddress> {
         // Only the formatted whole: it goes into the street component,
         // line breaks and all, rather than be lost (the parts cannot be
         // told apart reliably across countries' formats).
-        if [&a.street, &a.city, &a.region, &a.postal_code, &a.country]
-            .iter()
-            .all(|s| s.is_empty())
-        {
+        if [&a.street, &a.city, &a.region, &a.postal_code, &a.country].iter().all(|s| s.is_empty()) {
             if let Some(w) = lid_str(p, *whole) {
                 a.street = w;
             }
         }
-        if [&a.street, &a.city, &a.region, &a.postal_code, &a.country]
-            .iter()
-            .any(|s| !s.is_empty())
-        {
+        if [&a.street, &a.city, &a.region, &a.postal_code, &a.country].iter().any(|s| !s.is_empty()) {
             out.push(a);
         }
     }
@@ -363,15 +318,9 @@ fn addresses(p: &PropBag) -> Vec<PostalAddress> {
             is_mailing: true,
         };
         let same = |b: &PostalAddress| {
-            b.street == a.street
-                && b.city == a.city
-                && b.postal_code == a.postal_code
-                && b.country == a.country
+            b.street == a.street && b.city == a.city && b.postal_code == a.postal_code && b.country == a.country
         };
-        if [&a.street, &a.city, &a.region, &a.postal_code, &a.country]
-            .iter()
-            .any(|s| !s.is_empty())
-        {
+        if [&a.street, &a.city, &a.region, &a.postal_code, &a.country].iter().any(|s| !s.is_empty()) {
             match out.iter_mut().find(|b| same(b)) {
                 Some(b) => b.is_mailing = true,
                 None => out.push(a),
@@ -411,10 +360,7 @@ fn media_type(data: &[u8], ext: &str) -> String {
 /// The contact picture: the attachment with PidTagAttachmentContactPhoto
 /// (0x7FFF) true ([MS-OXOCNTC] 2.2.1.8.2), by value.
 fn photo(msg: &Message) -> Option<Photo> {
-    let att = msg
-        .attachments
-        .iter()
-        .find(|a| a.props.bool(0x7FFF) == Some(true))?;
+    let att = msg.attachments.iter().find(|a| a.props.bool(0x7FFF) == Some(true))?;
     let AttachContent::Bytes(data) = &att.content else {
         return None;
     };
@@ -422,24 +368,13 @@ fn photo(msg: &Message) -> Option<Photo> {
         return None;
     }
     // PidTagAttachExtension, else the extension of the long or short file name.
-    let name = att
-        .props
-        .str(0x3707)
-        .or_else(|| att.props.str(0x3704))
-        .unwrap_or("");
+    let name = att.props.str(0x3707).or_else(|| att.props.str(0x3704)).unwrap_or("");
     let ext = att
         .props
         .str(0x3703)
         .map(str::to_string)
-        .unwrap_or_else(|| {
-            name.rsplit_once('.')
-                .map(|(_, e)| e.to_string())
-                .unwrap_or_default()
-        });
-    Some(Photo {
-        media_type: media_type(data, &ext),
-        data: data.clone(),
-    })
+        .unwrap_or_else(|| name.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default());
+    Some(Photo { media_type: media_type(data, &ext), data: data.clone() })
 }
 
 /// Maps an `IPM.Contact` message onto a [`Contact`] with UID `uid` (see
@@ -457,26 +392,12 @@ pub fn contact(msg: &Message, uid: String) -> Contact {
     // FN: PidTagDisplayName; else PidLidFileUnder (0x8005); else the parts;
     // else the subject; else the first e-mail address, so FN (required by
     // RFC 6350 6.2.1) is never empty when anything names the contact.
-    let emails: Vec<Email> = [0x8080, 0x8090, 0x80A0]
-        .iter()
-        .filter_map(|&b| email_slot(p, b))
-        .collect();
+    let emails: Vec<Email> = [0x8080, 0x8090, 0x80A0].iter().filter_map(|&b| email_slot(p, b)).collect();
     let full_name = tag_str(p, 0x3001)
         .or_else(|| lid_str(p, 0x8005))
         .or_else(|| {
-            let parts = [
-                &name.prefix,
-                &name.given,
-                &name.middle,
-                &name.family,
-                &name.suffix,
-            ];
-            let s = parts
-                .iter()
-                .filter(|s| !s.is_empty())
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
+            let parts = [&name.prefix, &name.given, &name.middle, &name.family, &name.suffix];
+            let s = parts.iter().filter(|s| !s.is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
             nonempty(&s)
         })
         .or_else(|| msg.subject().and_then(nonempty))
@@ -485,20 +406,13 @@ pub fn contact(msg: &Message, uid: String) -> Contact {
     let mut phones = Vec::new();
     for (id, kinds, pref) in PHONES {
         if let Some(n) = tag_str(p, *id) {
-            phones.push(Phone {
-                number: n,
-                kinds: kinds.to_vec(),
-                pref: *pref,
-            });
+            phones.push(Phone { number: n, kinds: kinds.to_vec(), pref: *pref });
         }
     }
     let mut urls = Vec::new();
     // PidTagBusinessHomePage, PidTagPersonalHomePage, and PidLidHtml (0x802B,
     // the business page Outlook's form shows) when it says something new.
-    for u in [tag_str(p, 0x3A51), tag_str(p, 0x3A50), lid_str(p, 0x802B)]
-        .into_iter()
-        .flatten()
-    {
+    for u in [tag_str(p, 0x3A51), tag_str(p, 0x3A50), lid_str(p, 0x802B)].into_iter().flatten() {
         if !urls.contains(&u) {
             urls.push(u);
         }
@@ -527,10 +441,7 @@ pub fn contact(msg: &Message, uid: String) -> Contact {
 /// What a member EntryID names.
 fn member_of(entry: &[u8]) -> Option<Member> {
     if let Some(o) = parse_one_off(entry) {
-        return nonempty(&o.address).map(|email| Member::OneOff {
-            name: o.name,
-            email,
-        });
+        return nonempty(&o.address).map(|email| Member::OneOff { name: o.name, email });
     }
     // WrappedEntryId: Flags (4), ProviderUID (16), Type (1), EmbeddedEntryID.
     if entry.len() < 21 || entry[4..20] != WRAPPED_UID {
@@ -583,13 +494,7 @@ pub fn dist_list(msg: &Message, uid: String) -> DistList {
         .or_else(|| lid_str(p, 0x8053))
         .or_else(|| msg.subject().and_then(nonempty))
         .unwrap_or_default();
-    DistList {
-        uid,
-        name,
-        members: out,
-        note: body(p),
-        categories: categories(p),
-    }
+    DistList { uid, name, members: out, note: body(p), categories: categories(p) }
 }
 
 #[cfg(test)]
@@ -617,8 +522,7 @@ mod tests {
 
     #[test]
     fn one_off_entry_ids_decode_in_both_forms() {
-        let o =
-            parse_one_off(&one_off("Zoë Saldaña", "SMTP", "zoe@x.example", true)).expect("one-off");
+        let o = parse_one_off(&one_off("Zoë Saldaña", "SMTP", "zoe@x.example", true)).expect("one-off");
         assert_eq!(
             (o.name.as_str(), o.address_type.as_str(), o.address.as_str()),
             ("Zoë Saldaña", "SMTP", "zoe@x.example")
@@ -642,33 +546,23 @@ mod tests {
         e.extend_from_slice(&[0, 0, 0, 0]);
         e.extend_from_slice(&store);
         e.extend_from_slice(&0x200044u32.to_le_bytes());
-        assert_eq!(
-            member_of(&e),
-            Some(Member::Contact(item_uid(&store, 0x200044)))
-        );
+        assert_eq!(member_of(&e), Some(Member::Contact(item_uid(&store, 0x200044))));
         // A GAL member falls back to the one-off at the same position.
         let mut gal = e.clone();
         gal[20] = 0x05;
         let mut msg = Message::default();
-        msg.props.named.insert(
-            crate::mapi::NamedId::Lid(PSETID_ADDRESS, 0x8055),
-            PropValue::MvBinary(vec![gal, e.clone()]),
-        );
+        msg.props
+            .named
+            .insert(crate::mapi::NamedId::Lid(PSETID_ADDRESS, 0x8055), PropValue::MvBinary(vec![gal, e.clone()]));
         msg.props.named.insert(
             crate::mapi::NamedId::Lid(PSETID_ADDRESS, 0x8054),
-            PropValue::MvBinary(vec![
-                one_off("G", "SMTP", "g@x.example", true),
-                one_off("C", "SMTP", "c@x", true),
-            ]),
+            PropValue::MvBinary(vec![one_off("G", "SMTP", "g@x.example", true), one_off("C", "SMTP", "c@x", true)]),
         );
         let d = dist_list(&msg, "u".into());
         assert_eq!(
             d.members,
             vec![
-                Member::OneOff {
-                    name: "G".into(),
-                    email: "g@x.example".into()
-                },
+                Member::OneOff { name: "G".into(), email: "g@x.example".into() },
                 Member::Contact(item_uid(&store, 0x200044)),
             ]
         );
@@ -679,14 +573,8 @@ mod tests {
         // 1970-05-16T22:00Z (Berlin midnight) and 1970-05-17T05:00Z (New York).
         let ft = |unix: i64| (unix + 11_644_473_600) * 10_000_000;
         let may17 = 11_750_400; // 1970-05-17T00:00Z
-        assert_eq!(
-            date_of_filetime(ft(may17 - 7200)),
-            Some(Date::new(1970, 5, 17))
-        );
-        assert_eq!(
-            date_of_filetime(ft(may17 + 5 * 3600)),
-            Some(Date::new(1970, 5, 17))
-        );
+        assert_eq!(date_of_filetime(ft(may17 - 7200)), Some(Date::new(1970, 5, 17)));
+        assert_eq!(date_of_filetime(ft(may17 + 5 * 3600)), Some(Date::new(1970, 5, 17)));
         assert_eq!(date_of_filetime(ft(may17)), Some(Date::new(1970, 5, 17)));
         assert_eq!(date_of_filetime(0), None);
     }
@@ -695,24 +583,16 @@ mod tests {
     fn exchange_addresses_use_the_smtp_copy() {
         let mut msg = Message::default();
         let mut set = |lid, v| {
-            msg.props
-                .named
-                .insert(crate::mapi::NamedId::Lid(PSETID_ADDRESS, lid), v);
+            msg.props.named.insert(crate::mapi::NamedId::Lid(PSETID_ADDRESS, lid), v);
         };
         set(0x8080, PropValue::Unicode("Ann (ann@corp.example)".into()));
         set(0x8082, PropValue::Unicode("EX".into()));
-        set(
-            0x8083,
-            PropValue::Unicode("/o=Corp/ou=First/cn=Recipients/cn=ann".into()),
-        );
+        set(0x8083, PropValue::Unicode("/o=Corp/ou=First/cn=Recipients/cn=ann".into()));
         set(0x8084, PropValue::Unicode("ann@corp.example".into()));
         let c = contact(&msg, "u".into());
         assert_eq!(c.emails.len(), 1);
         assert_eq!(c.emails[0].address, "ann@corp.example");
-        assert_eq!(
-            c.emails[0].display_name.as_deref(),
-            Some("Ann (ann@corp.example)")
-        );
+        assert_eq!(c.emails[0].display_name.as_deref(), Some("Ann (ann@corp.example)"));
         assert_eq!(c.full_name, "ann@corp.example");
     }
 }

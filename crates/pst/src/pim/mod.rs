@@ -21,8 +21,8 @@ pub mod task;
 pub mod tz;
 
 pub use recur::{
-    AppointmentRecurrencePattern, EndType, ExceptionInfo, Freq, LocalTime, Occurrence,
-    PatternSpecific, PatternType, RecurFrequency, RecurrencePattern, RuleParts, Weekday,
+    AppointmentRecurrencePattern, EndType, ExceptionInfo, Freq, LocalTime, Occurrence, PatternSpecific, PatternType,
+    RecurFrequency, RecurrencePattern, RuleParts, Weekday,
 };
 
 use mailshift_core::pim::Class;
@@ -40,9 +40,7 @@ pub const LID_TASK_RECURRENCE: u32 = 0x8116;
 /// (a single appointment). String8 fields of exceptions are decoded as
 /// Windows-1252; the Unicode copies of the extended exceptions win when
 /// present.
-pub fn appointment_recurrence(
-    msg: &Message,
-) -> Option<Result<AppointmentRecurrencePattern, Corrupt>> {
+pub fn appointment_recurrence(msg: &Message) -> Option<Result<AppointmentRecurrencePattern, Corrupt>> {
     match msg.props.lid(PSETID_APPOINTMENT, LID_APPOINTMENT_RECUR)? {
         PropValue::Binary(b) if !b.is_empty() => Some(AppointmentRecurrencePattern::parse(b)),
         _ => None,
@@ -86,10 +84,7 @@ pub(crate) fn categories(p: &PropBag) -> Vec<String> {
         Some(PropValue::Unicode(s)) => vec![s.clone()],
         _ => Vec::new(),
     };
-    v.into_iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
+    v.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
 
 /// The plain body: PidTagBody, else the text of PidTagRtfCompressed.

@@ -285,19 +285,14 @@ impl LocalTime {
 
     /// Seconds since 1970-01-01 were this time UTC (for time-zone conversion upstream).
     pub fn as_unix_if_utc(&self) -> i64 {
-        let days =
-            mailshift_core::time::days_from_civil(i64::from(self.year), self.month, self.day);
+        let days = mailshift_core::time::days_from_civil(i64::from(self.year), self.month, self.day);
         days * 86_400 + i64::from(self.hour) * 3600 + i64::from(self.minute) * 60
     }
 }
 
 impl std::fmt::Display for LocalTime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:00",
-            self.year, self.month, self.day, self.hour, self.minute
-        )
+        write!(f, "{:04}-{:02}-{:02}T{:02}:{:02}:00", self.year, self.month, self.day, self.hour, self.minute)
     }
 }
 
@@ -324,10 +319,7 @@ pub fn weekday_from_index(i: u32) -> Option<Weekday> {
 
 /// The days set in a MAPI weekday mask, Sunday first.
 pub fn weekdays_from_mask(mask: u32) -> Vec<Weekday> {
-    (0..7)
-        .filter(|bit| mask & (1 << bit) != 0)
-        .map(|bit| WEEKDAYS[bit as usize])
-        .collect()
+    (0..7).filter(|bit| mask & (1 << bit) != 0).map(|bit| WEEKDAYS[bit as usize]).collect()
 }
 
 /// The parts of an RFC 5545 RRULE a [`RecurrencePattern`] maps to.
@@ -404,22 +396,10 @@ impl<'a> Cursor<'a> {
         Corrupt::new(structure, self.pos as u64, reason)
     }
 
-    fn bytes(
-        &mut self,
-        n: usize,
-        structure: &'static str,
-        field: &str,
-    ) -> Result<&'a [u8], Corrupt> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|e| *e <= self.data.len())
-            .ok_or_else(|| {
-                self.err(
-                    structure,
-                    format!("{field}: needs {n} bytes, {} left in the blob", self.left()),
-                )
-            })?;
+    fn bytes(&mut self, n: usize, structure: &'static str, field: &str) -> Result<&'a [u8], Corrupt> {
+        let end = self.pos.checked_add(n).filter(|e| *e <= self.data.len()).ok_or_else(|| {
+            self.err(structure, format!("{field}: needs {n} bytes, {} left in the blob", self.left()))
+        })?;
         let b = &self.data[self.pos..end];
         self.pos = end;
         Ok(b)
@@ -436,21 +416,12 @@ impl<'a> Cursor<'a> {
     }
 
     /// `count` u32 values, the count checked against the bytes left first.
-    fn u32_array(
-        &mut self,
-        count: u32,
-        structure: &'static str,
-        field: &str,
-    ) -> Result<Vec<u32>, Corrupt> {
+    fn u32_array(&mut self, count: u32, structure: &'static str, field: &str) -> Result<Vec<u32>, Corrupt> {
         let n = count as usize;
         if n.checked_mul(4).map_or(true, |b| b > self.left()) {
-            return Err(self.err(
-                structure,
-                format!(
-                    "{field}: count {count} needs more than the {} bytes left",
-                    self.left()
-                ),
-            ));
+            return Err(
+                self.err(structure, format!("{field}: count {count} needs more than the {} bytes left", self.left()))
+            );
         }
         (0..n).map(|_| self.u32(structure, field)).collect()
     }
@@ -479,11 +450,7 @@ impl RecurrencePattern {
     fn read(c: &mut Cursor<'_>) -> Result<RecurrencePattern, Corrupt> {
         let reader_version = c.u16(RP, "ReaderVersion")?;
         if reader_version != 0x3004 {
-            return Err(Corrupt::new(
-                RP,
-                0,
-                format!("ReaderVersion {reader_version:#06x}, expected 0x3004"),
-            ));
+            return Err(Corrupt::new(RP, 0, format!("ReaderVersion {reader_version:#06x}, expected 0x3004")));
         }
         let writer_version = c.u16(RP, "WriterVersion")?;
         let frequency = RecurFrequency::from_u16(c.u16(RP, "RecurFrequency")?);
@@ -498,15 +465,12 @@ impl RecurrencePattern {
         // 2.2.1.44.1.2: the size of PatternTypeSpecific follows PatternType.
         let specific = match pattern_type {
             PatternType::Day => PatternSpecific::None,
-            PatternType::Week => PatternSpecific::Week {
-                days: c.u32(RP, "PatternTypeSpecific.WeekRecurrencePattern")?,
-            },
-            PatternType::Month
-            | PatternType::MonthEnd
-            | PatternType::HjMonth
-            | PatternType::HjMonthEnd => PatternSpecific::Month {
-                day: c.u32(RP, "PatternTypeSpecific.Day")?,
-            },
+            PatternType::Week => {
+                PatternSpecific::Week { days: c.u32(RP, "PatternTypeSpecific.WeekRecurrencePattern")? }
+            }
+            PatternType::Month | PatternType::MonthEnd | PatternType::HjMonth | PatternType::HjMonthEnd => {
+                PatternSpecific::Month { day: c.u32(RP, "PatternTypeSpecific.Day")? }
+            }
             PatternType::MonthNth | PatternType::HjMonthNth => {
                 let days = c.u32(RP, "PatternTypeSpecific.MonthNth.WeekRecurrencePattern")?;
                 let nth = c.u32(RP, "PatternTypeSpecific.MonthNth.N")?;
@@ -596,10 +560,7 @@ impl RecurrencePattern {
                 r.freq = Freq::Weekly;
                 // "Every weekday" (daily frequency) has Period 1 as well.
                 r.interval = self.period.max(1);
-                r.by_day = weekdays_from_mask(days)
-                    .into_iter()
-                    .map(|d| (None, d))
-                    .collect();
+                r.by_day = weekdays_from_mask(days).into_iter().map(|d| (None, d)).collect();
             }
             PatternSpecific::Month { day } => {
                 months(&mut r);
@@ -688,24 +649,18 @@ impl RecurrencePattern {
     /// The blob is untrusted: the scan never covers more than
     /// [`MAX_SCAN_DAYS`] days from StartDate, whatever `through` and `max`
     /// say, and nothing is allocated ahead of the instances found.
-    pub fn instance_dates(
-        &self,
-        through: (i32, u32, u32),
-        max: usize,
-    ) -> Option<Vec<(i32, u32, u32)>> {
+    pub fn instance_dates(&self, through: (i32, u32, u32), max: usize) -> Option<Vec<(i32, u32, u32)>> {
         let (y, m, d) = through;
-        let last =
-            mailshift_core::time::days_from_civil(i64::from(y), m.clamp(1, 12), d.clamp(1, 31));
+        let last = mailshift_core::time::days_from_civil(i64::from(y), m.clamp(1, 12), d.clamp(1, 31));
         let days = self.instance_days(last, max)?;
         Some(days.into_iter().map(civil).collect())
     }
 
     /// [`instance_dates`](Self::instance_dates) on days since 1970-01-01.
     fn instance_days(&self, last: i64, max: usize) -> Option<Vec<i64>> {
-        let hijri = matches!(
-            self.pattern_type,
-            PatternType::HjMonth | PatternType::HjMonthNth | PatternType::HjMonthEnd
-        ) || !matches!(self.calendar_type, 0 | 1);
+        let hijri =
+            matches!(self.pattern_type, PatternType::HjMonth | PatternType::HjMonthNth | PatternType::HjMonthEnd)
+                || !matches!(self.calendar_type, 0 | 1);
         if hijri {
             return None;
         }
@@ -745,11 +700,7 @@ impl RecurrencePattern {
                     let target = match month_cache {
                         Some((cached, t)) if cached == month => t,
                         _ => {
-                            let t = if (month - start_month) % months == 0 {
-                                self.month_target(y, m)
-                            } else {
-                                None
-                            };
+                            let t = if (month - start_month) % months == 0 { self.month_target(y, m) } else { None };
                             month_cache = Some((month, t));
                             t
                         }
@@ -776,8 +727,8 @@ impl RecurrencePattern {
                 _ => Some(day.min(len)),
             },
             PatternSpecific::MonthNth { days, nth } => {
-                let mut matching = (1..=len)
-                    .filter(|d| days & (1 << (first + i64::from(*d) - 1 + 4).rem_euclid(7)) != 0);
+                let mut matching =
+                    (1..=len).filter(|d| days & (1 << (first + i64::from(*d) - 1 + 4).rem_euclid(7)) != 0);
                 if nth >= 5 {
                     matching.next_back()
                 } else {
@@ -815,10 +766,7 @@ impl AppointmentRecurrencePattern {
     /// Decodes PidLidAppointmentRecur, reading the ANSI `Subject` and
     /// `Location` of exceptions in `ansi` (the message's code page); the
     /// Unicode copies in the extended exceptions replace them when present.
-    pub fn parse_with_encoding(
-        blob: &[u8],
-        ansi: &'static Encoding,
-    ) -> Result<AppointmentRecurrencePattern, Corrupt> {
+    pub fn parse_with_encoding(blob: &[u8], ansi: &'static Encoding) -> Result<AppointmentRecurrencePattern, Corrupt> {
         let mut c = Cursor::new(blob);
         let pattern = RecurrencePattern::read(&mut c)?;
         let reader_version2 = c.u32(ARP, "ReaderVersion2")?;
@@ -828,13 +776,7 @@ impl AppointmentRecurrencePattern {
         let count = c.u16(ARP, "ExceptionCount")?;
         // An ExceptionInfo is at least 14 bytes (three dates and the flags).
         if usize::from(count) * 14 > c.left() {
-            return Err(c.err(
-                ARP,
-                format!(
-                    "ExceptionCount {count} needs more than the {} bytes left",
-                    c.left()
-                ),
-            ));
+            return Err(c.err(ARP, format!("ExceptionCount {count} needs more than the {} bytes left", c.left())));
         }
         let mut exceptions = Vec::with_capacity(usize::from(count));
         for _ in 0..count {
@@ -871,11 +813,7 @@ impl AppointmentRecurrencePattern {
 
     /// The first instance's start (StartDate + StartTimeOffset), local.
     pub fn series_start(&self) -> LocalTime {
-        LocalTime::from_minutes(
-            self.pattern
-                .start_date
-                .saturating_add(self.start_time_offset),
-        )
+        LocalTime::from_minutes(self.pattern.start_date.saturating_add(self.start_time_offset))
     }
 
     /// The original start times (local) of the deleted instances, for
@@ -883,11 +821,8 @@ impl AppointmentRecurrencePattern {
     /// (2.2.1.44.1), so the days of the exceptions' original starts are
     /// left out; each remaining day gets the series' StartTimeOffset.
     pub fn deleted_occurrences(&self) -> Vec<LocalTime> {
-        let modified_days: Vec<u32> = self
-            .exceptions
-            .iter()
-            .map(|e| e.original_start - e.original_start % 1440)
-            .collect();
+        let modified_days: Vec<u32> =
+            self.exceptions.iter().map(|e| e.original_start - e.original_start % 1440).collect();
         let mut out: Vec<LocalTime> = self
             .pattern
             .deleted_instance_dates
@@ -919,10 +854,7 @@ impl AppointmentRecurrencePattern {
     }
 }
 
-fn read_exception_info(
-    c: &mut Cursor<'_>,
-    ansi: &'static Encoding,
-) -> Result<ExceptionInfo, Corrupt> {
+fn read_exception_info(c: &mut Cursor<'_>, ansi: &'static Encoding) -> Result<ExceptionInfo, Corrupt> {
     let mut e = ExceptionInfo {
         start: c.u32(EI, "StartDateTime")?,
         end: c.u32(EI, "EndDateTime")?,
@@ -970,11 +902,7 @@ fn read_exception_info(
     Ok(e)
 }
 
-fn read_extended_exception(
-    c: &mut Cursor<'_>,
-    e: &mut ExceptionInfo,
-    writer_version2: u32,
-) -> Result<(), Corrupt> {
+fn read_extended_exception(c: &mut Cursor<'_>, e: &mut ExceptionInfo, writer_version2: u32) -> Result<(), Corrupt> {
     if writer_version2 >= 0x3009 {
         // ChangeHighlight: ChangeHighlightSize, then that many bytes, the
         // first four being ChangeHighlightValue.
@@ -984,11 +912,7 @@ fn read_extended_exception(
         if b.len() >= 4 {
             e.change_highlight = Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         } else if size != 0 {
-            return Err(Corrupt::new(
-                EE,
-                at as u64,
-                format!("ChangeHighlightSize {size} is below 4"),
-            ));
+            return Err(Corrupt::new(EE, at as u64, format!("ChangeHighlightSize {size} is below 4")));
         }
     }
     c.reserved_block(EE, "ReservedBlockEE1")?;
@@ -1001,10 +925,7 @@ fn read_extended_exception(
         let wide = |c: &mut Cursor<'_>, what: &str| -> Result<String, Corrupt> {
             let n = c.u16(EE, what)?;
             let b = c.bytes(usize::from(n) * 2, EE, what)?;
-            let units: Vec<u16> = b
-                .chunks_exact(2)
-                .map(|p| u16::from_le_bytes([p[0], p[1]]))
-                .collect();
+            let units: Vec<u16> = b.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
             let end = units.iter().position(|u| *u == 0).unwrap_or(units.len());
             Ok(String::from_utf16_lossy(&units[..end]))
         };
@@ -1024,20 +945,11 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
     fn lt(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> LocalTime {
-        LocalTime {
-            year: y,
-            month: mo,
-            day: d,
-            hour: h,
-            minute: mi,
-        }
+        LocalTime { year: y, month: mo, day: d, hour: h, minute: mi }
     }
 
     /// [MS-OXOCAL] 4.1.1.2 "Recurrence BLOB with Exceptions": every Monday,
@@ -1078,23 +990,13 @@ mod tests {
         let e = &a.exceptions[0];
         assert_eq!(e.override_flags, aro::SUBJECT | aro::LOCATION);
         assert_eq!(e.change_highlight, Some(0));
-        assert_eq!(
-            e.subject.as_deref(),
-            Some("Simple Recurrence with exceptions")
-        );
+        assert_eq!(e.subject.as_deref(), Some("Simple Recurrence with exceptions"));
         assert_eq!(e.location.as_deref(), Some("34/4141"));
 
         let r = a.rule();
         assert_eq!(r.freq, Freq::Weekly);
         assert_eq!(r.interval, 1);
-        assert_eq!(
-            r.by_day,
-            vec![
-                (None, Weekday::Monday),
-                (None, Weekday::Thursday),
-                (None, Weekday::Friday)
-            ]
-        );
+        assert_eq!(r.by_day, vec![(None, Weekday::Monday), (None, Weekday::Thursday), (None, Weekday::Friday)]);
         assert_eq!((r.count, r.until_date), (Some(12), None));
         assert_eq!(r.wkst, Weekday::Sunday);
         // The only deleted date is the modified one: no EXDATE.
@@ -1104,10 +1006,7 @@ mod tests {
         assert_eq!(m[0].original_start, lt(2007, 4, 16, 10, 0));
         assert_eq!(m[0].start, lt(2007, 4, 16, 11, 0));
         assert_eq!(m[0].end, lt(2007, 4, 16, 11, 30));
-        assert_eq!(
-            m[0].subject.as_deref(),
-            Some("Simple Recurrence with exceptions")
-        );
+        assert_eq!(m[0].subject.as_deref(), Some("Simple Recurrence with exceptions"));
         assert_eq!(m[0].location.as_deref(), Some("34/4141"));
     }
 
@@ -1131,10 +1030,7 @@ mod tests {
         let r = a.rule();
         assert_eq!((r.freq, r.interval), (Freq::Daily, 3));
         assert_eq!((r.count, r.until_date), (None, Some((2011, 5, 4))));
-        assert_eq!(
-            a.deleted_occurrences(),
-            vec![lt(2011, 4, 19, 8, 0), lt(2011, 4, 22, 8, 0)]
-        );
+        assert_eq!(a.deleted_occurrences(), vec![lt(2011, 4, 19, 8, 0), lt(2011, 4, 22, 8, 0)]);
         // The task form is the RecurrencePattern alone.
         assert_eq!(&RecurrencePattern::parse(&blob).unwrap(), p);
     }
@@ -1155,11 +1051,7 @@ mod tests {
         for v in [0x3004u16, 0x3004, freq, ptype, 0] {
             b.extend_from_slice(&v.to_le_bytes());
         }
-        for v in [0u32, period, 0]
-            .iter()
-            .chain(specific)
-            .chain(&[end, count, 1, 0, 0, start, endd])
-        {
+        for v in [0u32, period, 0].iter().chain(specific).chain(&[end, count, 1, 0, 0, start, endd]) {
             b.extend_from_slice(&v.to_le_bytes());
         }
         b
@@ -1173,32 +1065,14 @@ mod tests {
     #[test]
     fn monthly_nth_last_and_set_pos() {
         // Last Friday, 12 times.
-        let b = pattern(
-            0x200C,
-            3,
-            1,
-            &[0x20, 5],
-            0x2022,
-            12,
-            minutes(2025, 1, 31),
-            minutes(2025, 12, 26),
-        );
+        let b = pattern(0x200C, 3, 1, &[0x20, 5], 0x2022, 12, minutes(2025, 1, 31), minutes(2025, 12, 26));
         let r = RecurrencePattern::parse(&b).unwrap().rule();
         assert_eq!((r.freq, r.interval), (Freq::Monthly, 1));
         assert_eq!(r.by_day, vec![(Some(-1), Weekday::Friday)]);
         assert_eq!((r.by_set_pos, r.count), (None, Some(12)));
         assert_eq!(r.wkst, Weekday::Monday);
         // Last weekday of the month: a BYDAY list with BYSETPOS=-1.
-        let b = pattern(
-            0x200C,
-            3,
-            2,
-            &[0x3E, 5],
-            0x2023,
-            0,
-            minutes(2025, 1, 31),
-            0x5AE980DF,
-        );
+        let b = pattern(0x200C, 3, 2, &[0x3E, 5], 0x2023, 0, minutes(2025, 1, 31), 0x5AE980DF);
         let r = RecurrencePattern::parse(&b).unwrap().rule();
         assert_eq!(r.interval, 2);
         assert_eq!(r.by_day.len(), 5);
@@ -1206,69 +1080,27 @@ mod tests {
         assert_eq!(r.by_set_pos, Some(-1));
         assert_eq!((r.count, r.until_date), (None, None));
         // Second Tuesday.
-        let b = pattern(
-            0x200C,
-            3,
-            1,
-            &[0x04, 2],
-            0xFFFF_FFFF,
-            0,
-            minutes(2025, 1, 14),
-            0,
-        );
-        assert_eq!(
-            RecurrencePattern::parse(&b).unwrap().rule().by_day,
-            vec![(Some(2), Weekday::Tuesday)]
-        );
+        let b = pattern(0x200C, 3, 1, &[0x04, 2], 0xFFFF_FFFF, 0, minutes(2025, 1, 14), 0);
+        assert_eq!(RecurrencePattern::parse(&b).unwrap().rule().by_day, vec![(Some(2), Weekday::Tuesday)]);
     }
 
     #[test]
     fn yearly_monthly_monthend_weekday() {
-        let b = pattern(
-            0x200D,
-            2,
-            12,
-            &[3],
-            0x2023,
-            0,
-            minutes(2025, 3, 3),
-            0x5AE980DF,
-        );
+        let b = pattern(0x200D, 2, 12, &[3], 0x2023, 0, minutes(2025, 3, 3), 0x5AE980DF);
         let r = RecurrencePattern::parse(&b).unwrap().rule();
         assert_eq!((r.freq, r.interval), (Freq::Yearly, 1));
         assert_eq!((r.by_month, r.by_month_day), (Some(3), Some(3)));
-        let b = pattern(
-            0x200C,
-            2,
-            3,
-            &[15],
-            0x2021,
-            0,
-            minutes(2025, 1, 15),
-            minutes(2025, 12, 15),
-        );
+        let b = pattern(0x200C, 2, 3, &[15], 0x2021, 0, minutes(2025, 1, 15), minutes(2025, 12, 15));
         let r = RecurrencePattern::parse(&b).unwrap().rule();
-        assert_eq!(
-            (r.freq, r.interval, r.by_month_day, r.by_month),
-            (Freq::Monthly, 3, Some(15), None)
-        );
+        assert_eq!((r.freq, r.interval, r.by_month_day, r.by_month), (Freq::Monthly, 3, Some(15), None));
         assert_eq!(r.until_date, Some((2025, 12, 15)));
         let b = pattern(0x200C, 4, 1, &[31], 0x2023, 0, minutes(2025, 1, 31), 0);
-        assert_eq!(
-            RecurrencePattern::parse(&b).unwrap().rule().by_month_day,
-            Some(-1)
-        );
+        assert_eq!(RecurrencePattern::parse(&b).unwrap().rule().by_month_day, Some(-1));
         // Every weekday: daily frequency, Week pattern Mon-Fri.
         let b = pattern(0x200A, 1, 1, &[0x3E], 0x2023, 0, minutes(2025, 1, 6), 0);
         let r = RecurrencePattern::parse(&b).unwrap().rule();
         assert_eq!((r.freq, r.interval), (Freq::Weekly, 1));
-        assert_eq!(
-            r.by_day
-                .iter()
-                .map(|(_, d)| d.as_ical())
-                .collect::<Vec<_>>(),
-            ["MO", "TU", "WE", "TH", "FR"]
-        );
+        assert_eq!(r.by_day.iter().map(|(_, d)| d.as_ical()).collect::<Vec<_>>(), ["MO", "TU", "WE", "TH", "FR"]);
     }
 
     #[test]
@@ -1290,19 +1122,11 @@ mod tests {
         // An unknown pattern type.
         let mut b = blob.clone();
         b[6] = 9;
-        assert!(RecurrencePattern::parse(&b)
-            .unwrap_err()
-            .reason
-            .contains("PatternType"));
+        assert!(RecurrencePattern::parse(&b).unwrap_err().reason.contains("PatternType"));
         // A huge ExceptionCount.
         let mut b = blob.clone();
         b[78..80].copy_from_slice(&0xFFFFu16.to_le_bytes());
-        assert_eq!(
-            AppointmentRecurrencePattern::parse(&b)
-                .unwrap_err()
-                .structure,
-            "AppointmentRecurrencePattern"
-        );
+        assert_eq!(AppointmentRecurrencePattern::parse(&b).unwrap_err().structure, "AppointmentRecurrencePattern");
         // Every single-byte change still parses or errs.
         for i in 0..blob.len() {
             for v in [0u8, 0xFF, 0x7F] {
@@ -1318,16 +1142,7 @@ mod tests {
     /// Weekly Mo/We/Fr from Monday 2025-03-03, FirstDOW Monday, ending by
     /// `end` with `count` occurrences.
     fn mo_we_fr(count: u32, end: (i32, u32, u32)) -> RecurrencePattern {
-        let b = pattern(
-            0x200B,
-            1,
-            1,
-            &[0x2A],
-            0x2021,
-            count,
-            minutes(2025, 3, 3),
-            minutes(end.0, end.1, end.2),
-        );
+        let b = pattern(0x200B, 1, 1, &[0x2A], 0x2021, count, minutes(2025, 3, 3), minutes(end.0, end.1, end.2));
         RecurrencePattern::parse(&b).unwrap()
     }
 
@@ -1337,10 +1152,7 @@ mod tests {
         let a = AppointmentRecurrencePattern::parse(&hex(SPEC_4_1_1_2)).unwrap();
         let d = a.pattern.instance_dates((2007, 4, 20), 100).unwrap();
         assert_eq!(d.len(), 12);
-        assert_eq!(
-            d[..4],
-            [(2007, 3, 26), (2007, 3, 29), (2007, 3, 30), (2007, 4, 2)]
-        );
+        assert_eq!(d[..4], [(2007, 3, 26), (2007, 3, 29), (2007, 3, 30), (2007, 4, 2)]);
         assert_eq!(d.last(), Some(&(2007, 4, 20)));
         // 4.1.1.3: every 3 days from 4/7/2011 until 5/4/2011, 10 of them:
         // consistent, so UNTIL stays on EndDate (checked above too).
@@ -1363,42 +1175,25 @@ mod tests {
         assert_eq!(d[24..], [(2025, 4, 28), (2025, 4, 30)]);
         assert_eq!(p.rule().until_date, Some((2025, 4, 30)));
         // Consistent blobs are left alone: 25 through 29 April, 26 through 30.
-        assert_eq!(
-            mo_we_fr(25, (2025, 4, 29)).rule().until_date,
-            Some((2025, 4, 29))
-        );
-        assert_eq!(
-            mo_we_fr(26, (2025, 4, 30)).rule().until_date,
-            Some((2025, 4, 30))
-        );
+        assert_eq!(mo_we_fr(25, (2025, 4, 29)).rule().until_date, Some((2025, 4, 29)));
+        assert_eq!(mo_we_fr(26, (2025, 4, 30)).rule().until_date, Some((2025, 4, 30)));
         // No count: EndDate as stored.
-        assert_eq!(
-            mo_we_fr(0, (2025, 4, 29)).rule().until_date,
-            Some((2025, 4, 29))
-        );
+        assert_eq!(mo_we_fr(0, (2025, 4, 29)).rule().until_date, Some((2025, 4, 29)));
         // Counts beyond the next day's instance do not move it at all.
         for count in [27, 30, 1000, u32::MAX] {
-            assert_eq!(
-                mo_we_fr(count, (2025, 4, 29)).rule().until_date,
-                Some((2025, 4, 29)),
-                "count {count}"
-            );
+            assert_eq!(mo_we_fr(count, (2025, 4, 29)).rule().until_date, Some((2025, 4, 29)), "count {count}");
         }
     }
 
     #[test]
     fn a_bogus_count_moves_until_by_one_day_at_most() {
-        let day =
-            |(y, m, d): (i32, u32, u32)| mailshift_core::time::days_from_civil(i64::from(y), m, d);
+        let day = |(y, m, d): (i32, u32, u32)| mailshift_core::time::days_from_civil(i64::from(y), m, d);
         for end_day in 0..40 {
             let end = civil(day((2025, 3, 3)) + end_day);
             for count in (0..40).chain([500, u32::MAX]) {
                 let u = mo_we_fr(count, end).rule().until_date.unwrap();
                 let moved = day(u) - day(end);
-                assert!(
-                    moved == 0 || moved == 1,
-                    "end {end:?} count {count}: UNTIL {u:?}"
-                );
+                assert!(moved == 0 || moved == 1, "end {end:?} count {count}: UNTIL {u:?}");
                 if moved == 1 {
                     // Only when the next day is the count-th instance.
                     let d = mo_we_fr(count, end).instance_dates(u, 1000).unwrap();
@@ -1418,13 +1213,7 @@ mod tests {
         assert_eq!(p.first_dow, 0);
         assert_eq!(
             p.instance_dates((2025, 2, 1), 100).unwrap(),
-            [
-                (2025, 1, 2),
-                (2025, 1, 14),
-                (2025, 1, 16),
-                (2025, 1, 28),
-                (2025, 1, 30)
-            ]
+            [(2025, 1, 2), (2025, 1, 14), (2025, 1, 16), (2025, 1, 28), (2025, 1, 30)]
         );
         // Day 31 falls on the last day of shorter months.
         let b = pattern(0x200C, 2, 1, &[31], 0x2023, 0, minutes(2025, 1, 31), 0);
@@ -1434,102 +1223,39 @@ mod tests {
             [(2025, 1, 31), (2025, 2, 28), (2025, 3, 31), (2025, 4, 30)]
         );
         // Last Friday, 12 times from 2025-01-31.
-        let b = pattern(
-            0x200C,
-            3,
-            1,
-            &[0x20, 5],
-            0x2022,
-            12,
-            minutes(2025, 1, 31),
-            0,
-        );
-        let d = RecurrencePattern::parse(&b)
-            .unwrap()
-            .instance_dates((2026, 1, 1), 100)
-            .unwrap();
+        let b = pattern(0x200C, 3, 1, &[0x20, 5], 0x2022, 12, minutes(2025, 1, 31), 0);
+        let d = RecurrencePattern::parse(&b).unwrap().instance_dates((2026, 1, 1), 100).unwrap();
         assert_eq!(d.len(), 12);
         assert_eq!((d[1], d[11]), ((2025, 2, 28), (2025, 12, 26)));
         // Last weekday of every second month.
         let b = pattern(0x200C, 3, 2, &[0x3E, 5], 0x2023, 0, minutes(2025, 1, 31), 0);
-        let d = RecurrencePattern::parse(&b)
-            .unwrap()
-            .instance_dates((2025, 12, 31), 100)
-            .unwrap();
-        assert_eq!(
-            d,
-            [
-                (2025, 1, 31),
-                (2025, 3, 31),
-                (2025, 5, 30),
-                (2025, 7, 31),
-                (2025, 9, 30),
-                (2025, 11, 28)
-            ]
-        );
+        let d = RecurrencePattern::parse(&b).unwrap().instance_dates((2025, 12, 31), 100).unwrap();
+        assert_eq!(d, [(2025, 1, 31), (2025, 3, 31), (2025, 5, 30), (2025, 7, 31), (2025, 9, 30), (2025, 11, 28)]);
         // Second Tuesday.
         let b = pattern(0x200C, 3, 1, &[0x04, 2], 0x2023, 0, minutes(2025, 1, 14), 0);
-        let d = RecurrencePattern::parse(&b)
-            .unwrap()
-            .instance_dates((2025, 3, 31), 100)
-            .unwrap();
+        let d = RecurrencePattern::parse(&b).unwrap().instance_dates((2025, 3, 31), 100).unwrap();
         assert_eq!(d, [(2025, 1, 14), (2025, 2, 11), (2025, 3, 11)]);
         // Yearly on 29 February: the last day of February otherwise.
         let b = pattern(0x200D, 2, 12, &[29], 0x2023, 0, minutes(2024, 2, 29), 0);
-        let d = RecurrencePattern::parse(&b)
-            .unwrap()
-            .instance_dates((2028, 3, 1), 100)
-            .unwrap();
-        assert_eq!(
-            d,
-            [
-                (2024, 2, 29),
-                (2025, 2, 28),
-                (2026, 2, 28),
-                (2027, 2, 28),
-                (2028, 2, 29)
-            ]
-        );
+        let d = RecurrencePattern::parse(&b).unwrap().instance_dates((2028, 3, 1), 100).unwrap();
+        assert_eq!(d, [(2024, 2, 29), (2025, 2, 28), (2026, 2, 28), (2027, 2, 28), (2028, 2, 29)]);
         // Hijri is not expanded.
         let b = pattern(0x200C, 0xA, 1, &[1], 0x2023, 0, minutes(2025, 1, 1), 0);
-        assert_eq!(
-            RecurrencePattern::parse(&b)
-                .unwrap()
-                .instance_dates((2026, 1, 1), 100),
-            None
-        );
+        assert_eq!(RecurrencePattern::parse(&b).unwrap().instance_dates((2026, 1, 1), 100), None);
     }
 
     #[test]
     fn instance_scan_is_bounded() {
         // Daily, asked for everything until year 9999: the scan stops after
         // MAX_SCAN_DAYS days.
-        let b = pattern(
-            0x200A,
-            0,
-            1440,
-            &[],
-            0x2021,
-            u32::MAX,
-            minutes(2025, 1, 1),
-            u32::MAX,
-        );
+        let b = pattern(0x200A, 0, 1440, &[], 0x2021, u32::MAX, minutes(2025, 1, 1), u32::MAX);
         let p = RecurrencePattern::parse(&b).unwrap();
         let d = p.instance_dates((9999, 12, 31), usize::MAX).unwrap();
         assert_eq!(d.len() as i64, MAX_SCAN_DAYS);
-        assert_eq!(
-            p.rule().until_date,
-            Some(LocalTime::from_minutes(u32::MAX).date())
-        );
+        assert_eq!(p.rule().until_date, Some(LocalTime::from_minutes(u32::MAX).date()));
         // An empty week mask, a zero Period and absurd dates find nothing
         // or something, without panicking.
-        for (ptype, spec) in [
-            (1u16, vec![0u32]),
-            (2, vec![0]),
-            (3, vec![0, 0]),
-            (3, vec![0x7F, 99]),
-            (0, vec![]),
-        ] {
+        for (ptype, spec) in [(1u16, vec![0u32]), (2, vec![0]), (3, vec![0, 0]), (3, vec![0x7F, 99]), (0, vec![])] {
             for (start, end) in [(0, u32::MAX), (u32::MAX, 0), (u32::MAX, u32::MAX)] {
                 let b = pattern(0x200C, ptype, 0, &spec, 0x2021, 7, start, end);
                 let p = RecurrencePattern::parse(&b).unwrap();
@@ -1542,10 +1268,7 @@ mod tests {
     fn local_time_from_minutes() {
         assert_eq!(LocalTime::from_minutes(0), lt(1601, 1, 1, 0, 0));
         assert_eq!(LocalTime::from_minutes(1440 + 61), lt(1601, 1, 2, 1, 1));
-        assert_eq!(
-            LocalTime::from_minutes(minutes(2025, 3, 3) + 450).to_string(),
-            "2025-03-03T07:30:00"
-        );
+        assert_eq!(LocalTime::from_minutes(minutes(2025, 3, 3) + 450).to_string(), "2025-03-03T07:30:00");
         assert_eq!(lt(1970, 1, 2, 0, 1).as_unix_if_utc(), 86_460);
     }
 }

@@ -126,10 +126,7 @@ pub fn note(msg: &Message, uid: String) -> Note {
     let p = &msg.props;
     let description = body(p);
     let summary = non_empty(msg.subject()).or_else(|| {
-        description
-            .as_deref()
-            .and_then(|b| b.lines().map(str::trim).find(|l| !l.is_empty()))
-            .map(str::to_string)
+        description.as_deref().and_then(|b| b.lines().map(str::trim).find(|l| !l.is_empty())).map(str::to_string)
     });
     let created = p.time(TAG_CREATION_TIME);
     Note {
@@ -190,24 +187,12 @@ pub fn rrule_from(parts: &RuleParts) -> RRule {
     let mut r = RRule::new(parts.freq);
     r.interval = parts.interval.max(1);
     r.count = parts.count;
-    r.until = parts.until_date.and_then(|(y, m, d)| {
-        Some(When::Date(Date::new(
-            y,
-            u8::try_from(m).ok()?,
-            u8::try_from(d).ok()?,
-        )))
-    });
+    r.until = parts
+        .until_date
+        .and_then(|(y, m, d)| Some(When::Date(Date::new(y, u8::try_from(m).ok()?, u8::try_from(d).ok()?))));
     r.by_day = parts.by_day.clone();
-    r.by_month_day = parts
-        .by_month_day
-        .and_then(|d| i8::try_from(d).ok())
-        .into_iter()
-        .collect();
-    r.by_month = parts
-        .by_month
-        .and_then(|m| u8::try_from(m).ok())
-        .into_iter()
-        .collect();
+    r.by_month_day = parts.by_month_day.and_then(|d| i8::try_from(d).ok()).into_iter().collect();
+    r.by_month = parts.by_month.and_then(|m| u8::try_from(m).ok()).into_iter().collect();
     r.by_set_pos = parts.by_set_pos.map(i16::from).into_iter().collect();
     // Outlook's "day 29/30/31 of every month" falls on the last day of a
     // shorter month ([MS-OXOCAL] 2.2.1.44.1.2); RRULE's BYMONTHDAY=31 would
@@ -275,24 +260,12 @@ mod tests {
     #[test]
     fn task_fields_map_per_ms_oxotask() {
         let mut m = bag();
-        m.props
-            .tagged
-            .insert(0x0037, PropValue::Unicode("\u{1}\u{0}Report".into()));
+        m.props.tagged.insert(0x0037, PropValue::Unicode("\u{1}\u{0}Report".into()));
         m.props.tagged.insert(TAG_IMPORTANCE, PropValue::I32(2));
         m.props.tagged.insert(TAG_SENSITIVITY, PropValue::I32(3));
         set_lid(&mut m, PSETID_TASK, LID_TASK_STATUS, PropValue::I32(1));
-        set_lid(
-            &mut m,
-            PSETID_TASK,
-            LID_PERCENT_COMPLETE,
-            PropValue::F64(0.5),
-        );
-        set_lid(
-            &mut m,
-            PSETID_TASK,
-            LID_TASK_DUE_DATE,
-            PropValue::Time(FT_2025_03_20),
-        );
+        set_lid(&mut m, PSETID_TASK, LID_PERCENT_COMPLETE, PropValue::F64(0.5));
+        set_lid(&mut m, PSETID_TASK, LID_TASK_DUE_DATE, PropValue::Time(FT_2025_03_20));
         let t = task(&m, "u".into());
         assert_eq!(t.summary.as_deref(), Some("Report"));
         assert_eq!(t.status, Some(TaskStatus::InProcess));
@@ -304,16 +277,8 @@ mod tests {
         assert_eq!(t.rrule, None);
         // Local midnight of UTC+1 stored as true UTC: the day before, 23:00.
         let ft_2300 = FT_2025_03_20 - 3600 * 10_000_000;
-        set_lid(
-            &mut m,
-            PSETID_TASK,
-            LID_TASK_START_DATE,
-            PropValue::Time(ft_2300),
-        );
-        assert_eq!(
-            task(&m, "u".into()).start,
-            Some(When::Date(Date::new(2025, 3, 20)))
-        );
+        set_lid(&mut m, PSETID_TASK, LID_TASK_START_DATE, PropValue::Time(ft_2300));
+        assert_eq!(task(&m, "u".into()).start, Some(When::Date(Date::new(2025, 3, 20))));
     }
 
     #[test]
@@ -321,23 +286,13 @@ mod tests {
         for s in [0, 3, 4] {
             let mut m = bag();
             set_lid(&mut m, PSETID_TASK, LID_TASK_STATUS, PropValue::I32(s));
-            set_lid(
-                &mut m,
-                PSETID_TASK,
-                LID_PERCENT_COMPLETE,
-                PropValue::F64(f64::NAN),
-            );
+            set_lid(&mut m, PSETID_TASK, LID_PERCENT_COMPLETE, PropValue::F64(f64::NAN));
             let t = task(&m, String::new());
             assert_eq!(t.status, Some(TaskStatus::NeedsAction));
             assert_eq!(t.percent_complete, None);
         }
         let mut m = bag();
-        set_lid(
-            &mut m,
-            PSETID_TASK,
-            LID_TASK_COMPLETE,
-            PropValue::Bool(true),
-        );
+        set_lid(&mut m, PSETID_TASK, LID_TASK_COMPLETE, PropValue::Bool(true));
         assert_eq!(task(&m, String::new()).status, Some(TaskStatus::Completed));
     }
 
@@ -361,18 +316,15 @@ mod tests {
         assert_eq!(r.by_day, vec![(Some(-1), Weekday::Friday)]);
         assert_eq!(r.until, Some(When::Date(Date::new(2025, 12, 31))));
         assert_eq!(r.wkst, None);
-        let weekly = RuleParts {
-            freq: Freq::Weekly,
-            by_day: vec![(None, Weekday::Monday)],
-            ..parts.clone()
-        };
+        let weekly = RuleParts { freq: Freq::Weekly, by_day: vec![(None, Weekday::Monday)], ..parts.clone() };
         assert_eq!(rrule_from(&weekly).wkst, Some(Weekday::Sunday));
         assert_eq!(
             mailshift_core::pim::ical::rrule_value(&rrule_from(&weekly), true),
             "FREQ=WEEKLY;INTERVAL=2;UNTIL=20251231;BYDAY=MO;WKST=SU"
         );
         // Day 31 of every month: the last day of the shorter ones too.
-        let day31 = RuleParts { freq: Freq::Monthly, interval: 1, by_day: vec![], by_month_day: Some(31), ..parts.clone() };
+        let day31 =
+            RuleParts { freq: Freq::Monthly, interval: 1, by_day: vec![], by_month_day: Some(31), ..parts.clone() };
         assert_eq!(
             mailshift_core::pim::ical::rrule_value(&rrule_from(&day31), true),
             "FREQ=MONTHLY;UNTIL=20251231;BYMONTHDAY=28,29,30,31;BYSETPOS=-1"
@@ -387,15 +339,11 @@ mod tests {
     #[test]
     fn note_summary_and_journal_type_category() {
         let mut m = bag();
-        m.props
-            .tagged
-            .insert(TAG_BODY, PropValue::Unicode("\r\nShopping\r\nMilk".into()));
+        m.props.tagged.insert(TAG_BODY, PropValue::Unicode("\r\nShopping\r\nMilk".into()));
         let n = note(&m, String::new());
         assert_eq!(n.summary.as_deref(), Some("Shopping"));
         assert_eq!(n.description.as_deref(), Some("\r\nShopping\r\nMilk"));
-        m.props
-            .tagged
-            .insert(0x0037, PropValue::Unicode("\u{1}\u{1}List".into()));
+        m.props.tagged.insert(0x0037, PropValue::Unicode("\u{1}\u{1}List".into()));
         assert_eq!(note(&m, String::new()).summary.as_deref(), Some("List"));
 
         let mut j = bag();
@@ -403,29 +351,11 @@ mod tests {
             NamedId::Name(PS_PUBLIC_STRINGS, "Keywords".into()),
             PropValue::MvUnicode(vec!["Work".into(), String::new()]),
         );
-        set_lid(
-            &mut j,
-            PSETID_LOG,
-            LID_LOG_TYPE,
-            PropValue::Unicode("IPM.Activity".into()),
-        );
-        set_lid(
-            &mut j,
-            PSETID_LOG,
-            LID_LOG_TYPE_DESC,
-            PropValue::Unicode("Phone call".into()),
-        );
-        set_lid(
-            &mut j,
-            PSETID_LOG,
-            LID_LOG_START,
-            PropValue::Time(FT_2025_03_20),
-        );
+        set_lid(&mut j, PSETID_LOG, LID_LOG_TYPE, PropValue::Unicode("IPM.Activity".into()));
+        set_lid(&mut j, PSETID_LOG, LID_LOG_TYPE_DESC, PropValue::Unicode("Phone call".into()));
+        set_lid(&mut j, PSETID_LOG, LID_LOG_START, PropValue::Time(FT_2025_03_20));
         let e = journal(&j, String::new());
-        assert_eq!(
-            e.categories,
-            vec!["Work".to_string(), "Phone call".to_string()]
-        );
+        assert_eq!(e.categories, vec!["Work".to_string(), "Phone call".to_string()]);
         assert_eq!(e.dtstart, Some(When::Utc(1_742_428_800)));
     }
 }

@@ -96,20 +96,13 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn bytes(&mut self, n: usize, field: &str) -> Result<&'a [u8], Corrupt> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|e| *e <= self.data.len())
-            .ok_or_else(|| {
-                Corrupt::new(
-                    self.structure,
-                    self.pos as u64,
-                    format!(
-                        "{field}: needs {n} bytes, {} left",
-                        self.data.len().saturating_sub(self.pos)
-                    ),
-                )
-            })?;
+        let end = self.pos.checked_add(n).filter(|e| *e <= self.data.len()).ok_or_else(|| {
+            Corrupt::new(
+                self.structure,
+                self.pos as u64,
+                format!("{field}: needs {n} bytes, {} left", self.data.len().saturating_sub(self.pos)),
+            )
+        })?;
         let b = &self.data[self.pos..end];
         self.pos = end;
         Ok(b)
@@ -160,18 +153,10 @@ impl TzDefinition {
     /// count), then each `TZRule` prefixed by its own size, so that newer
     /// minor versions with longer parts still read.
     pub fn parse(blob: &[u8]) -> Result<TzDefinition, Corrupt> {
-        let mut r = Reader {
-            data: blob,
-            pos: 0,
-            structure: TZDEF,
-        };
+        let mut r = Reader { data: blob, pos: 0, structure: TZDEF };
         let major = r.u8("bMajorVersion")?;
         if major != 2 {
-            return Err(Corrupt::new(
-                TZDEF,
-                0,
-                format!("bMajorVersion {major}, expected 2"),
-            ));
+            return Err(Corrupt::new(TZDEF, 0, format!("bMajorVersion {major}, expected 2")));
         }
         r.u8("bMinorVersion")?;
         let cb_header = usize::from(r.u16("cbHeader")?);
@@ -183,33 +168,22 @@ impl TzDefinition {
         let key_name = if flags & TZDEFINITION_FLAG_VALID_KEYNAME != 0 {
             let cch = usize::from(r.u16("cchKeyName")?);
             let b = r.bytes(cch * 2, "KeyName")?;
-            let units: Vec<u16> = b
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect();
-            let s = String::from_utf16_lossy(&units)
-                .trim_end_matches('\0')
-                .trim()
-                .to_string();
+            let units: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+            let s = String::from_utf16_lossy(&units).trim_end_matches('\0').trim().to_string();
             (!s.is_empty()).then_some(s)
         } else {
             None
         };
         let count = r.u16("cRules")?;
         // Skip whatever a later minor version adds to the header.
-        let rules_at = header_start
-            .checked_add(cb_header)
-            .filter(|e| *e >= r.pos && *e <= blob.len());
+        let rules_at = header_start.checked_add(cb_header).filter(|e| *e >= r.pos && *e <= blob.len());
         match rules_at {
             Some(at) => r.pos = at,
             None => {
                 return Err(Corrupt::new(
                     TZDEF,
                     2,
-                    format!(
-                        "cbHeader {cb_header} disagrees with the {} header bytes read",
-                        r.pos - header_start
-                    ),
+                    format!("cbHeader {cb_header} disagrees with the {} header bytes read", r.pos - header_start),
                 ))
             }
         }
@@ -220,11 +194,7 @@ impl TzDefinition {
             let at = r.pos;
             let major = r.u8("bMajorVersion")?;
             if major != 2 {
-                return Err(Corrupt::new(
-                    TZRULE,
-                    at as u64,
-                    format!("bMajorVersion {major}, expected 2"),
-                ));
+                return Err(Corrupt::new(TZRULE, at as u64, format!("bMajorVersion {major}, expected 2")));
             }
             r.u8("bMinorVersion")?;
             let cb_rule = usize::from(r.u16("cbRule")?);
@@ -232,25 +202,15 @@ impl TzDefinition {
             let flags = r.u16("wFlags")?;
             let start = r.system_time("stStart")?;
             let reg = r.tzreg()?;
-            let next = body
-                .checked_add(cb_rule)
-                .filter(|e| *e >= r.pos && *e <= blob.len())
-                .ok_or_else(|| {
-                    Corrupt::new(
-                        TZRULE,
-                        at as u64,
-                        format!(
-                            "cbRule {cb_rule} disagrees with the rule's {} bytes",
-                            r.pos - body
-                        ),
-                    )
-                })?;
+            let next = body.checked_add(cb_rule).filter(|e| *e >= r.pos && *e <= blob.len()).ok_or_else(|| {
+                Corrupt::new(
+                    TZRULE,
+                    at as u64,
+                    format!("cbRule {cb_rule} disagrees with the rule's {} bytes", r.pos - body),
+                )
+            })?;
             r.pos = next;
-            rules.push(TzRule {
-                flags,
-                year: start.year,
-                reg,
-            });
+            rules.push(TzRule { flags, year: start.year, reg });
         }
         Ok(TzDefinition { key_name, rules })
     }
@@ -268,10 +228,7 @@ impl TzDefinition {
     /// offsets, see [`offset_name`]). `None` without rules.
     pub fn to_zone(&self) -> Option<TimeZone> {
         let rule = self.effective()?;
-        let tzid = self
-            .key_name
-            .clone()
-            .unwrap_or_else(|| offset_name(&rule.reg));
+        let tzid = self.key_name.clone().unwrap_or_else(|| offset_name(&rule.reg));
         Some(zone(&rule.reg, tzid))
     }
 }
@@ -280,11 +237,7 @@ impl TzDefinition {
 /// `lBias`, `lStandardBias`, `lDaylightBias`, `wStandardYear`,
 /// `stStandardDate`, `wDaylightYear`, `stDaylightDate` (48 bytes).
 pub fn parse_tzstruct(blob: &[u8]) -> Result<TzReg, Corrupt> {
-    let mut r = Reader {
-        data: blob,
-        pos: 0,
-        structure: TZSTRUCT,
-    };
+    let mut r = Reader { data: blob, pos: 0, structure: TZSTRUCT };
     let bias = r.i32("lBias")?;
     let standard_bias = r.i32("lStandardBias")?;
     let daylight_bias = r.i32("lDaylightBias")?;
@@ -292,13 +245,7 @@ pub fn parse_tzstruct(blob: &[u8]) -> Result<TzReg, Corrupt> {
     let standard_date = r.system_time("stStandardDate")?;
     r.u16("wDaylightYear")?;
     let daylight_date = r.system_time("stDaylightDate")?;
-    Ok(TzReg {
-        bias,
-        standard_bias,
-        daylight_bias,
-        standard_date,
-        daylight_date,
-    })
+    Ok(TzReg { bias, standard_bias, daylight_bias, standard_date, daylight_date })
 }
 
 /// A name for a zone known only by its rule: `UTC+01:00`, or
@@ -318,9 +265,7 @@ pub fn offset_name(reg: &TzReg) -> String {
 }
 
 fn has_daylight(reg: &TzReg) -> bool {
-    reg.daylight_date.month != 0
-        && reg.standard_date.month != 0
-        && reg.daylight_bias != reg.standard_bias
+    reg.daylight_date.month != 0 && reg.standard_date.month != 0 && reg.daylight_bias != reg.standard_bias
 }
 
 /// Offsets beyond ±18 hours are no zone's; clamped so a damaged blob gives
@@ -374,9 +319,7 @@ fn observance(st: &SystemTime, from: i32, to: i32) -> ZoneRule {
     let nth: i8 = if st.day >= 5 { -1 } else { st.day.max(1) as i8 };
     let transition = Transition { month, nth, weekday };
     // DTSTART in 1601 on one of the observance's own occurrences.
-    let day = transition
-        .day(1601)
-        .map_or(1, |d| mailshift_core::time::civil_from_days(d).2 as u8);
+    let day = transition.day(1601).map_or(1, |d| mailshift_core::time::civil_from_days(d).2 as u8);
     ZoneRule {
         offset_from: from,
         offset_to: to,
@@ -415,10 +358,7 @@ pub(crate) mod tests {
     }
 
     fn st(year: u16, month: u16, dow: u16, day: u16, hour: u16) -> Vec<u8> {
-        [year, month, dow, day, hour, 0, 0, 0]
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect()
+        [year, month, dow, day, hour, 0, 0, 0].iter().flat_map(|v| v.to_le_bytes()).collect()
     }
 
     #[test]
@@ -431,22 +371,12 @@ pub(crate) mod tests {
         assert_eq!((z.standard.offset_from, z.standard.offset_to), (120, 60));
         let dst = z.daylight.as_ref().expect("daylight");
         assert_eq!((dst.offset_from, dst.offset_to), (60, 120));
-        assert_eq!(
-            dst.transition,
-            Some(Transition {
-                month: 3,
-                nth: -1,
-                weekday: Weekday::Sunday
-            })
-        );
+        assert_eq!(dst.transition, Some(Transition { month: 3, nth: -1, weekday: Weekday::Sunday }));
         // The last Sunday of March 1601 was the 25th.
         assert_eq!(dst.start, DateTime::new(1601, 3, 25, 2, 0, 0));
         assert_eq!(z.standard.start, DateTime::new(1601, 10, 28, 3, 0, 0));
         // Core applies it: 2025-03-12 08:30 Berlin is 07:30 UTC.
-        assert_eq!(
-            z.utc_from_local(&DateTime::new(2025, 3, 12, 8, 30, 0)),
-            1_741_764_600
-        );
+        assert_eq!(z.utc_from_local(&DateTime::new(2025, 3, 12, 8, 30, 0)), 1_741_764_600);
     }
 
     #[test]
@@ -464,18 +394,9 @@ pub(crate) mod tests {
         let reg = parse_tzstruct(&b).expect("parses");
         assert_eq!(offset_name(&reg), "UTC-08:00/-07:00");
         let z = zone(&reg, offset_name(&reg));
-        assert_eq!(
-            z.daylight
-                .as_ref()
-                .and_then(|d| d.transition)
-                .map(|t| t.nth),
-            Some(2)
-        );
+        assert_eq!(z.daylight.as_ref().and_then(|d| d.transition).map(|t| t.nth), Some(2));
         assert_eq!(z.standard.offset_to, -480);
-        let ist = TzReg {
-            bias: -330,
-            ..TzReg::default()
-        };
+        let ist = TzReg { bias: -330, ..TzReg::default() };
         assert_eq!(offset_name(&ist), "UTC+05:30");
         assert!(zone(&ist, "x".into()).daylight.is_none());
     }
@@ -502,8 +423,7 @@ pub(crate) mod tests {
                 b[i] = v;
                 if let Ok(d) = TzDefinition::parse(&b) {
                     if let Some(z) = d.to_zone() {
-                        let _ = z
-                            .local_from_utc(z.utc_from_local(&DateTime::new(2025, 7, 1, 12, 0, 0)));
+                        let _ = z.local_from_utc(z.utc_from_local(&DateTime::new(2025, 7, 1, 12, 0, 0)));
                     }
                 }
             }

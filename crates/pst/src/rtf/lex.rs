@@ -79,18 +79,14 @@ impl<'a> Iterator for Lexer<'a> {
                 return Some(Token::Symbol(c));
             }
             let start = self.pos;
-            while self
-                .data
-                .get(self.pos)
-                .is_some_and(|x| x.is_ascii_alphabetic())
-            {
+            while self.data.get(self.pos).is_some_and(|x| x.is_ascii_alphabetic()) {
                 self.pos += 1;
             }
             let name = &self.data[start..self.pos];
             let name = &name[..name.len().min(MAX_WORD)];
             let mut param = None;
-            let neg = self.data.get(self.pos) == Some(&b'-')
-                && self.data.get(self.pos + 1).is_some_and(u8::is_ascii_digit);
+            let neg =
+                self.data.get(self.pos) == Some(&b'-') && self.data.get(self.pos + 1).is_some_and(u8::is_ascii_digit);
             if neg {
                 self.pos += 1;
             }

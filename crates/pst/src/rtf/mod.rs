@@ -37,10 +37,7 @@ pub struct RtfError {
 }
 
 fn err(offset: usize, reason: impl Into<String>) -> RtfError {
-    RtfError {
-        offset: offset as u64,
-        reason: reason.into(),
-    }
+    RtfError { offset: offset as u64, reason: reason.into() }
 }
 
 /// `COMPTYPE` of a compressed stream: "LZFu" (MS-OXRTFCP 2.1.3.1.1).
@@ -90,10 +87,7 @@ fn le32(data: &[u8], at: usize) -> u32 {
 /// stream shorter than the lesser of `RAWSIZE` and `COMPSIZE - 12`.
 pub fn decompress(data: &[u8]) -> Result<Vec<u8>, RtfError> {
     if data.len() < HEADER_LEN {
-        return Err(err(
-            0,
-            format!("header needs 16 bytes, only {} present", data.len()),
-        ));
+        return Err(err(0, format!("header needs 16 bytes, only {} present", data.len())));
     }
     let comp_size = le32(data, 0) as usize;
     let raw_size = le32(data, 4) as usize;
@@ -107,10 +101,7 @@ pub fn decompress(data: &[u8]) -> Result<Vec<u8>, RtfError> {
             // stored text is the smaller of the two.
             let len = raw_size.min(comp_size.saturating_sub(12));
             if len > MAX_OUTPUT {
-                return Err(err(
-                    4,
-                    format!("RAWSIZE {raw_size} exceeds the 64 MiB limit"),
-                ));
+                return Err(err(4, format!("RAWSIZE {raw_size} exceeds the 64 MiB limit")));
             }
             match body.get(..len) {
                 Some(raw) => Ok(raw.to_vec()),
@@ -126,10 +117,7 @@ pub fn decompress(data: &[u8]) -> Result<Vec<u8>, RtfError> {
         }
         COMPRESSED => {
             if comp_size < 12 {
-                return Err(err(
-                    0,
-                    format!("COMPSIZE {comp_size} is below the 12 header bytes it counts"),
-                ));
+                return Err(err(0, format!("COMPSIZE {comp_size} is below the 12 header bytes it counts")));
             }
             let covered = &body[..(comp_size - 12).min(body.len())];
             let actual = crc32(covered);
@@ -170,20 +158,14 @@ fn lzfu(body: &[u8], raw_size: usize) -> Result<(Vec<u8>, bool), RtfError> {
     loop {
         if out.len() >= limit {
             if raw_size > MAX_OUTPUT {
-                return Err(err(
-                    4,
-                    format!("RAWSIZE {raw_size} exceeds the 64 MiB limit"),
-                ));
+                return Err(err(4, format!("RAWSIZE {raw_size} exceeds the 64 MiB limit")));
             }
             return Ok((out, false));
         }
         let Some(&control) = body.get(pos) else {
             return Err(err(
                 at(pos),
-                format!(
-                    "stream ends before its end marker ({} of RAWSIZE {raw_size} bytes)",
-                    out.len()
-                ),
+                format!("stream ends before its end marker ({} of RAWSIZE {raw_size} bytes)", out.len()),
             ));
         };
         pos += 1;
@@ -194,13 +176,7 @@ fn lzfu(body: &[u8], raw_size: usize) -> Result<(Vec<u8>, bool), RtfError> {
             if control & (1 << bit) == 0 {
                 // Literal.
                 let Some(&b) = body.get(pos) else {
-                    return Err(err(
-                        at(pos),
-                        format!(
-                            "literal missing ({} of RAWSIZE {raw_size} bytes)",
-                            out.len()
-                        ),
-                    ));
+                    return Err(err(at(pos), format!("literal missing ({} of RAWSIZE {raw_size} bytes)", out.len())));
                 };
                 pos += 1;
                 out.push(b);
@@ -214,10 +190,7 @@ fn lzfu(body: &[u8], raw_size: usize) -> Result<(Vec<u8>, bool), RtfError> {
             let Some(r) = body.get(pos..pos + 2) else {
                 return Err(err(
                     at(pos),
-                    format!(
-                        "dictionary reference truncated ({} of RAWSIZE {raw_size} bytes)",
-                        out.len()
-                    ),
+                    format!("dictionary reference truncated ({} of RAWSIZE {raw_size} bytes)", out.len()),
                 ));
             };
             let word = u16::from_be_bytes([r[0], r[1]]);

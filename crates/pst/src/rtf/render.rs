@@ -51,14 +51,7 @@ struct State {
 
 impl Default for State {
     fn default() -> State {
-        State {
-            skip: false,
-            fonttbl: false,
-            htmltag: false,
-            htmlrtf: false,
-            uc: 1,
-            enc: None,
-        }
+        State { skip: false, fonttbl: false, htmltag: false, htmlrtf: false, uc: 1, enc: None }
     }
 }
 
@@ -178,12 +171,7 @@ struct Out {
 
 impl Out {
     fn new() -> Out {
-        Out {
-            s: String::new(),
-            bytes: Vec::new(),
-            enc: encoding_rs::WINDOWS_1252,
-            high: None,
-        }
+        Out { s: String::new(), bytes: Vec::new(), enc: encoding_rs::WINDOWS_1252, high: None }
     }
 
     fn flush(&mut self) {
@@ -224,8 +212,7 @@ impl Out {
         match (self.high.take(), u) {
             (Some(h), 0xDC00..=0xDFFF) => {
                 let c = 0x10000 + ((u32::from(h) - 0xD800) << 10) + (u32::from(u) - 0xDC00);
-                self.s
-                    .push(char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER));
+                self.s.push(char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER));
             }
             (h, 0xD800..=0xDBFF) => {
                 if h.is_some() {
@@ -238,8 +225,7 @@ impl Out {
                     self.s.push(char::REPLACEMENT_CHARACTER);
                 }
                 // Lone low surrogates have no char: U+FFFD.
-                self.s
-                    .push(char::from_u32(u32::from(u)).unwrap_or(char::REPLACEMENT_CHARACTER));
+                self.s.push(char::from_u32(u32::from(u)).unwrap_or(char::REPLACEMENT_CHARACTER));
             }
         }
     }
@@ -338,11 +324,7 @@ fn render(rtf: &[u8], mode: Mode) -> String {
                 Mode::Text => !st.htmlrtf,
                 Mode::Native => true,
             };
-        let enc = if st.htmltag {
-            doc_enc
-        } else {
-            st.enc.unwrap_or(doc_enc)
-        };
+        let enc = if st.htmltag { doc_enc } else { st.enc.unwrap_or(doc_enc) };
         match tok {
             Token::Open | Token::Close | Token::Bin(_) => {}
             Token::Text(0) => {}
@@ -392,11 +374,7 @@ fn render(rtf: &[u8], mode: Mode) -> String {
                         b"f" => font_cur = param,
                         b"fcharset" | b"cpg" => {
                             if let (Some(f), Some(p)) = (font_cur, param) {
-                                let e = if name == b"cpg" {
-                                    codepage(p)
-                                } else {
-                                    charset(p)
-                                };
+                                let e = if name == b"cpg" { codepage(p) } else { charset(p) };
                                 if fonts.len() < MAX_FONTS || fonts.contains_key(&f) {
                                     fonts.insert(f, e);
                                 }

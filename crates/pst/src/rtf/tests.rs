@@ -5,18 +5,17 @@ use super::*;
 
 /// MS-OXRTFCP 3.1.1 "Example 1: Simple Compressed RTF".
 const SIMPLE: &[u8] = &[
-    0x2d, 0x00, 0x00, 0x00, 0x2b, 0x00, 0x00, 0x00, 0x4c, 0x5a, 0x46, 0x75, 0xf1, 0xc5, 0xc7, 0xa7,
-    0x03, 0x00, 0x0a, 0x00, 0x72, 0x63, 0x70, 0x67, 0x31, 0x32, 0x35, 0x42, 0x32, 0x0a, 0xf3, 0x20,
-    0x68, 0x65, 0x6c, 0x09, 0x00, 0x20, 0x62, 0x77, 0x05, 0xb0, 0x6c, 0x64, 0x7d, 0x0a, 0x80, 0x0f,
-    0xa0,
+    0x2d, 0x00, 0x00, 0x00, 0x2b, 0x00, 0x00, 0x00, 0x4c, 0x5a, 0x46, 0x75, 0xf1, 0xc5, 0xc7, 0xa7, 0x03, 0x00, 0x0a,
+    0x00, 0x72, 0x63, 0x70, 0x67, 0x31, 0x32, 0x35, 0x42, 0x32, 0x0a, 0xf3, 0x20, 0x68, 0x65, 0x6c, 0x09, 0x00, 0x20,
+    0x62, 0x77, 0x05, 0xb0, 0x6c, 0x64, 0x7d, 0x0a, 0x80, 0x0f, 0xa0,
 ];
 const SIMPLE_RAW: &[u8] = b"{\\rtf1\\ansi\\ansicpg1252\\pard hello world}\r\n";
 
 /// MS-OXRTFCP 3.1.2 "Example 2: Reading a Token from the Dictionary that
 /// Crosses WritePosition".
 const CROSSING: &[u8] = &[
-    0x1a, 0x00, 0x00, 0x00, 0x1c, 0x00, 0x00, 0x00, 0x4c, 0x5a, 0x46, 0x75, 0xe2, 0xd4, 0x4b, 0x51,
-    0x41, 0x00, 0x04, 0x20, 0x57, 0x58, 0x59, 0x5a, 0x0d, 0x6e, 0x7d, 0x01, 0x0e, 0xb0,
+    0x1a, 0x00, 0x00, 0x00, 0x1c, 0x00, 0x00, 0x00, 0x4c, 0x5a, 0x46, 0x75, 0xe2, 0xd4, 0x4b, 0x51, 0x41, 0x00, 0x04,
+    0x20, 0x57, 0x58, 0x59, 0x5a, 0x0d, 0x6e, 0x7d, 0x01, 0x0e, 0xb0,
 ];
 const CROSSING_RAW: &[u8] = b"{\\rtf1 WXYZWXYZWXYZWXYZWXYZ}";
 
@@ -34,18 +33,12 @@ fn with_header(comp: u32, raw: u32, typ: &[u8; 4], crc: u32, body: &[u8]) -> Vec
 fn initial_dictionary_is_the_specs_207_bytes() {
     assert_eq!(INITIAL_DICTIONARY.len(), 207);
     assert!(INITIAL_DICTIONARY.starts_with(b"{\\rtf1\\ansi\\mac\\deff0\\deftab720{\\fonttbl;}"));
-    assert!(
-        INITIAL_DICTIONARY.ends_with(b"\\blue0\r\n\\par \\pard\\plain\\f0\\fs20\\b\\i\\u\\tab\\tx")
-    );
+    assert!(INITIAL_DICTIONARY.ends_with(b"\\blue0\r\n\\par \\pard\\plain\\f0\\fs20\\b\\i\\u\\tab\\tx"));
 }
 
 #[test]
 fn spec_example_1_simple() {
-    assert_eq!(
-        crc32(&SIMPLE[16..]),
-        0xA7C7_C5F1,
-        "the CRC in the example's header"
-    );
+    assert_eq!(crc32(&SIMPLE[16..]), 0xA7C7_C5F1, "the CRC in the example's header");
     assert_eq!(decompress(SIMPLE).expect("decompresses"), SIMPLE_RAW);
 }
 
@@ -66,13 +59,7 @@ fn mela_is_stored() {
     assert_eq!(decompress(&padded).expect("stored"), raw);
     // RAWSIZE written like COMPSIZE (header bytes counted), as Aspose does:
     // COMPSIZE - 12 bounds the text.
-    let quirk = with_header(
-        raw.len() as u32 + 12,
-        raw.len() as u32 + 12,
-        b"MELA",
-        0,
-        raw,
-    );
+    let quirk = with_header(raw.len() as u32 + 12, raw.len() as u32 + 12, b"MELA", 0, raw);
     assert_eq!(decompress(&quirk).expect("stored"), raw);
     // Fewer bytes than RAWSIZE: an error at the end of the data.
     let e = decompress(&v[..v.len() - 3]).expect_err("short");
@@ -133,10 +120,7 @@ fn lying_sizes() {
     v[0..4].copy_from_slice(&20u32.to_le_bytes());
     assert_eq!(decompress(&v).expect("small COMPSIZE"), SIMPLE_RAW);
     v[0..4].copy_from_slice(&3u32.to_le_bytes());
-    assert!(decompress(&v)
-        .expect_err("below 12")
-        .reason
-        .contains("COMPSIZE 3"));
+    assert!(decompress(&v).expect_err("below 12").reason.contains("COMPSIZE 3"));
     // A huge RAWSIZE over a tiny body of literals: truncated, not allocated.
     let v = with_header(14, u32::MAX, b"LZFu", 0, &[0x00, b'a']);
     let e = decompress(&v).expect_err("runs out");
@@ -164,10 +148,7 @@ fn reference_to_unwritten_dictionary_is_an_error() {
 fn crc_mismatch_reads_when_whole_and_fails_when_short() {
     let mut v = SIMPLE.to_vec();
     v[12] ^= 0xFF;
-    assert_eq!(
-        decompress(&v).expect("whole output despite CRC"),
-        SIMPLE_RAW
-    );
+    assert_eq!(decompress(&v).expect("whole output despite CRC"), SIMPLE_RAW);
     v[4..8].copy_from_slice(&100u32.to_le_bytes());
     let e = decompress(&v).expect_err("short and bad CRC");
     assert_eq!(e.offset, 12);
@@ -242,17 +223,11 @@ fn spec_html_example() {
         <p class=\"MsoNormal\">\r\n\
         This is a normal text with a character references:&nbsp; &lt; &uml;<br>\r\n\
         characters which have special meaning in RTF: {}\\<br>\r\n</p>\r\n</body>\r\n</HTML>\r\n";
-    assert_eq!(
-        decapsulate(rtf.as_bytes()),
-        Some(Encapsulated::Html(want.to_string()))
-    );
+    assert_eq!(decapsulate(rtf.as_bytes()), Some(Encapsulated::Html(want.to_string())));
     // The same document read as RTF: the htmltag groups vanish and the
     // \htmlrtf renderings show.
     let text = to_text(rtf.as_bytes());
-    assert!(
-        text.starts_with("Note the line break inside a P tag. This is a bold text \n\n"),
-        "{text:?}"
-    );
+    assert!(text.starts_with("Note the line break inside a P tag. This is a bold text \n\n"), "{text:?}");
     // \f2 is \fcharset0: Windows-1252 in a 1251 document, so \'a8 is
     // U+00A8 (the "&uml;" of the original), not Cyrillic U+0401.
     assert!(text.contains("references:\u{A0} < \u{A8}\n"), "{text:?}");
@@ -267,7 +242,8 @@ fn html(rtf: &str) -> String {
 
 #[test]
 fn htmlrtf_nests_with_groups() {
-    let rtf = r"{\rtf1\ansi\fromhtml1 {\*\htmltag <p>}a{\htmlrtf b{c\htmlrtf0 d}e}f\htmlrtf g{\htmlrtf0 h}i\htmlrtf0 j}";
+    let rtf =
+        r"{\rtf1\ansi\fromhtml1 {\*\htmltag <p>}a{\htmlrtf b{c\htmlrtf0 d}e}f\htmlrtf g{\htmlrtf0 h}i\htmlrtf0 j}";
     assert_eq!(html(rtf), "<p>adfhj");
 }
 
@@ -281,8 +257,7 @@ fn unicode_with_uc_skip_counts() {
 
 #[test]
 fn shift_jis_code_pages() {
-    let rtf =
-        r"{\rtf1\ansi\ansicpg932\fromhtml1 {\*\htmltag <p>}\'82\'a0\'82\'a2{\*\htmltag </p>}}";
+    let rtf = r"{\rtf1\ansi\ansicpg932\fromhtml1 {\*\htmltag <p>}\'82\'a0\'82\'a2{\*\htmltag </p>}}";
     assert_eq!(html(rtf), "<p>\u{3042}\u{3044}</p>");
     // A font with \fcharset128 switches text (not tags) to Shift-JIS.
     let rtf = r"{\rtf1\ansi\ansicpg1252\fromhtml1 \deff0{\fonttbl{\f0\fswiss Arial;}{\f1\fnil\fcharset128 MS Gothic;}}{\*\htmltag <p title='\'e9'>}{\f1 \'82\'a0}\'e9{\*\htmltag </p>}}";
@@ -298,30 +273,16 @@ fn ignorable_and_header_destinations_are_skipped() {
 #[test]
 fn from_text() {
     let rtf = r"{\rtf1\ansi\ansicpg1252\fromtext \fbidis \deff0{\fonttbl{\f0\fswiss Arial;}}{\colortbl;\red0\green0\blue0;}\uc1\pard\plain\deftab360 \f0\fs20 Hello \'e9t\'e9\par second\tab line\par}";
-    assert_eq!(
-        decapsulate(rtf.as_bytes()),
-        Some(Encapsulated::Text(
-            "Hello \u{E9}t\u{E9}\r\nsecond\tline\r\n".into()
-        ))
-    );
+    assert_eq!(decapsulate(rtf.as_bytes()), Some(Encapsulated::Text("Hello \u{E9}t\u{E9}\r\nsecond\tline\r\n".into())));
 }
 
 #[test]
 fn native_rtf_is_not_encapsulated() {
-    assert_eq!(
-        decapsulate(br"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}\pard Hello\par}"),
-        None
-    );
+    assert_eq!(decapsulate(br"{\rtf1\ansi\deff0{\fonttbl{\f0 Arial;}}\pard Hello\par}"), None);
     // \fromhtml1 too late to be in the header.
-    assert_eq!(
-        decapsulate(br"{\rtf1\ansi\a\b\c\d\e\f\g\h\i\j\k\fromhtml1 x}"),
-        None
-    );
+    assert_eq!(decapsulate(br"{\rtf1\ansi\a\b\c\d\e\f\g\h\i\j\k\fromhtml1 x}"), None);
     assert_eq!(decapsulate(b"not rtf \\fromhtml1"), None);
-    assert_eq!(
-        decapsulate(b" \r\n{\\rtf1\\fromtext x}"),
-        Some(Encapsulated::Text("x".into()))
-    );
+    assert_eq!(decapsulate(b" \r\n{\\rtf1\\fromtext x}"), Some(Encapsulated::Text("x".into())));
     assert_eq!(decapsulate(b""), None);
 }
 

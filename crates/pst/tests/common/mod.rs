@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use mailshift_pst::{
-    nid_with_type, Pst, NID_MESSAGE_STORE, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE,
-    NID_TYPE_HIERARCHY_TABLE, PR_DISPLAY_NAME,
+    nid_with_type, Pst, NID_MESSAGE_STORE, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE, NID_TYPE_HIERARCHY_TABLE,
+    PR_DISPLAY_NAME,
 };
 
 /// What a walk found.
@@ -26,10 +26,7 @@ pub fn walk(pst: &Pst) -> mailshift_core::Result<Walk> {
     let mut w = Walk::default();
     let store = pst.node(NID_MESSAGE_STORE)?;
     match store {
-        Some(n) => match pst
-            .property_context(&n)
-            .and_then(|pc| pc.string(PR_DISPLAY_NAME))
-        {
+        Some(n) => match pst.property_context(&n).and_then(|pc| pc.string(PR_DISPLAY_NAME)) {
             Ok(name) => w.store_name = name,
             Err(e) => w.errors.push(format!("store: {e}")),
         },
@@ -74,24 +71,17 @@ fn folder(pst: &Pst, nid: u32, path: &str, depth: usize, visited: &mut Vec<u32>,
         let name = match from_row {
             Some(n) => n,
             None => match pst.node(child).and_then(|n| match n {
-                Some(n) => pst
-                    .property_context(&n)
-                    .and_then(|pc| pc.string(PR_DISPLAY_NAME)),
+                Some(n) => pst.property_context(&n).and_then(|pc| pc.string(PR_DISPLAY_NAME)),
                 None => Ok(None),
             }) {
                 Ok(n) => n.unwrap_or_default(),
                 Err(e) => {
-                    w.errors
-                        .push(format!("{path}: folder {child:#x} name: {e}"));
+                    w.errors.push(format!("{path}: folder {child:#x} name: {e}"));
                     String::new()
                 }
             },
         };
-        let child_path = if path.is_empty() {
-            name
-        } else {
-            format!("{path}/{name}")
-        };
+        let child_path = if path.is_empty() { name } else { format!("{path}/{name}") };
         let count = match pst.node(nid_with_type(child, NID_TYPE_CONTENTS_TABLE)) {
             Ok(Some(n)) => match pst.table_context(&n) {
                 Ok(ct) => Some(ct.row_count()),
@@ -102,15 +92,13 @@ fn folder(pst: &Pst, nid: u32, path: &str, depth: usize, visited: &mut Vec<u32>,
             },
             Ok(None) => Some(0),
             Err(e) => {
-                w.errors
-                    .push(format!("{child_path}: contents table node: {e}"));
+                w.errors.push(format!("{child_path}: contents table node: {e}"));
                 None
             }
         };
         w.folders.push((child_path.clone(), count));
         if visited.contains(&child) {
-            w.errors
-                .push(format!("{child_path}: folder {child:#x} listed twice"));
+            w.errors.push(format!("{child_path}: folder {child:#x} listed twice"));
             continue;
         }
         visited.push(child);

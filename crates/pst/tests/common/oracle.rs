@@ -20,9 +20,7 @@ pub const REJECTED: &[&str] = &[
 
 /// True for a file every tool rejects.
 pub fn is_rejected(p: &Path) -> bool {
-    p.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| REJECTED.contains(&n))
+    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| REJECTED.contains(&n))
 }
 
 /// A fixture by its path under the fixtures directory (`None` after a
@@ -36,16 +34,10 @@ pub fn fixture(rel: &str) -> Option<PathBuf> {
 /// Item directories pffexport writes: a type word and five digits
 /// ("Message00001", "Contact00002", "Distribution list00001" ...).
 fn is_item_dir(name: &str) -> bool {
-    let digits = name
-        .chars()
-        .rev()
-        .take_while(|c| c.is_ascii_digit())
-        .count();
+    let digits = name.chars().rev().take_while(|c| c.is_ascii_digit()).count();
     digits == 5
         && name.len() > 5
-        && name[..name.len() - 5]
-            .chars()
-            .all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-')
+        && name[..name.len() - 5].chars().all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-')
 }
 
 /// Runs `pffexport -q -t SCRATCH/out PST`; the directory it exported to
@@ -78,11 +70,7 @@ fn collect(dir: &Path, path: &str, out: &mut BTreeMap<String, usize>) {
             items += 1;
             continue;
         }
-        let p = if path.is_empty() {
-            name.clone()
-        } else {
-            format!("{path}/{name}")
-        };
+        let p = if path.is_empty() { name.clone() } else { format!("{path}/{name}") };
         out.entry(p.clone()).or_insert(0);
         collect(&e.path(), &p, out);
     }
