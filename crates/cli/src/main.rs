@@ -95,6 +95,10 @@ struct ConvertArgs {
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// Exit 1 also when the target format cannot hold something by design
+    /// (flags in EML ...), which is otherwise listed as "not kept" and exit 0.
+    #[arg(long)]
+    strict: bool,
     /// Print no report table.
     #[arg(long, short)]
     quiet: bool,
@@ -266,7 +270,7 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         let json = serde_json::to_string_pretty(&report)?;
         write_atomically(path, json.as_bytes()).with_context(|| format!("cannot write report {}", path.display()))?;
     }
-    Ok(report.exit_code() as u8)
+    Ok(report.exit_code(args.strict) as u8)
 }
 
 /// The writer for the mail, in `dst_fmt`.

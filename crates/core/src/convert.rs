@@ -1,10 +1,12 @@
 //! The parallel converter: one reader, many threads preparing items, one writer.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
 use std::time::Instant;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobMatcher};
 use rayon::prelude::*;
 
 use crate::model::{Folder, FolderKind, FolderRole, Item};
@@ -32,6 +34,16 @@ pub struct Options {
     pub dedup: bool,
     /// Upper bound on the bytes of items prepared ahead of the writer.
     pub batch_bytes: u64,
+    /// Set (from a signal handler, say) to stop the run: the item in hand is
+    /// finished, the open folder closed, the target finished, and the
+    /// report says `interrupted`.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Options {
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+    }
 }
 
 impl Default for Options {
@@ -45,6 +57,7 @@ impl Default for Options {
             kinds: Vec::new(),
             dedup: false,
             batch_bytes: 8 << 20,
+            cancel: None,
         }
     }
 }
@@ -86,40 +99,61 @@ pub fn existing_keys(target: &dyn StoreReader) -> Result<std::collections::HashM
 }
 
 struct Filters {
-    include: Option<GlobSet>,
-    exclude: Option<GlobSet>,
+    include: Vec<(String, GlobMatcher)>,
+    exclude: Vec<(String, GlobMatcher)>,
 }
 
-fn globset(patterns: &[String], what: &'static str) -> Result<Option<GlobSet>> {
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    let mut b = GlobSetBuilder::new();
-    for p in patterns {
-        let g = Glob::new(p).map_err(|e| Error::Invalid { what, reason: format!("{p}: {e}") })?;
-        b.add(g);
-    }
-    b.build().map(Some).map_err(|e| Error::Invalid { what, reason: e.to_string() })
+/// Folder globs match case-insensitively, as mail clients treat folder
+/// names (`--folder inbox` takes `Inbox`).
+fn matchers(patterns: &[String], what: &'static str) -> Result<Vec<(String, GlobMatcher)>> {
+    patterns
+        .iter()
+        .map(|p| {
+            let g = GlobBuilder::new(p)
+                .case_insensitive(true)
+                .build()
+                .map_err(|e| Error::Invalid { what, reason: format!("{p}: {e}") })?;
+            Ok((p.clone(), g.compile_matcher()))
+        })
+        .collect()
+}
+
+/// True if `m` matches the folder or one of its ancestors.
+fn hits(m: &GlobMatcher, folder: &Folder) -> bool {
+    (1..=folder.path.len()).any(|n| m.is_match(folder.path[..n].join("/"))) || m.is_match(folder.display_path())
 }
 
 impl Filters {
     fn new(opts: &Options) -> Result<Filters> {
-        Ok(Filters { include: globset(&opts.folders, "--folder")?, exclude: globset(&opts.exclude, "--exclude")? })
+        Ok(Filters { include: matchers(&opts.folders, "--folder")?, exclude: matchers(&opts.exclude, "--exclude")? })
     }
 
     /// A folder is selected if it, or one of its ancestors, matches an
     /// include pattern (so `--folder Archive` takes Archive's subfolders too),
     /// and neither it nor an ancestor matches an exclude pattern.
     fn selects(&self, folder: &Folder) -> bool {
-        let prefixes: Vec<String> = (0..=folder.path.len()).map(|n| folder.path[..n].join("/")).collect();
-        let hit =
-            |set: &GlobSet| prefixes.iter().skip(1).any(|p| set.is_match(p)) || set.is_match(folder.display_path());
-        let included = match &self.include {
-            None => true,
-            Some(s) => hit(s),
-        };
-        let excluded = self.exclude.as_ref().is_some_and(hit);
-        included && !excluded
+        let included = self.include.is_empty() || self.include.iter().any(|(_, m)| hits(m, folder));
+        included && !self.exclude.iter().any(|(_, m)| hits(m, folder))
+    }
+
+    /// A pattern that matches no folder of the store is a mistake (a typo,
+    /// a name from another store): an error that lists the folders there are.
+    fn check(&self, folders: &[Folder]) -> Result<()> {
+        for (what, list) in [("--folder", &self.include), ("--exclude", &self.exclude)] {
+            for (p, m) in list {
+                if !folders.iter().any(|f| hits(m, f)) {
+                    let names: Vec<String> =
+                        folders.iter().filter(|f| !f.is_root()).map(|f| format!("  {}", f.display_path())).collect();
+                    let listing = if names.is_empty() {
+                        "the store has no folders but its root".to_string()
+                    } else {
+                        format!("the store's folders are:\n{}", names.join("\n"))
+                    };
+                    return Err(Error::Invalid { what, reason: format!("{p:?} matches no folder; {listing}") });
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -159,9 +193,14 @@ pub fn convert(
         ..Report::default()
     };
 
+    let all = source.folders()?;
+    filters.check(&all)?;
+    // `--items` selects items, not folders: a calendar item filed in
+    // Deleted Items is still a calendar item. Folders of other kinds are
+    // still looked at, and opened in the target only once an item is written.
     let mut plan: Vec<(Folder, Result<Vec<ItemMeta>>)> = Vec::new();
-    for folder in source.folders()? {
-        if !filters.selects(&folder) || (!opts.kinds.is_empty() && !opts.kinds.contains(&folder.kind)) {
+    for folder in all {
+        if !filters.selects(&folder) {
             continue;
         }
         let items = source.items(folder.id);
@@ -179,6 +218,10 @@ pub fn convert(
     target.begin(&folders)?;
 
     for (folder, items) in plan {
+        if opts.cancelled() {
+            report.interrupted = true;
+            break;
+        }
         let mut fr = FolderReport { path: folder.display_path(), kind: folder.kind, ..FolderReport::default() };
         let items = match items {
             Ok(items) => items,
@@ -190,46 +233,87 @@ pub fn convert(
                 continue;
             }
         };
-        if !target.accepts(folder.kind) {
-            fr.counts.skipped_unsupported += items.len() as u64;
-            if !items.is_empty() {
-                fr.skips.push(Failure {
+        // Each item is checked on its own (a contact filed in the Inbox is a
+        // contact): a folder of a kind the target cannot hold is opened only
+        // if one of its items is written.
+        let eager = (opts.kinds.is_empty() || opts.kinds.contains(&folder.kind)) && target.accepts(folder.kind);
+        let mut open = OpenFolder { folder: &folder, opened: false, failed: None };
+        if eager {
+            if let Err(e) = open.ensure(target) {
+                fr.counts.failed += items.len() as u64;
+                fr.failures.push(Failure {
                     item: format!("{} items", items.len()),
-                    reason: format!("{} cannot hold {} items", target.format_name(), folder.kind.as_str()),
+                    reason: format!("cannot create target folder: {e}"),
                 });
+                progress.advance(items.len() as u64);
+                report.total.add(&fr.counts);
+                report.folders.push(fr);
+                continue;
             }
-            progress.advance(items.len() as u64);
-            report.total.add(&fr.counts);
-            report.folders.push(fr);
-            continue;
-        }
-        if let Err(e) = target.open_folder(&folder) {
-            fr.counts.failed += items.len() as u64;
-            fr.failures.push(Failure {
-                item: format!("{} items", items.len()),
-                reason: format!("cannot create target folder: {e}"),
-            });
-            progress.advance(items.len() as u64);
-            report.total.add(&fr.counts);
-            report.folders.push(fr);
-            continue;
         }
         let scope = dedup_scope(&folder);
         let seen = seen.entry(scope).or_default();
-        convert_folder(source, target, opts, &items, seen, &mut fr, progress);
-        if let Err(e) = target.close_folder() {
-            fr.failures.push(Failure { item: "(folder)".into(), reason: format!("cannot finish target folder: {e}") });
-            fr.counts.failed += fr.counts.copied;
-            fr.counts.copied = 0;
+        let mut run = FolderRun { seen, fr: &mut fr, open: &mut open };
+        convert_folder(source, target, opts, &items, &mut run, progress);
+        if open.opened {
+            if let Err(e) = target.close_folder() {
+                fr.failures
+                    .push(Failure { item: "(folder)".into(), reason: format!("cannot finish target folder: {e}") });
+                fr.counts.failed += fr.counts.copied;
+                fr.counts.copied = 0;
+            }
         }
         report.total.add(&fr.counts);
         report.folders.push(fr);
+        if opts.cancelled() {
+            report.interrupted = true;
+            break;
+        }
     }
-    target.finish()?;
+    let finished = target.finish();
+    report.notes = target.notes();
+    finished?;
     progress.finish();
     report.problems = source.problems();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The state of the folder being converted.
+struct FolderRun<'r, 'f> {
+    /// Dedup keys of the folder's scope.
+    seen: &'r mut HashSet<DedupKey>,
+    fr: &'r mut FolderReport,
+    open: &'r mut OpenFolder<'f>,
+}
+
+/// A target folder opened on demand: at once for folders of the kinds
+/// selected, at the first item written for the others.
+struct OpenFolder<'f> {
+    folder: &'f Folder,
+    opened: bool,
+    failed: Option<String>,
+}
+
+impl OpenFolder<'_> {
+    fn ensure(&mut self, target: &mut dyn StoreWriter) -> std::result::Result<(), String> {
+        if self.opened {
+            return Ok(());
+        }
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        match target.open_folder(self.folder) {
+            Ok(()) => {
+                self.opened = true;
+                Ok(())
+            }
+            Err(e) => {
+                self.failed = Some(e.to_string());
+                Err(e.to_string())
+            }
+        }
+    }
 }
 
 /// Splits a folder's items into batches of bounded size (by the reader's
@@ -240,8 +324,7 @@ fn convert_folder(
     target: &mut dyn StoreWriter,
     opts: &Options,
     items: &[ItemMeta],
-    seen: &mut HashSet<DedupKey>,
-    fr: &mut FolderReport,
+    run: &mut FolderRun<'_, '_>,
     progress: &dyn Progress,
 ) {
     let batches = batches(items, opts.batch_bytes);
@@ -259,12 +342,15 @@ fn convert_folder(
                 }
             }
         });
-        for batch in rx {
-            let n = batch.len() as u64;
+        'batches: for batch in rx {
             for (meta, outcome) in batch {
-                write_one(source, target, opts, meta, outcome, seen, fr);
+                // Between items: the one in hand is whole (written or not).
+                if opts.cancelled() {
+                    break 'batches;
+                }
+                write_one(source, target, opts, meta, outcome, run);
+                progress.advance(1);
             }
-            progress.advance(n);
         }
     });
 }
@@ -275,9 +361,9 @@ fn write_one(
     opts: &Options,
     meta: ItemMeta,
     outcome: Outcome<'_>,
-    seen: &mut HashSet<DedupKey>,
-    fr: &mut FolderReport,
+    run: &mut FolderRun<'_, '_>,
 ) {
+    let FolderRun { seen, fr, open } = run;
     match outcome {
         Outcome::Filtered => fr.counts.skipped_filtered += 1,
         Outcome::TooLarge(size) => {
@@ -300,6 +386,14 @@ fn write_one(
                 fr.counts.skipped_duplicate += 1;
                 return;
             }
+            if let Err(e) = open.ensure(target) {
+                fr.counts.failed += 1;
+                fr.failures.push(Failure {
+                    item: source.describe(meta.id),
+                    reason: format!("cannot create target folder: {e}"),
+                });
+                return;
+            }
             match target.write(&p) {
                 Ok(Written { duplicate: Some(reason), .. }) => {
                     fr.counts.skipped_duplicate += 1;
@@ -310,6 +404,9 @@ fn write_one(
                     fr.counts.bytes += w.bytes;
                     for l in w.lost {
                         fr.losses.push(Failure { item: source.describe(meta.id), reason: l });
+                    }
+                    for n in w.not_kept {
+                        fr.add_not_kept(n);
                     }
                     if opts.dedup {
                         seen.insert(p.key);
@@ -328,6 +425,16 @@ fn prepare<'a>(source: &'a dyn StoreReader, meta: ItemMeta, opts: &Options, acce
     if let (Some(max), Some(size)) = (opts.max_size, meta.size) {
         if size > max {
             return Outcome::TooLarge(size);
+        }
+    }
+    // Where the reader can tell an item's kind cheaply, items of kinds not
+    // selected, or not accepted, are passed over without being read.
+    if let Some(k) = source.item_kind(meta.id) {
+        if !opts.kinds.is_empty() && !opts.kinds.contains(&k) {
+            return Outcome::Filtered;
+        }
+        if !accepted.contains(&k) {
+            return Outcome::Unsupported(format!("the target cannot hold {} items", k.as_str()));
         }
     }
     let item = match source.read(meta.id) {

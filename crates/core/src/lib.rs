@@ -23,12 +23,14 @@
 
 pub mod convert;
 mod error;
+pub mod fsio;
 pub mod mmap;
 pub mod model;
 pub mod pim;
 pub mod prepare;
 pub mod report;
 pub mod store;
+pub mod text;
 pub mod time;
 
 pub use convert::{convert, dedup_scope, existing_keys, NoProgress, Options, Progress};
@@ -36,8 +38,8 @@ pub use error::{Error, Result};
 pub use mmap::Mapped;
 pub use model::{
     Contact, DistList, Event, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, Journal, MailItem, Note,
-    Problem, Task,
+    Problem, Severity, Task,
 };
 pub use prepare::{DedupKey, MailInfo, Prepared};
-pub use report::{Counts, Failure, FolderReport, Report};
+pub use report::{Counts, Failure, FolderReport, NotKept, Report};
 pub use store::{ItemMeta, StoreReader, StoreWriter, Written};

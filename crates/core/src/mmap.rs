@@ -15,9 +15,10 @@ use crate::{Error, Result};
 pub struct Mapped(Option<memmap2::Mmap>);
 
 impl Mapped {
-    /// Opens `path` read-only and maps it.
+    /// Opens `path` read-only (without touching its access time where the
+    /// kernel allows: [`crate::fsio::open_source`]) and maps it.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file: File = crate::fsio::open_source(path).map_err(|e| Error::io(path, e))?;
         let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
         if len == 0 {
             return Ok(Mapped(None));

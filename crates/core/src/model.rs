@@ -266,10 +266,41 @@ impl Item<'_> {
     }
 }
 
+/// How much a [`Problem`] matters to what was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing, nothing lost: an RTF body kept as an attachment, a
+    /// search folder passed over, a `From ` line in a body read as text.
+    Note,
+    /// The source is malformed here and the reader read past it: what it
+    /// could read it read, but the source is damaged (a bad CRC, a broken
+    /// separator, an item whose parts are unreadable).
+    #[default]
+    Damaged,
+    /// A part of the source could not be read at all (permission denied, a
+    /// structure every path to is broken): whatever it holds is missing.
+    Unreadable,
+}
+
+impl Severity {
+    /// The lower-case name reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Damaged => "damaged",
+            Severity::Unreadable => "unreadable",
+        }
+    }
+}
+
 /// A problem a reader found in its source that did not stop it: a malformed
 /// separator it read past, a file it could not read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
+    /// How much it matters: notes are notes; damage and unreadable parts
+    /// make `info` and `convert` exit 1.
+    pub severity: Severity,
     /// The file concerned.
     pub path: String,
     /// The structure being read.
@@ -278,6 +309,30 @@ pub struct Problem {
     pub offset: Option<u64>,
     /// What was wrong and what the reader did about it.
     pub message: String,
+}
+
+impl Problem {
+    /// A problem of `severity` in `structure` of the file `path`.
+    pub fn new(
+        severity: Severity,
+        path: impl Into<String>,
+        structure: impl Into<String>,
+        offset: Option<u64>,
+        message: impl Into<String>,
+    ) -> Problem {
+        Problem { severity, path: path.into(), structure: structure.into(), offset, message: message.into() }
+    }
+
+    /// The problem as one line for people, with every string from the
+    /// source escaped for the terminal.
+    pub fn to_line(&self) -> String {
+        use crate::text::for_terminal as t;
+        let head = match self.offset {
+            Some(o) => format!("{}: {} at offset {o}", t(&self.path), t(&self.structure)),
+            None => format!("{}: {}", t(&self.path), t(&self.structure)),
+        };
+        format!("{:<10} {head}: {}", self.severity.as_str(), t(&self.message))
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::model::{FolderKind, Problem};
+use crate::model::{FolderKind, Problem, Severity};
+use crate::text::{self, for_terminal, pad, truncate};
 
 /// Item counts of a folder or of a whole run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -57,6 +58,16 @@ pub struct Failure {
     pub reason: String,
 }
 
+/// Something this target format cannot hold by design, and how many of a
+/// folder's copied items had it (`flags` on 120 items written as EML).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotKept {
+    /// What was not kept (`"flags (EML has no place for them)"`).
+    pub what: String,
+    /// How many items had it.
+    pub items: u64,
+}
+
 /// What happened to one folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FolderReport {
@@ -71,8 +82,21 @@ pub struct FolderReport {
     /// Items skipped for their size or kind, with the reason (duplicates and
     /// filtered items are only counted).
     pub skips: Vec<Failure>,
-    /// What the target could not keep of items that were copied.
+    /// What the target could have kept of items that were copied, and lost.
     pub losses: Vec<Failure>,
+    /// What the target format cannot hold by design, with counts: not a
+    /// failure (exit 0) unless the run is `--strict`.
+    pub not_kept: Vec<NotKept>,
+}
+
+impl FolderReport {
+    /// Counts one copied item's `what` as not kept by the target format.
+    pub fn add_not_kept(&mut self, what: String) {
+        match self.not_kept.iter_mut().find(|n| n.what == what) {
+            Some(n) => n.items += 1,
+            None => self.not_kept.push(NotKept { what, items: 1 }),
+        }
+    }
 }
 
 /// What a whole conversion did.
@@ -92,37 +116,69 @@ pub struct Report {
     pub total: Counts,
     /// Problems the reader found in the source and read past.
     pub problems: Vec<Problem>,
+    /// What the writer did that is neither loss nor failure (folders
+    /// renamed to stay distinct, stale temporary files removed ...).
+    pub notes: Vec<String>,
+    /// The run was stopped (SIGINT, SIGTERM) before it had looked at every
+    /// item: what it wrote is whole, the rest was not looked at.
+    pub interrupted: bool,
     /// Wall-clock seconds.
     pub seconds: f64,
 }
 
 impl Report {
-    /// True if something was lost: an item failed, was skipped because the
-    /// target cannot hold it, or lost part of itself on the way.
+    /// True if something was lost: an item failed or was unreadable, an item
+    /// was skipped because no target here can hold it, a copied item lost
+    /// part of itself that the format could have held, or the source is
+    /// damaged or partly unreadable. What the target format cannot hold by
+    /// design ([`FolderReport::not_kept`]) is not a loss.
     pub fn has_losses(&self) -> bool {
-        self.total.failed > 0 || self.total.skipped_unsupported > 0 || self.folders.iter().any(|f| !f.losses.is_empty())
+        self.total.failed > 0
+            || self.total.skipped_unsupported > 0
+            || self.folders.iter().any(|f| !f.losses.is_empty())
+            || self.problems.iter().any(|p| p.severity >= Severity::Damaged)
     }
 
-    /// The exit code the CLI gives for this report: 0 if everything that
-    /// was selected was copied whole, 1 otherwise.
-    pub fn exit_code(&self) -> i32 {
-        i32::from(self.has_losses())
+    /// True if the target format left something out by design.
+    pub fn has_not_kept(&self) -> bool {
+        self.folders.iter().any(|f| !f.not_kept.is_empty())
     }
 
-    /// The report as a table for people.
+    /// The exit code the CLI gives for this report: 130 if the run was
+    /// interrupted; 1 if something was lost ([`has_losses`](Self::has_losses)),
+    /// or, with `strict`, if the target format did not keep something; else 0.
+    pub fn exit_code(&self, strict: bool) -> i32 {
+        if self.interrupted {
+            130
+        } else {
+            i32::from(self.has_losses() || (strict && self.has_not_kept()))
+        }
+    }
+
+    /// The report as a table for people. Every string from the source is
+    /// escaped for the terminal and the columns are aligned by display width.
     pub fn to_table(&self) -> String {
         let mut out = String::new();
-        let width = self.folders.iter().map(|f| display_path(&f.path).chars().count()).max().unwrap_or(0).clamp(6, 60);
+        let names: Vec<String> =
+            self.folders.iter().map(|f| truncate(&for_terminal(&display_path(&f.path)), 60).into_owned()).collect();
+        let width = names.iter().map(|n| text::width(n)).max().unwrap_or(0).clamp(6, 60);
         let _ = writeln!(
             out,
-            "{:<width$}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12}",
-            "folder", "copied", "dup", "filtered", "large", "unsupp", "failed", "bytes"
+            "{}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12}",
+            pad("folder", width),
+            "copied",
+            "dup",
+            "filtered",
+            "large",
+            "unsupp",
+            "failed",
+            "bytes"
         );
         let row = |out: &mut String, name: &str, c: &Counts| {
             let _ = writeln!(
                 out,
-                "{:<width$}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12}",
-                name,
+                "{}  {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>12}",
+                pad(name, width),
                 c.copied,
                 c.skipped_duplicate,
                 c.skipped_filtered,
@@ -132,30 +188,43 @@ impl Report {
                 c.bytes
             );
         };
-        for f in &self.folders {
-            row(&mut out, &display_path(&f.path), &f.counts);
+        for (f, name) in self.folders.iter().zip(&names) {
+            row(&mut out, name, &f.counts);
         }
         row(&mut out, "TOTAL", &self.total);
         for f in &self.folders {
+            let path = for_terminal(&display_path(&f.path)).into_owned();
+            let line = |out: &mut String, tag: &str, x: &Failure| {
+                let _ = writeln!(out, "{tag:<8} {path} {}: {}", for_terminal(&x.item), for_terminal(&x.reason));
+            };
             for x in &f.failures {
-                let _ = writeln!(out, "failed   {} {}: {}", display_path(&f.path), x.item, x.reason);
+                line(&mut out, "failed", x);
             }
             for x in &f.skips {
-                let _ = writeln!(out, "skipped  {} {}: {}", display_path(&f.path), x.item, x.reason);
+                line(&mut out, "skipped", x);
             }
             for x in &f.losses {
-                let _ = writeln!(out, "lost     {} {}: {}", display_path(&f.path), x.item, x.reason);
+                line(&mut out, "lost", x);
+            }
+            for n in &f.not_kept {
+                let _ = writeln!(
+                    out,
+                    "not kept by {}: {path}: {} ({} item{})",
+                    self.target_format,
+                    for_terminal(&n.what),
+                    n.items,
+                    if n.items == 1 { "" } else { "s" }
+                );
             }
         }
         for p in &self.problems {
-            match p.offset {
-                Some(o) => {
-                    let _ = writeln!(out, "problem  {}: {} at offset {}: {}", p.path, p.structure, o, p.message);
-                }
-                None => {
-                    let _ = writeln!(out, "problem  {}: {}: {}", p.path, p.structure, p.message);
-                }
-            }
+            let _ = writeln!(out, "problem  {}", p.to_line());
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "note     {}", for_terminal(n));
+        }
+        if self.interrupted {
+            let _ = writeln!(out, "interrupted: the items above are whole; the rest was not looked at");
         }
         let _ = writeln!(out, "{:.2} s", self.seconds);
         out

@@ -57,6 +57,13 @@ pub trait StoreReader: Send + Sync {
     fn item_class(&self, _id: ItemId) -> Option<String> {
         None
     }
+
+    /// The kind of item `id` is, where the reader can tell cheaply without
+    /// reading it (PST: from the message class). `None` when it cannot:
+    /// the converter then reads the item to find out.
+    fn item_kind(&self, _id: ItemId) -> Option<FolderKind> {
+        None
+    }
 }
 
 /// What a [`StoreWriter::write`] call did.
@@ -64,7 +71,15 @@ pub trait StoreReader: Send + Sync {
 pub struct Written {
     /// Bytes written for the item.
     pub bytes: u64,
-    /// What of the item the target could not keep (flags, keywords ...).
+    /// What of the item this target format cannot hold by design (flags in
+    /// EML, which has no place for them), in words that name the thing and
+    /// not the item (`"flags"`, `"keywords"`): the report lists them as
+    /// "not kept by <format>" with a count, and only `--strict` makes them
+    /// an error.
+    pub not_kept: Vec<String>,
+    /// What of the item the target could have held and did not (a keyword
+    /// that is not a valid IMAP atom, a folder's keyword table full): a
+    /// loss, exit 1.
     pub lost: Vec<String>,
     /// Set when the writer kept the item out and why: an item with the
     /// same identity is already in the target (a contact or event with the
@@ -103,4 +118,14 @@ pub trait StoreWriter {
 
     /// Ends the conversion.
     fn finish(&mut self) -> Result<()>;
+
+    /// What the writer did that the report should say and that is neither
+    /// a loss nor a failure: a folder written under another name because
+    /// its own collides (`"folder a?b written as a_b (2)"`), stale
+    /// temporary files of an earlier, killed run removed, a single .vcf
+    /// target not written because the source has no contacts. Called once,
+    /// after [`finish`](Self::finish) (or after a failed one).
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }

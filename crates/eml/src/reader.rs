@@ -6,7 +6,7 @@ use std::time::UNIX_EPOCH;
 
 use mailshift_core::{
     Error, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Mapped, Problem, Result,
-    StoreReader,
+    Severity, StoreReader,
 };
 
 /// Directories deeper than this are not entered: a guard against
@@ -164,6 +164,7 @@ impl EmlReader {
 
     fn problem(&mut self, path: &Path, message: String) {
         self.problems.push(Problem {
+            severity: Severity::Unreadable,
             path: path.display().to_string(),
             structure: "EML directory".into(),
             offset: None,

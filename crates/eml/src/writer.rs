@@ -169,15 +169,14 @@ impl StoreWriter for EmlWriter {
             let _ = std::fs::remove_file(&tmp);
         }
         result?;
-        let mut lost = Vec::new();
-        let flags = flag_names(mail.flags);
-        if !flags.is_empty() {
-            lost.push(format!("flags {} not kept (EML has no flags)", flags.join(" ")));
-        }
+        // EML files have no place for flags or keywords: "not kept by eml",
+        // counted per flag, not a failure.
+        let mut not_kept: Vec<String> =
+            flag_names(mail.flags).iter().map(|f| format!("flag {f} (EML has no flags)")).collect();
         if !mail.keywords.is_empty() {
-            lost.push(format!("keywords {} not kept (EML has no keywords)", mail.keywords.join(" ")));
+            not_kept.push("keywords (EML has no keywords)".to_string());
         }
-        Ok(Written { bytes: mail.raw.len() as u64, lost, duplicate: None })
+        Ok(Written { bytes: mail.raw.len() as u64, lost: Vec::new(), not_kept, duplicate: None })
     }
 
     fn close_folder(&mut self) -> Result<()> {

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mailshift_core::{
-    Error, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Problem, Result, StoreReader,
+    Error, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Problem, Result, Severity,
+    StoreReader,
 };
 
 use crate::info::{leading_timestamp, order_key, parse_flags, read_keywords, size_field};
@@ -149,6 +150,7 @@ impl MaildirReader {
                 let comps: Vec<&str> = name[1..].split('.').collect();
                 if comps.iter().any(|c| c.is_empty()) {
                     problems.push(Problem {
+                        severity: Severity::Unreadable,
                         path: dir.display().to_string(),
                         structure: "Maildir++ folder name".into(),
                         offset: None,
@@ -284,6 +286,7 @@ impl MaildirReader {
             Ok(k) => k,
             Err(e) => {
                 self.problem(Problem {
+                    severity: Severity::Damaged,
                     path: dir.join(KEYWORDS_FILE).display().to_string(),
                     structure: "dovecot-keywords".into(),
                     offset: None,
@@ -309,6 +312,7 @@ fn decode_name(comp: &str, dir: &Path, problems: &mut Vec<Problem>) -> String {
     let (name, valid) = decode_component(comp);
     if !valid {
         problems.push(Problem {
+            severity: Severity::Note,
             path: dir.display().to_string(),
             structure: "folder name".into(),
             offset: None,
@@ -331,6 +335,7 @@ fn walk_fs(
         Ok(e) => e,
         Err(e) => {
             problems.push(Problem {
+                severity: Severity::Unreadable,
                 path: dir.display().to_string(),
                 structure: "LAYOUT=fs folder".into(),
                 offset: None,
@@ -351,6 +356,7 @@ fn walk_fs(
         }
         if depth >= MAX_DEPTH {
             problems.push(Problem {
+                severity: Severity::Unreadable,
                 path: path.display().to_string(),
                 structure: "LAYOUT=fs folder".into(),
                 offset: None,
@@ -408,6 +414,7 @@ impl StoreReader for MaildirReader {
             match listing.keywords.get(l as usize).and_then(|k| k.as_ref()) {
                 Some(k) => keywords.push(k.clone()),
                 None => self.problem(Problem {
+                    severity: Severity::Damaged,
                     path: entry.rel.clone(),
                     structure: "Maildir file name".into(),
                     offset: None,

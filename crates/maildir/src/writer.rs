@@ -395,10 +395,10 @@ impl StoreWriter for MaildirWriter {
                 if self.pending.len() >= BATCH_FILES || self.pending_bytes >= BATCH_BYTES {
                     self.commit()?;
                 }
-                return Ok(Written { bytes: raw.len() as u64, lost, duplicate: None });
+                return Ok(Written { bytes: raw.len() as u64, lost, not_kept: Vec::new(), duplicate: None });
             }
             match Self::place(&tmp, &dest) {
-                Ok(()) => return Ok(Written { bytes: raw.len() as u64, lost, duplicate: None }),
+                Ok(()) => return Ok(Written { bytes: raw.len() as u64, lost, not_kept: Vec::new(), duplicate: None }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let _ = fs::remove_file(&tmp);
                     continue;

@@ -7,7 +7,7 @@ use std::sync::{Mutex, OnceLock};
 
 use mailshift_core::{
     Error, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Mapped, Problem, Result,
-    StoreReader,
+    Severity, StoreReader,
 };
 use memchr::memmem;
 
@@ -101,6 +101,7 @@ fn has_file(nodes: &[Node]) -> bool {
 fn discover(dir: &Path, depth: usize, out: &mut Vec<Node>, problems: &mut Vec<Problem>) {
     if depth > MAX_DEPTH {
         problems.push(Problem {
+            severity: Severity::Unreadable,
             path: dir.display().to_string(),
             structure: "mbox folder tree".into(),
             offset: None,
@@ -120,6 +121,7 @@ fn discover(dir: &Path, depth: usize, out: &mut Vec<Node>, problems: &mut Vec<Pr
         }
         Err(e) => {
             problems.push(Problem {
+                severity: Severity::Unreadable,
                 path: dir.display().to_string(),
                 structure: "mbox folder tree".into(),
                 offset: None,
@@ -290,7 +292,8 @@ impl MboxReader {
             let s = scan(data);
             if !s.problems.is_empty() {
                 let mut p = self.problems.lock().unwrap_or_else(|e| e.into_inner());
-                p.extend(s.problems.iter().map(|(offset, structure, message)| Problem {
+                p.extend(s.problems.iter().map(|(severity, offset, structure, message)| Problem {
+                    severity: *severity,
                     path: f.path.display().to_string(),
                     structure: (*structure).to_string(),
                     offset: Some(*offset),

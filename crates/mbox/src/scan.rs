@@ -7,6 +7,7 @@
 //! separator when it follows an empty line and carries an asctime date, and
 //! trusts `Content-Length` only when it lands on such a separator.
 
+use mailshift_core::Severity;
 use memchr::memmem;
 
 /// One message found by [`scan`].
@@ -21,8 +22,8 @@ pub(crate) struct Msg {
     pub end: usize,
 }
 
-/// A framing problem found while scanning: (offset, structure, message).
-pub(crate) type ScanProblem = (u64, &'static str, String);
+/// A framing problem found while scanning: (severity, offset, structure, message).
+pub(crate) type ScanProblem = (Severity, u64, &'static str, String);
 
 /// Every message of a file and the framing problems read past.
 #[derive(Debug, Default)]
@@ -124,6 +125,7 @@ pub(crate) fn scan(data: &[u8]) -> Scan {
         let (ce, next) = line_end(data, pos);
         if separator_date(&data[pos + 5..ce]).is_none() {
             out.problems.push((
+                Severity::Damaged,
                 pos as u64,
                 "mbox From_ line",
                 "the first line starts with `From ` but carries no asctime date; read as the first From_ line anyway"
@@ -133,6 +135,7 @@ pub(crate) fn scan(data: &[u8]) -> Scan {
         (Some((pos, ce)), next)
     } else {
         out.problems.push((
+            Severity::Damaged,
             pos as u64,
             "mbox From_ line",
             "the file does not start with a From_ line; the text before the first From_ line is read as one message"
@@ -178,6 +181,7 @@ fn separator_end(data: &[u8], start: usize, out: &mut Scan) -> (usize, Option<us
                 return (strip_framing_blank(data, start, ls), Some(ls));
             }
             out.problems.push((
+                Severity::Note,
                 ls as u64,
                 "mbox From_ line",
                 "a line starts with `From ` after an empty line but carries no asctime date; kept in the message body"
@@ -185,6 +189,7 @@ fn separator_end(data: &[u8], start: usize, out: &mut Scan) -> (usize, Option<us
             ));
         } else {
             out.problems.push((
+                Severity::Note,
                 ls as u64,
                 "mbox From_ line",
                 "an unquoted `From ` line that does not follow an empty line; kept in the message body \
@@ -229,6 +234,7 @@ fn content_length_end(data: &[u8], start: usize, out: &mut Scan) -> Option<(usiz
     let (field_at, n) = length?;
     let reject = |out: &mut Scan| {
         out.problems.push((
+            Severity::Note,
             field_at as u64,
             "mbox Content-Length",
             format!("Content-Length: {n} does not end at a From_ line or the end of the file; the message is framed by From_ separators instead"),

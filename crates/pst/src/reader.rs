@@ -26,7 +26,7 @@ use std::sync::{Mutex, OnceLock};
 
 use mailshift_core::{
     Error, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Problem, Result,
-    StoreReader,
+    Severity, StoreReader,
 };
 
 use crate::ltp::prop::PropValue;
@@ -233,6 +233,20 @@ impl PstReader {
         }
     }
 
+    /// The PIM item a message of `class` in folder `parent` becomes, `None`
+    /// for mail.
+    fn pim_kind(&self, class: &str, parent: Option<u32>) -> Option<Pim> {
+        classify(class).or_else(|| {
+            // A meeting request filed in a calendar stands for the meeting:
+            // it carries the appointment's properties ([MS-OXOCAL] 2.2.6.1)
+            // and belongs in the .ics with the rest. In the Inbox it is mail.
+            let in_calendar = || {
+                parent.and_then(|p| self.tree().ok()?.get(p).map(|f| f.kind)).is_some_and(|k| k == FolderKind::Calendar)
+            };
+            (is_meeting_request(class) && in_calendar()).then_some(Pim::Appointment)
+        })
+    }
+
     fn note(&self, nid: u32, notes: Vec<String>) {
         if notes.is_empty() {
             return;
@@ -356,16 +370,7 @@ impl StoreReader for PstReader {
         let nid = node.nid;
         let parent = node.nid_parent;
         let (msg, mut notes) = self.store.message_at(node)?;
-        let kind = classify(msg.class()).or_else(|| {
-            // A meeting request filed in a calendar stands for the meeting:
-            // it carries the appointment's properties ([MS-OXOCAL] 2.2.6.1)
-            // and belongs in the .ics with the rest. In the Inbox it is mail.
-            let in_calendar = || {
-                parent.and_then(|p| self.tree().ok()?.get(p).map(|f| f.kind)).is_some_and(|k| k == FolderKind::Calendar)
-            };
-            (is_meeting_request(msg.class()) && in_calendar()).then_some(Pim::Appointment)
-        });
-        if let Some(kind) = kind {
+        if let Some(kind) = self.pim_kind(msg.class(), parent) {
             self.note(nid, notes);
             return Ok(self.pim_item(&msg, id, kind));
         }
@@ -413,6 +418,19 @@ impl StoreReader for PstReader {
         pst.property_context(&node).ok()?.string(0x001A).ok()?
     }
 
+    fn item_kind(&self, id: ItemId) -> Option<FolderKind> {
+        let node = self.node_of(id).ok()??;
+        let class = self.store.pst().property_context(&node).ok()?.string(0x001A).ok()??;
+        Some(match self.pim_kind(&class, node.nid_parent) {
+            None => FolderKind::Mail,
+            Some(Pim::Contact | Pim::DistList) => FolderKind::Contacts,
+            Some(Pim::Appointment) => FolderKind::Calendar,
+            Some(Pim::Task) => FolderKind::Tasks,
+            Some(Pim::Note) => FolderKind::Notes,
+            Some(Pim::Journal) => FolderKind::Journal,
+        })
+    }
+
     fn describe(&self, id: ItemId) -> String {
         let Ok(nid) = u32::try_from(id.0) else {
             return format!("item {id:?}");
@@ -433,24 +451,26 @@ impl StoreReader for PstReader {
     fn problems(&self) -> Vec<Problem> {
         let path = self.path.display().to_string();
         let mut out: Vec<Problem> = self.store.pst().problems().to_vec();
-        let p = |structure: &str, message: String| Problem {
+        let p = |severity: Severity, structure: &str, message: String| Problem {
+            severity,
             path: path.clone(),
             structure: structure.into(),
             offset: None,
             message,
         };
         for s in self.store.problems() {
-            out.push(p("message store", s));
+            out.push(p(Severity::Damaged, "message store", s));
         }
         if let Some(Ok(t)) = self.tree.get() {
             for n in &t.notes {
-                out.push(p("folder hierarchy", n.clone()));
+                out.push(p(folder_note_severity(n), "folder hierarchy", n.clone()));
             }
         }
         if self.opts.recover && self.recovered.get().is_some() {
             let r = self.store.pst().recovery();
             if r.skipped > 0 {
                 out.push(p(
+                    Severity::Note,
                     "recovery",
                     format!(
                         "{} deleted node entries found in free space were not recovered: \
@@ -460,14 +480,56 @@ impl StoreReader for PstReader {
                 ));
             }
         }
-        if let Ok(m) = self.notes.lock() {
-            for (nid, list) in m.iter() {
-                for n in list {
-                    out.push(p("message", format!("message NID {nid:#x}: {n}")));
-                }
+        let notes: Vec<(u32, Vec<String>)> = match self.notes.lock() {
+            Ok(m) => m.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            Err(_) => Vec::new(),
+        };
+        for (nid, list) in notes {
+            // Named by folder and subject as well as NID, so a person can
+            // find the message in Outlook.
+            let id = ItemId(u64::from(nid), 0);
+            let folder = self
+                .node_of(id)
+                .ok()
+                .flatten()
+                .and_then(|n| n.nid_parent)
+                .and_then(|p| Some(self.tree().ok()?.get(p)?.path.join("/")))
+                .filter(|f| !f.is_empty());
+            let who = match folder {
+                Some(f) => format!("{f}: {}", self.describe(id)),
+                None => self.describe(id),
+            };
+            for n in list {
+                out.push(p(message_note_severity(&n), "message", format!("{who}: {n}")));
             }
         }
         out
+    }
+}
+
+/// How much a note of the folder walk matters: a search folder passed over
+/// or a folder listed twice is a note; a table that cannot be read hides
+/// what it lists.
+fn folder_note_severity(note: &str) -> Severity {
+    if note.starts_with("search folder ") || note.contains("is listed twice") {
+        Severity::Note
+    } else if note.contains("contents table") || note.contains("hierarchy table") || note.contains("not read") {
+        Severity::Unreadable
+    } else {
+        Severity::Damaged
+    }
+}
+
+/// How much a per-message note matters: what could not be read, or had to
+/// be left out, is damage; the rest (an RTF body kept as an attachment, an
+/// OLE object kept as bytes, a long header line folded) says how something
+/// was carried.
+fn message_note_severity(note: &str) -> Severity {
+    const DAMAGE: [&str; 5] = ["unreadable", "lost", "data missing", "left out", "dropped"];
+    if DAMAGE.iter().any(|w| note.contains(w)) {
+        Severity::Damaged
+    } else {
+        Severity::Note
     }
 }
 

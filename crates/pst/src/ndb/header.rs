@@ -1,7 +1,7 @@
 //! The file header, MS-PST 2.2.2.6, for the ANSI, Unicode and (from
 //! libpff's documentation, not MS-PST) Unicode 4K-page variants.
 
-use mailshift_core::Problem;
+use mailshift_core::{Problem, Severity};
 
 use super::crc::crc32;
 use super::crypt::CryptMethod;
@@ -155,7 +155,7 @@ pub struct Header {
 pub const DW_MAGIC: [u8; 4] = *b"!BDN";
 
 fn problem(structure: &str, offset: u64, message: String) -> Problem {
-    Problem { path: String::new(), structure: structure.to_string(), offset: Some(offset), message }
+    Problem::new(Severity::Damaged, String::new(), structure, Some(offset), message)
 }
 
 impl Header {

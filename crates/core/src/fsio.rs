@@ -1,0 +1,190 @@
+//! Files the way every mailshift format reads and writes them.
+//!
+//! - Sources are opened read-only, with `O_NOATIME` where the kernel allows
+//!   it (the file's owner or a process with `CAP_FOWNER`), so reading a
+//!   store for forensic work leaves even its access times as they were.
+//! - Mail is private: new files are created `0600` ([`FILE_MODE`]) and new
+//!   directories `0700` ([`DIR_MODE`]) in every target. Existing ones keep
+//!   their modes.
+//! - Temporary files are named `.mailshift-<pid>-<anything>.tmp`
+//!   ([`temp_prefix`]), so that a later run can tell the leftovers of a
+//!   killed run of ours ([`sweep_stale`]) from anybody else's files.
+//! - [`parent_dir`] turns the empty parent of a relative name (`"rescued"`)
+//!   into `"."`, so that syncing or creating beside it works from any
+//!   working directory.
+
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// Mode of every file mailshift creates: readable and writable by the owner only.
+pub const FILE_MODE: u32 = 0o600;
+/// Mode of every directory mailshift creates: the owner only.
+pub const DIR_MODE: u32 = 0o700;
+
+/// Opens a source file read-only, without updating its access time where
+/// the kernel allows that.
+pub fn open_source(path: &Path) -> io::Result<File> {
+    let noatime = rustix::fs::OFlags::NOATIME.bits() as i32;
+    match OpenOptions::new().read(true).custom_flags(noatime).open(path) {
+        // O_NOATIME is refused (EPERM) on files of another owner; it is a
+        // nicety, not a condition.
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => File::open(path),
+        r => r,
+    }
+}
+
+/// Reads a whole source file (see [`open_source`]).
+pub fn read_source(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = open_source(path)?;
+    let mut out = Vec::new();
+    f.read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// Creates `path` and its missing parents as directories of mode [`DIR_MODE`].
+pub fn create_dir_all(path: &Path) -> io::Result<()> {
+    DirBuilder::new().recursive(true).mode(DIR_MODE).create(path)
+}
+
+/// Creates a new file of mode [`FILE_MODE`] for writing; fails if it exists.
+pub fn create_new(path: &Path) -> io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(path)
+}
+
+/// The directory that holds `path`: its parent, or `.` for a bare relative
+/// name (whose parent `Path::parent` gives as the empty path).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Makes the entries of directory `dir` durable (fsync of the directory).
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// The prefix of this process's temporary files: `.mailshift-<pid>-`.
+pub fn temp_prefix() -> String {
+    format!(".mailshift-{}-", std::process::id())
+}
+
+/// The suffix of every mailshift temporary file.
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// A new temporary file in `dir`, named `.mailshift-<pid>-XXXXXX.tmp`, mode
+/// [`FILE_MODE`], removed when dropped unless persisted.
+pub fn temp_file_in(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new().prefix(&temp_prefix()).suffix(TEMP_SUFFIX).tempfile_in(dir)
+}
+
+/// The process id in a name of our temporary-file form
+/// (`.mailshift-<pid>-….tmp`), or `None` for any other name.
+pub fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(".mailshift-")?;
+    if !rest.ends_with(TEMP_SUFFIX) {
+        return None;
+    }
+    let (pid, tail) = rest.split_once('-')?;
+    if tail.len() <= TEMP_SUFFIX.len() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// True while process `pid` exists. Where that cannot be told (no `/proc`),
+/// every process is taken to be alive, so nothing is removed by mistake.
+fn alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if !Path::new("/proc/self").exists() {
+        return true;
+    }
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Removes from `dir` (not below it) the temporary files that a mailshift
+/// run now gone left behind (killed before it could clean up), and returns
+/// their paths. Files of a running process, and every name not of our form,
+/// are left alone. A missing directory has none.
+pub fn sweep_stale(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_owner) else { continue };
+        if alive(pid) || !entry.file_type()?.is_file() {
+            continue;
+        }
+        let path = entry.path();
+        match std::fs::remove_file(&path) {
+            Ok(()) => removed.push(path),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn temp_names() {
+        assert_eq!(temp_owner(".mailshift-123-abc.tmp"), Some(123));
+        assert_eq!(temp_owner(".mailshift-123-.tmp"), None);
+        assert_eq!(temp_owner(".mailshift-x1-abc.tmp"), None);
+        assert_eq!(temp_owner(".mailshift-123-abc"), None);
+        assert_eq!(temp_owner("mailshift-123-abc.tmp"), None);
+        let ours = temp_file_in(&std::env::temp_dir()).unwrap();
+        let name = ours.path().file_name().unwrap().to_str().unwrap().to_string();
+        assert_eq!(temp_owner(&name), Some(std::process::id()));
+        assert_eq!(std::fs::metadata(ours.path()).unwrap().permissions().mode() & 0o777, FILE_MODE);
+    }
+
+    #[test]
+    fn sweep_removes_only_dead_processes_files_of_our_form() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has a pid this large (pid_max is at most 2^22).
+        let dead = dir.path().join(".mailshift-4999999-x.tmp");
+        let live = dir.path().join(format!(".mailshift-{}-x.tmp", std::process::id()));
+        let other = dir.path().join(".mailshift-notes.tmp");
+        let sub = dir.path().join(".mailshift-4999998-d.tmp");
+        for p in [&dead, &live, &other] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        std::fs::create_dir(&sub).unwrap();
+        assert_eq!(sweep_stale(dir.path()).unwrap(), vec![dead.clone()]);
+        assert!(!dead.exists() && live.exists() && other.exists() && sub.exists());
+        assert!(sweep_stale(&dir.path().join("missing")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn private_modes_and_relative_parents() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("a/b");
+        create_dir_all(&d).unwrap();
+        assert_eq!(std::fs::metadata(&d).unwrap().permissions().mode() & 0o777, DIR_MODE);
+        let f = d.join("f");
+        drop(create_new(&f).unwrap());
+        assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, FILE_MODE);
+        assert!(create_new(&f).is_err());
+        assert_eq!(parent_dir(Path::new("rescued")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("x/rescued")), Path::new("x"));
+        assert_eq!(parent_dir(Path::new("/")), Path::new("."));
+        assert_eq!(read_source(&f).unwrap(), b"");
+    }
+}
