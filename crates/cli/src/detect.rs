@@ -57,6 +57,9 @@ pub fn source(path: &Path) -> anyhow::Result<Format> {
     )
 }
 
+/// What `convert` says when asked to write PST.
+pub const NO_PST_WRITER: &str = "writing PST is not available yet; write --to mbox, maildir or eml";
+
 /// The format to write `path` in, when `--to` was not given.
 pub fn target(path: &Path) -> anyhow::Result<Format> {
     if path.exists() {
@@ -69,6 +72,7 @@ pub fn target(path: &Path) -> anyhow::Result<Format> {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("mbox") | Some("mbx") => Ok(Format::Mbox),
+        Some("pst") | Some("ost") => bail!("{}: {NO_PST_WRITER}", path.display()),
         _ => bail!(
             "{}: say which format to write with --to ({})",
             path.display(),

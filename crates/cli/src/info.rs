@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
+use mailshift_core::text::{for_terminal, pad, truncate, width};
 use mailshift_core::time::rfc3339;
-use mailshift_core::{Error, FolderKind, FolderRole, Prepared, Problem, StoreReader};
+use mailshift_core::{Error, FolderKind, FolderRole, Prepared, Problem, Severity, StoreReader};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -64,8 +65,17 @@ pub fn run(src: &Path, from: Option<Format>, json: bool, recover: bool) -> anyho
     } else {
         print!("{}", table(&info));
     }
-    let troubled = !info.problems.is_empty() || info.folders.iter().any(|f| f.unreadable > 0 || f.error.is_some());
-    Ok(u8::from(troubled))
+    Ok(u8::from(info.troubled()))
+}
+
+impl Info {
+    /// Damaged or unreadable: a problem that is more than a note, an item
+    /// that cannot be read, a folder whose items cannot be listed. `info`
+    /// exits 1 for these; notes alone leave it at 0.
+    fn troubled(&self) -> bool {
+        self.problems.iter().any(|p| p.severity >= Severity::Damaged)
+            || self.folders.iter().any(|f| f.unreadable > 0 || f.error.is_some())
+    }
 }
 
 fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
@@ -175,25 +185,36 @@ fn date(t: Option<i64>) -> String {
     t.map_or_else(|| "-".to_string(), rfc3339)
 }
 
+/// The info as a table for people: every string from the source escaped
+/// for the terminal, columns aligned by display width.
 fn table(info: &Info) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let _ = writeln!(out, "{}: {}", info.path, info.format);
+    let _ = writeln!(out, "{}: {}", for_terminal(&info.path), info.format);
     for (k, v) in &info.facts {
-        let _ = writeln!(out, "  {k}: {v}");
+        let _ = writeln!(out, "  {k}: {}", for_terminal(v));
     }
-    let w = info.folders.iter().map(|f| f.path.chars().count()).max().unwrap_or(0).clamp(6, 60);
+    let names: Vec<String> = info
+        .folders
+        .iter()
+        .map(|f| truncate(&for_terminal(if f.path.is_empty() { "(root)" } else { &f.path }), 60).into_owned())
+        .collect();
+    let w = names.iter().map(|n| width(n)).max().unwrap_or(0).clamp(6, 60);
     let _ = writeln!(
         out,
-        "{:<w$}  {:<8} {:>7} {:>12}  {:<20}  {:<20}",
-        "folder", "kind", "items", "bytes", "oldest", "newest"
+        "{}  {:<8} {:>7} {:>12}  {:<20}  {:<20}",
+        pad("folder", w),
+        "kind",
+        "items",
+        "bytes",
+        "oldest",
+        "newest"
     );
-    for f in &info.folders {
-        let name = if f.path.is_empty() { "(root)" } else { &f.path };
+    for (f, name) in info.folders.iter().zip(&names) {
         let _ = writeln!(
             out,
-            "{:<w$}  {:<8} {:>7} {:>12}  {:<20}  {:<20}",
-            name,
+            "{}  {:<8} {:>7} {:>12}  {:<20}  {:<20}",
+            pad(name, w),
             f.kind.as_str(),
             f.items,
             f.bytes,
@@ -204,7 +225,7 @@ fn table(info: &Info) -> String {
             let _ = writeln!(out, "  this computer only: on no server; this file is the only copy");
         }
         if !f.classes.is_empty() {
-            let list: Vec<String> = f.classes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let list: Vec<String> = f.classes.iter().map(|(c, n)| format!("{} {n}", for_terminal(c))).collect();
             let _ = writeln!(out, "  {}", list.join(", "));
         }
         if f.not_mail > 0 {
@@ -214,32 +235,38 @@ fn table(info: &Info) -> String {
             let _ = writeln!(out, "  {} unreadable items", f.unreadable);
         }
         if let Some(e) = &f.error {
-            let _ = writeln!(out, "  cannot list items: {e}");
+            let _ = writeln!(out, "  cannot list items: {}", for_terminal(e));
         }
     }
     let _ = writeln!(
         out,
-        "{:<w$}  {:<8} {:>7} {:>12}  {:<20}  {:<20}",
-        "TOTAL",
+        "{}  {:<8} {:>7} {:>12}  {:<20}  {:<20}",
+        pad("TOTAL", w),
         "",
         info.items,
         info.bytes,
         date(info.oldest),
         date(info.newest)
     );
-    if info.problems.is_empty() {
-        let _ = writeln!(out, "no problems found");
-    }
     for p in &info.problems {
-        match p.offset {
-            Some(o) => {
-                let _ = writeln!(out, "problem: {}: {} at offset {}: {}", p.path, p.structure, o, p.message);
-            }
-            None => {
-                let _ = writeln!(out, "problem: {}: {}: {}", p.path, p.structure, p.message);
-            }
-        }
+        let _ = writeln!(out, "{}", p.to_line());
     }
+    let notes = info.problems.iter().filter(|p| p.severity == Severity::Note).count();
+    let _ = if info.troubled() {
+        let damaged = info.problems.len() - notes;
+        let unreadable: u64 = info.folders.iter().map(|f| f.unreadable + u64::from(f.error.is_some())).sum();
+        writeln!(
+            out,
+            "damaged: {damaged} problem{} and {unreadable} unreadable item{} or folder{} (exit 1)",
+            if damaged == 1 { "" } else { "s" },
+            if unreadable == 1 { "" } else { "s" },
+            if unreadable == 1 { "" } else { "s" }
+        )
+    } else if notes > 0 {
+        writeln!(out, "readable: no damage found ({notes} note{})", if notes == 1 { "" } else { "s" })
+    } else {
+        writeln!(out, "readable: no problems found")
+    };
     out
 }
 

@@ -2,7 +2,9 @@
 //! source and target, call `mailshift_core::convert`, print the report.
 
 mod detect;
+mod guard;
 mod info;
+mod interrupt;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -16,11 +18,26 @@ use mailshift_core::{convert, FolderKind, Options, Progress, StoreReader, StoreW
 
 use crate::detect::Format;
 
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    convert: every selected item was copied (what the target format cannot
+       hold by design, such as flags in EML, is listed as \"not kept by <format>\");
+       info: the store is readable, no damage found (notes are only notes)
+  1    convert: an item failed or was unreadable, lost something the target
+       could have held, or the source is damaged (all listed in the report);
+       with --strict, also anything the target format did not keep;
+       info: damaged or unreadable items or folders
+  2    could not run: bad arguments, a source that cannot be opened, a target
+       that is the source, lies inside it, or is not of the target's format
+  130  interrupted (SIGINT/SIGTERM): the report so far is printed, marked
+       interrupted; what was written is whole, temporary files are removed";
+
 #[derive(Parser)]
 #[command(
     name = "mailshift",
     version,
-    about = "Convert local mail stores: PST/OST, mbox, Maildir, EML; contacts to vCard, calendars and tasks to iCalendar"
+    about = "Convert local mail stores: PST/OST, mbox, Maildir, EML; contacts to vCard, calendars and tasks to iCalendar",
+    after_help = EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,8 +48,10 @@ struct Cli {
 #[allow(clippy::large_enum_variant)] // parsed once
 enum Command {
     /// Copy every folder and message of SRC into DST.
+    #[command(after_help = EXIT_CODES)]
     Convert(ConvertArgs),
     /// Check a store before converting: format, folders, counts, dates, problems.
+    #[command(after_help = EXIT_CODES)]
     Info(InfoArgs),
 }
 
@@ -48,11 +67,13 @@ struct ConvertArgs {
     /// for a *.mbox name). Contacts and calendars go beside it as one .vcf or
     /// .ics file per folder.
     #[arg(long, value_enum)]
-    to: Option<Format>,
+    to: Option<Target>,
     /// Source format (default: detected from SRC's bytes and structure).
     #[arg(long, value_enum)]
     from: Option<Format>,
-    /// Only folders matching this glob (`/`-separated path; subfolders included). Repeatable.
+    /// Only folders matching this glob (`/`-separated path, case-insensitive;
+    /// subfolders included). Repeatable. A pattern that matches no folder is
+    /// an error that lists the store's folders.
     #[arg(long = "folder", value_name = "GLOB")]
     folders: Vec<String>,
     /// Leave out folders matching this glob. Repeatable.
@@ -119,6 +140,28 @@ struct InfoArgs {
     recover: bool,
 }
 
+/// The formats `--to` writes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Target {
+    Mbox,
+    Maildir,
+    Eml,
+    /// Not written yet: accepted only to say so.
+    #[value(hide = true)]
+    Pst,
+}
+
+impl From<Target> for Format {
+    fn from(t: Target) -> Format {
+        match t {
+            Target::Mbox => Format::Mbox,
+            Target::Maildir => Format::Maildir,
+            Target::Eml => Format::Eml,
+            Target::Pst => Format::Pst,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Kind {
     Mail,
@@ -164,10 +207,28 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("mailshift: {e:#}");
+            eprintln!("mailshift: {}", error_text(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error and its causes on one line, each cause once (an I/O error
+/// that already shows its cause is not followed by the cause again), escaped
+/// for the terminal.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if parts.iter().any(|p| p.contains(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    // Line breaks are the message's own (a listing of folders); the rest of
+    // each line is escaped.
+    let text = parts.join(": ");
+    text.lines().map(|l| mailshift_core::text::for_terminal(l).into_owned()).collect::<Vec<_>>().join("\n")
 }
 
 fn parse_size(s: &str) -> anyhow::Result<u64> {
@@ -216,11 +277,21 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     };
     // `x.vcf` / `x.ics` (and no --to): just those items, in that one file.
     let single = if args.to.is_none() && !args.dst.is_dir() { PimFileKind::of_path(&args.dst) } else { None };
-    let dst_fmt = match (args.to, single) {
+    let dst_fmt = match (args.to.map(Format::from), single) {
+        (Some(Format::Pst), _) => bail!("{}: {}", args.dst.display(), detect::NO_PST_WRITER),
         (Some(f), _) => f,
         (None, Some(_)) => src_fmt,
         (None, None) => detect::target(&args.dst)?,
     };
+    // The source, and anything that is not ours, is never modified.
+    guard::distinct(&args.src, &args.dst, "target")?;
+    if let Some(r) = &args.report {
+        guard::distinct(&args.src, r, "report file")?;
+    }
+    match single {
+        Some(kind) => guard::pim_target(&args.dst, kind)?,
+        None => guard::target_format(&args.dst, dst_fmt)?,
+    }
     let pim_opts = PimOptions {
         vcard_version: if args.vcard_version == "3" { VCardVersion::V3 } else { VCardVersion::V4 },
         fsync: !args.no_fsync,
@@ -238,6 +309,7 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         max_size: args.max_size.as_deref().map(parse_size).transpose()?,
         kinds,
         dedup: args.dedup,
+        cancel: Some(interrupt::flag()?),
         ..Options::default()
     };
     let source = open_reader(&args.src, src_fmt, args.recover).context("cannot open the source")?;
@@ -263,6 +335,9 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     let progress = Bar::new();
     let mut report = convert(source.as_ref(), target.as_mut(), existing.as_deref(), &opts, &progress)?;
     report.target = args.dst.display().to_string();
+    if report.interrupted {
+        eprintln!("mailshift: interrupted; stopped after the item in hand");
+    }
     if !args.quiet {
         eprint!("{}", report.to_table());
     }
@@ -297,16 +372,23 @@ fn mail_writer(args: &ConvertArgs, dst_fmt: Format, fsync: bool) -> anyhow::Resu
             },
         )?),
         Format::Eml => Box::new(mailshift_eml::EmlWriter::create(&args.dst, mailshift_eml::EmlWriteOptions { fsync })?),
-        Format::Pst => bail!("{}: writing PST is not supported yet; use --to mbox, maildir or eml", args.dst.display()),
+        Format::Pst => bail!("{}: {}", args.dst.display(), detect::NO_PST_WRITER),
     })
 }
 
+/// Writes `bytes` to `path` through a temporary file of ours beside it
+/// (mode 0600, or the mode of the file it replaces).
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    use std::io::Write as _;
+    let dir = mailshift_core::fsio::parent_dir(path);
+    let mut tmp = mailshift_core::fsio::temp_file_in(dir)?;
+    tmp.write_all(bytes)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        std::fs::set_permissions(tmp.path(), meta.permissions())?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// A progress bar on a terminal, nothing otherwise.
@@ -316,9 +398,11 @@ impl Bar {
     fn new() -> Bar {
         if std::io::stderr().is_terminal() {
             let bar = indicatif::ProgressBar::new(0);
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} items {per_sec} eta {eta}")
-            {
-                bar.set_style(style);
+            // The rate as a whole number of items a second.
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} items {rate} eta {eta}") {
+                bar.set_style(style.with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", s.per_sec());
+                }));
             }
             Bar(Some(bar))
         } else {

@@ -132,7 +132,7 @@ impl PstReader {
     pub fn probe(path: &Path) -> bool {
         use std::io::Read;
         let mut b = [0u8; 4];
-        std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut b)).is_ok() && &b == b"!BDN"
+        mailshift_core::fsio::open_source(path).and_then(|mut f| f.read_exact(&mut b)).is_ok() && &b == b"!BDN"
     }
 
     /// The store underneath.

@@ -128,6 +128,12 @@ pub struct PimFiles {
     /// flatten to the same file get different files.
     names: BTreeMap<PathBuf, Option<FolderId>>,
     current: Option<Folder>,
+    /// Items written in this run.
+    written: u64,
+    /// What the report should say (stale temporary files removed, a single
+    /// file not written for want of items).
+    notes: Vec<String>,
+    swept: bool,
 }
 
 impl PimFiles {
@@ -141,6 +147,9 @@ impl PimFiles {
             open: BTreeMap::new(),
             names: BTreeMap::new(),
             current: None,
+            written: 0,
+            notes: Vec::new(),
+            swept: false,
         }
     }
 
@@ -152,7 +161,33 @@ impl PimFiles {
             open: BTreeMap::new(),
             names: BTreeMap::new(),
             current: None,
+            written: 0,
+            notes: Vec::new(),
+            swept: false,
         }
+    }
+
+    /// The directory the files go to.
+    fn dir(&self) -> PathBuf {
+        match &self.mode {
+            Mode::Single { path, .. } => crate::fsio::parent_dir(path).to_path_buf(),
+            Mode::PerFolder { root } => root.clone(),
+        }
+    }
+
+    /// Removes the temporary files a killed earlier run of ours left in the
+    /// files' directory, once, and notes how many.
+    fn sweep(&mut self) -> Result<()> {
+        if self.swept {
+            return Ok(());
+        }
+        self.swept = true;
+        let dir = self.dir();
+        let removed = crate::fsio::sweep_stale(&dir).map_err(|e| Error::io(&dir, e))?;
+        if !removed.is_empty() {
+            self.notes.push(stale_note(&removed));
+        }
+        Ok(())
     }
 
     /// The file for the current folder and `kind`: where it goes.
@@ -262,6 +297,7 @@ impl PimFiles {
         };
         f.body.write_all(text.as_bytes()).map_err(|e| Error::io(&f.target, e))?;
         f.keys.insert(key);
+        self.written += 1;
         Ok(Written { bytes: text.len() as u64, ..Written::default() })
     }
 
@@ -311,13 +347,9 @@ impl StoreWriter for PimFiles {
     }
 
     fn begin(&mut self, _folders: &[Folder]) -> Result<()> {
-        match &self.mode {
-            Mode::Single { path, .. } => match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                Some(dir) => std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e)),
-                None => Ok(()),
-            },
-            Mode::PerFolder { root } => std::fs::create_dir_all(root).map_err(|e| Error::io(root, e)),
-        }
+        let dir = self.dir();
+        crate::fsio::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        self.sweep()
     }
 
     fn open_folder(&mut self, folder: &Folder) -> Result<()> {
@@ -335,8 +367,38 @@ impl StoreWriter for PimFiles {
 
     fn finish(&mut self) -> Result<()> {
         let keys: Vec<_> = self.open.keys().copied().collect();
-        self.close(&keys)
+        let closed = self.close(&keys);
+        if let Mode::Single { path, kind } = &self.mode {
+            if self.written == 0 {
+                let what = match kind {
+                    PimFileKind::Vcf => "contacts or lists",
+                    PimFileKind::Ics => "events, tasks, notes or journal entries",
+                };
+                let note = if path.exists() {
+                    format!("no new {what} to write; {} left as it was", path.display())
+                } else {
+                    format!("the source has no {what} (of those selected); {} not written", path.display())
+                };
+                self.notes.push(note);
+            }
+        }
+        closed
     }
+
+    fn notes(&self) -> Vec<String> {
+        self.notes.clone()
+    }
+}
+
+/// The report's note on stale temporary files removed.
+pub(crate) fn stale_note(removed: &[PathBuf]) -> String {
+    let list: Vec<String> = removed.iter().map(|p| p.display().to_string()).collect();
+    format!(
+        "removed {} stale temporary file{} of an earlier, interrupted run: {}",
+        removed.len(),
+        if removed.len() == 1 { "" } else { "s" },
+        list.join(", ")
+    )
 }
 
 /// The file name (without extension) for a folder: its path joined with
@@ -418,17 +480,9 @@ impl OpenFile {
     /// Starts a file; if the target exists, its entries are copied into the
     /// new body and their keys noted, so they are kept and not duplicated.
     fn open(kind: PimFileKind, target: PathBuf) -> Result<OpenFile> {
-        let dir = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let temp = tempfile::Builder::new()
-            .prefix(".mailshift-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&dir, e))?;
+        let dir = crate::fsio::parent_dir(&target).to_path_buf();
+        crate::fsio::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let temp = crate::fsio::temp_file_in(&dir).map_err(|e| Error::io(&dir, e))?;
         let mut f = OpenFile {
             kind,
             target,
@@ -484,19 +538,11 @@ impl OpenFile {
     fn complete(self, opts: &PimOptions) -> Result<()> {
         let OpenFile { kind, target, body, zones, .. } = self;
         let mut body = body.into_inner().map_err(|e| Error::io(&target, e.into_error()))?;
-        let dir = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let dir = crate::fsio::parent_dir(&target).to_path_buf();
         let out = match kind {
             PimFileKind::Vcf => body,
             PimFileKind::Ics => {
-                let whole = tempfile::Builder::new()
-                    .prefix(".mailshift-")
-                    .suffix(".tmp")
-                    .tempfile_in(&dir)
-                    .map_err(|e| Error::io(&dir, e))?;
+                let whole = crate::fsio::temp_file_in(&dir).map_err(|e| Error::io(&dir, e))?;
                 let mut w = BufWriter::new(whole);
                 let io = |e| Error::io(&target, e);
                 w.write_all(ical::begin(&opts.prodid).as_bytes()).map_err(io)?;
@@ -510,10 +556,18 @@ impl OpenFile {
                 w.into_inner().map_err(|e| Error::io(&target, e.into_error()))?
             }
         };
+        // A file that was there keeps its own mode (the temp file is 0600,
+        // as every new file of ours).
+        if let Ok(meta) = std::fs::metadata(&target) {
+            std::fs::set_permissions(out.path(), meta.permissions()).map_err(|e| Error::io(out.path(), e))?;
+        }
         if opts.fsync {
             out.as_file().sync_all().map_err(|e| Error::io(out.path(), e))?;
         }
         out.persist(&target).map_err(|e| Error::io(&target, e.error))?;
+        if opts.fsync {
+            crate::fsio::sync_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
         Ok(())
     }
 }
@@ -619,6 +673,8 @@ impl StoreWriter for WithPimFiles {
     }
 
     fn begin(&mut self, folders: &[Folder]) -> Result<()> {
+        // Leftovers of a killed run of ours beside the files, made or not.
+        self.pim.sweep()?;
         let (mail, pim): (Vec<Folder>, Vec<Folder>) = folders.iter().cloned().partition(|f| f.kind == FolderKind::Mail);
         if !pim.is_empty() {
             // The files need a directory; made first, so that a mail writer
@@ -674,5 +730,11 @@ impl StoreWriter for WithPimFiles {
         let pim = self.pim.finish();
         self.inner.finish()?;
         pim
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut out = self.pim.notes();
+        out.extend(self.inner.notes());
+        out
     }
 }

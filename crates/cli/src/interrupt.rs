@@ -1,0 +1,24 @@
+//! SIGINT and SIGTERM: the first asks the run to stop cleanly (the item in
+//! hand is finished, the open folder closed, temporary files removed, the
+//! report so far printed, exit 130); a second one while it does so ends
+//! the process at once with 130, leaving temporary files of our naming that
+//! the next run removes.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use anyhow::Context;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::flag;
+
+/// The flag the signals set, for [`mailshift_core::Options::cancel`].
+pub fn flag() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        // Registered first, so it runs before the flag is set: it ends the
+        // process only if the flag was already set by an earlier signal.
+        flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop)).context("cannot install signal handlers")?;
+        flag::register(sig, Arc::clone(&stop)).context("cannot install signal handlers")?;
+    }
+    Ok(stop)
+}
