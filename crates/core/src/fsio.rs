@@ -111,11 +111,12 @@ fn alive(pid: u32) -> bool {
 /// Removes from `dir` (not below it) the temporary files that a mailshift
 /// run now gone left behind (killed before it could clean up), and returns
 /// their paths. Files of a running process, and every name not of our form,
-/// are left alone. A missing directory has none.
+/// are left alone. A missing directory, or a path that is a file, has none.
 pub fn sweep_stale(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        // A missing directory, or a file (an mbox target), holds none.
+        Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
     let mut removed = Vec::new();
@@ -170,6 +171,7 @@ mod tests {
         assert_eq!(sweep_stale(dir.path()).unwrap(), vec![dead.clone()]);
         assert!(!dead.exists() && live.exists() && other.exists() && sub.exists());
         assert!(sweep_stale(&dir.path().join("missing")).unwrap().is_empty());
+        assert!(sweep_stale(&live).unwrap().is_empty());
     }
 
     #[test]
