@@ -525,6 +525,12 @@ fn folder_note_severity(note: &str) -> Severity {
 /// OLE object kept as bytes, a long header line folded) says how something
 /// was carried.
 fn message_note_severity(note: &str) -> Severity {
+    // Named properties whose ids the store's map does not know (Aspose's
+    // split stores): inconsistent, but what they meant is unknowable, so no
+    // target could carry them and nothing readable was lost.
+    if note.contains("not in the store's name-to-id map") {
+        return Severity::Note;
+    }
     const DAMAGE: [&str; 5] = ["unreadable", "lost", "data missing", "left out", "dropped"];
     if DAMAGE.iter().any(|w| note.contains(w)) {
         Severity::Damaged
