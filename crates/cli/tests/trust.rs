@@ -321,11 +321,8 @@ fn sigint_stops_cleanly_with_the_report_and_130() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    if json["interrupted"] == false {
-        // The run finished before the signal came: nothing to check.
-        assert_eq!(out.status.code(), Some(0), "{err}");
-        return;
-    }
+    // 40,000 fsynced files take seconds; the signal came after the first.
+    assert_eq!(json["interrupted"], true, "the run finished before the signal: {err}");
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("interrupted"), "{err}");
     let copied = total(&json, "copied");
