@@ -5,8 +5,11 @@
 //!   [`EmlReader::probe`] tells whether a path looks like EML.
 //! - [`EmlWriter`] writes a tree of `.eml` files with safe, unique names
 //!   (`YYYY-MM-DD_HHMMSS_<subject>.eml`), atomically, with the file time set
-//!   to the received time. EML keeps no flags or keywords: each write
-//!   reports those as losses.
+//!   to the received time, files 0600 and directories 0700. Folders whose
+//!   names make the same directory name (`a:b`, `a?b`, `a_b`) get
+//!   directories of their own (`a_b`, `a_b (2)`, `a_b (3)`), which record
+//!   the folder's name for the reader. EML keeps no flags or keywords:
+//!   each write reports those as not kept by the format (not a loss).
 //!
 //! ```
 //! use mailshift_core::{convert, NoProgress, Options, StoreReader};

@@ -103,6 +103,43 @@ pub fn folder_name(name: &str) -> String {
     clean(name, MAX_FOLDER_BYTES, "_")
 }
 
+/// The file in a folder's directory that records the folder's own name
+/// when the directory is named otherwise (`a?b` written as `a_b (2)`), so
+/// that reading the tree back, and a second run into it, find the folder
+/// under its own name. It holds the name in UTF-8 and nothing else.
+pub const FOLDER_NAME_FILE: &str = ".mailshift-folder";
+
+/// The `n`th directory name to try for a folder named `name` (1 = first
+/// try): [`folder_name`], then `<that> (2)`, `<that> (3)` ..., the way
+/// mailshift numbers the `.vcf`/`.ics` files of colliding folders.
+pub fn folder_dir_name(name: &str, n: u32) -> String {
+    let base = folder_name(name);
+    if n <= 1 {
+        base
+    } else {
+        format!("{base} ({n})")
+    }
+}
+
+/// The folder a directory named `dir` stands for, given the name its
+/// [`FOLDER_NAME_FILE`] records: that name if `dir` is one of the names
+/// [`folder_dir_name`] gives it (so a directory renamed by hand is known
+/// by its new name), else `dir` itself.
+pub fn folder_of_dir(dir: &str, recorded: Option<&str>) -> String {
+    if let Some(name) = recorded.filter(|r| !r.is_empty()) {
+        let base = folder_name(name);
+        let numbered = dir
+            .strip_prefix(base.as_str())
+            .and_then(|rest| rest.strip_prefix(" ("))
+            .and_then(|rest| rest.strip_suffix(')'))
+            .is_some_and(|n| !n.starts_with('0') && n.parse::<u32>().is_ok_and(|n| n >= 2));
+        if dir == base || numbered {
+            return name.to_string();
+        }
+    }
+    dir.to_string()
+}
+
 /// Splits a Unix timestamp (UTC) into year, month, day, hour, minute, second.
 fn civil(t: i64) -> (i64, u32, u32, u32, u32, u32) {
     let c = mailshift_core::time::Civil::from_unix(t);
@@ -167,6 +204,28 @@ mod tests {
         assert_eq!(file_stem(None, Some("x")), "0000-00-00_000000_x");
         assert_eq!(file_stem(Some(i64::MAX / 4), Some("x")), "0000-00-00_000000_x");
         assert_eq!(file_stem(Some(-1), Some("x")), "1969-12-31_235959_x");
+    }
+
+    #[test]
+    fn numbered_folder_directories_and_their_recorded_names() {
+        assert_eq!(folder_dir_name("a?b", 1), "a_b");
+        assert_eq!(folder_dir_name("a?b", 2), "a_b (2)");
+        assert_eq!(folder_dir_name("a?b", 12), "a_b (12)");
+        assert_safe(&folder_dir_name(&"x".repeat(300), u32::MAX));
+        for (dir, recorded, want) in [
+            ("a_b", Some("a?b"), "a?b"),
+            ("a_b (2)", Some("a:b"), "a:b"),
+            ("a_b (13)", Some("a:b"), "a:b"),
+            ("a_b", None, "a_b"),
+            // Renamed by hand, or a record that does not fit the directory.
+            ("Work", Some("a:b"), "Work"),
+            ("a_b (1)", Some("a:b"), "a_b (1)"),
+            ("a_b (02)", Some("a:b"), "a_b (02)"),
+            ("a_b (x)", Some("a:b"), "a_b (x)"),
+            ("a_b", Some(""), "a_b"),
+        ] {
+            assert_eq!(folder_of_dir(dir, recorded), want, "{dir:?} recording {recorded:?}");
+        }
     }
 
     #[test]

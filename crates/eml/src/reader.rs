@@ -1,13 +1,16 @@
 //! [`EmlReader`]: one `.eml` file, or a directory tree of them.
 
 use std::borrow::Cow;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use mailshift_core::{
-    Error, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Mapped, Problem, Result,
-    Severity, StoreReader,
+    fsio, Error, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Problem, Result, Severity,
+    StoreReader,
 };
+
+use crate::name;
 
 /// Directories deeper than this are not entered: a guard against
 /// pathological trees (symbolic links to directories are never followed).
@@ -16,25 +19,51 @@ const MAX_DEPTH: usize = 64;
 /// How many bytes of a file [`EmlReader::probe`] looks at.
 const PROBE_BYTES: usize = 4096;
 
+/// The longest folder name a [`name::FOLDER_NAME_FILE`] may record.
+const MAX_RECORDED_NAME: u64 = 4096;
+
 #[derive(Debug)]
 struct FileEntry {
     path: PathBuf,
-    size: u64,
+    /// `None` when the file could not even be looked at (a directory whose
+    /// names can be listed but not searched): reading it reports why.
+    size: Option<u64>,
 }
 
 #[derive(Debug)]
 struct FolderEntry {
     folder: Folder,
     files: Vec<FileEntry>,
+    /// Why the directory could not be listed: [`StoreReader::items`] fails
+    /// with it, so the folder is a failure in every report, not an empty
+    /// folder.
+    unlisted: Option<(PathBuf, io::ErrorKind, String)>,
+}
+
+/// The folder name recorded in directory `dir` by the writer
+/// ([`name::FOLDER_NAME_FILE`]), if there is one that can be read.
+pub(crate) fn recorded_name(dir: &Path) -> Option<String> {
+    let f = fsio::open_source(&dir.join(name::FOLDER_NAME_FILE)).ok()?;
+    let mut buf = Vec::new();
+    f.take(MAX_RECORDED_NAME + 1).read_to_end(&mut buf).ok()?;
+    if buf.len() as u64 > MAX_RECORDED_NAME {
+        return None;
+    }
+    String::from_utf8(buf).ok()
 }
 
 /// Reads `.eml` files.
 ///
 /// A single file is a store with one root folder holding one message. A
 /// directory is a tree: each directory a folder (the top one the root),
-/// its `*.eml` files the items, sorted by name. Hidden files (leading `.`,
-/// such as the writer's temporary files) are not items. The tree is listed
-/// once, at [`open`](EmlReader::open); messages are read on demand.
+/// its `*.eml` files the items, sorted by name. Hidden files and
+/// directories (leading `.`, such as the writer's temporary files
+/// `.mailshift-<pid>-….tmp`) are not items or folders. A directory the
+/// writer had to name otherwise (`a_b (2)` for `a?b`) is read under the
+/// name it records. The tree is listed once, at [`open`](EmlReader::open);
+/// messages are read on demand. A directory that cannot be listed is a
+/// folder whose [`items`](StoreReader::items) fail with the reason, and a
+/// file that cannot be read fails its [`read`](StoreReader::read).
 #[derive(Debug)]
 pub struct EmlReader {
     path: PathBuf,
@@ -66,7 +95,8 @@ impl EmlReader {
         if meta.is_file() {
             reader.folders.push(FolderEntry {
                 folder: root,
-                files: vec![FileEntry { path: path.to_path_buf(), size: meta.len() }],
+                files: vec![FileEntry { path: path.to_path_buf(), size: Some(meta.len()) }],
+                unlisted: None,
             });
             return Ok(reader);
         }
@@ -76,7 +106,7 @@ impl EmlReader {
                 reason: "neither a file nor a directory".into(),
             });
         }
-        reader.folders.push(FolderEntry { folder: root, files: Vec::new() });
+        reader.folders.push(FolderEntry { folder: root, files: Vec::new(), unlisted: None });
         // Depth-first, children in name order, so parents precede children
         // and the order is the same on every run.
         let mut stack = vec![(0usize, path.to_path_buf(), 0usize)];
@@ -87,7 +117,8 @@ impl EmlReader {
                     if idx == 0 {
                         return Err(Error::io(&dir, e));
                     }
-                    reader.problem(&dir, format!("cannot list directory, folder left empty: {e}"));
+                    let why = format!("cannot list the directory (its messages and subfolders are not read): {e}");
+                    reader.folders[idx].unlisted = Some((dir, e.kind(), why));
                     continue;
                 }
             };
@@ -102,8 +133,19 @@ impl EmlReader {
                     }
                 };
                 let name = entry.file_name().to_string_lossy().into_owned();
-                let Ok(ft) = entry.file_type() else { continue };
                 let p = entry.path();
+                let ft = match entry.file_type() {
+                    Ok(ft) => ft,
+                    Err(e) => {
+                        if is_eml_name(&name) {
+                            // Read (and fail, saying why) like any message.
+                            files.push((name, FileEntry { path: p, size: None }));
+                        } else if !name.starts_with('.') {
+                            reader.problem(&p, format!("cannot tell whether this is a file or a folder: {e}"));
+                        }
+                        continue;
+                    }
+                };
                 if ft.is_dir() {
                     if !name.starts_with('.') {
                         subdirs.push((name, p));
@@ -111,9 +153,12 @@ impl EmlReader {
                 } else if is_eml_name(&name) {
                     // Follows a symbolic link to a file, never to a directory.
                     match std::fs::metadata(&p) {
-                        Ok(m) if m.is_file() => files.push((name, FileEntry { path: p, size: m.len() })),
+                        Ok(m) if m.is_file() => files.push((name, FileEntry { path: p, size: Some(m.len()) })),
                         Ok(_) => {}
-                        Err(e) => reader.problem(&p, format!("cannot stat, skipped: {e}")),
+                        // Not even its size can be had (a directory that
+                        // can be listed but not searched): an item all the
+                        // same, whose read says why it fails.
+                        Err(_) => files.push((name, FileEntry { path: p, size: None })),
                     }
                 }
             }
@@ -128,7 +173,8 @@ impl EmlReader {
             }
             let parent = reader.folders[idx].folder.clone();
             let mut children = Vec::new();
-            for (name, p) in subdirs {
+            for (dir_name, p) in subdirs {
+                let name = name::folder_of_dir(&dir_name, recorded_name(&p).as_deref());
                 let id = FolderId(reader.folders.len() as u64);
                 let mut fpath = parent.path.clone();
                 fpath.push(name.clone());
@@ -142,6 +188,7 @@ impl EmlReader {
                         kind: FolderKind::Mail,
                     },
                     files: Vec::new(),
+                    unlisted: None,
                 });
                 children.push((id.0 as usize, p, depth + 1));
             }
@@ -212,8 +259,7 @@ impl EmlReader {
 }
 
 fn probe_file(path: &Path) -> bool {
-    use std::io::Read;
-    let Ok(f) = std::fs::File::open(path) else { return false };
+    let Ok(f) = fsio::open_source(path) else { return false };
     let mut buf = Vec::with_capacity(PROBE_BYTES);
     if f.take(PROBE_BYTES as u64).read_to_end(&mut buf).is_err() {
         return false;
@@ -274,24 +320,30 @@ impl StoreReader for EmlReader {
             .ok()
             .and_then(|i| self.folders.get(i))
             .ok_or_else(|| Error::UnknownItem { path: self.path.clone(), id: format!("folder {}", folder.0) })?;
+        if let Some((dir, kind, why)) = &entry.unlisted {
+            return Err(Error::io(dir, io::Error::new(*kind, why.clone())));
+        }
         Ok(entry
             .files
             .iter()
             .enumerate()
-            .map(|(i, f)| ItemMeta { id: ItemId(folder.0, i as u64), size: Some(f.size) })
+            .map(|(i, f)| ItemMeta { id: ItemId(folder.0, i as u64), size: f.size })
             .collect())
     }
 
     fn read(&self, id: ItemId) -> Result<Item<'_>> {
         let file = self.file(id)?;
-        let map = Mapped::open(&file.path)?;
-        let received = std::fs::metadata(&file.path).and_then(|m| m.modified()).ok().and_then(|t| {
-            match t.duration_since(UNIX_EPOCH) {
-                Ok(d) => i64::try_from(d.as_secs()).ok(),
-                Err(e) => i64::try_from(e.duration().as_secs()).ok().map(|s| -s),
-            }
+        let path = &file.path;
+        let mut f = fsio::open_source(path).map_err(|e| Error::io(path, e))?;
+        let meta = f.metadata().map_err(|e| Error::io(path, e))?;
+        // The size read at open() is a hint; the file may have changed since.
+        let mut raw = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).min(64 << 20));
+        f.read_to_end(&mut raw).map_err(|e| Error::io(path, e))?;
+        let received = meta.modified().ok().and_then(|t| match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_secs()).ok(),
+            Err(e) => i64::try_from(e.duration().as_secs()).ok().map(|s| -s),
         });
-        let mut item = MailItem::new(Cow::Owned(map.to_vec()));
+        let mut item = MailItem::new(Cow::Owned(raw));
         item.received = received;
         Ok(Item::Mail(item))
     }

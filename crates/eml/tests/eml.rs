@@ -100,9 +100,16 @@ fn hostile_names_stay_inside_and_collide_safely() {
         long_name.clone(),
         format!("__/__/evil/{want_prefix}in evil.eml"),
         format!("_CON/a_b_c/{want_prefix}in con.eml"),
+        // Each directory named otherwise than its folder records the name.
+        "__/.mailshift-folder".into(),
+        "__/__/.mailshift-folder".into(),
+        "_CON/.mailshift-folder".into(),
+        "_CON/a_b_c/.mailshift-folder".into(),
     ];
     expected.sort();
     assert_eq!(got, expected);
+    assert_eq!(std::fs::read(dst.join("__/__/.mailshift-folder")).unwrap(), b"..");
+    assert_eq!(std::fs::read(dst.join("_CON/a_b_c/.mailshift-folder")).unwrap(), b"a/b\\c");
     // The three "same" files hold the three messages, in write order.
     for n in ["same.eml", "same_2.eml", "same_3.eml"] {
         assert_eq!(std::fs::read(dst.join(format!("{want_prefix}{n}"))).unwrap(), msg("same", "x"));
@@ -257,6 +264,8 @@ fn reader_skips_hidden_and_non_eml_files() {
     std::fs::write(tmp.path().join("b.EML"), msg("b", "b")).unwrap();
     std::fs::write(tmp.path().join("a.eml"), msg("a", "a")).unwrap();
     std::fs::write(tmp.path().join(".tmp-mailshift-1-1.eml"), b"partial").unwrap();
+    std::fs::write(tmp.path().join(".mailshift-4999999-1.tmp"), b"partial").unwrap();
+    std::fs::write(tmp.path().join(".mailshift-4999999-2.eml"), b"partial").unwrap();
     std::fs::write(tmp.path().join("readme.txt"), b"x").unwrap();
     std::fs::write(tmp.path().join(".hidden/c.eml"), msg("c", "c")).unwrap();
     std::fs::write(tmp.path().join("Sub/d.eml"), msg("d", "d")).unwrap();
@@ -267,4 +276,150 @@ fn reader_skips_hidden_and_non_eml_files() {
     assert_eq!(root, ["a.eml", "b.EML"]);
     let sub: Vec<String> = r.items(fs[1].id).unwrap().iter().map(|m| r.describe(m.id)).collect();
     assert_eq!(sub, [Path::new("Sub").join("d.eml").display().to_string()]);
+}
+
+/// Writes one message per folder (its subject the folder's path) with a
+/// fresh writer into `dst`, announcing `folders` in the order given.
+fn write_folders(dst: &Path, folders: &[Folder]) -> Vec<String> {
+    let mut w = EmlWriter::create(dst, EmlWriteOptions::default()).unwrap();
+    w.begin(folders).unwrap();
+    for f in folders {
+        w.open_folder(f).unwrap();
+        w.write(&mail(&msg(&f.display_path(), "x"), None)).unwrap();
+        w.close_folder().unwrap();
+    }
+    w.finish().unwrap();
+    w.notes()
+}
+
+/// Folder path -> the subjects of the messages the reader finds there.
+fn read_back(dst: &Path) -> Vec<(String, Vec<String>)> {
+    let r = EmlReader::open(dst).unwrap();
+    r.folders()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let subjects = r
+                .items(f.id)
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    let Item::Mail(mail) = r.read(m.id).unwrap() else { panic!() };
+                    let p = Prepared::new(Item::Mail(mail), *m);
+                    p.info.subject.clone().unwrap_or_default()
+                })
+                .collect();
+            (f.display_path(), subjects)
+        })
+        .collect()
+}
+
+#[test]
+fn colliding_folder_names_get_numbered_directories_whatever_their_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let names = [&["a:b"][..], &["a?b"], &["a_b"], &["a?b", "c*d"], &["a?b", "c|d"]];
+    let forward: Vec<Folder> = names.iter().enumerate().map(|(i, p)| folder(i as u64 + 1, p)).collect();
+    let mut backward = forward.clone();
+    backward.reverse();
+    for (run, folders) in [("fwd", &forward), ("bwd", &backward)] {
+        let dst = tmp.path().join(run);
+        let notes = write_folders(&dst, folders);
+        let mut dirs: Vec<String> = files(&dst).into_iter().filter(|f| f.ends_with(".eml")).collect();
+        dirs.iter_mut().for_each(|f| *f = f.rsplit_once('/').unwrap().0.to_string());
+        dirs.sort();
+        assert_eq!(dirs, ["a_b", "a_b (2)", "a_b (3)", "a_b (3)/c_d", "a_b (3)/c_d (2)"], "{run}");
+        assert_eq!(
+            read_back(&dst),
+            [
+                ("".to_string(), vec![]),
+                ("a:b".to_string(), vec!["a:b".to_string()]),
+                ("a?b".to_string(), vec!["a?b".to_string()]),
+                ("a?b/c*d".to_string(), vec!["a?b/c*d".to_string()]),
+                ("a?b/c|d".to_string(), vec!["a?b/c|d".to_string()]),
+                ("a_b".to_string(), vec!["a_b".to_string()]),
+            ],
+            "{run}"
+        );
+        let mut notes = notes;
+        notes.sort();
+        assert_eq!(
+            notes,
+            [
+                "folder a:b written as a_b (2)",
+                "folder a?b written as a_b (3)",
+                "folder a?b/c*d written as a_b (3)/c_d",
+                "folder a?b/c|d written as a_b (3)/c_d (2)",
+            ],
+            "{run}"
+        );
+    }
+}
+
+#[test]
+fn a_later_run_finds_each_folder_its_own_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("out");
+    // First only a?b (a filtered run, say): it gets the plain name.
+    assert_eq!(write_folders(&dst, &[folder(1, &["a?b"])]), ["folder a?b written as a_b"]);
+    // Then all three, in a writer that announces only two of them: a?b goes
+    // back to its directory, a_b does not move in with it.
+    let mut w = EmlWriter::create(&dst, EmlWriteOptions::default()).unwrap();
+    let (ab, colon, under) = (folder(1, &["a?b"]), folder(2, &["a:b"]), folder(3, &["a_b"]));
+    w.begin(&[under.clone(), colon.clone()]).unwrap();
+    for f in [&colon, &ab, &under] {
+        w.open_folder(f).unwrap();
+        w.write(&mail(&msg(&format!("{} again", f.display_path()), "x"), None)).unwrap();
+        w.close_folder().unwrap();
+    }
+    w.finish().unwrap();
+    assert_eq!(w.folder_dir(&ab), Some(dst.join("a_b")));
+    assert_eq!(w.folder_dir(&colon), Some(dst.join("a_b (2)")));
+    assert_eq!(w.folder_dir(&under), Some(dst.join("a_b (3)")));
+    assert_eq!(
+        w.notes(),
+        ["folder a:b written as a_b (2)", "folder a?b written as a_b", "folder a_b written as a_b (3)"]
+    );
+    let got = read_back(&dst);
+    let find = |p: &str| {
+        let mut s = got.iter().find(|(f, _)| f == p).unwrap().1.clone();
+        s.sort();
+        s
+    };
+    assert_eq!(find("a?b"), ["a?b", "a?b again"]);
+    assert_eq!(find("a_b"), ["a_b again"]);
+    assert_eq!(find("a:b"), ["a:b again"]);
+
+    // A directory renamed by hand is known by its new name; its old record
+    // no longer applies.
+    std::fs::rename(dst.join("a_b (2)"), dst.join("Work")).unwrap();
+    let got = read_back(&dst);
+    assert!(got.iter().any(|(f, s)| f == "Work" && s == &["a:b again"]), "{got:?}");
+}
+
+#[test]
+fn stale_temporary_files_are_swept_and_noted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("out");
+    std::fs::create_dir_all(dst.join("Sub")).unwrap();
+    let dead = ".mailshift-4999999-x.tmp";
+    let live = format!(".mailshift-{}-x.tmp", std::process::id());
+    for d in [dst.clone(), dst.join("Sub")] {
+        std::fs::write(d.join(dead), b"half").unwrap();
+        std::fs::write(d.join(&live), b"ours, running").unwrap();
+    }
+    let notes = write_folders(&dst, &[folder(0, &[]), folder(1, &["Sub"])]);
+    assert_eq!(
+        notes,
+        [format!(
+            "removed 2 stale temporary files of an earlier run: {}, {}",
+            dst.join(dead).display(),
+            dst.join("Sub").join(dead).display()
+        )]
+    );
+    for d in [dst.clone(), dst.join("Sub")] {
+        assert!(!d.join(dead).exists() && d.join(&live).exists());
+    }
+    // Only the messages are left besides: no temporary file of this run.
+    let left: Vec<String> = files(&dst).into_iter().filter(|f| !f.ends_with(&live)).collect();
+    assert_eq!(left, ["2023-11-14_221320_no_subject.eml", "Sub/2023-11-14_221320_Sub.eml"]);
 }
