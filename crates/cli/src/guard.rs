@@ -159,6 +159,15 @@ pub fn pim_target(dst: &Path, kind: PimFileKind) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// True if `path` does not exist, or is an empty file or directory.
+pub fn is_empty(path: &Path) -> bool {
+    match std::fs::metadata(path) {
+        Err(_) => true,
+        Ok(m) if m.is_dir() => std::fs::read_dir(path).map(|mut d| d.next().is_none()).unwrap_or(false),
+        Ok(m) => m.len() == 0,
+    }
+}
+
 fn name(f: Format) -> &'static str {
     match f {
         Format::Mbox => "mbox",

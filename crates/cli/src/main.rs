@@ -315,7 +315,10 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     let source = open_reader(&args.src, src_fmt, args.recover).context("cannot open the source")?;
     // With --dedup, what the target already holds is read with the target
     // format's own reader: incremental runs need no state file.
-    let existing = if single.is_none() && opts.dedup && args.dst.exists() && detect::probe(&args.dst, dst_fmt) {
+    // A target that exists is read whether or not it looks like a store to
+    // the probe (an EML tree beside many .ics files, say): --dedup is never
+    // dropped silently, and a target that cannot be read stops the run.
+    let existing = if single.is_none() && opts.dedup && !guard::is_empty(&args.dst) {
         Some(
             open_reader(&args.dst, dst_fmt, false)
                 .context("cannot read what the target already holds (for --dedup)")?,

@@ -135,7 +135,6 @@ fn folders_differing_only_in_unsafe_characters_get_their_own_directories() {
 /// Needs core's `WithPimFiles` (which the CLI wraps every mail writer in)
 /// to pass its inner writer's `notes()` on; see the report to the lead.
 #[test]
-#[ignore = "needs core: WithPimFiles::notes() must forward the inner writer's notes"]
 fn folder_renames_are_noted_in_the_report() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
@@ -449,7 +448,6 @@ fn a_killed_runs_temporary_files_are_swept_and_others_kept() {
 
 /// As above, for the report; needs core's `WithPimFiles` to forward notes().
 #[test]
-#[ignore = "needs core: WithPimFiles::notes() must forward the inner writer's notes"]
 fn the_sweep_is_noted_in_the_report() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");

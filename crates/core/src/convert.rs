@@ -271,7 +271,13 @@ pub fn convert(
         }
     }
     let finished = target.finish();
-    report.notes = target.notes();
+    let mut swept = target.swept();
+    swept.sort();
+    swept.dedup();
+    if !swept.is_empty() {
+        report.notes.push(crate::fsio::stale_note(&swept));
+    }
+    report.notes.extend(target.notes());
     finished?;
     progress.finish();
     report.problems = source.problems();

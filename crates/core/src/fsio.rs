@@ -108,6 +108,17 @@ fn alive(pid: u32) -> bool {
     Path::new("/proc").join(pid.to_string()).exists()
 }
 
+/// The report's note on the stale temporary files a run removed.
+pub fn stale_note(removed: &[PathBuf]) -> String {
+    let list: Vec<String> = removed.iter().map(|p| p.display().to_string()).collect();
+    format!(
+        "removed {} stale temporary file{} of an earlier run: {}",
+        removed.len(),
+        if removed.len() == 1 { "" } else { "s" },
+        list.join(", ")
+    )
+}
+
 /// Removes from `dir` (not below it) the temporary files that a mailshift
 /// run now gone left behind (killed before it could clean up), and returns
 /// their paths. Files of a running process, and every name not of our form,

@@ -128,4 +128,12 @@ pub trait StoreWriter {
     fn notes(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// The temporary files of an earlier, killed run of ours that the
+    /// writer removed ([`crate::fsio::sweep_stale`]). The converter says so
+    /// in one note of the report ([`crate::fsio::stale_note`]). Called once,
+    /// after [`finish`](Self::finish).
+    fn swept(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
 }

@@ -427,13 +427,11 @@ impl StoreWriter for EmlWriter {
 
     fn notes(&self) -> Vec<String> {
         let mut out = self.renamed.clone();
-        if !self.swept.is_empty() {
-            let paths: Vec<String> = self.swept.iter().map(|p| p.display().to_string()).collect();
-            let n = paths.len();
-            let files = if n == 1 { "file" } else { "files" };
-            out.push(format!("removed {n} stale temporary {files} of an earlier run: {}", paths.join(", ")));
-        }
         out.extend(self.sweep_errors.iter().cloned());
         out
+    }
+
+    fn swept(&self) -> Vec<PathBuf> {
+        self.swept.clone()
     }
 }

@@ -130,10 +130,12 @@ pub struct PimFiles {
     current: Option<Folder>,
     /// Items written in this run.
     written: u64,
-    /// What the report should say (stale temporary files removed, a single
-    /// file not written for want of items).
+    /// What the report should say (a single file not written for want of
+    /// items).
     notes: Vec<String>,
-    swept: bool,
+    /// Stale temporary files removed, once `swept_dir` is set.
+    swept: Vec<PathBuf>,
+    swept_dir: bool,
 }
 
 impl PimFiles {
@@ -149,7 +151,8 @@ impl PimFiles {
             current: None,
             written: 0,
             notes: Vec::new(),
-            swept: false,
+            swept: Vec::new(),
+            swept_dir: false,
         }
     }
 
@@ -163,7 +166,8 @@ impl PimFiles {
             current: None,
             written: 0,
             notes: Vec::new(),
-            swept: false,
+            swept: Vec::new(),
+            swept_dir: false,
         }
     }
 
@@ -178,15 +182,12 @@ impl PimFiles {
     /// Removes the temporary files a killed earlier run of ours left in the
     /// files' directory, once, and notes how many.
     fn sweep(&mut self) -> Result<()> {
-        if self.swept {
+        if self.swept_dir {
             return Ok(());
         }
-        self.swept = true;
+        self.swept_dir = true;
         let dir = self.dir();
-        let removed = crate::fsio::sweep_stale(&dir).map_err(|e| Error::io(&dir, e))?;
-        if !removed.is_empty() {
-            self.notes.push(stale_note(&removed));
-        }
+        self.swept = crate::fsio::sweep_stale(&dir).map_err(|e| Error::io(&dir, e))?;
         Ok(())
     }
 
@@ -388,17 +389,10 @@ impl StoreWriter for PimFiles {
     fn notes(&self) -> Vec<String> {
         self.notes.clone()
     }
-}
 
-/// The report's note on stale temporary files removed.
-pub(crate) fn stale_note(removed: &[PathBuf]) -> String {
-    let list: Vec<String> = removed.iter().map(|p| p.display().to_string()).collect();
-    format!(
-        "removed {} stale temporary file{} of an earlier, interrupted run: {}",
-        removed.len(),
-        if removed.len() == 1 { "" } else { "s" },
-        list.join(", ")
-    )
+    fn swept(&self) -> Vec<PathBuf> {
+        self.swept.clone()
+    }
 }
 
 /// The file name (without extension) for a folder: its path joined with
@@ -735,6 +729,12 @@ impl StoreWriter for WithPimFiles {
     fn notes(&self) -> Vec<String> {
         let mut out = self.pim.notes();
         out.extend(self.inner.notes());
+        out
+    }
+
+    fn swept(&self) -> Vec<PathBuf> {
+        let mut out = self.pim.swept();
+        out.extend(self.inner.swept());
         out
     }
 }
