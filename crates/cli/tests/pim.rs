@@ -193,7 +193,13 @@ fn items_selects_kinds_and_mbox_targets_keep_the_files_apart() {
     assert!(mb.join(format!("{CAL}.ics")).is_file());
     let (code, info, err) = mailshift(&[&"info", &mb, &"--json"]);
     assert_eq!(code, 0, "{err}");
-    assert!(!info.contains(".ics") && !info.contains(".vcf"), "{info}");
+    // Not folders; only notes say they were passed over.
+    let info: serde_json::Value = serde_json::from_str(&info).unwrap();
+    let folders: Vec<&str> = info["folders"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert!(folders.iter().all(|f| !f.contains(".ics") && !f.contains(".vcf")), "{info}");
+    let problems = info["problems"].as_array().unwrap();
+    assert!(problems.iter().all(|p| p["severity"] == "note"), "{info}");
+    assert!(problems.iter().any(|p| p["message"].as_str().unwrap().contains(&format!("skipped {CAL}.ics"))), "{info}");
     let (code, again) = convert(&src, &mb, &["--to", "mbox", "--dedup"]);
     assert_eq!(code, 0, "{again}");
     assert_eq!(total(&again, "copied"), 0, "{again}");

@@ -5,6 +5,11 @@
 //! `F` flagged, `T` draft, `D` deleted) from mutt/UW-IMAP/Dovecot,
 //! `X-Mozilla-Status` (hex bit field) and `X-Mozilla-Keys` from Thunderbird,
 //! `X-Keywords` from Dovecot.
+//!
+//! Forwarded has no `Status` / `X-Status` letter: it is Thunderbird's
+//! `X-Mozilla-Status` bit 0x1000 where the message has that field, else the
+//! IMAP keyword `$Forwarded` in `X-Keywords` (as Dovecot keeps it). Either
+//! reads back as the flag, never as a keyword.
 
 use std::borrow::Cow;
 
@@ -87,6 +92,14 @@ pub(crate) struct State {
     pub has_mozilla_status: bool,
 }
 
+/// The IMAP keyword that means Forwarded (RFC 5788 registry; keywords are
+/// case-insensitive).
+const FORWARDED_KEYWORD: &str = "$Forwarded";
+
+fn is_forwarded_keyword(k: &str) -> bool {
+    k.trim().eq_ignore_ascii_case(FORWARDED_KEYWORD)
+}
+
 /// Splits a keyword field: on commas if it has any (so that Outlook
 /// categories with spaces survive), else on white space (Dovecot, Thunderbird).
 fn split_keywords(v: &str, out: &mut Vec<String>) {
@@ -128,6 +141,11 @@ pub(crate) fn parse_state(raw: &[u8]) -> State {
             split_keywords(&f.text(raw), &mut st.keywords);
         }
     }
+    let before = st.keywords.len();
+    st.keywords.retain(|k| !is_forwarded_keyword(k));
+    if st.keywords.len() != before {
+        st.flags |= Flags::FORWARDED;
+    }
     st
 }
 
@@ -168,7 +186,7 @@ fn clean_keyword(k: &str) -> String {
 }
 
 /// The message with its state fields saying `flags` and `keywords`, and
-/// what could not be stored.
+/// what mbox headers cannot hold by design (for [`Written::not_kept`](mailshift_core::Written)).
 ///
 /// If the header already says exactly that (read back with
 /// [`parse_state`]), the message is returned unchanged, so that mbox -> mbox
@@ -176,29 +194,33 @@ fn clean_keyword(k: &str) -> String {
 /// `X-Keywords` are replaced where they are (first occurrence, duplicates
 /// dropped) or inserted before the empty line ending the header, and an
 /// existing `X-Mozilla-Status` / `X-Mozilla-Keys` is brought in line too,
-/// so that reading the result back gives the same state.
+/// so that reading the result back gives the same state. Forwarded goes to
+/// the `X-Mozilla-Status` bit if the message has that field, else to
+/// `$Forwarded` in `X-Keywords`.
 pub(crate) fn apply_state<'r>(raw: &'r [u8], flags: Flags, keywords: &[String]) -> (Cow<'r, [u8]>, Vec<String>) {
     let have = parse_state(raw);
-    let mut lost = Vec::new();
+    let mut not_kept = Vec::new();
     let mut want = flags;
-    if !have.has_mozilla_status && flags.contains(Flags::FORWARDED) {
-        // Status / X-Status have no letter for Forwarded; only Thunderbird's
-        // field has a bit for it.
-        want.set(Flags::FORWARDED, false);
-        lost.push("flag Forwarded (mbox Status/X-Status cannot hold it)".to_string());
-    }
-    let keywords: Vec<String> = {
-        let mut v: Vec<String> = Vec::new();
-        for k in keywords.iter().map(|k| clean_keyword(k)).filter(|k| !k.is_empty()) {
-            if !v.contains(&k) {
-                v.push(k);
-            }
+    let mut cleaned: Vec<String> = Vec::new();
+    for k in keywords {
+        if is_forwarded_keyword(k) {
+            want |= Flags::FORWARDED;
+            continue;
         }
-        v
-    };
+        let c = clean_keyword(k);
+        if c != k.trim() && not_kept.is_empty() {
+            // The fields separate keywords by commas or white space and
+            // have no escape.
+            not_kept.push("commas and control characters in keywords (written as _)".to_string());
+        }
+        if !c.is_empty() && !cleaned.contains(&c) {
+            cleaned.push(c);
+        }
+    }
+    let keywords = cleaned;
     let keywords_same = same_keywords(&have.keywords, &keywords);
     if have.flags == want && keywords_same {
-        return (Cow::Borrowed(raw), lost);
+        return (Cow::Borrowed(raw), not_kept);
     }
 
     let eol: &[u8] = if first_line_crlf(raw) { b"\r\n" } else { b"\n" };
@@ -212,17 +234,21 @@ pub(crate) fn apply_state<'r>(raw: &'r [u8], flags: Flags, keywords: &[String]) 
         }
     }
     let x_status = (!xs.is_empty()).then(|| [b"X-Status: ", xs.as_bytes(), eol].concat());
-    let x_keywords = (!keywords.is_empty()).then(|| {
+    let mut field_keywords = keywords.clone();
+    if want.contains(Flags::FORWARDED) && !have.has_mozilla_status {
+        field_keywords.push(FORWARDED_KEYWORD.to_string());
+    }
+    let x_keywords = (!field_keywords.is_empty()).then(|| {
         // Space-separated as Dovecot writes it, unless a keyword holds a
         // space (an Outlook category): then commas, which the reader prefers.
-        let mut v = if keywords.iter().any(|k| k.contains(char::is_whitespace)) {
-            let mut j = keywords.join(", ");
-            if keywords.len() == 1 {
+        let mut v = if field_keywords.iter().any(|k| k.contains(char::is_whitespace)) {
+            let mut j = field_keywords.join(", ");
+            if field_keywords.len() == 1 {
                 j.push(',');
             }
             j
         } else {
-            keywords.join(" ")
+            field_keywords.join(" ")
         };
         v.insert_str(0, "X-Keywords: ");
         [v.as_bytes(), eol].concat()
@@ -247,7 +273,9 @@ pub(crate) fn apply_state<'r>(raw: &'r [u8], flags: Flags, keywords: &[String]) 
             } else {
                 [format!("X-Mozilla-Status: {bits:04x}").as_bytes(), eol].concat()
             })
-        } else if f.is(raw, "x-mozilla-keys") && !keywords_same {
+        } else if f.is(raw, "x-mozilla-keys")
+            && (!keywords_same || f.text(raw).split_ascii_whitespace().any(is_forwarded_keyword))
+        {
             Some(if std::mem::replace(&mut did_mozkeys, true) {
                 Vec::new()
             } else {
@@ -282,7 +310,7 @@ pub(crate) fn apply_state<'r>(raw: &'r [u8], flags: Flags, keywords: &[String]) 
         out.extend_from_slice(x);
     }
     out.extend_from_slice(&raw[header_end..]);
-    (Cow::Owned(out), lost)
+    (Cow::Owned(out), not_kept)
 }
 
 /// True if the message's first line ends with CRLF.
@@ -305,18 +333,42 @@ mod tests {
     #[test]
     fn unchanged_when_equal() {
         let raw = b"Subject: x\nStatus: O\n\nbody\n";
-        let (out, lost) = apply_state(raw, Flags::empty(), &[]);
+        let (out, not_kept) = apply_state(raw, Flags::empty(), &[]);
         assert!(matches!(out, Cow::Borrowed(_)));
-        assert!(lost.is_empty());
+        assert!(not_kept.is_empty());
     }
 
     #[test]
     fn replaces_and_inserts() {
         let raw = b"Subject: x\r\nStatus: O\r\nStatus: O\r\n\r\nbody\r\n";
-        let (out, lost) = apply_state(raw, Flags::SEEN | Flags::FLAGGED | Flags::FORWARDED, &["a".into()]);
-        assert_eq!(&out[..], &b"Subject: x\r\nStatus: RO\r\nX-Status: F\r\nX-Keywords: a\r\n\r\nbody\r\n"[..]);
-        assert_eq!(lost.len(), 1);
+        let (out, not_kept) = apply_state(raw, Flags::SEEN | Flags::FLAGGED | Flags::FORWARDED, &["a".into()]);
+        assert_eq!(
+            &out[..],
+            &b"Subject: x\r\nStatus: RO\r\nX-Status: F\r\nX-Keywords: a $Forwarded\r\n\r\nbody\r\n"[..]
+        );
+        assert!(not_kept.is_empty());
         let st = parse_state(&out);
-        assert_eq!(st.flags, Flags::SEEN | Flags::FLAGGED);
+        assert_eq!(st.flags, Flags::SEEN | Flags::FLAGGED | Flags::FORWARDED);
+        assert_eq!(st.keywords, ["a"]);
+    }
+
+    #[test]
+    fn keywords_mbox_cannot_hold_are_not_kept() {
+        let (out, not_kept) = apply_state(b"Subject: x\n\nb\n", Flags::empty(), &["a,b".into(), "c\nd".into()]);
+        assert_eq!(&out[..], &b"Subject: x\nStatus: O\nX-Keywords: a_b c_d\n\nb\n"[..]);
+        assert_eq!(not_kept, ["commas and control characters in keywords (written as _)"]);
+        // A `$Forwarded` keyword is the flag.
+        let (out, not_kept) = apply_state(b"Subject: x\n\nb\n", Flags::empty(), &["$forwarded".into()]);
+        assert_eq!(&out[..], &b"Subject: x\nStatus: O\nX-Keywords: $Forwarded\n\nb\n"[..]);
+        assert!(not_kept.is_empty());
+    }
+
+    #[test]
+    fn forwarded_in_x_mozilla_keys_is_cleared_with_the_flag() {
+        let raw = b"X-Mozilla-Keys: $Forwarded work   \nSubject: x\n\nb\n";
+        assert_eq!(parse_state(raw).flags, Flags::FORWARDED);
+        let (out, _) = apply_state(raw, Flags::empty(), &["work".into()]);
+        let st = parse_state(&out);
+        assert_eq!((st.flags, st.keywords), (Flags::empty(), vec!["work".to_string()]));
     }
 }

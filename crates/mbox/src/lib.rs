@@ -3,11 +3,16 @@
 //! - [`MboxReader`] reads one mbox file (a store with one root folder) or a
 //!   directory of them in Thunderbird's layout (`Inbox`, `Inbox.sbd/Child`).
 //!   It accepts mboxo, mboxrd, mboxcl and mboxcl2, CRLF files, and files
-//!   whose first From_ line is missing; what it reads past is listed in
+//!   whose first From_ line is missing. A From_ line separates messages
+//!   only after an empty line and before a header field (or the end of the
+//!   file). What it reads past, what it passes over in a tree (`.msf`
+//!   indexes, hidden files ...) and what it cannot read are listed in
 //!   [`problems`](mailshift_core::StoreReader::problems).
 //! - [`MboxWriter`] writes mboxrd (or mboxo) to one file or to a Thunderbird
 //!   tree, keeping each message's bytes and its From_ line, and storing
-//!   flags in `Status` / `X-Status` / `X-Keywords`.
+//!   flags in `Status` / `X-Status` / `X-Keywords` (Forwarded as
+//!   `$Forwarded`, or in `X-Mozilla-Status` where the message has it). It
+//!   never appends to a file that is not mbox.
 //! - [`probe`] tells mbox from other stores by the bytes, not the name.
 //!
 //! An mboxrd file copied to mbox comes out byte-identical.

@@ -74,12 +74,18 @@ pub fn probe(path: &Path) -> bool {
 }
 
 fn probe_file(path: &Path) -> bool {
-    let Ok(f) = std::fs::File::open(path) else { return false };
+    looks_like_mbox(path).unwrap_or(false)
+}
+
+/// Whether the first bytes of the file at `path` look like mbox (see
+/// [`probe`]), or the error met reading them. The file is opened as every
+/// source is ([`fsio::open_source`](mailshift_core::fsio::open_source):
+/// read-only, its access time left alone).
+pub(crate) fn looks_like_mbox(path: &Path) -> std::io::Result<bool> {
+    let f = mailshift_core::fsio::open_source(path)?;
     let mut buf = Vec::new();
-    if f.take(PROBE_BYTES).read_to_end(&mut buf).is_err() {
-        return false;
-    }
-    probe_bytes(&buf)
+    f.take(PROBE_BYTES).read_to_end(&mut buf)?;
+    Ok(probe_bytes(&buf))
 }
 
 /// A folder found in a directory tree, before ids are given out.
@@ -98,45 +104,55 @@ fn has_file(nodes: &[Node]) -> bool {
 /// folder's messages, `NAME.sbd` / `NAME.mbox.sbd` directories its children
 /// (Thunderbird's layout). Other directories are read as folders of their
 /// own if they hold mbox files.
+///
+/// Nothing is left out unsaid: an entry passed over on purpose (a hidden
+/// file, Thunderbird's `.msf` index, a `.vcf`/`.ics` file written beside
+/// the mail, a file that is not mbox, a link to a directory) is a note, and
+/// a directory or entry that cannot be looked at is unreadable. A file that
+/// cannot be opened is still a folder, whose items are the error.
 fn discover(dir: &Path, depth: usize, out: &mut Vec<Node>, problems: &mut Vec<Problem>) {
+    const TREE: &str = "mbox folder tree";
+    let note = |problems: &mut Vec<Problem>, path: &Path, message: String| {
+        problems.push(Problem::new(Severity::Note, path.display().to_string(), TREE, None, message));
+    };
+    let unreadable = |problems: &mut Vec<Problem>, path: &Path, message: String| {
+        problems.push(Problem::new(Severity::Unreadable, path.display().to_string(), TREE, None, message));
+    };
     if depth > MAX_DEPTH {
-        problems.push(Problem {
-            severity: Severity::Unreadable,
-            path: dir.display().to_string(),
-            structure: "mbox folder tree".into(),
-            offset: None,
-            message: format!("more than {MAX_DEPTH} levels of subfolders; not read further"),
-        });
+        unreadable(problems, dir, format!("more than {MAX_DEPTH} levels of subfolders; not read further"));
         return;
     }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(rd) => {
-            let mut v: Vec<(String, PathBuf)> = rd
-                .flatten()
-                .filter_map(|e| e.file_name().to_str().map(|n| (n.to_string(), e.path())))
-                .filter(|(n, _)| !n.starts_with('.'))
-                .collect();
-            v.sort();
-            v
-        }
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
         Err(e) => {
-            problems.push(Problem {
-                severity: Severity::Unreadable,
-                path: dir.display().to_string(),
-                structure: "mbox folder tree".into(),
-                offset: None,
-                message: format!("cannot list directory: {e}"),
-            });
+            unreadable(problems, dir, format!("cannot list directory: {e}"));
             return;
         }
     };
+    let mut entries: Vec<(String, PathBuf)> = Vec::new();
+    for e in rd {
+        match e {
+            // A name that is not UTF-8 is shown with U+FFFD; its path stays exact.
+            Ok(e) => entries.push((e.file_name().to_string_lossy().into_owned(), e.path())),
+            Err(e) => unreadable(problems, dir, format!("cannot read the directory's entries: {e}")),
+        }
+    }
+    entries.sort();
     let names: std::collections::HashSet<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     let mut dirs: Vec<(String, PathBuf, bool)> = Vec::new();
     for (name, path) in &entries {
-        // Symbolic links to directories are not followed: a link cycle
-        // would make the walk endless.
-        let Ok(lmeta) = std::fs::symlink_metadata(path) else { continue };
+        if name.starts_with('.') {
+            note(problems, path, format!("skipped hidden entry {name}"));
+            continue;
+        }
+        let lmeta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                unreadable(problems, path, format!("cannot look at this entry: {e}"));
+                continue;
+            }
+        };
         if lmeta.is_dir() {
             if let Some(base) = strip_suffix_ci(name, ".sbd") {
                 let base = strip_suffix_ci(base, ".mbox").unwrap_or(base);
@@ -149,23 +165,66 @@ fn discover(dir: &Path, depth: usize, out: &mut Vec<Node>, problems: &mut Vec<Pr
             }
             continue;
         }
-        let Ok(meta) = std::fs::metadata(path) else { continue };
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                note(problems, path, format!("skipped {name}: a symbolic link to nothing"));
+                continue;
+            }
+            Err(e) => {
+                unreadable(problems, path, format!("cannot look at this entry: {e}"));
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            // Symbolic links to directories are not followed: a link cycle
+            // would make the walk endless.
+            note(problems, path, format!("skipped {name}: a symbolic link to a directory, not followed"));
+            continue;
+        }
         if !meta.is_file() {
+            note(problems, path, format!("skipped {name}: not a regular file"));
             continue;
         }
         let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
         let has_msf = names.contains(format!("{name}.msf").as_str());
+        // Whether the file's bytes are mbox; a file that cannot be read is
+        // taken as a folder, so that its error is reported, not hidden.
+        let probed = || meta.len() == 0 || looks_like_mbox(path).unwrap_or(true);
+        let not_mbox = |problems: &mut Vec<Problem>| {
+            note(problems, path, format!("skipped {name}: not an mbox file (it does not start with a From_ line)"));
+        };
         let folder_name = if let Some(base) = strip_suffix_ci(name, ".mbox") {
             Some(base.to_string())
         } else if has_msf {
             // Thunderbird keeps a `.msf` index beside every folder file.
-            (meta.len() == 0 || probe_file(path)).then(|| name.clone())
-        } else if ext.as_deref().is_some_and(|e| NOT_MBOX_EXT.contains(&e)) {
+            if probed() {
+                Some(name.clone())
+            } else {
+                not_mbox(problems);
+                None
+            }
+        } else if let Some(e) = ext.as_deref().filter(|e| NOT_MBOX_EXT.contains(e)) {
+            let why = match e {
+                "msf" => format!("skipped .msf index file {name}: Thunderbird's summary, not mail"),
+                "vcf" => format!("skipped {name}: a vCard file (contacts), not an mbox folder"),
+                "ics" => format!("skipped {name}: an iCalendar file (calendar, tasks), not an mbox folder"),
+                _ => format!("skipped {name}: .{e} files are not mail folders"),
+            };
+            note(problems, path, why);
             None
-        } else if ext.is_none() && meta.len() == 0 {
+        } else if meta.len() == 0 {
+            if ext.is_none() {
+                Some(name.clone())
+            } else {
+                note(problems, path, format!("skipped {name}: an empty file whose name is not a folder's"));
+                None
+            }
+        } else if probed() {
             Some(name.clone())
         } else {
-            (meta.len() > 0 && probe_file(path)).then(|| name.clone())
+            not_mbox(problems);
+            None
         };
         if let Some(n) = folder_name {
             files.push((n, path.clone()));
@@ -176,7 +235,7 @@ fn discover(dir: &Path, depth: usize, out: &mut Vec<Node>, problems: &mut Vec<Pr
         if nodes.iter().any(|n| n.name == name) {
             // `Foo` and `Foo.mbox` side by side: keep both, the second under
             // its file name.
-            let alt = path.file_name().and_then(|n| n.to_str()).unwrap_or(&name).to_string();
+            let alt = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| name.clone());
             nodes.push(Node { name: alt, file: Some(path), children: Vec::new() });
         } else {
             nodes.push(Node { name, file: Some(path), children: Vec::new() });
@@ -184,8 +243,13 @@ fn discover(dir: &Path, depth: usize, out: &mut Vec<Node>, problems: &mut Vec<Pr
     }
     for (name, path, sbd) in dirs {
         let mut children = Vec::new();
+        let known = problems.len();
         discover(&path, depth + 1, &mut children, problems);
         if !sbd && !has_file(&children) {
+            // Said only if nothing inside it was said already.
+            if problems.len() == known {
+                note(problems, &path, format!("skipped directory {name}: it holds no mbox file"));
+            }
             continue;
         }
         match nodes.iter_mut().find(|n| n.name == name) {

@@ -4,8 +4,11 @@
 //! From_ line (`From SENDER DATE`) and followed by an empty line the writer
 //! adds. Writers disagree on the rest (mboxo/mboxrd quoting, mboxcl/mboxcl2
 //! `Content-Length`), so the scanner only trusts a `From ` line as a
-//! separator when it follows an empty line and carries an asctime date, and
-//! trusts `Content-Length` only when it lands on such a separator.
+//! separator when it follows an empty line, carries an asctime date and is
+//! followed by a header field (or by the end of the file, or by the empty
+//! line of an empty message), and trusts `Content-Length` only when it
+//! lands on such a separator. A body that quotes a letter unquoted
+//! (`From alice Mon Jan  1 ...` then prose) thus stays one message.
 
 use mailshift_core::Severity;
 use memchr::memmem;
@@ -32,7 +35,84 @@ pub(crate) struct Scan {
     pub msgs: Vec<Msg>,
     /// Problems, in file order.
     pub problems: Vec<ScanProblem>,
+    /// How many problems of each kind were met, for [`MAX_LISTED`].
+    tallies: Vec<Tally>,
 }
+
+/// How many problems of one kind a file lists one by one. The rest are
+/// counted in one summary: a file whose bodies hold a million unquoted
+/// `From ` lines must not make a million-line report (or a gigabyte of it).
+const MAX_LISTED: usize = 100;
+
+#[derive(Debug)]
+struct Tally {
+    kind: &'static str,
+    severity: Severity,
+    structure: &'static str,
+    listed: usize,
+    omitted: u64,
+    first_omitted: u64,
+}
+
+impl Scan {
+    /// Records a problem of `kind` (a fixed description of it), one by one
+    /// up to [`MAX_LISTED`] of that kind, counted after.
+    fn report(
+        &mut self,
+        kind: &'static str,
+        severity: Severity,
+        offset: u64,
+        structure: &'static str,
+        message: impl FnOnce() -> String,
+    ) {
+        let i = match self.tallies.iter().position(|t| t.kind == kind) {
+            Some(i) => i,
+            None => {
+                self.tallies.push(Tally { kind, severity, structure, listed: 0, omitted: 0, first_omitted: 0 });
+                self.tallies.len() - 1
+            }
+        };
+        let t = &mut self.tallies[i];
+        if t.listed < MAX_LISTED {
+            t.listed += 1;
+            self.problems.push((severity, offset, structure, message()));
+        } else {
+            if t.omitted == 0 {
+                t.first_omitted = offset;
+            }
+            t.omitted += 1;
+        }
+    }
+
+    /// Adds the summaries of what was counted and not listed, and puts the
+    /// problems in file order.
+    fn finish(mut self) -> Scan {
+        for t in &self.tallies {
+            if t.omitted > 0 {
+                self.problems.push((
+                    t.severity,
+                    t.first_omitted,
+                    t.structure,
+                    format!(
+                        "{} more from this offset on, not listed one by one (the first {MAX_LISTED} are): {}",
+                        t.omitted, t.kind
+                    ),
+                ));
+            }
+        }
+        self.problems.sort_by_key(|p| p.1);
+        self
+    }
+}
+
+const FROM_NO_HEADER: &str = "a From_ line not followed by a header field; kept in the message body \
+                              (readers that split at every `From ` line see an extra message here)";
+const FROM_NO_DATE: &str =
+    "a line starts with `From ` after an empty line but carries no asctime date; kept in the message body";
+const FROM_NO_BLANK: &str = "an unquoted `From ` line that does not follow an empty line; kept in the message body \
+                             (readers that split at every `From ` line see an extra message here)";
+const BAD_CONTENT_LENGTH: &str = "a Content-Length that does not end at a From_ line or the end of the file; \
+                                  the message is framed by From_ separators instead";
 
 /// Longest From_ line considered a separator: real ones are well under
 /// this, and it bounds the date search on hostile input.
@@ -92,13 +172,52 @@ fn empty_line_ends_at(data: &[u8], p: usize) -> bool {
     p == 0 || data[p - 1] == b'\n' || (data[p - 1] == b'\r' && (p == 1 || data[p - 2] == b'\n'))
 }
 
-/// True if a From_ separator line starts at `q`.
+/// True if a From_ separator line starts at `q`: a dated From_ line
+/// followed by what can start a message ([`message_starts_at`]).
 fn separator_at(data: &[u8], q: usize) -> bool {
     if !data[q.min(data.len())..].starts_with(b"From ") || !(q == 0 || data[q - 1] == b'\n') {
         return false;
     }
-    let (ce, _) = line_end(data, q);
-    separator_date(&data[q + 5..ce]).is_some()
+    let (ce, next) = line_end(data, q);
+    separator_date(&data[q + 5..ce]).is_some() && message_starts_at(data, next)
+}
+
+/// True if what starts at `pos` (the line after a dated From_ line) can be
+/// a message: a header field line, the end of the file, or an empty
+/// message (the framing empty line, then the next dated From_ line or the
+/// end of the file).
+fn message_starts_at(data: &[u8], pos: usize) -> bool {
+    if pos >= data.len() || field_line(&data[pos..]) {
+        return true;
+    }
+    let (ce, next) = line_end(data, pos);
+    if ce != pos {
+        return false;
+    }
+    if next >= data.len() {
+        return true;
+    }
+    // The line after must itself be a dated From_ line; what follows that
+    // is checked when the scan gets there.
+    data[next..].starts_with(b"From ") && separator_date(&data[next + 5..line_end(data, next).0]).is_some()
+}
+
+/// True if `s` starts with an RFC 5322 header field line: a field name of
+/// printable ASCII other than `:` (33..=126), then `:`, with the obsolete
+/// white space before the colon tolerated (RFC 5322 4.5.4, `obs-field`).
+/// Only the first line is looked at; a continuation line is not a start.
+pub(crate) fn field_line(s: &[u8]) -> bool {
+    let mut i = 0;
+    while i < s.len() && s[i] != b':' && (33..=126).contains(&s[i]) {
+        i += 1;
+    }
+    if i == 0 {
+        return false;
+    }
+    while i < s.len() && (s[i] == b' ' || s[i] == b'\t') {
+        i += 1;
+    }
+    i < s.len() && s[i] == b':'
 }
 
 /// `e` without the framing empty line that ends the region `start..e`.
@@ -160,7 +279,7 @@ pub(crate) fn scan(data: &[u8]) -> Scan {
             }
         }
     }
-    out
+    out.finish()
 }
 
 /// Ends the message at `start` at the next From_ separator (or EOF).
@@ -175,27 +294,18 @@ fn separator_end(data: &[u8], start: usize, out: &mut Scan) -> (usize, Option<us
         if ls < start {
             continue;
         }
-        let (ce, _) = line_end(data, ls);
+        let (ce, next) = line_end(data, ls);
         if p >= start && empty_line_ends_at(data, p) {
             if separator_date(&data[ls + 5..ce]).is_some() {
-                return (strip_framing_blank(data, start, ls), Some(ls));
+                if message_starts_at(data, next) {
+                    return (strip_framing_blank(data, start, ls), Some(ls));
+                }
+                out.report(FROM_NO_HEADER, Severity::Note, ls as u64, "mbox From_ line", || FROM_NO_HEADER.into());
+                continue;
             }
-            out.problems.push((
-                Severity::Note,
-                ls as u64,
-                "mbox From_ line",
-                "a line starts with `From ` after an empty line but carries no asctime date; kept in the message body"
-                    .into(),
-            ));
+            out.report(FROM_NO_DATE, Severity::Note, ls as u64, "mbox From_ line", || FROM_NO_DATE.into());
         } else {
-            out.problems.push((
-                Severity::Note,
-                ls as u64,
-                "mbox From_ line",
-                "an unquoted `From ` line that does not follow an empty line; kept in the message body \
-                 (readers that split at every `From ` line see an extra message here)"
-                    .into(),
-            ));
+            out.report(FROM_NO_BLANK, Severity::Note, ls as u64, "mbox From_ line", || FROM_NO_BLANK.into());
         }
     }
     (strip_framing_blank(data, start, data.len()), None)
@@ -233,12 +343,9 @@ fn content_length_end(data: &[u8], start: usize, out: &mut Scan) -> Option<(usiz
     };
     let (field_at, n) = length?;
     let reject = |out: &mut Scan| {
-        out.problems.push((
-            Severity::Note,
-            field_at as u64,
-            "mbox Content-Length",
-            format!("Content-Length: {n} does not end at a From_ line or the end of the file; the message is framed by From_ separators instead"),
-        ));
+        out.report(BAD_CONTENT_LENGTH, Severity::Note, field_at as u64, "mbox Content-Length", || {
+            format!("Content-Length: {n} does not end at a From_ line or the end of the file; the message is framed by From_ separators instead")
+        });
     };
     let Some(body_start) = body_start else {
         reject(out);
@@ -285,22 +392,12 @@ pub(crate) fn probe_bytes(prefix: &[u8]) -> bool {
     let rest = &prefix[pos..];
     if rest.starts_with(b"From ") {
         let (ce, next) = line_end(rest, 0);
-        return separator_date(&rest[5..ce]).is_some() || header_line(&rest[next..]);
+        return separator_date(&rest[5..ce]).is_some() || field_line(&rest[next..]);
     }
-    if !header_line(rest) {
+    if !field_line(rest) {
         return false;
     }
     memmem::find_iter(rest, b"\nFrom ").any(|p| empty_line_ends_at(rest, p) && separator_at(rest, p + 1))
-}
-
-/// True if `s` starts with `Name:` (RFC 5322 field name: printable ASCII
-/// without `:` or space).
-fn header_line(s: &[u8]) -> bool {
-    let colon = s.iter().take(80).position(|&b| b == b':');
-    match colon {
-        Some(c) if c > 0 => s[..c].iter().all(|&b| (33..=126).contains(&b)),
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -316,6 +413,89 @@ mod tests {
         assert!(separator_date(b"Mon Jan  1 00:00:00 2001").is_some());
         assert!(separator_date(b"here on, we go").is_none());
         assert!(separator_date(b"me").is_none());
+    }
+
+    #[test]
+    fn field_lines() {
+        assert!(field_line(b"Subject: x\n"));
+        assert!(field_line(b"X-Empty:\n"));
+        assert!(field_line(b"Subject :obsolete\n"));
+        assert!(field_line(b"Subject\t: obsolete"));
+        assert!(field_line(format!("X-{}: long", "a".repeat(300)).as_bytes()));
+        assert!(!field_line(b": no name"));
+        assert!(!field_line(b" Folded: continuation"));
+        assert!(!field_line(b"Dear all, note: this\n"));
+        assert!(!field_line(b"Subject\n: split"));
+        assert!(!field_line(b"Sub\x80ject: 8 bit"));
+        assert!(!field_line(b"no colon at all"));
+        assert!(!field_line(b""));
+    }
+
+    #[test]
+    fn messages_start_at_a_header_the_end_or_an_empty_message() {
+        let d = b"From a Mon Jan  1 00:00:00 2001\nSubject: x\n";
+        assert!(message_starts_at(d, 32));
+        assert!(message_starts_at(d, d.len()));
+        assert!(message_starts_at(b"\n", 0));
+        assert!(message_starts_at(b"\r\n", 0));
+        assert!(message_starts_at(b"\nFrom b Mon Jan  1 00:00:00 2001\n", 0));
+        assert!(!message_starts_at(b"\nFrom the desk of b\n", 0));
+        assert!(!message_starts_at(b"\nprose\n", 0));
+        assert!(!message_starts_at(b"prose, with: a colon late\n", 0));
+    }
+
+    #[test]
+    fn problems_of_one_kind_are_listed_up_to_a_bound_then_counted() {
+        let mut text = String::from("From a Mon Jan  1 00:00:00 2001\nSubject: x\n\n");
+        let mut offsets = Vec::new();
+        for i in 0..MAX_LISTED + 5 {
+            text.push_str(&format!("line {i}\n"));
+            offsets.push(text.len() as u64);
+            text.push_str("From here on\n");
+        }
+        let s = scan(text.as_bytes());
+        assert_eq!(s.msgs.len(), 1);
+        assert_eq!(s.problems.len(), MAX_LISTED + 1);
+        assert!(s.problems[..MAX_LISTED].iter().zip(&offsets).all(|(p, o)| p.1 == *o && p.3 == FROM_NO_BLANK));
+        let last = &s.problems[MAX_LISTED];
+        assert_eq!((last.0, last.1), (Severity::Note, offsets[MAX_LISTED]));
+        assert!(last.3.starts_with("5 more from this offset on"), "{}", last.3);
+        assert!(last.3.ends_with(FROM_NO_BLANK));
+    }
+
+    #[test]
+    fn token_soup_never_panics_and_gives_ordered_disjoint_messages() {
+        const TOKENS: [&[u8]; 12] = [
+            b"From ",
+            b"a@x Mon Jan  1 00:00:00 2001",
+            b"\n",
+            b"\n",
+            b"\r\n",
+            b"Subject: x",
+            b":",
+            b" ",
+            b"Content-Length: 3",
+            b">",
+            b"prose",
+            b"\xEF\xBB\xBF",
+        ];
+        let mut rng = mailshift_testkit::XorShift(0x5EED_F00D_D00D_F00D);
+        for _ in 0..3000 {
+            let mut data = Vec::new();
+            for _ in 0..rng.below(60) {
+                data.extend_from_slice(TOKENS[rng.below(TOKENS.len())]);
+            }
+            let s = scan(&data);
+            let mut last = 0;
+            for m in &s.msgs {
+                assert!(last <= m.start && m.start <= m.end && m.end <= data.len(), "{data:?}: {:?}", s.msgs);
+                if let Some((a, b)) = m.from_line {
+                    assert!(a <= b && b <= m.start && data[a..].starts_with(b"From "), "{data:?}");
+                }
+                last = m.end;
+            }
+            assert!(s.problems.windows(2).all(|w| w[0].1 <= w[1].1));
+        }
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! [`MboxWriter`]: appends messages to an mbox file or a Thunderbird tree.
 
-use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::collections::{HashMap, HashSet};
+use std::fs::OpenOptions;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use mailshift_core::{Error, Folder, FolderRole, Item, Prepared, Result, StoreWriter, Written};
+use mailshift_core::{fsio, Error, Folder, FolderRole, Item, Prepared, Result, StoreWriter, Written};
 use memchr::memmem;
 
 use crate::flags::{apply_state, first_line_crlf};
@@ -43,24 +43,41 @@ struct Open {
     temp: BufWriter<tempfile::NamedTempFile>,
 }
 
-/// Writes mbox: a single file when the source has only a root folder,
-/// otherwise a directory in Thunderbird's layout (`A`, `A.sbd/B`; the root
-/// folder goes to `Inbox`, or to the top-level folder with the Inbox role).
+/// Writes mbox: a single file when the source has only a root folder and
+/// the target is not a directory (an existing one, or a path ending in
+/// `/`), otherwise a directory in Thunderbird's layout (`A`, `A.sbd/B`; the
+/// root folder goes to `Inbox`, or to the top-level folder with the Inbox
+/// role).
 ///
 /// Appending is atomic per folder, as far as mbox allows: a folder's
-/// messages are first written to a temporary file beside the target. On
+/// messages are first written to a temporary file beside the target
+/// (`.mailshift-<pid>-XXXXXX.tmp`, mode 0600). On
 /// [`close_folder`](StoreWriter::close_folder), a new target is created by
 /// renaming the temporary file into place; an existing target gets the
-/// temporary file's bytes appended (then `fsync`), and if that fails it is
-/// truncated back to its old length. The bytes already in an existing
-/// target are never rewritten. A crash in the middle of an append can leave
-/// part of the new messages at its end; mbox has no way to mark them.
+/// temporary file's bytes appended in place (then `fsync`), so it keeps its
+/// inode, mode and owner, and if that fails it is truncated back to its old
+/// length. The bytes already in an existing target are never rewritten. A
+/// crash in the middle of an append can leave part of the new messages at
+/// its end; mbox has no way to mark them. The temporary files a killed run
+/// left in a directory written to are removed when the writer first uses
+/// that directory, and said in [`notes`](StoreWriter::notes).
+///
+/// New directories are made mode 0700 and new files 0600. An existing
+/// non-empty file that is not mbox (by its bytes, as [`probe`](crate::probe)
+/// tells) is never appended to: [`create`](MboxWriter::create) or
+/// [`open_folder`](StoreWriter::open_folder) refuse it.
 pub struct MboxWriter {
     dst: PathBuf,
     opts: MboxWriteOptions,
     single_file: bool,
     targets: HashMap<Vec<String>, PathBuf>,
     open: Option<Open>,
+    /// Directories already swept for a dead run's temporary files.
+    swept: HashSet<PathBuf>,
+    /// What the sweeps removed.
+    stale: Vec<PathBuf>,
+    /// Sweeps that could not be made, as notes.
+    sweep_errors: Vec<String>,
 }
 
 impl std::fmt::Debug for MboxWriter {
@@ -72,8 +89,35 @@ impl std::fmt::Debug for MboxWriter {
 impl MboxWriter {
     /// A writer to `path`. Nothing is created until [`begin`](StoreWriter::begin)
     /// knows whether `path` is to be one file or a directory.
+    ///
+    /// Fails with [`Error::Unsupported`] if `path` is an existing non-empty
+    /// file that is not mbox (a PST, a PDF ...): it is left untouched.
     pub fn create(path: &Path, opts: MboxWriteOptions) -> Result<MboxWriter> {
-        Ok(MboxWriter { dst: path.to_path_buf(), opts, single_file: true, targets: HashMap::new(), open: None })
+        check_appendable(path)?;
+        Ok(MboxWriter {
+            dst: path.to_path_buf(),
+            opts,
+            single_file: true,
+            targets: HashMap::new(),
+            open: None,
+            swept: HashSet::new(),
+            stale: Vec::new(),
+            sweep_errors: Vec::new(),
+        })
+    }
+
+    /// Removes, once per directory, the temporary files a killed run of
+    /// ours left in `dir`.
+    fn sweep(&mut self, dir: &Path) {
+        if !self.swept.insert(dir.to_path_buf()) {
+            return;
+        }
+        match fsio::sweep_stale(dir) {
+            Ok(removed) => self.stale.extend(removed),
+            Err(e) => {
+                self.sweep_errors.push(format!("could not look for stale temporary files in {}: {e}", dir.display()))
+            }
+        }
     }
 
     /// The file a folder is written to.
@@ -123,11 +167,37 @@ impl MboxWriter {
 
     fn fsync_dir(&self, dir: &Path) -> Result<()> {
         if self.opts.fsync {
-            #[cfg(unix)]
-            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(dir, e))?;
+            fsio::sync_dir(dir).map_err(|e| Error::io(dir, e))?;
         }
         Ok(())
     }
+}
+
+/// Refuses an existing non-empty file that is not mbox by its bytes.
+fn check_appendable(path: &Path) -> Result<()> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    if !meta.is_file() || meta.len() == 0 {
+        return Ok(());
+    }
+    if crate::reader::looks_like_mbox(path).map_err(|e| Error::io(path, e))? {
+        return Ok(());
+    }
+    Err(Error::Unsupported {
+        path: path.to_path_buf(),
+        reason: "the file exists and is not an mbox file (it does not start with a From_ line); \
+                 mbox messages are only appended to mbox files"
+            .into(),
+    })
+}
+
+/// True if `path` is written with a trailing `/` (`out/`): a directory.
+fn names_a_directory(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes().ends_with(b"/")
 }
 
 /// A folder name as a file name: no `/`, `\`, NUL or control characters,
@@ -218,14 +288,15 @@ impl StoreWriter for MboxWriter {
     }
 
     fn begin(&mut self, folders: &[Folder]) -> Result<()> {
-        self.single_file = folders.iter().all(|f| f.is_root()) && !self.dst.is_dir();
+        self.single_file = folders.iter().all(|f| f.is_root()) && !self.dst.is_dir() && !names_a_directory(&self.dst);
         if self.single_file {
-            if let Some(parent) = self.dst.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-            }
+            let parent = fsio::parent_dir(&self.dst).to_path_buf();
+            fsio::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+            self.sweep(&parent);
             return Ok(());
         }
-        std::fs::create_dir_all(&self.dst).map_err(|e| Error::io(&self.dst, e))?;
+        fsio::create_dir_all(&self.dst).map_err(|e| Error::io(&self.dst, e))?;
+        self.sweep(&self.dst.clone());
         // The root folder shares the inbox's file: a top-level folder with
         // the Inbox role among those written, else an inbox already in the
         // target, else `Inbox`.
@@ -265,8 +336,10 @@ impl StoreWriter for MboxWriter {
             self.close_folder()?;
         }
         let target = self.target_for(folder);
-        let dir = target.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        check_appendable(&target)?;
+        let dir = fsio::parent_dir(&target).to_path_buf();
+        fsio::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        self.sweep(&dir);
         if !self.single_file {
             // Thunderbird expects a file for every folder that has a `.sbd`.
             let mut d = dir.clone();
@@ -274,12 +347,10 @@ impl StoreWriter for MboxWriter {
                 if let (Some(parent), Some(name)) = (d.parent(), d.file_name().and_then(|n| n.to_str())) {
                     if let Some(base) = name.strip_suffix(".sbd") {
                         let file = parent.join(base);
-                        if !file.exists() {
-                            OpenOptions::new()
-                                .write(true)
-                                .create_new(true)
-                                .open(&file)
-                                .map_err(|e| Error::io(&file, e))?;
+                        match fsio::create_new(&file) {
+                            Ok(_) => {}
+                            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                            Err(e) => return Err(Error::io(&file, e)),
                         }
                     }
                     d = parent.to_path_buf();
@@ -288,11 +359,7 @@ impl StoreWriter for MboxWriter {
                 }
             }
         }
-        let temp = tempfile::Builder::new()
-            .prefix(".mailshift-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&dir, e))?;
+        let temp = fsio::temp_file_in(&dir).map_err(|e| Error::io(&dir, e))?;
         self.open = Some(Open { target, temp: BufWriter::new(temp) });
         Ok(())
     }
@@ -307,10 +374,10 @@ impl StoreWriter for MboxWriter {
                 reason: format!("mbox cannot hold {} items", item.item.kind().as_str()),
             });
         };
-        let (msg, lost) = apply_state(&mail.raw, mail.flags, &mail.keywords);
+        let (msg, not_kept) = apply_state(&mail.raw, mail.flags, &mail.keywords);
         let bytes = frame(&from_line(item, mail), &msg, self.opts.format);
         open.temp.write_all(&bytes).map_err(|e| Error::io(open.temp.get_ref().path(), e))?;
-        Ok(Written { bytes: bytes.len() as u64, lost, not_kept: Vec::new(), duplicate: None })
+        Ok(Written { bytes: bytes.len() as u64, lost: Vec::new(), not_kept, duplicate: None })
     }
 
     fn close_folder(&mut self) -> Result<()> {
@@ -320,7 +387,7 @@ impl StoreWriter for MboxWriter {
         if self.opts.fsync {
             temp.as_file().sync_all().map_err(|e| Error::io(temp.path(), e))?;
         }
-        let dir = target.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let dir = fsio::parent_dir(&target).to_path_buf();
         if !target.exists() {
             match temp.persist_noclobber(&target) {
                 Ok(_) => return self.fsync_dir(&dir),
@@ -340,6 +407,20 @@ impl StoreWriter for MboxWriter {
             self.fsync_dir(&self.dst.clone())?;
         }
         Ok(())
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.stale.is_empty() {
+            let paths: Vec<String> = self.stale.iter().map(|p| p.display().to_string()).collect();
+            out.push(format!(
+                "removed {} stale temporary files of an earlier run: {}",
+                self.stale.len(),
+                paths.join(", ")
+            ));
+        }
+        out.extend(self.sweep_errors.iter().cloned());
+        out
     }
 }
 

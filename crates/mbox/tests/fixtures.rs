@@ -45,7 +45,8 @@ fn counts_match_python_mailbox_and_manifest() {
         // before the first one; we split only at From_ separators. Every
         // difference must be one of the problems we report.
         let extra_splits = count_problems(&problems, "does not follow an empty line")
-            + count_problems(&problems, "carries no asctime date; kept");
+            + count_problems(&problems, "carries no asctime date; kept")
+            + count_problems(&problems, "not followed by a header field");
         let leading = count_problems(&problems, "does not start with a From_ line");
         assert_eq!(
             python + leading,

@@ -73,11 +73,18 @@ fn content_length_is_trusted_when_it_lands_on_a_separator() {
 
     // A wrong Content-Length is reported and the separators decide.
     let text = format!("From a@x {D1}\nContent-Length: 3\nSubject: cl\n\n{body}\nFrom b@x {D1}\nSubject: two\n\nx\n\n");
+    // (The From_ line in the body is followed by prose, not a header, so
+    // it does not split the message either: issue 8, item 12.)
     let (msgs, problems) = read_bytes(dir.path(), "cl2.mbox", text.as_bytes());
-    assert_eq!(msgs.len(), 3);
-    assert_eq!(msgs[1].raw, b"not a message\n");
+    assert_eq!(msgs.len(), 2);
+    assert_eq!(msgs[0].raw, format!("Content-Length: 3\nSubject: cl\n\n{body}").as_bytes());
     let at = text.find("Content-Length").unwrap() as u64;
     assert!(problems.iter().any(|p| p.structure == "mbox Content-Length" && p.offset == Some(at)), "{problems:?}");
+    let at = text.find("From c@x").unwrap() as u64;
+    assert!(
+        problems.iter().any(|p| p.offset == Some(at) && p.message.contains("not followed by a header field")),
+        "{problems:?}"
+    );
 
     // Content-Length to the end of the file.
     let text = format!("From a@x {D1}\nContent-Length: 5\n\nabcde");
@@ -187,4 +194,67 @@ fn probe_by_bytes_not_name() {
     assert!(!probe(d), "a Maildir is not mbox");
     let empty = tempfile::tempdir().unwrap();
     assert!(!probe(empty.path()));
+}
+
+#[test]
+fn dated_from_line_in_body_not_followed_by_a_header_is_body() {
+    let dir = tempfile::tempdir().unwrap();
+    // Unquoted by the writer that made the file: after an empty line, a
+    // well-formed From_ line, then prose, not a header block.
+    let text = format!(
+        "From a@x {D1}\nSubject: one\n\nhello\n\nFrom b@x {D1}\nthis is still the body of one\n\n\
+         From c@x {D1}\nSubject: two\n\nbye\n\n"
+    );
+    let (msgs, problems) = read_bytes(dir.path(), "body.mbox", text.as_bytes());
+    assert_eq!(msgs.len(), 2, "{problems:?}");
+    assert_eq!(
+        msgs[0].raw,
+        format!("Subject: one\n\nhello\n\nFrom b@x {D1}\nthis is still the body of one\n").as_bytes()
+    );
+    assert_eq!(msgs[1].raw, b"Subject: two\n\nbye\n");
+    let at = text.find("From b@x").unwrap() as u64;
+    let notes: Vec<_> =
+        problems.iter().filter(|p| p.message.contains("a From_ line not followed by a header field")).collect();
+    assert_eq!(notes.len(), 1, "{problems:?}");
+    assert_eq!(notes[0].offset, Some(at));
+    assert_eq!(notes[0].severity, mailshift_core::Severity::Note);
+    assert!(notes[0].message.contains("kept in the message body"), "{:?}", notes[0]);
+
+    // The same in a CRLF file, and with the prose line being a `Name :`-less
+    // line that merely holds a colon late: still body.
+    let text = format!(
+        "From a@x {D1}\r\nSubject: one\r\n\r\nhi\r\n\r\nFrom b@x {D1}\r\nDear all, note: this\r\n\r\n\
+         From c@x {D1}\r\nSubject: two\r\n\r\nbye\r\n\r\n"
+    );
+    let (msgs, problems) = read_bytes(dir.path(), "crlf.mbox", text.as_bytes());
+    assert_eq!(msgs.len(), 2, "{problems:?}");
+    assert_eq!(count_problems(&problems, "not followed by a header field"), 1);
+}
+
+#[test]
+fn from_line_followed_by_a_header_the_end_or_an_empty_message_separates() {
+    let dir = tempfile::tempdir().unwrap();
+    // Header fields of every tolerated shape after a From_ line: a long
+    // name, obsolete white space before the colon, an empty value.
+    let long = "X-".to_string() + &"a".repeat(150);
+    let text = format!(
+        "From a@x {D1}\nSubject: one\n\nx\n\nFrom b@x {D1}\n{long}: v\n\ny\n\n\
+         From c@x {D1}\nSubject : obsolete\n\nz\n\nFrom d@x {D1}\nX-Empty:\n\nw\n\n\
+         From e@x {D1}\n\nFrom f@x {D1}\nSubject: after an empty message\n\nv\n\nFrom g@x {D1}\n"
+    );
+    let (msgs, problems) = read_bytes(dir.path(), "sep.mbox", text.as_bytes());
+    assert!(problems.is_empty(), "{problems:?}");
+    let raws: Vec<&[u8]> = msgs.iter().map(|m| &m.raw[..]).collect();
+    assert_eq!(
+        raws,
+        [
+            &b"Subject: one\n\nx\n"[..],
+            format!("{long}: v\n\ny\n").as_bytes(),
+            b"Subject : obsolete\n\nz\n",
+            b"X-Empty:\n\nw\n",
+            b"",
+            b"Subject: after an empty message\n\nv\n",
+            b"",
+        ]
+    );
 }
