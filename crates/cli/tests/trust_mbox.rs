@@ -316,7 +316,6 @@ fn entries_a_tree_passes_over_are_notes_in_info_and_the_report() {
 }
 
 #[test]
-#[ignore = "needs crates/cli/src/info.rs to exit 1 only on problems of severity damaged or unreadable"]
 fn info_exits_0_on_a_tree_whose_problems_are_notes() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("Mail");
@@ -431,13 +430,12 @@ fn stale_temp_files_beside_the_target_are_removed_and_others_left() {
 }
 
 #[test]
-#[ignore = "needs core's WithPimFiles to pass on its mail writer's notes() (see the report to the lead)"]
 fn stale_temp_files_removed_are_noted_in_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let (dead, _, report) = convert_beside_stale_temp_files(dir.path());
     let notes: Vec<&str> = report["notes"].as_array().unwrap().iter().filter_map(|n| n.as_str()).collect();
     assert!(
-        notes.iter().any(|n| n.starts_with("removed 1 stale temporary files of an earlier run: ")
+        notes.iter().any(|n| n.starts_with("removed 1 stale temporary file of an earlier run: ")
             && n.contains(&*dead.display().to_string())),
         "{report}"
     );

@@ -410,17 +410,11 @@ impl StoreWriter for MboxWriter {
     }
 
     fn notes(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if !self.stale.is_empty() {
-            let paths: Vec<String> = self.stale.iter().map(|p| p.display().to_string()).collect();
-            out.push(format!(
-                "removed {} stale temporary files of an earlier run: {}",
-                self.stale.len(),
-                paths.join(", ")
-            ));
-        }
-        out.extend(self.sweep_errors.iter().cloned());
-        out
+        self.sweep_errors.clone()
+    }
+
+    fn swept(&self) -> Vec<PathBuf> {
+        self.stale.clone()
     }
 }
 
