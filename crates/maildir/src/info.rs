@@ -91,7 +91,7 @@ pub(crate) fn flag_letters(flags: Flags) -> String {
 /// Reads a `dovecot-keywords` file: lines `<index> <name>`. A missing file
 /// is an empty list; malformed lines and indexes past `z` are skipped.
 pub(crate) fn read_keywords(path: &Path) -> Result<Vec<Option<String>>> {
-    let text = match std::fs::read(path) {
+    let text = match mailshift_core::fsio::read_source(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(Error::io(path, e)),

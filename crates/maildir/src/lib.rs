@@ -2,14 +2,16 @@
 //! Courier keep them.
 //!
 //! - [`MaildirReader`] ([`StoreReader`](mailshift_core::StoreReader)): the
-//!   top-level maildir is the root folder (`INBOX`); subfolders are
+//!   top-level maildir is the root folder (`INBOX`; the folder `INBOX` when
+//!   it has children, `.INBOX.sub` or `INBOX/sub`); subfolders are
 //!   Maildir++ `.A.B` directories or Dovecot `LAYOUT=fs` `A/B` directories
 //!   (see [`Layout`]). Flags come from the `:2,` info of file names,
 //!   keywords through `dovecot-keywords`, the received time from the file's
 //!   mtime.
 //! - [`MaildirWriter`] ([`StoreWriter`](mailshift_core::StoreWriter)):
 //!   writes each message through `tmp/` into `cur/` or `new/` under a unique
-//!   name, never replacing a file.
+//!   name, never replacing a file; the inbox's children where Dovecot looks
+//!   for them; files `0600`, directories `0700`.
 //! - [`mutf7`] and [`name`]: how folder names become directory names
 //!   (modified UTF-7, then Dovecot listescape-style `\NN` escapes).
 //!

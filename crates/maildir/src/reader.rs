@@ -54,7 +54,23 @@ struct Listing {
 /// subfolders (Maildir++ when any `.A` maildir exists, else `LAYOUT=fs`
 /// when a subdirectory holds a maildir). A Maildir++ parent that exists
 /// only through its children (`.A.B` without `.A`) is an empty folder.
-/// Names are decoded as [`crate::name`] says.
+/// Names are decoded as [`crate::name`] says; two directories whose names
+/// decode to one folder name are both read, the second as `name (2)`.
+///
+/// The inbox's children, as Dovecot keeps them (`.INBOX.sub`, `INBOX/sub`
+/// with `INBOX` a plain directory), are children of the inbox: when there
+/// are any, the root maildir is the top-level folder `INBOX` (role inbox)
+/// and they are `INBOX/sub`, not children of a second, empty folder
+/// "INBOX". Other spellings (`.Inbox.sub`, as mailshift wrote it before)
+/// are taken the same way where no name clashes.
+///
+/// Nothing is left out in silence: a folder directory that cannot be looked
+/// into is listed all the same, and its `items` fails naming it; a
+/// `LAYOUT=fs` directory that cannot be listed is a problem of severity
+/// [`Severity::Unreadable`]; a Maildir++ name with an empty part (`.A..B`)
+/// is read as one top-level folder, with a problem of severity
+/// [`Severity::Damaged`]. Every file is opened read-only, without updating
+/// its access time where the kernel allows (`mailshift_core::fsio`).
 ///
 /// Items are the files of `new/` and `cur/` (not `tmp/`, not dotfiles),
 /// ordered by the timestamp their names start with, then by name.
@@ -80,10 +96,97 @@ pub struct MaildirReader {
     problems: Mutex<Vec<Problem>>,
 }
 
-/// True if `dir` holds `cur/` or `new/` (Maildir's `tmp/` is optional for
-/// reading).
-fn is_maildir(dir: &Path) -> bool {
-    dir.join("cur").is_dir() || dir.join("new").is_dir()
+/// Whether `dir` is a maildir (holds `cur/` or `new/`; Maildir's `tmp/` is
+/// optional for reading), or `Err` when that cannot be told (`dir`
+/// cannot be searched: permission denied ...). A folder whose state cannot
+/// be told is listed all the same, so that reading it fails loudly, in
+/// `items`, instead of the folder being left out in silence.
+fn maildir_state(dir: &Path) -> std::io::Result<bool> {
+    let mut unknown = None;
+    for sub in ["cur", "new"] {
+        match std::fs::metadata(dir.join(sub)) {
+            Ok(m) if m.is_dir() => return Ok(true),
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {}
+            Err(e) => unknown = Some(e),
+        }
+    }
+    match unknown {
+        Some(e) => Err(e),
+        None => Ok(false),
+    }
+}
+
+/// The name of the inbox as Dovecot spells it, and the first component of
+/// its children's directories (`.INBOX.sub`, `INBOX/sub`).
+pub(crate) const INBOX: &str = "INBOX";
+
+/// Adds folder `path` at `dir`; a path that another directory already
+/// gave (two spellings that decode to one name) gets " (2)", " (3)" ...
+/// on its last name, so that neither is hidden.
+fn add_folder(
+    found: &mut BTreeMap<Vec<String>, Option<PathBuf>>,
+    mut path: Vec<String>,
+    dir: &Path,
+    problems: &mut Vec<Problem>,
+) {
+    if found.contains_key(&path) {
+        let last = path.last().cloned().unwrap_or_default();
+        let mut n = 2;
+        while found.contains_key(&path) {
+            if let Some(l) = path.last_mut() {
+                *l = format!("{last} ({n})");
+            }
+            n += 1;
+        }
+        problems.push(Problem::new(
+            Severity::Note,
+            dir.display().to_string(),
+            "folder name",
+            None,
+            format!("another directory has the same folder name; read as {:?}", path.join("/")),
+        ));
+    }
+    found.insert(path, Some(dir.to_path_buf()));
+}
+
+/// Dovecot keeps the inbox's children in `.INBOX.child` (Maildir++) and
+/// `INBOX/child` (`LAYOUT=fs`, `INBOX` a plain directory), while the inbox
+/// itself is the root maildir. Makes such folders children of the inbox
+/// (path `INBOX/child`), and takes other spellings of a top-level `inbox`
+/// (`.Inbox.child`, which Dovecot lists as `INBOX/child` but cannot open)
+/// the same way where that gives no name twice. Not done when a real
+/// maildir `INBOX` exists at the top: then `INBOX/child` is its child.
+/// Returns true if the inbox has children.
+fn fold_inbox_children(found: &mut BTreeMap<Vec<String>, Option<PathBuf>>) -> bool {
+    if found.contains_key(&vec![INBOX.to_string()]) {
+        return false;
+    }
+    let mut spellings: Vec<String> =
+        found.keys().filter(|k| k.len() > 1 && k[0].eq_ignore_ascii_case(INBOX)).map(|k| k[0].clone()).collect();
+    spellings.dedup();
+    // Dovecot's own spelling first: it wins a clash.
+    spellings.sort_by_key(|s| (s != INBOX, s.clone()));
+    let mut any = false;
+    for s in spellings {
+        if found.contains_key(&vec![s.clone()]) {
+            // A maildir of that name of its own: its children are its.
+            continue;
+        }
+        let keys: Vec<Vec<String>> = found.keys().filter(|k| k.len() > 1 && k[0] == s).cloned().collect();
+        let moved: Vec<Vec<String>> =
+            keys.iter().map(|k| std::iter::once(INBOX.to_string()).chain(k[1..].iter().cloned()).collect()).collect();
+        if s != INBOX && moved.iter().any(|m| found.contains_key(m)) {
+            continue;
+        }
+        for (k, m) in keys.into_iter().zip(moved) {
+            if let Some(dir) = found.remove(&k) {
+                found.insert(m, dir);
+            }
+        }
+        any = true;
+    }
+    any
 }
 
 /// Directory names that belong to a maildir itself, not to subfolders.
@@ -139,8 +242,10 @@ impl MaildirReader {
         }
         let mut problems = Vec::new();
         let entries = subdirs(path)?;
-        let plus_plus: Vec<&(String, PathBuf)> =
-            entries.iter().filter(|(n, p)| n.len() > 1 && n.starts_with('.') && n != ".." && is_maildir(p)).collect();
+        let plus_plus: Vec<&(String, PathBuf)> = entries
+            .iter()
+            .filter(|(n, p)| n.len() > 1 && n.starts_with('.') && n != ".." && maildir_state(p).unwrap_or(true))
+            .collect();
         // path -> maildir directory (None: only implied by a child).
         let mut found: BTreeMap<Vec<String>, Option<PathBuf>> = BTreeMap::new();
         let layout = if !plus_plus.is_empty() {
@@ -148,18 +253,22 @@ impl MaildirReader {
                 // Maildir++: ".A.B" is folder B inside A; escaped dots (`\2e`)
                 // are part of a name.
                 let comps: Vec<&str> = name[1..].split('.').collect();
-                if comps.iter().any(|c| c.is_empty()) {
-                    problems.push(Problem {
-                        severity: Severity::Unreadable,
-                        path: dir.display().to_string(),
-                        structure: "Maildir++ folder name".into(),
-                        offset: None,
-                        message: "empty name between dots; folder left out".into(),
-                    });
-                    continue;
-                }
-                let folder_path = comps.iter().map(|c| decode_name(c, dir, &mut problems)).collect();
-                found.insert(folder_path, Some(dir.clone()));
+                let folder_path = if comps.iter().any(|c| c.is_empty()) {
+                    // `..A`, `.A..B`, `.A.`: no hierarchy to be had from it,
+                    // but its mail is read, under the whole name.
+                    let whole = decode_name(&name[1..], dir, &mut problems);
+                    problems.push(Problem::new(
+                        Severity::Damaged,
+                        dir.display().to_string(),
+                        "Maildir++ folder name",
+                        None,
+                        format!("empty name between dots; read as the top-level folder {whole:?}"),
+                    ));
+                    vec![whole]
+                } else {
+                    comps.iter().map(|c| decode_name(c, dir, &mut problems)).collect()
+                };
+                add_folder(&mut found, folder_path, dir, &mut problems);
             }
             Layout::MaildirPlusPlus
         } else {
@@ -175,6 +284,7 @@ impl MaildirReader {
                 Layout::Fs
             }
         };
+        let inbox_children = fold_inbox_children(&mut found);
         // Missing parents appear as folders without a directory.
         let keys: Vec<Vec<String>> = found.keys().cloned().collect();
         for k in keys {
@@ -183,19 +293,24 @@ impl MaildirReader {
             }
         }
         let root_dir = path.to_path_buf();
+        // The root maildir is the inbox: the store's root folder, or, when
+        // it has children, the top-level folder `INBOX` they are under.
+        let root_path = if inbox_children { vec![INBOX.to_string()] } else { Vec::new() };
+        let mut ids: HashMap<Vec<String>, FolderId> = HashMap::new();
+        ids.insert(root_path.clone(), FolderId(0));
+        found.remove(&root_path);
         let mut folders = vec![FolderDir {
             folder: Folder {
                 id: FolderId(0),
                 parent: None,
-                path: Vec::new(),
-                name: "INBOX".into(),
+                path: root_path,
+                name: INBOX.into(),
                 kind: FolderKind::Mail,
                 role: FolderRole::Inbox,
             },
             dir: Some(root_dir),
         }];
         // BTreeMap order puts every parent before its children.
-        let mut ids: HashMap<Vec<String>, FolderId> = HashMap::new();
         for (fpath, dir) in found {
             let id = FolderId(folders.len() as u64);
             let parent = if fpath.len() > 1 { ids.get(&fpath[..fpath.len() - 1]).copied() } else { None };
@@ -264,7 +379,11 @@ impl MaildirReader {
                 Ok(rd) => rd,
                 // A parent folder in LAYOUT=fs may have no maildir of its own.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io(&d, e)),
+                // The folder's own directory, if that is what cannot be read.
+                Err(e) => match std::fs::read_dir(dir) {
+                    Err(de) if de.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(dir, de)),
+                    _ => return Err(Error::io(&d, e)),
+                },
             };
             for e in rd {
                 let e = e.map_err(|e| Error::io(&d, e))?;
@@ -284,14 +403,16 @@ impl MaildirReader {
         files.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         let keywords = match read_keywords(&dir.join(KEYWORDS_FILE)) {
             Ok(k) => k,
+            // Only an I/O error gets here (bad lines are skipped): the
+            // names of this folder's keywords could not be read at all.
             Err(e) => {
-                self.problem(Problem {
-                    severity: Severity::Damaged,
-                    path: dir.join(KEYWORDS_FILE).display().to_string(),
-                    structure: "dovecot-keywords".into(),
-                    offset: None,
-                    message: format!("cannot read ({e}); keywords of this folder are left out"),
-                });
+                self.problem(Problem::new(
+                    Severity::Unreadable,
+                    dir.join(KEYWORDS_FILE).display().to_string(),
+                    "dovecot-keywords",
+                    None,
+                    format!("cannot read ({e}); keywords of this folder are left out"),
+                ));
                 Vec::new()
             }
         };
@@ -366,11 +487,24 @@ fn walk_fs(
         }
         let mut fpath = prefix.to_vec();
         fpath.push(decode_name(&name, &path, problems));
-        if is_maildir(&path) {
-            found.insert(fpath.clone(), Some(path.clone()));
+        // One that cannot be looked into may be a maildir: listed, so that
+        // its `items` fails, naming it.
+        if maildir_state(&path).unwrap_or(true) {
+            add_folder(found, fpath.clone(), &path, problems);
         }
         walk_fs(&path, &fpath, depth + 1, visited, found, problems);
     }
+}
+
+/// A message file's bytes and mtime, read through one read-only handle
+/// (`O_NOATIME` where allowed: reading leaves even the access time).
+fn read_message(path: &Path) -> std::io::Result<(Vec<u8>, Option<SystemTime>)> {
+    use std::io::Read;
+    let mut f = mailshift_core::fsio::open_source(path)?;
+    let meta = f.metadata()?;
+    let mut raw = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).min(1 << 30));
+    f.read_to_end(&mut raw)?;
+    Ok((raw, meta.modified().ok()))
 }
 
 fn unix_secs(t: SystemTime) -> i64 {
@@ -406,7 +540,7 @@ impl StoreReader for MaildirReader {
     fn read(&self, id: ItemId) -> Result<Item<'_>> {
         let (listing, idx) = self.entry(id)?;
         let entry = &listing.entries[idx];
-        let raw = std::fs::read(&entry.path).map_err(|e| Error::io(&entry.path, e))?;
+        let (raw, mtime) = read_message(&entry.path).map_err(|e| Error::io(&entry.path, e))?;
         let name = entry.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let (flags, letters) = parse_flags(&name);
         let mut keywords = Vec::new();
@@ -426,11 +560,7 @@ impl StoreReader for MaildirReader {
             }
         }
         // Dovecot takes a message's received date from the file's mtime.
-        let received = std::fs::metadata(&entry.path)
-            .ok()
-            .and_then(|m| m.modified().ok())
-            .map(unix_secs)
-            .or_else(|| leading_timestamp(&name).and_then(|t| i64::try_from(t).ok()));
+        let received = mtime.map(unix_secs).or_else(|| leading_timestamp(&name).and_then(|t| i64::try_from(t).ok()));
         Ok(Item::Mail(MailItem { raw: Cow::Owned(raw), flags, keywords, received, mbox_from_line: None }))
     }
 

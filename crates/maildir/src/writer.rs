@@ -1,15 +1,16 @@
 //! Writing a Maildir tree (Maildir++ or Dovecot `LAYOUT=fs`).
 
-use std::fs::{self, File, OpenOptions};
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mailshift_core::{Error, Folder, FolderKind, FolderRole, Prepared, Result, StoreWriter, Written};
+use mailshift_core::{fsio, Error, Folder, FolderKind, FolderRole, Prepared, Result, StoreWriter, Written};
 
 use crate::info::{flag_letters, read_keywords, valid_keyword, MAX_KEYWORDS};
 use crate::name::encode_component;
-use crate::reader::KEYWORDS_FILE;
+use crate::reader::{INBOX, KEYWORDS_FILE};
 use crate::Layout;
 
 /// How a [`MaildirWriter`] writes.
@@ -38,20 +39,36 @@ struct OpenFolder {
 
 /// Writes a Maildir that Dovecot and Courier read.
 ///
-/// - The root folder (empty path), and a top-level folder with role
-///   [`FolderRole::Inbox`] or named `INBOX` (any case), go to the top-level
-///   maildir; other folders to `.A.B` (Maildir++, with a `maildirfolder`
-///   marker file) or `A/B` (`LAYOUT=fs`), names encoded as in
-///   [`crate::name`].
-/// - Each message is written to `tmp/` under a unique name
-///   (`<secs>.M<usecs>P<pid>Q<n>.<host>,S=<size>`), given the received time
-///   as its mtime (Dovecot's received date), made durable, then linked into
-///   place, never replacing an existing file. With `fsync`, messages are
+/// - The root folder (empty path) and the inbox go to the top-level
+///   maildir. The inbox is the first top-level folder with role
+///   [`FolderRole::Inbox`], else the first top-level folder named `inbox`
+///   in any case (Thunderbird's `Inbox`). Its children go where Dovecot
+///   keeps INBOX's children, whatever the inbox is called in the source:
+///   `.INBOX.sub` (Maildir++) or `INBOX/sub` (`LAYOUT=fs`). Any other
+///   top-level folder named `inbox` in any case, which Dovecot would take
+///   for the inbox, is written as `<name> (2)` (the first free number),
+///   and [`notes`](StoreWriter::notes) says so.
+/// - Other folders go to `.A.B` (Maildir++, with a `maildirfolder` marker
+///   file) or `A/B` (`LAYOUT=fs`), names encoded as in [`crate::name`].
+/// - New files are `0600` and new directories `0700`
+///   ([`fsio`](mailshift_core::fsio)); existing ones keep their modes.
+/// - Each message is written to `tmp/` as `.mailshift-<pid>-<n>.tmp` (a
+///   name no mail delivery agent uses, and one that tells whether the run
+///   that wrote it is still alive), given the received time as its mtime
+///   (Dovecot's received date), made durable, then linked into place under
+///   a unique name (`<secs>.M<usecs>P<pid>Q<n>.<host>,S=<size>`), never
+///   replacing an existing file. When a folder is opened, such files of a
+///   run that is gone (killed before it could clean up) are removed from
+///   its `tmp/`, and `notes` lists them; files of other names are left to
+///   their owners. With `fsync`, messages are
 ///   made durable in batches (up to 512 files or 64 MiB): on Linux one
 ///   `syncfs(2)` flushes the whole batch, elsewhere each file is fsynced;
 ///   only then are the batch's files moved into place, so a crash leaves
 ///   whole messages in `cur/`/`new/` and at most a batch of files in `tmp/`
-///   (which Maildir readers ignore). A message with any flag or
+///   (which Maildir readers ignore, and the next run removes). A batch that
+///   cannot be placed is removed from `tmp/`, and the folder's
+///   [`close_folder`](StoreWriter::close_folder) fails, so that none of it
+///   is counted as copied. A message with any flag or
 ///   keyword goes to `cur/` with `:2,<letters>`; one with neither goes to
 ///   `new/` without info, as a mail delivery agent would leave it (Dovecot
 ///   shows it as `\Recent`).
@@ -74,6 +91,21 @@ pub struct MaildirWriter {
     pending: Vec<Pending>,
     /// Bytes of the pending messages.
     pending_bytes: u64,
+    /// Why a batch of the open folder could not be placed (see `commit`).
+    broken: Option<String>,
+    /// The source's name of the folder written as the inbox (see
+    /// [`MaildirWriter::folder_dir`]).
+    inbox: Option<String>,
+    /// Other top-level names Dovecot would take for the inbox -> the names
+    /// they are written under.
+    renamed: BTreeMap<String, String>,
+    /// Every top-level name of the folders given to `begin`.
+    top_names: Vec<String>,
+    /// `tmp/` directories already swept of a dead run's files.
+    swept: HashSet<PathBuf>,
+    /// Stale temporary files removed, and sweeps that failed.
+    removed: Vec<PathBuf>,
+    sweep_errors: Vec<String>,
 }
 
 /// A message in `tmp/` waiting for its move to `cur/` or `new/`.
@@ -116,9 +148,24 @@ fn maildir_hostname() -> String {
 fn create_dirs(dir: &Path) -> Result<()> {
     for sub in ["cur", "new", "tmp"] {
         let d = dir.join(sub);
-        fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+        fsio::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
     }
     Ok(())
+}
+
+/// A new file in `tmp` named `.mailshift-<pid>-<tag><n>.tmp`, `n` counted
+/// up from `*counter` until the name is free.
+fn new_temp(tmp: &Path, tag: &str, counter: &mut u64) -> Result<(PathBuf, File)> {
+    for _ in 0..1000 {
+        let path = tmp.join(format!("{}{tag}{}{}", fsio::temp_prefix(), *counter, fsio::TEMP_SUFFIX));
+        *counter += 1;
+        match fsio::create_new(&path) {
+            Ok(f) => return Ok((path, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+    }
+    Err(Error::Unsupported { path: tmp.to_path_buf(), reason: "could not find a free temporary file name".into() })
 }
 
 /// Makes the files of a batch durable: one `syncfs(2)` of their file
@@ -136,7 +183,19 @@ fn durable(batch: &[Pending]) -> std::result::Result<(), (PathBuf, std::io::Erro
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|f| f.sync_all()).map_err(|e| Error::io(dir, e))
+    fsio::sync_dir(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// Syncs the directory that holds `dir` (`.` for a bare relative name). A
+/// parent the user may search but not read (mode 0711) cannot be opened to
+/// be synced: that is no reason to fail a conversion whose own directories
+/// are durable.
+fn sync_parent(dir: &Path) -> Result<()> {
+    let parent = fsio::parent_dir(dir);
+    match fsio::sync_dir(parent) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
+        r => r.map_err(|e| Error::io(parent, e)),
+    }
 }
 
 impl MaildirWriter {
@@ -153,16 +212,94 @@ impl MaildirWriter {
             open: None,
             pending: Vec::new(),
             pending_bytes: 0,
+            broken: None,
+            inbox: None,
+            renamed: BTreeMap::new(),
+            top_names: Vec::new(),
+            swept: HashSet::new(),
+            removed: Vec::new(),
+            sweep_errors: Vec::new(),
         })
     }
 
-    /// The maildir directory `folder` is written to.
-    pub fn folder_dir(&self, folder: &Folder) -> Result<PathBuf> {
-        let p = &folder.path;
-        let inbox = p.len() == 1 && (folder.role == FolderRole::Inbox || p[0].eq_ignore_ascii_case("INBOX"));
-        if p.is_empty() || inbox {
-            return Ok(self.root.clone());
+    /// Chooses the inbox among `folders` (if not chosen yet) and the new
+    /// names of other top-level folders Dovecot would take for it.
+    fn plan_inbox(&mut self, folders: &[Folder]) {
+        for f in folders {
+            if let Some(top) = f.path.first() {
+                if !self.top_names.contains(top) {
+                    self.top_names.push(top.clone());
+                }
+            }
         }
+        if self.inbox.is_none() {
+            let top = |f: &&Folder| f.path.len() == 1;
+            self.inbox = folders
+                .iter()
+                .filter(top)
+                .find(|f| f.role == FolderRole::Inbox)
+                .or_else(|| folders.iter().filter(top).find(|f| f.path[0].eq_ignore_ascii_case(INBOX)))
+                .map(|f| f.path[0].clone())
+                .or_else(|| {
+                    // Only children of it (`Inbox.sbd/Sub` without `Inbox`).
+                    folders.iter().filter_map(|f| f.path.first()).find(|n| n.eq_ignore_ascii_case(INBOX)).cloned()
+                });
+        }
+        let clashing: Vec<String> = self
+            .top_names
+            .iter()
+            .filter(|n| n.eq_ignore_ascii_case(INBOX) && Some(*n) != self.inbox.as_ref())
+            .filter(|n| !self.renamed.contains_key(*n))
+            .cloned()
+            .collect();
+        for name in clashing {
+            let mut k = 2;
+            let new = loop {
+                let candidate = format!("{name} ({k})");
+                let taken = |n: &String| n.eq_ignore_ascii_case(&candidate);
+                if !self.top_names.iter().any(taken) && !self.renamed.values().any(taken) {
+                    break candidate;
+                }
+                k += 1;
+            };
+            self.renamed.insert(name, new);
+        }
+    }
+
+    /// The folder's path as written: the inbox's children under `INBOX`,
+    /// renamed top-level folders under their new names. `None` for the
+    /// root and the inbox (the top-level maildir).
+    fn written_path(&self, folder: &Folder) -> Option<Vec<String>> {
+        let (first, rest) = folder.path.split_first()?;
+        if Some(first) == self.inbox.as_ref() {
+            if rest.is_empty() {
+                return None;
+            }
+            return Some(std::iter::once(INBOX.to_string()).chain(rest.iter().cloned()).collect());
+        }
+        let first = self.renamed.get(first).unwrap_or(first);
+        Some(std::iter::once(first.clone()).chain(rest.iter().cloned()).collect())
+    }
+
+    /// Removes a dead run's temporary files from `dir/tmp`, once per run.
+    fn sweep(&mut self, dir: &Path) {
+        let tmp = dir.join("tmp");
+        if !self.swept.insert(tmp.clone()) {
+            return;
+        }
+        match fsio::sweep_stale(&tmp) {
+            Ok(removed) => self.removed.extend(removed),
+            Err(e) => {
+                self.sweep_errors.push(format!("could not look for stale temporary files in {}: {e}", tmp.display()))
+            }
+        }
+    }
+
+    /// The maildir directory `folder` is written to (the inbox and its
+    /// children as chosen by the folders given to
+    /// [`begin`](StoreWriter::begin), see [`MaildirWriter`]).
+    pub fn folder_dir(&self, folder: &Folder) -> Result<PathBuf> {
+        let Some(p) = self.written_path(folder) else { return Ok(self.root.clone()) };
         if p.iter().any(|n| n.is_empty()) {
             return Err(Error::Unsupported {
                 path: self.root.clone(),
@@ -194,37 +331,67 @@ impl MaildirWriter {
             }
         }
         let target = open.dir.join(KEYWORDS_FILE);
-        let tmp = open.dir.join("tmp").join(format!("{KEYWORDS_FILE}.{}.{}", self.pid, self.counter));
-        self.counter += 1;
-        // A private name in our own tmp/: a leftover from a crashed run may be replaced.
-        let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        f.write_all(text.as_bytes()).map_err(|e| Error::io(&tmp, e))?;
-        if self.opts.fsync {
-            f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        }
+        let (tmp, mut f) = new_temp(&open.dir.join("tmp"), "keywords-", &mut self.counter)?;
+        let result = (|| {
+            f.write_all(text.as_bytes())?;
+            // A map that was there (Dovecot's) keeps its mode.
+            if let Ok(m) = fs::metadata(&target) {
+                f.set_permissions(m.permissions())?;
+            }
+            if self.opts.fsync {
+                f.sync_all()?;
+            }
+            Ok::<(), std::io::Error>(())
+        })();
         drop(f);
-        fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
-        Ok(())
+        let result = result
+            .map_err(|e| Error::io(&tmp, e))
+            .and_then(|()| fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e)));
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
     }
 
     /// Makes the pending messages durable and moves them into place.
     ///
-    /// On an error, the messages not yet placed stay in `tmp/` and the error
-    /// says how many: the converter then counts the folder's messages as
-    /// failed rather than copied.
+    /// On an error, the messages not yet placed are removed from `tmp/`, the
+    /// error says how many, and the folder is marked broken: its
+    /// `close_folder` fails, so that the converter counts the folder's
+    /// messages as failed rather than copied (some were reported written
+    /// before their batch was placed).
     fn commit(&mut self) -> Result<()> {
+        let r = self.place_pending();
+        if let Err(e) = &r {
+            self.broken.get_or_insert_with(|| e.to_string());
+        }
+        r
+    }
+
+    fn place_pending(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
         let n = pending.len();
-        let fail = |path: &Path, e: std::io::Error| Error::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(e.kind(), format!("{e}; {n} messages of this batch were not moved into place")),
+        let fail = |path: &Path, e: std::io::Error, placed: usize| {
+            // What was not placed is not kept half-way in tmp/.
+            for p in &pending[placed..] {
+                let _ = fs::remove_file(&p.tmp);
+            }
+            Error::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    e.kind(),
+                    format!("{e}; {} of the {n} messages of this batch were not moved into place", n - placed),
+                ),
+            }
         };
-        durable(&pending).map_err(|(p, e)| fail(&p, e))?;
-        for p in &pending {
+        if let Err((p, e)) = durable(&pending) {
+            return Err(fail(&p, e, 0));
+        }
+        for (i, p) in pending.iter().enumerate() {
             // A name taken since the message was written (another writer
             // in the same Maildir): the next free variant of it.
             let mut dest = p.dest.clone();
@@ -239,11 +406,26 @@ impl MaildirWriter {
                         dest = p.dest.with_file_name(format!("{base}.{k}{sep}{info}"));
                         k += 1;
                     }
-                    Err(e) => return Err(fail(&dest, e)),
+                    Err(e) => return Err(fail(&dest, e, i)),
                 }
             }
         }
         Ok(())
+    }
+
+    /// A new Maildir unique name: `<secs>.M<usecs>P<pid>Q<n>.<host>,S=<size>`.
+    fn unique_name(&mut self, size: usize) -> String {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+        let name = format!(
+            "{}.M{}P{}Q{}.{},S={size}",
+            now.as_secs(),
+            now.subsec_micros(),
+            self.pid,
+            self.counter,
+            self.hostname
+        );
+        self.counter += 1;
+        name
     }
 
     /// Moves `tmp` to `dest` without replacing an existing file: link(2)
@@ -272,23 +454,32 @@ impl StoreWriter for MaildirWriter {
         kind == FolderKind::Mail
     }
 
-    fn begin(&mut self, _folders: &[Folder]) -> Result<()> {
+    fn begin(&mut self, folders: &[Folder]) -> Result<()> {
         // Folders are created as they are opened, so that one whose name
         // cannot be stored fails alone (in `open_folder`).
+        self.plan_inbox(folders);
         Ok(())
     }
 
     fn open_folder(&mut self, folder: &Folder) -> Result<()> {
+        // A folder `begin` was not told of.
+        if folder.path.first().is_some_and(|top| !self.top_names.contains(top)) {
+            self.plan_inbox(std::slice::from_ref(folder));
+        }
         let dir = self.folder_dir(folder)?;
         create_dirs(&dir)?;
+        self.sweep(&dir);
         if self.opts.layout == Layout::MaildirPlusPlus && dir != self.root {
             // Courier's and Dovecot's marker of a Maildir++ subfolder.
             let marker = dir.join("maildirfolder");
-            if !marker.exists() {
-                File::create(&marker).map_err(|e| Error::io(&marker, e))?;
+            match fsio::create_new(&marker) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(Error::io(&marker, e)),
             }
         }
         let keywords = read_keywords(&dir.join(KEYWORDS_FILE))?;
+        self.broken = None;
         self.open = Some(OpenFolder { dir, keywords });
         Ok(())
     }
@@ -345,49 +536,35 @@ impl StoreWriter for MaildirWriter {
         let open = self.open.as_ref().expect("checked above and not cleared since");
         let raw: &[u8] = &mail.raw;
 
-        for _attempt in 0..100 {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
-            let base = format!(
-                "{}.M{}P{}Q{}.{},S={}",
-                now.as_secs(),
-                now.subsec_micros(),
-                self.pid,
-                self.counter,
-                self.hostname,
-                raw.len()
-            );
-            self.counter += 1;
-            let tmp = open.dir.join("tmp").join(&base);
-            let mut f = match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(Error::io(&tmp, e)),
-            };
-            let result = (|| {
-                f.write_all(raw)?;
-                if let Some(t) = item.received() {
-                    let when = if t >= 0 {
-                        UNIX_EPOCH + Duration::from_secs(t as u64)
-                    } else {
-                        UNIX_EPOCH.checked_sub(Duration::from_secs(t.unsigned_abs())).unwrap_or(UNIX_EPOCH)
-                    };
-                    f.set_modified(when)?;
-                }
-                Ok::<(), std::io::Error>(())
-            })();
-            drop(f);
-            if let Err(e) = result {
-                let _ = fs::remove_file(&tmp);
-                return Err(Error::io(&tmp, e));
+        let (tmp, mut f) = new_temp(&open.dir.join("tmp"), "", &mut self.counter)?;
+        let result = (|| {
+            f.write_all(raw)?;
+            if let Some(t) = item.received() {
+                let when = if t >= 0 {
+                    UNIX_EPOCH + Duration::from_secs(t as u64)
+                } else {
+                    UNIX_EPOCH.checked_sub(Duration::from_secs(t.unsigned_abs())).unwrap_or(UNIX_EPOCH)
+                };
+                f.set_modified(when)?;
             }
+            Ok::<(), std::io::Error>(())
+        })();
+        drop(f);
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io(&tmp, e));
+        }
+        let written = Written { bytes: raw.len() as u64, lost, not_kept: Vec::new(), duplicate: None };
+        let dir = open.dir.clone();
+        for _attempt in 0..100 {
+            let base = self.unique_name(raw.len());
             let dest = if letters.is_empty() {
-                open.dir.join("new").join(&base)
+                dir.join("new").join(&base)
             } else {
-                open.dir.join("cur").join(format!("{base}:2,{letters}"))
+                dir.join("cur").join(format!("{base}:2,{letters}"))
             };
             if self.opts.fsync {
                 if dest.exists() {
-                    let _ = fs::remove_file(&tmp);
                     continue;
                 }
                 self.pending.push(Pending { tmp, dest });
@@ -395,34 +572,38 @@ impl StoreWriter for MaildirWriter {
                 if self.pending.len() >= BATCH_FILES || self.pending_bytes >= BATCH_BYTES {
                     self.commit()?;
                 }
-                return Ok(Written { bytes: raw.len() as u64, lost, not_kept: Vec::new(), duplicate: None });
+                return Ok(written);
             }
             match Self::place(&tmp, &dest) {
-                Ok(()) => return Ok(Written { bytes: raw.len() as u64, lost, not_kept: Vec::new(), duplicate: None }),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let _ = fs::remove_file(&tmp);
-                    continue;
-                }
+                Ok(()) => return Ok(written),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => {
                     let _ = fs::remove_file(&tmp);
                     return Err(Error::io(&dest, e));
                 }
             }
         }
-        Err(Error::Unsupported { path: open.dir.clone(), reason: "could not find a free unique file name".into() })
+        let _ = fs::remove_file(&tmp);
+        Err(Error::Unsupported { path: dir, reason: "could not find a free unique file name".into() })
     }
 
     fn close_folder(&mut self) -> Result<()> {
         let committed = self.commit();
+        let broken = self.broken.take();
         let Some(open) = self.open.take() else { return committed };
         committed?;
+        if let Some(why) = broken {
+            return Err(Error::Io {
+                path: open.dir.clone(),
+                source: std::io::Error::other(format!("messages of this folder were not all placed: {why}")),
+            });
+        }
         if self.opts.fsync {
             sync_dir(&open.dir.join("cur"))?;
             sync_dir(&open.dir.join("new"))?;
             sync_dir(&open.dir)?;
-            if let Some(parent) = open.dir.parent() {
-                sync_dir(parent)?;
-            }
+            // `rescued` has the parent `.`, not `` (which cannot be opened).
+            sync_parent(&open.dir)?;
         }
         Ok(())
     }
@@ -431,7 +612,41 @@ impl StoreWriter for MaildirWriter {
         self.close_folder()?;
         if self.opts.fsync {
             sync_dir(&self.root)?;
+            sync_parent(&self.root)?;
         }
         Ok(())
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .renamed
+            .iter()
+            .map(|(from, to)| {
+                format!(
+                    "folder {from:?} written as {to:?}: Dovecot takes a top-level folder of that name, \
+                     in any case, for the inbox"
+                )
+            })
+            .collect();
+        if !self.removed.is_empty() {
+            let list: Vec<String> = self.removed.iter().map(|p| p.display().to_string()).collect();
+            out.push(format!(
+                "removed {} stale temporary file{} of an earlier, interrupted run: {}",
+                list.len(),
+                if list.len() == 1 { "" } else { "s" },
+                list.join(", ")
+            ));
+        }
+        out.extend(self.sweep_errors.iter().cloned());
+        out
+    }
+}
+
+impl Drop for MaildirWriter {
+    /// Messages written but not yet moved into place (a writer dropped
+    /// without `close_folder`/`finish`) are placed, or else removed: no
+    /// temporary file of ours is left in `tmp/`.
+    fn drop(&mut self) {
+        let _ = self.commit();
     }
 }

@@ -2,16 +2,11 @@
 //! with the same folder names, message counts, flags, keywords and received
 //! dates as `MaildirReader` reads back.
 //!
-//! doveadm refuses to run as root, so as root the test runs it as a system
-//! user `mailshift-test` (created if missing) through `runuser`. Dovecot
-//! runs with a config file of its own in the temp dir (no server, no
-//! /etc/dovecot), in-memory indexes, and the listescape plugin with `/` as
-//! the separator, so that a folder name holding a `.` reads back.
+//! How doveadm is run (own config, unprivileged user, listescape) is in
+//! `support/doveadm.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use mailshift_core::{
     Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Prepared, StoreReader,
@@ -19,76 +14,9 @@ use mailshift_core::{
 };
 use mailshift_maildir::{Layout, MaildirReader, MaildirWriteOptions, MaildirWriter};
 
-const TEST_USER: &str = "mailshift-test";
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// As root: makes sure the unprivileged user exists, and gives it `dir`.
-fn prepare_user(dir: &Path) -> bool {
-    let exists = Command::new("id").arg(TEST_USER).output().is_ok_and(|o| o.status.success());
-    if !exists {
-        let made = Command::new("useradd")
-            .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", TEST_USER])
-            .status()
-            .is_ok_and(|s| s.success());
-        // Another test process may have created it meanwhile.
-        let exists = Command::new("id").arg(TEST_USER).output().is_ok_and(|o| o.status.success());
-        if !made && !exists {
-            return false;
-        }
-    }
-    Command::new("chown").args(["-R", TEST_USER]).arg(dir).status().is_ok_and(|s| s.success())
-}
-
-struct Doveadm {
-    dir: std::path::PathBuf,
-    as_user: bool,
-}
-
-impl Doveadm {
-    /// Runs doveadm with `args` (and `input` on its standard input);
-    /// panics, with its output, if it fails.
-    fn run(&self, args: &[&str], input: Option<&str>) -> String {
-        let conf = self.dir.join("dovecot.conf");
-        let mut cmd = if self.as_user {
-            let mut c = Command::new("runuser");
-            c.args(["-u", TEST_USER, "--", "env", "-i"]);
-            c
-        } else {
-            let mut c = Command::new("env");
-            c.arg("-i");
-            c
-        };
-        let user = if self.as_user {
-            TEST_USER.to_string()
-        } else {
-            std::env::var("USER").unwrap_or_else(|_| "nobody".into())
-        };
-        cmd.arg(format!("HOME={}", self.dir.display()))
-            .arg(format!("USER={user}"))
-            .arg("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
-            .arg("doveadm")
-            .arg("-c")
-            .arg(&conf)
-            .args(args);
-        cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("run doveadm");
-        if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
-            stdin.write_all(text.as_bytes()).expect("feed doveadm");
-        }
-        let out = child.wait_with_output().expect("wait for doveadm");
-        assert!(
-            out.status.success(),
-            "doveadm {args:?} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("doveadm prints UTF-8")
-    }
-}
+#[path = "support/doveadm.rs"]
+mod support;
+use support::Doveadm;
 
 fn folder(id: u64, path: &[&str], role: FolderRole) -> Folder {
     Folder {
@@ -154,7 +82,9 @@ fn our_view(reader: &MaildirReader) -> View {
     let mut v = View { names: BTreeSet::new(), counts: BTreeMap::new(), msgs: BTreeSet::new() };
     for f in reader.folders().expect("folders") {
         let name = if f.is_root() { "INBOX".to_string() } else { f.display_path() };
-        v.names.insert(name.clone());
+        // Two folders Dovecot would see as one (the root and a separate
+        // "INBOX") would hide each other's mail.
+        assert!(v.names.insert(name.clone()), "two folders read as {name:?}");
         let items = reader.items(f.id).expect("items");
         v.counts.insert(name.clone(), items.len());
         for m in items {
@@ -170,11 +100,8 @@ fn our_view(reader: &MaildirReader) -> View {
 
 fn dovecot_view(dove: &Doveadm) -> View {
     let names: BTreeSet<String> = dove.run(&["mailbox", "list"], None).lines().map(str::to_string).collect();
-    let mut counts = BTreeMap::new();
-    for line in dove.run(&["mailbox", "status", "messages", "*"], None).lines() {
-        let (name, n) = line.rsplit_once(" messages=").unwrap_or_else(|| panic!("status line {line:?}"));
-        counts.insert(name.to_string(), n.parse::<usize>().expect("count"));
-    }
+    let (counts, errors) = dove.status(&dove.maildir, dove.layout);
+    assert!(errors.is_empty(), "doveadm mailbox status: {errors:#?}");
     let fetched =
         dove.run(&["-f", "tab", "fetch", "mailbox hdr.subject flags date.received.unixtime", "mailbox", "*"], None);
     let mut lines = fetched.lines();
@@ -192,40 +119,11 @@ fn dovecot_view(dove: &Doveadm) -> View {
     View { names, counts, msgs }
 }
 
-/// Writes a Dovecot config for `maildir` in `home` and, as root, hands
-/// `home` to the test user. `None` after a skip.
 fn dovecot(home: &Path, maildir: &Path, layout: Layout) -> Option<Doveadm> {
-    mailshift_testkit::tool("doveadm")?;
-    std::fs::write(
-        home.join("dovecot.conf"),
-        format!(
-            "mail_location = maildir:{m}:INDEX=MEMORY{l}\n\
-             mail_home = {h}\n\
-             mail_plugins = listescape\n\
-             log_path = /dev/stderr\n\
-             namespace inbox {{\n  inbox = yes\n  separator = /\n}}\n",
-            m = maildir.display(),
-            l = if layout == Layout::Fs { ":LAYOUT=fs" } else { "" },
-            h = home.display()
-        ),
-    )
-    .expect("write dovecot.conf");
-    let as_user = is_root();
-    if as_user && !prepare_user(home) {
-        mailshift_testkit::skip("running as root and cannot create or use the user mailshift-test for doveadm");
-        return None;
-    }
-    Some(Doveadm { dir: home.to_path_buf(), as_user })
+    Doveadm::new(home, maildir, layout)
 }
 
 fn check_with_doveadm(layout: Layout) {
-    if mailshift_testkit::tool("doveadm").is_none() {
-        return;
-    }
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let home = tmp.path().to_path_buf();
-    let maildir = home.join("Maildir");
-
     let folders = vec![
         folder(0, &[], FolderRole::Inbox),
         folder(1, &["Entwürfe"], FolderRole::Drafts),
@@ -234,8 +132,23 @@ fn check_with_doveadm(layout: Layout) {
         folder(4, &["日本語", "Café & Co"], FolderRole::None),
         folder(5, &["v1.2"], FolderRole::None),
     ];
+    let Some(ours) = write_and_compare(layout, &folders) else { return };
+    assert!(ours.names.contains("Ünïcödé/Sub") && ours.names.contains("v1.2"), "{:?}", ours.names);
+    assert!(ours.names.contains("日本語/Café & Co"), "{:?}", ours.names);
+    assert!(ours.msgs.iter().any(|(_, _, f, _)| f.contains("Project-X")), "keywords are tested");
+}
+
+/// Writes `folders` (a few messages each, with flags and keywords), reads
+/// them back, and requires doveadm to see the same folders, counts and
+/// messages, with no error. Returns our view, `None` after a skip.
+fn write_and_compare(layout: Layout, folders: &[Folder]) -> Option<View> {
+    mailshift_testkit::tool("doveadm")?;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let home = tmp.path().to_path_buf();
+    let maildir = home.join("Maildir");
+
     let mut w = MaildirWriter::create(&maildir, MaildirWriteOptions { fsync: false, layout }).expect("create");
-    w.begin(&folders).expect("begin");
+    w.begin(folders).expect("begin");
     let mut t = 1_500_000_000i64;
     for (i, f) in folders.iter().enumerate() {
         w.open_folder(f).expect("open folder");
@@ -262,15 +175,14 @@ fn check_with_doveadm(layout: Layout) {
         t += 100_000;
     }
     w.finish().expect("finish");
+    NOTES.with(|n| *n.borrow_mut() = w.notes());
 
     let reader = MaildirReader::open(&maildir).expect("open");
     assert_eq!(reader.layout(), layout);
     let ours = our_view(&reader);
-    assert!(ours.names.contains("Ünïcödé/Sub") && ours.names.contains("v1.2"), "{:?}", ours.names);
-    assert!(ours.names.contains("日本語/Café & Co"), "{:?}", ours.names);
-    assert!(ours.msgs.iter().any(|(_, _, f, _)| f.contains("Project-X")), "keywords are tested");
+    assert_eq!(ours.counts.values().sum::<usize>(), folders.iter().enumerate().map(|(i, _)| 4 + i).sum::<usize>());
 
-    let Some(dove) = dovecot(&home, &maildir, layout) else { return };
+    let dove = dovecot(&home, &maildir, layout)?;
     let theirs = dovecot_view(&dove);
     assert_eq!(theirs.names, ours.names, "folder names");
     // Dovecot's status leaves out parents that exist only through their
@@ -283,6 +195,57 @@ fn check_with_doveadm(layout: Layout) {
     }
     assert_eq!(theirs.counts.values().sum::<usize>(), ours.counts.values().sum::<usize>());
     assert_eq!(theirs.msgs, ours.msgs, "messages, flags, keywords and received dates");
+    Some(ours)
+}
+
+thread_local! {
+    /// The writer's notes of the last [`write_and_compare`] on this thread.
+    static NOTES: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// PST `Inbox/sub1` and Thunderbird `Inbox.sbd/Sub`: children (and
+/// grandchildren) of the inbox must be where Dovecot looks for INBOX's
+/// children (`.INBOX.sub1`, `INBOX/sub1`), or it lists them and cannot open
+/// them (Maildir++) or does not list them at all (`LAYOUT=fs`). A second
+/// top-level folder called INBOX in another case is not merged into it.
+fn check_inbox_children(layout: Layout) {
+    // The inbox by role (PST), with a name Dovecot would not take for INBOX.
+    let by_role = vec![
+        folder(1, &["Posteingang"], FolderRole::Inbox),
+        folder(2, &["Posteingang", "sub1"], FolderRole::None),
+        folder(3, &["Posteingang", "sub1", "grand"], FolderRole::None),
+        folder(4, &["Posteingang", "b.c"], FolderRole::None),
+        folder(5, &["INBOX"], FolderRole::None),
+        folder(6, &["inbox", "kid"], FolderRole::None),
+        folder(7, &["Sent"], FolderRole::Sent),
+    ];
+    let Some(ours) = write_and_compare(layout, &by_role) else { return };
+    let want =
+        ["INBOX", "INBOX/sub1", "INBOX/sub1/grand", "INBOX/b.c", "INBOX (2)", "inbox (3)", "inbox (3)/kid", "Sent"];
+    assert_eq!(ours.names, want.iter().map(|s| s.to_string()).collect(), "{layout:?}");
+    let notes = NOTES.with(|n| n.borrow().clone());
+    assert!(notes.iter().any(|n| n.contains("\"INBOX\"") && n.contains("INBOX (2)")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("inbox (3)")), "{notes:?}");
+    // The inbox by name (Thunderbird's `Inbox`, `Inbox.sbd/Sub`), with the root too.
+    let by_name = vec![
+        folder(0, &[], FolderRole::Inbox),
+        folder(1, &["Inbox"], FolderRole::Inbox),
+        folder(2, &["Inbox", "Sub"], FolderRole::None),
+        folder(3, &["Inbox", "Sub", "Deeper"], FolderRole::None),
+    ];
+    let Some(ours) = write_and_compare(layout, &by_name) else { return };
+    assert_eq!(ours.counts["INBOX"], 4 + 5, "the root and the inbox are one");
+    assert_eq!(ours.counts["INBOX/Sub/Deeper"], 4 + 3);
+}
+
+#[test]
+fn doveadm_opens_children_of_the_inbox_maildir_plus_plus() {
+    check_inbox_children(Layout::MaildirPlusPlus);
+}
+
+#[test]
+fn doveadm_opens_children_of_the_inbox_layout_fs() {
+    check_inbox_children(Layout::Fs);
 }
 
 /// The other direction: a Maildir that Dovecot wrote (folders, messages,
@@ -292,10 +255,14 @@ fn check_dovecot_written(layout: Layout) {
     let home = tmp.path().to_path_buf();
     let maildir = home.join("Maildir");
     let Some(dove) = dovecot(&home, &maildir, layout) else { return };
-    for name in ["Entwürfe", "Ünïcödé/Sub", "a.b", "日本語", "Sent"] {
+    // INBOX's children are `.INBOX.child` (Maildir++) and `INBOX/child`
+    // (LAYOUT=fs, where `INBOX` is a plain directory): children of the
+    // inbox for us too, not of a second folder "INBOX".
+    for name in ["Entwürfe", "Ünïcödé/Sub", "a.b", "日本語", "Sent", "INBOX/child", "INBOX/child/grand"] {
         dove.run(&["mailbox", "create", name], None);
     }
-    for (i, name) in ["INBOX", "Entwürfe", "Ünïcödé/Sub", "a.b", "日本語"].iter().enumerate() {
+    let filled = ["INBOX", "Entwürfe", "Ünïcödé/Sub", "a.b", "日本語", "INBOX/child", "INBOX/child/grand"];
+    for (i, name) in filled.iter().enumerate() {
         for k in 0..=i {
             let msg = format!("From: d@example.org\nSubject: {name} {k}\nMessage-ID: <{i}.{k}@x>\n\nbody\n");
             dove.run(&["save", "-m", name], Some(&msg));
@@ -310,7 +277,15 @@ fn check_dovecot_written(layout: Layout) {
     assert_eq!(reader.layout(), layout);
     let ours = our_view(&reader);
     assert!(ours.names.contains("a.b") && ours.names.contains("Ünïcödé/Sub"), "{:?}", ours.names);
+    assert!(ours.names.contains("INBOX/child/grand"), "{:?}", ours.names);
     assert_eq!(ours.names, theirs.names, "folder names");
+    assert_eq!(ours.counts["INBOX"], 1);
+    assert_eq!(ours.counts["INBOX/child"], 6);
+    assert_eq!(ours.counts["INBOX/child/grand"], 7);
+    let folders = reader.folders().expect("folders");
+    let inbox = folders.iter().find(|f| f.role == FolderRole::Inbox).expect("an inbox");
+    let child = folders.iter().find(|f| f.display_path() == "INBOX/child").expect("INBOX/child");
+    assert_eq!(child.parent, Some(inbox.id), "{folders:#?}");
     assert_eq!(ours.msgs, theirs.msgs, "messages, flags, keywords and received dates");
     assert!(ours.msgs.iter().any(|(_, _, f, _)| f == "$Label1 Work \\Seen"), "{:?}", ours.msgs);
     assert!(reader.problems().is_empty(), "{:?}", reader.problems());

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
 use mailshift_core::{
-    Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Prepared, StoreReader,
+    Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Prepared, Severity, StoreReader,
     StoreWriter,
 };
 use mailshift_maildir::{Layout, MaildirReader, MaildirWriteOptions, MaildirWriter};
@@ -386,11 +386,20 @@ fn junk_names_do_not_panic() {
         let Item::Mail(m) = r.read(it.id).unwrap() else { panic!() };
         assert_eq!(&m.raw[..], b"Subject: junk\n\n");
     }
-    let paths: Vec<String> = r.folders().unwrap().iter().map(|f| f.display_path()).collect();
-    assert_eq!(paths, ["", "&bad"]);
+    // `..empty` has no hierarchy to be had, but its mail is not left out.
+    let folders = r.folders().unwrap();
+    let paths: Vec<String> = folders.iter().map(|f| f.display_path()).collect();
+    assert_eq!(paths, ["", "&bad", ".empty"]);
+    assert_eq!(r.items(folders[2].id).unwrap().len(), 1);
     let problems = r.problems();
-    assert!(problems.iter().any(|p| p.message.contains("modified UTF-7")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.message.contains("empty name")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.message.contains("modified UTF-7") && p.severity == Severity::Note),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.message.contains("empty name") && p.severity == Severity::Damaged),
+        "{problems:?}"
+    );
     assert!(problems.iter().any(|p| p.message.contains("keyword letter 'z'")), "{problems:?}");
 }
 
