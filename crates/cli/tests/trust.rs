@@ -147,7 +147,6 @@ fn existing_target_not_of_the_target_format_is_refused() {
 /// The source is opened read-only and, where the kernel allows, without
 /// updating its access time (forensic use).
 #[test]
-#[ignore = "until the format crates' probes open sources with O_NOATIME (issue 8 branches)"]
 fn reading_leaves_the_source_access_time_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
@@ -363,7 +362,6 @@ fn stale_temp_files_of_a_killed_run_are_removed_and_counted() {
 }
 
 #[test]
-#[ignore = "until the Maildir writer creates 0600/0700 (issue 8 branch)"]
 fn new_files_are_private() {
     let Some(ost) = sample_ost() else { return };
     let tmp = tempfile::tempdir().unwrap();

@@ -594,7 +594,6 @@ fn stale_temp_files_of_a_dead_run_are_removed_and_noted() {
 /// again. Needs core's `dedup_scope` to treat the inbox's children as one
 /// scope whatever the inbox is called (see the Maildir report of issue 8).
 #[test]
-#[ignore = "needs the core change to dedup_scope for the inbox's children"]
 fn dedup_into_a_maildir_with_inbox_children_copies_nothing_twice() {
     let Some(ost) = sample_ost() else { return };
     let tmp = tempfile::tempdir().expect("temp dir");

@@ -76,24 +76,37 @@ pub trait Progress {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// The name of a store's inbox: its first top-level folder with the Inbox role.
+pub fn inbox_name(folders: &[Folder]) -> Option<String> {
+    folders.iter().find(|f| f.path.len() == 1 && f.role == FolderRole::Inbox).map(|f| f.path[0].clone())
+}
+
 /// Which folders of a target count as "the same folder" for dedup: the root
-/// and a top-level inbox are one, since writers put both in the same place.
-pub fn dedup_scope(folder: &Folder) -> String {
-    if folder.is_root() || (folder.path.len() == 1 && folder.role == FolderRole::Inbox) {
-        "\u{0}INBOX".to_string()
-    } else {
-        folder.display_path()
+/// and a top-level inbox are one, since writers put both in the same place,
+/// and so are the inbox's children whatever the inbox is called (a PST's
+/// `Inbox/sub1` is Maildir's `INBOX/sub1`). `inbox` is the store's
+/// [`inbox_name`].
+pub fn dedup_scope(folder: &Folder, inbox: Option<&str>) -> String {
+    match folder.path.split_first() {
+        None => "\u{0}INBOX".to_string(),
+        Some((first, rest)) if Some(first.as_str()) == inbox => {
+            std::iter::once("\u{0}INBOX").chain(rest.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
+        }
+        Some((_, [])) if folder.role == FolderRole::Inbox => "\u{0}INBOX".to_string(),
+        _ => folder.display_path(),
     }
 }
 
 /// Reads the dedup keys of every item already in `target`, by folder scope.
 pub fn existing_keys(target: &dyn StoreReader) -> Result<std::collections::HashMap<String, HashSet<DedupKey>>> {
     let mut out: std::collections::HashMap<String, HashSet<DedupKey>> = Default::default();
-    for folder in target.folders()? {
+    let folders = target.folders()?;
+    let inbox = inbox_name(&folders);
+    for folder in folders {
         let items = target.items(folder.id)?;
         let keys: Vec<DedupKey> =
             items.par_iter().filter_map(|m| target.read(m.id).ok().map(|item| Prepared::new(item, *m).key)).collect();
-        out.entry(dedup_scope(&folder)).or_default().extend(keys);
+        out.entry(dedup_scope(&folder, inbox.as_deref())).or_default().extend(keys);
     }
     Ok(out)
 }
@@ -194,6 +207,7 @@ pub fn convert(
     };
 
     let all = source.folders()?;
+    let inbox = inbox_name(&all);
     filters.check(&all)?;
     // `--items` selects items, not folders: a calendar item filed in
     // Deleted Items is still a calendar item. Folders of other kinds are
@@ -251,7 +265,7 @@ pub fn convert(
                 continue;
             }
         }
-        let scope = dedup_scope(&folder);
+        let scope = dedup_scope(&folder, inbox.as_deref());
         let seen = seen.entry(scope).or_default();
         let mut run = FolderRun { seen, fr: &mut fr, open: &mut open };
         convert_folder(source, target, opts, &items, &mut run, progress);

@@ -33,7 +33,7 @@ pub mod store;
 pub mod text;
 pub mod time;
 
-pub use convert::{convert, dedup_scope, existing_keys, NoProgress, Options, Progress};
+pub use convert::{convert, dedup_scope, existing_keys, inbox_name, NoProgress, Options, Progress};
 pub use error::{Error, Result};
 pub use mmap::Mapped;
 pub use model::{

@@ -628,17 +628,12 @@ impl StoreWriter for MaildirWriter {
                 )
             })
             .collect();
-        if !self.removed.is_empty() {
-            let list: Vec<String> = self.removed.iter().map(|p| p.display().to_string()).collect();
-            out.push(format!(
-                "removed {} stale temporary file{} of an earlier, interrupted run: {}",
-                list.len(),
-                if list.len() == 1 { "" } else { "s" },
-                list.join(", ")
-            ));
-        }
         out.extend(self.sweep_errors.iter().cloned());
         out
+    }
+
+    fn swept(&self) -> Vec<PathBuf> {
+        self.removed.clone()
     }
 }
 

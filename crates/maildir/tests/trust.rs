@@ -49,7 +49,13 @@ fn write_all(dir: &Path, layout: Layout, folders: &[Folder]) -> Vec<String> {
         w.close_folder().expect("close");
     }
     w.finish().expect("finish");
-    w.notes()
+    // As the converter reports them: the sweep as one note, then the rest.
+    let swept = w.swept();
+    let mut notes = w.notes();
+    if !swept.is_empty() {
+        notes.insert(0, mailshift_core::fsio::stale_note(&swept));
+    }
+    notes
 }
 
 /// Names of the files in `dir` that are temporary files of ours.
@@ -224,7 +230,7 @@ fn stale_temp_files_of_a_dead_run_are_swept_and_noted() {
     }
     assert!(live.exists() && other.exists() && elsewhere.exists());
     let list = dead.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-    assert_eq!(notes, [format!("removed 2 stale temporary files of an earlier, interrupted run: {list}")]);
+    assert_eq!(notes, [format!("removed 2 stale temporary files of an earlier run: {list}")]);
     // What this run wrote is all in place.
     assert_eq!(our_temp_files(&d.join(".A/tmp")), Vec::<String>::new());
 }
