@@ -39,11 +39,26 @@ fn read_json(path: &Path) -> serde_json::Value {
 
 /// Message count per folder of a Maildir as we read it, under the names
 /// Dovecot gives them (the root is `INBOX`).
+/// The name Dovecot gives a folder we read: the root and the inbox are
+/// `INBOX`, and the inbox's children `INBOX/...` (we name the inbox as
+/// clients show it, `Inbox`).
+fn dovecot_name(f: &mailshift_core::Folder, inbox: Option<&str>) -> String {
+    match f.path.split_first() {
+        None => "INBOX".to_string(),
+        Some((first, rest)) if Some(first.as_str()) == inbox => {
+            std::iter::once("INBOX").chain(rest.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
+        }
+        _ => f.display_path(),
+    }
+}
+
 fn our_counts(maildir: &Path) -> BTreeMap<String, usize> {
     let r = MaildirReader::open(maildir).expect("open the Maildir");
     let mut out = BTreeMap::new();
-    for f in r.folders().expect("folders") {
-        let name = if f.is_root() { "INBOX".to_string() } else { f.display_path() };
+    let folders = r.folders().expect("folders");
+    let inbox = mailshift_core::inbox_name(&folders);
+    for f in folders {
+        let name = dovecot_name(&f, inbox.as_deref());
         let n = r.items(f.id).unwrap_or_else(|e| panic!("items of {name} in {}: {e}", maildir.display())).len();
         assert!(out.insert(name.clone(), n).is_none(), "two folders of {} read as {name:?}", maildir.display());
     }
@@ -365,7 +380,7 @@ fn we_read_the_inbox_children_dovecot_makes() {
             })
             .collect();
         let want =
-            [("INBOX", "inbox", 1), ("INBOX/child", "none", 2), ("INBOX/child/grand", "none", 3), ("Other", "none", 4)];
+            [("Inbox", "inbox", 1), ("Inbox/child", "none", 2), ("Inbox/child/grand", "none", 3), ("Other", "none", 4)];
         let want: Vec<(String, String, u64)> =
             want.iter().map(|(p, r, n)| (p.to_string(), r.to_string(), *n)).collect();
         assert_eq!(folders, want, "{layout_name}");

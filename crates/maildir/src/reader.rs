@@ -59,8 +59,9 @@ struct Listing {
 ///
 /// The inbox's children, as Dovecot keeps them (`.INBOX.sub`, `INBOX/sub`
 /// with `INBOX` a plain directory), are children of the inbox: when there
-/// are any, the root maildir is the top-level folder `INBOX` (role inbox)
-/// and they are `INBOX/sub`, not children of a second, empty folder
+/// are any, the root maildir is the top-level folder `Inbox` (role inbox;
+/// named as clients show it, `INBOX` only if a folder `Inbox` exists too)
+/// and they are `Inbox/sub`, not children of a second, empty folder
 /// "INBOX". Other spellings (`.Inbox.sub`, as mailshift wrote it before)
 /// are taken the same way where no name clashes.
 ///
@@ -120,6 +121,9 @@ fn maildir_state(dir: &Path) -> std::io::Result<bool> {
 /// The name of the inbox as Dovecot spells it, and the first component of
 /// its children's directories (`.INBOX.sub`, `INBOX/sub`).
 pub(crate) const INBOX: &str = "INBOX";
+
+/// The inbox's name in the model when it has children: as clients show it.
+pub(crate) const INBOX_NAME: &str = "Inbox";
 
 /// Adds folder `path` at `dir`; a path that another directory already
 /// gave (two spellings that decode to one name) gets " (2)", " (3)" ...
@@ -325,6 +329,19 @@ impl MaildirReader {
                 folder: Folder { id, parent, path: fpath, name, kind: FolderKind::Mail, role },
                 dir,
             });
+        }
+        // On disk Dovecot's `INBOX`; in the model the name mail clients show
+        // (Thunderbird's `Inbox` file, Outlook's folder), unless a folder of
+        // that very name exists beside it.
+        if inbox_children && !folders.iter().any(|f| f.folder.path.first().is_some_and(|p| p == INBOX_NAME)) {
+            for f in &mut folders {
+                if f.folder.path.first().is_some_and(|p| p == INBOX) {
+                    f.folder.path[0] = INBOX_NAME.to_string();
+                    if f.folder.path.len() == 1 {
+                        f.folder.name = INBOX_NAME.to_string();
+                    }
+                }
+            }
         }
         Ok(MaildirReader {
             root: path.to_path_buf(),

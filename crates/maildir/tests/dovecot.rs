@@ -78,10 +78,25 @@ struct View {
     msgs: BTreeSet<(String, String, String, String)>,
 }
 
+/// The name Dovecot gives a folder we read: the root and the inbox are
+/// `INBOX`, and the inbox's children `INBOX/...` (we name the inbox as
+/// clients show it, `Inbox`).
+fn dovecot_name(f: &mailshift_core::Folder, inbox: Option<&str>) -> String {
+    match f.path.split_first() {
+        None => "INBOX".to_string(),
+        Some((first, rest)) if Some(first.as_str()) == inbox => {
+            std::iter::once("INBOX").chain(rest.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
+        }
+        _ => f.display_path(),
+    }
+}
+
 fn our_view(reader: &MaildirReader) -> View {
     let mut v = View { names: BTreeSet::new(), counts: BTreeMap::new(), msgs: BTreeSet::new() };
-    for f in reader.folders().expect("folders") {
-        let name = if f.is_root() { "INBOX".to_string() } else { f.display_path() };
+    let folders = reader.folders().expect("folders");
+    let inbox = mailshift_core::inbox_name(&folders);
+    for f in folders {
+        let name = dovecot_name(&f, inbox.as_deref());
         // Two folders Dovecot would see as one (the root and a separate
         // "INBOX") would hide each other's mail.
         assert!(v.names.insert(name.clone()), "two folders read as {name:?}");
@@ -284,7 +299,7 @@ fn check_dovecot_written(layout: Layout) {
     assert_eq!(ours.counts["INBOX/child/grand"], 7);
     let folders = reader.folders().expect("folders");
     let inbox = folders.iter().find(|f| f.role == FolderRole::Inbox).expect("an inbox");
-    let child = folders.iter().find(|f| f.display_path() == "INBOX/child").expect("INBOX/child");
+    let child = folders.iter().find(|f| f.display_path() == "Inbox/child").expect("Inbox/child");
     assert_eq!(child.parent, Some(inbox.id), "{folders:#?}");
     assert_eq!(ours.msgs, theirs.msgs, "messages, flags, keywords and received dates");
     assert!(ours.msgs.iter().any(|(_, _, f, _)| f == "$Label1 Work \\Seen"), "{:?}", ours.msgs);

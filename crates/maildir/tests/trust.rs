@@ -94,11 +94,12 @@ fn inbox_children_are_written_where_dovecot_keeps_them() {
             ["folder \"INBOX\" written as \"INBOX (2)\": Dovecot takes a top-level folder of that name, in any case, \
               for the inbox"]
         );
-        // Read back: the inbox (the root maildir) is `INBOX`, the parent of its children.
+        // Read back: the inbox (the root maildir) is `Inbox`, as clients
+        // name it, the parent of its children.
         let r = MaildirReader::open(tmp.path()).expect("open");
         let read = r.folders().expect("folders");
         let paths: Vec<String> = read.iter().map(|f| f.display_path()).collect();
-        assert_eq!(paths, ["INBOX", "INBOX/sub1", "INBOX/sub1/grand", "INBOX (2)", "Sent"], "{layout:?}");
+        assert_eq!(paths, ["Inbox", "Inbox/sub1", "Inbox/sub1/grand", "INBOX (2)", "Sent"], "{layout:?}");
         assert_eq!(read[0].role, FolderRole::Inbox);
         assert_eq!(read[1].parent, Some(read[0].id));
         assert_eq!(read[2].parent, Some(read[1].id));
@@ -139,7 +140,7 @@ fn other_spellings_of_inbox_children_and_name_clashes() {
     let folders = r.folders().expect("folders");
     let got: Vec<(String, usize)> =
         folders.iter().map(|f| (f.display_path(), r.items(f.id).expect("items").len())).collect();
-    let want = [("INBOX", 1), ("INBOX/old", 2), ("é", 3), ("é (2)", 4)];
+    let want = [("Inbox", 1), ("Inbox/old", 2), ("é", 3), ("é (2)", 4)];
     assert_eq!(got, want.map(|(p, n)| (p.to_string(), n)));
 
     // Both spellings: Dovecot's wins the name, ours keeps its own.
