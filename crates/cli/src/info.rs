@@ -24,6 +24,9 @@ struct FolderInfo {
     #[serde(serialize_with = "timestamp")]
     newest: Option<i64>,
     unreadable: u64,
+    /// The unreadable items, with the reason (the first hundred).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable_items: Vec<mailshift_core::Failure>,
     /// Items this build cannot export in their own form yet (PST contacts,
     /// appointments ... before the PIM export).
     not_mail: u64,
@@ -107,12 +110,20 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
                             Fact::Read(p.size(), p.date())
                         }
                         Err(Error::Unsupported { .. }) => Fact::Unsupported(m.size.unwrap_or(0)),
-                        Err(_) => Fact::Unreadable,
+                        Err(e) => Fact::Unreadable(mailshift_core::Failure {
+                            item: reader.describe(m.id),
+                            reason: e.to_string(),
+                        }),
                     })
                     .collect();
                 for f in facts {
                     match f {
-                        Fact::Unreadable => fi.unreadable += 1,
+                        Fact::Unreadable(why) => {
+                            fi.unreadable += 1;
+                            if fi.unreadable_items.len() < 100 {
+                                fi.unreadable_items.push(why);
+                            }
+                        }
                         Fact::Unsupported(size) => {
                             fi.items += 1;
                             fi.bytes += size;
@@ -166,7 +177,7 @@ fn this_computer_only(name: &str) -> bool {
 enum Fact {
     Read(u64, Option<i64>),
     Unsupported(u64),
-    Unreadable,
+    Unreadable(mailshift_core::Failure),
 }
 
 fn widen(oldest: &mut Option<i64>, newest: &mut Option<i64>, t: i64) {
@@ -233,6 +244,9 @@ fn table(info: &Info) -> String {
         }
         if f.unreadable > 0 {
             let _ = writeln!(out, "  {} unreadable items", f.unreadable);
+            for x in &f.unreadable_items {
+                let _ = writeln!(out, "  unreadable {}: {}", for_terminal(&x.item), for_terminal(&x.reason));
+            }
         }
         if let Some(e) = &f.error {
             let _ = writeln!(out, "  cannot list items: {}", for_terminal(e));

@@ -495,13 +495,23 @@ impl StoreWriter for MaildirWriter {
             });
         };
         let mut lost = Vec::new();
+        let mut not_kept = Vec::new();
         let mut letters = flag_letters(mail.flags);
         let mut new_keyword = false;
         for kw in &mail.keywords {
-            if !valid_keyword(kw) {
-                lost.push(format!("keyword {kw:?}: not a valid IMAP keyword"));
+            // An IMAP keyword is an ASCII atom: an Outlook category such as
+            // "Green Category" or "Geschäftlich" is written as one, the way
+            // Thunderbird makes tag keys (modified UTF-7, other characters
+            // an atom cannot hold as `_`), and the report says so.
+            let atom = keyword_atom(kw);
+            if !valid_keyword(&atom) {
+                lost.push(format!("keyword {kw:?}: no IMAP keyword can stand for it"));
                 continue;
             }
+            if atom != *kw {
+                not_kept.push(format!("keyword {kw:?} written as {atom:?} (IMAP keywords are ASCII atoms)"));
+            }
+            let kw = &atom;
             let idx = match open.keywords.iter().position(|k| k.as_deref() == Some(kw.as_str())) {
                 Some(i) => i,
                 None => match open.keywords.iter().position(Option::is_none) {
@@ -554,7 +564,7 @@ impl StoreWriter for MaildirWriter {
             let _ = fs::remove_file(&tmp);
             return Err(Error::io(&tmp, e));
         }
-        let written = Written { bytes: raw.len() as u64, lost, not_kept: Vec::new(), duplicate: None };
+        let written = Written { bytes: raw.len() as u64, lost, not_kept, duplicate: None };
         let dir = open.dir.clone();
         for _attempt in 0..100 {
             let base = self.unique_name(raw.len());
@@ -635,6 +645,23 @@ impl StoreWriter for MaildirWriter {
     fn swept(&self) -> Vec<PathBuf> {
         self.removed.clone()
     }
+}
+
+/// `kw` as an IMAP keyword atom: non-ASCII text in modified UTF-7, every
+/// character an atom cannot hold (space, `(){%*"\\]`, controls) as `_`, at
+/// most 128 bytes.
+fn keyword_atom(kw: &str) -> String {
+    let mut out: String = crate::mutf7::encode(kw.trim())
+        .chars()
+        .map(|c| match c {
+            '!'..='~' if !matches!(c, '(' | ')' | '{' | '%' | '*' | '"' | '\\' | ']') => c,
+            _ => '_',
+        })
+        .collect();
+    while out.len() > 128 {
+        out.pop();
+    }
+    out
 }
 
 impl Drop for MaildirWriter {

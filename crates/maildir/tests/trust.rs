@@ -366,3 +366,32 @@ fn reading_leaves_access_times_alone() {
     assert_eq!(atime(&msg), old as i64, "the message's access time");
     assert_eq!(atime(&kw), old as i64, "dovecot-keywords' access time");
 }
+
+/// Outlook categories are not IMAP atoms ("Green Category", "Geschäftlich"):
+/// they are written as atoms the way Thunderbird makes tag keys, listed as
+/// not kept in their spelling, and never a loss (exit 1 on every Outlook
+/// export with categories, before).
+#[test]
+fn outlook_categories_become_imap_keywords() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut w = writer(tmp.path(), Layout::MaildirPlusPlus, false);
+    let root = folder(0, &[], FolderRole::Inbox);
+    w.begin(std::slice::from_ref(&root)).expect("begin");
+    w.open_folder(&root).expect("open");
+    let written = w.write(&mail("cats", Flags::SEEN, &["Green Category", "Geschäftlich", "Work"])).expect("write");
+    w.close_folder().expect("close");
+    w.finish().expect("finish");
+    assert!(written.lost.is_empty(), "{:?}", written.lost);
+    assert_eq!(
+        written.not_kept,
+        [
+            "keyword \"Green Category\" written as \"Green_Category\" (IMAP keywords are ASCII atoms)",
+            "keyword \"Geschäftlich\" written as \"Gesch&AOQ-ftlich\" (IMAP keywords are ASCII atoms)"
+        ]
+    );
+    let r = MaildirReader::open(tmp.path()).expect("open");
+    let f = &r.folders().expect("folders")[0];
+    let items = r.items(f.id).expect("items");
+    let Item::Mail(m) = r.read(items[0].id).expect("read") else { panic!("mail") };
+    assert_eq!(m.keywords, ["Green_Category", "Gesch&AOQ-ftlich", "Work"]);
+}
