@@ -508,20 +508,16 @@ impl StoreWriter for MaildirWriter {
                 lost.push(format!("keyword {kw:?}: no IMAP keyword can stand for it"));
                 continue;
             }
-            if atom != *kw {
-                not_kept.push(format!("keyword {kw:?} written as {atom:?} (IMAP keywords are ASCII atoms)"));
-            }
-            let kw = &atom;
-            let idx = match open.keywords.iter().position(|k| k.as_deref() == Some(kw.as_str())) {
+            let idx = match open.keywords.iter().position(|k| k.as_deref() == Some(atom.as_str())) {
                 Some(i) => i,
                 None => match open.keywords.iter().position(Option::is_none) {
                     Some(gap) => {
-                        open.keywords[gap] = Some(kw.clone());
+                        open.keywords[gap] = Some(atom.clone());
                         new_keyword = true;
                         gap
                     }
                     None if open.keywords.len() < MAX_KEYWORDS => {
-                        open.keywords.push(Some(kw.clone()));
+                        open.keywords.push(Some(atom.clone()));
                         new_keyword = true;
                         open.keywords.len() - 1
                     }
@@ -531,6 +527,9 @@ impl StoreWriter for MaildirWriter {
                     }
                 },
             };
+            if atom != *kw {
+                not_kept.push(format!("keyword {kw:?} written as {atom:?} (IMAP keywords are ASCII atoms)"));
+            }
             let letter = char::from(b'a' + idx as u8);
             if !letters.contains(letter) {
                 letters.push(letter);
