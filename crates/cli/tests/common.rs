@@ -9,15 +9,19 @@ use mailshift_core::{Item, StoreReader};
 
 /// Runs `mailshift ARGS`, returning (exit code, stdout, stderr).
 pub fn mailshift(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailshift"))
-        .args(args.iter().map(|a| a.as_ref()))
-        .output()
-        .expect("run mailshift");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    mailshift_testkit::run(Command::new(env!("CARGO_BIN_EXE_mailshift")).args(args))
+}
+
+/// Runs `mailshift ARGS` in the working directory `cwd` (as a user runs it:
+/// fsync on unless ARGS say `--no-fsync`), returning (exit code, stdout,
+/// stderr).
+pub fn mailshift_in<S: AsRef<std::ffi::OsStr>>(cwd: &Path, args: &[S]) -> (i32, String, String) {
+    mailshift_testkit::run(Command::new(env!("CARGO_BIN_EXE_mailshift")).current_dir(cwd).args(args))
+}
+
+/// A JSON file (a `--report`) read and parsed.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("report written")).expect("report is JSON")
 }
 
 /// Runs a conversion with a JSON report and returns the parsed report.
@@ -30,8 +34,7 @@ pub fn convert(src: &Path, dst: &Path, extra: &[&str]) -> (i32, serde_json::Valu
     }
     let (code, _, err) = mailshift(&args);
     assert!(code == 0 || code == 1, "mailshift convert {} {} failed ({code}): {err}", src.display(), dst.display());
-    let json = std::fs::read_to_string(&report).expect("report written");
-    (code, serde_json::from_str(&json).expect("report is JSON"))
+    (code, read_json(&report))
 }
 
 /// Total counts of a report.
@@ -78,6 +81,18 @@ pub fn without_state_headers(raw: &[u8]) -> Vec<u8> {
 /// The generated sample the repo ships.
 pub fn sample(name: &str) -> PathBuf {
     mailshift_testkit::workspace_root().join("fixtures/generated").join(name)
+}
+
+/// SampleOstFile.ost among the fixtures, or `None` after a skip.
+pub fn sample_ost() -> Option<PathBuf> {
+    let dir = mailshift_testkit::fixtures_dir()?;
+    let p = dir.join("aspose-email__Aspose.Email-for-.NET/SampleOstFile.ost");
+    if p.is_file() {
+        Some(p)
+    } else {
+        mailshift_testkit::skip(&format!("SampleOstFile.ost is not among the fixtures ({} is missing)", p.display()));
+        None
+    }
 }
 
 /// Python's `mailbox` module's view of a store: (count, sorted Message-IDs).

@@ -10,19 +10,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{mailshift, total};
+use common::{mailshift, mailshift_in, sample_ost, total};
 use sha2::{Digest, Sha256};
-
-fn sample_ost() -> Option<PathBuf> {
-    let dir = mailshift_testkit::fixtures_dir()?;
-    let p = dir.join("aspose-email__Aspose.Email-for-.NET/SampleOstFile.ost");
-    if p.exists() {
-        Some(p)
-    } else {
-        mailshift_testkit::skip("SampleOstFile.ost is not among the fixtures");
-        None
-    }
-}
 
 /// sha256 of every file under `path` (or of the file), with the relative names.
 fn digest(path: &Path) -> Vec<(String, String)> {
@@ -35,15 +24,6 @@ fn digest(path: &Path) -> Vec<(String, String)> {
         }
     }
     out
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailshift")).args(args).current_dir(dir).output().expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn mbox_of(n: usize) -> Vec<u8> {
@@ -74,7 +54,7 @@ fn target_that_is_the_source_is_refused() {
         } else {
             target.to_string()
         };
-        let (code, _, err) = run_in(d, &["convert", "same.mbox", &target, "--to", "mbox"]);
+        let (code, _, err) = mailshift_in(d, &["convert", "same.mbox", &target, "--to", "mbox"]);
         assert_eq!(code, 2, "{target}: {err}");
         assert!(err.contains("is the source"), "{target}: {err}");
     }
@@ -104,12 +84,12 @@ fn target_inside_the_source_or_holding_it_is_refused() {
         (".", "lies inside the target"),
         ("tree", "is the source"),
     ] {
-        let (code, _, err) = run_in(d, &["convert", "tree", target, "--to", "maildir"]);
+        let (code, _, err) = mailshift_in(d, &["convert", "tree", target, "--to", "maildir"]);
         assert_eq!(code, 2, "{target}: {err}");
         assert!(err.contains(says), "{target}: {err}");
     }
     // The report file is checked too.
-    let (code, _, err) = run_in(d, &["convert", "tree", "out", "--to", "maildir", "--report", "tree/r.json"]);
+    let (code, _, err) = mailshift_in(d, &["convert", "tree", "out", "--to", "maildir", "--report", "tree/r.json"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("report file lies inside the source"), "{err}");
     assert_eq!(digest(&copy), before, "the source was modified");
@@ -131,15 +111,15 @@ fn existing_target_not_of_the_target_format_is_refused() {
         (vec!["convert", "a.mbox", "notes.txt", "--to", "maildir"], "is a file"),
         (vec!["convert", "store.pst", "cal.ics"], "not a iCalendar file"),
     ] {
-        let (code, _, err) = run_in(d, &args);
+        let (code, _, err) = mailshift_in(d, &args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
     }
     assert_eq!(digest(d), before, "a file that is not ours was modified");
     // A Maildir named as an EML target would mix formats.
-    let (code, _, err) = run_in(d, &["convert", "a.mbox", "md", "--to", "maildir", "--no-fsync"]);
+    let (code, _, err) = mailshift_in(d, &["convert", "a.mbox", "md", "--to", "maildir", "--no-fsync"]);
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = run_in(d, &["convert", "a.mbox", "md", "--to", "eml"]);
+    let (code, _, err) = mailshift_in(d, &["convert", "a.mbox", "md", "--to", "eml"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is a Maildir store"), "{err}");
 }

@@ -9,11 +9,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::*;
+use mailshift_testkit::files::{chmod, mode};
+use mailshift_testkit::user::Unprivileged;
 
 const DATE: &str = "Date: Tue, 14 Nov 2023 22:13:20 +0000";
 
@@ -68,6 +68,7 @@ fn notes(report: &serde_json::Value) -> Vec<String> {
     report["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect()
 }
 
+/// The row of folder `path` in a report's or info's `folders`.
 fn folder<'a>(report: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
     report["folders"]
         .as_array()
@@ -77,33 +78,25 @@ fn folder<'a>(report: &'a serde_json::Value, path: &str) -> &'a serde_json::Valu
         .unwrap_or_else(|| panic!("no folder {path:?} in {report}"))
 }
 
-fn mode(p: &Path) -> u32 {
-    std::fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777
-}
-
-/// Runs the binary in working directory `cwd`: (exit code, stderr).
-fn mailshift_in(cwd: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailshift")).args(args).current_dir(cwd).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-/// The source of the collision tests: `a:b`, `a?b` and `a_b`, which all
-/// sanitize to `a_b`, two with a child, one message each.
-fn colliding_source(src: &Path) {
+/// The source of the collision tests, `TMP/src`: `a:b`, `a?b` and `a_b`,
+/// which all sanitize to `a_b`, two with a child, one message each;
+/// converted to EML in `TMP/out` (exit 0). Returns (source, target, report).
+fn convert_colliding_source(tmp: &Path) -> (PathBuf, PathBuf, serde_json::Value) {
+    let src = tmp.join("src");
     eml_tree(
-        src,
+        &src,
         &[("a:b", "a:b"), ("a?b", "a?b"), ("a_b", "a_b"), ("a:b/child", "a:b/child"), ("a?b/child", "a?b/child")],
     );
+    let out = tmp.join("out");
+    let (code, report) = convert(&src, &out, &["--to", "eml"]);
+    assert_eq!(code, 0, "{report}");
+    (src, out, report)
 }
 
 #[test]
 fn folders_differing_only_in_unsafe_characters_get_their_own_directories() {
     let tmp = tempfile::tempdir().unwrap();
-    let src = tmp.path().join("src");
-    colliding_source(&src);
-    let out = tmp.path().join("out");
-    let (code, report) = convert(&src, &out, &["--to", "eml"]);
-    assert_eq!(code, 0, "{report}");
+    let (src, out, report) = convert_colliding_source(tmp.path());
     assert_eq!(total(&report, "copied"), 5, "{report}");
     // The folder whose name is already safe keeps it; the others are
     // numbered in name order, as .vcf/.ics files of colliding folders are.
@@ -137,13 +130,9 @@ fn folders_differing_only_in_unsafe_characters_get_their_own_directories() {
 #[test]
 fn folder_renames_are_noted_in_the_report() {
     let tmp = tempfile::tempdir().unwrap();
-    let src = tmp.path().join("src");
-    colliding_source(&src);
-    let out = tmp.path().join("out");
-    let (code, report) = convert(&src, &out, &["--to", "eml"]);
-    assert_eq!(code, 0, "{report}");
+    let (_, _, report) = convert_colliding_source(tmp.path());
     assert_eq!(notes(&report), ["folder a:b written as a_b (2)", "folder a?b written as a_b (3)"]);
-    let (_, table) = mailshift_in(tmp.path(), &["convert", "src", "out2", "--to", "eml", "--no-fsync"]);
+    let (_, _, table) = mailshift_in(tmp.path(), &["convert", "src", "out2", "--to", "eml", "--no-fsync"]);
     assert!(table.contains("note     folder a?b written as a_b (3)\n"), "{table}");
 }
 
@@ -181,104 +170,20 @@ fn a_directory_an_earlier_run_made_for_another_folder_is_not_shared() {
 
 // ---- unreadable parts of the source ---------------------------------------
 
-const TEST_USER: &str = "mailshift-test";
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+/// `convert SRC DST --to eml` as `user`, with a JSON report: (exit code, report).
+fn convert_as(user: &Unprivileged, src: &Path, dst: &Path) -> (i32, serde_json::Value) {
+    let report = dst.with_extension("report.json");
+    let (code, _, err) =
+        user.run(&[&"convert", &src, &dst, &"--to", &"eml", &"--no-fsync", &"-q", &"--report", &report]);
+    assert!(code == 0 || code == 1, "convert failed ({code}): {err}");
+    (code, read_json(&report))
 }
 
-/// As root: makes sure the unprivileged user exists, and gives it `dir`.
-fn prepare_user(dir: &Path) -> bool {
-    let exists = || Command::new("id").arg(TEST_USER).output().is_ok_and(|o| o.status.success());
-    if !exists() {
-        let _ = Command::new("useradd")
-            .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", TEST_USER])
-            .status();
-        // Another test process may have created it meanwhile.
-        if !exists() {
-            return false;
-        }
-    }
-    Command::new("chown").args(["-R", TEST_USER]).arg(dir).status().is_ok_and(|s| s.success())
-}
-
-/// The binary, where the unprivileged user can run it: where it is if
-/// every directory above it lets others through, else a copy in `dir`.
-fn reachable_binary(dir: &Path) -> PathBuf {
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_mailshift"));
-    let open = bin.ancestors().skip(1).all(|d| d.as_os_str().is_empty() || mode(d) & 0o001 != 0);
-    if open && mode(&bin) & 0o005 == 0o005 {
-        return bin;
-    }
-    let copy = dir.join("mailshift");
-    std::fs::copy(&bin, &copy).unwrap();
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
-    copy
-}
-
-/// Runs the binary as a user the file modes apply to (as root: the user
-/// `mailshift-test`, which is given `dir` first): (exit code, stdout,
-/// stderr), or `None` after a skip when that is not possible.
-struct Unprivileged {
-    bin: PathBuf,
-    as_user: bool,
-}
-
-impl Unprivileged {
-    fn new(dir: &Path) -> Option<Unprivileged> {
-        let as_user = is_root();
-        let bin = reachable_binary(dir);
-        if as_user && (mailshift_testkit::tool("runuser").is_none() || !prepare_user(dir)) {
-            mailshift_testkit::skip("running as root and cannot run the binary as the user mailshift-test");
-            return None;
-        }
-        Some(Unprivileged { bin, as_user })
-    }
-
-    fn run(&self, args: &[&dyn AsRef<std::ffi::OsStr>]) -> (i32, String, String) {
-        let mut cmd = if self.as_user {
-            let mut c = Command::new("runuser");
-            c.args(["-u", TEST_USER, "--"]).arg(&self.bin);
-            c
-        } else {
-            Command::new(&self.bin)
-        };
-        let out = cmd.args(args.iter().map(|a| a.as_ref())).output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    /// `convert SRC DST --to eml` with a JSON report: (exit code, report).
-    fn convert(&self, src: &Path, dst: &Path) -> (i32, serde_json::Value) {
-        let report = dst.with_extension("report.json");
-        let (code, _, err) =
-            self.run(&[&"convert", &src, &dst, &"--to", &"eml", &"--no-fsync", &"-q", &"--report", &report]);
-        assert!(code == 0 || code == 1, "convert failed ({code}): {err}");
-        (code, serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap())
-    }
-
-    /// `info SRC --json`: (exit code, info).
-    fn info(&self, src: &Path) -> (i32, serde_json::Value) {
-        let (code, out, err) = self.run(&[&"info", &src, &"--json"]);
-        assert!(code == 0 || code == 1, "info failed ({code}): {err}");
-        (code, serde_json::from_str(&out).unwrap())
-    }
-}
-
-fn chmod(p: &Path, m: u32) {
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
-}
-
-fn info_folder<'a>(info: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
-    info["folders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == path)
-        .unwrap_or_else(|| panic!("no folder {path:?} in {info}"))
+/// `info SRC --json` as `user`: (exit code, info).
+fn info_as(user: &Unprivileged, src: &Path) -> (i32, serde_json::Value) {
+    let (code, out, err) = user.run(&[&"info", &src, &"--json"]);
+    assert!(code == 0 || code == 1, "info failed ({code}): {err}");
+    (code, serde_json::from_str(&out).unwrap())
 }
 
 #[test]
@@ -286,10 +191,10 @@ fn an_unreadable_eml_directory_is_a_failed_folder_not_an_empty_one() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     eml_tree(&src, &[("ok", "ok"), ("locked", "locked"), ("locked/inner", "inner")]);
-    let Some(user) = Unprivileged::new(tmp.path()) else { return };
+    let Some(user) = Unprivileged::new(env!("CARGO_BIN_EXE_mailshift"), tmp.path()) else { return };
     chmod(&src.join("locked"), 0o000);
 
-    let (code, report) = user.convert(&src, &tmp.path().join("out"));
+    let (code, report) = convert_as(&user, &src, &tmp.path().join("out"));
     chmod(&src.join("locked"), 0o755);
     assert_eq!(code, 1, "{report}");
     assert_eq!(folder(&report, "ok")["counts"]["copied"], 1, "{report}");
@@ -300,10 +205,10 @@ fn an_unreadable_eml_directory_is_a_failed_folder_not_an_empty_one() {
     assert!(reason.contains(&locked_path) && reason.contains("Permission denied"), "{reason}");
 
     chmod(&src.join("locked"), 0o000);
-    let (code, info) = user.info(&src);
+    let (code, info) = info_as(&user, &src);
     chmod(&src.join("locked"), 0o755);
     assert_eq!(code, 1, "{info}");
-    let error = info_folder(&info, "locked")["error"].as_str().unwrap_or_else(|| panic!("no error: {info}"));
+    let error = folder(&info, "locked")["error"].as_str().unwrap_or_else(|| panic!("no error: {info}"));
     assert!(error.contains(&locked_path) && error.contains("Permission denied"), "{error}");
 }
 
@@ -312,15 +217,15 @@ fn unreadable_eml_files_are_failed_items_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     eml_tree(&src, &[("", "top"), ("box", "ok"), ("box", "secret"), ("listonly", "l1"), ("listonly", "l2")]);
-    let Some(user) = Unprivileged::new(tmp.path()) else { return };
+    let Some(user) = Unprivileged::new(env!("CARGO_BIN_EXE_mailshift"), tmp.path()) else { return };
     let secret = src.join("box/secret.eml");
     // A file that cannot be opened, and a directory whose names can be
     // listed but whose files cannot even be looked at (r--).
     chmod(&secret, 0o000);
     chmod(&src.join("listonly"), 0o444);
 
-    let (code, report) = user.convert(&src, &tmp.path().join("out"));
-    let (icode, info) = user.info(&src);
+    let (code, report) = convert_as(&user, &src, &tmp.path().join("out"));
+    let (icode, info) = info_as(&user, &src);
     chmod(&src.join("listonly"), 0o755);
     chmod(&secret, 0o644);
 
@@ -336,8 +241,8 @@ fn unreadable_eml_files_are_failed_items_naming_the_file() {
     assert_eq!(items, ["listonly/l1.eml", "listonly/l2.eml"], "{report}");
 
     assert_eq!(icode, 1, "{info}");
-    assert_eq!(info_folder(&info, "box")["unreadable"], 1, "{info}");
-    assert_eq!(info_folder(&info, "listonly")["unreadable"], 2, "{info}");
+    assert_eq!(folder(&info, "box")["unreadable"], 1, "{info}");
+    assert_eq!(folder(&info, "listonly")["unreadable"], 2, "{info}");
 }
 
 // ---- targets, modes, temporary files ----------------------------------------
@@ -363,7 +268,7 @@ fn relative_absolute_and_symlinked_eml_targets() {
     ];
     for (target, where_) in &cases {
         // With fsync, so that the directories' parents are synced too.
-        let (code, err) = mailshift_in(&cwd, &["convert", &src_arg, target, "--to", "eml", "-q"]);
+        let (code, _, err) = mailshift_in(&cwd, &["convert", &src_arg, target, "--to", "eml", "-q"]);
         assert_eq!(code, 0, "target {target}: {err}");
         holds_only(where_, "top");
         holds_only(&where_.join("Sub"), "sub");

@@ -9,49 +9,19 @@ mod doveadm;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{symlink, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use doveadm::Doveadm;
+use doveadm::{dovecot_name, Doveadm};
 use mailshift_core::StoreReader;
 use mailshift_maildir::{Layout, MaildirReader};
+use mailshift_testkit::files::chmod;
+use mailshift_testkit::user::{self, Unprivileged};
 
 const LAYOUTS: [(&str, Layout); 2] = [("maildir++", Layout::MaildirPlusPlus), ("fs", Layout::Fs)];
 
-/// Runs the binary in `cwd`; (exit code, stdout, stderr).
-fn run_in(cwd: &Path, args: &[&dyn AsRef<std::ffi::OsStr>]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailshift"))
-        .current_dir(cwd)
-        .args(args.iter().map(|a| a.as_ref()))
-        .output()
-        .expect("run mailshift");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("report written")).expect("report is JSON")
-}
-
 /// Message count per folder of a Maildir as we read it, under the names
 /// Dovecot gives them (the root is `INBOX`).
-/// The name Dovecot gives a folder we read: the root and the inbox are
-/// `INBOX`, and the inbox's children `INBOX/...` (we name the inbox as
-/// clients show it, `Inbox`).
-fn dovecot_name(f: &mailshift_core::Folder, inbox: Option<&str>) -> String {
-    match f.path.split_first() {
-        None => "INBOX".to_string(),
-        Some((first, rest)) if Some(first.as_str()) == inbox => {
-            std::iter::once("INBOX").chain(rest.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
-        }
-        _ => f.display_path(),
-    }
-}
-
 fn our_counts(maildir: &Path) -> BTreeMap<String, usize> {
     let r = MaildirReader::open(maildir).expect("open the Maildir");
     let mut out = BTreeMap::new();
@@ -79,6 +49,17 @@ fn same_as_dovecot(what: &str, ours: &BTreeMap<String, usize>, theirs: &BTreeMap
     }
 }
 
+/// `mailshift convert SRC TARGET --to maildir --maildir-layout LAYOUT
+/// --report r.json EXTRA` in `cwd`, with fsync (the default): (exit code,
+/// stderr).
+fn convert_in(cwd: &Path, src: &str, target: &str, layout_name: &str, extra: &[&str]) -> (i32, String) {
+    let mut args =
+        vec!["convert", src, target, "--to", "maildir", "--maildir-layout", layout_name, "--report", "r.json"];
+    args.extend(extra);
+    let (code, _, err) = common::mailshift_in(cwd, &args);
+    (code, err)
+}
+
 /// `rescued`, `./rescued`, `rescued/`, `../x/rescued`, an absolute path and
 /// a path through a symlinked directory, run from a working directory: the
 /// Maildir writer synced the parent of a bare relative name as `""` and
@@ -87,6 +68,7 @@ fn same_as_dovecot(what: &str, ours: &BTreeMap<String, usize>, theirs: &BTreeMap
 #[test]
 fn relative_targets_of_every_form_work() {
     let src = common::sample("sample.mbox");
+    let src_arg = src.to_str().expect("a UTF-8 path");
     let tmp = tempfile::tempdir().expect("temp dir");
     let base = tmp.path().canonicalize().expect("canonical temp dir");
     let mut n = 0;
@@ -103,22 +85,9 @@ fn relative_targets_of_every_form_work() {
             let target = if form == "ABS" { abs.display().to_string() } else { form.to_string() };
             let written = if form.starts_with("link/") { case.join("real/rescued") } else { abs.clone() };
             // With fsync (the default): the failure was in syncing the parent.
-            let (code, _, err) = run_in(
-                &cwd,
-                &[
-                    &"convert",
-                    &src,
-                    &target,
-                    &"--to",
-                    &"maildir",
-                    &"--maildir-layout",
-                    &layout_name,
-                    &"--report",
-                    &"r.json",
-                ],
-            );
+            let (code, err) = convert_in(&cwd, src_arg, &target, layout_name, &[]);
             assert_eq!(code, 0, "{layout_name} {form}: {err}");
-            let report = read_json(&cwd.join("r.json"));
+            let report = common::read_json(&cwd.join("r.json"));
             assert_eq!(common::total(&report, "copied"), 60, "{layout_name} {form}: {report}");
             assert_eq!(common::total(&report, "failed"), 0, "{layout_name} {form}: {report}");
             assert_eq!(our_counts(&written)["INBOX"], 60, "{layout_name} {form}");
@@ -133,33 +102,12 @@ fn relative_targets_of_every_form_work() {
     std::fs::write(cwd.join("empty.mbox"), b"").expect("write");
     for (layout_name, _) in LAYOUTS {
         let target = format!("rescued-{layout_name}");
-        let (code, _, err) = run_in(
+        let (code, _, err) = common::mailshift_in(
             &cwd,
-            &[
-                &"convert",
-                &"empty.mbox",
-                &target,
-                &"--from",
-                &"mbox",
-                &"--to",
-                &"maildir",
-                &"--maildir-layout",
-                &layout_name,
-            ],
+            &["convert", "empty.mbox", &target, "--from", "mbox", "--to", "maildir", "--maildir-layout", layout_name],
         );
         assert_eq!(code, 0, "{layout_name}: {err}");
         assert!(cwd.join(&target).join("cur").is_dir() && cwd.join(&target).join("new").is_dir());
-    }
-}
-
-fn sample_ost() -> Option<PathBuf> {
-    let dir = mailshift_testkit::fixtures_dir()?;
-    let p = dir.join("aspose-email__Aspose.Email-for-.NET/SampleOstFile.ost");
-    if p.is_file() {
-        Some(p)
-    } else {
-        mailshift_testkit::skip(&format!("{} is missing", p.display()));
-        None
     }
 }
 
@@ -168,28 +116,14 @@ fn sample_ost() -> Option<PathBuf> {
 /// core writes beside the mail lands in `rescued/` too.
 #[test]
 fn sample_ost_into_a_relative_target() {
-    let Some(ost) = sample_ost() else { return };
+    let Some(ost) = common::sample_ost() else { return };
     let tmp = tempfile::tempdir().expect("temp dir");
     std::fs::copy(&ost, tmp.path().join("SampleOstFile.ost")).expect("copy the fixture into the temp dir");
     for (layout_name, _) in LAYOUTS {
         let target = format!("rescued-{layout_name}");
-        let (code, _, err) = run_in(
-            tmp.path(),
-            &[
-                &"convert",
-                &"SampleOstFile.ost",
-                &target,
-                &"--to",
-                &"maildir",
-                &"--maildir-layout",
-                &layout_name,
-                &"--report",
-                &"r.json",
-                &"-q",
-            ],
-        );
+        let (code, err) = convert_in(tmp.path(), "SampleOstFile.ost", &target, layout_name, &["-q"]);
         assert_eq!(code, 0, "{layout_name}: {err}");
-        let report = read_json(&tmp.path().join("r.json"));
+        let report = common::read_json(&tmp.path().join("r.json"));
         assert_eq!(common::total(&report, "failed"), 0, "{report}");
         let counts = our_counts(&tmp.path().join(&target));
         assert_eq!(counts.values().sum::<usize>(), 87, "{counts:?}");
@@ -388,37 +322,11 @@ fn we_read_the_inbox_children_dovecot_makes() {
         let copy = home.join("copy");
         let (code, report) = common::convert(&maildir, &copy, &["--to", "maildir", "--maildir-layout", layout_name]);
         assert_eq!(code, 0, "{report}");
-        assert!(doveadm::prepare_user(&home) || !doveadm::is_root());
+        assert!(user::prepare_user(&home) || !user::is_root());
         let (theirs, errors) = dove.status(&copy, layout);
         same_as_dovecot(layout_name, &our_counts(&copy), &theirs, &errors);
         assert_eq!(theirs["INBOX/child/grand"], 3);
     }
-}
-
-/// The mailshift binary where the unprivileged user can run it.
-fn binary_for_user(dir: &Path) -> PathBuf {
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_mailshift"));
-    if !doveadm::is_root() {
-        return bin;
-    }
-    let reachable = doveadm::as_user("test", dir).arg("-x").arg(&bin).status().is_ok_and(|s| s.success());
-    if reachable {
-        return bin;
-    }
-    let copy = dir.join("mailshift");
-    std::fs::copy(&bin, &copy).expect("copy the binary");
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    copy
-}
-
-/// Runs the binary as the unprivileged user, in `dir`.
-fn run_as_user(bin: &Path, dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = doveadm::as_user(bin, dir).current_dir(dir).args(args).output().expect("run mailshift");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// A Maildir source with a part nobody may read: the folder's directory,
@@ -466,24 +374,27 @@ fn unreadable_parts_of_a_maildir_source_are_failures() {
         let name = format!("{case}-{layout}");
         let src = dir.join(&name);
         copy_tree(&dir.join(format!("src-{layout}")), &src);
-        std::fs::set_permissions(src.join(locked), std::fs::Permissions::from_mode(0o000)).expect("chmod");
+        chmod(&src.join(locked), 0o000);
     }
-    if doveadm::is_root() && !doveadm::prepare_user(&dir) {
-        mailshift_testkit::skip("running as root and cannot create or use the user mailshift-test");
-        return;
-    }
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let bin = binary_for_user(&dir);
+    let Some(user) = Unprivileged::new(env!("CARGO_BIN_EXE_mailshift"), &dir) else { return };
+    chmod(&dir, 0o755);
     for (case, layout, locked) in &cases {
         let name = format!("{case}-{layout}");
         let report_path = format!("{name}.json");
-        let (code, _, err) = run_as_user(
-            &bin,
-            &dir,
-            &["convert", &name, &format!("out-{name}"), "--to", "mbox", "--no-fsync", "-q", "--report", &report_path],
-        );
+        let out_name = format!("out-{name}");
+        let (code, _, err) = user.run(&[
+            &"convert",
+            &name,
+            &out_name,
+            &"--to",
+            &"mbox",
+            &"--no-fsync",
+            &"-q",
+            &"--report",
+            &report_path,
+        ]);
         assert_eq!(code, 1, "{name}: {err}");
-        let report = read_json(&dir.join(&report_path));
+        let report = common::read_json(&dir.join(&report_path));
         let sent = report["folders"]
             .as_array()
             .expect("folders")
@@ -496,7 +407,7 @@ fn unreadable_parts_of_a_maildir_source_are_failures() {
         assert!(failures.contains(&shown) && failures.contains("Permission denied"), "{name}: {shown} in {failures}");
         // The other folders are copied whole.
         assert_eq!(common::total(&report, "copied"), if *case == "file" { 39 } else { 37 }, "{name}: {report}");
-        let (code, out, err) = run_as_user(&bin, &dir, &["info", &name]);
+        let (code, out, err) = user.run(&[&"info", &name]);
         assert_eq!(code, 1, "{name}: info: {out}{err}");
         assert!(out.contains("Permission denied"), "{name}: info gives the reason: {out}");
         // info names what it cannot read: the folder's path, or the message
@@ -507,7 +418,7 @@ fn unreadable_parts_of_a_maildir_source_are_failures() {
     }
     for (case, layout, locked) in &cases {
         let src = dir.join(format!("{case}-{layout}"));
-        std::fs::set_permissions(src.join(locked), std::fs::Permissions::from_mode(0o700)).expect("chmod back");
+        chmod(&src.join(locked), 0o700);
     }
 }
 
@@ -548,7 +459,7 @@ fn maildir_files_are_private() {
     // An existing target directory keeps its mode; what is made in it is private.
     let dst = tmp.path().join("existing");
     std::fs::create_dir(&dst).expect("mkdir");
-    std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o750)).expect("chmod");
+    chmod(&dst, 0o750);
     let (code, report) = common::convert(&common::sample("tree"), &dst, &["--to", "maildir"]);
     assert_eq!(code, 0, "{report}");
     assert_eq!(std::fs::metadata(&dst).expect("stat").permissions().mode() & 0o7777, 0o750);
@@ -612,7 +523,7 @@ fn stale_temp_files_of_a_dead_run_are_removed_and_noted() {
 /// scope whatever the inbox is called (see the Maildir report of issue 8).
 #[test]
 fn dedup_into_a_maildir_with_inbox_children_copies_nothing_twice() {
-    let Some(ost) = sample_ost() else { return };
+    let Some(ost) = common::sample_ost() else { return };
     let tmp = tempfile::tempdir().expect("temp dir");
     for (layout_name, _) in LAYOUTS {
         let dst = tmp.path().join(layout_name);

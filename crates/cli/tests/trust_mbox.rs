@@ -6,113 +6,22 @@
 //!
 //! The unreadable-part tests need a user that mode 000 stops: as root they
 //! run the binary as the system user `mailshift-test` (created if missing)
-//! through `runuser`, as crates/maildir/tests/dovecot.rs runs doveadm.
+//! through `runuser` (`mailshift_testkit::user`), as
+//! crates/maildir/tests/dovecot.rs runs doveadm.
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
+use mailshift_testkit::files::{chmod, mode, put};
+use mailshift_testkit::user::Unprivileged;
 
 const D1: &str = "Mon Jan  1 00:00:00 2001";
-const TEST_USER: &str = "mailshift-test";
 
 fn mbox(subjects: &[&str]) -> String {
     subjects.iter().map(|s| format!("From a@x {D1}\nSubject: {s}\nMessage-ID: <{s}@x>\n\nbody {s}\n\n")).collect()
-}
-
-fn put(root: &Path, rel: &str, text: &[u8]) -> PathBuf {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn mode(p: &Path) -> u32 {
-    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
-}
-
-fn chmod(p: &Path, m: u32) {
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("report written")).expect("report is JSON")
-}
-
-/// Runs the binary in `cwd` with `args` (fsync on, as a user runs it).
-fn run_in(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailshift")).current_dir(cwd).args(args).output().expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// Runs the binary so that file modes apply: directly when not root, as
-/// `mailshift-test` through `runuser` when root (after giving it `dir`).
-/// `None` (after a skip) if that user cannot be had.
-struct Unprivileged {
-    bin: PathBuf,
-    as_user: bool,
-}
-
-impl Unprivileged {
-    fn new(dir: &Path) -> Option<Unprivileged> {
-        let bin = PathBuf::from(env!("CARGO_BIN_EXE_mailshift"));
-        if !is_root() {
-            return Some(Unprivileged { bin, as_user: false });
-        }
-        let have = || Command::new("id").arg(TEST_USER).output().is_ok_and(|o| o.status.success());
-        if !have() {
-            let _ = Command::new("useradd")
-                .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", TEST_USER])
-                .status();
-        }
-        let chowned = Command::new("chown").args(["-R", TEST_USER]).arg(dir).status().is_ok_and(|s| s.success());
-        if !have() || !chowned {
-            mailshift_testkit::skip("running as root and cannot create or use the user mailshift-test");
-            return None;
-        }
-        // The binary must be reachable by that user; else use a copy in `dir`.
-        let reachable = Command::new("runuser")
-            .args(["-u", TEST_USER, "--", "test", "-x"])
-            .arg(&bin)
-            .status()
-            .is_ok_and(|s| s.success());
-        let bin = if reachable {
-            bin
-        } else {
-            let copy = dir.join("mailshift");
-            std::fs::copy(&bin, &copy).expect("copy the binary");
-            chmod(&copy, 0o755);
-            copy
-        };
-        Some(Unprivileged { bin, as_user: true })
-    }
-
-    fn run(&self, args: &[&dyn AsRef<std::ffi::OsStr>]) -> (i32, String, String) {
-        let mut cmd = if self.as_user {
-            let mut c = Command::new("runuser");
-            c.args(["-u", TEST_USER, "--"]).arg(&self.bin);
-            c
-        } else {
-            Command::new(&self.bin)
-        };
-        let out = cmd.args(args.iter().map(|a| a.as_ref())).output().expect("run mailshift");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
 }
 
 // Item 12: mbox separators.
@@ -190,13 +99,13 @@ fn run_on_spoiled_tree(spoil: impl FnOnce(&Path)) -> Option<((i32, serde_json::V
     put(&src, "Inbox", mbox(&["i1", "i2"]).as_bytes());
     put(&src, "Inbox.sbd/Child", mbox(&["c1"]).as_bytes());
     spoil(&src);
-    let as_user = Unprivileged::new(dir.path())?;
+    let as_user = Unprivileged::new(env!("CARGO_BIN_EXE_mailshift"), dir.path())?;
     let out = dir.path().join("out");
     let report = dir.path().join("report.json");
     let (code, _, err) =
         as_user.run(&[&"convert", &src, &out, &"--to", &"mbox", &"--report", &report, &"--no-fsync", &"-q"]);
     assert!(code == 0 || code == 1, "{err}");
-    let converted = (code, json(&report));
+    let converted = (code, read_json(&report));
     let (code, stdout, err) = as_user.run(&[&"info", &src, &"--json"]);
     assert!(code == 0 || code == 1, "{err}");
     let info = (code, serde_json::from_str(&stdout).expect("info JSON"));
@@ -355,7 +264,7 @@ fn relative_and_symlinked_targets_work_from_any_working_directory() {
         if to_mbox {
             args.extend(["--to", "mbox"]);
         }
-        let (code, _, err) = run_in(&cwd, &args);
+        let (code, _, err) = mailshift_in(&cwd, &args);
         assert_eq!(code, 0, "{target}: {err}");
         let got = messages(&mailshift_mbox::MboxReader::open(&cwd.join(target)).unwrap()).len();
         assert_eq!(got, want, "{target}");
@@ -363,7 +272,7 @@ fn relative_and_symlinked_targets_work_from_any_working_directory() {
     assert!(cwd.join("real1/w.mbox").is_file() && cwd.join("real2/Inbox").is_file());
     assert!(cwd.join("real2/nested/Inbox").is_file());
     // A single-file source into `dir/` makes a tree: the root goes to its Inbox.
-    let (code, _, err) = run_in(&cwd, &["convert", s, "one/", "--to", "mbox", "-q"]);
+    let (code, _, err) = mailshift_in(&cwd, &["convert", s, "one/", "--to", "mbox", "-q"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(messages(&mailshift_mbox::MboxReader::open(&cwd.join("one/Inbox")).unwrap()).len(), want_single);
     let leftovers: Vec<_> = walk(&cwd).into_iter().filter(|p| p.contains(".mailshift-")).collect();

@@ -8,26 +8,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use mailshift_core::{
-    Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Prepared, StoreReader,
-    StoreWriter,
-};
+use mailshift_core::{Flags, Folder, FolderRole, Item, ItemId, ItemMeta, MailItem, Prepared, StoreReader, StoreWriter};
 use mailshift_maildir::{Layout, MaildirReader, MaildirWriteOptions, MaildirWriter};
 
+mod common;
 #[path = "support/doveadm.rs"]
 mod support;
-use support::Doveadm;
 
-fn folder(id: u64, path: &[&str], role: FolderRole) -> Folder {
-    Folder {
-        id: FolderId(id),
-        parent: None,
-        path: path.iter().map(|s| s.to_string()).collect(),
-        name: path.last().map(|s| s.to_string()).unwrap_or_else(|| "INBOX".into()),
-        kind: FolderKind::Mail,
-        role,
-    }
-}
+use common::folder;
+use support::{dovecot_name, Doveadm};
 
 fn mail(subject: &str, flags: Flags, keywords: &[&str], received: i64) -> Prepared<'static> {
     let raw = format!(
@@ -76,19 +65,6 @@ struct View {
     names: BTreeSet<String>,
     counts: BTreeMap<String, usize>,
     msgs: BTreeSet<(String, String, String, String)>,
-}
-
-/// The name Dovecot gives a folder we read: the root and the inbox are
-/// `INBOX`, and the inbox's children `INBOX/...` (we name the inbox as
-/// clients show it, `Inbox`).
-fn dovecot_name(f: &mailshift_core::Folder, inbox: Option<&str>) -> String {
-    match f.path.split_first() {
-        None => "INBOX".to_string(),
-        Some((first, rest)) if Some(first.as_str()) == inbox => {
-            std::iter::once("INBOX").chain(rest.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
-        }
-        _ => f.display_path(),
-    }
 }
 
 fn our_view(reader: &MaildirReader) -> View {

@@ -6,31 +6,11 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
-use mailshift_core::{
-    Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Prepared, Severity, StoreReader,
-    StoreWriter,
-};
+mod common;
+
+use common::{folder, mail};
+use mailshift_core::{Flags, Folder, FolderId, FolderRole, Item, ItemId, Severity, StoreReader, StoreWriter};
 use mailshift_maildir::{Layout, MaildirReader, MaildirWriteOptions, MaildirWriter};
-
-fn folder(id: u64, path: &[&str], role: FolderRole) -> Folder {
-    Folder {
-        id: FolderId(id),
-        parent: None,
-        path: path.iter().map(|s| s.to_string()).collect(),
-        name: path.last().map(|s| s.to_string()).unwrap_or_else(|| "INBOX".into()),
-        kind: FolderKind::Mail,
-        role,
-    }
-}
-
-fn mail(subject: &str, flags: Flags, keywords: &[&str], received: Option<i64>) -> Prepared<'static> {
-    let raw = format!("Subject: {subject}\r\nMessage-ID: <{subject}@example.org>\r\n\r\nbody of {subject}\r\n");
-    let mut m = MailItem::new(raw.into_bytes());
-    m.flags = flags;
-    m.keywords = keywords.iter().map(|s| s.to_string()).collect();
-    m.received = received;
-    Prepared::new(Item::Mail(m), ItemMeta { id: ItemId(0, 0), size: None })
-}
 
 /// What a reader holds: folder path -> [(subject, flags, keywords, received)].
 type Dump = BTreeMap<Vec<String>, Vec<(String, Flags, Vec<String>, Option<i64>)>>;

@@ -8,30 +8,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use mailshift_core::{
-    convert, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Options, Prepared,
-    Progress, StoreReader, StoreWriter,
-};
+mod common;
+
+use common::{folder, mail};
+use mailshift_core::{convert, Flags, Folder, FolderId, FolderRole, Item, Options, Progress, StoreReader, StoreWriter};
 use mailshift_maildir::{Layout, MaildirReader, MaildirWriteOptions, MaildirWriter};
-
-fn folder(id: u64, path: &[&str], role: FolderRole) -> Folder {
-    Folder {
-        id: FolderId(id),
-        parent: None,
-        path: path.iter().map(|s| s.to_string()).collect(),
-        name: path.last().map(|s| s.to_string()).unwrap_or_else(|| "INBOX".into()),
-        kind: FolderKind::Mail,
-        role,
-    }
-}
-
-fn mail(subject: &str, flags: Flags, keywords: &[&str]) -> Prepared<'static> {
-    let raw = format!("Subject: {subject}\r\nMessage-ID: <{subject}@example.org>\r\n\r\nbody of {subject}\r\n");
-    let mut m = MailItem::new(raw.into_bytes());
-    m.flags = flags;
-    m.keywords = keywords.iter().map(|s| s.to_string()).collect();
-    Prepared::new(Item::Mail(m), ItemMeta { id: ItemId(0, 0), size: None })
-}
 
 fn writer(dir: &Path, layout: Layout, fsync: bool) -> MaildirWriter {
     MaildirWriter::create(dir, MaildirWriteOptions { fsync, layout }).expect("create")
@@ -44,8 +25,8 @@ fn write_all(dir: &Path, layout: Layout, folders: &[Folder]) -> Vec<String> {
     w.begin(folders).expect("begin");
     for f in folders {
         w.open_folder(f).expect("open");
-        w.write(&mail(&format!("in {}", f.display_path()), Flags::SEEN, &["Work"])).expect("write");
-        w.write(&mail(&format!("new in {}", f.display_path()), Flags::empty(), &[])).expect("write");
+        w.write(&mail(&format!("in {}", f.display_path()), Flags::SEEN, &["Work"], None)).expect("write");
+        w.write(&mail(&format!("new in {}", f.display_path()), Flags::empty(), &[], None)).expect("write");
         w.close_folder().expect("close");
     }
     w.finish().expect("finish");
@@ -195,7 +176,7 @@ fn new_files_and_directories_are_private() {
         let mut w = writer(&dir, layout, false);
         w.begin(&folders[..1]).expect("begin");
         w.open_folder(&folders[0]).expect("open");
-        w.write(&mail("another", Flags::SEEN, &["Other"])).expect("write");
+        w.write(&mail("another", Flags::SEEN, &["Other"], None)).expect("write");
         w.finish().expect("finish");
         assert_eq!(fs::read_to_string(&kw).expect("read"), "0 Work\n1 Other\n");
         assert_eq!(fs::metadata(&kw).expect("stat").permissions().mode() & 0o7777, 0o640);
@@ -263,7 +244,8 @@ fn cancelled_conversion_leaves_no_temp_files() {
     w.begin(std::slice::from_ref(&root)).expect("begin");
     w.open_folder(&root).expect("open");
     for i in 0..40 {
-        w.write(&mail(&format!("m{i}"), if i % 2 == 0 { Flags::SEEN } else { Flags::empty() }, &[])).expect("write");
+        w.write(&mail(&format!("m{i}"), if i % 2 == 0 { Flags::SEEN } else { Flags::empty() }, &[], None))
+            .expect("write");
     }
     w.finish().expect("finish");
     drop(w);
@@ -300,7 +282,7 @@ fn unplaceable_batch_and_dropped_writer_leave_no_temp_files() {
     w.begin(std::slice::from_ref(&root)).expect("begin");
     w.open_folder(&root).expect("open");
     for i in 0..3 {
-        w.write(&mail(&format!("m{i}"), Flags::SEEN, &[])).expect("write");
+        w.write(&mail(&format!("m{i}"), Flags::SEEN, &[], None)).expect("write");
     }
     assert_eq!(our_temp_files(&d.join("tmp")).len(), 3, "waiting for their batch");
     // cur/ gone: link(2) fails.
@@ -314,8 +296,8 @@ fn unplaceable_batch_and_dropped_writer_leave_no_temp_files() {
     let mut w = writer(d, Layout::MaildirPlusPlus, true);
     w.begin(std::slice::from_ref(&root)).expect("begin");
     w.open_folder(&root).expect("open");
-    w.write(&mail("kept", Flags::SEEN, &[])).expect("write");
-    w.write(&mail("kept too", Flags::empty(), &[])).expect("write");
+    w.write(&mail("kept", Flags::SEEN, &[], None)).expect("write");
+    w.write(&mail("kept too", Flags::empty(), &[], None)).expect("write");
     drop(w);
     assert_eq!(our_temp_files(&d.join("tmp")), Vec::<String>::new());
     assert_eq!(fs::read_dir(d.join("cur")).expect("list").count(), 1);
@@ -378,7 +360,8 @@ fn outlook_categories_become_imap_keywords() {
     let root = folder(0, &[], FolderRole::Inbox);
     w.begin(std::slice::from_ref(&root)).expect("begin");
     w.open_folder(&root).expect("open");
-    let written = w.write(&mail("cats", Flags::SEEN, &["Green Category", "Geschäftlich", "Work"])).expect("write");
+    let written =
+        w.write(&mail("cats", Flags::SEEN, &["Green Category", "Geschäftlich", "Work"], None)).expect("write");
     w.close_folder().expect("close");
     w.finish().expect("finish");
     assert!(written.lost.is_empty(), "{:?}", written.lost);

@@ -2,11 +2,9 @@
 
 mod common;
 
-use common::{read_all, read_bytes, write_file};
+use common::{read_all, read_bytes, write_file, D1};
 use mailshift_core::{Flags, MailItem};
 use mailshift_mbox::{MboxReader, MboxWriteOptions};
-
-const D1: &str = "Mon Jan  1 00:00:00 2001";
 
 #[test]
 fn reads_status_fields() {

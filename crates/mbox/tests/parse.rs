@@ -2,11 +2,10 @@
 
 mod common;
 
-use common::{count_problems, read_bytes};
+use common::{count_problems, read_bytes, D1};
 use mailshift_core::{ItemId, StoreReader};
 use mailshift_mbox::{probe, MboxReader};
 
-const D1: &str = "Mon Jan  1 00:00:00 2001";
 const T1: i64 = 978_307_200;
 
 #[test]

@@ -4,38 +4,27 @@ mod common;
 
 use std::path::Path;
 
-use common::{read_all, write_file};
+use common::{mbox, read_all, write_file, D1};
 use mailshift_core::{convert, FolderRole, MailItem, NoProgress, Options, StoreReader, StoreWriter};
 use mailshift_mbox::{MboxFormat, MboxReader, MboxWriteOptions, MboxWriter};
-
-const D1: &str = "Mon Jan  1 00:00:00 2001";
-
-fn mbox(subjects: &[&str]) -> String {
-    subjects.iter().map(|s| format!("From a@x {D1}\nSubject: {s}\n\nbody {s}\n\n")).collect()
-}
-
-fn put(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+use mailshift_testkit::files::put;
 
 #[test]
 fn reads_thunderbird_tree() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    put(d, "Inbox", &mbox(&["i1", "i2"]));
+    put(d, "Inbox", mbox(&["i1", "i2"]));
     put(d, "Inbox.msf", "// <!-- <mdb:mork:z v=\"1.4\"/> -->");
-    put(d, "Inbox.sbd/Child", &mbox(&["c1"]));
+    put(d, "Inbox.sbd/Child", mbox(&["c1"]));
     put(d, "Inbox.sbd/Child.msf", "");
-    put(d, "Foo.mbox", &mbox(&["f1"]));
-    put(d, "Foo.mbox.sbd/Bar.mbox", &mbox(&["b1", "b2", "b3"]));
-    put(d, "Orphan.sbd/Kid", &mbox(&["k1"]));
+    put(d, "Foo.mbox", mbox(&["f1"]));
+    put(d, "Foo.mbox.sbd/Bar.mbox", mbox(&["b1", "b2", "b3"]));
+    put(d, "Orphan.sbd/Kid", mbox(&["k1"]));
     put(d, "Trash", "");
     put(d, "Trash.msf", "");
     put(d, "filterlog.html", "<html>From a@x Mon Jan  1 00:00:00 2001</html>");
     put(d, "popstate.dat", "# POP3 State File");
-    put(d, "notes.txt", &mbox(&["not a folder"]));
+    put(d, "notes.txt", mbox(&["not a folder"]));
 
     let r = MboxReader::open(d).unwrap();
     let folders = r.folders().unwrap();
@@ -70,10 +59,10 @@ fn reads_thunderbird_tree() {
 fn writes_thunderbird_tree_and_reads_it_back() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
-    put(&src, "INBOX", &mbox(&["i1"]));
-    put(&src, "A", &mbox(&["a1", "a2"]));
-    put(&src, "A.sbd/B", &mbox(&["b1"]));
-    put(&src, "Only.sbd/Deep", &mbox(&["d1"]));
+    put(&src, "INBOX", mbox(&["i1"]));
+    put(&src, "A", mbox(&["a1", "a2"]));
+    put(&src, "A.sbd/B", mbox(&["b1"]));
+    put(&src, "Only.sbd/Deep", mbox(&["d1"]));
     let reader = MboxReader::open(&src).unwrap();
     let dst = dir.path().join("dst");
     let mut w = MboxWriter::create(&dst, MboxWriteOptions { format: MboxFormat::Mboxrd, fsync: false }).unwrap();

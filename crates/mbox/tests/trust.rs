@@ -6,34 +6,17 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use common::{read_all, root, write_file};
+use common::{mbox, read_all, root, write_file, D1};
 use mailshift_core::{
     convert, Error, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, NoProgress, Options,
     Prepared, Progress, Severity, StoreReader, StoreWriter,
 };
 use mailshift_mbox::{MboxReader, MboxWriteOptions, MboxWriter};
-
-const D1: &str = "Mon Jan  1 00:00:00 2001";
-
-fn mbox(subjects: &[&str]) -> String {
-    subjects.iter().map(|s| format!("From a@x {D1}\nSubject: {s}\n\nbody {s}\n\n")).collect()
-}
-
-fn put(root: &Path, rel: &str, text: &[u8]) -> PathBuf {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn mode(p: &Path) -> u32 {
-    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
-}
+use mailshift_testkit::files::{chmod, mode, put};
 
 fn no_fsync() -> MboxWriteOptions {
     MboxWriteOptions { fsync: false, ..MboxWriteOptions::default() }
@@ -131,7 +114,7 @@ fn new_directories_are_0700_and_new_files_0600() {
 fn appending_keeps_the_mode_of_an_existing_file() {
     let dir = tempfile::tempdir().unwrap();
     let p = put(dir.path(), "shared.mbox", mbox(&["old"]).as_bytes());
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+    chmod(&p, 0o640);
     let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&p).unwrap());
     write_file(&p, vec![MailItem::new(&b"Subject: new\n\nx\n"[..])], MboxWriteOptions::default());
     assert_eq!(mode(&p), 0o640);

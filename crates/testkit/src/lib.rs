@@ -8,6 +8,10 @@
 //! [`pim`] reads vCard and iCalendar files back with parsers that are not
 //! mailshift's (Rust's `calcard` and `ical`, Python's `icalendar`, `vobject`
 //! and `dateutil`), for tests that check what the writers meant.
+//!
+//! [`user`] runs programs as an unprivileged user (as root: the system user
+//! `mailshift-test`), so that tests of unreadable files mean something;
+//! [`files`] has the small file helpers the tests share.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -101,8 +105,22 @@ pub fn python_module(module: &str) -> bool {
     ok
 }
 
+/// Runs `cmd` to its end: (exit code, or -1 if a signal ended it; stdout;
+/// stderr), the output decoded lossily. Panics, naming the program, if it
+/// cannot be started.
+pub fn run(cmd: &mut std::process::Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("run {:?}: {e}", cmd.get_program()));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub mod corpus;
+pub mod files;
 pub mod pim;
+pub mod user;
 
 /// xorshift64: a tiny fixed-seed generator for damage tests (truncation
 /// points, bit flips), so that every failing case can be reproduced.

@@ -1,79 +1,34 @@
-//! Running Dovecot's `doveadm`, and other programs, as an unprivileged
-//! user. Shared by `crates/maildir/tests/dovecot.rs` and
+//! Running Dovecot's `doveadm` as an oracle, and Dovecot's names for the
+//! folders we read. Shared by `crates/maildir/tests/dovecot.rs` and
 //! `crates/cli/tests/trust_maildir.rs` (included there with `#[path]`).
 //!
-//! doveadm refuses to run as root, and root ignores file modes, so as root
-//! these run as the system user `mailshift-test` (created if missing)
-//! through `runuser`. Dovecot runs with a config file of its own in a temp
-//! dir (no server, no /etc/dovecot), in-memory indexes, and the listescape
-//! plugin with `/` as the separator, so that a folder name holding a `.`
-//! reads back.
+//! doveadm refuses to run as root, so as root it runs as the system user
+//! `mailshift-test` through `runuser` ([`mailshift_testkit::user`]).
+//! Dovecot runs with a config file of its own in a temp dir (no server, no
+//! /etc/dovecot), in-memory indexes, and the listescape plugin with `/` as
+//! the separator, so that a folder name holding a `.` reads back.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::Mutex;
+use std::process::Stdio;
 
 use mailshift_maildir::Layout;
+use mailshift_testkit::user::{as_user, is_root, prepare_user};
 
-/// The unprivileged user the tests run programs as when they run as root.
-pub const TEST_USER: &str = "mailshift-test";
-
-/// True when this process runs as root.
-pub fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-fn user_exists() -> bool {
-    Command::new("id").arg(TEST_USER).output().is_ok_and(|o| o.status.success())
-}
-
-/// Serializes the creation of the user within this test binary: two
-/// `useradd` at once have been seen to leave the user with another uid
-/// than the one a concurrent `chown` used.
-static USERADD: Mutex<()> = Mutex::new(());
-
-/// As root: makes sure the unprivileged user exists, and gives it `dir`
-/// (recursively). False if that cannot be done.
-pub fn prepare_user(dir: &Path) -> bool {
-    {
-        let _guard = USERADD.lock().unwrap_or_else(|e| e.into_inner());
-        if !user_exists() {
-            // flock(1) also keeps other test binaries' useradd apart.
-            let _ = Command::new("flock")
-                .arg("/tmp/.mailshift-test-useradd.lock")
-                .args(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", TEST_USER])
-                .status();
-            if !user_exists() {
-                return false;
-            }
+/// The name Dovecot gives a folder we read: the root and the inbox are
+/// `INBOX`, and the inbox's children `INBOX/...` (we name the inbox as
+/// clients show it, `Inbox`). `inbox` is [`mailshift_core::inbox_name`]
+/// of the store's folders.
+pub fn dovecot_name(f: &mailshift_core::Folder, inbox: Option<&str>) -> String {
+    match f.path.split_first() {
+        None => "INBOX".to_string(),
+        Some((first, rest)) if Some(first.as_str()) == inbox => {
+            std::iter::once("INBOX").chain(rest.iter().map(String::as_str)).collect::<Vec<_>>().join("/")
         }
+        _ => f.display_path(),
     }
-    Command::new("chown").args(["-R", TEST_USER]).arg(dir).status().is_ok_and(|s| s.success())
-}
-
-/// A command that runs `program` as the unprivileged user when this
-/// process is root (after [`prepare_user`]), else as this user, with an
-/// empty environment but `HOME`, `USER` and `PATH`.
-pub fn as_user(program: impl AsRef<std::ffi::OsStr>, home: &Path) -> Command {
-    let root = is_root();
-    let mut cmd = if root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", TEST_USER, "--", "env", "-i"]);
-        c
-    } else {
-        let mut c = Command::new("env");
-        c.arg("-i");
-        c
-    };
-    let user = if root { TEST_USER.to_string() } else { std::env::var("USER").unwrap_or_else(|_| "nobody".into()) };
-    cmd.arg(format!("HOME={}", home.display()))
-        .arg(format!("USER={user}"))
-        .arg("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
-        .arg(program);
-    cmd
 }
 
 /// doveadm with a config of its own for one Maildir.

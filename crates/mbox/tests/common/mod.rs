@@ -6,6 +6,14 @@ use std::path::Path;
 use mailshift_core::{Flags, Folder, Item, ItemId, ItemMeta, MailItem, Prepared, Problem, StoreReader, StoreWriter};
 use mailshift_mbox::{MboxReader, MboxWriteOptions, MboxWriter};
 
+/// The date of the From_ lines the tests write.
+pub const D1: &str = "Mon Jan  1 00:00:00 2001";
+
+/// An mbox of one short message per subject (`Subject: s`, body `body s`).
+pub fn mbox(subjects: &[&str]) -> String {
+    subjects.iter().map(|s| format!("From a@x {D1}\nSubject: {s}\n\nbody {s}\n\n")).collect()
+}
+
 /// One message as read, owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Msg {
