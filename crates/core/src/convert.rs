@@ -448,8 +448,10 @@ fn prepare<'a>(source: &'a dyn StoreReader, meta: ItemMeta, opts: &Options, acce
         }
     }
     // Where the reader can tell an item's kind cheaply, items of kinds not
-    // selected, or not accepted, are passed over without being read.
-    if let Some(k) = source.item_kind(meta.id) {
+    // selected, or not accepted, are passed over without being read (asked
+    // only when some kind would be passed over: it costs a lookup an item).
+    let narrowed = !opts.kinds.is_empty() || accepted.len() < FolderKind::ALL.len();
+    if let Some(k) = if narrowed { source.item_kind(meta.id) } else { None } {
         if !opts.kinds.is_empty() && !opts.kinds.contains(&k) {
             return Outcome::Filtered;
         }
