@@ -167,6 +167,8 @@ fn info_exit_codes_notes_are_notes() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("readable: no damage found"), "{out}");
     assert!(out.contains("note "), "{out}");
+    // A problem line names the message by folder and subject, not only NID.
+    assert!(out.contains("message: Inbox: message NID 0x214f04 (RTF newsletter copy): attachment"), "{out}");
     // A truncated copy is damaged: exit 1, and it does not say "no problems".
     let tmp = tempfile::tempdir().unwrap();
     let bytes = std::fs::read(&ost).unwrap();
