@@ -14,6 +14,8 @@
 //!   subtree), messages with recipients, attachments and embedded messages,
 //!   and the named property map, read into the owned model of [`mapi`]
 //!   ([`Store`]).
+//! - [`tags`]: the property ids and named properties, one registry named
+//!   after [MS-OXPROPS].
 //! - [`PstReader`]: mailshift's `StoreReader` over a [`Store`], turning
 //!   mail into RFC 5322 bytes with [`mime::build`].
 //!
@@ -23,16 +25,17 @@
 //! `&self` everywhere).
 //!
 //! ```no_run
-//! use mailshift_pst::{Pst, NID_MESSAGE_STORE, PR_DISPLAY_NAME};
+//! use mailshift_pst::{tags, Pst, NID_MESSAGE_STORE};
 //! # fn main() -> mailshift_core::Result<()> {
 //! let pst = Pst::open(std::path::Path::new("Outlook.pst"))?;
 //! let store = pst.node(NID_MESSAGE_STORE)?.expect("every PST has a message store");
 //! let pc = pst.property_context(&store)?;
-//! println!("{:?}", pc.string(PR_DISPLAY_NAME)?);
+//! println!("{:?}", pc.string(tags::DISPLAY_NAME)?);
 //! # Ok(()) }
 //! ```
 //!
 //! [MS-PST]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/
+//! [MS-OXPROPS]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxprops/
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -47,6 +50,7 @@ mod reader;
 pub mod rtf;
 #[cfg(test)]
 mod synth_tests;
+pub mod tags;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -70,10 +74,11 @@ pub const NID_MESSAGE_STORE: u32 = 0x21;
 pub const NID_NAME_TO_ID_MAP: u32 = 0x61;
 /// `NID_ROOT_FOLDER` (MS-PST 2.4.1): the folder at the top of the tree.
 pub const NID_ROOT_FOLDER: u32 = 0x122;
-/// `PidTagDisplayName` property id.
-pub const PR_DISPLAY_NAME: u16 = 0x3001;
-/// `PidTagLtpRowId` property id: a table row's NID.
-pub const PR_LTP_ROW_ID: u16 = 0x67F2;
+/// [`tags::DISPLAY_NAME`] under its older name, for existing callers
+/// (the fuzz crate, the synthetic tests); new code uses [`tags`].
+pub use tags::DISPLAY_NAME as PR_DISPLAY_NAME;
+/// [`tags::LTP_ROW_ID`] under its older name.
+pub use tags::LTP_ROW_ID as PR_LTP_ROW_ID;
 
 /// `NID_TYPE` of a hierarchy table (MS-PST 2.2.2.1).
 pub const NID_TYPE_HIERARCHY_TABLE: u32 = 0x0D;

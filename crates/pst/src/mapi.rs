@@ -9,40 +9,17 @@
 use std::collections::BTreeMap;
 
 use crate::ltp::prop::PropValue;
+use crate::tags::{self, Lid, Name};
 
 /// A named property's identity (MS-OXPROPS: property set GUID plus a
-/// numeric LID or a string name).
+/// numeric LID or a string name). The ones the crate knows by name are
+/// [`tags::lid`] and [`tags::name`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NamedId {
     /// `MNID_ID`: property set and long id.
     Lid([u8; 16], u32),
     /// `MNID_STRING`: property set and name.
     Name([u8; 16], String),
-}
-
-/// `PSETID_Common` {00062008-0000-0000-C000-000000000046}, in the byte order stored in files.
-pub const PSETID_COMMON: [u8; 16] = guid(0x00062008, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
-/// `PSETID_Address` {00062004-0000-0000-C000-000000000046}.
-pub const PSETID_ADDRESS: [u8; 16] = guid(0x00062004, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
-/// `PSETID_Appointment` {00062002-0000-0000-C000-000000000046}.
-pub const PSETID_APPOINTMENT: [u8; 16] = guid(0x00062002, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
-/// `PSETID_Task` {00062003-0000-0000-C000-000000000046}.
-pub const PSETID_TASK: [u8; 16] = guid(0x00062003, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
-/// `PSETID_Meeting` {6ED8DA90-450B-101B-98DA-00AA003F1305}.
-pub const PSETID_MEETING: [u8; 16] = guid(0x6ED8DA90, 0x450B, 0x101B, [0x98, 0xDA, 0x00, 0xAA, 0x00, 0x3F, 0x13, 0x05]);
-/// `PS_PUBLIC_STRINGS` {00020329-0000-0000-C000-000000000046} (Keywords = categories).
-pub const PS_PUBLIC_STRINGS: [u8; 16] = guid(0x00020329, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
-/// `PS_INTERNET_HEADERS` {00020386-0000-0000-C000-000000000046}.
-pub const PS_INTERNET_HEADERS: [u8; 16] = guid(0x00020386, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
-/// `PS_MAPI` {00020328-0000-0000-C000-000000000046}: named ids that are really tagged ids.
-pub const PS_MAPI: [u8; 16] = guid(0x00020328, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
-
-/// A GUID in its on-disk (little-endian first three fields) byte order.
-pub const fn guid(d1: u32, d2: u16, d3: u16, d4: [u8; 8]) -> [u8; 16] {
-    let a = d1.to_le_bytes();
-    let b = d2.to_le_bytes();
-    let c = d3.to_le_bytes();
-    [a[0], a[1], a[2], a[3], b[0], b[1], c[0], c[1], d4[0], d4[1], d4[2], d4[3], d4[4], d4[5], d4[6], d4[7]]
 }
 
 /// The properties of one object (message, recipient, attachment).
@@ -102,14 +79,14 @@ impl PropBag {
         self.named.get(id)
     }
 
-    /// A named property by set and LID.
-    pub fn lid(&self, set: [u8; 16], lid: u32) -> Option<&PropValue<'static>> {
-        self.named.get(&NamedId::Lid(set, lid))
+    /// A named property with a numeric name ([`tags::lid`]).
+    pub fn lid(&self, p: Lid) -> Option<&PropValue<'static>> {
+        self.named.get(&NamedId::Lid(p.set, p.lid))
     }
 
-    /// A named property by set and name.
-    pub fn name(&self, set: [u8; 16], name: &str) -> Option<&PropValue<'static>> {
-        self.named.get(&NamedId::Name(set, name.to_string()))
+    /// A named property with a string name ([`tags::name`]).
+    pub fn name(&self, p: Name) -> Option<&PropValue<'static>> {
+        self.named.get(&NamedId::Name(p.set, p.name.to_string()))
     }
 }
 
@@ -166,12 +143,12 @@ impl Message {
     /// `PidTagSubject` without the prefix marker some writers keep in the
     /// stored value (0x01 and a length character before the text).
     pub fn subject(&self) -> Option<&str> {
-        self.props.str(0x0037).map(without_subject_marker)
+        self.props.str(tags::SUBJECT).map(without_subject_marker)
     }
 
     /// `PidTagMessageClass`, `IPM.Note` when absent (its default, [MS-OXCMSG] 2.2.1.3).
     pub fn class(&self) -> &str {
-        self.props.str(0x001A).unwrap_or("IPM.Note")
+        self.props.str(tags::MESSAGE_CLASS).unwrap_or("IPM.Note")
     }
 }
 

@@ -30,10 +30,10 @@ use mailshift_core::{
 };
 
 use crate::ltp::prop::PropValue;
-use crate::mapi::{Message, PS_PUBLIC_STRINGS};
-use crate::messaging::{msgflag, tags, FolderTree, Store, NID_TYPE_NORMAL_MESSAGE};
+use crate::mapi::Message;
+use crate::messaging::{msgflag, FolderTree, Store, NID_TYPE_NORMAL_MESSAGE};
 use crate::ndb::header::Client;
-use crate::{pim, NodeRef};
+use crate::{pim, tags, NodeRef};
 
 /// The folder id of the "Recovered" folder: above every 32-bit NID.
 pub const RECOVERED_FOLDER: FolderId = FolderId(1 << 32);
@@ -276,7 +276,7 @@ impl PstReader {
                 _ => {}
             },
         }
-        let keywords = match p.name(PS_PUBLIC_STRINGS, "Keywords") {
+        let keywords = match p.name(tags::name::KEYWORDS) {
             Some(PropValue::MvUnicode(v)) => v.iter().filter(|s| !s.is_empty()).cloned().collect(),
             Some(PropValue::Unicode(s)) if !s.is_empty() => vec![s.clone()],
             _ => Vec::new(),
@@ -415,12 +415,12 @@ impl StoreReader for PstReader {
         // node read, no recipients, attachments or body.
         let node = self.node_of(id).ok()??;
         let pst = self.store.pst();
-        pst.property_context(&node).ok()?.string(0x001A).ok()?
+        pst.property_context(&node).ok()?.string(tags::MESSAGE_CLASS).ok()?
     }
 
     fn item_kind(&self, id: ItemId) -> Option<FolderKind> {
         let node = self.node_of(id).ok()??;
-        let class = self.store.pst().property_context(&node).ok()?.string(0x001A).ok()??;
+        let class = self.store.pst().property_context(&node).ok()?.string(tags::MESSAGE_CLASS).ok()??;
         Some(match self.pim_kind(&class, node.nid_parent) {
             None => FolderKind::Mail,
             Some(Pim::Contact | Pim::DistList) => FolderKind::Contacts,

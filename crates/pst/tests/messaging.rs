@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mailshift_core::{Flags, FolderKind, FolderRole, Item, StoreReader};
-use mailshift_pst::mapi::{AttachContent, Message, NamedId, PS_PUBLIC_STRINGS};
+use mailshift_pst::mapi::{AttachContent, Message, NamedId};
+use mailshift_pst::tags;
 use mailshift_pst::{PstOptions, PstReader, Store};
 use sha2::{Digest, Sha256};
 
@@ -275,9 +276,10 @@ fn subjects_and_message_ids_agree_with_readpst() {
                 let msg = reader.store().message(it.id.0 as u32).expect("message");
                 let subject = msg.subject().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
                 ours.push(subject.clone());
-                let sender = msg.props.str(0x0C1A).map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "));
-                details.push((subject, msg.props.time(0x0039), sender));
-                if let Some(id) = msg.props.str(0x1035) {
+                let sender =
+                    msg.props.str(tags::SENDER_NAME).map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "));
+                details.push((subject, msg.props.time(tags::CLIENT_SUBMIT_TIME), sender));
+                if let Some(id) = msg.props.str(tags::INTERNET_MESSAGE_ID) {
                     our_ids.push(id.trim().trim_start_matches('<').trim_end_matches('>').to_string());
                 }
             }
@@ -404,15 +406,18 @@ fn embedded_message_read_recursively() {
     assert_eq!(inner.subject(), Some("05 - test email - single meeting request"));
     assert_eq!(inner.class(), "IPM.Note.NotSupportedICal");
     assert!(!inner.recipients.is_empty());
-    let names: Vec<&str> = inner.attachments.iter().filter_map(|a| a.props.str(0x3707)).collect();
+    let names: Vec<&str> = inner.attachments.iter().filter_map(|a| a.props.str(tags::ATTACH_LONG_FILENAME)).collect();
     assert!(names.contains(&"Aspose.Netwrok for Java.docx"), "{names:?}");
     assert!(names.contains(&"not supported calendar message.ics"), "{names:?}");
     for a in &inner.attachments {
         let AttachContent::Bytes(b) = &a.content else { panic!("{:?}", a.content) };
         assert!(!b.is_empty());
     }
-    let docx =
-        inner.attachments.iter().find(|a| a.props.str(0x3707) == Some("Aspose.Netwrok for Java.docx")).expect("docx");
+    let docx = inner
+        .attachments
+        .iter()
+        .find(|a| a.props.str(tags::ATTACH_LONG_FILENAME) == Some("Aspose.Netwrok for Java.docx"))
+        .expect("docx");
     let AttachContent::Bytes(b) = &docx.content else { unreachable!() };
     assert!(b.starts_with(b"PK\x03\x04"), "a .docx is a zip");
 }
@@ -428,7 +433,7 @@ fn keywords_through_the_named_property_map() {
     ] {
         let Some(f) = fixture(rel) else { return };
         let r = PstReader::open(&f).expect("opens");
-        let keyword_id = NamedId::Name(PS_PUBLIC_STRINGS, "Keywords".into());
+        let keyword_id = NamedId::from(tags::name::KEYWORDS);
         assert!(r.store().names().id_of(&keyword_id).is_some(), "{rel}: Keywords not in the map");
         let folder = r
             .folders()

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use mailshift_pst::{mime, Store};
+use mailshift_pst::{mime, tags, Store};
 
 /// Messages per fixture file, so the test stays quick on large stores.
 const PER_FILE: usize = 400;
@@ -32,7 +32,7 @@ fn built_messages(path: &Path) -> Vec<(String, Vec<u8>)> {
             let Ok(msg) = store.message(row.nid) else {
                 continue;
             };
-            let class = msg.props.str(0x001A).unwrap_or("IPM.Note").to_ascii_lowercase();
+            let class = msg.props.str(tags::MESSAGE_CLASS).unwrap_or("IPM.Note").to_ascii_lowercase();
             if !(class.starts_with("ipm.note") || class.starts_with("report.") || class == "ipm") {
                 continue;
             }

@@ -17,13 +17,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use mailshift_pst::{
-    nid_with_type, PropValue, Pst, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE, NID_TYPE_HIERARCHY_TABLE, PR_DISPLAY_NAME,
+    nid_with_type, tags, PropValue, Pst, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE, NID_TYPE_HIERARCHY_TABLE,
 };
 use sha2::{Digest, Sha256};
 
-const PR_SUBJECT: u16 = 0x0037;
-const PR_ATTACH_DATA_BIN: u16 = 0x3701;
-const PR_ATTACH_METHOD: u16 = 0x3705;
 /// `afByValue` (MS-OXCMSG 2.2.2.9).
 const ATTACH_BY_VALUE: i64 = 1;
 /// `NID_TYPE_ATTACHMENT` (MS-PST 2.2.2.1).
@@ -100,7 +97,7 @@ fn our_text(v: Option<PropValue<'_>>) -> Option<Text> {
 fn ours(pst: &Pst) -> mailshift_core::Result<Side> {
     let mut side = Side::default();
     if let Some(store) = pst.node(mailshift_pst::NID_MESSAGE_STORE)? {
-        side.store_name = our_text(pst.property_context(&store)?.get(PR_DISPLAY_NAME)?);
+        side.store_name = our_text(pst.property_context(&store)?.get(tags::DISPLAY_NAME)?);
     }
     let mut stack = vec![(NID_ROOT_FOLDER, String::new(), 0usize)];
     while let Some((nid, parent_path, depth)) = stack.pop() {
@@ -117,7 +114,7 @@ fn ours(pst: &Pst) -> mailshift_core::Result<Side> {
                 side.errors.push(format!("folder {child:#x} not in the NBT"));
                 continue;
             };
-            let name = pst.property_context(&node)?.string(PR_DISPLAY_NAME)?.unwrap_or_default();
+            let name = pst.property_context(&node)?.string(tags::DISPLAY_NAME)?.unwrap_or_default();
             let path = if parent_path.is_empty() { name } else { format!("{parent_path}/{name}") };
             let messages: Vec<u32> = match pst.node(nid_with_type(child, NID_TYPE_CONTENTS_TABLE))? {
                 Some(ct) => {
@@ -148,7 +145,7 @@ fn our_message(pst: &Pst, nid: u32) -> mailshift_core::Result<Option<Message>> {
         return Ok(None);
     };
     let pc = pst.property_context(&node)?;
-    let mut m = Message { subject: our_text(pc.get(PR_SUBJECT)?), attachments: BTreeMap::new() };
+    let mut m = Message { subject: our_text(pc.get(tags::SUBJECT)?), attachments: BTreeMap::new() };
     for sub in pst.subnodes(&node)? {
         if sub.nid & 0x1F != NID_TYPE_ATTACHMENT {
             continue;
@@ -156,10 +153,10 @@ fn our_message(pst: &Pst, nid: u32) -> mailshift_core::Result<Option<Message>> {
         let apc = pst.property_context(&sub)?;
         // Only by-value attachments: outlook-pst deadlocks on embedded
         // messages, and OLE storage is not PidTagAttachDataBinary.
-        if apc.get(PR_ATTACH_METHOD)?.and_then(|v| v.as_i64()) != Some(ATTACH_BY_VALUE) {
+        if apc.get(tags::ATTACH_METHOD)?.and_then(|v| v.as_i64()) != Some(ATTACH_BY_VALUE) {
             continue;
         }
-        let data = match apc.get(PR_ATTACH_DATA_BIN)? {
+        let data = match apc.get(tags::ATTACH_DATA_BINARY)? {
             Some(PropValue::Binary(b)) => Some(sha(&b)),
             _ => None,
         };
@@ -192,7 +189,7 @@ macro_rules! theirs_walk {
 
             let file = <$file>::open(path).ok()?;
             let store = <$store>::read(Rc::new(file)).ok()?;
-            let mut side = Side { store_name: text(store.properties().get(PR_DISPLAY_NAME)), ..Side::default() };
+            let mut side = Side { store_name: text(store.properties().get(tags::DISPLAY_NAME)), ..Side::default() };
             let entry = |nid: u32| store.properties().make_entry_id(NodeId::from(nid));
             let mut stack = vec![(NID_ROOT_FOLDER, String::new(), 0usize)];
             while let Some((nid, parent_path, depth)) = stack.pop() {
@@ -216,7 +213,7 @@ macro_rules! theirs_walk {
                             continue;
                         }
                     };
-                    let name = text(sub.properties().get(PR_DISPLAY_NAME))
+                    let name = text(sub.properties().get(tags::DISPLAY_NAME))
                         .map(|t| match t {
                             Text::String8(b) => mailshift_pst::ltp::prop::string8_lossy(&b),
                             Text::Unicode(s) => s,
@@ -240,7 +237,8 @@ macro_rules! theirs_walk {
                         continue;
                     }
                 };
-                let mut m = Message { subject: text(msg.properties().get(PR_SUBJECT)), attachments: BTreeMap::new() };
+                let mut m =
+                    Message { subject: text(msg.properties().get(tags::SUBJECT)), attachments: BTreeMap::new() };
                 for &att in attachments.get(&nid).into_iter().flatten() {
                     match <$attachment>::read(msg.clone(), NodeId::from(att), None) {
                         Ok(a) => {

@@ -8,10 +8,11 @@ mod pim_common;
 
 use std::path::Path;
 
-use mailshift_pst::mapi::{Message, PSETID_APPOINTMENT, PSETID_TASK};
+use mailshift_pst::mapi::Message;
 use mailshift_pst::pim::{
     appointment_recurrence, task_recurrence, AppointmentRecurrencePattern, Freq, LocalTime, RuleParts,
 };
+use mailshift_pst::tags::lid;
 use mailshift_pst::Store;
 use pim_common::{folder_messages, pim_rich, same_subject, strs};
 use serde_json::Value;
@@ -32,17 +33,17 @@ fn every_fixture_recurrence_blob_decodes() {
             let subject = m.subject().unwrap_or("").to_string();
             // PidLidRecurring (PSETID_Appointment 0x8223) and
             // PidLidTaskFRecurring (PSETID_Task 0x8126) say a blob is due.
-            let flag = |set, lid| {
-                m.props.lid(set, lid).and_then(|v| v.as_i64()).unwrap_or(0) != 0
-                    || matches!(m.props.lid(set, lid), Some(mailshift_pst::PropValue::Bool(true)))
+            let flag = |id| {
+                m.props.lid(id).and_then(|v| v.as_i64()).unwrap_or(0) != 0
+                    || matches!(m.props.lid(id), Some(mailshift_pst::PropValue::Bool(true)))
             };
-            if flag(PSETID_APPOINTMENT, 0x8223) && appointment_recurrence(&m).is_none() {
+            if flag(lid::RECURRING) && appointment_recurrence(&m).is_none() {
                 failures.push(format!(
                     "{}: {folder}/{subject}: PidLidRecurring without PidLidAppointmentRecur",
                     path.display()
                 ));
             }
-            if flag(PSETID_TASK, 0x8126) && task_recurrence(&m).is_none() {
+            if flag(lid::TASK_F_RECURRING) && task_recurrence(&m).is_none() {
                 failures.push(format!(
                     "{}: {folder}/{subject}: PidLidTaskFRecurring without PidLidTaskRecurrence",
                     path.display()
@@ -257,7 +258,7 @@ fn outlook_weekly_with_moved_instances() {
     let store = Store::open(&dir.join("rjohnsondev__java-libpst/dist-list.pst")).expect("opens");
     let msgs = folder_messages(&store);
     let m = by_subject(&msgs, "Test appointment");
-    let text = match m.props.lid(PSETID_APPOINTMENT, 0x8232) {
+    let text = match m.props.lid(lid::RECURRENCE_PATTERN) {
         Some(mailshift_pst::PropValue::Unicode(s)) => s.clone(),
         v => panic!("PidLidRecurrencePattern: {v:?}"),
     };
@@ -293,7 +294,7 @@ fn outlook_weekly_with_moved_instances() {
         .attachments
         .iter()
         .filter_map(|at| match &at.content {
-            mailshift_pst::mapi::AttachContent::Embedded(e) => match e.props.lid(PSETID_APPOINTMENT, 0x820D) {
+            mailshift_pst::mapi::AttachContent::Embedded(e) => match e.props.lid(lid::APPOINTMENT_START_WHOLE) {
                 Some(mailshift_pst::PropValue::Time(ft)) => mailshift_pst::mapi::filetime_to_unix(*ft),
                 _ => None,
             },

@@ -14,7 +14,7 @@ use mailshift_core::pim::ical::{self, Calendar};
 use mailshift_core::pim::{stable_uid, Date, Journal, Note, Task, TaskStatus, When};
 use mailshift_pst::mapi::Message;
 use mailshift_pst::pim::task::{journal, note, task};
-use mailshift_pst::Store;
+use mailshift_pst::{tags, Store};
 use pim_common::{folder_messages, strs, without_eval_suffix, EVAL_BANNER};
 use serde_json::Value;
 
@@ -109,7 +109,7 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
         // The generator wrote no PidTagImportance for these tasks (the
         // expected priority was not stored): PRIORITY is then absent, never
         // invented; where it is stored, low/normal/high give 9/5/1.
-        match m.props.int(0x0017) {
+        match m.props.int(tags::IMPORTANCE) {
             Some(_) => {
                 let p = match w["priority"].as_str().unwrap() {
                     "low" => 9,

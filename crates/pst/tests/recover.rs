@@ -31,10 +31,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mailshift_core::{FolderId, StoreReader};
-use mailshift_pst::{PstOptions, PstReader, RECOVERED_FOLDER};
+use mailshift_pst::{tags, PstOptions, PstReader, RECOVERED_FOLDER};
 
-const PR_SUBJECT: u16 = 0x0037;
-const PR_MESSAGE_CLASS: u16 = 0x001A;
 /// `NID_TYPE_NORMAL_MESSAGE` (MS-PST 2.2.2.1).
 const NID_TYPE_MESSAGE: u32 = 0x04;
 /// `NID_TYPE_CONTENTS_TABLE`, `NID_TYPE_ASSOC_CONTENTS_TABLE`,
@@ -180,7 +178,7 @@ fn ours(file: &Path) -> Vec<Rec> {
             };
             let pc = pst.property_context(&node).ok();
             let get = |tag| pc.as_ref().and_then(|pc| pc.string(tag).ok().flatten());
-            Rec { nid: node.nid, subject: get(PR_SUBJECT).map(|s| norm(&s)), class: get(PR_MESSAGE_CLASS) }
+            Rec { nid: node.nid, subject: get(tags::SUBJECT).map(|s| norm(&s)), class: get(tags::MESSAGE_CLASS) }
         })
         .collect();
     out.sort();

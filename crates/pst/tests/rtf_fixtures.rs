@@ -7,12 +7,7 @@
 use std::collections::BTreeMap;
 
 use mailshift_pst::rtf::{decapsulate, decompress, to_text, Encapsulated};
-use mailshift_pst::{nid_with_type, PropValue, Pst, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE};
-
-const PR_BODY: u16 = 0x1000;
-const PR_RTF_COMPRESSED: u16 = 0x1009;
-const PR_HTML: u16 = 0x1013;
-const PR_INTERNET_CPID: u16 = 0x3FDE;
+use mailshift_pst::{nid_with_type, tags, PropValue, Pst, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE};
 
 /// One message's bodies.
 struct Bodies {
@@ -103,11 +98,11 @@ fn messages(pst: &Pst, name: &str, out: &mut Vec<Bodies>) {
                 continue;
             };
             let pc = pst.property_context(&msg).unwrap_or_else(|e| panic!("{name}: message {nid:#x}: {e}"));
-            let Some(PropValue::Binary(rtf)) = pc.get(PR_RTF_COMPRESSED).expect("0x1009 reads") else {
+            let Some(PropValue::Binary(rtf)) = pc.get(tags::RTF_COMPRESSED).expect("0x1009 reads") else {
                 continue;
             };
-            let cpid = pc.get(PR_INTERNET_CPID).ok().flatten().and_then(|v| v.as_i64());
-            let html = match pc.get(PR_HTML).expect("0x1013 reads") {
+            let cpid = pc.get(tags::INTERNET_CODEPAGE).ok().flatten().and_then(|v| v.as_i64());
+            let html = match pc.get(tags::HTML).expect("0x1013 reads") {
                 Some(PropValue::Binary(b)) => Some(decode_html(&b, cpid)),
                 Some(v) => v.as_text(),
                 None => None,
@@ -116,7 +111,7 @@ fn messages(pst: &Pst, name: &str, out: &mut Vec<Bodies>) {
                 at: format!("{name} message {nid:#x}"),
                 rtf: rtf.into_owned(),
                 html,
-                body: pc.string(PR_BODY).expect("0x1000 reads"),
+                body: pc.string(tags::BODY).expect("0x1000 reads"),
             });
         }
     }

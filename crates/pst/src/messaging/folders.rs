@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use mailshift_core::{FolderKind, FolderRole, Result};
 
-use super::{folder_entry_ids, tags, Special, Store, NID_TYPE_SEARCH_FOLDER};
+use super::{folder_entry_ids, Special, Store, NID_TYPE_SEARCH_FOLDER};
+use crate::tags;
 use crate::{nid_with_type, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE, NID_TYPE_HIERARCHY_TABLE};
 
 /// Folders nested deeper than this are not walked (a note says so).

@@ -8,9 +8,10 @@ use mailshift_core::Result;
 
 use super::codepage::{decode_string8, encoding_for};
 use super::nameid::NameMap;
-use super::{tags, Store, NID_ATTACHMENT_TABLE, NID_RECIPIENT_TABLE};
+use super::{Store, NID_ATTACHMENT_TABLE, NID_RECIPIENT_TABLE};
 use crate::ltp::prop::PropValue;
 use crate::mapi::{AttachContent, Attachment, Message, PropBag};
+use crate::tags;
 use crate::{nid_with_type, NodeRef, PropertyContext, TableContext, NID_TYPE_CONTENTS_TABLE};
 
 /// Embedded messages nested deeper than this are left out
@@ -291,7 +292,8 @@ impl Store {
         let mut data: Option<std::result::Result<PropValue<'static>, String>> = None;
         for e in pc.entries() {
             let v = pc.value(e);
-            if e.prop_id == tags::ATTACH_DATA {
+            // PidTagAttachDataObject has the same id: the type tells them apart.
+            if e.prop_id == tags::ATTACH_DATA_BINARY {
                 data = Some(v.map(|v| own(v, enc)).map_err(|e| e.to_string()));
                 continue;
             }

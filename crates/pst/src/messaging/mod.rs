@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use mailshift_core::{Error, Result};
 
 use crate::ltp::prop::PropValue;
-use crate::{Pst, NID_MESSAGE_STORE};
+use crate::{tags, Pst, NID_MESSAGE_STORE};
 
 pub use codepage::{decode_string8, encoding_for};
 pub use folders::{FolderInfo, FolderTree};
@@ -44,62 +44,6 @@ pub const NID_TYPE_ATTACHMENT: u32 = 0x05;
 pub const NID_ATTACHMENT_TABLE: u32 = 0x671;
 /// `NID_RECIPIENT_TABLE` (MS-PST 2.4.5.3): a message's recipient table subnode.
 pub const NID_RECIPIENT_TABLE: u32 = 0x692;
-
-/// Property ids the messaging layer reads ([MS-OXPROPS]).
-pub mod tags {
-    /// `PidTagMessageClass`.
-    pub const MESSAGE_CLASS: u16 = 0x001A;
-    /// `PidTagSubject`.
-    pub const SUBJECT: u16 = 0x0037;
-    /// `PidTagClientSubmitTime`.
-    pub const CLIENT_SUBMIT_TIME: u16 = 0x0039;
-    /// `PidTagMessageDeliveryTime`.
-    pub const MESSAGE_DELIVERY_TIME: u16 = 0x0E06;
-    /// `PidTagMessageFlags`.
-    pub const MESSAGE_FLAGS: u16 = 0x0E07;
-    /// `PidTagMessageSize`.
-    pub const MESSAGE_SIZE: u16 = 0x0E08;
-    /// `PidTagLastVerbExecuted`.
-    pub const LAST_VERB_EXECUTED: u16 = 0x1081;
-    /// `PidTagFlagStatus`.
-    pub const FLAG_STATUS: u16 = 0x1090;
-    /// `PidTagIconIndex`.
-    pub const ICON_INDEX: u16 = 0x1080;
-    /// `PidTagInternetMessageId`.
-    pub const INTERNET_MESSAGE_ID: u16 = 0x1035;
-    /// `PidTagCreationTime`.
-    pub const CREATION_TIME: u16 = 0x3007;
-    /// `PidTagDisplayName`.
-    pub const DISPLAY_NAME: u16 = 0x3001;
-    /// `PidTagContainerClass`.
-    pub const CONTAINER_CLASS: u16 = 0x3613;
-    /// `PidTagAttachDataBinary` / `PidTagAttachDataObject`.
-    pub const ATTACH_DATA: u16 = 0x3701;
-    /// `PidTagAttachFilename`.
-    pub const ATTACH_FILENAME: u16 = 0x3704;
-    /// `PidTagAttachMethod`.
-    pub const ATTACH_METHOD: u16 = 0x3705;
-    /// `PidTagAttachLongFilename`.
-    pub const ATTACH_LONG_FILENAME: u16 = 0x3707;
-    /// `PidTagAttachPathname`.
-    pub const ATTACH_PATHNAME: u16 = 0x3708;
-    /// `PidTagAttachLongPathname`.
-    pub const ATTACH_LONG_PATHNAME: u16 = 0x370D;
-    /// `PidTagInternetCodepage`.
-    pub const INTERNET_CODEPAGE: u16 = 0x3FDE;
-    /// `PidTagMessageCodepage`.
-    pub const MESSAGE_CODEPAGE: u16 = 0x3FFD;
-    /// `PidTagLtpRowId`.
-    pub const LTP_ROW_ID: u16 = 0x67F2;
-    /// `PidTagSenderName`.
-    pub const SENDER_NAME: u16 = 0x0C1A;
-    /// `PidTagSenderEmailAddress`.
-    pub const SENDER_EMAIL_ADDRESS: u16 = 0x0C1F;
-    /// `PidTagSenderSmtpAddress`.
-    pub const SENDER_SMTP_ADDRESS: u16 = 0x5D01;
-    /// `PidTagTransportMessageHeaders`.
-    pub const TRANSPORT_MESSAGE_HEADERS: u16 = 0x007D;
-}
 
 /// `PidTagMessageFlags` bits ([MS-OXCMSG] 2.2.1.6).
 pub mod msgflag {
@@ -151,25 +95,24 @@ pub enum Special {
 
 /// Entry ids on the message store PC.
 const STORE_ENTRY_IDS: [(u16, Special); 5] = [
-    (0x35E0, Special::IpmSubtree),
-    (0x35E2, Special::Outbox),
-    (0x35E3, Special::Wastebasket),
-    (0x35E4, Special::SentMail),
-    (0x35E7, Special::Finder),
+    (tags::IPM_SUBTREE_ENTRY_ID, Special::IpmSubtree),
+    (tags::IPM_OUTBOX_ENTRY_ID, Special::Outbox),
+    (tags::IPM_WASTEBASKET_ENTRY_ID, Special::Wastebasket),
+    (tags::IPM_SENT_MAIL_ENTRY_ID, Special::SentMail),
+    (tags::FINDER_ENTRY_ID, Special::Finder),
 ];
 
 /// Entry ids Outlook keeps on the root folder, the IPM subtree and the Inbox.
 const FOLDER_ENTRY_IDS: [(u16, Special); 6] = [
-    (0x36D0, Special::Calendar),
-    (0x36D1, Special::Contacts),
-    (0x36D2, Special::Journal),
-    (0x36D3, Special::Notes),
-    (0x36D4, Special::Tasks),
-    (0x36D7, Special::Drafts),
+    (tags::IPM_APPOINTMENT_ENTRY_ID, Special::Calendar),
+    (tags::IPM_CONTACT_ENTRY_ID, Special::Contacts),
+    (tags::IPM_JOURNAL_ENTRY_ID, Special::Journal),
+    (tags::IPM_NOTE_ENTRY_ID, Special::Notes),
+    (tags::IPM_TASK_ENTRY_ID, Special::Tasks),
+    (tags::IPM_DRAFTS_ENTRY_ID, Special::Drafts),
 ];
 
-/// `PidTagAdditionalRenEntryIds`: a multi-valued binary, in this order.
-const ADDITIONAL_REN: u16 = 0x36D8;
+/// The folders `PidTagAdditionalRenEntryIds` (a multi-valued binary) names, in order.
 const ADDITIONAL_REN_ORDER: [Special; 5] =
     [Special::Conflicts, Special::SyncIssues, Special::LocalFailures, Special::ServerFailures, Special::Junk];
 
@@ -215,7 +158,7 @@ impl Store {
         match s.pst.node(NID_MESSAGE_STORE) {
             Ok(Some(node)) => match s.pst.property_context(&node) {
                 Ok(pc) => {
-                    s.display_name = pc.string(crate::PR_DISPLAY_NAME).ok().flatten();
+                    s.display_name = pc.string(tags::DISPLAY_NAME).ok().flatten();
                     for (tag, which) in STORE_ENTRY_IDS {
                         if let Ok(Some(PropValue::Binary(b))) = pc.get(tag) {
                             if let Some(nid) = entry_id_nid(&b) {
@@ -292,7 +235,7 @@ impl Store {
     }
 }
 
-/// The entry ids of [`FOLDER_ENTRY_IDS`] and [`ADDITIONAL_REN`] on folder `nid`.
+/// The entry ids of [`FOLDER_ENTRY_IDS`] and `PidTagAdditionalRenEntryIds` on folder `nid`.
 fn folder_entry_ids(pst: &Pst, nid: u32) -> Vec<(Special, u32)> {
     let mut out = Vec::new();
     let Ok(Some(node)) = pst.node(nid) else {
@@ -308,7 +251,7 @@ fn folder_entry_ids(pst: &Pst, nid: u32) -> Vec<(Special, u32)> {
             }
         }
     }
-    if let Ok(Some(PropValue::MvBinary(list))) = pc.get(ADDITIONAL_REN) {
+    if let Ok(Some(PropValue::MvBinary(list))) = pc.get(tags::ADDITIONAL_REN_ENTRY_IDS) {
         for (b, which) in list.iter().zip(ADDITIONAL_REN_ORDER) {
             if let Some(n) = entry_id_nid(b) {
                 out.push((which, n));

@@ -5,17 +5,9 @@ use std::collections::HashMap;
 
 use crate::error::{u16_at, u32_at};
 use crate::ltp::prop::{utf16le, PropValue};
-use crate::mapi::{NamedId, PS_MAPI, PS_PUBLIC_STRINGS};
+use crate::mapi::NamedId;
+use crate::tags::{self, PS_MAPI, PS_PUBLIC_STRINGS};
 use crate::Pst;
-
-/// `PidTagNameidBucketCount` (MS-PST 2.4.7.1).
-pub const PID_TAG_NAMEID_BUCKET_COUNT: u16 = 0x0001;
-/// `PidTagNameidStreamGuid`: the GUIDs, 16 bytes each.
-pub const PID_TAG_NAMEID_STREAM_GUID: u16 = 0x0002;
-/// `PidTagNameidStreamEntry`: the `NAMEID` records, 8 bytes each.
-pub const PID_TAG_NAMEID_STREAM_ENTRY: u16 = 0x0003;
-/// `PidTagNameidStreamString`: the names, each a 4-byte length and UTF-16LE.
-pub const PID_TAG_NAMEID_STREAM_STRING: u16 = 0x0004;
 
 /// Property id -> named property, for one store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,9 +54,9 @@ impl NameMap {
                 }
             }
         };
-        let guids = stream(PID_TAG_NAMEID_STREAM_GUID);
-        let entries = stream(PID_TAG_NAMEID_STREAM_ENTRY);
-        let strings = stream(PID_TAG_NAMEID_STREAM_STRING);
+        let guids = stream(tags::NAMEID_STREAM_GUID);
+        let entries = stream(tags::NAMEID_STREAM_ENTRY);
+        let strings = stream(tags::NAMEID_STREAM_STRING);
         map.build(&guids, &entries, &strings);
         map
     }
@@ -163,7 +155,7 @@ impl NameMap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapi::PSETID_COMMON;
+    use crate::tags::PSETID_COMMON;
 
     #[test]
     fn streams_decode() {

@@ -15,86 +15,8 @@ use super::task::rrule_from;
 use super::tz::{offset_name, parse_tzstruct, zone, TzDefinition, TzReg};
 use super::{appointment_recurrence, body, categories, class, non_empty};
 use crate::ltp::prop::{string8_lossy, PropValue};
-use crate::mapi::{filetime_to_unix, Message, PropBag, PSETID_APPOINTMENT, PSETID_COMMON, PSETID_MEETING};
-
-/// `PidLidAppointmentSequence` ([MS-OXOCAL] 2.2.1.1), PSETID_Appointment.
-pub const LID_APPOINTMENT_SEQUENCE: u32 = 0x8201;
-/// `PidLidBusyStatus` ([MS-OXOCAL] 2.2.1.2): 0 free ... 4 working elsewhere.
-pub const LID_BUSY_STATUS: u32 = 0x8205;
-/// `PidLidLocation` ([MS-OXOCAL] 2.2.1.4).
-pub const LID_LOCATION: u32 = 0x8208;
-/// `PidLidAppointmentStartWhole` ([MS-OXOCAL] 2.2.1.5), UTC.
-pub const LID_APPOINTMENT_START_WHOLE: u32 = 0x820D;
-/// `PidLidAppointmentEndWhole` ([MS-OXOCAL] 2.2.1.6), UTC.
-pub const LID_APPOINTMENT_END_WHOLE: u32 = 0x820E;
-/// `PidLidAppointmentSubType` ([MS-OXOCAL] 2.2.1.9): all-day.
-pub const LID_APPOINTMENT_SUB_TYPE: u32 = 0x8215;
-/// `PidLidAppointmentStateFlags` ([MS-OXOCAL] 2.2.1.10): bit 0x1 asfMeeting.
-pub const LID_APPOINTMENT_STATE_FLAGS: u32 = 0x8217;
-/// `PidLidTimeZoneStruct` ([MS-OXOCAL] 2.2.1.39).
-pub const LID_TIME_ZONE_STRUCT: u32 = 0x8233;
-/// `PidLidTimeZoneDescription` ([MS-OXOCAL] 2.2.1.40).
-pub const LID_TIME_ZONE_DESCRIPTION: u32 = 0x8234;
-/// `PidLidAppointmentTimeZoneDefinitionRecur` ([MS-OXOCAL] 2.2.1.41).
-pub const LID_TZDEF_RECUR: u32 = 0x8260;
-/// `PidLidAppointmentTimeZoneDefinitionStartDisplay` ([MS-OXOCAL] 2.2.1.42).
-pub const LID_TZDEF_START_DISPLAY: u32 = 0x825E;
-/// `PidLidAppointmentTimeZoneDefinitionEndDisplay` ([MS-OXOCAL] 2.2.1.43).
-pub const LID_TZDEF_END_DISPLAY: u32 = 0x825F;
-/// `PidLidReminderDelta` ([MS-OXORMDR] 2.2.1.3), PSETID_Common, minutes.
-pub const LID_REMINDER_DELTA: u32 = 0x8501;
-/// `PidLidExceptionReplaceTime` ([MS-OXOCAL] 2.2.10.2.5), PSETID_Appointment:
-/// on an exception's embedded message, the UTC start of the occurrence it
-/// replaces.
-pub const LID_EXCEPTION_REPLACE_TIME: u32 = 0x8228;
-/// `PidTagExceptionReplaceTime` ([MS-OXOCAL] 2.2.10.1.3), on the exception
-/// attachment itself: the same instant.
-const TAG_EXCEPTION_REPLACE_TIME: u16 = 0x7FF9;
-/// `PidLidReminderSet` ([MS-OXORMDR] 2.2.1.1), PSETID_Common.
-pub const LID_REMINDER_SET: u32 = 0x8503;
-/// `PidLidGlobalObjectId` ([MS-OXOCAL] 2.2.1.27), PSETID_Meeting.
-pub const LID_GLOBAL_OBJECT_ID: u32 = 0x0003;
-/// `PidLidCleanGlobalObjectId` ([MS-OXOCAL] 2.2.1.28), PSETID_Meeting.
-pub const LID_CLEAN_GLOBAL_OBJECT_ID: u32 = 0x0023;
-
-/// `PidTagSentRepresentingName` ([MS-OXOMSG] 2.2.1.57).
-const TAG_SENT_REPRESENTING_NAME: u16 = 0x0042;
-/// `PidTagSentRepresentingAddressType`.
-const TAG_SENT_REPRESENTING_ADDRTYPE: u16 = 0x0064;
-/// `PidTagSentRepresentingEmailAddress`.
-const TAG_SENT_REPRESENTING_EMAIL: u16 = 0x0065;
-/// `PidTagSenderName` ([MS-OXOMSG] 2.2.1.51).
-const TAG_SENDER_NAME: u16 = 0x0C1A;
-/// `PidTagSenderAddressType`.
-const TAG_SENDER_ADDRTYPE: u16 = 0x0C1E;
-/// `PidTagSenderEmailAddress`.
-const TAG_SENDER_EMAIL: u16 = 0x0C1F;
-/// `PidTagRecipientType` ([MS-OXCMSG] 2.2.3.1): 1 To, 2 Cc, 3 Bcc.
-const TAG_RECIPIENT_TYPE: u16 = 0x0C15;
-/// `PidTagDisplayName` of a recipient row.
-const TAG_DISPLAY_NAME: u16 = 0x3001;
-/// `PidTagAddressType` of a recipient row.
-const TAG_ADDRTYPE: u16 = 0x3002;
-/// `PidTagEmailAddress` of a recipient row.
-const TAG_EMAIL_ADDRESS: u16 = 0x3003;
-/// `PidTagEntryId` of a recipient row (a one-off EntryID for SMTP rows).
-const TAG_ENTRY_ID: u16 = 0x0FFF;
-/// `PidTagRecipientEntryId` ([MS-OXOCAL] 2.2.4.10).
-const TAG_RECIPIENT_ENTRY_ID: u16 = 0x5FF7;
-/// `PidTagCreationTime`.
-const TAG_CREATION_TIME: u16 = 0x3007;
-/// `PidTagLastModificationTime`.
-const TAG_LAST_MODIFICATION_TIME: u16 = 0x3008;
-/// `PidTagSmtpAddress` ([MS-OXOABK] 2.2.3.21).
-const TAG_SMTP_ADDRESS: u16 = 0x39FE;
-/// `PidTagSenderSmtpAddress` ([MS-OXOMSG] 2.2.1.63).
-const TAG_SENDER_SMTP: u16 = 0x5D01;
-/// `PidTagSentRepresentingSmtpAddress` ([MS-OXOMSG] 2.2.1.60).
-const TAG_SENT_REPRESENTING_SMTP: u16 = 0x5D02;
-/// `PidTagRecipientFlags` ([MS-OXOCAL] 2.2.4.10.1): 0x2 recipOrganizer.
-const TAG_RECIPIENT_FLAGS: u16 = 0x5FFD;
-/// `PidTagRecipientTrackStatus` ([MS-OXOCAL] 2.2.4.10.2).
-const TAG_RECIPIENT_TRACK_STATUS: u16 = 0x5FFF;
+use crate::mapi::{filetime_to_unix, Message, PropBag};
+use crate::tags::{self, lid, Lid};
 
 /// `recipOrganizer` in PidTagRecipientFlags.
 const RECIP_ORGANIZER: i64 = 0x0002;
@@ -151,13 +73,13 @@ pub fn event(msg: &Message, uid_fallback: String) -> Event {
         // A damaged blob costs the series, not the item.
         Some(Err(_)) | None => None,
     };
-    let all_day = matches!(p.lid(PSETID_APPOINTMENT, LID_APPOINTMENT_SUB_TYPE), Some(v) if truthy(v));
+    let all_day = matches!(p.lid(lid::APPOINTMENT_SUB_TYPE), Some(v) if truthy(v));
     let (start_zone, end_zone) = if recurrence.is_some() {
-        let z = series_zone(p).or_else(|| tzdef_zone(p, LID_TZDEF_START_DISPLAY));
+        let z = series_zone(p).or_else(|| tzdef_zone(p, lid::APPOINTMENT_TIME_ZONE_DEFINITION_START_DISPLAY));
         (z.clone(), z)
     } else {
-        let s = tzdef_zone(p, LID_TZDEF_START_DISPLAY).or_else(|| tzstruct_zone(p));
-        let e = tzdef_zone(p, LID_TZDEF_END_DISPLAY).or_else(|| s.clone());
+        let s = tzdef_zone(p, lid::APPOINTMENT_TIME_ZONE_DEFINITION_START_DISPLAY).or_else(|| tzstruct_zone(p));
+        let e = tzdef_zone(p, lid::APPOINTMENT_TIME_ZONE_DEFINITION_END_DISPLAY).or_else(|| s.clone());
         (s, e)
     };
     // Different definitions must carry different tzids.
@@ -168,8 +90,8 @@ pub fn event(msg: &Message, uid_fallback: String) -> Event {
         }
         (_, e) => e,
     };
-    let start_utc = lid_time(p, PSETID_APPOINTMENT, LID_APPOINTMENT_START_WHOLE);
-    let end_utc = lid_time(p, PSETID_APPOINTMENT, LID_APPOINTMENT_END_WHOLE);
+    let start_utc = lid_time(p, lid::APPOINTMENT_START_WHOLE);
+    let end_utc = lid_time(p, lid::APPOINTMENT_END_WHOLE);
     let (start, end) = if all_day {
         let s = start_utc.map(|t| local_day(start_zone.as_ref(), t));
         let e = end_utc.map(|t| local_day(end_zone.as_ref(), t));
@@ -182,13 +104,12 @@ pub fn event(msg: &Message, uid_fallback: String) -> Event {
         (start_utc.map(|t| shown(start_zone.as_ref(), t)), end_utc.map(|t| shown(end_zone.as_ref(), t)))
     };
 
-    let reminder_set = matches!(p.lid(PSETID_COMMON, LID_REMINDER_SET), Some(v) if truthy(v));
-    let reminder_delta = p.lid(PSETID_COMMON, LID_REMINDER_DELTA).and_then(|v| v.as_i64());
+    let reminder_set = matches!(p.lid(lid::REMINDER_SET), Some(v) if truthy(v));
+    let reminder_delta = p.lid(lid::REMINDER_DELTA).and_then(|v| v.as_i64());
     let organizer_row =
-        msg.recipients.iter().position(|r| r.int(TAG_RECIPIENT_FLAGS).unwrap_or(0) & RECIP_ORGANIZER != 0);
-    let is_meeting =
-        p.lid(PSETID_APPOINTMENT, LID_APPOINTMENT_STATE_FLAGS).and_then(|v| v.as_i64()).unwrap_or(0) & ASF_MEETING != 0
-            || msg.class().to_ascii_lowercase().starts_with("ipm.schedule.meeting");
+        msg.recipients.iter().position(|r| r.int(tags::RECIPIENT_FLAGS).unwrap_or(0) & RECIP_ORGANIZER != 0);
+    let is_meeting = p.lid(lid::APPOINTMENT_STATE_FLAGS).and_then(|v| v.as_i64()).unwrap_or(0) & ASF_MEETING != 0
+        || msg.class().to_ascii_lowercase().starts_with("ipm.schedule.meeting");
     let organizer = match organizer_row {
         Some(i) => recipient_person(&msg.recipients[i]),
         None if is_meeting => sender_person(p),
@@ -205,23 +126,20 @@ pub fn event(msg: &Message, uid_fallback: String) -> Event {
     let mut ev = Event {
         uid: global_uid(p).unwrap_or(uid_fallback),
         summary: non_empty(msg.subject()),
-        location: lid_text(p, PSETID_APPOINTMENT, LID_LOCATION),
+        location: lid_text(p, lid::LOCATION),
         description: body(p),
         start,
         end,
         all_day,
         organizer,
         attendees,
-        busy: p.lid(PSETID_APPOINTMENT, LID_BUSY_STATUS).and_then(|v| v.as_i64()).and_then(busy),
+        busy: p.lid(lid::BUSY_STATUS).and_then(|v| v.as_i64()).and_then(busy),
         reminder_minutes: if reminder_set { Some(reminder_delta.unwrap_or(0)) } else { None },
         categories: categories(p),
         class: class(p),
-        sequence: p
-            .lid(PSETID_APPOINTMENT, LID_APPOINTMENT_SEQUENCE)
-            .and_then(|v| v.as_i64())
-            .and_then(|v| u32::try_from(v).ok()),
-        created: p.time(TAG_CREATION_TIME),
-        last_modified: p.time(TAG_LAST_MODIFICATION_TIME),
+        sequence: p.lid(lid::APPOINTMENT_SEQUENCE).and_then(|v| v.as_i64()).and_then(|v| u32::try_from(v).ok()),
+        created: p.time(tags::CREATION_TIME),
+        last_modified: p.time(tags::LAST_MODIFICATION_TIME),
         ..Event::default()
     };
     if let Some(a) = &recurrence {
@@ -246,8 +164,8 @@ fn exception_messages(msg: &Message) -> Vec<(i64, &Message)> {
             let crate::mapi::AttachContent::Embedded(e) = &a.content else {
                 return None;
             };
-            let replaces = lid_time(&e.props, PSETID_APPOINTMENT, LID_EXCEPTION_REPLACE_TIME)
-                .or_else(|| a.props.time(TAG_EXCEPTION_REPLACE_TIME))?;
+            let replaces = lid_time(&e.props, lid::EXCEPTION_REPLACE_TIME)
+                .or_else(|| a.props.time(tags::EXCEPTION_REPLACE_TIME))?;
             Some((replaces, &**e))
         })
         .collect()
@@ -310,7 +228,7 @@ fn add_series(
             Some(x) if !x.recipients.is_empty() => x
                 .recipients
                 .iter()
-                .filter(|r| r.int(TAG_RECIPIENT_FLAGS).unwrap_or(0) & RECIP_ORGANIZER == 0)
+                .filter(|r| r.int(tags::RECIPIENT_FLAGS).unwrap_or(0) & RECIP_ORGANIZER == 0)
                 .map(attendee)
                 .collect(),
             _ => ev.attendees.clone(),
@@ -326,7 +244,7 @@ fn add_series(
             location: o
                 .location
                 .clone()
-                .or_else(|| exception.and_then(|x| lid_text(&x.props, PSETID_APPOINTMENT, LID_LOCATION)))
+                .or_else(|| exception.and_then(|x| lid_text(&x.props, lid::LOCATION)))
                 .or_else(|| ev.location.clone()),
             description: exception.and_then(|x| body(&x.props)).or_else(|| ev.description.clone()),
             start: Some(start),
@@ -389,8 +307,8 @@ fn next_day(d: Date) -> Date {
 }
 
 /// The zone of a TZDEFINITION property, `None` when absent or damaged.
-fn tzdef_zone(p: &PropBag, lid: u32) -> Option<Zone> {
-    match p.lid(PSETID_APPOINTMENT, lid)? {
+fn tzdef_zone(p: &PropBag, id: Lid) -> Option<Zone> {
+    match p.lid(id)? {
         PropValue::Binary(b) => TzDefinition::parse(b).ok()?.to_zone().map(Zone),
         _ => None,
     }
@@ -398,7 +316,7 @@ fn tzdef_zone(p: &PropBag, lid: u32) -> Option<Zone> {
 
 /// PidLidTimeZoneStruct as a zone, named by PidLidTimeZoneDescription.
 fn tzstruct_reg(p: &PropBag) -> Option<TzReg> {
-    match p.lid(PSETID_APPOINTMENT, LID_TIME_ZONE_STRUCT)? {
+    match p.lid(lid::TIME_ZONE_STRUCT)? {
         PropValue::Binary(b) => parse_tzstruct(b).ok(),
         _ => None,
     }
@@ -406,7 +324,7 @@ fn tzstruct_reg(p: &PropBag) -> Option<TzReg> {
 
 fn tzstruct_zone(p: &PropBag) -> Option<Zone> {
     let reg = tzstruct_reg(p)?;
-    let name = lid_text(p, PSETID_APPOINTMENT, LID_TIME_ZONE_DESCRIPTION).unwrap_or_else(|| offset_name(&reg));
+    let name = lid_text(p, lid::TIME_ZONE_DESCRIPTION).unwrap_or_else(|| offset_name(&reg));
     Some(Zone(zone(&reg, name)))
 }
 
@@ -414,7 +332,7 @@ fn tzstruct_zone(p: &PropBag) -> Option<Zone> {
 /// agrees with PidLidTimeZoneStruct (or that is absent), else the latter
 /// ([MS-OXOCAL] 2.2.1.41: an inconsistent definition is not used).
 fn series_zone(p: &PropBag) -> Option<Zone> {
-    let def = match p.lid(PSETID_APPOINTMENT, LID_TZDEF_RECUR) {
+    let def = match p.lid(lid::APPOINTMENT_TIME_ZONE_DEFINITION_RECUR) {
         Some(PropValue::Binary(b)) => TzDefinition::parse(b).ok(),
         _ => None,
     };
@@ -442,11 +360,9 @@ fn same_rule(a: &TzReg, b: &TzReg) -> bool {
 
 /// The UID Outlook and Exchange export ([MS-OXCICAL] 2.1.3.1.1.20.26).
 fn global_uid(p: &PropBag) -> Option<String> {
-    let b = [LID_CLEAN_GLOBAL_OBJECT_ID, LID_GLOBAL_OBJECT_ID].into_iter().find_map(|lid| {
-        match p.lid(PSETID_MEETING, lid) {
-            Some(PropValue::Binary(b)) if !b.is_empty() => Some(b.clone()),
-            _ => None,
-        }
+    let b = [lid::CLEAN_GLOBAL_OBJECT_ID, lid::GLOBAL_OBJECT_ID].into_iter().find_map(|id| match p.lid(id) {
+        Some(PropValue::Binary(b)) if !b.is_empty() => Some(b.clone()),
+        _ => None,
     })?;
     // Header (40 bytes) then Data; "vCal-Uid", version 1 and the UTF-8 UID
     // of an item that came in through iCalendar.
@@ -479,7 +395,7 @@ fn busy(v: i64) -> Option<BusyStatus> {
 }
 
 fn attendee(r: &PropBag) -> Attendee {
-    let role = match r.int(TAG_RECIPIENT_TYPE).unwrap_or(1) & 0x0F {
+    let role = match r.int(tags::RECIPIENT_TYPE).unwrap_or(1) & 0x0F {
         2 => Role::Optional,
         // Bcc rows are the resources (rooms, equipment) of a meeting.
         3 => Role::NonParticipant,
@@ -487,14 +403,14 @@ fn attendee(r: &PropBag) -> Attendee {
     };
     // [MS-OXOCAL] 2.2.4.10.2: respNone 0, respOrganized 1, respTentative
     // 2, respAccepted 3, respDeclined 4, respNotResponded 5.
-    let partstat = match r.int(TAG_RECIPIENT_TRACK_STATUS) {
+    let partstat = match r.int(tags::RECIPIENT_TRACK_STATUS) {
         Some(1) | Some(3) => PartStat::Accepted,
         Some(2) => PartStat::Tentative,
         Some(4) => PartStat::Declined,
         _ => PartStat::NeedsAction,
     };
     Attendee {
-        name: r.str(TAG_DISPLAY_NAME).and_then(|s| non_empty(Some(s))),
+        name: r.str(tags::DISPLAY_NAME).and_then(|s| non_empty(Some(s))),
         email: recipient_address(r),
         role,
         partstat,
@@ -503,7 +419,7 @@ fn attendee(r: &PropBag) -> Attendee {
 
 fn recipient_person(r: &PropBag) -> Option<Person> {
     let email = recipient_address(r);
-    let name = r.str(TAG_DISPLAY_NAME).and_then(|s| non_empty(Some(s)));
+    let name = r.str(tags::DISPLAY_NAME).and_then(|s| non_empty(Some(s)));
     (!email.is_empty() || name.is_some()).then_some(Person { name, email })
 }
 
@@ -513,24 +429,24 @@ fn recipient_person(r: &PropBag) -> Option<Person> {
 /// IMCEA-encapsulated as the MIME side does ([MS-OXCMAIL] 2.1.3.1.8), since
 /// a DN with spaces is no `mailto:` URI.
 fn recipient_address(r: &PropBag) -> String {
-    if let Some(s) = r.str(TAG_SMTP_ADDRESS).and_then(|s| non_empty(Some(s))) {
+    if let Some(s) = r.str(tags::SMTP_ADDRESS).and_then(|s| non_empty(Some(s))) {
         return s;
     }
-    let email = r.str(TAG_EMAIL_ADDRESS).and_then(|s| non_empty(Some(s)));
-    let smtp_type = r.str(TAG_ADDRTYPE).is_some_and(|t| t.eq_ignore_ascii_case("SMTP"));
+    let email = r.str(tags::EMAIL_ADDRESS).and_then(|s| non_empty(Some(s)));
+    let smtp_type = r.str(tags::ADDRESS_TYPE).is_some_and(|t| t.eq_ignore_ascii_case("SMTP"));
     if let Some(e) = &email {
         if smtp_type || e.contains('@') {
             return e.clone();
         }
     }
-    for tag in [TAG_ENTRY_ID, TAG_RECIPIENT_ENTRY_ID] {
+    for tag in [tags::ENTRY_ID, tags::RECIPIENT_ENTRY_ID] {
         if let Some(o) = r.bin(tag).and_then(parse_one_off) {
             if o.address.contains('@') {
                 return o.address;
             }
         }
     }
-    let addrtype = r.str(TAG_ADDRTYPE).unwrap_or("EX");
+    let addrtype = r.str(tags::ADDRESS_TYPE).unwrap_or("EX");
     email.map(|e| crate::mime::imcea(addrtype, &e)).unwrap_or_default()
 }
 
@@ -544,12 +460,14 @@ fn sender_person(p: &PropBag) -> Option<Person> {
         Some(Person { name: p.str(name).and_then(|s| non_empty(Some(s))), email: address })
     };
     pick(
-        TAG_SENT_REPRESENTING_NAME,
-        TAG_SENT_REPRESENTING_SMTP,
-        TAG_SENT_REPRESENTING_EMAIL,
-        TAG_SENT_REPRESENTING_ADDRTYPE,
+        tags::SENT_REPRESENTING_NAME,
+        tags::SENT_REPRESENTING_SMTP_ADDRESS,
+        tags::SENT_REPRESENTING_EMAIL_ADDRESS,
+        tags::SENT_REPRESENTING_ADDRESS_TYPE,
     )
-    .or_else(|| pick(TAG_SENDER_NAME, TAG_SENDER_SMTP, TAG_SENDER_EMAIL, TAG_SENDER_ADDRTYPE))
+    .or_else(|| {
+        pick(tags::SENDER_NAME, tags::SENDER_SMTP_ADDRESS, tags::SENDER_EMAIL_ADDRESS, tags::SENDER_ADDRESS_TYPE)
+    })
 }
 
 fn truthy(v: &PropValue<'_>) -> bool {
@@ -559,15 +477,15 @@ fn truthy(v: &PropValue<'_>) -> bool {
     }
 }
 
-fn lid_time(p: &PropBag, set: [u8; 16], lid: u32) -> Option<i64> {
-    match p.lid(set, lid)? {
+fn lid_time(p: &PropBag, id: Lid) -> Option<i64> {
+    match p.lid(id)? {
         PropValue::Time(ft) => filetime_to_unix(*ft),
         _ => None,
     }
 }
 
-fn lid_text(p: &PropBag, set: [u8; 16], lid: u32) -> Option<String> {
-    match p.lid(set, lid)? {
+fn lid_text(p: &PropBag, id: Lid) -> Option<String> {
+    match p.lid(id)? {
         PropValue::Unicode(s) => non_empty(Some(s)),
         PropValue::String8(b) => non_empty(Some(&string8_lossy(b))),
         _ => None,
@@ -577,12 +495,10 @@ fn lid_text(p: &PropBag, set: [u8; 16], lid: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapi::NamedId;
-    use crate::pim::TAG_SENSITIVITY;
     use mailshift_core::pim::Class;
 
-    fn set_lid(m: &mut Message, set: [u8; 16], lid: u32, v: PropValue<'static>) {
-        m.props.named.insert(NamedId::Lid(set, lid), v);
+    fn set_lid(m: &mut Message, id: Lid, v: PropValue<'static>) {
+        m.props.named.insert(id.into(), v);
     }
 
     fn ft(unix: i64) -> PropValue<'static> {
@@ -591,37 +507,36 @@ mod tests {
 
     fn row(kind: i32, flags: i32, track: i32, name: &str, email: &str) -> PropBag {
         let mut r = PropBag::default();
-        r.tagged.insert(TAG_RECIPIENT_TYPE, PropValue::I32(kind));
-        r.tagged.insert(TAG_RECIPIENT_FLAGS, PropValue::I32(flags));
-        r.tagged.insert(TAG_RECIPIENT_TRACK_STATUS, PropValue::I32(track));
-        r.tagged.insert(TAG_DISPLAY_NAME, PropValue::Unicode(name.into()));
-        r.tagged.insert(TAG_EMAIL_ADDRESS, PropValue::Unicode(email.into()));
-        r.tagged.insert(TAG_ADDRTYPE, PropValue::Unicode("SMTP".into()));
+        r.tagged.insert(tags::RECIPIENT_TYPE, PropValue::I32(kind));
+        r.tagged.insert(tags::RECIPIENT_FLAGS, PropValue::I32(flags));
+        r.tagged.insert(tags::RECIPIENT_TRACK_STATUS, PropValue::I32(track));
+        r.tagged.insert(tags::DISPLAY_NAME, PropValue::Unicode(name.into()));
+        r.tagged.insert(tags::EMAIL_ADDRESS, PropValue::Unicode(email.into()));
+        r.tagged.insert(tags::ADDRESS_TYPE, PropValue::Unicode("SMTP".into()));
         r
     }
 
     #[test]
     fn meeting_people_uid_and_zone() {
         let mut m = Message::default();
-        m.props.tagged.insert(0x001A, PropValue::Unicode("IPM.Appointment".into()));
-        m.props.tagged.insert(TAG_SENSITIVITY, PropValue::I32(3));
+        m.props.tagged.insert(tags::MESSAGE_CLASS, PropValue::Unicode("IPM.Appointment".into()));
+        m.props.tagged.insert(tags::SENSITIVITY, PropValue::I32(3));
         // 2025-03-12 07:30Z - 08:15Z, shown in Berlin.
-        set_lid(&mut m, PSETID_APPOINTMENT, LID_APPOINTMENT_START_WHOLE, ft(1_741_764_600));
-        set_lid(&mut m, PSETID_APPOINTMENT, LID_APPOINTMENT_END_WHOLE, ft(1_741_767_300));
+        set_lid(&mut m, lid::APPOINTMENT_START_WHOLE, ft(1_741_764_600));
+        set_lid(&mut m, lid::APPOINTMENT_END_WHOLE, ft(1_741_767_300));
         set_lid(
             &mut m,
-            PSETID_APPOINTMENT,
-            LID_TZDEF_START_DISPLAY,
+            lid::APPOINTMENT_TIME_ZONE_DEFINITION_START_DISPLAY,
             PropValue::Binary(crate::pim::tz::tests::berlin_tzdef().into()),
         );
-        set_lid(&mut m, PSETID_APPOINTMENT, LID_BUSY_STATUS, PropValue::I32(4));
-        set_lid(&mut m, PSETID_COMMON, LID_REMINDER_SET, PropValue::Bool(true));
-        set_lid(&mut m, PSETID_COMMON, LID_REMINDER_DELTA, PropValue::I32(10));
+        set_lid(&mut m, lid::BUSY_STATUS, PropValue::I32(4));
+        set_lid(&mut m, lid::REMINDER_SET, PropValue::Bool(true));
+        set_lid(&mut m, lid::REMINDER_DELTA, PropValue::I32(10));
         let mut goid = vec![0x04, 0, 0, 0, 0x82, 0, 0xE0, 0, 0x74, 0xC5, 0xB7, 0x10, 0x1A, 0x82, 0xE0, 0x08];
         goid.extend([0x07, 0xE9, 3, 12]); // an instance date, zeroed in the UID
         goid.extend([0u8; 20]);
         goid.extend([1, 0, 0, 0, 0xAB]);
-        set_lid(&mut m, PSETID_MEETING, LID_GLOBAL_OBJECT_ID, PropValue::Binary(goid.into()));
+        set_lid(&mut m, lid::GLOBAL_OBJECT_ID, PropValue::Binary(goid.into()));
         m.recipients = vec![
             row(1, 3, 1, "Org", "org@example.com"),
             row(1, 1, 3, "Req", "req@example.com"),
@@ -656,24 +571,19 @@ mod tests {
     #[test]
     fn vcal_uid_sender_organizer_and_corrupt_recurrence() {
         let mut m = Message::default();
-        m.props.tagged.insert(0x001A, PropValue::Unicode("IPM.Schedule.Meeting.Request".into()));
-        m.props.tagged.insert(TAG_SENT_REPRESENTING_NAME, PropValue::Unicode("Boss".into()));
-        m.props.tagged.insert(TAG_SENT_REPRESENTING_EMAIL, PropValue::Unicode("/o=X/cn=boss".into()));
-        m.props.tagged.insert(TAG_SENDER_NAME, PropValue::Unicode("Boss".into()));
-        m.props.tagged.insert(TAG_SENDER_SMTP, PropValue::Unicode("boss@example.com".into()));
+        m.props.tagged.insert(tags::MESSAGE_CLASS, PropValue::Unicode("IPM.Schedule.Meeting.Request".into()));
+        m.props.tagged.insert(tags::SENT_REPRESENTING_NAME, PropValue::Unicode("Boss".into()));
+        m.props.tagged.insert(tags::SENT_REPRESENTING_EMAIL_ADDRESS, PropValue::Unicode("/o=X/cn=boss".into()));
+        m.props.tagged.insert(tags::SENDER_NAME, PropValue::Unicode("Boss".into()));
+        m.props.tagged.insert(tags::SENDER_SMTP_ADDRESS, PropValue::Unicode("boss@example.com".into()));
         let mut goid = vec![0u8; 40];
         goid.extend(b"vCal-Uid\x01\x00\x00\x00abc-123\x00");
-        set_lid(&mut m, PSETID_MEETING, LID_CLEAN_GLOBAL_OBJECT_ID, PropValue::Binary(goid.into()));
-        set_lid(&mut m, PSETID_APPOINTMENT, LID_APPOINTMENT_START_WHOLE, ft(1_743_465_600));
-        set_lid(&mut m, PSETID_APPOINTMENT, LID_APPOINTMENT_END_WHOLE, ft(1_743_465_600));
-        set_lid(&mut m, PSETID_APPOINTMENT, LID_APPOINTMENT_SUB_TYPE, PropValue::I32(1));
+        set_lid(&mut m, lid::CLEAN_GLOBAL_OBJECT_ID, PropValue::Binary(goid.into()));
+        set_lid(&mut m, lid::APPOINTMENT_START_WHOLE, ft(1_743_465_600));
+        set_lid(&mut m, lid::APPOINTMENT_END_WHOLE, ft(1_743_465_600));
+        set_lid(&mut m, lid::APPOINTMENT_SUB_TYPE, PropValue::I32(1));
         // A recurrence blob that stops after its versions.
-        set_lid(
-            &mut m,
-            PSETID_APPOINTMENT,
-            super::super::LID_APPOINTMENT_RECUR,
-            PropValue::Binary(vec![4, 0x30, 4, 0x30, 0x0A].into()),
-        );
+        set_lid(&mut m, lid::APPOINTMENT_RECUR, PropValue::Binary(vec![4, 0x30, 4, 0x30, 0x0A].into()));
         let e = event(&m, "fallback".into());
         assert_eq!(e.uid, "abc-123");
         assert_eq!(e.organizer, Some(Person { name: Some("Boss".into()), email: "boss@example.com".into() }));
@@ -683,7 +593,7 @@ mod tests {
         assert_eq!(e.end, Some(When::Date(Date::new(2025, 4, 2))));
         assert_eq!((e.rrule.as_ref(), e.overrides.len()), (None, 0));
         // A plain appointment has no organizer from its sender fields.
-        m.props.tagged.insert(0x001A, PropValue::Unicode("IPM.Appointment".into()));
+        m.props.tagged.insert(tags::MESSAGE_CLASS, PropValue::Unicode("IPM.Appointment".into()));
         assert_eq!(event(&m, String::new()).organizer, None);
         // Nothing at all: an empty event with the fallback UID.
         let e = event(&Message::default(), "fb".into());

@@ -16,7 +16,8 @@ use mailshift_core::pim::{
 };
 
 use crate::ltp::prop::PropValue;
-use crate::mapi::{filetime_to_unix, AttachContent, Message, PropBag, PSETID_ADDRESS, PS_PUBLIC_STRINGS};
+use crate::mapi::{filetime_to_unix, AttachContent, Message, PropBag};
+use crate::tags::{self, lid, Lid};
 use crate::Store;
 
 /// The UID of the item `nid` of the store whose PidTagRecordKey is
@@ -30,28 +31,28 @@ pub fn item_uid(store_identity: &[u8], nid: u32) -> String {
     stable_uid("pst-item", &id)
 }
 
-/// The store's PidTagRecordKey (0x0FF9 on the message store, NID 0x21):
+/// The store's PidTagRecordKey (on the message store, NID 0x21):
 /// the identity [`item_uid`] wants. `None` when the store has none.
 pub fn store_record_key(store: &Store) -> Option<Vec<u8>> {
     let pst = store.pst();
     let node = pst.node(crate::NID_MESSAGE_STORE).ok()??;
     let pc = pst.property_context(&node).ok()?;
-    match pc.get(0x0FF9).ok()?? {
+    match pc.get(tags::RECORD_KEY).ok()?? {
         PropValue::Binary(b) if !b.is_empty() => Some(b.into_owned()),
         _ => None,
     }
 }
 
-/// A named PSETID_Address string property, trimmed, `None` when empty.
-fn lid_str(p: &PropBag, lid: u32) -> Option<String> {
-    match p.lid(PSETID_ADDRESS, lid)? {
+/// A named string property, trimmed, `None` when empty.
+fn lid_str(p: &PropBag, id: Lid) -> Option<String> {
+    match p.lid(id)? {
         PropValue::Unicode(s) => nonempty(s),
         _ => None,
     }
 }
 
-fn lid_int(p: &PropBag, lid: u32) -> Option<i64> {
-    p.lid(PSETID_ADDRESS, lid)?.as_i64()
+fn lid_int(p: &PropBag, id: Lid) -> Option<i64> {
+    p.lid(id)?.as_i64()
 }
 
 fn tag_str(p: &PropBag, id: u16) -> Option<String> {
@@ -79,10 +80,10 @@ fn date_of_filetime(ft: i64) -> Option<Date> {
 }
 
 /// The date of a tagged PtypTime, preferring the "local" named copy Outlook
-/// 2010 and later add (PidLidBirthdayLocal 0x80DE, PidLidWeddingAnniversaryLocal
-/// 0x80DF: the same day at 00:00 UTC, so no rounding is needed).
-fn date_prop(p: &PropBag, tag: u16, local_lid: u32) -> Option<Date> {
-    if let Some(PropValue::Time(ft)) = p.lid(PSETID_ADDRESS, local_lid) {
+/// 2010 and later add (PidLidBirthdayLocal, PidLidWeddingAnniversaryLocal:
+/// the same day at 00:00 UTC, so no rounding is needed).
+fn date_prop(p: &PropBag, tag: u16, local: Lid) -> Option<Date> {
+    if let Some(PropValue::Time(ft)) = p.lid(local) {
         if let Some(d) = date_of_filetime(*ft) {
             return Some(d);
         }
@@ -104,12 +105,12 @@ fn strings(v: Option<&PropValue<'static>>) -> Vec<String> {
 
 /// `Keywords` in PS_PUBLIC_STRINGS: the categories ([MS-OXCMSG] 2.2.1.17).
 fn categories(p: &PropBag) -> Vec<String> {
-    strings(p.name(PS_PUBLIC_STRINGS, "Keywords"))
+    strings(p.name(tags::name::KEYWORDS))
 }
 
 /// The body (PidTagBody) without trailing line breaks.
 fn body(p: &PropBag) -> Option<String> {
-    let b = p.str(0x1000)?.trim_end();
+    let b = p.str(tags::BODY)?.trim_end();
     (!b.trim().is_empty()).then(|| b.to_string())
 }
 
@@ -169,16 +170,40 @@ fn looks_like_smtp(s: &str) -> bool {
     s.contains('@') && !s.contains(char::is_whitespace) && !s.starts_with('/')
 }
 
-/// One of the Email1-3 slots ([MS-OXOCNTC] 2.2.1.2): `base` is the LID of
-/// its display name (0x8080, 0x8090, 0x80A0); the address type is base+2,
-/// the address base+3, the original display name base+4 and the original
-/// EntryID base+5.
-fn email_slot(p: &PropBag, base: u32) -> Option<Email> {
-    let display = lid_str(p, base);
-    let addr_type = lid_str(p, base + 2).unwrap_or_default();
-    let mut address = lid_str(p, base + 3);
-    let original_name = lid_str(p, base + 4);
-    let one_off = match p.lid(PSETID_ADDRESS, base + 5) {
+/// The Email1-3 slots ([MS-OXOCNTC] 2.2.1.2): display name, address type,
+/// address, original display name and original EntryID.
+const EMAIL_SLOTS: [[Lid; 5]; 3] = [
+    [
+        lid::EMAIL1_DISPLAY_NAME,
+        lid::EMAIL1_ADDRESS_TYPE,
+        lid::EMAIL1_EMAIL_ADDRESS,
+        lid::EMAIL1_ORIGINAL_DISPLAY_NAME,
+        lid::EMAIL1_ORIGINAL_ENTRY_ID,
+    ],
+    [
+        lid::EMAIL2_DISPLAY_NAME,
+        lid::EMAIL2_ADDRESS_TYPE,
+        lid::EMAIL2_EMAIL_ADDRESS,
+        lid::EMAIL2_ORIGINAL_DISPLAY_NAME,
+        lid::EMAIL2_ORIGINAL_ENTRY_ID,
+    ],
+    [
+        lid::EMAIL3_DISPLAY_NAME,
+        lid::EMAIL3_ADDRESS_TYPE,
+        lid::EMAIL3_EMAIL_ADDRESS,
+        lid::EMAIL3_ORIGINAL_DISPLAY_NAME,
+        lid::EMAIL3_ORIGINAL_ENTRY_ID,
+    ],
+];
+
+/// One of the [`EMAIL_SLOTS`].
+fn email_slot(p: &PropBag, slot: &[Lid; 5]) -> Option<Email> {
+    let [display, addr_type, address, original_name, one_off] = *slot;
+    let display = lid_str(p, display);
+    let addr_type = lid_str(p, addr_type).unwrap_or_default();
+    let mut address = lid_str(p, address);
+    let original_name = lid_str(p, original_name);
+    let one_off = match p.lid(one_off) {
         Some(PropValue::Binary(b)) => parse_one_off(b),
         _ => None,
     };
@@ -211,25 +236,25 @@ fn email_slot(p: &PropBag, base: u32) -> Option<Email> {
 /// contact form lists them, with their vCard types and whether the number
 /// is the preferred one.
 const PHONES: &[(u16, &[PhoneKind], bool)] = &[
-    (0x3A1A, &[PhoneKind::Voice], true),                   // PidTagPrimaryTelephoneNumber
-    (0x3A08, &[PhoneKind::Work, PhoneKind::Voice], false), // PidTagBusinessTelephoneNumber
-    (0x3A1B, &[PhoneKind::Work, PhoneKind::Voice], false), // PidTagBusiness2TelephoneNumber
-    (0x3A57, &[PhoneKind::Work, PhoneKind::Main], false),  // PidTagCompanyMainTelephoneNumber
-    (0x3A09, &[PhoneKind::Home, PhoneKind::Voice], false), // PidTagHomeTelephoneNumber
-    (0x3A2F, &[PhoneKind::Home, PhoneKind::Voice], false), // PidTagHome2TelephoneNumber
-    (0x3A1C, &[PhoneKind::Cell], false),                   // PidTagMobileTelephoneNumber
-    (0x3A24, &[PhoneKind::Work, PhoneKind::Fax], false),   // PidTagBusinessFaxNumber
-    (0x3A25, &[PhoneKind::Home, PhoneKind::Fax], false),   // PidTagHomeFaxNumber
-    (0x3A23, &[PhoneKind::Fax], false),                    // PidTagPrimaryFaxNumber
-    (0x3A21, &[PhoneKind::Pager], false),                  // PidTagPagerTelephoneNumber
-    (0x3A1E, &[PhoneKind::Car], false),                    // PidTagCarTelephoneNumber
-    (0x3A1F, &[PhoneKind::Other], false),                  // PidTagOtherTelephoneNumber
-    (0x3A2E, &[PhoneKind::Assistant], false),              // PidTagAssistantTelephoneNumber
-    (0x3A02, &[PhoneKind::Callback], false),               // PidTagCallbackTelephoneNumber
-    (0x3A1D, &[PhoneKind::Radio], false),                  // PidTagRadioTelephoneNumber
-    (0x3A2C, &[PhoneKind::Telex], false),                  // PidTagTelexNumber
-    (0x3A2D, &[PhoneKind::Isdn], false),                   // PidTagIsdnNumber
-    (0x3A4B, &[PhoneKind::Textphone], false),              // PidTagTtyTddPhoneNumber
+    (tags::PRIMARY_TELEPHONE_NUMBER, &[PhoneKind::Voice], true),
+    (tags::BUSINESS_TELEPHONE_NUMBER, &[PhoneKind::Work, PhoneKind::Voice], false),
+    (tags::BUSINESS2_TELEPHONE_NUMBER, &[PhoneKind::Work, PhoneKind::Voice], false),
+    (tags::COMPANY_MAIN_TELEPHONE_NUMBER, &[PhoneKind::Work, PhoneKind::Main], false),
+    (tags::HOME_TELEPHONE_NUMBER, &[PhoneKind::Home, PhoneKind::Voice], false),
+    (tags::HOME2_TELEPHONE_NUMBER, &[PhoneKind::Home, PhoneKind::Voice], false),
+    (tags::MOBILE_TELEPHONE_NUMBER, &[PhoneKind::Cell], false),
+    (tags::BUSINESS_FAX_NUMBER, &[PhoneKind::Work, PhoneKind::Fax], false),
+    (tags::HOME_FAX_NUMBER, &[PhoneKind::Home, PhoneKind::Fax], false),
+    (tags::PRIMARY_FAX_NUMBER, &[PhoneKind::Fax], false),
+    (tags::PAGER_TELEPHONE_NUMBER, &[PhoneKind::Pager], false),
+    (tags::CAR_TELEPHONE_NUMBER, &[PhoneKind::Car], false),
+    (tags::OTHER_TELEPHONE_NUMBER, &[PhoneKind::Other], false),
+    (tags::ASSISTANT_TELEPHONE_NUMBER, &[PhoneKind::Assistant], false),
+    (tags::CALLBACK_TELEPHONE_NUMBER, &[PhoneKind::Callback], false),
+    (tags::RADIO_TELEPHONE_NUMBER, &[PhoneKind::Radio], false),
+    (tags::TELEX_NUMBER, &[PhoneKind::Telex], false),
+    (tags::ISDN_NUMBER, &[PhoneKind::Isdn], false),
+    (tags::TTY_TDD_PHONE_NUMBER, &[PhoneKind::Textphone], false),
 ];
 
 /// The vCard kinds [`contact`] gives the phone property `id` (PidTag...Number), `None` for no phone property.
@@ -238,10 +263,10 @@ pub fn phone_kinds(id: u16) -> Option<&'static [PhoneKind]> {
 }
 
 /// Where a postal address's five parts are: a tagged property or a
-/// PSETID_Address LID.
+/// named one.
 enum Src {
     Tag(u16),
-    Lid(u32),
+    Lid(Lid),
 }
 
 fn src_str(p: &PropBag, s: &Src) -> String {
@@ -255,32 +280,50 @@ fn src_str(p: &PropBag, s: &Src) -> String {
 /// Home ([MS-OXOCNTC] 2.2.1.3.2), work (2.2.1.3.1, named) and other
 /// (2.2.1.3.3) addresses: street, city, state, postal code, country; and
 /// the PidLidPostalAddressId value (2.2.1.3.9) that makes each the mailing
-/// one; and the LID of the whole address as one text (PidLidHomeAddress
-/// 0x801A, PidLidWorkAddress 0x801B, PidLidOtherAddress 0x801C), which some
-/// writers store alone (Aspose's PersonalStorageFile*.pst do).
-const ADDRESSES: [(AddressKind, [Src; 5], i64, u32); 3] = [
+/// one; and the whole address as one text (PidLidHomeAddress,
+/// PidLidWorkAddress, PidLidOtherAddress), which some writers store alone
+/// (Aspose's PersonalStorageFile*.pst do).
+const ADDRESSES: [(AddressKind, [Src; 5], i64, Lid); 3] = [
     (
         AddressKind::Home,
-        [Src::Tag(0x3A5D), Src::Tag(0x3A59), Src::Tag(0x3A5C), Src::Tag(0x3A5B), Src::Tag(0x3A5A)],
+        [
+            Src::Tag(tags::HOME_ADDRESS_STREET),
+            Src::Tag(tags::HOME_ADDRESS_CITY),
+            Src::Tag(tags::HOME_ADDRESS_STATE_OR_PROVINCE),
+            Src::Tag(tags::HOME_ADDRESS_POSTAL_CODE),
+            Src::Tag(tags::HOME_ADDRESS_COUNTRY),
+        ],
         1,
-        0x801A,
+        lid::HOME_ADDRESS,
     ),
     (
         AddressKind::Work,
-        [Src::Lid(0x8045), Src::Lid(0x8046), Src::Lid(0x8047), Src::Lid(0x8048), Src::Lid(0x8049)],
+        [
+            Src::Lid(lid::WORK_ADDRESS_STREET),
+            Src::Lid(lid::WORK_ADDRESS_CITY),
+            Src::Lid(lid::WORK_ADDRESS_STATE),
+            Src::Lid(lid::WORK_ADDRESS_POSTAL_CODE),
+            Src::Lid(lid::WORK_ADDRESS_COUNTRY),
+        ],
         2,
-        0x801B,
+        lid::WORK_ADDRESS,
     ),
     (
         AddressKind::Other,
-        [Src::Tag(0x3A63), Src::Tag(0x3A5F), Src::Tag(0x3A62), Src::Tag(0x3A61), Src::Tag(0x3A60)],
+        [
+            Src::Tag(tags::OTHER_ADDRESS_STREET),
+            Src::Tag(tags::OTHER_ADDRESS_CITY),
+            Src::Tag(tags::OTHER_ADDRESS_STATE_OR_PROVINCE),
+            Src::Tag(tags::OTHER_ADDRESS_POSTAL_CODE),
+            Src::Tag(tags::OTHER_ADDRESS_COUNTRY),
+        ],
         3,
-        0x801C,
+        lid::OTHER_ADDRESS,
     ),
 ];
 
 fn addresses(p: &PropBag) -> Vec<PostalAddress> {
-    let mailing = lid_int(p, 0x8022).unwrap_or(0);
+    let mailing = lid_int(p, lid::POSTAL_ADDRESS_ID).unwrap_or(0);
     let mut out = Vec::new();
     for (kind, srcs, id, whole) in &ADDRESSES {
         let mut a = PostalAddress {
@@ -304,17 +347,17 @@ fn addresses(p: &PropBag) -> Vec<PostalAddress> {
             out.push(a);
         }
     }
-    // The mailing address copy (PidTagStreetAddress 0x3A29, PidTagLocality
-    // 0x3A27, PidTagStateOrProvince 0x3A28, PidTagPostalCode 0x3A2A,
-    // PidTagCountry 0x3A26) only when none of the three above carries it.
+    // The mailing address copy (PidTagStreetAddress, PidTagLocality,
+    // PidTagStateOrProvince, PidTagPostalCode, PidTagCountry) only when none
+    // of the three above carries it.
     if !out.iter().any(|a| a.is_mailing) {
         let a = PostalAddress {
             kind: AddressKind::Other,
-            street: tag_str(p, 0x3A29).unwrap_or_default(),
-            city: tag_str(p, 0x3A27).unwrap_or_default(),
-            region: tag_str(p, 0x3A28).unwrap_or_default(),
-            postal_code: tag_str(p, 0x3A2A).unwrap_or_default(),
-            country: tag_str(p, 0x3A26).unwrap_or_default(),
+            street: tag_str(p, tags::STREET_ADDRESS).unwrap_or_default(),
+            city: tag_str(p, tags::LOCALITY).unwrap_or_default(),
+            region: tag_str(p, tags::STATE_OR_PROVINCE).unwrap_or_default(),
+            postal_code: tag_str(p, tags::POSTAL_CODE).unwrap_or_default(),
+            country: tag_str(p, tags::COUNTRY).unwrap_or_default(),
             is_mailing: true,
         };
         let same = |b: &PostalAddress| {
@@ -358,9 +401,9 @@ fn media_type(data: &[u8], ext: &str) -> String {
 }
 
 /// The contact picture: the attachment with PidTagAttachmentContactPhoto
-/// (0x7FFF) true ([MS-OXOCNTC] 2.2.1.8.2), by value.
+/// true ([MS-OXOCNTC] 2.2.1.8.2), by value.
 fn photo(msg: &Message) -> Option<Photo> {
-    let att = msg.attachments.iter().find(|a| a.props.bool(0x7FFF) == Some(true))?;
+    let att = msg.attachments.iter().find(|a| a.props.bool(tags::ATTACHMENT_CONTACT_PHOTO) == Some(true))?;
     let AttachContent::Bytes(data) = &att.content else {
         return None;
     };
@@ -368,10 +411,10 @@ fn photo(msg: &Message) -> Option<Photo> {
         return None;
     }
     // PidTagAttachExtension, else the extension of the long or short file name.
-    let name = att.props.str(0x3707).or_else(|| att.props.str(0x3704)).unwrap_or("");
+    let name = att.props.str(tags::ATTACH_LONG_FILENAME).or_else(|| att.props.str(tags::ATTACH_FILENAME)).unwrap_or("");
     let ext = att
         .props
-        .str(0x3703)
+        .str(tags::ATTACH_EXTENSION)
         .map(str::to_string)
         .unwrap_or_else(|| name.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or_default());
     Some(Photo { media_type: media_type(data, &ext), data: data.clone() })
@@ -383,18 +426,18 @@ fn photo(msg: &Message) -> Option<Photo> {
 pub fn contact(msg: &Message, uid: String) -> Contact {
     let p = &msg.props;
     let name = StructuredName {
-        family: tag_str(p, 0x3A11).unwrap_or_default(), // PidTagSurname
-        given: tag_str(p, 0x3A06).unwrap_or_default(),  // PidTagGivenName
-        middle: tag_str(p, 0x3A44).unwrap_or_default(), // PidTagMiddleName
-        prefix: tag_str(p, 0x3A45).unwrap_or_default(), // PidTagDisplayNamePrefix
-        suffix: tag_str(p, 0x3A05).unwrap_or_default(), // PidTagGeneration
+        family: tag_str(p, tags::SURNAME).unwrap_or_default(),
+        given: tag_str(p, tags::GIVEN_NAME).unwrap_or_default(),
+        middle: tag_str(p, tags::MIDDLE_NAME).unwrap_or_default(),
+        prefix: tag_str(p, tags::DISPLAY_NAME_PREFIX).unwrap_or_default(),
+        suffix: tag_str(p, tags::GENERATION).unwrap_or_default(),
     };
-    // FN: PidTagDisplayName; else PidLidFileUnder (0x8005); else the parts;
+    // FN: PidTagDisplayName; else PidLidFileUnder; else the parts;
     // else the subject; else the first e-mail address, so FN (required by
     // RFC 6350 6.2.1) is never empty when anything names the contact.
-    let emails: Vec<Email> = [0x8080, 0x8090, 0x80A0].iter().filter_map(|&b| email_slot(p, b)).collect();
-    let full_name = tag_str(p, 0x3001)
-        .or_else(|| lid_str(p, 0x8005))
+    let emails: Vec<Email> = EMAIL_SLOTS.iter().filter_map(|s| email_slot(p, s)).collect();
+    let full_name = tag_str(p, tags::DISPLAY_NAME)
+        .or_else(|| lid_str(p, lid::FILE_UNDER))
         .or_else(|| {
             let parts = [&name.prefix, &name.given, &name.middle, &name.family, &name.suffix];
             let s = parts.iter().filter(|s| !s.is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
@@ -410,9 +453,12 @@ pub fn contact(msg: &Message, uid: String) -> Contact {
         }
     }
     let mut urls = Vec::new();
-    // PidTagBusinessHomePage, PidTagPersonalHomePage, and PidLidHtml (0x802B,
-    // the business page Outlook's form shows) when it says something new.
-    for u in [tag_str(p, 0x3A51), tag_str(p, 0x3A50), lid_str(p, 0x802B)].into_iter().flatten() {
+    // PidTagBusinessHomePage, PidTagPersonalHomePage, and PidLidHtml (the
+    // business page Outlook's form shows) when it says something new.
+    for u in [tag_str(p, tags::BUSINESS_HOME_PAGE), tag_str(p, tags::PERSONAL_HOME_PAGE), lid_str(p, lid::HTML)]
+        .into_iter()
+        .flatten()
+    {
         if !urls.contains(&u) {
             urls.push(u);
         }
@@ -421,17 +467,17 @@ pub fn contact(msg: &Message, uid: String) -> Contact {
         uid,
         full_name,
         name,
-        nickname: tag_str(p, 0x3A4F),
+        nickname: tag_str(p, tags::NICKNAME),
         emails,
         phones,
         addresses: addresses(p),
-        organization: tag_str(p, 0x3A16),
-        title: tag_str(p, 0x3A17),
-        department: tag_str(p, 0x3A18),
-        birthday: date_prop(p, 0x3A42, 0x80DE),
-        anniversary: date_prop(p, 0x3A41, 0x80DF),
+        organization: tag_str(p, tags::COMPANY_NAME),
+        title: tag_str(p, tags::TITLE),
+        department: tag_str(p, tags::DEPARTMENT_NAME),
+        birthday: date_prop(p, tags::BIRTHDAY, lid::BIRTHDAY_LOCAL),
+        anniversary: date_prop(p, tags::WEDDING_ANNIVERSARY, lid::WEDDING_ANNIVERSARY_LOCAL),
         urls,
-        im: lid_str(p, 0x8062).into_iter().collect(),
+        im: lid_str(p, lid::INSTANT_MESSAGING_ADDRESS).into_iter().collect(),
         note: body(p),
         categories: categories(p),
         photo: photo(msg),
@@ -466,20 +512,20 @@ fn member_of(entry: &[u8]) -> Option<Member> {
 }
 
 /// Maps an `IPM.DistList` message onto a [`DistList`] with UID `uid`.
-/// Members come from PidLidDistributionListMembers (PSETID_Address 0x8055);
+/// Members come from PidLidDistributionListMembers;
 /// one that cannot be followed (a GAL entry, an Exchange EntryID) is
 /// replaced by the entry at the same position of
-/// PidLidDistributionListOneOffMembers (0x8054), which [MS-OXOCNTC]
+/// PidLidDistributionListOneOffMembers, which [MS-OXOCNTC]
 /// 2.2.2.2.2 keeps in step with it. Lists whose members moved to
 /// PidLidDistributionListStream (large lists) are not read.
 pub fn dist_list(msg: &Message, uid: String) -> DistList {
     let p = &msg.props;
-    let bins = |lid| match p.lid(PSETID_ADDRESS, lid) {
+    let bins = |id| match p.lid(id) {
         Some(PropValue::MvBinary(v)) => v.as_slice(),
         _ => &[],
     };
-    let members = bins(0x8055);
-    let one_offs = bins(0x8054);
+    let members = bins(lid::DISTRIBUTION_LIST_MEMBERS);
+    let one_offs = bins(lid::DISTRIBUTION_LIST_ONE_OFF_MEMBERS);
     let mut out = Vec::new();
     let n = members.len().max(one_offs.len());
     for i in 0..n {
@@ -489,9 +535,9 @@ pub fn dist_list(msg: &Message, uid: String) -> DistList {
             out.push(m);
         }
     }
-    // PidLidDistributionListName (0x8053), else the display name / subject.
-    let name = tag_str(p, 0x3001)
-        .or_else(|| lid_str(p, 0x8053))
+    // PidLidDistributionListName, else the display name / subject.
+    let name = tag_str(p, tags::DISPLAY_NAME)
+        .or_else(|| lid_str(p, lid::DISTRIBUTION_LIST_NAME))
         .or_else(|| msg.subject().and_then(nonempty))
         .unwrap_or_default();
     DistList { uid, name, members: out, note: body(p), categories: categories(p) }
@@ -551,11 +597,9 @@ mod tests {
         let mut gal = e.clone();
         gal[20] = 0x05;
         let mut msg = Message::default();
-        msg.props
-            .named
-            .insert(crate::mapi::NamedId::Lid(PSETID_ADDRESS, 0x8055), PropValue::MvBinary(vec![gal, e.clone()]));
+        msg.props.named.insert(lid::DISTRIBUTION_LIST_MEMBERS.into(), PropValue::MvBinary(vec![gal, e.clone()]));
         msg.props.named.insert(
-            crate::mapi::NamedId::Lid(PSETID_ADDRESS, 0x8054),
+            lid::DISTRIBUTION_LIST_ONE_OFF_MEMBERS.into(),
             PropValue::MvBinary(vec![one_off("G", "SMTP", "g@x.example", true), one_off("C", "SMTP", "c@x", true)]),
         );
         let d = dist_list(&msg, "u".into());
@@ -582,13 +626,13 @@ mod tests {
     #[test]
     fn exchange_addresses_use_the_smtp_copy() {
         let mut msg = Message::default();
-        let mut set = |lid, v| {
-            msg.props.named.insert(crate::mapi::NamedId::Lid(PSETID_ADDRESS, lid), v);
+        let mut set = |id: Lid, v| {
+            msg.props.named.insert(id.into(), v);
         };
-        set(0x8080, PropValue::Unicode("Ann (ann@corp.example)".into()));
-        set(0x8082, PropValue::Unicode("EX".into()));
-        set(0x8083, PropValue::Unicode("/o=Corp/ou=First/cn=Recipients/cn=ann".into()));
-        set(0x8084, PropValue::Unicode("ann@corp.example".into()));
+        set(lid::EMAIL1_DISPLAY_NAME, PropValue::Unicode("Ann (ann@corp.example)".into()));
+        set(lid::EMAIL1_ADDRESS_TYPE, PropValue::Unicode("EX".into()));
+        set(lid::EMAIL1_EMAIL_ADDRESS, PropValue::Unicode("/o=Corp/ou=First/cn=Recipients/cn=ann".into()));
+        set(lid::EMAIL1_ORIGINAL_DISPLAY_NAME, PropValue::Unicode("ann@corp.example".into()));
         let c = contact(&msg, "u".into());
         assert_eq!(c.emails.len(), 1);
         assert_eq!(c.emails[0].address, "ann@corp.example");

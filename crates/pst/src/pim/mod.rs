@@ -28,20 +28,16 @@ pub use recur::{
 use mailshift_core::pim::Class;
 
 use crate::ltp::prop::{string8_lossy, PropValue};
-use crate::mapi::{Message, PropBag, PSETID_APPOINTMENT, PSETID_TASK, PS_PUBLIC_STRINGS};
+use crate::mapi::{Message, PropBag};
+use crate::tags::{self, lid};
 use crate::Corrupt;
-
-/// `PidLidAppointmentRecur` ([MS-OXPROPS] 2.22): PSETID_Appointment LID 0x8216.
-pub const LID_APPOINTMENT_RECUR: u32 = 0x8216;
-/// `PidLidTaskRecurrence` ([MS-OXPROPS] 2.330): PSETID_Task LID 0x8116.
-pub const LID_TASK_RECURRENCE: u32 = 0x8116;
 
 /// The message's PidLidAppointmentRecur decoded, `None` when it has none
 /// (a single appointment). String8 fields of exceptions are decoded as
 /// Windows-1252; the Unicode copies of the extended exceptions win when
 /// present.
 pub fn appointment_recurrence(msg: &Message) -> Option<Result<AppointmentRecurrencePattern, Corrupt>> {
-    match msg.props.lid(PSETID_APPOINTMENT, LID_APPOINTMENT_RECUR)? {
+    match msg.props.lid(lid::APPOINTMENT_RECUR)? {
         PropValue::Binary(b) if !b.is_empty() => Some(AppointmentRecurrencePattern::parse(b)),
         _ => None,
     }
@@ -49,7 +45,7 @@ pub fn appointment_recurrence(msg: &Message) -> Option<Result<AppointmentRecurre
 
 /// The message's PidLidTaskRecurrence decoded, `None` when it has none.
 pub fn task_recurrence(msg: &Message) -> Option<Result<RecurrencePattern, Corrupt>> {
-    match msg.props.lid(PSETID_TASK, LID_TASK_RECURRENCE)? {
+    match msg.props.lid(lid::TASK_RECURRENCE)? {
         PropValue::Binary(b) if !b.is_empty() => Some(RecurrencePattern::parse(b)),
         _ => None,
     }
@@ -57,17 +53,10 @@ pub fn task_recurrence(msg: &Message) -> Option<Result<RecurrencePattern, Corrup
 
 // ------------------------------------------- properties every mapper reads
 
-/// `PidTagSensitivity` ([MS-OXCMSG] 2.2.1.13).
-pub(crate) const TAG_SENSITIVITY: u16 = 0x0036;
-/// `PidTagBody` ([MS-OXCMSG] 2.2.1.48.1).
-pub(crate) const TAG_BODY: u16 = 0x1000;
-/// `PidTagRtfCompressed` ([MS-OXCMSG] 2.2.1.48.4), when there is no plain body.
-pub(crate) const TAG_RTF_COMPRESSED: u16 = 0x1009;
-
 /// CLASS from PidTagSensitivity: normal PUBLIC, personal and private
 /// PRIVATE, confidential CONFIDENTIAL.
 pub(crate) fn class(p: &PropBag) -> Option<Class> {
-    match p.int(TAG_SENSITIVITY)? {
+    match p.int(tags::SENSITIVITY)? {
         0 => Some(Class::Public),
         1 | 2 => Some(Class::Private),
         3 => Some(Class::Confidential),
@@ -78,7 +67,7 @@ pub(crate) fn class(p: &PropBag) -> Option<Class> {
 /// PS_PUBLIC_STRINGS "Keywords" (the categories, [MS-OXCMSG] 2.2.1.17),
 /// trimmed, empty ones dropped.
 pub(crate) fn categories(p: &PropBag) -> Vec<String> {
-    let v: Vec<String> = match p.name(PS_PUBLIC_STRINGS, "Keywords") {
+    let v: Vec<String> = match p.name(tags::name::KEYWORDS) {
         Some(PropValue::MvUnicode(v)) => v.clone(),
         Some(PropValue::MvString8(v)) => v.iter().map(|b| string8_lossy(b)).collect(),
         Some(PropValue::Unicode(s)) => vec![s.clone()],
@@ -89,10 +78,10 @@ pub(crate) fn categories(p: &PropBag) -> Vec<String> {
 
 /// The plain body: PidTagBody, else the text of PidTagRtfCompressed.
 pub(crate) fn body(p: &PropBag) -> Option<String> {
-    if let Some(b) = p.str(TAG_BODY) {
+    if let Some(b) = p.str(tags::BODY) {
         return non_empty(Some(b));
     }
-    let rtf = crate::rtf::decompress(p.bin(TAG_RTF_COMPRESSED)?).ok()?;
+    let rtf = crate::rtf::decompress(p.bin(tags::RTF_COMPRESSED)?).ok()?;
     non_empty(Some(&crate::rtf::to_text(&rtf)))
 }
 

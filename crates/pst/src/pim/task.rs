@@ -12,37 +12,8 @@ use mailshift_core::pim::{Date, Journal, Note, RRule, Task, TaskStatus, When};
 use super::recur::{Freq, RuleParts, Weekday};
 use super::{body, categories, class, non_empty, task_recurrence, text};
 use crate::ltp::prop::PropValue;
-use crate::mapi::{guid, Message, PropBag, PSETID_TASK};
-
-/// `PSETID_Log` {0006200A-0000-0000-C000-000000000046}: the journal
-/// properties ([MS-OXPROPS] 1.3.2), in the byte order stored in files.
-pub const PSETID_LOG: [u8; 16] = guid(0x0006200A, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
-
-/// `PidTagImportance` ([MS-OXCMSG] 2.2.1.11).
-const TAG_IMPORTANCE: u16 = 0x0017;
-/// `PidTagCreationTime` ([MS-OXCMSG] 2.2.2.3).
-const TAG_CREATION_TIME: u16 = 0x3007;
-/// `PidTagLastModificationTime` ([MS-OXCMSG] 2.2.2.2).
-const TAG_LAST_MODIFICATION_TIME: u16 = 0x3008;
-
-/// `PidLidTaskStatus` ([MS-OXOTASK] 2.2.2.2.2), PSETID_Task.
-pub const LID_TASK_STATUS: u32 = 0x8101;
-/// `PidLidPercentComplete` ([MS-OXOTASK] 2.2.2.2.3), a double 0.0-1.0.
-pub const LID_PERCENT_COMPLETE: u32 = 0x8102;
-/// `PidLidTaskStartDate` ([MS-OXOTASK] 2.2.2.2.4), local midnight.
-pub const LID_TASK_START_DATE: u32 = 0x8104;
-/// `PidLidTaskDueDate` ([MS-OXOTASK] 2.2.2.2.5), local midnight.
-pub const LID_TASK_DUE_DATE: u32 = 0x8105;
-/// `PidLidTaskDateCompleted` ([MS-OXOTASK] 2.2.2.2.9).
-pub const LID_TASK_DATE_COMPLETED: u32 = 0x810F;
-/// `PidLidTaskComplete` ([MS-OXOTASK] 2.2.2.2.20), a boolean.
-pub const LID_TASK_COMPLETE: u32 = 0x811C;
-/// `PidLidLogType` ([MS-OXOJRNL] 2.2.1.1), PSETID_Log: "Phone call" ...
-pub const LID_LOG_TYPE: u32 = 0x8700;
-/// `PidLidLogTypeDesc` ([MS-OXOJRNL] 2.2.1.2), PSETID_Log: the type's display text.
-pub const LID_LOG_TYPE_DESC: u32 = 0x8712;
-/// `PidLidLogStart` ([MS-OXOJRNL] 2.2.1.3), PSETID_Log, UTC.
-pub const LID_LOG_START: u32 = 0x8706;
+use crate::mapi::{Message, PropBag};
+use crate::tags::{self, lid, Lid};
 
 /// Maps an `IPM.Task` onto a [`Task`] (`VTODO`).
 ///
@@ -74,13 +45,13 @@ pub const LID_LOG_START: u32 = 0x8706;
 ///   DATE since DTSTART and DUE are dates.
 pub fn task(msg: &Message, uid: String) -> Task {
     let p = &msg.props;
-    let start = lid_time(p, PSETID_TASK, LID_TASK_START_DATE).map(local_midnight_date);
-    let due = lid_time(p, PSETID_TASK, LID_TASK_DUE_DATE).map(local_midnight_date);
-    let status = match lid_int(p, PSETID_TASK, LID_TASK_STATUS) {
+    let start = lid_time(p, lid::TASK_START_DATE).map(local_midnight_date);
+    let due = lid_time(p, lid::TASK_DUE_DATE).map(local_midnight_date);
+    let status = match lid_int(p, lid::TASK_STATUS) {
         Some(0) | Some(3) | Some(4) => Some(TaskStatus::NeedsAction),
         Some(1) => Some(TaskStatus::InProcess),
         Some(2) => Some(TaskStatus::Completed),
-        _ => match p.lid(PSETID_TASK, LID_TASK_COMPLETE) {
+        _ => match p.lid(lid::TASK_COMPLETE) {
             Some(PropValue::Bool(true)) => Some(TaskStatus::Completed),
             _ => None,
         },
@@ -96,10 +67,10 @@ pub fn task(msg: &Message, uid: String) -> Task {
         description: body(p),
         start,
         due,
-        completed: lid_time(p, PSETID_TASK, LID_TASK_DATE_COMPLETED),
+        completed: lid_time(p, lid::TASK_DATE_COMPLETED),
         status,
         percent_complete: percent(p),
-        priority: match p.int(TAG_IMPORTANCE) {
+        priority: match p.int(tags::IMPORTANCE) {
             Some(0) => Some(9),
             Some(1) => Some(5),
             Some(2) => Some(1),
@@ -108,8 +79,8 @@ pub fn task(msg: &Message, uid: String) -> Task {
         categories: categories(p),
         class: class(p),
         rrule,
-        created: p.time(TAG_CREATION_TIME),
-        last_modified: p.time(TAG_LAST_MODIFICATION_TIME),
+        created: p.time(tags::CREATION_TIME),
+        last_modified: p.time(tags::LAST_MODIFICATION_TIME),
     }
 }
 
@@ -128,7 +99,7 @@ pub fn note(msg: &Message, uid: String) -> Note {
     let summary = non_empty(msg.subject()).or_else(|| {
         description.as_deref().and_then(|b| b.lines().map(str::trim).find(|l| !l.is_empty())).map(str::to_string)
     });
-    let created = p.time(TAG_CREATION_TIME);
+    let created = p.time(tags::CREATION_TIME);
     Note {
         uid,
         summary,
@@ -136,7 +107,7 @@ pub fn note(msg: &Message, uid: String) -> Note {
         dtstart: created.map(When::Utc),
         categories: categories(p),
         created,
-        last_modified: p.time(TAG_LAST_MODIFICATION_TIME),
+        last_modified: p.time(tags::LAST_MODIFICATION_TIME),
     }
 }
 
@@ -154,9 +125,9 @@ pub fn note(msg: &Message, uid: String) -> Note {
 pub fn journal(msg: &Message, uid: String) -> Journal {
     let p = &msg.props;
     let mut cats = categories(p);
-    let kind = [LID_LOG_TYPE_DESC, LID_LOG_TYPE]
+    let kind = [lid::LOG_TYPE_DESC, lid::LOG_TYPE]
         .into_iter()
-        .filter_map(|lid| p.lid(PSETID_LOG, lid).and_then(text))
+        .filter_map(|id| p.lid(id).and_then(text))
         .map(|t| t.trim().to_string())
         .find(|t| !t.is_empty() && !t.starts_with("IPM."));
     if let Some(t) = kind {
@@ -168,10 +139,10 @@ pub fn journal(msg: &Message, uid: String) -> Journal {
         uid,
         summary: non_empty(msg.subject()),
         description: body(p),
-        dtstart: lid_time(p, PSETID_LOG, LID_LOG_START).map(When::Utc),
+        dtstart: lid_time(p, lid::LOG_START).map(When::Utc),
         categories: cats,
-        created: p.time(TAG_CREATION_TIME),
-        last_modified: p.time(TAG_LAST_MODIFICATION_TIME),
+        created: p.time(tags::CREATION_TIME),
+        last_modified: p.time(tags::LAST_MODIFICATION_TIME),
     }
 }
 
@@ -217,21 +188,21 @@ fn local_midnight_date(unix: i64) -> When {
     When::Date(When::Utc(day.saturating_mul(86_400)).date())
 }
 
-fn lid_time(p: &PropBag, set: [u8; 16], lid: u32) -> Option<i64> {
-    match p.lid(set, lid)? {
+fn lid_time(p: &PropBag, id: Lid) -> Option<i64> {
+    match p.lid(id)? {
         PropValue::Time(ft) => crate::mapi::filetime_to_unix(*ft),
         _ => None,
     }
 }
 
-fn lid_int(p: &PropBag, set: [u8; 16], lid: u32) -> Option<i64> {
-    p.lid(set, lid)?.as_i64()
+fn lid_int(p: &PropBag, id: Lid) -> Option<i64> {
+    p.lid(id)?.as_i64()
 }
 
 /// PidLidPercentComplete as 0-100: a double 0.0-1.0 ([MS-OXOTASK]
 /// 2.2.2.2.3); out-of-range and NaN values are no value.
 fn percent(p: &PropBag) -> Option<u8> {
-    let f = match p.lid(PSETID_TASK, LID_PERCENT_COMPLETE)? {
+    let f = match p.lid(lid::PERCENT_COMPLETE)? {
         PropValue::F64(f) => *f,
         PropValue::F32(f) => f64::from(*f),
         _ => return None,
@@ -242,16 +213,14 @@ fn percent(p: &PropBag) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapi::{NamedId, PS_PUBLIC_STRINGS};
-    use crate::pim::{TAG_BODY, TAG_SENSITIVITY};
     use mailshift_core::pim::Class;
 
     fn bag() -> Message {
         Message::default()
     }
 
-    fn set_lid(m: &mut Message, set: [u8; 16], lid: u32, v: PropValue<'static>) {
-        m.props.named.insert(NamedId::Lid(set, lid), v);
+    fn set_lid(m: &mut Message, id: Lid, v: PropValue<'static>) {
+        m.props.named.insert(id.into(), v);
     }
 
     /// 2025-03-20T00:00:00 as a FILETIME.
@@ -260,12 +229,12 @@ mod tests {
     #[test]
     fn task_fields_map_per_ms_oxotask() {
         let mut m = bag();
-        m.props.tagged.insert(0x0037, PropValue::Unicode("\u{1}\u{0}Report".into()));
-        m.props.tagged.insert(TAG_IMPORTANCE, PropValue::I32(2));
-        m.props.tagged.insert(TAG_SENSITIVITY, PropValue::I32(3));
-        set_lid(&mut m, PSETID_TASK, LID_TASK_STATUS, PropValue::I32(1));
-        set_lid(&mut m, PSETID_TASK, LID_PERCENT_COMPLETE, PropValue::F64(0.5));
-        set_lid(&mut m, PSETID_TASK, LID_TASK_DUE_DATE, PropValue::Time(FT_2025_03_20));
+        m.props.tagged.insert(tags::SUBJECT, PropValue::Unicode("\u{1}\u{0}Report".into()));
+        m.props.tagged.insert(tags::IMPORTANCE, PropValue::I32(2));
+        m.props.tagged.insert(tags::SENSITIVITY, PropValue::I32(3));
+        set_lid(&mut m, lid::TASK_STATUS, PropValue::I32(1));
+        set_lid(&mut m, lid::PERCENT_COMPLETE, PropValue::F64(0.5));
+        set_lid(&mut m, lid::TASK_DUE_DATE, PropValue::Time(FT_2025_03_20));
         let t = task(&m, "u".into());
         assert_eq!(t.summary.as_deref(), Some("Report"));
         assert_eq!(t.status, Some(TaskStatus::InProcess));
@@ -277,7 +246,7 @@ mod tests {
         assert_eq!(t.rrule, None);
         // Local midnight of UTC+1 stored as true UTC: the day before, 23:00.
         let ft_2300 = FT_2025_03_20 - 3600 * 10_000_000;
-        set_lid(&mut m, PSETID_TASK, LID_TASK_START_DATE, PropValue::Time(ft_2300));
+        set_lid(&mut m, lid::TASK_START_DATE, PropValue::Time(ft_2300));
         assert_eq!(task(&m, "u".into()).start, Some(When::Date(Date::new(2025, 3, 20))));
     }
 
@@ -285,14 +254,14 @@ mod tests {
     fn deferred_and_waiting_are_needs_action_and_bad_percent_is_none() {
         for s in [0, 3, 4] {
             let mut m = bag();
-            set_lid(&mut m, PSETID_TASK, LID_TASK_STATUS, PropValue::I32(s));
-            set_lid(&mut m, PSETID_TASK, LID_PERCENT_COMPLETE, PropValue::F64(f64::NAN));
+            set_lid(&mut m, lid::TASK_STATUS, PropValue::I32(s));
+            set_lid(&mut m, lid::PERCENT_COMPLETE, PropValue::F64(f64::NAN));
             let t = task(&m, String::new());
             assert_eq!(t.status, Some(TaskStatus::NeedsAction));
             assert_eq!(t.percent_complete, None);
         }
         let mut m = bag();
-        set_lid(&mut m, PSETID_TASK, LID_TASK_COMPLETE, PropValue::Bool(true));
+        set_lid(&mut m, lid::TASK_COMPLETE, PropValue::Bool(true));
         assert_eq!(task(&m, String::new()).status, Some(TaskStatus::Completed));
     }
 
@@ -339,21 +308,18 @@ mod tests {
     #[test]
     fn note_summary_and_journal_type_category() {
         let mut m = bag();
-        m.props.tagged.insert(TAG_BODY, PropValue::Unicode("\r\nShopping\r\nMilk".into()));
+        m.props.tagged.insert(tags::BODY, PropValue::Unicode("\r\nShopping\r\nMilk".into()));
         let n = note(&m, String::new());
         assert_eq!(n.summary.as_deref(), Some("Shopping"));
         assert_eq!(n.description.as_deref(), Some("\r\nShopping\r\nMilk"));
-        m.props.tagged.insert(0x0037, PropValue::Unicode("\u{1}\u{1}List".into()));
+        m.props.tagged.insert(tags::SUBJECT, PropValue::Unicode("\u{1}\u{1}List".into()));
         assert_eq!(note(&m, String::new()).summary.as_deref(), Some("List"));
 
         let mut j = bag();
-        j.props.named.insert(
-            NamedId::Name(PS_PUBLIC_STRINGS, "Keywords".into()),
-            PropValue::MvUnicode(vec!["Work".into(), String::new()]),
-        );
-        set_lid(&mut j, PSETID_LOG, LID_LOG_TYPE, PropValue::Unicode("IPM.Activity".into()));
-        set_lid(&mut j, PSETID_LOG, LID_LOG_TYPE_DESC, PropValue::Unicode("Phone call".into()));
-        set_lid(&mut j, PSETID_LOG, LID_LOG_START, PropValue::Time(FT_2025_03_20));
+        j.props.named.insert(tags::name::KEYWORDS.into(), PropValue::MvUnicode(vec!["Work".into(), String::new()]));
+        set_lid(&mut j, lid::LOG_TYPE, PropValue::Unicode("IPM.Activity".into()));
+        set_lid(&mut j, lid::LOG_TYPE_DESC, PropValue::Unicode("Phone call".into()));
+        set_lid(&mut j, lid::LOG_START, PropValue::Time(FT_2025_03_20));
         let e = journal(&j, String::new());
         assert_eq!(e.categories, vec!["Work".to_string(), "Phone call".to_string()]);
         assert_eq!(e.dtstart, Some(When::Utc(1_742_428_800)));

@@ -4,14 +4,13 @@
 #![allow(dead_code)]
 
 use mailshift_pst::{
-    nid_with_type, Pst, NID_MESSAGE_STORE, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE, NID_TYPE_HIERARCHY_TABLE,
-    PR_DISPLAY_NAME,
+    nid_with_type, tags, Pst, NID_MESSAGE_STORE, NID_ROOT_FOLDER, NID_TYPE_CONTENTS_TABLE, NID_TYPE_HIERARCHY_TABLE,
 };
 
 /// What a walk found.
 #[derive(Debug, Default)]
 pub struct Walk {
-    /// PR_DISPLAY_NAME of the message store (NID 0x21).
+    /// tags::DISPLAY_NAME of the message store (NID 0x21).
     pub store_name: Option<String>,
     /// Every folder below the root: (path of display names joined by '/',
     /// contents-table row count or None if it could not be read).
@@ -26,7 +25,7 @@ pub fn walk(pst: &Pst) -> mailshift_core::Result<Walk> {
     let mut w = Walk::default();
     let store = pst.node(NID_MESSAGE_STORE)?;
     match store {
-        Some(n) => match pst.property_context(&n).and_then(|pc| pc.string(PR_DISPLAY_NAME)) {
+        Some(n) => match pst.property_context(&n).and_then(|pc| pc.string(tags::DISPLAY_NAME)) {
             Ok(name) => w.store_name = name,
             Err(e) => w.errors.push(format!("store: {e}")),
         },
@@ -59,9 +58,9 @@ fn folder(pst: &Pst, nid: u32, path: &str, depth: usize, visited: &mut Vec<u32>,
     };
     for i in 0..tc.row_count() {
         let Some(child) = tc.row_id(i) else { continue };
-        // The hierarchy row may leave PR_DISPLAY_NAME out (its cell
+        // The hierarchy row may leave tags::DISPLAY_NAME out (its cell
         // existence bit clear); the folder's own property context has it.
-        let from_row = match tc.get(i, PR_DISPLAY_NAME) {
+        let from_row = match tc.get(i, tags::DISPLAY_NAME) {
             Ok(v) => v.and_then(|v| v.as_text()),
             Err(e) => {
                 w.errors.push(format!("{path}: row {i} name: {e}"));
@@ -71,7 +70,7 @@ fn folder(pst: &Pst, nid: u32, path: &str, depth: usize, visited: &mut Vec<u32>,
         let name = match from_row {
             Some(n) => n,
             None => match pst.node(child).and_then(|n| match n {
-                Some(n) => pst.property_context(&n).and_then(|pc| pc.string(PR_DISPLAY_NAME)),
+                Some(n) => pst.property_context(&n).and_then(|pc| pc.string(tags::DISPLAY_NAME)),
                 None => Ok(None),
             }) {
                 Ok(n) => n.unwrap_or_default(),
