@@ -6,10 +6,11 @@
 
 use std::io::Write;
 
-use mailshift_pst::ndb::crc::crc32;
 use mailshift_pst::ndb::crypt::CryptMethod;
-use mailshift_pst::ndb::header::Format;
-use mailshift_pst::ndb::page::{compute_sig, PTYPE_BBT, PTYPE_NBT};
+use mailshift_pst::raw::{
+    BbtEntry, Bid, Bref, BtEntry, BtPageMeta, Format, HeaderFields, NbtEntry, PageTrailer, SlEntry, SubnodeBlockHeader,
+    XBlockHeader, MAGIC_CLIENT_PST, PTYPE_BBT, PTYPE_NBT, W_VER_CLIENT,
+};
 use mailshift_pst::{
     nid_with_type, Pst, NID_MESSAGE_STORE, NID_ROOT_FOLDER, NID_TYPE_ASSOC_CONTENTS_TABLE, NID_TYPE_CONTENTS_TABLE,
     NID_TYPE_HIERARCHY_TABLE, PR_DISPLAY_NAME,
@@ -121,19 +122,11 @@ impl Builder {
         Builder { format, crypt, blocks: Vec::new(), nodes: Vec::new(), next_bid: 0x100 }
     }
 
-    fn put_id(&self, out: &mut Vec<u8>, v: u64) {
-        if self.format.is_unicode() {
-            out.extend_from_slice(&v.to_le_bytes());
-        } else {
-            out.extend_from_slice(&(v as u32).to_le_bytes());
-        }
-    }
-
     /// Adds one block; internal blocks (XBLOCK, SLBLOCK) get the BID's
     /// internal bit (MS-PST 2.2.2.2).
     pub fn block(&mut self, data: Vec<u8>, internal: bool) -> u64 {
-        let bid = self.next_bid | if internal { 2 } else { 0 };
-        self.next_bid += 4;
+        let bid = self.next_bid | if internal { Bid::INTERNAL } else { 0 };
+        self.next_bid += Bid::STEP;
         self.blocks.push((bid, data));
         bid
     }
@@ -146,12 +139,7 @@ impl Builder {
         }
         let total: usize = leaves.iter().map(|l| l.len()).sum();
         let bids: Vec<u64> = leaves.iter().map(|l| self.block(l.to_vec(), false)).collect();
-        let mut x = vec![0x01, 0x01];
-        x.extend_from_slice(&(bids.len() as u16).to_le_bytes());
-        x.extend_from_slice(&(total as u32).to_le_bytes());
-        for b in bids {
-            self.put_id(&mut x, b);
-        }
+        let x = XBlockHeader::build(self.format, 1, total as u32, &bids);
         self.block(x, true)
     }
 
@@ -168,16 +156,9 @@ impl Builder {
         let mut entries = entries.to_vec();
         entries.sort_by_key(|e| e.0);
         entries.dedup_by_key(|e| e.0);
-        let mut s = vec![0x02, 0x00];
-        s.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-        if self.format.is_unicode() {
-            s.extend_from_slice(&[0; 4]);
-        }
-        for (nid, bid) in entries {
-            self.put_id(&mut s, u64::from(nid));
-            self.put_id(&mut s, bid);
-            self.put_id(&mut s, 0);
-        }
+        let entries: Vec<SlEntry> =
+            entries.into_iter().map(|(nid, bid_data)| SlEntry { nid, bid_data, bid_sub: 0 }).collect();
+        let s = SubnodeBlockHeader::build_leaf(self.format, &entries);
         self.block(s, true)
     }
 
@@ -201,7 +182,7 @@ impl Builder {
     fn block_bytes(&self, ib: u64, bid: u64, plain: &[u8]) -> (Vec<u8>, u16) {
         let f = self.format;
         let mut stored = plain.to_vec();
-        if bid & 2 == 0 {
+        if !Bid(bid).is_internal() {
             self.crypt.encode(&mut stored, bid);
         }
         let inflated = stored.len() as u16;
@@ -215,26 +196,7 @@ impl Builder {
                 }
             }
         }
-        let size = f.block_size(stored.len());
-        let mut b = vec![0u8; size];
-        b[..stored.len()].copy_from_slice(&stored);
-        let t = size - f.block_trailer_size();
-        b[t..t + 2].copy_from_slice(&(stored.len() as u16).to_le_bytes());
-        b[t + 2..t + 4].copy_from_slice(&compute_sig(ib, bid).to_le_bytes());
-        let crc = crc32(&stored);
-        match f {
-            Format::Ansi => {
-                b[t + 4..t + 8].copy_from_slice(&(bid as u32).to_le_bytes());
-                b[t + 8..t + 12].copy_from_slice(&crc.to_le_bytes());
-            }
-            _ => {
-                b[t + 4..t + 8].copy_from_slice(&crc.to_le_bytes());
-                b[t + 8..t + 16].copy_from_slice(&bid.to_le_bytes());
-            }
-        }
-        if f == Format::Unicode4k {
-            b[t + 18..t + 20].copy_from_slice(&inflated.to_le_bytes());
-        }
+        let b = mailshift_pst::raw::BlockTrailer::build_block(f, ib, bid, &stored, inflated);
         (b, stored.len() as u16)
     }
 
@@ -249,12 +211,7 @@ impl Builder {
         cb_ent: usize,
     ) -> (u64, u64) {
         let f = self.format;
-        let area = match f {
-            Format::Ansi => 496,
-            Format::Unicode => 488,
-            Format::Unicode4k => 4056,
-        };
-        let w = f.bid_size();
+        let area = f.page().bt_entries;
         let mut level = 0u8;
         let mut current = keyed;
         let mut this_ent = cb_ent;
@@ -274,50 +231,19 @@ impl Builder {
                 for (i, (_, e)) in chunk.iter().enumerate() {
                     p[i * this_ent..i * this_ent + e.len()].copy_from_slice(e);
                 }
-                let n = chunk.len();
-                let max = area / this_ent;
-                match f {
-                    Format::Ansi => {
-                        p[496] = n as u8;
-                        p[497] = max as u8;
-                        p[498] = this_ent as u8;
-                        p[499] = level;
-                    }
-                    Format::Unicode => {
-                        p[488] = n as u8;
-                        p[489] = max as u8;
-                        p[490] = this_ent as u8;
-                        p[491] = level;
-                    }
-                    Format::Unicode4k => {
-                        p[4056..4058].copy_from_slice(&(n as u16).to_le_bytes());
-                        p[4058..4060].copy_from_slice(&(max as u16).to_le_bytes());
-                        p[4060] = this_ent as u8;
-                        p[4061] = level;
-                    }
-                }
-                let t = f.page_size() - f.page_trailer_size();
-                p[t] = ptype;
-                p[t + 1] = ptype;
-                p[t + 2..t + 4].copy_from_slice(&compute_sig(ib, bid).to_le_bytes());
-                let crc = crc32(&p[..t]);
-                match f {
-                    Format::Ansi => {
-                        p[t + 4..t + 8].copy_from_slice(&(bid as u32).to_le_bytes());
-                        p[t + 8..t + 12].copy_from_slice(&crc.to_le_bytes());
-                    }
-                    _ => {
-                        p[t + 4..t + 8].copy_from_slice(&crc.to_le_bytes());
-                        p[t + 8..t + 16].copy_from_slice(&bid.to_le_bytes());
-                    }
-                }
+                let meta = BtPageMeta {
+                    c_ent: chunk.len() as u16,
+                    c_ent_max: (area / this_ent) as u16,
+                    cb_ent: this_ent as u8,
+                    c_level: level,
+                };
+                meta.write(&mut p, f);
+                PageTrailer::seal(&mut p, f, ptype, ib, bid);
                 file.extend_from_slice(&p);
                 let key = chunk.first().map_or(0, |e| e.0);
                 // BTENTRY (MS-PST 2.2.2.7.7.2): btkey, BREF.
-                let mut e = Vec::new();
-                self.put_id(&mut e, key);
-                self.put_id(&mut e, bid);
-                self.put_id(&mut e, ib);
+                let mut e = vec![0u8; f.bt_entry_size()];
+                BtEntry { btkey: key, bref: Bref { bid, ib } }.write(&mut e, f);
                 parents.push((key, e));
             }
             if parents.len() == 1 {
@@ -325,7 +251,7 @@ impl Builder {
                 return (*next_page_bid - 4, ib);
             }
             current = parents;
-            this_ent = 3 * w;
+            this_ent = f.bt_entry_size();
             level += 1;
         }
     }
@@ -341,14 +267,8 @@ impl Builder {
             let ib = file.len() as u64;
             let (b, cb) = self.block_bytes(ib, *bid, plain);
             file.extend_from_slice(&b);
-            let mut e = Vec::new();
-            self.put_id(&mut e, *bid);
-            self.put_id(&mut e, ib);
-            e.extend_from_slice(&cb.to_le_bytes());
-            e.extend_from_slice(&1u16.to_le_bytes());
-            if f.is_unicode() {
-                e.extend_from_slice(&[0; 4]);
-            }
+            let mut e = vec![0u8; f.bbt_entry_size()];
+            BbtEntry { bid: *bid, ib, cb, c_ref: 1 }.write(&mut e, f);
             bbt.push((*bid, e));
         }
         // Pages are page-aligned (MS-PST 2.2.2.7).
@@ -360,25 +280,15 @@ impl Builder {
         nodes.dedup_by_key(|n| n.0);
         let nbt: Vec<(u64, Vec<u8>)> = nodes
             .iter()
-            .map(|&(nid, data, sub, parent)| {
-                let mut e = Vec::new();
-                self.put_id(&mut e, u64::from(nid));
-                self.put_id(&mut e, data);
-                self.put_id(&mut e, sub);
-                e.extend_from_slice(&parent.to_le_bytes());
-                if f.is_unicode() {
-                    e.extend_from_slice(&[0; 4]);
-                }
+            .map(|&(nid, bid_data, bid_sub, nid_parent)| {
+                let mut e = vec![0u8; f.nbt_entry_size()];
+                NbtEntry { nid, bid_data, bid_sub, nid_parent }.write(&mut e, f);
                 (u64::from(nid), e)
             })
             .collect();
-        let w = f.bid_size();
         let mut page_bid = self.next_bid + 0x1000;
-        let nbt_ent = if f.is_unicode() { 32 } else { 16 };
-        let bbt_ent = if f.is_unicode() { 24 } else { 12 };
-        debug_assert_eq!(bbt_ent, 2 * w + 4 + if f.is_unicode() { 4 } else { 0 });
-        let nbt_root = self.btree(&mut file, PTYPE_NBT, &mut page_bid, nbt, nbt_ent);
-        let bbt_root = self.btree(&mut file, PTYPE_BBT, &mut page_bid, bbt, bbt_ent);
+        let nbt_root = self.btree(&mut file, PTYPE_NBT, &mut page_bid, nbt, f.nbt_entry_size());
+        let bbt_root = self.btree(&mut file, PTYPE_BBT, &mut page_bid, bbt, f.bbt_entry_size());
         let eof = file.len() as u64;
         let crypt = match self.crypt {
             CryptMethod::None => 0,
@@ -393,41 +303,16 @@ impl Builder {
 
 /// A HEADER (MS-PST 2.2.2.6) with correct CRCs; roots are (bid, ib).
 pub fn header(f: Format, crypt: u8, nbt: (u64, u64), bbt: (u64, u64), eof: u64) -> Vec<u8> {
-    if f == Format::Ansi {
-        let mut h = vec![0u8; 512];
-        h[..4].copy_from_slice(b"!BDN");
-        h[8..10].copy_from_slice(b"SM");
-        h[10..12].copy_from_slice(&14u16.to_le_bytes());
-        h[12..14].copy_from_slice(&19u16.to_le_bytes());
-        h[168..172].copy_from_slice(&(eof as u32).to_le_bytes());
-        h[184..188].copy_from_slice(&(nbt.0 as u32).to_le_bytes());
-        h[188..192].copy_from_slice(&(nbt.1 as u32).to_le_bytes());
-        h[192..196].copy_from_slice(&(bbt.0 as u32).to_le_bytes());
-        h[196..200].copy_from_slice(&(bbt.1 as u32).to_le_bytes());
-        h[460] = 0x80;
-        h[461] = crypt;
-        let partial = crc32(&h[8..8 + 471]);
-        h[4..8].copy_from_slice(&partial.to_le_bytes());
-        return h;
+    HeaderFields {
+        magic_client: MAGIC_CLIENT_PST,
+        w_ver: f.w_ver(),
+        w_ver_client: W_VER_CLIENT,
+        ib_file_eof: eof,
+        bref_nbt: Bref { bid: nbt.0, ib: nbt.1 },
+        bref_bbt: Bref { bid: bbt.0, ib: bbt.1 },
+        b_crypt_method: crypt,
     }
-    let w_ver: u16 = if f == Format::Unicode4k { 36 } else { 23 };
-    let mut h = vec![0u8; 564];
-    h[..4].copy_from_slice(b"!BDN");
-    h[8..10].copy_from_slice(b"SM");
-    h[10..12].copy_from_slice(&w_ver.to_le_bytes());
-    h[12..14].copy_from_slice(&19u16.to_le_bytes());
-    h[184..192].copy_from_slice(&eof.to_le_bytes());
-    h[216..224].copy_from_slice(&nbt.0.to_le_bytes());
-    h[224..232].copy_from_slice(&nbt.1.to_le_bytes());
-    h[232..240].copy_from_slice(&bbt.0.to_le_bytes());
-    h[240..248].copy_from_slice(&bbt.1.to_le_bytes());
-    h[512] = 0x80;
-    h[513] = crypt;
-    let partial = crc32(&h[8..8 + 471]);
-    h[4..8].copy_from_slice(&partial.to_le_bytes());
-    let full = crc32(&h[8..8 + 516]);
-    h[524..528].copy_from_slice(&full.to_le_bytes());
-    h
+    .encode()
 }
 
 /// Limits of [`walk`]: enough to reach every structure, small enough that
@@ -506,7 +391,7 @@ pub fn read_message(pst: &Pst, msg: &mailshift_pst::NodeRef) {
             let mut sink = Vec::new();
             let _ = std::io::Read::read_to_end(&mut tree.reader(), &mut sink);
         }
-        match sub.nid & 0x1F {
+        match mailshift_pst::raw::Nid(sub.nid).nid_type() {
             // Attachment PCs (NID_TYPE_ATTACHMENT).
             0x05 => {
                 if let Ok(pc) = pst.property_context(sub) {
@@ -526,6 +411,39 @@ pub fn read_message(pst: &Pst, msg: &mailshift_pst::NodeRef) {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The builder's files open and read back in every layout and encoding:
+    /// its layouts come from `mailshift_pst::raw`, as the reader's do.
+    #[test]
+    fn built_files_read_back() {
+        for format in [Format::Ansi, Format::Unicode, Format::Unicode4k] {
+            for crypt in [CryptMethod::None, CryptMethod::Permute, CryptMethod::Cyclic] {
+                let mut b = Builder::new(format, crypt);
+                let text: Vec<u8> = b"node data that compresses well ".repeat(700);
+                let data = b.data(&text);
+                let sub_data = b.data(b"subnode");
+                let sub = b.subnodes(&[(0x8025, sub_data)]);
+                b.node(FUZZ_NID, data, sub, NID_ROOT_FOLDER);
+                for i in 0..200u32 {
+                    let d = b.data(&i.to_le_bytes());
+                    b.node(0x0040_0000 + (i << 5) + 4, d, 0, NID_ROOT_FOLDER);
+                }
+                let pst = Pst::from_bytes("built.pst", b.build()).expect("opens");
+                assert!(pst.problems().is_empty(), "{format:?}/{crypt:?}: {:?}", pst.problems());
+                let node = pst.node(FUZZ_NID).expect("NBT").expect("node");
+                assert_eq!(&pst.read_node_data(&node).expect("data")[..], &text[..], "{format:?}/{crypt:?}");
+                let s = pst.subnode(&node, 0x8025).expect("SLBLOCK").expect("subnode");
+                assert_eq!(&pst.read_node_data(&s).expect("data")[..], b"subnode");
+                let last = pst.node(0x0040_0000 + (199 << 5) + 4).expect("NBT").expect("node");
+                assert_eq!(&pst.read_node_data(&last).expect("data")[..], &199u32.to_le_bytes());
+            }
         }
     }
 }

@@ -46,6 +46,7 @@ pub mod messaging;
 pub mod mime;
 pub mod ndb;
 pub mod pim;
+pub mod raw;
 mod reader;
 pub mod rtf;
 #[cfg(test)]

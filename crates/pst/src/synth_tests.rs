@@ -4,15 +4,14 @@
 
 use std::io::Write;
 
-use crate::ltp::heap::tests::{build_heap_block, hid};
+use crate::ltp::heap::tests::build_heap_block;
 use crate::ltp::heap::{BTYPE_PC, BTYPE_TC};
 use crate::ndb::block::tests::build_block;
-use crate::ndb::crc::crc32;
 use crate::ndb::crypt::CryptMethod;
-use crate::ndb::header::tests::unicode_header;
+use crate::ndb::header::tests::header;
 use crate::ndb::header::{Bref, Format};
 use crate::ndb::page::tests::build_bt_page;
-use crate::ndb::page::{PTYPE_BBT, PTYPE_NBT};
+use crate::raw::{BbtEntry, Bid, Hid, NbtEntry, SlEntry, SubnodeBlockHeader, XBlockHeader, PTYPE_BBT, PTYPE_NBT};
 use crate::{nid_with_type, PropValue, Pst, NID_MESSAGE_STORE, NID_ROOT_FOLDER, PR_DISPLAY_NAME};
 
 struct Synth {
@@ -30,49 +29,25 @@ impl Synth {
     }
 
     fn block(&mut self, data: Vec<u8>, internal: bool, compress: bool) -> u64 {
-        let bid = self.next_bid | if internal { 2 } else { 0 };
-        self.next_bid += 4;
+        let bid = self.next_bid | if internal { Bid::INTERNAL } else { 0 };
+        self.next_bid += Bid::STEP;
         self.blocks.push((bid, data, compress));
         bid
-    }
-
-    fn w(&self) -> usize {
-        self.format.bid_size()
-    }
-
-    fn put_id(&self, out: &mut Vec<u8>, v: u64) {
-        if self.format.is_unicode() {
-            out.extend_from_slice(&v.to_le_bytes());
-        } else {
-            out.extend_from_slice(&(v as u32).to_le_bytes());
-        }
     }
 
     /// An XBLOCK over `leaves` (MS-PST 2.2.2.8.3.2.1).
     fn xblock(&mut self, leaves: &[Vec<u8>]) -> u64 {
         let total: usize = leaves.iter().map(Vec::len).sum();
         let bids: Vec<u64> = leaves.iter().map(|l| self.block(l.clone(), false, true)).collect();
-        let mut x = vec![0x01, 0x01];
-        x.extend_from_slice(&(bids.len() as u16).to_le_bytes());
-        x.extend_from_slice(&(total as u32).to_le_bytes());
-        for b in bids {
-            self.put_id(&mut x, b);
-        }
+        let x = XBlockHeader::build(self.format, 1, total as u32, &bids);
         self.block(x, true, false)
     }
 
     /// An SLBLOCK (MS-PST 2.2.2.8.3.3.1) of (nid, bidData).
     fn slblock(&mut self, entries: &[(u32, u64)]) -> u64 {
-        let mut s = vec![0x02, 0x00];
-        s.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-        if self.format.is_unicode() {
-            s.extend_from_slice(&[0; 4]);
-        }
-        for &(nid, bid) in entries {
-            self.put_id(&mut s, u64::from(nid));
-            self.put_id(&mut s, bid);
-            self.put_id(&mut s, 0);
-        }
+        let entries: Vec<SlEntry> =
+            entries.iter().map(|&(nid, bid_data)| SlEntry { nid, bid_data, bid_sub: 0 }).collect();
+        let s = SubnodeBlockHeader::build_leaf(self.format, &entries);
         self.block(s, true, false)
     }
 
@@ -86,7 +61,7 @@ impl Synth {
         for (bid, plain, compress) in &self.blocks {
             let mut stored = plain.clone();
             let mut inflated = stored.len() as u16;
-            if bid & 2 == 0 {
+            if !Bid(*bid).is_internal() {
                 self.crypt.encode(&mut stored, *bid);
             }
             if f == Format::Unicode4k && *compress {
@@ -98,14 +73,8 @@ impl Synth {
             }
             let ib = file.len() as u64;
             file.extend(build_block(f, ib, *bid, &stored, inflated));
-            let mut e = Vec::new();
-            self.put_id(&mut e, *bid);
-            self.put_id(&mut e, ib);
-            e.extend_from_slice(&(stored.len() as u16).to_le_bytes());
-            e.extend_from_slice(&1u16.to_le_bytes());
-            if f.is_unicode() {
-                e.extend_from_slice(&[0; 4]);
-            }
+            let mut e = vec![0u8; f.bbt_entry_size()];
+            BbtEntry { bid: *bid, ib, cb: stored.len() as u16, c_ref: 1 }.write(&mut e, f);
             bbt.push((*bid, e));
         }
         bbt.sort_by_key(|e| e.0);
@@ -113,30 +82,15 @@ impl Synth {
         nodes.sort_by_key(|n| n.0);
         let nbt: Vec<Vec<u8>> = nodes
             .iter()
-            .map(|&(nid, data, sub)| {
-                let mut e = Vec::new();
-                self.put_id(&mut e, u64::from(nid));
-                self.put_id(&mut e, data);
-                self.put_id(&mut e, sub);
-                e.extend_from_slice(&NID_ROOT_FOLDER.to_le_bytes());
-                if f.is_unicode() {
-                    e.extend_from_slice(&[0; 4]);
-                }
+            .map(|&(nid, bid_data, bid_sub)| {
+                let mut e = vec![0u8; f.nbt_entry_size()];
+                NbtEntry { nid, bid_data, bid_sub, nid_parent: NID_ROOT_FOLDER }.write(&mut e, f);
                 e
             })
             .collect();
-        let w = self.w();
-        let nbt_page = build_bt_page(f, PTYPE_NBT, nbt_ib, nbt_bid, 0, 4 * w, &nbt);
+        let nbt_page = build_bt_page(f, PTYPE_NBT, nbt_ib, nbt_bid, 0, f.nbt_entry_size(), &nbt);
         let bbt_entries: Vec<Vec<u8>> = bbt.into_iter().map(|e| e.1).collect();
-        let bbt_page = build_bt_page(
-            f,
-            PTYPE_BBT,
-            bbt_ib,
-            bbt_bid,
-            0,
-            2 * w + 4 + if f.is_unicode() { 4 } else { 0 },
-            &bbt_entries,
-        );
+        let bbt_page = build_bt_page(f, PTYPE_BBT, bbt_ib, bbt_bid, 0, f.bbt_entry_size(), &bbt_entries);
         file[nbt_ib as usize..(nbt_ib + ps) as usize].copy_from_slice(&nbt_page);
         file[bbt_ib as usize..(bbt_ib + ps) as usize].copy_from_slice(&bbt_page);
         let eof = file.len() as u64;
@@ -145,37 +99,16 @@ impl Synth {
             CryptMethod::Permute => 1,
             CryptMethod::Cyclic => 2,
         };
-        let header = match f {
-            Format::Ansi => {
-                ansi_header(crypt, Bref { bid: nbt_bid, ib: nbt_ib }, Bref { bid: bbt_bid, ib: bbt_ib }, eof)
-            }
-            Format::Unicode => {
-                unicode_header(23, crypt, Bref { bid: nbt_bid, ib: nbt_ib }, Bref { bid: bbt_bid, ib: bbt_ib }, eof)
-            }
-            Format::Unicode4k => {
-                unicode_header(36, crypt, Bref { bid: nbt_bid, ib: nbt_ib }, Bref { bid: bbt_bid, ib: bbt_ib }, eof)
-            }
-        };
+        let header =
+            header(f.w_ver(), crypt, Bref { bid: nbt_bid, ib: nbt_ib }, Bref { bid: bbt_bid, ib: bbt_ib }, eof);
         file[..header.len()].copy_from_slice(&header);
         file
     }
 }
 
-fn ansi_header(crypt: u8, nbt: Bref, bbt: Bref, eof: u64) -> Vec<u8> {
-    let mut h = vec![0u8; 512];
-    h[..4].copy_from_slice(b"!BDN");
-    h[8..10].copy_from_slice(b"SM");
-    h[10..12].copy_from_slice(&14u16.to_le_bytes());
-    h[168..172].copy_from_slice(&(eof as u32).to_le_bytes());
-    h[184..188].copy_from_slice(&(nbt.bid as u32).to_le_bytes());
-    h[188..192].copy_from_slice(&(nbt.ib as u32).to_le_bytes());
-    h[192..196].copy_from_slice(&(bbt.bid as u32).to_le_bytes());
-    h[196..200].copy_from_slice(&(bbt.ib as u32).to_le_bytes());
-    h[460] = 0x80;
-    h[461] = crypt;
-    let partial = crc32(&h[8..8 + 471]);
-    h[4..8].copy_from_slice(&partial.to_le_bytes());
-    h
+/// The HID of allocation `index` in heap block `block` (MS-PST 2.3.1.1).
+fn hid(index: u16, block: u16) -> u32 {
+    Hid::new(index, block).into()
 }
 
 fn utf16(s: &str) -> Vec<u8> {

@@ -7,15 +7,17 @@ use std::io::Read;
 use super::btree::BbtEntry;
 use super::crc::crc32;
 use super::crypt::CryptMethod;
-use super::header::{read_ib, Format};
+use super::header::Format;
 use super::page::compute_sig;
-use crate::error::{u16_at, u32_at, CResult, Corrupt};
+use crate::error::{CResult, Corrupt};
+use crate::raw::{self, Bid};
 
 /// The BID bit that marks an internal block (MS-PST 2.2.2.2): data trees
 /// and subnode trees, never encoded.
-pub const BID_INTERNAL: u64 = 0x2;
+pub const BID_INTERNAL: u64 = Bid::INTERNAL;
 
-/// `BLOCKTRAILER` (MS-PST 2.2.2.8.1), plus the 4K variant's inflated size.
+/// `BLOCKTRAILER` (MS-PST 2.2.2.8.1), plus the 4K variant's inflated size:
+/// the checked reading of [`raw::BlockTrailer`], whose fields it has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockTrailer {
     /// `cb`: bytes of (stored) data.
@@ -31,42 +33,18 @@ pub struct BlockTrailer {
     pub cb_inflated: Option<u16>,
 }
 
+impl From<raw::BlockTrailer> for BlockTrailer {
+    fn from(t: raw::BlockTrailer) -> Self {
+        BlockTrailer { cb: t.cb, w_sig: t.w_sig, dw_crc: t.dw_crc, bid: t.bid, cb_inflated: t.cb_inflated }
+    }
+}
+
 impl BlockTrailer {
     /// Reads the trailer from the last bytes of `block`.
     pub fn parse(block: &[u8], format: Format, offset: u64) -> CResult<BlockTrailer> {
-        let ts = format.block_trailer_size();
         let bad = || Corrupt::new("BLOCKTRAILER", offset, "block shorter than its trailer");
-        let at = block.len().checked_sub(ts).ok_or_else(bad)?;
-        let t = &block[at..];
-        let cb = u16_at(t, 0).ok_or_else(bad)?;
-        let w_sig = u16_at(t, 2).ok_or_else(bad)?;
-        Ok(match format {
-            // ANSI: cb, wSig, bid (4), dwCRC (4).
-            Format::Ansi => BlockTrailer {
-                cb,
-                w_sig,
-                bid: read_ib(t, 4, format).ok_or_else(bad)?,
-                dw_crc: u32_at(t, 8).ok_or_else(bad)?,
-                cb_inflated: None,
-            },
-            // Unicode: cb, wSig, dwCRC, bid (8).
-            Format::Unicode => BlockTrailer {
-                cb,
-                w_sig,
-                dw_crc: u32_at(t, 4).ok_or_else(bad)?,
-                bid: read_ib(t, 8, format).ok_or_else(bad)?,
-                cb_inflated: None,
-            },
-            // 4K (libpff): as Unicode, then 2 unknown bytes, the inflated
-            // size (2) and 4 unknown bytes.
-            Format::Unicode4k => BlockTrailer {
-                cb,
-                w_sig,
-                dw_crc: u32_at(t, 4).ok_or_else(bad)?,
-                bid: read_ib(t, 8, format).ok_or_else(bad)?,
-                cb_inflated: Some(u16_at(t, 18).ok_or_else(bad)?),
-            },
-        })
+        let at = block.len().checked_sub(format.block_trailer_size()).ok_or_else(bad)?;
+        raw::BlockTrailer::parse(&block[at..], format).map(BlockTrailer::from).ok_or_else(bad)
     }
 }
 
@@ -90,10 +68,13 @@ pub fn read_block<'a>(file: &'a [u8], format: Format, crypt: CryptMethod, entry:
     if t.cb != entry.cb {
         return Err(Corrupt::new("BLOCKTRAILER", off, format!("cb {} but the BBT says {}", t.cb, entry.cb)));
     }
-    if t.bid & !1 != entry.bid & !1 {
+    if Bid(t.bid).key() != Bid(entry.bid).key() {
         return Err(Corrupt::new("BLOCKTRAILER", off, format!("bid {:#x} but the BBT says {:#x}", t.bid, entry.bid)));
     }
-    if t.w_sig != 0 && t.w_sig != compute_sig(entry.ib, entry.bid & !1) && t.w_sig != compute_sig(entry.ib, entry.bid) {
+    if t.w_sig != 0
+        && t.w_sig != compute_sig(entry.ib, Bid(entry.bid).key())
+        && t.w_sig != compute_sig(entry.ib, entry.bid)
+    {
         return Err(Corrupt::new(
             "BLOCKTRAILER",
             off,
@@ -112,7 +93,7 @@ pub fn read_block<'a>(file: &'a [u8], format: Format, crypt: CryptMethod, entry:
             data = Cow::Owned(inflate(stored, inflated, off)?);
         }
     }
-    if entry.bid & BID_INTERNAL == 0 && crypt != CryptMethod::None {
+    if !Bid(entry.bid).is_internal() && crypt != CryptMethod::None {
         let mut owned = data.into_owned();
         crypt.decode(&mut owned, entry.bid);
         data = Cow::Owned(owned);
@@ -147,30 +128,10 @@ pub(crate) mod tests {
     use std::io::Write;
 
     /// Lays out one block as a writer would: data (already encoded), padding,
-    /// trailer. `cb_inflated` is written only for 4K.
+    /// trailer ([`raw::BlockTrailer::build_block`]). `cb_inflated` is
+    /// written only for 4K.
     pub(crate) fn build_block(format: Format, ib: u64, bid: u64, stored: &[u8], cb_inflated: u16) -> Vec<u8> {
-        let size = format.block_size(stored.len());
-        let mut b = vec![0u8; size];
-        b[..stored.len()].copy_from_slice(stored);
-        let t = size - format.block_trailer_size();
-        b[t..t + 2].copy_from_slice(&(stored.len() as u16).to_le_bytes());
-        b[t + 2..t + 4].copy_from_slice(&compute_sig(ib, bid).to_le_bytes());
-        let crc = crc32(stored);
-        match format {
-            Format::Ansi => {
-                b[t + 4..t + 8].copy_from_slice(&(bid as u32).to_le_bytes());
-                b[t + 8..t + 12].copy_from_slice(&crc.to_le_bytes());
-            }
-            _ => {
-                b[t + 4..t + 8].copy_from_slice(&crc.to_le_bytes());
-                b[t + 8..t + 16].copy_from_slice(&bid.to_le_bytes());
-            }
-        }
-        if format == Format::Unicode4k {
-            b[t + 16..t + 18].copy_from_slice(&2u16.to_le_bytes());
-            b[t + 18..t + 20].copy_from_slice(&cb_inflated.to_le_bytes());
-        }
-        b
+        raw::BlockTrailer::build_block(format, ib, bid, stored, cb_inflated)
     }
 
     fn file_with(block: &[u8], ib: usize) -> Vec<u8> {

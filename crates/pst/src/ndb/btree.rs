@@ -1,39 +1,16 @@
 //! Lookups in the node B-tree (NBT) and block B-tree (BBT), MS-PST
 //! 2.2.2.7.7, walked from the header's roots on demand.
 
-use super::header::{read_bref, read_ib, Bref, Format};
+use super::header::{read_ib, Bref, Format};
 use super::page::{BtPage, PTYPE_BBT, PTYPE_NBT};
-use crate::error::{u16_at, u32_at, CResult, Corrupt};
+use crate::error::{CResult, Corrupt};
+use crate::raw::{Bid, BtEntry};
+
+pub use crate::raw::{BbtEntry, NbtEntry};
 
 /// The deepest B-tree this reader follows. Real files have 2 to 5 levels;
 /// the limit turns a corrupt `cLevel` into an error instead of a long walk.
 pub const MAX_DEPTH: usize = 16;
-
-/// `NBTENTRY` (MS-PST 2.2.2.7.7.4): a node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NbtEntry {
-    /// `nid` (only the low 32 bits are meaningful in Unicode files).
-    pub nid: u32,
-    /// `bidData`: the node's data block or data tree.
-    pub bid_data: u64,
-    /// `bidSub`: the node's subnode tree, 0 if none.
-    pub bid_sub: u64,
-    /// `nidParent`.
-    pub nid_parent: u32,
-}
-
-/// `BBTENTRY` (MS-PST 2.2.2.7.7.3): where a block is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BbtEntry {
-    /// `BREF.bid`.
-    pub bid: u64,
-    /// `BREF.ib`: the block's file offset.
-    pub ib: u64,
-    /// `cb`: bytes of data in the block (before any decompression).
-    pub cb: u16,
-    /// `cRef`: reference count.
-    pub c_ref: u16,
-}
 
 /// Which tree a walk is in.
 #[derive(Clone, Copy)]
@@ -65,7 +42,7 @@ fn key_at(page: &BtPage<'_>, i: usize, format: Format, tree: Tree) -> Option<u64
     let k = read_ib(e, 0, format)?;
     Some(match tree {
         Tree::Nbt => k & 0xFFFF_FFFF,
-        Tree::Bbt => k & !1,
+        Tree::Bbt => Bid(k).key(),
     })
 }
 
@@ -112,8 +89,9 @@ fn find(file: &[u8], format: Format, root: Bref, tree: Tree, key: u64) -> CResul
             return Ok(if k == key { Some(entry) } else { None });
         }
         // BTENTRY (MS-PST 2.2.2.7.7.2): btkey, then the child's BREF.
-        bref = read_bref(entry, format.bid_size(), format)
-            .ok_or_else(|| Corrupt::new(tree.name(), page.offset, "BTENTRY too short"))?;
+        bref = BtEntry::parse(entry, format)
+            .ok_or_else(|| Corrupt::new(tree.name(), page.offset, "BTENTRY too short"))?
+            .bref;
         expected_level = Some(page.c_level - 1);
     }
     Err(Corrupt::new(tree.name(), root.ib, format!("B-tree deeper than {MAX_DEPTH} levels")))
@@ -129,7 +107,7 @@ pub fn lookup_nbt(file: &[u8], format: Format, root: Bref, nid: u32) -> CResult<
 
 /// Looks up `bid` (its reserved low bit ignored) in the BBT whose root page is `root`.
 pub fn lookup_bbt(file: &[u8], format: Format, root: Bref, bid: u64) -> CResult<Option<BbtEntry>> {
-    let Some(e) = find(file, format, root, Tree::Bbt, bid & !1)? else {
+    let Some(e) = find(file, format, root, Tree::Bbt, Bid(bid).key())? else {
         return Ok(None);
     };
     Ok(Some(parse_bbt_entry(e, format).ok_or_else(|| Corrupt::new("BBTENTRY", root.ib, "entry too short"))?))
@@ -169,30 +147,22 @@ fn walk_all(
                 parse_nbt_entry(e, format).ok_or_else(|| Corrupt::new("NBTENTRY", page.offset, "entry too short"))?,
             );
         } else {
-            let child = read_bref(e, format.bid_size(), format)
-                .ok_or_else(|| Corrupt::new("BTENTRY", page.offset, "entry too short"))?;
+            let child =
+                BtEntry::parse(e, format).ok_or_else(|| Corrupt::new("BTENTRY", page.offset, "entry too short"))?.bref;
             walk_all(file, format, child, Some(page.c_level - 1), depth + 1, visited, out)?;
         }
     }
     Ok(())
 }
 
-/// Reads an `NBTENTRY` (MS-PST 2.2.2.7.7.4).
+/// Reads an `NBTENTRY` (MS-PST 2.2.2.7.7.4): [`NbtEntry::parse`].
 pub fn parse_nbt_entry(e: &[u8], format: Format) -> Option<NbtEntry> {
-    let w = format.bid_size();
-    Some(NbtEntry {
-        nid: u32_at(e, 0)?,
-        bid_data: read_ib(e, w, format)?,
-        bid_sub: read_ib(e, 2 * w, format)?,
-        nid_parent: u32_at(e, 3 * w)?,
-    })
+    NbtEntry::parse(e, format)
 }
 
-/// Reads a `BBTENTRY` (MS-PST 2.2.2.7.7.3).
+/// Reads a `BBTENTRY` (MS-PST 2.2.2.7.7.3): [`BbtEntry::parse`].
 pub fn parse_bbt_entry(e: &[u8], format: Format) -> Option<BbtEntry> {
-    let w = format.bid_size();
-    let bref = read_bref(e, 0, format)?;
-    Some(BbtEntry { bid: bref.bid, ib: bref.ib, cb: u16_at(e, 2 * w)?, c_ref: u16_at(e, 2 * w + 2)? })
+    BbtEntry::parse(e, format)
 }
 
 #[cfg(test)]
@@ -200,19 +170,17 @@ mod tests {
     use super::*;
     use crate::ndb::page::tests::build_bt_page;
 
+    const F: Format = Format::Unicode;
+
     fn nbt_entry(nid: u32, bid_data: u64) -> Vec<u8> {
-        let mut e = vec![0u8; 32];
-        e[0..4].copy_from_slice(&nid.to_le_bytes());
-        e[8..16].copy_from_slice(&bid_data.to_le_bytes());
-        e[24..28].copy_from_slice(&0x122u32.to_le_bytes());
+        let mut e = vec![0u8; F.nbt_entry_size()];
+        NbtEntry { nid, bid_data, bid_sub: 0, nid_parent: 0x122 }.write(&mut e, F);
         e
     }
 
     fn bt_entry(key: u64, bid: u64, ib: u64) -> Vec<u8> {
-        let mut e = vec![0u8; 24];
-        e[0..8].copy_from_slice(&key.to_le_bytes());
-        e[8..16].copy_from_slice(&bid.to_le_bytes());
-        e[16..24].copy_from_slice(&ib.to_le_bytes());
+        let mut e = vec![0u8; F.bt_entry_size()];
+        BtEntry { btkey: key, bref: Bref { bid, ib } }.write(&mut e, F);
         e
     }
 
@@ -253,11 +221,8 @@ mod tests {
 
     #[test]
     fn bbt_lookup_ignores_reserved_bit() {
-        let mut e = vec![0u8; 24];
-        e[0..8].copy_from_slice(&0x44u64.to_le_bytes());
-        e[8..16].copy_from_slice(&0x9000u64.to_le_bytes());
-        e[16..18].copy_from_slice(&100u16.to_le_bytes());
-        e[18..20].copy_from_slice(&2u16.to_le_bytes());
+        let mut e = vec![0u8; F.bbt_entry_size()];
+        BbtEntry { bid: 0x44, ib: 0x9000, cb: 100, c_ref: 2 }.write(&mut e, F);
         let mut file = vec![0u8; 512];
         file.extend(build_bt_page(Format::Unicode, PTYPE_BBT, 512, 0x08, 0, 24, &[e]));
         let root = Bref { bid: 0x08, ib: 512 };

@@ -3,13 +3,10 @@
 
 use std::borrow::Cow;
 
-use super::block::BID_INTERNAL;
 use super::header::read_ib;
 use super::Ndb;
-use crate::error::{u16_at, u32_at, u8_at, CResult, Corrupt};
-
-/// `btype` of XBLOCK and XXBLOCK.
-const BTYPE_XBLOCK: u8 = 0x01;
+use crate::error::{CResult, Corrupt};
+use crate::raw::{Bid, XBlockHeader, BTYPE_XBLOCK};
 
 /// A node's data as an ordered list of data blocks, read lazily.
 #[derive(Clone, Debug)]
@@ -30,7 +27,7 @@ impl<'a> DataTree<'a> {
             return Ok(DataTree { ndb, leaves: Vec::new(), total: 0, single: None });
         }
         let top = ndb.block(bid)?;
-        if bid & BID_INTERNAL == 0 {
+        if !Bid(bid).is_internal() {
             let total = top.len() as u64;
             return Ok(DataTree { ndb, leaves: vec![bid], total, single: Some(top) });
         }
@@ -58,7 +55,7 @@ impl<'a> DataTree<'a> {
         // A leaf listed twice would let a small file claim gigabytes
         // (lcbTotal is a u32); a real data tree never repeats a block.
         let mut seen = std::collections::HashSet::with_capacity(leaves.len());
-        if let Some(dup) = leaves.iter().find(|b| !seen.insert(**b & !1)) {
+        if let Some(dup) = leaves.iter().find(|b| !seen.insert(Bid(**b).key())) {
             return Err(Corrupt::new("XBLOCK", offset_of(ndb, bid), format!("data block {dup:#x} is listed twice")));
         }
         Ok(DataTree { ndb, leaves, total, single: None })
@@ -159,25 +156,33 @@ fn offset_of(ndb: Ndb<'_>, bid: u64) -> u64 {
 /// lcbTotal, rgbid. Returns (cLevel, lcbTotal, rgbid).
 fn parse_xblock(data: &[u8], ndb: Ndb<'_>, bid: u64) -> CResult<(u8, u64, Vec<u64>)> {
     let err = |r: String| Corrupt::new("XBLOCK", offset_of(ndb, bid), r);
-    let btype = u8_at(data, 0).ok_or_else(|| err("empty block".into()))?;
-    if btype != BTYPE_XBLOCK {
-        return Err(err(format!("internal block {bid:#x} has btype {btype:#04x}, not an XBLOCK")));
+    if data.is_empty() {
+        return Err(err("empty block".into()));
     }
-    let level = u8_at(data, 1).ok_or_else(|| err("too short".into()))?;
-    let c_ent = usize::from(u16_at(data, 2).ok_or_else(|| err("too short".into()))?);
-    let total = u64::from(u32_at(data, 4).ok_or_else(|| err("too short".into()))?);
-    let w = ndb.header.format.bid_size();
-    if 8 + c_ent * w > data.len() {
+    let Some(h) = XBlockHeader::parse(data) else {
+        return Err(if data[0] != BTYPE_XBLOCK {
+            err(format!("internal block {bid:#x} has btype {:#04x}, not an XBLOCK", data[0]))
+        } else {
+            err("too short".into())
+        });
+    };
+    if h.btype != BTYPE_XBLOCK {
+        return Err(err(format!("internal block {bid:#x} has btype {:#04x}, not an XBLOCK", h.btype)));
+    }
+    let format = ndb.header.format;
+    let c_ent = usize::from(h.c_ent);
+    if XBlockHeader::bid_at(c_ent, format) > data.len() {
         return Err(err(format!("cEnt {c_ent} does not fit in {} bytes", data.len())));
     }
-    let bids = (0..c_ent).filter_map(|i| read_ib(data, 8 + i * w, ndb.header.format)).collect();
-    Ok((level, total, bids))
+    let bids = (0..c_ent).filter_map(|i| read_ib(data, XBlockHeader::bid_at(i, format), format)).collect();
+    Ok((h.c_level, u64::from(h.lcb_total), bids))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ndb::block::tests::build_block;
+    use crate::ndb::btree::BbtEntry;
     use crate::ndb::crypt::CryptMethod;
     use crate::ndb::header::{tests::unicode_header, Bref, Format, Header};
     use crate::ndb::page::tests::build_bt_page;
@@ -191,10 +196,8 @@ mod tests {
         for (bid, data) in blocks {
             let ib = file.len() as u64;
             file.extend(build_block(Format::Unicode, ib, *bid, data, 0));
-            let mut e = bid.to_le_bytes().to_vec();
-            e.extend_from_slice(&ib.to_le_bytes());
-            e.extend_from_slice(&(data.len() as u16).to_le_bytes());
-            e.extend_from_slice(&[1, 0, 0, 0, 0, 0]);
+            let mut e = vec![0u8; Format::Unicode.bbt_entry_size()];
+            BbtEntry { bid: *bid, ib, cb: data.len() as u16, c_ref: 1 }.write(&mut e, Format::Unicode);
             entries.push((*bid, e));
         }
         entries.sort_by_key(|e| e.0);
@@ -209,13 +212,7 @@ mod tests {
     }
 
     fn xblock(level: u8, total: u32, bids: &[u64]) -> Vec<u8> {
-        let mut x = vec![0x01, level];
-        x.extend_from_slice(&(bids.len() as u16).to_le_bytes());
-        x.extend_from_slice(&total.to_le_bytes());
-        for b in bids {
-            x.extend_from_slice(&b.to_le_bytes());
-        }
-        x
+        XBlockHeader::build(Format::Unicode, level, total, bids)
     }
 
     #[test]

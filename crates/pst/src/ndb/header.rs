@@ -5,101 +5,10 @@ use mailshift_core::{Problem, Severity};
 
 use super::crc::crc32;
 use super::crypt::CryptMethod;
-use crate::error::{u16_at, u32_at, u64_at, u8_at, CResult, Corrupt};
+use crate::error::{u16_at, u32_at, u8_at, CResult, Corrupt};
+use crate::raw;
 
-/// Which of the on-disk layouts the file uses, from `wVer`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// `wVer` 14 or 15: 32-bit BIDs and offsets, 512-byte pages.
-    Ansi,
-    /// `wVer` 23 (and 21): 64-bit BIDs and offsets, 512-byte pages.
-    Unicode,
-    /// `wVer` 36 or 37 (OST of Outlook 2013 and later): Unicode with 4096-byte
-    /// pages, a 24-byte page and block trailer, blocks aligned to 512 bytes
-    /// and data blocks that may be zlib-compressed.
-    Unicode4k,
-}
-
-impl Format {
-    /// The format for a `wVer`, if known.
-    pub fn from_wver(w_ver: u16) -> Option<Self> {
-        match w_ver {
-            14 | 15 => Some(Format::Ansi),
-            // 21 is written by some recovery tools with the Unicode layout.
-            21 | 23 => Some(Format::Unicode),
-            36 | 37 => Some(Format::Unicode4k),
-            _ => None,
-        }
-    }
-
-    /// True for the layouts with 64-bit BIDs.
-    pub fn is_unicode(self) -> bool {
-        self != Format::Ansi
-    }
-
-    /// Size of a BID or file offset (`IB`): 4 for ANSI, 8 otherwise.
-    pub fn bid_size(self) -> usize {
-        if self.is_unicode() {
-            8
-        } else {
-            4
-        }
-    }
-
-    /// Size of a page (MS-PST 2.2.2.7).
-    pub fn page_size(self) -> usize {
-        if self == Format::Unicode4k {
-            4096
-        } else {
-            512
-        }
-    }
-
-    /// Size of `PAGETRAILER` (MS-PST 2.2.2.7.1).
-    pub fn page_trailer_size(self) -> usize {
-        match self {
-            Format::Ansi => 12,
-            Format::Unicode => 16,
-            Format::Unicode4k => 24,
-        }
-    }
-
-    /// Size of `BLOCKTRAILER` (MS-PST 2.2.2.8.1).
-    pub fn block_trailer_size(self) -> usize {
-        match self {
-            Format::Ansi => 12,
-            Format::Unicode => 16,
-            Format::Unicode4k => 24,
-        }
-    }
-
-    /// Blocks start and end on this boundary: 64 bytes (MS-PST 2.2.2.8),
-    /// 512 in 4K files.
-    pub fn block_alignment(self) -> usize {
-        if self == Format::Unicode4k {
-            512
-        } else {
-            64
-        }
-    }
-
-    /// The largest block including its trailer: 8192 (MS-PST 2.2.2.8);
-    /// 65536 in 4K files (libpff's documented assumption).
-    pub fn max_block_size(self) -> usize {
-        if self == Format::Unicode4k {
-            65536
-        } else {
-            8192
-        }
-    }
-
-    /// The bytes a block with `cb` bytes of data occupies in the file:
-    /// data, padding and trailer, rounded up to the alignment.
-    pub fn block_size(self, cb: usize) -> usize {
-        let a = self.block_alignment();
-        (cb + self.block_trailer_size()).div_ceil(a) * a
-    }
-}
+pub use crate::raw::{Bref, Format, DW_MAGIC};
 
 /// What kind of store the client magic says this is (`wMagicClient`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,15 +21,6 @@ pub enum Client {
     Pab,
     /// Anything else (kept for diagnostics; reading goes on).
     Other([u8; 2]),
-}
-
-/// `BREF` (MS-PST 2.2.2.4): a BID and the file offset of what it names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Bref {
-    /// `bid`.
-    pub bid: u64,
-    /// `ib`: absolute file offset.
-    pub ib: u64,
 }
 
 /// The fields of `HEADER` this crate uses, already decoded.
@@ -151,9 +51,6 @@ pub struct Header {
     pub problems: Vec<Problem>,
 }
 
-/// `dwMagic`: "!BDN".
-pub const DW_MAGIC: [u8; 4] = *b"!BDN";
-
 fn problem(structure: &str, offset: u64, message: String) -> Problem {
     Problem::new(Severity::Damaged, String::new(), structure, Some(offset), message)
 }
@@ -165,62 +62,66 @@ impl Header {
     pub fn parse(file: &[u8]) -> CResult<Header> {
         const S: &str = "HEADER";
         let short = || Corrupt::new(S, 0, format!("file is {} bytes, too short for a PST header", file.len()));
-        if file.len() < 4 || file[..4] != DW_MAGIC {
+        if file.get(raw::HEADER_DW_MAGIC..raw::HEADER_DW_MAGIC + 4) != Some(&DW_MAGIC[..]) {
             return Err(Corrupt::new(S, 0, "dwMagic is not \"!BDN\": not a PST or OST file"));
         }
-        let dw_crc_partial = u32_at(file, 4).ok_or_else(short)?;
-        let magic_client = [u8_at(file, 8).ok_or_else(short)?, u8_at(file, 9).ok_or_else(short)?];
-        let client = match &magic_client {
-            b"SM" => Client::Pst,
-            b"SO" => Client::Ost,
-            b"AB" => Client::Pab,
+        let dw_crc_partial = u32_at(file, raw::HEADER_DW_CRC_PARTIAL).ok_or_else(short)?;
+        let at = raw::HEADER_W_MAGIC_CLIENT;
+        let magic_client = [u8_at(file, at).ok_or_else(short)?, u8_at(file, at + 1).ok_or_else(short)?];
+        let client = match magic_client {
+            raw::MAGIC_CLIENT_PST => Client::Pst,
+            raw::MAGIC_CLIENT_OST => Client::Ost,
+            raw::MAGIC_CLIENT_PAB => Client::Pab,
             _ => Client::Other(magic_client),
         };
-        let w_ver = u16_at(file, 10).ok_or_else(short)?;
-        let w_ver_client = u16_at(file, 12).ok_or_else(short)?;
+        let w_ver = u16_at(file, raw::HEADER_W_VER).ok_or_else(short)?;
+        let w_ver_client = u16_at(file, raw::HEADER_W_VER_CLIENT).ok_or_else(short)?;
         let format = Format::from_wver(w_ver).ok_or_else(|| {
-            Corrupt::new(S, 10, format!("wVer {w_ver} is not a known PST version (14, 15, 23, 36, 37)"))
+            Corrupt::new(
+                S,
+                raw::HEADER_W_VER as u64,
+                format!("wVer {w_ver} is not a known PST version (14, 15, 23, 36, 37)"),
+            )
         })?;
         let mut problems = Vec::new();
         if let Client::Other(m) = client {
-            problems.push(problem(S, 8, format!("unknown wMagicClient {m:02X?}")));
+            problems.push(problem(S, at as u64, format!("unknown wMagicClient {m:02X?}")));
         }
 
         // MS-PST 2.2.2.6: dwCRCPartial covers the 471 bytes from wMagicClient.
-        let partial = file.get(8..8 + 471).ok_or_else(short)?;
+        let partial = file.get(at..at + raw::HEADER_CRC_PARTIAL_LEN).ok_or_else(short)?;
         let computed = crc32(partial);
         if computed != dw_crc_partial {
-            problems.push(problem(S, 4, format!("dwCRCPartial is {dw_crc_partial:#010x}, computed {computed:#010x}")));
+            problems.push(problem(
+                S,
+                raw::HEADER_DW_CRC_PARTIAL as u64,
+                format!("dwCRCPartial is {dw_crc_partial:#010x}, computed {computed:#010x}"),
+            ));
         }
 
-        let (nbt_at, bbt_at, eof_at, crypt_at, dw_crc_full);
-        if format.is_unicode() {
-            // MS-PST 2.2.2.6 (Unicode): ROOT at 180; ibFileEof at +4,
-            // BREFNBT at +36, BREFBBT at +52; bCryptMethod at 513;
-            // dwCRCFull at 524 covers the 516 bytes from wMagicClient.
-            eof_at = 184;
-            nbt_at = 216;
-            bbt_at = 232;
-            crypt_at = 513;
-            let stored = u32_at(file, 524).ok_or_else(short)?;
-            let full = file.get(8..8 + 516).ok_or_else(short)?;
-            let computed = crc32(full);
-            if computed != stored {
-                problems.push(problem(S, 524, format!("dwCRCFull is {stored:#010x}, computed {computed:#010x}")));
+        // The ROOT fields, bCryptMethod and (Unicode) dwCRCFull, which
+        // covers the 516 bytes from wMagicClient.
+        let l = format.header();
+        let dw_crc_full = match l.dw_crc_full {
+            Some(full_at) => {
+                let stored = u32_at(file, full_at).ok_or_else(short)?;
+                let full = file.get(at..at + raw::HEADER_CRC_FULL_LEN).ok_or_else(short)?;
+                let computed = crc32(full);
+                if computed != stored {
+                    problems.push(problem(
+                        S,
+                        full_at as u64,
+                        format!("dwCRCFull is {stored:#010x}, computed {computed:#010x}"),
+                    ));
+                }
+                Some(stored)
             }
-            dw_crc_full = Some(stored);
-        } else {
-            // MS-PST 2.2.2.6 (ANSI): ROOT at 164; ibFileEof at +4, BREFNBT at
-            // +20, BREFBBT at +28; bCryptMethod at 461.
-            eof_at = 168;
-            nbt_at = 184;
-            bbt_at = 192;
-            crypt_at = 461;
-            dw_crc_full = None;
-        }
+            None => None,
+        };
+        let (eof_at, crypt_at) = (l.ib_file_eof, l.b_crypt_method);
         let ib_file_eof = read_ib(file, eof_at, format).ok_or_else(short)?;
-        let bref_nbt = read_bref(file, nbt_at, format).ok_or_else(short)?;
-        let bref_bbt = read_bref(file, bbt_at, format).ok_or_else(short)?;
+        let bref_nbt = read_bref(file, l.bref_nbt, format).ok_or_else(short)?;
+        let bref_bbt = read_bref(file, l.bref_bbt, format).ok_or_else(short)?;
         let crypt_byte = u8_at(file, crypt_at).ok_or_else(short)?;
         let crypt_method = CryptMethod::from_byte(crypt_byte).ok_or_else(|| {
             Corrupt::new(S, crypt_at as u64, format!("bCryptMethod {crypt_byte:#04x} is not 0, 1 or 2"))
@@ -248,19 +149,14 @@ impl Header {
     }
 }
 
-/// Reads a BID or IB of the format's width.
+/// Reads a BID or IB of the format's width ([`raw::read_id`]).
 pub(crate) fn read_ib(data: &[u8], at: usize, format: Format) -> Option<u64> {
-    if format.is_unicode() {
-        u64_at(data, at)
-    } else {
-        u32_at(data, at).map(u64::from)
-    }
+    raw::read_id(data, at, format)
 }
 
-/// Reads a `BREF` (MS-PST 2.2.2.4): bid then ib.
+/// Reads a `BREF` (MS-PST 2.2.2.4) at `at` ([`Bref::parse`]).
 pub(crate) fn read_bref(data: &[u8], at: usize, format: Format) -> Option<Bref> {
-    let w = format.bid_size();
-    Some(Bref { bid: read_ib(data, at, format)?, ib: read_ib(data, at.checked_add(w)?, format)? })
+    Bref::parse(data.get(at..)?, format)
 }
 
 #[cfg(test)]
@@ -269,23 +165,21 @@ pub(crate) mod tests {
 
     /// A Unicode header with correct CRCs, for tests of every layer.
     pub(crate) fn unicode_header(w_ver: u16, crypt: u8, nbt: Bref, bbt: Bref, eof: u64) -> Vec<u8> {
-        let mut h = vec![0u8; 564];
-        h[..4].copy_from_slice(b"!BDN");
-        h[8..10].copy_from_slice(b"SM");
-        h[10..12].copy_from_slice(&w_ver.to_le_bytes());
-        h[12..14].copy_from_slice(&19u16.to_le_bytes());
-        h[184..192].copy_from_slice(&eof.to_le_bytes());
-        h[216..224].copy_from_slice(&nbt.bid.to_le_bytes());
-        h[224..232].copy_from_slice(&nbt.ib.to_le_bytes());
-        h[232..240].copy_from_slice(&bbt.bid.to_le_bytes());
-        h[240..248].copy_from_slice(&bbt.ib.to_le_bytes());
-        h[512] = 0x80;
-        h[513] = crypt;
-        let partial = crc32(&h[8..8 + 471]);
-        h[4..8].copy_from_slice(&partial.to_le_bytes());
-        let full = crc32(&h[8..8 + 516]);
-        h[524..528].copy_from_slice(&full.to_le_bytes());
-        h
+        header(w_ver, crypt, nbt, bbt, eof)
+    }
+
+    /// A header of the layout `w_ver` selects, with correct CRCs.
+    pub(crate) fn header(w_ver: u16, crypt: u8, nbt: Bref, bbt: Bref, eof: u64) -> Vec<u8> {
+        raw::HeaderFields {
+            magic_client: raw::MAGIC_CLIENT_PST,
+            w_ver,
+            w_ver_client: raw::W_VER_CLIENT,
+            ib_file_eof: eof,
+            bref_nbt: nbt,
+            bref_bbt: bbt,
+            b_crypt_method: crypt,
+        }
+        .encode()
     }
 
     #[test]

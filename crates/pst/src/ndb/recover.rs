@@ -50,20 +50,12 @@ use std::collections::{BTreeMap, HashSet};
 use super::block::read_block;
 use super::btree::{parse_bbt_entry, parse_nbt_entry, BbtEntry, NbtEntry, MAX_DEPTH};
 use super::crc::crc32;
-use super::header::{read_bref, Format};
+use super::header::Format;
 use super::page::{BtPage, PTYPE_BBT, PTYPE_NBT};
 use super::subnode::list_subnodes;
 use super::Ndb;
 use crate::error::{u16_at, u8_at};
-
-/// `ptypeAMap` (MS-PST 2.2.2.7.1).
-const PTYPE_AMAP: u8 = 0x84;
-/// `ptypePMap`.
-const PTYPE_PMAP: u8 = 0x83;
-/// The first AMap (MS-PST 2.2.2.7.2); it maps the bytes from its own offset on.
-const AMAP_FIRST: u64 = 0x4400;
-/// The first 4K-layout AMap (libpff: 4 KiB pages, 512-byte allocation units).
-const AMAP_FIRST_4K: u64 = 0x22000;
+use crate::raw::{Bid, BtEntry, MapLayout, Nid, PageTrailer, AMAP_FIRST, PTYPE_AMAP, PTYPE_PMAP};
 
 /// Block entries recovered from free space, by BID (reserved low bit
 /// cleared); a BID may have several old locations.
@@ -75,7 +67,7 @@ pub struct RecoveredBlocks {
 impl RecoveredBlocks {
     /// The recovered entries of `bid`.
     pub fn get(&self, bid: u64) -> &[BbtEntry] {
-        self.by_bid.get(&(bid & !1)).map_or(&[], Vec::as_slice)
+        self.by_bid.get(&Bid(bid).key()).map_or(&[], Vec::as_slice)
     }
 
     /// Number of distinct BIDs.
@@ -95,7 +87,7 @@ impl RecoveredBlocks {
     }
 
     fn insert(&mut self, e: BbtEntry) -> bool {
-        let list = self.by_bid.entry(e.bid & !1).or_default();
+        let list = self.by_bid.entry(Bid(e.bid).key()).or_default();
         if list.iter().any(|o| o.ib == e.ib && o.cb == e.cb) {
             return false;
         }
@@ -144,19 +136,15 @@ fn covered(r: &Ranges, start: u64, end: u64) -> bool {
 /// bytes per bit, bytes of bits, offset of the bits in the page).
 fn map_pages(format: Format, len: u64, pmap: bool) -> Vec<(u64, u64, u64, usize, usize)> {
     let mut out = Vec::new();
-    let (first, unit, bits, at) = match (format, pmap) {
-        (Format::Unicode4k, false) => (AMAP_FIRST_4K, 512, 4072, 0),
-        (Format::Unicode4k, true) => return out,
-        (Format::Ansi, false) => (AMAP_FIRST, 64, 496, 4),
-        (Format::Ansi, true) => (AMAP_FIRST + 0x200, 512, 496, 4),
-        (Format::Unicode, false) => (AMAP_FIRST, 64, 496, 0),
-        (Format::Unicode, true) => (AMAP_FIRST + 0x200, 512, 496, 0),
+    let layout = if pmap { format.pmap() } else { Some(format.amap()) };
+    let Some(&MapLayout { first, unit, bits_at: at, bits_len: bits }) = layout else {
+        return out;
     };
     let step = bits as u64 * 8 * unit;
     let mut ib = first;
     while ib < len {
         // A PMap maps from the AMap next to it (MS-PST 2.2.2.7.3).
-        let base = if pmap { ib - 0x200 } else { ib };
+        let base = if pmap { ib - (first - AMAP_FIRST) } else { ib };
         out.push((ib, base, unit, bits, at));
         ib += step;
     }
@@ -170,24 +158,22 @@ fn free_ranges(ndb: Ndb<'_>, pmap: bool) -> Ranges {
     let file = ndb.file;
     let format = ndb.header.format;
     let ps = format.page_size();
-    let ts = format.page_trailer_size();
     let ptype = if pmap { PTYPE_PMAP } else { PTYPE_AMAP };
     let mut out = Ranges::new();
     for (ib, base, unit, nbytes, at) in map_pages(format, file.len() as u64, pmap) {
         let Some(page) = usize::try_from(ib).ok().and_then(|s| file.get(s..s.checked_add(ps)?)) else {
             continue;
         };
-        let t = ps - ts;
-        if u8_at(page, t) != Some(ptype) || u8_at(page, t + 1) != Some(ptype) {
+        let Some(trailer) = PageTrailer::parse_page(page, format) else {
+            continue;
+        };
+        if trailer.ptype != ptype || trailer.ptype_repeat != ptype {
             continue;
         }
-        let stored = match format {
-            Format::Ansi => crate::error::u32_at(page, t + 8),
-            _ => crate::error::u32_at(page, t + 4),
-        };
+        let t = format.page().trailer();
         let bits = &page[at..at + nbytes];
         // libpff sums the bits only; MS-PST the whole page before the trailer.
-        if stored != Some(crc32(bits)) && stored != Some(crc32(&page[..t])) {
+        if trailer.dw_crc != crc32(bits) && trailer.dw_crc != crc32(&page[..t]) {
             continue;
         }
         let mut run: Option<u64> = None;
@@ -228,26 +214,17 @@ fn merge(mut a: Ranges, b: Ranges) -> Ranges {
 
 /// The size of a leaf entry (`cbEnt`) of each tree.
 fn leaf_size(format: Format, ptype: u8) -> usize {
-    let w = format.bid_size();
     if ptype == PTYPE_NBT {
-        // NBTENTRY: nid, bidData, bidSub, nidParent (+ padding in Unicode).
-        4 * w
-    } else if format.is_unicode() {
-        // BBTENTRY: BREF, cb, cRef, dwPadding.
-        2 * w + 8
+        format.nbt_entry_size()
     } else {
-        2 * w + 4
+        format.bbt_entry_size()
     }
 }
 
 /// The largest `cb` of a data block (MS-PST 2.2.2.8: 8176 bytes; libpff's
 /// limits per layout).
 fn max_cb(format: Format) -> u16 {
-    match format {
-        Format::Ansi => 8192 - 12,
-        Format::Unicode => 8192 - 16,
-        Format::Unicode4k => u16::MAX - 23,
-    }
+    u16::try_from(format.max_block_size() - format.block_trailer_size()).unwrap_or(u16::MAX)
 }
 
 /// All `cEntMax` entries of a leaf page, valid or not.
@@ -266,11 +243,7 @@ fn leaf_slots<'a>(page: &BtPage<'a>, raw: &'a [u8], from: usize) -> impl Iterato
 
 /// The entry area of the page at `ib`: everything before the counts.
 fn entry_area(file: &[u8], format: Format, ib: u64) -> Option<&[u8]> {
-    let n = match format {
-        Format::Ansi => 496,
-        Format::Unicode => 488,
-        Format::Unicode4k => 4056,
-    };
+    let n = format.page().bt_entries;
     let s = usize::try_from(ib).ok()?;
     file.get(s..s.checked_add(n)?)
 }
@@ -289,8 +262,8 @@ fn free_nbt_slots(ndb: Ndb<'_>, out: &mut Vec<NbtEntry>) {
         };
         if page.c_level > 0 {
             for i in (0..page.c_ent).rev() {
-                if let Some(child) = page.entry(i).and_then(|e| read_bref(e, format.bid_size(), format)) {
-                    stack.push((child, depth + 1));
+                if let Some(child) = page.entry(i).and_then(|e| BtEntry::parse(e, format)) {
+                    stack.push((child.bref, depth + 1));
                 }
             }
             continue;
@@ -310,13 +283,12 @@ fn free_nbt_slots(ndb: Ndb<'_>, out: &mut Vec<NbtEntry>) {
 /// BREF leads here).
 fn old_leaf(file: &[u8], format: Format, ib: u64) -> Option<(u8, BtPage<'_>)> {
     let ps = format.page_size();
-    let t = ps - format.page_trailer_size();
     let page = file.get(usize::try_from(ib).ok()?..)?.get(..ps)?;
-    let ptype = page[t];
-    if (ptype != PTYPE_NBT && ptype != PTYPE_BBT) || page[t + 1] != ptype {
+    let trailer = PageTrailer::parse_page(page, format)?;
+    let ptype = trailer.ptype;
+    if (ptype != PTYPE_NBT && ptype != PTYPE_BBT) || trailer.ptype_repeat != ptype {
         return None;
     }
-    let trailer = super::page::PageTrailer::parse(page, format, ib).ok()?;
     // Re-read through the ordinary checks with the trailer's own BID.
     let bref = super::header::Bref { bid: trailer.bid, ib };
     let bt = BtPage::read(file, format, bref, ptype).ok()?;
@@ -383,7 +355,7 @@ pub fn scan(ndb: Ndb<'_>) -> Recovery {
                 continue;
             }
         }
-        if !seen.insert((c.nid, c.bid_data & !1, c.bid_sub & !1)) {
+        if !seen.insert((c.nid, Bid(c.bid_data).key(), Bid(c.bid_sub).key())) {
             continue;
         }
         if valid(ndb, &rec.blocks, &c) {
@@ -417,7 +389,7 @@ fn valid(ndb: Ndb<'_>, blocks: &RecoveredBlocks, c: &NbtEntry) -> bool {
     }
     // A message or folder node holds a property context: a heap-on-node
     // (bSig 0xEC) whose client signature is bTypePC 0xBC (MS-PST 2.3.1.2).
-    let nid_type = c.nid & 0x1F;
+    let nid_type = Nid(c.nid).nid_type();
     if matches!(nid_type, 0x02..=0x05 | 0x08) {
         let Ok(tree) = super::datatree::DataTree::open(with, c.bid_data) else {
             return false;
@@ -443,21 +415,19 @@ mod tests {
     use crate::ndb::header::tests::unicode_header;
     use crate::ndb::header::{Bref, Header};
     use crate::ndb::page::tests::build_bt_page;
+    use crate::raw::BtPageMeta;
+
+    const F: Format = Format::Unicode;
 
     fn nbt(nid: u32, bid_data: u64, parent: u32) -> Vec<u8> {
-        let mut e = vec![0u8; 32];
-        e[0..4].copy_from_slice(&nid.to_le_bytes());
-        e[8..16].copy_from_slice(&bid_data.to_le_bytes());
-        e[24..28].copy_from_slice(&parent.to_le_bytes());
+        let mut e = vec![0u8; F.nbt_entry_size()];
+        NbtEntry { nid, bid_data, bid_sub: 0, nid_parent: parent }.write(&mut e, F);
         e
     }
 
     fn bbt(bid: u64, ib: u64, cb: u16) -> Vec<u8> {
-        let mut e = vec![0u8; 24];
-        e[0..8].copy_from_slice(&bid.to_le_bytes());
-        e[8..16].copy_from_slice(&ib.to_le_bytes());
-        e[16..18].copy_from_slice(&cb.to_le_bytes());
-        e[18..20].copy_from_slice(&1u16.to_le_bytes());
+        let mut e = vec![0u8; F.bbt_entry_size()];
+        BbtEntry { bid, ib, cb, c_ref: 1 }.write(&mut e, F);
         e
     }
 
@@ -473,19 +443,15 @@ mod tests {
     /// 0x100) in its free slot 1; an old BBT leaf page in free space
     /// (0x4A00) still says where block 0x100 is (0x4C00, also free).
     fn deleted_message_file(corrupt_block: bool) -> Vec<u8> {
-        let f = Format::Unicode;
+        let f = F;
         let nbt_ref = Bref { bid: 0x24, ib: 0x4600 };
         let bbt_ref = Bref { bid: 0x28, ib: 0x4800 };
         let eof = 0x4C40u64;
         let mut file = unicode_header(23, 0, nbt_ref, bbt_ref, eof);
         // AMap at 0x4400: 0x4400..0x4A00 allocated (24 units of 64 bytes).
-        let mut amap = vec![0u8; 512];
+        let mut amap = vec![0u8; f.page_size()];
         amap[..3].copy_from_slice(&[0xFF, 0xFF, 0xFF]);
-        amap[496] = PTYPE_AMAP;
-        amap[497] = PTYPE_AMAP;
-        let crc = crc32(&amap[..496]);
-        amap[500..504].copy_from_slice(&crc.to_le_bytes());
-        amap[504..512].copy_from_slice(&0x4400u64.to_le_bytes());
+        PageTrailer::seal(&mut amap, f, PTYPE_AMAP, 0x4400, 0x4400);
         put(&mut file, 0x4400, &amap);
         // Live NBT leaf: both entries written, then cEnt cut to 1 as a
         // delete leaves it.
@@ -498,9 +464,9 @@ mod tests {
             32,
             &[nbt(0x21, 0x104, 0), nbt(0x200024, 0x100, 0x8022)],
         );
-        leaf[488] = 1;
-        let crc = crc32(&leaf[..496]);
-        leaf[500..504].copy_from_slice(&crc.to_le_bytes());
+        let meta = BtPageMeta { c_ent: 1, ..BtPageMeta::parse(&leaf, f).expect("counts") };
+        meta.write(&mut leaf, f);
+        PageTrailer::seal(&mut leaf, f, PTYPE_NBT, nbt_ref.ib, nbt_ref.bid);
         put(&mut file, 0x4600, &leaf);
         put(&mut file, 0x4800, &build_bt_page(f, PTYPE_BBT, bbt_ref.ib, bbt_ref.bid, 0, 24, &[bbt(0x104, 0x4C00, 16)]));
         // The old BBT leaf, a copy-on-write leftover with its own BID.

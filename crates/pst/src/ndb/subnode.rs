@@ -2,12 +2,9 @@
 //! (attachments, recipients table, large property values ...), held in
 //! SLBLOCK leaves under at most a few SIBLOCK levels.
 
-use super::header::read_ib;
 use super::Ndb;
-use crate::error::{u16_at, u32_at, u8_at, CResult, Corrupt};
-
-/// `btype` of SLBLOCK and SIBLOCK.
-const BTYPE_SUBNODE: u8 = 0x02;
+use crate::error::{CResult, Corrupt};
+use crate::raw::{SiEntry, SlEntry, SubnodeBlockHeader, BTYPE_SUBNODE};
 
 /// `SLENTRY` (MS-PST 2.2.2.8.3.3.1.1): a subnode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,31 +27,28 @@ fn parse(ndb: Ndb<'_>, bid: u64) -> CResult<SubBlock> {
     let data = ndb.block(bid)?;
     let off = ndb.bbt(bid).ok().flatten().map_or(0, |e| e.ib);
     let err = |r: String| Corrupt::new("SLBLOCK", off, r);
-    let btype = u8_at(&data, 0).ok_or_else(|| err("empty block".into()))?;
+    let Some(&btype) = data.first() else {
+        return Err(err("empty block".into()));
+    };
     if btype != BTYPE_SUBNODE {
         return Err(err(format!("block {bid:#x} has btype {btype:#04x}, not a subnode block")));
     }
-    let level = u8_at(&data, 1).ok_or_else(|| err("too short".into()))?;
-    let c_ent = usize::from(u16_at(&data, 2).ok_or_else(|| err("too short".into()))?);
+    let h = SubnodeBlockHeader::parse(&data).ok_or_else(|| err("too short".into()))?;
+    let (level, c_ent) = (h.c_level, usize::from(h.c_ent));
     let format = ndb.header.format;
-    let w = format.bid_size();
     // Unicode SLBLOCK/SIBLOCK have a 4-byte dwPadding after cEnt; ANSI none.
-    let head = if format.is_unicode() { 8 } else { 4 };
-    let size = if level == 0 { 3 * w } else { 2 * w };
-    if head + c_ent * size > data.len() {
+    if SubnodeBlockHeader::entry_at(c_ent, format, level) > data.len() {
         return Err(err(format!("cEnt {c_ent} does not fit in {} bytes", data.len())));
     }
     let mut entries = Vec::with_capacity(c_ent);
     for i in 0..c_ent {
-        let at = head + i * size;
-        let nid = u32_at(&data, at).ok_or_else(|| err("entry too short".into()))?;
-        let b = read_ib(&data, at + w, format).ok_or_else(|| err("entry too short".into()))?;
-        let sub = if level == 0 {
-            read_ib(&data, at + 2 * w, format).ok_or_else(|| err("entry too short".into()))?
+        let e = &data[SubnodeBlockHeader::entry_at(i, format, level)..];
+        let entry = if level == 0 {
+            SlEntry::parse(e, format).map(|s| (s.nid, s.bid_data, s.bid_sub))
         } else {
-            0
+            SiEntry::parse(e, format).map(|s| (s.nid, s.bid, 0))
         };
-        entries.push((nid, b, sub));
+        entries.push(entry.ok_or_else(|| err("entry too short".into()))?);
     }
     Ok(SubBlock { level, entries })
 }
