@@ -114,7 +114,7 @@ fn main() {
                     }
                 }
                 if let Ok(pc) = pst.property_context(n) {
-                    if let Ok(Some(PropValue::Binary(rtf))) = pc.get(PR_RTF_COMPRESSED) {
+                    if let Some(rtf) = pc.get(PR_RTF_COMPRESSED).ok().flatten().and_then(PropValue::into_bytes) {
                         save(out, "rtf_decompress", &format!("f{fi}_n{k}"), &rtf);
                     }
                 }

@@ -68,10 +68,7 @@ impl PropBag {
 
     /// A tagged binary property.
     pub fn bin(&self, id: u16) -> Option<&[u8]> {
-        match self.tagged.get(&id)? {
-            PropValue::Binary(b) => Some(b),
-            _ => None,
-        }
+        self.tagged.get(&id)?.as_bytes()
     }
 
     /// A named property.

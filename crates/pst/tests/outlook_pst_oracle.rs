@@ -156,10 +156,7 @@ fn our_message(pst: &Pst, nid: u32) -> mailshift_core::Result<Option<Message>> {
         if apc.get(tags::ATTACH_METHOD)?.and_then(|v| v.as_i64()) != Some(ATTACH_BY_VALUE) {
             continue;
         }
-        let data = match apc.get(tags::ATTACH_DATA_BINARY)? {
-            Some(PropValue::Binary(b)) => Some(sha(&b)),
-            _ => None,
-        };
+        let data = apc.get(tags::ATTACH_DATA_BINARY)?.as_ref().and_then(PropValue::as_bytes).map(sha);
         m.attachments.insert(sub.nid, data);
     }
     Ok(Some(m))

@@ -98,13 +98,15 @@ fn messages(pst: &Pst, name: &str, out: &mut Vec<Bodies>) {
                 continue;
             };
             let pc = pst.property_context(&msg).unwrap_or_else(|e| panic!("{name}: message {nid:#x}: {e}"));
-            let Some(PropValue::Binary(rtf)) = pc.get(tags::RTF_COMPRESSED).expect("0x1009 reads") else {
+            let Some(rtf) = pc.get(tags::RTF_COMPRESSED).expect("0x1009 reads").and_then(PropValue::into_bytes) else {
                 continue;
             };
             let cpid = pc.get(tags::INTERNET_CODEPAGE).ok().flatten().and_then(|v| v.as_i64());
             let html = match pc.get(tags::HTML).expect("0x1013 reads") {
-                Some(PropValue::Binary(b)) => Some(decode_html(&b, cpid)),
-                Some(v) => v.as_text(),
+                Some(v) => match v.as_bytes() {
+                    Some(b) => Some(decode_html(b, cpid)),
+                    None => v.as_text(),
+                },
                 None => None,
             };
             out.push(Bodies {

@@ -94,8 +94,14 @@ pub enum PropValue<'a> {
     String8(Cow<'a, [u8]>),
     /// `PtypString`.
     Unicode(String),
-    /// `PtypBinary`, `PtypServerId`, `PtypRestriction`, `PtypRuleAction`.
+    /// `PtypBinary`.
     Binary(Cow<'a, [u8]>),
+    /// `PtypServerId` ([MS-OXCDATA] 2.11.1.4): the stored bytes.
+    ServerId(Cow<'a, [u8]>),
+    /// `PtypRestriction` ([MS-OXCDATA] 2.12): the stored bytes.
+    Restriction(Cow<'a, [u8]>),
+    /// `PtypRuleAction` ([MS-OXORULE] 2.2.5): the stored bytes.
+    RuleAction(Cow<'a, [u8]>),
     /// `PtypObject` in a PC (MS-PST 2.3.3.5): the subnode holding the
     /// object, and its size.
     Object {
@@ -110,12 +116,18 @@ pub enum PropValue<'a> {
     MvI16(Vec<i16>),
     /// Multi-valued `PtypInteger32`.
     MvI32(Vec<i32>),
+    /// Multi-valued `PtypErrorCode`.
+    MvError(Vec<u32>),
     /// Multi-valued `PtypFloating32`.
     MvF32(Vec<f32>),
-    /// Multi-valued `PtypFloating64` or `PtypFloatingTime`.
+    /// Multi-valued `PtypFloating64`.
     MvF64(Vec<f64>),
-    /// Multi-valued `PtypInteger64` or `PtypCurrency`.
+    /// Multi-valued `PtypFloatingTime`.
+    MvAppTime(Vec<f64>),
+    /// Multi-valued `PtypInteger64`.
     MvI64(Vec<i64>),
+    /// Multi-valued `PtypCurrency`.
+    MvCurrency(Vec<i64>),
     /// Multi-valued `PtypTime`.
     MvTime(Vec<i64>),
     /// Multi-valued `PtypGuid`.
@@ -135,7 +147,72 @@ pub enum PropValue<'a> {
     },
 }
 
-impl PropValue<'_> {
+impl<'a> PropValue<'a> {
+    /// The property type ([MS-OXCDATA] 2.11.1) the value was stored as, so
+    /// that a copy can be written back with the same type. String8 values
+    /// the messaging layer decoded are `PtypString` from then on.
+    pub fn prop_type(&self) -> u16 {
+        use PropValue as P;
+        match self {
+            P::Null => PT_NULL,
+            P::I16(_) => PT_I2,
+            P::I32(_) => PT_LONG,
+            P::F32(_) => PT_R4,
+            P::F64(_) => PT_DOUBLE,
+            P::Currency(_) => PT_CURRENCY,
+            P::AppTime(_) => PT_APPTIME,
+            P::Error(_) => PT_ERROR,
+            P::Bool(_) => PT_BOOLEAN,
+            P::I64(_) => PT_I8,
+            P::Time(_) => PT_SYSTIME,
+            P::Guid(_) => PT_CLSID,
+            P::String8(_) => PT_STRING8,
+            P::Unicode(_) => PT_UNICODE,
+            P::Binary(_) => PT_BINARY,
+            P::ServerId(_) => PT_SVREID,
+            P::Restriction(_) => PT_SRESTRICT,
+            P::RuleAction(_) => PT_ACTIONS,
+            P::Object { .. } => PT_OBJECT,
+            P::Unspecified(_) => PT_UNSPECIFIED,
+            P::MvI16(_) => MV_FLAG | PT_I2,
+            P::MvI32(_) => MV_FLAG | PT_LONG,
+            P::MvError(_) => MV_FLAG | PT_ERROR,
+            P::MvF32(_) => MV_FLAG | PT_R4,
+            P::MvF64(_) => MV_FLAG | PT_DOUBLE,
+            P::MvAppTime(_) => MV_FLAG | PT_APPTIME,
+            P::MvI64(_) => MV_FLAG | PT_I8,
+            P::MvCurrency(_) => MV_FLAG | PT_CURRENCY,
+            P::MvTime(_) => MV_FLAG | PT_SYSTIME,
+            P::MvGuid(_) => MV_FLAG | PT_CLSID,
+            P::MvString8(_) => MV_FLAG | PT_STRING8,
+            P::MvUnicode(_) => MV_FLAG | PT_UNICODE,
+            P::MvBinary(_) => MV_FLAG | PT_BINARY,
+            P::Unknown { ptype, .. } => *ptype,
+        }
+    }
+
+    /// The bytes of a binary-like value: `PtypBinary`, `PtypServerId`,
+    /// `PtypRestriction` and `PtypRuleAction` (not `PtypUnspecified`, nor
+    /// text).
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            PropValue::Binary(b) | PropValue::ServerId(b) | PropValue::Restriction(b) | PropValue::RuleAction(b) => {
+                Some(b)
+            }
+            _ => None,
+        }
+    }
+
+    /// [`as_bytes`](Self::as_bytes), taking the value.
+    pub fn into_bytes(self) -> Option<Cow<'a, [u8]>> {
+        match self {
+            PropValue::Binary(b) | PropValue::ServerId(b) | PropValue::Restriction(b) | PropValue::RuleAction(b) => {
+                Some(b)
+            }
+            _ => None,
+        }
+    }
+
     /// The value as text: `PtypString` as is, `PtypString8` as UTF-8 when
     /// valid and Windows-1252-ish Latin-1 otherwise (the messaging layer will
     /// apply the real code page).
@@ -223,10 +300,13 @@ pub fn decode(ptype: u16, bytes: Cow<'_, [u8]>) -> CResult<PropValue<'_>> {
         let it = bytes.chunks_exact(size);
         return Ok(match ptype & !MV_FLAG {
             PT_I2 => PropValue::MvI16(it.map(|c| i16::from_le_bytes(arr(c))).collect()),
-            PT_LONG | PT_ERROR => PropValue::MvI32(it.map(|c| i32::from_le_bytes(arr(c))).collect()),
+            PT_LONG => PropValue::MvI32(it.map(|c| i32::from_le_bytes(arr(c))).collect()),
+            PT_ERROR => PropValue::MvError(it.map(|c| u32::from_le_bytes(arr(c))).collect()),
             PT_R4 => PropValue::MvF32(it.map(|c| f32::from_le_bytes(arr(c))).collect()),
-            PT_DOUBLE | PT_APPTIME => PropValue::MvF64(it.map(|c| f64::from_le_bytes(arr(c))).collect()),
-            PT_I8 | PT_CURRENCY => PropValue::MvI64(it.map(|c| i64::from_le_bytes(arr(c))).collect()),
+            PT_DOUBLE => PropValue::MvF64(it.map(|c| f64::from_le_bytes(arr(c))).collect()),
+            PT_APPTIME => PropValue::MvAppTime(it.map(|c| f64::from_le_bytes(arr(c))).collect()),
+            PT_I8 => PropValue::MvI64(it.map(|c| i64::from_le_bytes(arr(c))).collect()),
+            PT_CURRENCY => PropValue::MvCurrency(it.map(|c| i64::from_le_bytes(arr(c))).collect()),
             PT_SYSTIME => PropValue::MvTime(it.map(|c| i64::from_le_bytes(arr(c))).collect()),
             PT_CLSID => PropValue::MvGuid(it.map(arr).collect()),
             _ => PropValue::Unknown { ptype, raw: bytes },
@@ -235,7 +315,10 @@ pub fn decode(ptype: u16, bytes: Cow<'_, [u8]>) -> CResult<PropValue<'_>> {
     Ok(match ptype {
         PT_STRING8 => PropValue::String8(bytes),
         PT_UNICODE => PropValue::Unicode(utf16le(&bytes)),
-        PT_BINARY | PT_SVREID | PT_SRESTRICT | PT_ACTIONS => PropValue::Binary(bytes),
+        PT_BINARY => PropValue::Binary(bytes),
+        PT_SVREID => PropValue::ServerId(bytes),
+        PT_SRESTRICT => PropValue::Restriction(bytes),
+        PT_ACTIONS => PropValue::RuleAction(bytes),
         PT_UNSPECIFIED => PropValue::Unspecified(bytes),
         PT_OBJECT => match (u32_at(&bytes, 0), u32_at(&bytes, 4)) {
             (Some(nid), Some(size)) => PropValue::Object { nid, size },
@@ -317,6 +400,127 @@ mod tests {
         assert!(decode(MV_FLAG | PT_BINARY, Cow::Borrowed(&[0xFF, 0xFF, 0xFF, 0x7F])).is_err());
         let bad = [1u8, 0, 0, 0, 200, 0, 0, 0];
         assert!(decode(MV_FLAG | PT_BINARY, Cow::Borrowed(&bad)).is_err());
+    }
+
+    /// Which variant a value is; no wildcard arm, so a new variant does not
+    /// compile until this test covers it.
+    fn variant_index(v: &PropValue<'_>) -> usize {
+        use PropValue as P;
+        match v {
+            P::Null => 0,
+            P::I16(_) => 1,
+            P::I32(_) => 2,
+            P::F32(_) => 3,
+            P::F64(_) => 4,
+            P::Currency(_) => 5,
+            P::AppTime(_) => 6,
+            P::Error(_) => 7,
+            P::Bool(_) => 8,
+            P::I64(_) => 9,
+            P::Time(_) => 10,
+            P::Guid(_) => 11,
+            P::String8(_) => 12,
+            P::Unicode(_) => 13,
+            P::Binary(_) => 14,
+            P::ServerId(_) => 15,
+            P::Restriction(_) => 16,
+            P::RuleAction(_) => 17,
+            P::Object { .. } => 18,
+            P::Unspecified(_) => 19,
+            P::MvI16(_) => 20,
+            P::MvI32(_) => 21,
+            P::MvError(_) => 22,
+            P::MvF32(_) => 23,
+            P::MvF64(_) => 24,
+            P::MvAppTime(_) => 25,
+            P::MvI64(_) => 26,
+            P::MvCurrency(_) => 27,
+            P::MvTime(_) => 28,
+            P::MvGuid(_) => 29,
+            P::MvString8(_) => 30,
+            P::MvUnicode(_) => 31,
+            P::MvBinary(_) => 32,
+            P::Unknown { .. } => 33,
+        }
+    }
+    const VARIANTS: usize = 34;
+
+    /// Two values of a variable-size multi-valued type (MS-PST 2.3.3.4.2).
+    fn mv_var(a: &[u8], b: &[u8]) -> Vec<u8> {
+        let mut out = 2u32.to_le_bytes().to_vec();
+        out.extend_from_slice(&12u32.to_le_bytes());
+        out.extend_from_slice(&(12 + a.len() as u32).to_le_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b);
+        out
+    }
+
+    #[test]
+    fn prop_type_is_the_stored_type_for_every_variant() {
+        let fixed = |n: usize| (1..=n as u8).collect::<Vec<u8>>();
+        let mut cases: Vec<(u16, Vec<u8>)> = vec![
+            (PT_NULL, vec![]),
+            (PT_I2, fixed(2)),
+            (PT_LONG, fixed(4)),
+            (PT_R4, fixed(4)),
+            (PT_DOUBLE, fixed(8)),
+            (PT_CURRENCY, fixed(8)),
+            (PT_APPTIME, fixed(8)),
+            (PT_ERROR, fixed(4)),
+            (PT_BOOLEAN, fixed(1)),
+            (PT_I8, fixed(8)),
+            (PT_SYSTIME, fixed(8)),
+            (PT_CLSID, fixed(16)),
+            (PT_STRING8, b"abc\0".to_vec()),
+            (PT_UNICODE, b"a\0b\0".to_vec()),
+            (PT_BINARY, fixed(5)),
+            (PT_SVREID, fixed(21)),
+            (PT_SRESTRICT, fixed(7)),
+            (PT_ACTIONS, fixed(9)),
+            (PT_OBJECT, fixed(8)),
+            (PT_UNSPECIFIED, fixed(3)),
+            (0x0049, fixed(3)),
+            (MV_FLAG | PT_BOOLEAN, fixed(2)),
+        ];
+        for t in [PT_I2, PT_LONG, PT_ERROR, PT_R4, PT_DOUBLE, PT_APPTIME, PT_I8, PT_CURRENCY, PT_SYSTIME, PT_CLSID] {
+            let size = fixed_size(t).expect("fixed");
+            cases.push((MV_FLAG | t, fixed(2 * size)));
+        }
+        for t in [PT_STRING8, PT_UNICODE, PT_BINARY] {
+            cases.push((MV_FLAG | t, mv_var(b"a\0", b"bc\0\0")));
+        }
+        let mut seen = [false; VARIANTS];
+        for (t, bytes) in cases {
+            let v = decode(t, Cow::Owned(bytes.clone())).unwrap_or_else(|e| panic!("type {t:#06x}: {e:?}"));
+            assert_eq!(v.prop_type(), t, "{v:?}");
+            seen[variant_index(&v)] = true;
+            if matches!(t, PT_BINARY | PT_SVREID | PT_SRESTRICT | PT_ACTIONS) {
+                assert_eq!(v.as_bytes(), Some(&bytes[..]), "type {t:#06x} keeps its bytes");
+                assert_eq!(v.into_bytes().as_deref(), Some(&bytes[..]));
+            } else {
+                assert_eq!(v.as_bytes(), None, "type {t:#06x} is not binary");
+            }
+        }
+        let missing: Vec<usize> = (0..VARIANTS).filter(|&i| !seen[i]).collect();
+        assert!(missing.is_empty(), "variants not decoded by any case: {missing:?}");
+    }
+
+    #[test]
+    fn server_id_restriction_and_rule_action_are_not_folded_into_binary() {
+        assert_eq!(
+            decode(PT_SVREID, Cow::Borrowed(b"\x01id")).expect("svreid"),
+            PropValue::ServerId(Cow::Borrowed(b"\x01id"))
+        );
+        assert_eq!(
+            decode(PT_SRESTRICT, Cow::Borrowed(b"r")).expect("res"),
+            PropValue::Restriction(Cow::Borrowed(b"r"))
+        );
+        assert_eq!(decode(PT_ACTIONS, Cow::Borrowed(b"a")).expect("act"), PropValue::RuleAction(Cow::Borrowed(b"a")));
+        let cur = 12_345i64.to_le_bytes();
+        assert_eq!(
+            decode(MV_FLAG | PT_CURRENCY, Cow::Borrowed(&cur)).expect("mv cur"),
+            PropValue::MvCurrency(vec![12_345])
+        );
     }
 
     #[test]

@@ -69,13 +69,19 @@ fn own(v: PropValue<'_>, enc: &'static Encoding) -> PropValue<'static> {
         P::String8(b) => P::Unicode(decode_string8(&b, enc)),
         P::Unicode(s) => P::Unicode(s),
         P::Binary(b) => P::Binary(Cow::Owned(b.into_owned())),
+        P::ServerId(b) => P::ServerId(Cow::Owned(b.into_owned())),
+        P::Restriction(b) => P::Restriction(Cow::Owned(b.into_owned())),
+        P::RuleAction(b) => P::RuleAction(Cow::Owned(b.into_owned())),
         P::Object { nid, size } => P::Object { nid, size },
         P::Unspecified(b) => P::Unspecified(Cow::Owned(b.into_owned())),
         P::MvI16(x) => P::MvI16(x),
         P::MvI32(x) => P::MvI32(x),
+        P::MvError(x) => P::MvError(x),
         P::MvF32(x) => P::MvF32(x),
         P::MvF64(x) => P::MvF64(x),
+        P::MvAppTime(x) => P::MvAppTime(x),
         P::MvI64(x) => P::MvI64(x),
+        P::MvCurrency(x) => P::MvCurrency(x),
         P::MvTime(x) => P::MvTime(x),
         P::MvGuid(x) => P::MvGuid(x),
         P::MvString8(x) => P::MvUnicode(x.iter().map(|b| decode_string8(b, enc)).collect()),
@@ -331,7 +337,15 @@ impl Store {
                 Ok(None) => AttachContent::Missing(format!("OLE object subnode {nid:#x} does not exist")),
                 Err(e) => AttachContent::Missing(format!("OLE object subnode {nid:#x}: {e}")),
             },
-            (6, Some(Ok(PropValue::Binary(b)))) => AttachContent::Ole(b.into_owned()),
+            (
+                6,
+                Some(Ok(
+                    PropValue::Binary(b)
+                    | PropValue::ServerId(b)
+                    | PropValue::Restriction(b)
+                    | PropValue::RuleAction(b),
+                )),
+            ) => AttachContent::Ole(b.into_owned()),
             // afByReference, afByReferenceResolve, afByReferenceOnly, afByWebReference.
             (2..=4 | 7, _) => {
                 match props.str(tags::ATTACH_LONG_PATHNAME).or_else(|| props.str(tags::ATTACH_PATHNAME)) {
@@ -339,7 +353,15 @@ impl Store {
                     None => AttachContent::Missing(format!("attached by reference (method {method}) without a path")),
                 }
             }
-            (_, Some(Ok(PropValue::Binary(b)))) => AttachContent::Bytes(b.into_owned()),
+            (
+                _,
+                Some(Ok(
+                    PropValue::Binary(b)
+                    | PropValue::ServerId(b)
+                    | PropValue::Restriction(b)
+                    | PropValue::RuleAction(b),
+                )),
+            ) => AttachContent::Bytes(b.into_owned()),
             (5, Some(Ok(v))) => AttachContent::Missing(format!("embedded message stored as {}", type_name(&v))),
             (_, Some(Ok(PropValue::Object { nid, .. }))) => {
                 match pst.subnode(&node, nid).ok().flatten().map(|s| pst.read_node_data(&s)) {
@@ -359,7 +381,9 @@ fn type_name(v: &PropValue<'_>) -> &'static str {
     match v {
         PropValue::Unicode(_) | PropValue::String8(_) => "text",
         PropValue::Object { .. } => "an object",
-        PropValue::Binary(_) => "binary",
+        PropValue::Binary(_) | PropValue::ServerId(_) | PropValue::Restriction(_) | PropValue::RuleAction(_) => {
+            "binary"
+        }
         _ => "an unexpected type",
     }
 }

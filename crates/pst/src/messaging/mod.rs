@@ -160,7 +160,7 @@ impl Store {
                 Ok(pc) => {
                     s.display_name = pc.string(tags::DISPLAY_NAME).ok().flatten();
                     for (tag, which) in STORE_ENTRY_IDS {
-                        if let Ok(Some(PropValue::Binary(b))) = pc.get(tag) {
+                        if let Some(b) = pc.get(tag).ok().flatten().and_then(PropValue::into_bytes) {
                             if let Some(nid) = entry_id_nid(&b) {
                                 s.special.push((which, nid));
                             }
@@ -245,7 +245,7 @@ fn folder_entry_ids(pst: &Pst, nid: u32) -> Vec<(Special, u32)> {
         return out;
     };
     for (tag, which) in FOLDER_ENTRY_IDS {
-        if let Ok(Some(PropValue::Binary(b))) = pc.get(tag) {
+        if let Some(b) = pc.get(tag).ok().flatten().and_then(PropValue::into_bytes) {
             if let Some(n) = entry_id_nid(&b) {
                 out.push((which, n));
             }

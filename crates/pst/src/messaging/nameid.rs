@@ -42,7 +42,12 @@ impl NameMap {
         };
         let mut stream = |id: u16| -> Vec<u8> {
             match pc.get(id) {
-                Ok(Some(PropValue::Binary(b))) => b.into_owned(),
+                Ok(Some(
+                    PropValue::Binary(b)
+                    | PropValue::ServerId(b)
+                    | PropValue::Restriction(b)
+                    | PropValue::RuleAction(b),
+                )) => b.into_owned(),
                 Ok(Some(_)) => {
                     map.problems.push(format!("named property map: stream {id:#06x} is not binary"));
                     Vec::new()

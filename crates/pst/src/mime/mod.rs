@@ -631,8 +631,10 @@ fn bodies(msg: &Message, notes: &mut Vec<String>) -> Bodies {
     let p = &msg.props;
     let plain = text(p, tags::BODY);
     let html = match p.get(tags::HTML) {
-        Some(PropValue::Binary(b)) => Some(html_bytes(b, p)),
-        Some(v) => v.as_text().map(|s| (s.into_bytes(), "utf-8".to_string())),
+        Some(v) => match v.as_bytes() {
+            Some(b) => Some(html_bytes(b, p)),
+            None => v.as_text().map(|s| (s.into_bytes(), "utf-8".to_string())),
+        },
         None => None,
     }
     .filter(|(b, _)| !b.is_empty());

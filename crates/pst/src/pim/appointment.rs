@@ -308,18 +308,12 @@ fn next_day(d: Date) -> Date {
 
 /// The zone of a TZDEFINITION property, `None` when absent or damaged.
 fn tzdef_zone(p: &PropBag, id: Lid) -> Option<Zone> {
-    match p.lid(id)? {
-        PropValue::Binary(b) => TzDefinition::parse(b).ok()?.to_zone().map(Zone),
-        _ => None,
-    }
+    TzDefinition::parse(p.lid(id)?.as_bytes()?).ok()?.to_zone().map(Zone)
 }
 
 /// PidLidTimeZoneStruct as a zone, named by PidLidTimeZoneDescription.
 fn tzstruct_reg(p: &PropBag) -> Option<TzReg> {
-    match p.lid(lid::TIME_ZONE_STRUCT)? {
-        PropValue::Binary(b) => parse_tzstruct(b).ok(),
-        _ => None,
-    }
+    parse_tzstruct(p.lid(lid::TIME_ZONE_STRUCT)?.as_bytes()?).ok()
 }
 
 fn tzstruct_zone(p: &PropBag) -> Option<Zone> {
@@ -332,10 +326,10 @@ fn tzstruct_zone(p: &PropBag) -> Option<Zone> {
 /// agrees with PidLidTimeZoneStruct (or that is absent), else the latter
 /// ([MS-OXOCAL] 2.2.1.41: an inconsistent definition is not used).
 fn series_zone(p: &PropBag) -> Option<Zone> {
-    let def = match p.lid(lid::APPOINTMENT_TIME_ZONE_DEFINITION_RECUR) {
-        Some(PropValue::Binary(b)) => TzDefinition::parse(b).ok(),
-        _ => None,
-    };
+    let def = p
+        .lid(lid::APPOINTMENT_TIME_ZONE_DEFINITION_RECUR)
+        .and_then(PropValue::as_bytes)
+        .and_then(|b| TzDefinition::parse(b).ok());
     let reg = tzstruct_reg(p);
     if let Some(def) = &def {
         if let Some(rule) = def.effective() {
@@ -360,10 +354,9 @@ fn same_rule(a: &TzReg, b: &TzReg) -> bool {
 
 /// The UID Outlook and Exchange export ([MS-OXCICAL] 2.1.3.1.1.20.26).
 fn global_uid(p: &PropBag) -> Option<String> {
-    let b = [lid::CLEAN_GLOBAL_OBJECT_ID, lid::GLOBAL_OBJECT_ID].into_iter().find_map(|id| match p.lid(id) {
-        Some(PropValue::Binary(b)) if !b.is_empty() => Some(b.clone()),
-        _ => None,
-    })?;
+    let b = [lid::CLEAN_GLOBAL_OBJECT_ID, lid::GLOBAL_OBJECT_ID]
+        .into_iter()
+        .find_map(|id| p.lid(id).and_then(PropValue::as_bytes).filter(|b| !b.is_empty()))?;
     // Header (40 bytes) then Data; "vCal-Uid", version 1 and the UTF-8 UID
     // of an item that came in through iCalendar.
     if b.len() > 52 && &b[40..48] == b"vCal-Uid" {
@@ -374,7 +367,7 @@ fn global_uid(p: &PropBag) -> Option<String> {
             return Some(s);
         }
     }
-    let mut b = b.into_owned();
+    let mut b = b.to_vec();
     // The instance date (YH, YL, M, D) marks one occurrence; the series
     // has it zero.
     if let Some(d) = b.get_mut(16..20) {

@@ -37,10 +37,8 @@ pub fn store_record_key(store: &Store) -> Option<Vec<u8>> {
     let pst = store.pst();
     let node = pst.node(crate::NID_MESSAGE_STORE).ok()??;
     let pc = pst.property_context(&node).ok()?;
-    match pc.get(tags::RECORD_KEY).ok()?? {
-        PropValue::Binary(b) if !b.is_empty() => Some(b.into_owned()),
-        _ => None,
-    }
+    let b = pc.get(tags::RECORD_KEY).ok()??.into_bytes()?;
+    (!b.is_empty()).then(|| b.into_owned())
 }
 
 /// A named string property, trimmed, `None` when empty.
@@ -203,10 +201,7 @@ fn email_slot(p: &PropBag, slot: &[Lid; 5]) -> Option<Email> {
     let addr_type = lid_str(p, addr_type).unwrap_or_default();
     let mut address = lid_str(p, address);
     let original_name = lid_str(p, original_name);
-    let one_off = match p.lid(one_off) {
-        Some(PropValue::Binary(b)) => parse_one_off(b),
-        _ => None,
-    };
+    let one_off = p.lid(one_off).and_then(PropValue::as_bytes).and_then(parse_one_off);
     // An Exchange ("EX") address is an X500 DN no other client can use;
     // the SMTP address is in the original EntryID when that is a one-off
     // SMTP entry, or in the original display name Outlook fills with it.

@@ -37,18 +37,14 @@ use crate::Corrupt;
 /// Windows-1252; the Unicode copies of the extended exceptions win when
 /// present.
 pub fn appointment_recurrence(msg: &Message) -> Option<Result<AppointmentRecurrencePattern, Corrupt>> {
-    match msg.props.lid(lid::APPOINTMENT_RECUR)? {
-        PropValue::Binary(b) if !b.is_empty() => Some(AppointmentRecurrencePattern::parse(b)),
-        _ => None,
-    }
+    let b = msg.props.lid(lid::APPOINTMENT_RECUR)?.as_bytes()?;
+    (!b.is_empty()).then(|| AppointmentRecurrencePattern::parse(b))
 }
 
 /// The message's PidLidTaskRecurrence decoded, `None` when it has none.
 pub fn task_recurrence(msg: &Message) -> Option<Result<RecurrencePattern, Corrupt>> {
-    match msg.props.lid(lid::TASK_RECURRENCE)? {
-        PropValue::Binary(b) if !b.is_empty() => Some(RecurrencePattern::parse(b)),
-        _ => None,
-    }
+    let b = msg.props.lid(lid::TASK_RECURRENCE)?.as_bytes()?;
+    (!b.is_empty()).then(|| RecurrencePattern::parse(b))
 }
 
 // ------------------------------------------- properties every mapper reads
