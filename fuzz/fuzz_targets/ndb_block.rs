@@ -6,7 +6,7 @@
 //! The raw codecs and `inflate` are fed the data too.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mailshift_pst::ndb::block::{inflate, read_block, BlockTrailer};
+use mailshift_pst::ndb::block::{inflate, parse_trailer, read_block};
 use mailshift_pst::ndb::btree::BbtEntry;
 use mailshift_pst::ndb::crc::crc32;
 use mailshift_pst::ndb::crypt::{cyclic, permute_decode, CryptMethod};
@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
     if format == Format::Unicode4k {
         b[t + 18..t + 20].copy_from_slice(&cb_inflated.to_le_bytes());
     }
-    let _ = BlockTrailer::parse(&file[ib as usize..], format, ib);
+    let _ = parse_trailer(&file[ib as usize..], format, ib);
     let entry = BbtEntry { bid, ib, cb: stored.len() as u16, c_ref: 1 };
     if let Ok(out) = read_block(&file, format, crypt, &entry) {
         let mut again = out.into_owned();

@@ -10,42 +10,20 @@ use super::crypt::CryptMethod;
 use super::header::Format;
 use super::page::compute_sig;
 use crate::error::{CResult, Corrupt};
-use crate::raw::{self, Bid};
+use crate::raw::Bid;
 
 /// The BID bit that marks an internal block (MS-PST 2.2.2.2): data trees
 /// and subnode trees, never encoded.
 pub const BID_INTERNAL: u64 = Bid::INTERNAL;
 
-/// `BLOCKTRAILER` (MS-PST 2.2.2.8.1), plus the 4K variant's inflated size:
-/// the checked reading of [`raw::BlockTrailer`], whose fields it has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BlockTrailer {
-    /// `cb`: bytes of (stored) data.
-    pub cb: u16,
-    /// `wSig`: [`compute_sig`] of the block's offset and BID.
-    pub w_sig: u16,
-    /// `dwCRC`: CRC of the `cb` stored bytes.
-    pub dw_crc: u32,
-    /// `bid`: must match the BBT entry.
-    pub bid: u64,
-    /// 4K files only (libpff): the size after inflating; equal to `cb` (or
-    /// 0) when the block is stored uncompressed.
-    pub cb_inflated: Option<u16>,
-}
+pub use crate::raw::BlockTrailer;
 
-impl From<raw::BlockTrailer> for BlockTrailer {
-    fn from(t: raw::BlockTrailer) -> Self {
-        BlockTrailer { cb: t.cb, w_sig: t.w_sig, dw_crc: t.dw_crc, bid: t.bid, cb_inflated: t.cb_inflated }
-    }
-}
-
-impl BlockTrailer {
-    /// Reads the trailer from the last bytes of `block`.
-    pub fn parse(block: &[u8], format: Format, offset: u64) -> CResult<BlockTrailer> {
-        let bad = || Corrupt::new("BLOCKTRAILER", offset, "block shorter than its trailer");
-        let at = block.len().checked_sub(format.block_trailer_size()).ok_or_else(bad)?;
-        raw::BlockTrailer::parse(&block[at..], format).map(BlockTrailer::from).ok_or_else(bad)
-    }
+/// Reads the `BLOCKTRAILER` (MS-PST 2.2.2.8.1) from the last bytes of
+/// `block`, found at file offset `offset` (for the error).
+pub fn parse_trailer(block: &[u8], format: Format, offset: u64) -> CResult<BlockTrailer> {
+    let bad = || Corrupt::new("BLOCKTRAILER", offset, "block shorter than its trailer");
+    let at = block.len().checked_sub(format.block_trailer_size()).ok_or_else(bad)?;
+    BlockTrailer::parse(&block[at..], format).ok_or_else(bad)
 }
 
 /// The data of the block `entry` describes: checked against its trailer,
@@ -64,7 +42,7 @@ pub fn read_block<'a>(file: &'a [u8], format: Format, crypt: CryptMethod, entry:
         start.checked_add(size).and_then(|end| file.get(start..end)).filter(|_| start > 0).ok_or_else(|| {
             Corrupt::new(S, off, format!("block of {size} bytes at {off} is outside the file ({} bytes)", file.len()))
         })?;
-    let t = BlockTrailer::parse(block, format, off)?;
+    let t = parse_trailer(block, format, off)?;
     if t.cb != entry.cb {
         return Err(Corrupt::new("BLOCKTRAILER", off, format!("cb {} but the BBT says {}", t.cb, entry.cb)));
     }
@@ -128,10 +106,10 @@ pub(crate) mod tests {
     use std::io::Write;
 
     /// Lays out one block as a writer would: data (already encoded), padding,
-    /// trailer ([`raw::BlockTrailer::build_block`]). `cb_inflated` is
+    /// trailer ([`BlockTrailer::build_block`]). `cb_inflated` is
     /// written only for 4K.
     pub(crate) fn build_block(format: Format, ib: u64, bid: u64, stored: &[u8], cb_inflated: u16) -> Vec<u8> {
-        raw::BlockTrailer::build_block(format, ib, bid, stored, cb_inflated)
+        BlockTrailer::build_block(format, ib, bid, stored, cb_inflated)
     }
 
     fn file_with(block: &[u8], ib: usize) -> Vec<u8> {
