@@ -97,15 +97,34 @@ pub fn dedup_scope(folder: &Folder, inbox: Option<&str>) -> String {
     }
 }
 
-/// Reads the dedup keys of every item already in `target`, by folder scope.
-pub fn existing_keys(target: &dyn StoreReader) -> Result<std::collections::HashMap<String, HashSet<DedupKey>>> {
+/// Reads the dedup keys of every item already in `target`, by folder
+/// scope. With `mapi` (the writer [`wants_mapi`](StoreWriter::wants_mapi))
+/// the items are read as MAPI messages where the target holds them, so
+/// that their keys are made as the new items' are.
+pub fn existing_keys(
+    target: &dyn StoreReader,
+    mapi: bool,
+) -> Result<std::collections::HashMap<String, HashSet<DedupKey>>> {
     let mut out: std::collections::HashMap<String, HashSet<DedupKey>> = Default::default();
     let folders = target.folders()?;
     let inbox = inbox_name(&folders);
+    let read = |m: &ItemMeta| -> Option<Item<'_>> {
+        if mapi {
+            match target.read_mapi(m.id) {
+                Ok(msg) => return Some(Item::Mapi(Box::new(msg))),
+                Err(Error::Unsupported { .. }) => {}
+                Err(_) => return None,
+            }
+        }
+        target.read(m.id).ok()
+    };
     for folder in folders {
-        let items = target.items(folder.id)?;
+        let mut items = target.items(folder.id)?;
+        if mapi {
+            items.extend(target.associated_items(folder.id).unwrap_or_default());
+        }
         let keys: Vec<DedupKey> =
-            items.par_iter().filter_map(|m| target.read(m.id).ok().map(|item| Prepared::new(item, *m).key)).collect();
+            items.par_iter().filter_map(|m| read(m).map(|item| Prepared::new(item, *m).key)).collect();
         out.entry(dedup_scope(&folder, inbox.as_deref())).or_default().extend(keys);
     }
     Ok(out)
@@ -212,23 +231,42 @@ pub fn convert(
     // `--items` selects items, not folders: a calendar item filed in
     // Deleted Items is still a calendar item. Folders of other kinds are
     // still looked at, and opened in the target only once an item is written.
+    // A writer of MAPI messages (PST) gets every item as the source holds
+    // it, the folders' associated items too, and the store's and folders'
+    // own properties.
+    let mapi = target.wants_mapi();
     let mut plan: Vec<(Folder, Result<Vec<ItemMeta>>)> = Vec::new();
     for folder in all {
         if !filters.selects(&folder) {
             continue;
         }
-        let items = source.items(folder.id);
+        let mut items = source.items(folder.id);
+        if mapi {
+            if let Ok(list) = &mut items {
+                match source.associated_items(folder.id) {
+                    Ok(fai) => list.extend(fai),
+                    Err(e) => report.notes.push(format!(
+                        "{}: associated items not listed: {e}",
+                        crate::text::for_terminal(&folder.display_path())
+                    )),
+                }
+            }
+        }
         plan.push((folder, items));
     }
     let total: u64 = plan.iter().map(|(_, i)| i.as_ref().map_or(0, |v| v.len() as u64)).sum();
     progress.start(total);
 
     let mut seen: std::collections::HashMap<String, HashSet<DedupKey>> = match (opts.dedup, existing) {
-        (true, Some(t)) => existing_keys(t)?,
+        (true, Some(t)) => existing_keys(t, mapi)?,
         _ => Default::default(),
     };
 
     let folders: Vec<Folder> = plan.iter().map(|(f, _)| f.clone()).collect();
+    if mapi {
+        let props = folders.iter().filter_map(|f| source.folder_mapi(f.id).map(|p| (f.id, p))).collect();
+        target.mapi_props(source.store_mapi(), props)?;
+    }
     target.begin(&folders)?;
 
     for (folder, items) in plan {
@@ -349,6 +387,7 @@ fn convert_folder(
 ) {
     let batches = batches(items, opts.batch_bytes);
     let accepted: Vec<FolderKind> = FolderKind::ALL.into_iter().filter(|k| target.accepts(*k)).collect();
+    let mapi = target.wants_mapi();
     std::thread::scope(|scope| {
         // One batch queued while one is being prepared and one written:
         // memory stays within three batches whatever the folder's size.
@@ -356,7 +395,7 @@ fn convert_folder(
         scope.spawn(move || {
             for range in batches {
                 let out: Vec<(ItemMeta, Outcome<'_>)> =
-                    items[range].par_iter().map(|m| (*m, prepare(source, *m, opts, &accepted))).collect();
+                    items[range].par_iter().map(|m| (*m, prepare(source, *m, opts, &accepted, mapi))).collect();
                 if tx.send(out).is_err() {
                     return;
                 }
@@ -432,6 +471,12 @@ fn write_one(
                         seen.insert(p.key);
                     }
                 }
+                // The writer cannot hold this item in this form (mbox mail
+                // for a PST before the MIME -> MAPI conversion exists).
+                Err(e @ Error::Unsupported { .. }) => {
+                    fr.counts.skipped_unsupported += 1;
+                    fr.skips.push(Failure { item: source.describe(meta.id), reason: e.to_string() });
+                }
                 Err(e) => {
                     fr.counts.failed += 1;
                     fr.failures.push(Failure { item: source.describe(meta.id), reason: format!("write: {e}") });
@@ -441,7 +486,13 @@ fn write_one(
     }
 }
 
-fn prepare<'a>(source: &'a dyn StoreReader, meta: ItemMeta, opts: &Options, accepted: &[FolderKind]) -> Outcome<'a> {
+fn prepare<'a>(
+    source: &'a dyn StoreReader,
+    meta: ItemMeta,
+    opts: &Options,
+    accepted: &[FolderKind],
+    mapi: bool,
+) -> Outcome<'a> {
     if let (Some(max), Some(size)) = (opts.max_size, meta.size) {
         if size > max {
             return Outcome::TooLarge(size);
@@ -459,7 +510,14 @@ fn prepare<'a>(source: &'a dyn StoreReader, meta: ItemMeta, opts: &Options, acce
             return Outcome::Unsupported(format!("the target cannot hold {} items", k.as_str()));
         }
     }
-    let item = match source.read(meta.id) {
+    // A MAPI writer takes the item as the source holds it where the source
+    // holds MAPI messages, and otherwise the item in its own form.
+    let read = match mapi.then(|| source.read_mapi(meta.id)) {
+        Some(Ok(m)) => Ok(Item::Mapi(Box::new(m))),
+        Some(Err(Error::Unsupported { .. })) | None => source.read(meta.id),
+        Some(Err(e)) => Err(e),
+    };
+    let item = match read {
         Ok(item) => item,
         // The reader knows the item and cannot hand it over in this form
         // (a contact while only mail is exported): a skip with its reason.

@@ -24,6 +24,7 @@
 pub mod convert;
 mod error;
 pub mod fsio;
+pub mod mapi;
 pub mod mmap;
 pub mod model;
 pub mod pim;

@@ -220,7 +220,7 @@ pub use crate::pim::{Contact, DistList, Event, Journal, Note, Task};
 /// An item of any kind. The personal-information items are boxed so that
 /// an `Item` (and every mail item moving through the converter) stays the
 /// size of a [`MailItem`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Item<'a> {
     /// A mail message.
@@ -237,6 +237,9 @@ pub enum Item<'a> {
     Note(Box<Note>),
     /// A journal entry.
     Journal(Box<Journal>),
+    /// A MAPI message of any class, as PST, OST and MSG hold it: handed
+    /// over only to writers that ask for it ([`crate::StoreWriter::wants_mapi`]).
+    Mapi(Box<crate::mapi::Message>),
 }
 
 impl Item<'_> {
@@ -249,13 +252,14 @@ impl Item<'_> {
             Item::Task(_) => FolderKind::Tasks,
             Item::Note(_) => FolderKind::Notes,
             Item::Journal(_) => FolderKind::Journal,
+            Item::Mapi(m) => m.kind(),
         }
     }
 
     /// The stable identifier of a non-mail item (`None` for mail).
     pub fn uid(&self) -> Option<&str> {
         match self {
-            Item::Mail(_) => None,
+            Item::Mail(_) | Item::Mapi(_) => None,
             Item::Contact(c) => Some(&c.uid),
             Item::DistList(d) => Some(&d.uid),
             Item::Event(e) => Some(&e.uid),

@@ -47,6 +47,30 @@ impl MailInfo {
     }
 }
 
+impl MailInfo {
+    /// The same facts from a MAPI message's properties ([MS-OXCMAIL]
+    /// 2.2.3: Message-ID is PidTagInternetMessageId, Date the client-submit
+    /// time), so that a message copied as MAPI has the key it has as MIME.
+    pub fn of_mapi(m: &crate::mapi::Message) -> MailInfo {
+        use crate::mapi::tags as tag;
+        let text = |id| m.props.str(id).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let message_id =
+            text(tag::INTERNET_MESSAGE_ID).map(|s| s.trim_matches(['<', '>']).to_string()).filter(|s| !s.is_empty());
+        let from = text(tag::SENDER_SMTP_ADDRESS).or_else(|| {
+            (m.props.str(tag::SENDER_ADDRESS_TYPE).is_some_and(|t| t.eq_ignore_ascii_case("SMTP")))
+                .then(|| text(tag::SENDER_EMAIL_ADDRESS))
+                .flatten()
+        });
+        MailInfo {
+            message_id,
+            date: m.props.time(tag::CLIENT_SUBMIT_TIME),
+            subject: m.subject().map(str::to_string),
+            from,
+            return_path: None,
+        }
+    }
+}
+
 /// What identifies a message for `--dedup`: its Message-ID, or where it has
 /// none, a hash of its normalized header fields and body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,6 +89,31 @@ impl DedupKey {
                 h.update(b"content\0");
                 hash_normalized(&mut h, raw);
             }
+        }
+        DedupKey::from_digest(h)
+    }
+
+    /// The key of a MAPI message: its Message-ID as for MIME; else its
+    /// PidTagSearchKey (a copy keeps it); else a hash of its class,
+    /// subject, times and size.
+    pub fn of_mapi(info: &MailInfo, m: &crate::mapi::Message) -> DedupKey {
+        use crate::mapi::tags as tag;
+        let mut h = Sha256::new();
+        if let Some(id) = &info.message_id {
+            h.update(b"id\0");
+            h.update(id.as_bytes());
+        } else if let Some(k) = m.props.bin(tag::SEARCH_KEY).filter(|k| !k.is_empty()) {
+            h.update(b"mapi-search-key\0");
+            h.update(k);
+        } else {
+            h.update(b"mapi\0");
+            h.update(m.class().as_bytes());
+            h.update(b"\0");
+            h.update(m.subject().unwrap_or("").as_bytes());
+            for id in [tag::CLIENT_SUBMIT_TIME, tag::MESSAGE_DELIVERY_TIME, tag::CREATION_TIME] {
+                h.update(m.props.time(id).unwrap_or(0).to_le_bytes());
+            }
+            h.update(m.props.int(tag::MESSAGE_SIZE).unwrap_or(0).to_le_bytes());
         }
         DedupKey::from_digest(h)
     }
@@ -189,6 +238,11 @@ impl<'a> Prepared<'a> {
                 };
                 (MailInfo::default(), DedupKey::of_uid(&id))
             }
+            Item::Mapi(m) => {
+                let info = MailInfo::of_mapi(m);
+                let key = DedupKey::of_mapi(&info, m);
+                (info, key)
+            }
             other => (MailInfo::default(), DedupKey::of_uid(other.uid().unwrap_or(""))),
         };
         Prepared { item, meta, info, key }
@@ -202,10 +256,17 @@ impl<'a> Prepared<'a> {
         }
     }
 
-    /// The item's size in bytes (the RFC 5322 bytes for mail).
+    /// The item's size in bytes (the RFC 5322 bytes for mail,
+    /// PidTagMessageSize for a MAPI message).
     pub fn size(&self) -> u64 {
         match &self.item {
             Item::Mail(m) => m.raw.len() as u64,
+            Item::Mapi(m) => m
+                .props
+                .int(crate::mapi::tags::MESSAGE_SIZE)
+                .and_then(|s| u64::try_from(s).ok())
+                .or(self.meta.size)
+                .unwrap_or(0),
             _ => self.meta.size.unwrap_or(0),
         }
     }
@@ -226,6 +287,7 @@ impl<'a> Prepared<'a> {
         }
         match &self.item {
             Item::Mail(m) => self.info.date.or(m.received),
+            Item::Mapi(m) => self.info.date.or_else(|| m.props.time(crate::mapi::tags::MESSAGE_DELIVERY_TIME)),
             Item::Event(e) => e.start.as_ref().map(unix),
             Item::Task(t) => t.due.as_ref().or(t.start.as_ref()).map(unix),
             Item::Note(n) => n.dtstart.as_ref().map(unix).or(n.created),
@@ -236,7 +298,10 @@ impl<'a> Prepared<'a> {
 
     /// The best received time: the store's, else the header's `Date`.
     pub fn received(&self) -> Option<i64> {
-        self.mail().and_then(|m| m.received).or(self.info.date)
+        match &self.item {
+            Item::Mapi(m) => m.props.time(crate::mapi::tags::MESSAGE_DELIVERY_TIME).or(self.info.date),
+            _ => self.mail().and_then(|m| m.received).or(self.info.date),
+        }
     }
 }
 

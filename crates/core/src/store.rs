@@ -64,6 +64,38 @@ pub trait StoreReader: Send + Sync {
     fn item_kind(&self, _id: ItemId) -> Option<FolderKind> {
         None
     }
+
+    /// Reads one item as a MAPI message, every property with its type
+    /// ([`crate::mapi`]): what a PST writer copies. Readers whose store
+    /// holds MAPI items (PST, OST) implement it; for the others it is
+    /// [`crate::Error::Unsupported`] and the converter hands the writer
+    /// [`read`](Self::read)'s item instead.
+    fn read_mapi(&self, _id: ItemId) -> Result<crate::mapi::Message> {
+        Err(crate::Error::Unsupported {
+            path: self.path().to_path_buf(),
+            reason: format!("{} items are not MAPI messages", self.format_name()),
+        })
+    }
+
+    /// The folder-associated (FAI) items of a folder: views, rules and
+    /// forms it keeps beside its contents. Only writers that ask for MAPI
+    /// items get them (read with [`read_mapi`](Self::read_mapi)); empty
+    /// where the store has none.
+    fn associated_items(&self, _folder: FolderId) -> Result<Vec<ItemMeta>> {
+        Ok(Vec::new())
+    }
+
+    /// A folder's own MAPI properties (container class, comment, view
+    /// settings ...), where the store has them.
+    fn folder_mapi(&self, _folder: FolderId) -> Option<crate::mapi::PropBag> {
+        None
+    }
+
+    /// The store's own MAPI properties (PST: the message store's PC),
+    /// where it has them.
+    fn store_mapi(&self) -> Option<crate::mapi::PropBag> {
+        None
+    }
 }
 
 /// What a [`StoreWriter::write`] call did.
@@ -102,6 +134,24 @@ pub trait StoreWriter {
     /// True if the writer can store items of this kind.
     fn accepts(&self, kind: FolderKind) -> bool {
         kind == FolderKind::Mail
+    }
+
+    /// True for a writer that stores MAPI messages (PST): the converter
+    /// then asks the reader for [`StoreReader::read_mapi`] items and the
+    /// associated items, and passes the store's and folders' properties
+    /// to [`mapi_props`](Self::mapi_props) before [`begin`](Self::begin).
+    fn wants_mapi(&self) -> bool {
+        false
+    }
+
+    /// The source's store and folder properties, for a writer that
+    /// [`wants_mapi`](Self::wants_mapi), once, before [`begin`](Self::begin).
+    fn mapi_props(
+        &mut self,
+        _store: Option<crate::mapi::PropBag>,
+        _folders: Vec<(FolderId, crate::mapi::PropBag)>,
+    ) -> Result<()> {
+        Ok(())
     }
 
     /// Announces every folder that will be written, before any is opened.

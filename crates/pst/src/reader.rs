@@ -410,6 +410,43 @@ impl StoreReader for PstReader {
         facts
     }
 
+    fn read_mapi(&self, id: ItemId) -> Result<crate::mapi::Message> {
+        let node = self.node_of(id)?.ok_or_else(|| Error::UnknownItem {
+            path: self.path.clone(),
+            id: if id.1 == 0 { format!("message NID {:#x}", id.0) } else { format!("{id:?}") },
+        })?;
+        let nid = node.nid;
+        let (msg, notes) = self.store.message_at(node)?;
+        self.note(nid, notes);
+        Ok(msg)
+    }
+
+    fn associated_items(&self, folder: FolderId) -> Result<Vec<ItemMeta>> {
+        if folder == RECOVERED_FOLDER {
+            return Ok(Vec::new());
+        }
+        let Ok(nid) = u32::try_from(folder.0) else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .store
+            .associated_contents(nid)?
+            .into_iter()
+            .map(|r| ItemMeta { id: ItemId(u64::from(r.nid), 0), size: r.size })
+            .collect())
+    }
+
+    fn folder_mapi(&self, folder: FolderId) -> Option<crate::mapi::PropBag> {
+        let nid = u32::try_from(folder.0).ok()?;
+        let node = self.store.pst().node(nid).ok()??;
+        self.store.property_bag(&node).ok()
+    }
+
+    fn store_mapi(&self) -> Option<crate::mapi::PropBag> {
+        let node = self.store.pst().node(crate::NID_MESSAGE_STORE).ok()??;
+        self.store.property_bag(&node).ok()
+    }
+
     fn item_class(&self, id: ItemId) -> Option<String> {
         // PidTagMessageClass from the message's own property context: one
         // node read, no recipients, attachments or body.

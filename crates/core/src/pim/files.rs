@@ -46,7 +46,7 @@ impl PimFileKind {
     /// The kind of file an item goes to (`None` for mail).
     pub fn of_item(item: &Item<'_>) -> Option<PimFileKind> {
         match item {
-            Item::Mail(_) => None,
+            Item::Mail(_) | Item::Mapi(_) => None,
             Item::Contact(_) | Item::DistList(_) => Some(PimFileKind::Vcf),
             Item::Event(_) | Item::Task(_) | Item::Note(_) | Item::Journal(_) => Some(PimFileKind::Ics),
         }
@@ -280,7 +280,7 @@ impl PimFiles {
             &item.item
         };
         let text = match item {
-            Item::Mail(_) => {
+            Item::Mail(_) | Item::Mapi(_) => {
                 return Err(Error::Invalid { what: "PIM file", reason: "mail items go to the mail writer".into() })
             }
             Item::Contact(c) => vcard::write(c, vcard_version),
@@ -450,7 +450,7 @@ fn item_key(item: &Item<'_>) -> String {
 /// Gives a PIM item another UID (an event's overrides too).
 fn set_uid(item: &mut Item<'_>, uid: String) {
     match item {
-        Item::Mail(_) => {}
+        Item::Mail(_) | Item::Mapi(_) => {}
         Item::Contact(c) => c.uid = uid,
         Item::DistList(d) => d.uid = uid,
         Item::Event(e) => {

@@ -170,6 +170,27 @@ impl Store {
         Ok(out)
     }
 
+    /// The rows of folder `folder`'s associated contents table (MS-PST
+    /// 2.4.4.6): its FAI messages (views, rules, forms), in table order.
+    pub fn associated_contents(&self, folder: u32) -> Result<Vec<ContentsRow>> {
+        let pst = self.pst();
+        let Some(node) = pst.node(nid_with_type(folder, crate::NID_TYPE_ASSOC_CONTENTS_TABLE))? else {
+            return Ok(Vec::new());
+        };
+        let tc = pst.table_context(&node)?;
+        Ok((0..tc.row_count()).filter_map(|i| tc.row_id(i)).map(|nid| ContentsRow { nid, size: None }).collect())
+    }
+
+    /// The properties of the object whose PC is `node` (a folder, the
+    /// message store), String8 decoded with the store's default code page
+    /// and named properties resolved. Unreadable properties are left out.
+    pub fn property_bag(&self, node: &NodeRef) -> Result<PropBag> {
+        let pc = self.pst().property_context(node)?;
+        let mut notes = Notes::default();
+        let enc = encoding_of(int_of(&pc, tags::MESSAGE_CODEPAGE), None, self.default_encoding());
+        Ok(pc_bag(&pc, enc, self.names(), "object", &mut notes))
+    }
+
     /// Reads message `nid` with its recipients, attachments and embedded
     /// messages. Unreadable properties, recipients and attachments do not
     /// fail the message; [`Store::message_with_notes`] says what was lost.
@@ -194,6 +215,7 @@ impl Store {
         let default = self.default_encoding();
         let mut msg = self.read_message(node, default, 0, &mut notes)?;
         msg.nid = nid;
+        msg.associated = nid & 0x1F == super::NID_TYPE_ASSOC_MESSAGE;
         if !notes.unmapped.is_empty() {
             let mut ids = std::mem::take(&mut notes.unmapped);
             ids.sort_unstable();
@@ -256,7 +278,7 @@ impl Store {
             Ok(None) => {}
             Err(e) => notes.push(format!("attachment table unreadable, attachments lost: {e}")),
         }
-        Ok(Message { nid: 0, props, recipients, attachments })
+        Ok(Message { nid: 0, props, recipients, attachments, associated: false })
     }
 
     /// One attachment (MS-PST 2.4.6.2): the PC in the message's subnode

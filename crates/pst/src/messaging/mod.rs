@@ -38,6 +38,8 @@ pub const NID_TYPE_NORMAL_FOLDER: u32 = 0x02;
 pub const NID_TYPE_SEARCH_FOLDER: u32 = 0x03;
 /// `NID_TYPE_NORMAL_MESSAGE`.
 pub const NID_TYPE_NORMAL_MESSAGE: u32 = 0x04;
+/// `NID_TYPE_ASSOC_MESSAGE`: a folder-associated (FAI) message.
+pub const NID_TYPE_ASSOC_MESSAGE: u32 = 0x08;
 /// `NID_TYPE_ATTACHMENT`.
 pub const NID_TYPE_ATTACHMENT: u32 = 0x05;
 /// `NID_ATTACHMENT_TABLE` (MS-PST 2.4.6.1): a message's attachment table subnode.

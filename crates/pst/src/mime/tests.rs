@@ -55,6 +55,7 @@ fn base(extra: Vec<(u16, PropValue<'static>)>) -> Message {
         props: bag(props),
         recipients: vec![recipient(1, "Bob Example", "bob@example.com", "SMTP")],
         attachments: Vec::new(),
+        associated: false,
     }
 }
 
