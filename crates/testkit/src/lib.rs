@@ -9,6 +9,10 @@
 //! mailshift's (Rust's `calcard` and `ical`, Python's `icalendar`, `vobject`
 //! and `dateutil`), for tests that check what the writers meant.
 //!
+//! [`oracle`] reads a PST/OST with five independent readers (readpst,
+//! pffexport, pypff, Microsoft's outlook-pst, pst-extractor) into one
+//! normalized view, and compares views with known differences spelled out.
+//!
 //! [`user`] runs programs as an unprivileged user (as root: the system user
 //! `mailshift-test`), so that tests of unreadable files mean something;
 //! [`files`] has the small file helpers the tests share.
@@ -119,6 +123,7 @@ pub fn run(cmd: &mut std::process::Command) -> (i32, String, String) {
 
 pub mod corpus;
 pub mod files;
+pub mod oracle;
 pub mod pim;
 pub mod user;
 
