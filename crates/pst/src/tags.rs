@@ -202,6 +202,8 @@ pub const ENTRY_ID: u16 = 0x0FFF;
 pub const DISPLAY_NAME: u16 = 0x3001;
 /// `PidTagLtpRowId` (PtypInteger32): a table row's NID (MS-PST 2.3.4.4).
 pub const LTP_ROW_ID: u16 = 0x67F2;
+/// `PidTagLtpRowVer` (PtypInteger32): a table row's version (MS-PST 2.3.4.4).
+pub const LTP_ROW_VER: u16 = 0x67F3;
 
 // --------------------------------------------------------- recipients
 

@@ -8,6 +8,7 @@ pub mod pc;
 pub mod prop;
 pub mod source;
 pub mod tc;
+pub mod write;
 
 use std::borrow::Cow;
 

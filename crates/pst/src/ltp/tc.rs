@@ -141,6 +141,11 @@ impl<'a> TableContext<'a> {
         Ok(TableContext { src, node, heap, columns, rgib, rows, matrix, offset: off })
     }
 
+    /// The heap under this TC.
+    pub fn heap(&self) -> &Heap<'a> {
+        &self.heap
+    }
+
     /// The columns (`rgTCOLDESC`).
     pub fn columns(&self) -> &[TcColumn] {
         &self.columns
