@@ -8,7 +8,9 @@
 //!   data trees and subnode trees.
 //! - [`ltp`]: lists, tables and properties. The heap-on-node
 //!   ([`ltp::heap::Heap`]), BTree-on-heap ([`ltp::bth::Bth`]), property
-//!   contexts ([`PropertyContext`]) and table contexts ([`TableContext`]).
+//!   contexts ([`PropertyContext`]) and table contexts ([`TableContext`]),
+//!   reading nodes through [`ltp::NodeSource`] ([`Pst`] for a file,
+//!   [`ltp::MemSource`] for nodes built in memory).
 //!
 //! - [`messaging`]: the message store, the folder tree (cut to the IPM
 //!   subtree), messages with recipients, attachments and embedded messages,
@@ -67,6 +69,7 @@ use ndb::datatree::DataTree;
 use ndb::header::Header;
 use ndb::page::{BtPage, PTYPE_BBT, PTYPE_NBT};
 use ndb::Ndb;
+pub use ndb::NodeRef;
 pub use reader::{PstOptions, PstReader, RECOVERED_FOLDER};
 
 /// `NID_MESSAGE_STORE` (MS-PST 2.4.1): the store's property context.
@@ -92,19 +95,6 @@ pub const NID_TYPE_ASSOC_CONTENTS_TABLE: u32 = 0x0F;
 /// tables share its `nidIndex`.
 pub fn nid_with_type(nid: u32, nid_type: u32) -> u32 {
     (nid & !0x1F) | (nid_type & 0x1F)
-}
-
-/// A node: a top-level one from the NBT, or a subnode of one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NodeRef {
-    /// The node's NID.
-    pub nid: u32,
-    /// Its data block or data tree (`bidData`).
-    pub bid_data: u64,
-    /// Its subnode tree (`bidSub`, 0 if none).
-    pub bid_sub: u64,
-    /// `nidParent` for NBT nodes; `None` for subnodes.
-    pub nid_parent: Option<u32>,
 }
 
 enum Bytes {
@@ -266,6 +256,37 @@ impl Pst {
     /// The node's data read as a table context (MS-PST 2.3.4).
     pub fn table_context(&self, node: &NodeRef) -> Result<TableContext<'_>> {
         TableContext::new(self, *node)
+    }
+}
+
+impl ltp::NodeSource for Pst {
+    fn format(&self) -> raw::Format {
+        self.header.format
+    }
+
+    fn data_blocks(&self, node: &NodeRef) -> Result<Vec<Cow<'_, [u8]>>> {
+        let tree = self.data_tree(node)?;
+        let mut blocks = Vec::with_capacity(tree.block_count());
+        for i in 0..tree.block_count() {
+            blocks.push(tree.block(i).map_err(|e| self.err(e))?);
+        }
+        Ok(blocks)
+    }
+
+    fn read_node_data(&self, node: &NodeRef) -> Result<Cow<'_, [u8]>> {
+        Pst::read_node_data(self, node)
+    }
+
+    fn subnode(&self, parent: &NodeRef, nid: u32) -> Result<Option<NodeRef>> {
+        Pst::subnode(self, parent, nid)
+    }
+
+    fn node_offset(&self, node: &NodeRef) -> u64 {
+        self.ndb().bbt(node.bid_data).ok().flatten().map_or(0, |e| e.ib)
+    }
+
+    fn err(&self, e: Corrupt) -> Error {
+        Pst::err(self, e)
     }
 }
 

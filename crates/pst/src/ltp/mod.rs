@@ -6,26 +6,34 @@ pub mod bth;
 pub mod heap;
 pub mod pc;
 pub mod prop;
+pub mod source;
 pub mod tc;
+pub mod write;
 
 use std::borrow::Cow;
 
 use crate::error::Corrupt;
-use crate::{NodeRef, Pst};
+use crate::ndb::NodeRef;
 use heap::Heap;
 use mailshift_core::Result;
+pub use source::{MemSource, NodeSource};
 
 /// `HNID` (MS-PST 2.3.3.2): a value in the heap (HID, `nidType` 0) or in a
 /// subnode of the node (NID). 0 means no value.
-pub(crate) fn resolve_hnid<'p>(pst: &'p Pst, node: &NodeRef, heap: &'p Heap<'p>, hnid: u32) -> Result<Cow<'p, [u8]>> {
+pub(crate) fn resolve_hnid<'p>(
+    src: &'p dyn NodeSource,
+    node: &NodeRef,
+    heap: &'p Heap<'p>,
+    hnid: u32,
+) -> Result<Cow<'p, [u8]>> {
     if hnid == 0 {
         return Ok(Cow::Borrowed(&[]));
     }
     if hnid & 0x1F == 0 {
-        return heap.get(hnid).map(Cow::Borrowed).map_err(|e| pst.err(e));
+        return heap.get(hnid).map(Cow::Borrowed).map_err(|e| src.err(e));
     }
-    let sub = pst.subnode(node, hnid)?.ok_or_else(|| {
-        pst.err(Corrupt::new("HNID", 0, format!("subnode {hnid:#x} of node {:#x} does not exist", node.nid)))
+    let sub = src.subnode(node, hnid)?.ok_or_else(|| {
+        src.err(Corrupt::new("HNID", 0, format!("subnode {hnid:#x} of node {:#x} does not exist", node.nid)))
     })?;
-    pst.read_node_data(&sub)
+    src.read_node_data(&sub)
 }

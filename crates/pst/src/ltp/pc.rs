@@ -8,9 +8,9 @@ use mailshift_core::Result;
 use super::bth::Bth;
 use super::heap::{Heap, BTYPE_PC};
 use super::prop::{decode, fixed_size, PropValue, MV_FLAG, PT_UNSPECIFIED};
-use super::resolve_hnid;
+use super::{resolve_hnid, NodeSource};
 use crate::error::{u16_at, u32_at, Corrupt};
-use crate::{NodeRef, Pst};
+use crate::ndb::NodeRef;
 
 /// `PC BTH Record` (MS-PST 2.3.3.3): one property as stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,20 +25,15 @@ pub struct PcEntry {
 
 /// Loads a node's heap: all its data blocks, whose count and size the file
 /// bounds.
-pub(crate) fn load_heap<'a>(pst: &'a Pst, node: &NodeRef) -> Result<Heap<'a>> {
-    let tree = pst.data_tree(node)?;
-    let mut blocks = Vec::with_capacity(tree.block_count());
-    for i in 0..tree.block_count() {
-        blocks.push(tree.block(i).map_err(|e| pst.err(e))?);
-    }
-    let offset = pst.ndb().bbt(node.bid_data).ok().flatten().map_or(0, |e| e.ib);
-    Heap::new(blocks, pst.header().format, offset).map_err(|e| pst.err(e))
+pub(crate) fn load_heap<'a>(src: &'a dyn NodeSource, node: &NodeRef) -> Result<Heap<'a>> {
+    let blocks = src.data_blocks(node)?;
+    Heap::new(blocks, src.format(), src.node_offset(node)).map_err(|e| src.err(e))
 }
 
 /// A node's property context.
 #[derive(Debug)]
 pub struct PropertyContext<'a> {
-    pst: &'a Pst,
+    src: &'a dyn NodeSource,
     node: NodeRef,
     heap: Heap<'a>,
     entries: Vec<PcEntry>,
@@ -46,33 +41,33 @@ pub struct PropertyContext<'a> {
 
 impl<'a> PropertyContext<'a> {
     /// Reads the PC of `node` (its heap's `bClientSig` must be 0xBC).
-    pub fn new(pst: &'a Pst, node: NodeRef) -> Result<PropertyContext<'a>> {
-        let heap = load_heap(pst, &node)?;
-        let off = pst.ndb().bbt(node.bid_data).ok().flatten().map_or(0, |e| e.ib);
+    pub fn new(src: &'a dyn NodeSource, node: NodeRef) -> Result<PropertyContext<'a>> {
+        let heap = load_heap(src, &node)?;
+        let off = src.node_offset(&node);
         if heap.client_sig != BTYPE_PC {
-            return Err(pst.err(Corrupt::new(
+            return Err(src.err(Corrupt::new(
                 "HNHDR",
                 off,
                 format!("node {:#x}: bClientSig {:#04x}, not a property context (0xBC)", node.nid, heap.client_sig),
             )));
         }
         let entries = {
-            let bth = Bth::new(&heap, heap.hid_user_root).map_err(|e| pst.err(e))?;
+            let bth = Bth::new(&heap, heap.hid_user_root).map_err(|e| src.err(e))?;
             if bth.cb_key != 2 || bth.cb_ent != 6 {
-                return Err(pst.err(Corrupt::new(
+                return Err(src.err(Corrupt::new(
                     "BTHHEADER",
                     off,
                     format!("PC with cbKey {} and cbEnt {} (2 and 6 expected)", bth.cb_key, bth.cb_ent),
                 )));
             }
-            let recs = bth.records().map_err(|e| pst.err(e))?;
+            let recs = bth.records().map_err(|e| src.err(e))?;
             recs.iter()
                 .filter_map(|(k, d)| {
                     Some(PcEntry { prop_id: u16_at(k, 0)?, prop_type: u16_at(d, 0)?, value_hnid: u32_at(d, 2)? })
                 })
                 .collect()
         };
-        Ok(PropertyContext { pst, node, heap, entries })
+        Ok(PropertyContext { src, node, heap, entries })
     }
 
     /// The node this PC belongs to.
@@ -112,12 +107,12 @@ impl<'a> PropertyContext<'a> {
             // Unspecified and unknown types: an HNID when it resolves, else
             // the inline bytes (readpst's reading of type 0x0000).
             None if e.prop_type == PT_UNSPECIFIED || !known_variable(e.prop_type) => {
-                resolve_hnid(self.pst, &self.node, &self.heap, e.value_hnid).unwrap_or_else(|_| inline())
+                resolve_hnid(self.src, &self.node, &self.heap, e.value_hnid).unwrap_or_else(|_| inline())
             }
-            _ => resolve_hnid(self.pst, &self.node, &self.heap, e.value_hnid)?,
+            _ => resolve_hnid(self.src, &self.node, &self.heap, e.value_hnid)?,
         };
         decode(e.prop_type, bytes).map_err(|err| {
-            self.pst.err(Corrupt::new(
+            self.src.err(Corrupt::new(
                 "PC value",
                 err.offset,
                 format!("node {:#x} property {:#06x}{:04x}: {}", self.node.nid, e.prop_id, e.prop_type, err.reason),

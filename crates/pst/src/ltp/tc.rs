@@ -9,9 +9,9 @@ use super::bth::Bth;
 use super::heap::{Heap, BTYPE_TC};
 use super::pc::{known_variable, load_heap};
 use super::prop::{decode, fixed_size, PropValue, MV_FLAG, PT_UNSPECIFIED};
-use super::resolve_hnid;
+use super::{resolve_hnid, NodeSource};
 use crate::error::{u16_at, u32_at, Corrupt};
-use crate::{NodeRef, Pst};
+use crate::ndb::NodeRef;
 
 /// `TCOLDESC` (MS-PST 2.3.4.2): where a column's cell sits in a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ enum RowMatrix<'a> {
 /// A node's table context.
 #[derive(Debug)]
 pub struct TableContext<'a> {
-    pst: &'a Pst,
+    src: &'a dyn NodeSource,
     node: NodeRef,
     heap: Heap<'a>,
     columns: Vec<TcColumn>,
@@ -67,15 +67,15 @@ pub struct TableContext<'a> {
 
 impl<'a> TableContext<'a> {
     /// Reads the TC of `node`: `TCINFO`, the columns and the row index.
-    pub fn new(pst: &'a Pst, node: NodeRef) -> Result<TableContext<'a>> {
+    pub fn new(src: &'a dyn NodeSource, node: NodeRef) -> Result<TableContext<'a>> {
         const S: &str = "TCINFO";
-        let heap = load_heap(pst, &node)?;
-        let off = pst.ndb().bbt(node.bid_data).ok().flatten().map_or(0, |e| e.ib);
-        let bad = |r: String| pst.err(Corrupt::new(S, off, format!("node {:#x}: {r}", node.nid)));
+        let heap = load_heap(src, &node)?;
+        let off = src.node_offset(&node);
+        let bad = |r: String| src.err(Corrupt::new(S, off, format!("node {:#x}: {r}", node.nid)));
         if heap.client_sig != BTYPE_TC {
             return Err(bad(format!("bClientSig {:#04x}, not a table context (0x7C)", heap.client_sig)));
         }
-        let info = heap.get(heap.hid_user_root).map_err(|e| pst.err(e))?;
+        let info = heap.get(heap.hid_user_root).map_err(|e| src.err(e))?;
         if info.len() < 22 || info[0] != BTYPE_TC {
             return Err(bad(format!("{} bytes starting {:02x?}", info.len(), &info[..info.len().min(1)])));
         }
@@ -116,11 +116,11 @@ impl<'a> TableContext<'a> {
         // (4 bytes in Unicode, 2 in ANSI).
         let mut rows: Vec<(u32, u32)> = Vec::new();
         if hid_row_index != 0 {
-            let bth = Bth::new(&heap, hid_row_index).map_err(|e| pst.err(e))?;
+            let bth = Bth::new(&heap, hid_row_index).map_err(|e| src.err(e))?;
             if bth.cb_key != 4 || !(bth.cb_ent == 2 || bth.cb_ent == 4) {
                 return Err(bad(format!("row index with cbKey {} and cbEnt {}", bth.cb_key, bth.cb_ent)));
             }
-            for (k, d) in bth.records().map_err(|e| pst.err(e))? {
+            for (k, d) in bth.records().map_err(|e| src.err(e))? {
                 let id = u32_at(k, 0).unwrap_or(0);
                 let idx = if d.len() == 2 { u32::from(u16_at(d, 0).unwrap_or(0)) } else { u32_at(d, 0).unwrap_or(0) };
                 rows.push((id, idx));
@@ -133,17 +133,17 @@ impl<'a> TableContext<'a> {
         } else if hnid_rows & 0x1F == 0 {
             RowMatrix::Heap(hnid_rows)
         } else {
-            let sub = pst
+            let sub = src
                 .subnode(&node, hnid_rows)?
                 .ok_or_else(|| bad(format!("row matrix subnode {hnid_rows:#x} does not exist")))?;
-            let tree = pst.data_tree(&sub)?;
-            let mut blocks = Vec::with_capacity(tree.block_count());
-            for i in 0..tree.block_count() {
-                blocks.push(tree.block(i).map_err(|e| pst.err(e))?);
-            }
-            RowMatrix::Blocks(blocks)
+            RowMatrix::Blocks(src.data_blocks(&sub)?)
         };
-        Ok(TableContext { pst, node, heap, columns, rgib, rows, matrix, offset: off })
+        Ok(TableContext { src, node, heap, columns, rgib, rows, matrix, offset: off })
+    }
+
+    /// The heap under this TC.
+    pub fn heap(&self) -> &Heap<'a> {
+        &self.heap
     }
 
     /// The columns (`rgTCOLDESC`).
@@ -170,7 +170,7 @@ impl<'a> TableContext<'a> {
     /// The bytes of row `i` (in `dwRowIndex` order).
     pub fn row_bytes(&self, i: usize) -> Result<&[u8]> {
         let bad = |r: String| {
-            self.pst.err(Corrupt::new("TC row matrix", self.offset, format!("node {:#x}: {r}", self.node.nid)))
+            self.src.err(Corrupt::new("TC row matrix", self.offset, format!("node {:#x}: {r}", self.node.nid)))
         };
         let &(_, index) = self.rows.get(i).ok_or_else(|| bad(format!("no row {i}")))?;
         let size = usize::from(self.rgib[TCI_BM]);
@@ -178,7 +178,7 @@ impl<'a> TableContext<'a> {
         match &self.matrix {
             RowMatrix::Empty => Err(bad("the table has rows in its index but no row matrix".into())),
             RowMatrix::Heap(hid) => {
-                let m = self.heap.get(*hid).map_err(|e| self.pst.err(e))?;
+                let m = self.heap.get(*hid).map_err(|e| self.src.err(e))?;
                 m.get(index * size..(index + 1) * size)
                     .ok_or_else(|| bad(format!("row {index} outside the {}-byte matrix", m.len())))
             }
@@ -216,21 +216,21 @@ impl<'a> TableContext<'a> {
             Some(n) if n <= 8 && ptype & MV_FLAG == 0 => Cow::Borrowed(cell),
             _ => {
                 let hnid = u32_at(cell, 0).ok_or_else(|| {
-                    self.pst.err(Corrupt::new(
+                    self.src.err(Corrupt::new(
                         "TCOLDESC",
                         self.offset,
                         format!("column {:#010x}: cbData {} cannot hold an HNID", col.tag, col.cb_data),
                     ))
                 })?;
                 if ptype == PT_UNSPECIFIED || (fixed_size(ptype).is_none() && !known_variable(ptype)) {
-                    resolve_hnid(self.pst, &self.node, &self.heap, hnid).unwrap_or(Cow::Borrowed(cell))
+                    resolve_hnid(self.src, &self.node, &self.heap, hnid).unwrap_or(Cow::Borrowed(cell))
                 } else {
-                    resolve_hnid(self.pst, &self.node, &self.heap, hnid)?
+                    resolve_hnid(self.src, &self.node, &self.heap, hnid)?
                 }
             }
         };
         decode(ptype, bytes).map(Some).map_err(|err| {
-            self.pst.err(Corrupt::new(
+            self.src.err(Corrupt::new(
                 "TC cell",
                 self.offset,
                 format!("node {:#x} row {i} column {:#010x}: {}", self.node.nid, col.tag, err.reason),

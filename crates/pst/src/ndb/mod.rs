@@ -59,3 +59,16 @@ impl<'a> Ndb<'a> {
         block::read_block(self.file, self.header.format, self.header.crypt_method, &entry)
     }
 }
+
+/// A node: a top-level one from the NBT, or a subnode of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeRef {
+    /// The node's NID.
+    pub nid: u32,
+    /// Its data block or data tree (`bidData`).
+    pub bid_data: u64,
+    /// Its subnode tree (`bidSub`, 0 if none).
+    pub bid_sub: u64,
+    /// `nidParent` for NBT nodes; `None` for subnodes.
+    pub nid_parent: Option<u32>,
+}

@@ -1,0 +1,226 @@
+//! Building a heap-on-node (MS-PST 2.3.1): allocations packed into data
+//! blocks, each block ending in its page map.
+
+use super::{max_block_data, LtpWriteError, WResult, MAX_ALLOC};
+use crate::ltp::heap::{Hid, HN_SIG};
+use crate::raw::Format;
+
+/// `HNHDR`: ibHnpm, bSig, bClientSig, hidUserRoot, rgbFillLevel (MS-PST 2.3.1.2).
+const HNHDR_SIZE: usize = 12;
+/// `HNPAGEHDR`: ibHnpm (MS-PST 2.3.1.3).
+const HNPAGEHDR_SIZE: usize = 2;
+/// `HNBITMAPHDR`: ibHnpm and 64 bytes of fill levels (MS-PST 2.3.1.4).
+const HNBITMAPHDR_SIZE: usize = 66;
+
+/// The HID of allocation `index` (1-based) in block `block` (MS-PST
+/// 2.3.1.1): `hidType` 0, `hidIndex` 11 bits, `hidBlockIndex` 16 bits; in
+/// 4K files 14 and 13 bits (libpff, as [`Hid::decode`] reads them).
+pub fn encode_hid(format: Format, index: u32, block: u32) -> u32 {
+    match format {
+        Format::Unicode4k => (block << 19) | ((index & 0x3FFF) << 5),
+        _ => crate::raw::Hid::new(index as u16, block as u16).0,
+    }
+}
+
+/// The most allocations in one block and the most blocks in one heap: what
+/// the HID's bit fields can name.
+fn hid_limits(format: Format) -> (usize, usize) {
+    match format {
+        Format::Unicode4k => (0x3FFF, 0x2000),
+        _ => (0x7FF, 0x1_0000),
+    }
+}
+
+/// The fill level of a block with `free` bytes left (MS-PST 2.3.1.2
+/// rgbFillLevel): 0 (`FILL_LEVEL_EMPTY`) for 3584 free bytes or more, up
+/// to 0xF (`FILL_LEVEL_FULL`) for fewer than 8.
+pub fn fill_level(free: usize) -> u8 {
+    const AT_LEAST: [usize; 15] = [3584, 2560, 2048, 1792, 1536, 1280, 1024, 768, 512, 256, 128, 64, 32, 16, 8];
+    AT_LEAST.iter().position(|&n| free >= n).unwrap_or(15) as u8
+}
+
+/// The header a block starts with (MS-PST 2.3.1.3, 2.3.1.4): `HNHDR` on
+/// block 0, `HNBITMAPHDR` on block 8 and every 128th after, `HNPAGEHDR`
+/// elsewhere.
+fn header_size(block: usize) -> usize {
+    if block == 0 {
+        HNHDR_SIZE
+    } else if block >= 8 && (block - 8) % 128 == 0 {
+        HNBITMAPHDR_SIZE
+    } else {
+        HNPAGEHDR_SIZE
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Block {
+    allocs: Vec<Vec<u8>>,
+    /// Header plus allocations.
+    used: usize,
+}
+
+impl Block {
+    fn new(index: usize) -> Block {
+        Block { allocs: Vec::new(), used: header_size(index) }
+    }
+
+    /// The bytes the block takes with `extra` more bytes in `more` more
+    /// allocations: header, allocations, the pad that aligns the page map
+    /// to 2 bytes, and the page map (cAlloc, cFree, rgibAlloc[cAlloc + 1]).
+    fn size_with(&self, extra: usize, more: usize) -> usize {
+        (self.used + extra).next_multiple_of(2) + 4 + 2 * (self.allocs.len() + more + 1)
+    }
+}
+
+/// A heap-on-node under construction: [`alloc`](Self::alloc) returns HIDs,
+/// [`finish`](Self::finish) lays out the blocks.
+#[derive(Clone, Debug)]
+pub struct HeapBuilder {
+    format: Format,
+    client_sig: u8,
+    user_root: u32,
+    blocks: Vec<Block>,
+    capacity: usize,
+}
+
+impl HeapBuilder {
+    /// An empty heap whose client is `client_sig` (`bTypePC` 0xBC, `bTypeTC`
+    /// 0x7C, `bTypeBTH` 0xB5: [`crate::ltp::heap::BTYPE_PC`] ...).
+    pub fn new(format: Format, client_sig: u8) -> HeapBuilder {
+        // ibHnpm and rgibAlloc are 16-bit offsets: a block's heap part stays below 64 KiB.
+        let capacity = max_block_data(format).min(0xFFFE);
+        HeapBuilder { format, client_sig, user_root: 0, blocks: vec![Block::new(0)], capacity }
+    }
+
+    /// The format whose HID layout the heap uses.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Sets `hidUserRoot`, the client's root allocation.
+    pub fn set_user_root(&mut self, hid: u32) {
+        self.user_root = hid;
+    }
+
+    /// Allocates `data` (at most [`MAX_ALLOC`] bytes) in the first block
+    /// with room for it, opening a new block when none has, and returns
+    /// its HID.
+    pub fn alloc(&mut self, data: &[u8]) -> WResult<u32> {
+        if data.len() > MAX_ALLOC {
+            return Err(LtpWriteError::new(
+                "HN allocation",
+                format!("{} bytes, more than the {MAX_ALLOC} a heap allocation can hold", data.len()),
+            ));
+        }
+        let (max_allocs, max_blocks) = hid_limits(self.format);
+        let cap = self.capacity;
+        let fits = |b: &Block| b.allocs.len() < max_allocs && b.size_with(data.len(), 1) <= cap;
+        let at = match self.blocks.iter().position(fits) {
+            Some(i) => i,
+            None => {
+                if self.blocks.len() >= max_blocks {
+                    return Err(LtpWriteError::new(
+                        "HN",
+                        format!("the heap would need more than the {max_blocks} blocks a HID can name"),
+                    ));
+                }
+                self.blocks.push(Block::new(self.blocks.len()));
+                self.blocks.len() - 1
+            }
+        };
+        let block = &mut self.blocks[at];
+        block.allocs.push(data.to_vec());
+        block.used += data.len();
+        Ok(encode_hid(self.format, block.allocs.len() as u32, at as u32))
+    }
+
+    fn slot(&self, hid: u32) -> Option<(usize, usize)> {
+        let h = Hid::decode(hid, self.format)?;
+        let block = self.blocks.get(h.block as usize)?;
+        let i = (h.index as usize).checked_sub(1)?;
+        (i < block.allocs.len()).then_some((h.block as usize, i))
+    }
+
+    /// The bytes of allocation `hid`.
+    pub fn get(&self, hid: u32) -> Option<&[u8]> {
+        self.slot(hid).map(|(b, i)| &self.blocks[b].allocs[i][..])
+    }
+
+    /// Overwrites allocation `hid` with `data` of the same length (the
+    /// "reserve, then write" of structures whose content depends on HIDs
+    /// allocated after them).
+    pub fn replace(&mut self, hid: u32, data: &[u8]) -> WResult<()> {
+        let (b, i) = self
+            .slot(hid)
+            .ok_or_else(|| LtpWriteError::new("HID", format!("{hid:#x} is not an allocation of this heap")))?;
+        let slot = &mut self.blocks[b].allocs[i];
+        if slot.len() != data.len() {
+            return Err(LtpWriteError::new(
+                "HID",
+                format!("allocation {hid:#x} holds {} bytes, not {}", slot.len(), data.len()),
+            ));
+        }
+        slot.copy_from_slice(data);
+        Ok(())
+    }
+
+    /// Number of data blocks so far.
+    pub fn block_count(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// The data blocks: each with its header, its allocations back to back,
+    /// its page map (MS-PST 2.3.1.5, 2-byte aligned, `cFree` 0), and every
+    /// block but the last padded with zeros to [`max_block_data`] bytes, as
+    /// the data tree requires. Fill levels count free space up to the full
+    /// block size, the last block included (as Outlook writes them).
+    pub fn finish(self) -> Vec<Vec<u8>> {
+        let full = max_block_data(self.format);
+        let levels: Vec<u8> =
+            self.blocks.iter().map(|b| fill_level(self.capacity.saturating_sub(b.size_with(0, 0)))).collect();
+        let count = self.blocks.len();
+        let mut out = Vec::with_capacity(count);
+        for (i, block) in self.blocks.into_iter().enumerate() {
+            let mut b = Vec::with_capacity(if i + 1 < count { full } else { block.size_with(0, 0) });
+            let hsize = header_size(i);
+            b.resize(hsize, 0);
+            if i == 0 {
+                b[2] = HN_SIG;
+                b[3] = self.client_sig;
+                b[4..8].copy_from_slice(&self.user_root.to_le_bytes());
+                put_levels(&mut b[8..12], &levels[0..count.min(8)]);
+            } else if hsize == HNBITMAPHDR_SIZE {
+                put_levels(&mut b[2..66], &levels[i..count.min(i + 128)]);
+            }
+            let mut offsets = Vec::with_capacity(block.allocs.len() + 1);
+            for a in &block.allocs {
+                offsets.push(b.len() as u16);
+                b.extend_from_slice(a);
+            }
+            offsets.push(b.len() as u16);
+            if b.len() % 2 == 1 {
+                b.push(0);
+            }
+            let ib_hnpm = b.len() as u16;
+            b[0..2].copy_from_slice(&ib_hnpm.to_le_bytes());
+            b.extend_from_slice(&(block.allocs.len() as u16).to_le_bytes());
+            b.extend_from_slice(&0u16.to_le_bytes());
+            for o in offsets {
+                b.extend_from_slice(&o.to_le_bytes());
+            }
+            if i + 1 < count {
+                b.resize(full, 0);
+            }
+            out.push(b);
+        }
+        out
+    }
+}
+
+/// Packs fill levels two to a byte, the first block in the low nibble
+/// (Outlook's order: block 0's level is the low nibble of rgbFillLevel[0]).
+fn put_levels(dst: &mut [u8], levels: &[u8]) {
+    for (i, l) in levels.iter().enumerate() {
+        dst[i / 2] |= (l & 0xF) << (4 * (i % 2));
+    }
+}

@@ -1,0 +1,196 @@
+//! The write half of the LTP layer (MS-PST 2.3): in-memory builders that
+//! turn properties and rows into a node's data blocks plus the subnodes the
+//! node needs. Nothing here touches a file; the messaging writer hands a
+//! [`BuiltNode`] to the NDB writer (`add_data_blocks` for
+//! [`NodeData::Blocks`], `add_data` for [`NodeData::Stream`], then
+//! `add_subnode_tree` and `add_node`), and [`MemSource::add_built`] lets the
+//! readers of [`super`] read it back before any file exists.
+//!
+//! - [`HeapBuilder`]: the heap-on-node (MS-PST 2.3.1).
+//! - [`build_bth`] and [`BthLayout`]: BTree-on-heap of any depth (MS-PST 2.3.2).
+//! - [`PcBuilder`]: property contexts (MS-PST 2.3.3).
+//! - [`TcBuilder`]: table contexts (MS-PST 2.3.4).
+//! - [`encode`]: a [`PropValue`](super::prop::PropValue) as stored, the
+//!   inverse of [`super::prop::decode`].
+//!
+//! Where MS-PST leaves a choice, the builders do what Outlook does in the
+//! fixtures (`test_unicode.pst` of pstsdk, `bench.pst`): the BTH header
+//! is the first allocation, then the client's root; non-final heap blocks
+//! are padded to the full block size; large values and row matrices go to
+//! subnodes of `nidType` `NID_TYPE_LTP`.
+
+mod bth;
+mod heap;
+mod pc;
+mod tc;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+pub use bth::{build_bth, BthLayout};
+pub use heap::{encode_hid, fill_level, HeapBuilder};
+pub use pc::PcBuilder;
+pub use tc::TcBuilder;
+pub use value::encode;
+
+use super::source::{MemSource, NodeSource};
+use crate::ndb::NodeRef;
+use crate::raw::Format;
+
+/// The largest heap allocation (MS-PST 2.3.1.1: "the maximum size of a heap
+/// allocation is 3580 bytes"); larger values go to a subnode.
+pub const MAX_ALLOC: usize = 3580;
+
+/// `NID_TYPE_LTP` (MS-PST 2.2.2.1): the `nidType` of the subnodes holding
+/// large values and row matrices, as Outlook numbers them.
+pub const NID_TYPE_LTP: u8 = 0x1F;
+
+/// The data of one data block at most: the block size less its trailer
+/// (8176 bytes in Unicode files, 8180 in ANSI). Every non-final block of a
+/// heap or row matrix is padded to exactly this size.
+pub fn max_block_data(format: Format) -> usize {
+    format.max_block_size() - format.block_trailer_size()
+}
+
+/// A node's content, built in memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuiltNode {
+    /// The node's data.
+    pub data: NodeData,
+    /// The subnodes the data refers to (the node's subnode tree), in no
+    /// particular order; each may have subnodes of its own.
+    pub subnodes: Vec<BuiltSubnode>,
+}
+
+/// How a [`BuiltNode`]'s data is to be stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeData {
+    /// One entry per data block, in order (a heap, whose HIDs name blocks,
+    /// or a row matrix, whose rows never span blocks). Every block but the
+    /// last is exactly [`max_block_data`] bytes: for `add_data_blocks`.
+    Blocks(Vec<Vec<u8>>),
+    /// A plain byte stream (a large property value): for `add_data`, which
+    /// cuts it into blocks as it likes.
+    Stream(Vec<u8>),
+}
+
+impl NodeData {
+    /// The total number of bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            NodeData::Blocks(b) => b.iter().map(Vec::len).sum(),
+            NodeData::Stream(s) => s.len(),
+        }
+    }
+
+    /// Whether there are no bytes at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A subnode of a [`BuiltNode`]: its local NID and its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuiltSubnode {
+    /// The subnode's NID (`SLENTRY.nid`).
+    pub nid: u32,
+    /// Its data and its own subnodes.
+    pub node: BuiltNode,
+}
+
+impl BuiltNode {
+    /// A node holding plain data and no subnodes.
+    pub fn stream(data: Vec<u8>) -> BuiltNode {
+        BuiltNode { data: NodeData::Stream(data), subnodes: Vec::new() }
+    }
+
+    /// The subnode `nid`, if the node has it.
+    pub fn subnode(&self, nid: u32) -> Option<&BuiltNode> {
+        self.subnodes.iter().find(|s| s.nid == nid).map(|s| &s.node)
+    }
+}
+
+/// Hands out NIDs for the subnodes the builders create. MS-PST only needs a
+/// subnode's NID to be unique within its parent's subnode tree (2.2.2.8.3.3);
+/// Outlook draws them from the file-wide counters of the header's `rgnid`
+/// (2.2.2.6), so a writer that wants the same passes its own allocator.
+pub trait NidAllocator {
+    /// A new NID of `nid_type` (5 bits).
+    fn next_nid(&mut self, nid_type: u8) -> u32;
+}
+
+impl<F: FnMut(u8) -> u32> NidAllocator for F {
+    fn next_nid(&mut self, nid_type: u8) -> u32 {
+        self(nid_type)
+    }
+}
+
+/// A [`NidAllocator`] with one counter per `nidType`, each starting at
+/// `nidIndex` 0x400 as the `rgnid` counters of a new file do (MS-PST 2.2.2.6).
+#[derive(Clone, Debug)]
+pub struct LocalNids {
+    next: [u32; 32],
+}
+
+impl Default for LocalNids {
+    fn default() -> Self {
+        LocalNids { next: [0x400; 32] }
+    }
+}
+
+impl NidAllocator for LocalNids {
+    fn next_nid(&mut self, nid_type: u8) -> u32 {
+        let t = usize::from(nid_type & 0x1F);
+        let index = self.next[t];
+        self.next[t] += 1;
+        crate::raw::Nid::new(nid_type & 0x1F, index).0
+    }
+}
+
+/// What a builder could not build: input MS-PST cannot represent (too many
+/// columns, a value too large ...) or that contradicts itself (two rows with
+/// one id, a cell whose type is not its column's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{structure}: {reason}")]
+pub struct LtpWriteError {
+    /// The structure being built, named as in MS-PST (`"HNPAGEMAP"`, `"TCINFO"` ...).
+    pub structure: &'static str,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl LtpWriteError {
+    pub(crate) fn new(structure: &'static str, reason: impl Into<String>) -> Self {
+        LtpWriteError { structure, reason: reason.into() }
+    }
+
+    /// The core error for the file being written at `path`.
+    pub fn at(self, path: &Path) -> mailshift_core::Error {
+        mailshift_core::Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!("{}: {}", self.structure, self.reason),
+        }
+    }
+}
+
+/// Short for results of the builders.
+pub type WResult<T> = std::result::Result<T, LtpWriteError>;
+
+impl MemSource {
+    /// Adds `node` as node `nid`, with all its subnodes (recursively), and
+    /// returns it: the way to read a [`BuiltNode`] back with
+    /// [`PropertyContext`](super::pc::PropertyContext) and
+    /// [`TableContext`](super::tc::TableContext). Streams are cut into
+    /// blocks of [`max_block_data`] bytes, as the NDB writer would.
+    pub fn add_built(&mut self, nid: u32, node: &BuiltNode) -> NodeRef {
+        let subs: Vec<NodeRef> = node.subnodes.iter().map(|s| self.add_built(s.nid, &s.node)).collect();
+        let blocks = match &node.data {
+            NodeData::Blocks(b) => b.clone(),
+            NodeData::Stream(s) => s.chunks(max_block_data(self.format())).map(<[u8]>::to_vec).collect(),
+        };
+        self.add(nid, blocks, subs)
+    }
+}

@@ -1,0 +1,288 @@
+//! Building a table context (MS-PST 2.3.4): `TCINFO` and its column
+//! descriptors, the RowIndex BTH, and the row matrix in the heap or in a
+//! subnode.
+
+use super::bth::BthLayout;
+use super::heap::HeapBuilder;
+use super::pc::{check_stored, check_subnodes, store_hnid};
+use super::value::encode;
+use super::NID_TYPE_LTP;
+use super::{max_block_data, BuiltNode, BuiltSubnode, LtpWriteError, NidAllocator, NodeData, WResult, MAX_ALLOC};
+use crate::ltp::heap::BTYPE_TC;
+use crate::ltp::prop::{fixed_size, PropValue, MV_FLAG, PT_LONG};
+use crate::raw::Format;
+use crate::tags;
+
+/// `PidTagLtpRowId`: the first column of every TC, `dwRowID` itself.
+const TAG_ROW_ID: u32 = (tags::LTP_ROW_ID as u32) << 16 | PT_LONG as u32;
+/// `PidTagLtpRowVer`: the second column.
+const TAG_ROW_VER: u32 = (tags::LTP_ROW_VER as u32) << 16 | PT_LONG as u32;
+/// The `TCINFO` fields before `rgTCOLDESC` (MS-PST 2.3.4.1).
+const TCINFO_SIZE: usize = 22;
+
+/// The width of a column's cell in the row (MS-PST 2.3.4.4.1): fixed-size
+/// values of 1, 2, 4 or 8 bytes in place, everything else (strings,
+/// binary, GUIDs, multi-valued) as a 4-byte HNID.
+fn cell_width(ptype: u16) -> usize {
+    match fixed_size(ptype) {
+        Some(n @ (1 | 2 | 4 | 8)) if ptype & MV_FLAG == 0 => n,
+        _ => 4,
+    }
+}
+
+/// Whether a column's value sits in the row rather than behind an HNID.
+fn in_row(ptype: u16) -> bool {
+    matches!(fixed_size(ptype), Some(1 | 2 | 4 | 8)) && ptype & MV_FLAG == 0
+}
+
+#[derive(Clone, Debug)]
+struct Row {
+    id: u32,
+    version: u32,
+    cells: Vec<Option<Vec<u8>>>,
+}
+
+/// A table context under construction.
+///
+/// ```
+/// use mailshift_pst::ltp::write::{LocalNids, TcBuilder};
+/// use mailshift_pst::ltp::MemSource;
+/// use mailshift_pst::raw::Format;
+/// use mailshift_pst::{PropValue, TableContext};
+///
+/// let subject = 0x0037_001F; // PidTagSubject, PtypString
+/// let mut tc = TcBuilder::new(Format::Unicode, &[subject]).unwrap();
+/// tc.add_row(0x2004, &[Some(PropValue::Unicode("Hello".into()))]).unwrap();
+/// let node = tc.build(&mut LocalNids::default()).unwrap();
+///
+/// let mut mem = MemSource::new("memory", Format::Unicode);
+/// let r = mem.add_built(0x802E, &node);
+/// let read = TableContext::new(&mem, r).unwrap();
+/// assert_eq!(read.row_id(0), Some(0x2004));
+/// assert_eq!(read.get(0, 0x0037).unwrap(), Some(PropValue::Unicode("Hello".into())));
+/// ```
+#[derive(Clone, Debug)]
+pub struct TcBuilder {
+    format: Format,
+    columns: Vec<u32>,
+    rows: Vec<Row>,
+    subnodes: Vec<BuiltSubnode>,
+}
+
+impl TcBuilder {
+    /// A TC with these columns (tags: property id << 16 | type), after the
+    /// `PidTagLtpRowId` and `PidTagLtpRowVer` columns every TC starts with
+    /// (MS-PST 2.3.4.4.1), which the caller does not list. The order given
+    /// is the order of the cell existence bits and, within each size
+    /// group, of the cells in the row, as Outlook lays its tables out.
+    pub fn new(format: Format, columns: &[u32]) -> WResult<TcBuilder> {
+        const S: &str = "TCINFO";
+        if columns.len() + 2 > usize::from(u8::MAX) {
+            return Err(LtpWriteError::new(S, format!("{} columns; cCols is one byte", columns.len() + 2)));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for &tag in columns {
+            if tag >> 16 == u32::from(tags::LTP_ROW_ID) || tag >> 16 == u32::from(tags::LTP_ROW_VER) {
+                return Err(LtpWriteError::new(
+                    S,
+                    format!("column {tag:#010x}: the row id and version columns are implicit"),
+                ));
+            }
+            if !seen.insert(tag) {
+                return Err(LtpWriteError::new(S, format!("column {tag:#010x} listed twice")));
+            }
+        }
+        Ok(TcBuilder { format, columns: columns.to_vec(), rows: Vec::new(), subnodes: Vec::new() })
+    }
+
+    /// Appends a row (row version 1): `cells[i]` is the value of column
+    /// `i`, `None` for a cell that does not exist; each value's type must be
+    /// its column's.
+    pub fn add_row(&mut self, row_id: u32, cells: &[Option<PropValue<'_>>]) -> WResult<()> {
+        self.add_row_with_version(row_id, 1, cells)
+    }
+
+    /// [`add_row`](Self::add_row) with the row's `PidTagLtpRowVer`.
+    pub fn add_row_with_version(&mut self, row_id: u32, row_ver: u32, cells: &[Option<PropValue<'_>>]) -> WResult<()> {
+        let mut raw = Vec::with_capacity(cells.len());
+        for (i, cell) in cells.iter().enumerate() {
+            raw.push(match cell {
+                None => None,
+                Some(v) => {
+                    let (t, bytes) = encode(v);
+                    match self.columns.get(i) {
+                        Some(&tag) if tag as u16 != t => {
+                            return Err(LtpWriteError::new(
+                                "TC row",
+                                format!("row {row_id:#x}: a value of type {t:#06x} in column {tag:#010x}"),
+                            ))
+                        }
+                        _ => Some(bytes),
+                    }
+                }
+            });
+        }
+        self.add_row_raw(row_id, row_ver, raw)
+    }
+
+    /// Appends a row of stored values (as [`encode`] gives them).
+    pub fn add_row_raw(&mut self, row_id: u32, row_ver: u32, cells: Vec<Option<Vec<u8>>>) -> WResult<()> {
+        if cells.len() != self.columns.len() {
+            return Err(LtpWriteError::new(
+                "TC row",
+                format!("row {row_id:#x}: {} cells for {} columns", cells.len(), self.columns.len()),
+            ));
+        }
+        for (cell, &tag) in cells.iter().zip(&self.columns) {
+            if let Some(b) = cell {
+                check_stored("TC cell", tag as u16, b)?;
+            }
+        }
+        self.rows.push(Row { id: row_id, version: row_ver, cells });
+        Ok(())
+    }
+
+    /// Adds a subnode the table's cells refer to (rarely needed: the
+    /// builder makes the subnodes of large cells itself).
+    pub fn add_subnode(&mut self, nid: u32, node: BuiltNode) {
+        self.subnodes.push(BuiltSubnode { nid, node });
+    }
+
+    /// Number of rows added.
+    pub fn row_count(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Builds the node (MS-PST 2.3.4). Heap allocations in Outlook's order:
+    /// the RowIndex `BTHHEADER`, `TCINFO` (`hidUserRoot`), the RowIndex
+    /// records (`dwRowID` -> `dwRowIndex`, cbKey 4, cbEnt 4, or 2 in ANSI
+    /// files), the row matrix when it fits one allocation, then the
+    /// variable-size cells. A larger row matrix is a subnode of `nidType`
+    /// [`NID_TYPE_LTP`] whose blocks hold whole rows, every block but the
+    /// last padded to [`max_block_data`] bytes (MS-PST 2.3.4.4).
+    pub fn build(self, nids: &mut dyn NidAllocator) -> WResult<BuiltNode> {
+        const S: &str = "TCINFO";
+        let mut tags = vec![TAG_ROW_ID, TAG_ROW_VER];
+        tags.extend_from_slice(&self.columns);
+        let c_cols = tags.len();
+
+        // Cell offsets (MS-PST 2.3.4.4.1): dwRowID at 0, then the 8- and
+        // 4-byte cells, the 2-byte cells, the 1-byte cells, each group in
+        // column order, then the cell existence bitmap.
+        let mut ib = vec![0usize; c_cols];
+        let mut at = 0usize;
+        let mut rgib = [0u16; 4];
+        for (g, widths) in [&[4usize, 8][..], &[2], &[1]].iter().enumerate() {
+            for (i, &tag) in tags.iter().enumerate() {
+                if widths.contains(&cell_width(tag as u16)) {
+                    ib[i] = at;
+                    at += cell_width(tag as u16);
+                }
+            }
+            rgib[g] = at as u16;
+        }
+        let ceb_at = at;
+        let row_size = at + c_cols.div_ceil(8);
+        rgib[3] = row_size as u16;
+
+        let mut heap = HeapBuilder::new(self.format, BTYPE_TC);
+        let mut subnodes = self.subnodes;
+        let hid_row_index = heap.alloc(&[0u8; 8])?;
+        let hid_info = heap.alloc(&vec![0u8; TCINFO_SIZE + 8 * c_cols])?;
+        heap.set_user_root(hid_info);
+
+        // The RowIndex (MS-PST 2.3.4.3), sorted by dwRowID.
+        let wide = self.format.is_unicode();
+        if !wide && self.rows.len() > 0x1_0000 {
+            return Err(LtpWriteError::new(S, format!("{} rows; an ANSI row index counts to 65536", self.rows.len())));
+        }
+        let mut index: Vec<(u32, u32)> = self.rows.iter().enumerate().map(|(i, r)| (r.id, i as u32)).collect();
+        index.sort_unstable();
+        if let Some(w) = index.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(LtpWriteError::new("TCROWID", format!("two rows with dwRowID {:#x}", w[0].0)));
+        }
+        let keys = index.iter().map(|r| r.0.to_le_bytes().to_vec()).collect();
+        let layout = BthLayout::reserve(&mut heap, Some(hid_row_index), 4, if wide { 4 } else { 2 }, keys)?;
+        let data: Vec<Vec<u8>> = index
+            .iter()
+            .map(|r| if wide { r.1.to_le_bytes().to_vec() } else { (r.1 as u16).to_le_bytes().to_vec() })
+            .collect();
+        layout.fill(&mut heap, &data)?;
+
+        let matrix_len = self.rows.len() * row_size;
+        let matrix_hid =
+            if matrix_len > 0 && matrix_len <= MAX_ALLOC { Some(heap.alloc(&vec![0u8; matrix_len])?) } else { None };
+
+        // The rows (MS-PST 2.3.4.4.1).
+        let mut matrix = Vec::with_capacity(matrix_len);
+        for row in self.rows {
+            let start = matrix.len();
+            matrix.resize(start + row_size, 0);
+            let cells = std::iter::once(Some(row.id.to_le_bytes().to_vec()))
+                .chain(std::iter::once(Some(row.version.to_le_bytes().to_vec())))
+                .chain(row.cells);
+            for (i, cell) in cells.enumerate() {
+                let Some(bytes) = cell else { continue };
+                let ptype = tags[i] as u16;
+                let value = if in_row(ptype) {
+                    bytes
+                } else {
+                    store_hnid(&mut heap, &mut subnodes, nids, bytes)?.to_le_bytes().to_vec()
+                };
+                let r = &mut matrix[start..start + row_size];
+                r[ib[i]..ib[i] + value.len()].copy_from_slice(&value);
+                // MS-PST 2.3.4.4.1: iBit 0 is the most significant bit of rgCEB[0].
+                r[ceb_at + i / 8] |= 0x80 >> (i % 8);
+            }
+        }
+        let hnid_rows = match matrix_hid {
+            Some(hid) => {
+                heap.replace(hid, &matrix)?;
+                hid
+            }
+            None if matrix.is_empty() => 0,
+            None => {
+                let full = max_block_data(self.format);
+                let per_block = full / row_size;
+                let blocks: Vec<Vec<u8>> = matrix.chunks(per_block * row_size).map(|c| c.to_vec()).collect::<Vec<_>>();
+                let last = blocks.len() - 1;
+                let blocks = blocks
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, mut b)| {
+                        if i < last {
+                            b.resize(full, 0);
+                        }
+                        b
+                    })
+                    .collect();
+                let nid = nids.next_nid(NID_TYPE_LTP);
+                subnodes.push(BuiltSubnode {
+                    nid,
+                    node: BuiltNode { data: NodeData::Blocks(blocks), subnodes: Vec::new() },
+                });
+                nid
+            }
+        };
+
+        // TCINFO (MS-PST 2.3.4.1), its TCOLDESCs sorted by tag (2.3.4.2).
+        let mut info = vec![BTYPE_TC, c_cols as u8];
+        for r in rgib {
+            info.extend_from_slice(&r.to_le_bytes());
+        }
+        info.extend_from_slice(&layout.header().to_le_bytes());
+        info.extend_from_slice(&hnid_rows.to_le_bytes());
+        info.extend_from_slice(&0u32.to_le_bytes()); // hidIndex: deprecated, MUST be 0
+        let mut order: Vec<usize> = (0..c_cols).collect();
+        order.sort_by_key(|&i| tags[i]);
+        for i in order {
+            info.extend_from_slice(&tags[i].to_le_bytes());
+            info.extend_from_slice(&(ib[i] as u16).to_le_bytes());
+            info.push(cell_width(tags[i] as u16) as u8);
+            info.push(i as u8);
+        }
+        heap.replace(hid_info, &info)?;
+        check_subnodes("TC", &subnodes)?;
+        Ok(BuiltNode { data: NodeData::Blocks(heap.finish()), subnodes })
+    }
+}
