@@ -342,6 +342,23 @@ pub const MAGIC_CLIENT_PAB: [u8; 2] = *b"AB";
 pub const W_VER_CLIENT: u16 = 19;
 /// `bSentinel`: 0x80.
 pub const B_SENTINEL: u8 = 0x80;
+/// Offset of `bPlatformCreate`; `bPlatformAccess` follows.
+pub const HEADER_B_PLATFORM_CREATE: usize = 14;
+/// `bPlatformCreate` and `bPlatformAccess` (MS-PST 2.2.2.6: "MUST be set to 0x01").
+pub const B_PLATFORM: u8 = 0x01;
+/// `fAMapValid` `VALID_AMAP2` (MS-PST 2.2.2.5): the AMaps are valid.
+pub const VALID_AMAP2: u8 = 0x02;
+/// `nidType`s whose counter in `rgnid` does not start at 0x400 (MS-PST
+/// 2.2.2.6: NID_TYPE_SEARCH_FOLDER, NID_TYPE_NORMAL_MESSAGE and
+/// NID_TYPE_ASSOC_MESSAGE), with the value a new file starts them at.
+const RGNID_STARTS: [(u8, u32); 3] = [(0x03, 0x4000), (0x04, 0x1_0000), (0x08, 0x8000)];
+
+/// The value `rgnid[nid_type]` of a new file (MS-PST 2.2.2.6): 0x4000
+/// for search folders, 0x10000 for messages, 0x8000 for associated
+/// messages, 0x400 for every other type.
+pub fn rgnid_start(nid_type: u8) -> u32 {
+    RGNID_STARTS.iter().find(|s| s.0 == nid_type).map_or(0x400, |s| s.1)
+}
 
 /// Offset of `dwMagic` in every header.
 pub const HEADER_DW_MAGIC: usize = 0;
@@ -382,10 +399,28 @@ pub struct HeaderLayout {
     pub b_crypt_method: usize,
     /// `dwCRCFull` (Unicode only).
     pub dw_crc_full: Option<usize>,
+    /// `bidNextB`: the next BID of a block.
+    pub bid_next_b: usize,
+    /// `bidNextP`: the next BID of a page.
+    pub bid_next_p: usize,
+    /// `dwUnique`.
+    pub dw_unique: usize,
+    /// `rgnid[32]`: one `nidIndex` high-water mark per `nidType` (4 bytes each).
+    pub rgnid: usize,
+    /// `ROOT.cbAMapFree`.
+    pub cb_amap_free: usize,
+    /// `ROOT.cbPMapFree`.
+    pub cb_pmap_free: usize,
+    /// `rgbFM[128]`: the deprecated initial FMap.
+    pub rgb_fm: usize,
+    /// `rgbFP[128]`: the deprecated initial FPMap.
+    pub rgb_fp: usize,
 }
 
-/// HEADER, ANSI (MS-PST 2.2.2.6.1): `ROOT` at 164 (ibFileEof +4,
-/// ibAMapLast +8, BREFNBT +20, BREFBBT +28, fAMapValid +36).
+/// HEADER, ANSI (MS-PST 2.2.2.6.1): bidNextB 24, bidNextP 28, dwUnique 32,
+/// rgnid 36, `ROOT` at 164 (ibFileEof +4, ibAMapLast +8, cbAMapFree +12,
+/// cbPMapFree +16, BREFNBT +20, BREFBBT +28, fAMapValid +36), rgbFM 204,
+/// rgbFP 332.
 pub const HEADER_ANSI: HeaderLayout = HeaderLayout {
     size: 512,
     root: 164,
@@ -397,11 +432,20 @@ pub const HEADER_ANSI: HeaderLayout = HeaderLayout {
     b_sentinel: 460,
     b_crypt_method: 461,
     dw_crc_full: None,
+    bid_next_b: 24,
+    bid_next_p: 28,
+    dw_unique: 32,
+    rgnid: 36,
+    cb_amap_free: 164 + 12,
+    cb_pmap_free: 164 + 16,
+    rgb_fm: 204,
+    rgb_fp: 332,
 };
 
-/// HEADER, Unicode (MS-PST 2.2.2.6.2), also that of 4K files: `ROOT` at
-/// 180 (ibFileEof +4, ibAMapLast +12, BREFNBT +36, BREFBBT +52,
-/// fAMapValid +68).
+/// HEADER, Unicode (MS-PST 2.2.2.6.2), also that of 4K files: bidUnused
+/// 24, bidNextP 32, dwUnique 40, rgnid 44, `ROOT` at 180 (ibFileEof +4,
+/// ibAMapLast +12, cbAMapFree +20, cbPMapFree +28, BREFNBT +36, BREFBBT +52,
+/// fAMapValid +68), rgbFM 256, rgbFP 384, bidNextB 516.
 pub const HEADER_UNICODE: HeaderLayout = HeaderLayout {
     size: 564,
     root: 180,
@@ -413,6 +457,14 @@ pub const HEADER_UNICODE: HeaderLayout = HeaderLayout {
     b_sentinel: 512,
     b_crypt_method: 513,
     dw_crc_full: Some(524),
+    bid_next_b: 516,
+    bid_next_p: 32,
+    dw_unique: 40,
+    rgnid: 44,
+    cb_amap_free: 180 + 20,
+    cb_pmap_free: 180 + 28,
+    rgb_fm: 256,
+    rgb_fp: 384,
 };
 
 /// The header fields a reader needs and a writer must fill in. Encoding
@@ -440,11 +492,81 @@ pub struct HeaderFields {
 const _: () = assert!(HEADER_ANSI.b_crypt_method < HEADER_W_MAGIC_CLIENT + HEADER_CRC_PARTIAL_LEN);
 const _: () = assert!(HEADER_UNICODE.b_crypt_method < HEADER_W_MAGIC_CLIENT + HEADER_CRC_FULL_LEN);
 
+/// The header fields beyond [`HeaderFields`] that a writer sets: the
+/// allocation counters, the `ROOT` map fields and the platform bytes
+/// (MS-PST 2.2.2.5, 2.2.2.6). [`Default`] is all zeros, what
+/// [`HeaderFields::encode`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct HeaderState {
+    /// `bPlatformCreate`: [`B_PLATFORM`] in a written file.
+    pub b_platform_create: u8,
+    /// `bPlatformAccess`: [`B_PLATFORM`] in a written file.
+    pub b_platform_access: u8,
+    /// `bidNextB`: above every block BID in the file.
+    pub bid_next_b: u64,
+    /// `bidNextP`: above every page BID in the file.
+    pub bid_next_p: u64,
+    /// `dwUnique`.
+    pub dw_unique: u32,
+    /// `rgnid`: per `nidType`, the highest `nidIndex` allocated.
+    pub rgnid: [u32; 32],
+    /// `ROOT.ibAMapLast`: offset of the last AMap page.
+    pub ib_amap_last: u64,
+    /// `ROOT.cbAMapFree`: free bytes the AMaps show.
+    pub cb_amap_free: u64,
+    /// `ROOT.cbPMapFree`: free bytes the (deprecated) PMaps show.
+    pub cb_pmap_free: u64,
+    /// `ROOT.fAMapValid`: [`VALID_AMAP2`] in a written file.
+    pub f_amap_valid: u8,
+    /// Every byte of `rgbFM`; Outlook writes 0xFF (the map is deprecated).
+    pub rgb_fm_fill: u8,
+    /// Every byte of `rgbFP`; Outlook writes 0xFF.
+    pub rgb_fp_fill: u8,
+}
+
+impl HeaderState {
+    /// Reads the fields from a header of `format` (`h` at least
+    /// [`HeaderLayout::size`] bytes); `rgb_fm_fill` and `rgb_fp_fill` are
+    /// the first byte of each map.
+    pub fn parse(h: &[u8], format: Format) -> Option<HeaderState> {
+        let l = format.header();
+        let mut rgnid = [0u32; 32];
+        for (i, n) in rgnid.iter_mut().enumerate() {
+            *n = get_u32(h, l.rgnid + 4 * i)?;
+        }
+        Some(HeaderState {
+            b_platform_create: get_u8(h, HEADER_B_PLATFORM_CREATE)?,
+            b_platform_access: get_u8(h, HEADER_B_PLATFORM_CREATE + 1)?,
+            bid_next_b: read_id(h, l.bid_next_b, format)?,
+            bid_next_p: read_id(h, l.bid_next_p, format)?,
+            dw_unique: get_u32(h, l.dw_unique)?,
+            rgnid,
+            ib_amap_last: read_id(h, l.ib_amap_last, format)?,
+            cb_amap_free: read_id(h, l.cb_amap_free, format)?,
+            cb_pmap_free: read_id(h, l.cb_pmap_free, format)?,
+            f_amap_valid: get_u8(h, l.f_amap_valid)?,
+            rgb_fm_fill: get_u8(h, l.rgb_fm)?,
+            rgb_fp_fill: get_u8(h, l.rgb_fp)?,
+        })
+    }
+}
+
+/// Bytes of `rgbFM` and of `rgbFP` (MS-PST 2.2.2.6).
+pub const HEADER_RGB_FM_LEN: usize = 128;
+
 impl HeaderFields {
     /// The header's bytes ([`HeaderLayout::size`] of them) with correct
     /// `dwCRCPartial` and (Unicode) `dwCRCFull`; the format comes from `wVer`
-    /// (unknown versions are written with the Unicode layout).
+    /// (unknown versions are written with the Unicode layout). Everything
+    /// of [`HeaderState`] is zero.
     pub fn encode(&self) -> Vec<u8> {
+        self.encode_with(&HeaderState::default())
+    }
+
+    /// The header's bytes, as [`HeaderFields::encode`], with `state`'s
+    /// counters and map fields too. The reserved fields stay zero, as
+    /// MS-PST 2.2.2.6 asks of a new file.
+    pub fn encode_with(&self, state: &HeaderState) -> Vec<u8> {
         let format = Format::from_wver(self.w_ver).unwrap_or(Format::Unicode);
         let l = format.header();
         let mut h = vec![0u8; l.size];
@@ -452,9 +574,23 @@ impl HeaderFields {
         put(&mut h, HEADER_W_MAGIC_CLIENT, &self.magic_client);
         put(&mut h, HEADER_W_VER, &self.w_ver.to_le_bytes());
         put(&mut h, HEADER_W_VER_CLIENT, &self.w_ver_client.to_le_bytes());
+        h[HEADER_B_PLATFORM_CREATE] = state.b_platform_create;
+        h[HEADER_B_PLATFORM_CREATE + 1] = state.b_platform_access;
+        write_id(&mut h, l.bid_next_b, format, state.bid_next_b);
+        write_id(&mut h, l.bid_next_p, format, state.bid_next_p);
+        put(&mut h, l.dw_unique, &state.dw_unique.to_le_bytes());
+        for (i, n) in state.rgnid.iter().enumerate() {
+            put(&mut h, l.rgnid + 4 * i, &n.to_le_bytes());
+        }
         write_id(&mut h, l.ib_file_eof, format, self.ib_file_eof);
+        write_id(&mut h, l.ib_amap_last, format, state.ib_amap_last);
+        write_id(&mut h, l.cb_amap_free, format, state.cb_amap_free);
+        write_id(&mut h, l.cb_pmap_free, format, state.cb_pmap_free);
         self.bref_nbt.write(&mut h[l.bref_nbt..], format);
         self.bref_bbt.write(&mut h[l.bref_bbt..], format);
+        h[l.f_amap_valid] = state.f_amap_valid;
+        h[l.rgb_fm..l.rgb_fm + HEADER_RGB_FM_LEN].fill(state.rgb_fm_fill);
+        h[l.rgb_fp..l.rgb_fp + HEADER_RGB_FM_LEN].fill(state.rgb_fp_fill);
         h[l.b_sentinel] = B_SENTINEL;
         h[l.b_crypt_method] = self.b_crypt_method;
         let from = HEADER_W_MAGIC_CLIENT;
@@ -635,6 +771,155 @@ impl Format {
     }
 }
 
+// Where the map pages are. The file past the first AMap is a grid of
+// sections, each the span one AMap maps and each starting with its AMap
+// page; the other map pages a section holds follow the AMap in this order
+// (MS-PST 2.2.2.7.2-2.2.2.7.6, 2.6.1.1.2 "Growing the PST File"). The
+// header's initial FMap covers the first 128 sections and its initial FPMap
+// the first 1,024 PMaps (8,192 sections, just under 2 GB); past them one
+// FMap page covers 496 sections and one FPMap page 496 * 8 PMaps. FMap
+// sections (128 + 496 k) are PMap sections (both multiples of 8); FPMap
+// sections (8,192 + 31,744 k, which is 256 mod 496) never hold an FMap, so
+// the FPMap follows the PMap at +1024, not +1536. ContinuMail's writer had
+// it at +1536 (as outlook-pst's constant has) and scanpst flagged every
+// FPMap above 2 GB (continumail-converter pull request 61).
+
+/// Sections (AMaps) between two PMaps (MS-PST 2.2.2.7.3).
+pub const PMAP_EVERY: u64 = 8;
+/// The first section holding an FMap page: the header's `rgbFM` covers
+/// sections 0..128 (MS-PST 2.2.2.7.5).
+pub const FMAP_FIRST_SECTION: u64 = 128;
+/// Sections between two FMap pages: one byte of `rgbFMapBits` per section.
+pub const FMAP_EVERY: u64 = 496;
+/// The first section holding an FPMap page: the header's `rgbFP` has one
+/// bit per PMap, 1,024 PMaps of 8 sections (MS-PST 2.2.2.7.6).
+pub const FPMAP_FIRST_SECTION: u64 = 128 * 8 * PMAP_EVERY;
+/// Sections between two FPMap pages: 496 * 8 PMaps of 8 sections.
+pub const FPMAP_EVERY: u64 = 496 * 8 * PMAP_EVERY;
+
+/// The map pages at the start of one section: their offsets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SectionPages {
+    /// The AMap page: the section's first byte.
+    pub amap: u64,
+    /// The PMap page, in every [`PMAP_EVERY`]th section (512-byte layouts).
+    pub pmap: Option<u64>,
+    /// The FMap page (512-byte layouts, sections 128 + 496 k).
+    pub fmap: Option<u64>,
+    /// The FPMap page (Unicode, sections 8,192 + 31,744 k).
+    pub fpmap: Option<u64>,
+    /// The first byte after these pages: where blocks may start.
+    pub end: u64,
+}
+
+impl Format {
+    /// Bytes one section (one AMap) maps: 253,952, or 16,678,912 in 4K files.
+    pub fn section_span(self) -> u64 {
+        let a = self.amap();
+        a.bits_len as u64 * 8 * a.unit
+    }
+
+    /// Offset of section `s`: its AMap page.
+    pub fn section_start(self, s: u64) -> u64 {
+        self.amap().first + s * self.section_span()
+    }
+
+    /// The map pages of section `s`. 4K files have only AMaps (libpff has
+    /// seen no other map page in them).
+    pub fn section_pages(self, s: u64) -> SectionPages {
+        let page = self.page_size() as u64;
+        let amap = self.section_start(s);
+        let mut end = amap + page;
+        let mut next = || {
+            let at = end;
+            end += page;
+            at
+        };
+        let small = self.pmap().is_some();
+        let pmap = (small && s % PMAP_EVERY == 0).then(&mut next);
+        let fmap = (small && s >= FMAP_FIRST_SECTION && (s - FMAP_FIRST_SECTION) % FMAP_EVERY == 0).then(&mut next);
+        // ANSI files have only the header's FPMap (MS-PST 2.2.2.7.6).
+        let wide = self == Format::Unicode;
+        let fpmap = (wide && s >= FPMAP_FIRST_SECTION && (s - FPMAP_FIRST_SECTION) % FPMAP_EVERY == 0).then(&mut next);
+        SectionPages { amap, pmap, fmap, fpmap, end }
+    }
+
+    /// Offset of the density list page: 0x4200 (MS-PST 2.2.2.7.4), 0x21000
+    /// in 4K files (libpff).
+    pub fn dlist_offset(self) -> u64 {
+        match self {
+            Format::Unicode4k => DLIST_OFFSET_4K,
+            _ => DLIST_OFFSET,
+        }
+    }
+
+    /// `DLISTPAGE` entries that fit: 120 (ANSI), 119 (Unicode); in 4K
+    /// files (layout not documented) as many as the page holds after the
+    /// same header and padding, but no more than `cEntDList` (one byte) counts.
+    pub fn dlist_max_entries(self) -> usize {
+        ((self.page().trailer() - DLIST_ENTRIES - DLIST_PADDING) / 4).min(255)
+    }
+}
+
+/// Offset of the density list in 512-byte layouts (MS-PST 2.2.2.7.4.2).
+pub const DLIST_OFFSET: u64 = 0x4200;
+/// Offset of the density list in 4K files (libpff: "seen at offset 0x21000").
+pub const DLIST_OFFSET_4K: u64 = 0x21000;
+/// `DFL_BACKFILL_COMPLETE`: no backfill is under way (`DLISTPAGE.bFlags`).
+pub const DFL_BACKFILL_COMPLETE: u8 = 0x01;
+/// Offset of `rgDListPageEnt` in `DLISTPAGE`, after bFlags, cEntDList,
+/// wPadding and ulCurrentPage.
+pub const DLIST_ENTRIES: usize = 8;
+/// `DLISTPAGE.rgPadding`: 12 bytes after the entries.
+pub const DLIST_PADDING: usize = 12;
+
+/// The head of a `DLISTPAGE` (MS-PST 2.2.2.7.4.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DListHeader {
+    /// `bFlags`: [`DFL_BACKFILL_COMPLETE`].
+    pub flags: u8,
+    /// `cEntDList`: entries in `rgDListPageEnt`.
+    pub c_ent: u8,
+    /// `ulCurrentPage`: the section (AMap index) allocations continue in.
+    pub current_page: u32,
+}
+
+impl DListHeader {
+    /// Reads it from the start of a page.
+    pub fn parse(p: &[u8]) -> Option<DListHeader> {
+        Some(DListHeader { flags: get_u8(p, 0)?, c_ent: get_u8(p, 1)?, current_page: get_u32(p, 4)? })
+    }
+
+    /// Writes it at the start of a page (`wPadding` is left as it is).
+    pub fn write(&self, p: &mut [u8]) {
+        p[0] = self.flags;
+        p[1] = self.c_ent;
+        put(p, 4, &self.current_page.to_le_bytes());
+    }
+}
+
+/// `DLISTPAGEENT` (MS-PST 2.2.2.7.4.1): `dwPageNum` (20 bits, the AMap
+/// index) and `dwFreeSlots` (12 bits, free 64-byte units in that AMap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DListEntry {
+    /// `dwPageNum`.
+    pub page: u32,
+    /// `dwFreeSlots`.
+    pub free_slots: u16,
+}
+
+impl DListEntry {
+    /// The 4-byte value.
+    pub fn to_u32(self) -> u32 {
+        (self.page & 0xF_FFFF) | (u32::from(self.free_slots & 0xFFF) << 20)
+    }
+
+    /// From the 4-byte value.
+    pub fn from_u32(v: u32) -> DListEntry {
+        DListEntry { page: v & 0xF_FFFF, free_slots: (v >> 20) as u16 }
+    }
+}
+
 /// `PAGETRAILER` (MS-PST 2.2.2.7.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageTrailer {
@@ -685,6 +970,15 @@ impl PageTrailer {
         let at = format.page().trailer();
         let dw_crc = crc32(&page[..at]);
         let t = PageTrailer { ptype, ptype_repeat: ptype, w_sig: compute_sig(ib, bid), dw_crc, bid };
+        t.write(&mut page[at..], format);
+    }
+
+    /// Finishes an AMap, PMap, FMap or FPMap page at `ib`: their BID is
+    /// their offset and their `wSig` is 0 (MS-PST 2.2.2.7.1).
+    pub fn seal_map(page: &mut [u8], format: Format, ptype: u8, ib: u64) {
+        let at = format.page().trailer();
+        let dw_crc = crc32(&page[..at]);
+        let t = PageTrailer { ptype, ptype_repeat: ptype, w_sig: 0, dw_crc, bid: ib };
         t.write(&mut page[at..], format);
     }
 }

@@ -13,6 +13,7 @@ pub mod header;
 pub mod page;
 pub mod recover;
 pub mod subnode;
+pub mod write;
 
 use std::borrow::Cow;
 
