@@ -98,6 +98,11 @@ impl TcBuilder {
     /// Appends a row (row version 1): `cells[i]` is the value of column
     /// `i`, `None` for a cell that does not exist; each value's type must be
     /// its column's.
+    ///
+    /// A store writer wants [`add_row_with_version`](Self::add_row_with_version):
+    /// Outlook draws `PidTagLtpRowVer` from a store-wide counter below the
+    /// header's `dwUnique`, and SCANPST counts duplicates as inconsistencies
+    /// (OpenOutlook's design document, rule 13).
     pub fn add_row(&mut self, row_id: u32, cells: &[Option<PropValue<'_>>]) -> WResult<()> {
         self.add_row_with_version(row_id, 1, cells)
     }
