@@ -13,6 +13,11 @@
 //! - [`encode`]: a [`PropValue`](super::prop::PropValue) as stored, the
 //!   inverse of [`super::prop::decode`].
 //!
+//! A writer stores a [`BuiltNode`] depth first: each subnode's data (and,
+//! recursively, its own subnode tree) first, then the node's subnode tree
+//! of `(nid, bidData, bidSub)` entries, then the node's data; a top-level
+//! node then goes into the NBT with its NID and parent.
+//!
 //! Where MS-PST leaves a choice, the builders do what Outlook does in the
 //! fixtures (`test_unicode.pst` of pstsdk, `bench.pst`): the BTH header
 //! is the first allocation, then the client's root; non-final heap blocks
@@ -114,9 +119,12 @@ impl BuiltNode {
 }
 
 /// Hands out NIDs for the subnodes the builders create. MS-PST only needs a
-/// subnode's NID to be unique within its parent's subnode tree (2.2.2.8.3.3);
-/// Outlook draws them from the file-wide counters of the header's `rgnid`
-/// (2.2.2.6), so a writer that wants the same passes its own allocator.
+/// subnode's NID to be unique within its parent's subnode tree (2.2.2.8.3.3),
+/// but Outlook draws them from the file-wide counters of the header's
+/// `rgnid` (2.2.2.6), and SCANPST checks that those counters cover every
+/// subnode NID (OpenOutlook's design document, rules 17 and 22): a file
+/// writer passes an allocator over its header counters; [`LocalNids`] is
+/// for tests and in-memory use.
 pub trait NidAllocator {
     /// A new NID of `nid_type` (5 bits).
     fn next_nid(&mut self, nid_type: u8) -> u32;

@@ -82,13 +82,16 @@ pub(crate) fn check_subnodes(structure: &'static str, subnodes: &[BuiltSubnode])
 pub struct PcBuilder {
     format: Format,
     props: BTreeMap<u16, (u16, Vec<u8>)>,
+    /// Property ids in the order they were first set: the order of their
+    /// values in the heap.
+    order: Vec<u16>,
     subnodes: Vec<BuiltSubnode>,
 }
 
 impl PcBuilder {
     /// An empty PC for a file of `format`.
     pub fn new(format: Format) -> PcBuilder {
-        PcBuilder { format, props: BTreeMap::new(), subnodes: Vec::new() }
+        PcBuilder { format, props: BTreeMap::new(), order: Vec::new(), subnodes: Vec::new() }
     }
 
     /// Sets property `prop_id` to `value` (replacing any value it had).
@@ -101,7 +104,9 @@ impl PcBuilder {
     /// [`encode`] gives it (replacing any value it had).
     pub fn set_raw(&mut self, prop_id: u16, prop_type: u16, stored: Vec<u8>) -> WResult<()> {
         check_stored("PC value", prop_type, &stored)?;
-        self.props.insert(prop_id, (prop_type, stored));
+        if self.props.insert(prop_id, (prop_type, stored)).is_none() {
+            self.order.push(prop_id);
+        }
         Ok(())
     }
 
@@ -126,8 +131,9 @@ impl PcBuilder {
 
     /// Builds the node (MS-PST 2.3.3): the heap's first allocation is the
     /// `BTHHEADER` (`hidUserRoot`), then the BTH of `PC BTH Record`s
-    /// (cbKey 2, cbEnt 6) sorted by property id, then the values in
-    /// property id order. Values of at most 4 bytes are inline in
+    /// (cbKey 2, cbEnt 6) sorted by property id, then the values in the
+    /// order the properties were first set (as Outlook's heaps have them).
+    /// Values of at most 4 bytes are inline in
     /// `dwValueHnid` (MS-PST 2.3.3.3); larger ones are in the heap, or in a
     /// subnode of `nidType` [`NID_TYPE_LTP`] when above
     /// [`MAX_ALLOC`](super::MAX_ALLOC) bytes; empty ones are HNID 0.
@@ -137,20 +143,28 @@ impl PcBuilder {
         let keys = self.props.keys().map(|id| id.to_le_bytes().to_vec()).collect();
         let layout = BthLayout::reserve(&mut heap, None, 2, 6, keys)?;
         heap.set_user_root(layout.header());
-        let mut records = Vec::with_capacity(self.props.len());
-        for (ptype, bytes) in self.props.into_values() {
-            let hnid = match fixed_size(ptype) {
-                Some(n) if n <= 4 && ptype & MV_FLAG == 0 => {
+        let mut props = self.props;
+        let mut hnids = std::collections::HashMap::with_capacity(props.len());
+        for id in self.order {
+            let Some((ptype, bytes)) = props.get_mut(&id) else { continue };
+            let hnid = match fixed_size(*ptype) {
+                Some(n) if n <= 4 && *ptype & MV_FLAG == 0 => {
                     let mut inline = [0u8; 4];
-                    inline[..bytes.len()].copy_from_slice(&bytes);
+                    inline[..bytes.len()].copy_from_slice(bytes);
                     u32::from_le_bytes(inline)
                 }
-                _ => store_hnid(&mut heap, &mut subnodes, nids, bytes)?,
+                _ => store_hnid(&mut heap, &mut subnodes, nids, std::mem::take(bytes))?,
             };
-            let mut rec = ptype.to_le_bytes().to_vec();
-            rec.extend_from_slice(&hnid.to_le_bytes());
-            records.push(rec);
+            hnids.insert(id, hnid);
         }
+        let records: Vec<Vec<u8>> = props
+            .iter()
+            .map(|(id, (ptype, _))| {
+                let mut rec = ptype.to_le_bytes().to_vec();
+                rec.extend_from_slice(&hnids[id].to_le_bytes());
+                rec
+            })
+            .collect();
         layout.fill(&mut heap, &records)?;
         check_subnodes("PC", &subnodes)?;
         Ok(BuiltNode { data: NodeData::Blocks(heap.finish()), subnodes })

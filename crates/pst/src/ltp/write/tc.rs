@@ -98,6 +98,11 @@ impl TcBuilder {
     /// Appends a row (row version 1): `cells[i]` is the value of column
     /// `i`, `None` for a cell that does not exist; each value's type must be
     /// its column's.
+    ///
+    /// A store writer wants [`add_row_with_version`](Self::add_row_with_version):
+    /// Outlook draws `PidTagLtpRowVer` from a store-wide counter below the
+    /// header's `dwUnique`, and SCANPST counts duplicates as inconsistencies
+    /// (OpenOutlook's design document, rule 13).
     pub fn add_row(&mut self, row_id: u32, cells: &[Option<PropValue<'_>>]) -> WResult<()> {
         self.add_row_with_version(row_id, 1, cells)
     }
@@ -213,16 +218,19 @@ impl TcBuilder {
         let matrix_hid =
             if matrix_len > 0 && matrix_len <= MAX_ALLOC { Some(heap.alloc(&vec![0u8; matrix_len])?) } else { None };
 
-        // The rows (MS-PST 2.3.4.4.1).
+        // The rows (MS-PST 2.3.4.4.1). A row's variable-size cells are
+        // allocated in tag order, as Outlook does.
+        let mut by_tag: Vec<usize> = (0..c_cols).collect();
+        by_tag.sort_by_key(|&i| tags[i]);
         let mut matrix = Vec::with_capacity(matrix_len);
         for row in self.rows {
             let start = matrix.len();
             matrix.resize(start + row_size, 0);
-            let cells = std::iter::once(Some(row.id.to_le_bytes().to_vec()))
-                .chain(std::iter::once(Some(row.version.to_le_bytes().to_vec())))
-                .chain(row.cells);
-            for (i, cell) in cells.enumerate() {
-                let Some(bytes) = cell else { continue };
+            let mut cells: Vec<Option<Vec<u8>>> =
+                vec![Some(row.id.to_le_bytes().to_vec()), Some(row.version.to_le_bytes().to_vec())];
+            cells.extend(row.cells);
+            for &i in &by_tag {
+                let Some(bytes) = cells[i].take() else { continue };
                 let ptype = tags[i] as u16;
                 let value = if in_row(ptype) {
                     bytes
@@ -273,9 +281,7 @@ impl TcBuilder {
         info.extend_from_slice(&layout.header().to_le_bytes());
         info.extend_from_slice(&hnid_rows.to_le_bytes());
         info.extend_from_slice(&0u32.to_le_bytes()); // hidIndex: deprecated, MUST be 0
-        let mut order: Vec<usize> = (0..c_cols).collect();
-        order.sort_by_key(|&i| tags[i]);
-        for i in order {
+        for i in by_tag {
             info.extend_from_slice(&tags[i].to_le_bytes());
             info.extend_from_slice(&(ib[i] as u16).to_le_bytes());
             info.push(cell_width(tags[i] as u16) as u8);
