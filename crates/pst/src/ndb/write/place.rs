@@ -90,7 +90,7 @@ impl Placer {
     /// unit; `size` at most a block or page) and returns their offset.
     pub(super) fn alloc(&mut self, size: u64, align: u64, out: &mut Sink) -> io::Result<u64> {
         debug_assert!(size % self.unit == 0 && align % self.unit == 0 && size > 0);
-        if let Some(ib) = self.from_hole(size, align) {
+        if let Some(ib) = self.take_hole(size, align) {
             self.mark(ib, size);
             return Ok(ib);
         }
@@ -112,7 +112,7 @@ impl Placer {
         }
     }
 
-    fn from_hole(&mut self, size: u64, align: u64) -> Option<u64> {
+    fn take_hole(&mut self, size: u64, align: u64) -> Option<u64> {
         let i = self.holes.iter().position(|&(s, e)| align_up(s, align) + size <= e)?;
         let (s, e) = self.holes.swap_remove(i);
         let at = align_up(s, align);
