@@ -292,7 +292,7 @@ impl NdbWriter {
 
     /// Encodes, places and writes one block; nothing refers to it yet.
     fn put_block(&mut self, data: &[u8], kind: Kind) -> Result<u64> {
-        debug_assert!(data.len() <= self.max_block_data());
+        debug_assert!(!data.is_empty() && data.len() <= self.max_block_data());
         let f = self.format;
         let index = self.blocks.len();
         let bid = NdbWriter::bid_of(index, kind);
@@ -307,7 +307,7 @@ impl NdbWriter {
         let mut inflated = None;
         if f == Format::Unicode4k {
             inflated = Some(data.len() as u16);
-            if external && !data.is_empty() && self.deflate_smaller() {
+            if external && self.deflate_smaller() {
                 std::mem::swap(&mut self.buf, &mut self.zbuf);
             }
         }
@@ -342,12 +342,14 @@ impl NdbWriter {
         self.zbuf.len() < self.buf.len() && f.block_size(self.zbuf.len()) < f.block_size(self.buf.len())
     }
 
-    /// Writes one data block (at most [`max_block_data`](Self::max_block_data)
+    /// Writes one data block (1 to [`max_block_data`](Self::max_block_data)
     /// bytes), encoded with the writer's method, and returns its BID.
+    /// Outlook never writes an empty block (outlook-pst refuses `cb` 0); an
+    /// empty node has `bidData` 0, which [`add_data`](Self::add_data) returns.
     pub fn add_block(&mut self, data: &[u8]) -> Result<Bid> {
         self.check()?;
-        if data.len() > self.max_block_data() {
-            return Err(invalid(format!("a block holds at most {} bytes, not {}", self.max_block_data(), data.len())));
+        if data.is_empty() || data.len() > self.max_block_data() {
+            return Err(invalid(format!("a block holds 1 to {} bytes, not {}", self.max_block_data(), data.len())));
         }
         self.put_block(data, Kind::Data).map(Bid)
     }
@@ -365,11 +367,15 @@ impl NdbWriter {
 
     /// Writes a node's data of any size: one data block if it fits, else
     /// blocks of exactly 8,176 bytes but the last under an XBLOCK, or under
-    /// XBLOCKs under an XXBLOCK (MS-PST 2.2.2.8.3.2). Empty data is one
-    /// empty block. Returns the BID the node's `bidData` takes.
+    /// XBLOCKs under an XXBLOCK (MS-PST 2.2.2.8.3.2). Returns the BID the
+    /// node's `bidData` takes: `Bid(0)` for empty data, as Outlook writes
+    /// for its empty nodes (0x1E1, 0x261 ... in every store).
     pub fn add_data(&mut self, data: &[u8]) -> Result<Bid> {
         self.check()?;
         let max = self.max_block_data();
+        if data.is_empty() {
+            return Ok(Bid(0));
+        }
         if data.len() <= max {
             return self.put_block(data, Kind::Data).map(Bid);
         }
@@ -404,7 +410,7 @@ impl NdbWriter {
                     return Err(Error::io("<node data source>", e));
                 }
             };
-            if n == 0 && !leaves.is_empty() {
+            if n == 0 {
                 break;
             }
             total += n as u64;
@@ -417,22 +423,27 @@ impl NdbWriter {
                 break;
             }
         }
-        if leaves.len() == 1 {
-            return Ok(Bid(leaves[0]));
+        match leaves[..] {
+            [] => Ok(Bid(0)),
+            [one] => Ok(Bid(one)),
+            _ => self.put_tree(&leaves, total).map(Bid),
         }
-        self.put_tree(&leaves, total).map(Bid)
     }
 
     /// Writes a node's data given as its blocks (heap-on-node pages, row
     /// matrix blocks): every block but the last must hold exactly
     /// [`max_block_data`](Self::max_block_data) bytes. One block is its
-    /// own BID; more go under an XBLOCK or XXBLOCK.
+    /// own BID; more go under an XBLOCK or XXBLOCK; none, or one empty
+    /// block, is `Bid(0)` as for [`add_data`](Self::add_data).
     pub fn add_data_blocks(&mut self, blocks: &[Vec<u8>]) -> Result<Bid> {
         self.check()?;
         let max = self.max_block_data();
         let Some((last, init)) = blocks.split_last() else {
-            return Err(invalid("add_data_blocks was given no block".into()));
+            return Ok(Bid(0));
         };
+        if init.is_empty() && last.is_empty() {
+            return Ok(Bid(0));
+        }
         if let Some(i) = init.iter().position(|b| b.len() != max) {
             return Err(invalid(format!(
                 "block {i} of {} holds {} bytes; every block but the last must hold {max} (MS-PST 2.2.2.8.3.2)",
@@ -440,7 +451,7 @@ impl NdbWriter {
                 init[i].len()
             )));
         }
-        if last.len() > max || (!init.is_empty() && last.is_empty()) {
+        if last.len() > max || last.is_empty() {
             return Err(invalid(format!("the last block holds {} bytes (1 to {max} allowed)", last.len())));
         }
         let total: u64 = blocks.iter().map(|b| b.len() as u64).sum();
