@@ -259,9 +259,8 @@ fn check_pst(pst: &Pst) -> Report {
     let st = HeaderState::parse(file, f).expect("header state");
     assert_eq!(h.ib_file_eof, file.len() as u64);
     assert_eq!((st.b_platform_create, st.b_platform_access, st.f_amap_valid), (1, 1, VALID_AMAP2));
-    assert_eq!((st.rgb_fm_fill, st.rgb_fp_fill, st.cb_pmap_free), (0xFF, 0xFF, 0));
-    let l = f.header();
-    assert!(file[l.rgb_fm..l.rgb_fm + 256].iter().all(|&b| b == 0xFF), "rgbFM and rgbFP");
+    assert_eq!(st.cb_pmap_free, 0, "the PMaps show no free page");
+    assert_eq!(st.rgb_fp, [0xFF; 128], "rgbFP: every PMap full, as the PMaps say");
 
     // The B-trees: sorted keys, parent keys, levels, and every page.
     let mut pages = Vec::new();
@@ -381,7 +380,7 @@ fn check_pst(pst: &Pst) -> Report {
             let t = PageTrailer::parse_page(bytes, f).expect("trailer");
             assert_eq!((t.ptype, t.ptype_repeat, t.w_sig, t.bid), (ptype, ptype, 0, ib), "map page at {ib:#x}");
             assert_eq!(t.dw_crc, mailshift_pst::ndb::crc::crc32(&bytes[..f.page().trailer()]), "CRC at {ib:#x}");
-            if ptype != PTYPE_AMAP {
+            if ptype == PTYPE_PMAP || ptype == PTYPE_FPMAP {
                 assert!(bytes[amap.bits_at..amap.bits_at + amap.bits_len].iter().all(|&b| b == 0xFF));
             }
         }
@@ -408,6 +407,28 @@ fn check_pst(pst: &Pst) -> Report {
     }
     let free_bytes: u64 = free_units.iter().map(|&u| u64::from(u) * amap.unit).sum();
     assert_eq!(st.cb_amap_free, free_bytes, "cbAMapFree");
+
+    // The FMaps: per section the longest run of free units, at most 255;
+    // the header's for the first 128 sections, then one FMap page per 496.
+    let longest: Vec<u8> = (0..sections as usize)
+        .map(|s| {
+            let (mut best, mut run) = (0usize, 0usize);
+            for u in 0..units {
+                run = if want[s * units + u] { 0 } else { run + 1 };
+                best = best.max(run);
+            }
+            best.min(255) as u8
+        })
+        .collect();
+    let fm_at = |s: usize| longest.get(s).copied().unwrap_or(0);
+    let header_fm: Vec<u8> = (0..128).map(fm_at).collect();
+    assert_eq!(&st.rgb_fm[..], &header_fm[..], "rgbFM");
+    for s in 0..sections {
+        let Some(ib) = f.section_pages(s).fmap else { continue };
+        let bits = &file[ib as usize + amap.bits_at..ib as usize + amap.bits_at + amap.bits_len];
+        let expect: Vec<u8> = (s as usize..s as usize + amap.bits_len).map(fm_at).collect();
+        assert_eq!(bits, &expect[..], "FMap of section {s}");
+    }
 
     // The density list: backfill complete, the last section current, the
     // others with free space listed, most free first.
@@ -639,6 +660,117 @@ fn libpff_reads_the_node_database() {
         assert_eq!(items, 50, "{format:?}: libpff found every node and read its data\n{err}");
         assert!(!err.contains("index") && !err.contains("offset"), "{format:?}: no index or offset error\n{err}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Large files
+// ---------------------------------------------------------------------------
+
+/// Free bytes where `dir` is, from df(1); `None` if df cannot tell.
+fn free_space(dir: &Path) -> Option<u64> {
+    let out = std::process::Command::new("df").args(["-Pk"]).arg(dir).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let kib: u64 = text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Node `i` of the large file: the same 8,176,000 bytes with `i` in front.
+fn big_node(base: &mut [u8], i: u32) -> &[u8] {
+    base[..4].copy_from_slice(&i.to_le_bytes());
+    base
+}
+
+/// A file past the first FPMap (section 8,192 at 0x7C004400, about 1.94 GiB):
+/// written through a temporary file, read back whole by our reader, and
+/// every map page, the FMaps and the FPMap among them, checked.
+#[test]
+#[ignore = "writes 2.3 GB; cargo test --release -p mailshift-pst --test ndb_write -- --ignored past_the_first_fpmap"]
+fn past_the_first_fpmap() {
+    let dir = tempfile::tempdir().expect("tmp");
+    match free_space(dir.path()) {
+        Some(free) if free >= 6 << 30 => {}
+        free => {
+            eprintln!("SKIP: {free:?} bytes free in {}, 6 GB wanted", dir.path().display());
+            return;
+        }
+    }
+    let target = dir.path().join("big.pst");
+    let t0 = std::time::Instant::now();
+    let mut w = NdbWriter::create(&target, WriteOptions::default()).expect("create");
+    let mut base = pattern(7, MAX * 1000);
+    let nodes = 285u32;
+    for i in 0..nodes {
+        let d = w.add_data(big_node(&mut base, i)).expect("data");
+        w.add_node(Nid::new(0x04, 0x10001 + i).0, d, Bid(0), 0x8022).expect("node");
+    }
+    w.finish().expect("finish");
+    let written = t0.elapsed();
+    let pst = Pst::open(&target).expect("open");
+    let len = pst.ndb().file.len() as u64;
+    assert!(len > 0x7C00_4400 + 253_952, "{len} bytes: past section 8192");
+    for i in 0..nodes {
+        let node = pst.node(Nid::new(0x04, 0x10001 + i).0).expect("walk").expect("node");
+        let data = pst.read_node_data(&node).expect("data");
+        assert!(data[..] == *big_node(&mut base, i), "node {i}");
+    }
+    let report = check_pst(&pst);
+    let file = pst.ndb().file;
+    let f = Format::Unicode;
+    for (ib, ptype) in [(0x1F0_4800u64, PTYPE_FMAP), (0x7C00_4600, PTYPE_PMAP), (0x7C00_4800, PTYPE_FPMAP)] {
+        let t = PageTrailer::parse_page(&file[ib as usize..ib as usize + 512], f).expect("trailer");
+        assert_eq!((t.ptype, t.bid), (ptype, ib), "page at {ib:#x}");
+    }
+    // libpff reads the header and both B-trees of it (the messaging nodes
+    // that would make it a store are not there).
+    if Path::new("/usr/bin/pffinfo").exists() {
+        let out = std::process::Command::new("/usr/bin/pffinfo").arg(&target).output().expect("pffinfo");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && text.contains(&format!("{len} bytes")), "{text}");
+    }
+    eprintln!(
+        "{len} bytes, {} sections, written in {:.1} s, read and checked in {:.1} s",
+        report.sections,
+        written.as_secs_f64(),
+        (t0.elapsed() - written).as_secs_f64()
+    );
+}
+
+/// Write speed of `add_data` for 500 MB of node data, against `cp` of the
+/// file written, in the same run.
+#[test]
+#[ignore = "a measurement: cargo test --release -p mailshift-pst --test ndb_write -- --ignored --nocapture write_speed"]
+fn write_speed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let target = dir.path().join("speed.pst");
+    let source = pattern(3, 1 << 20);
+    let sizes = [200usize, 3_000, 20_000, 150_000];
+    let mut total = 0u64;
+    let t0 = std::time::Instant::now();
+    let mut w = NdbWriter::create(&target, WriteOptions::default()).expect("create");
+    let mut i = 0u32;
+    while total < 500_000_000 {
+        let len = sizes[i as usize % sizes.len()];
+        let at = (i as usize * 4099) % (source.len() - len);
+        let d = w.add_data(&source[at..at + len]).expect("data");
+        w.add_node(Nid::new(0x04, 0x10001 + i).0, d, Bid(0), 0x8022).expect("node");
+        total += len as u64;
+        i += 1;
+    }
+    w.finish().expect("finish");
+    let write = t0.elapsed().as_secs_f64();
+    let size = std::fs::metadata(&target).expect("meta").len();
+    let t1 = std::time::Instant::now();
+    let status = std::process::Command::new("cp").arg(&target).arg(dir.path().join("copy.pst")).status().expect("cp");
+    assert!(status.success());
+    let sync = std::process::Command::new("sync").arg(dir.path().join("copy.pst")).status();
+    let cp = t1.elapsed().as_secs_f64();
+    let mb = |b: u64, s: f64| b as f64 / 1e6 / s;
+    eprintln!("nodes {i}, node data {total} bytes, file {size} bytes");
+    eprintln!(
+        "NdbWriter (add_data + add_node + finish, fsync): {write:.2} s, {:.0} MB/s of node data",
+        mb(total, write)
+    );
+    eprintln!("cp + sync of the file:                           {cp:.2} s, {:.0} MB/s ({sync:?})", mb(size, cp));
 }
 
 /// Microsoft's outlook-pst crate reads what we write at the NDB level: the
