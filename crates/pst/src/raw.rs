@@ -493,10 +493,10 @@ const _: () = assert!(HEADER_ANSI.b_crypt_method < HEADER_W_MAGIC_CLIENT + HEADE
 const _: () = assert!(HEADER_UNICODE.b_crypt_method < HEADER_W_MAGIC_CLIENT + HEADER_CRC_FULL_LEN);
 
 /// The header fields beyond [`HeaderFields`] that a writer sets: the
-/// allocation counters, the `ROOT` map fields and the platform bytes
-/// (MS-PST 2.2.2.5, 2.2.2.6). [`Default`] is all zeros, what
+/// allocation counters, the `ROOT` map fields, the initial maps and the
+/// platform bytes (MS-PST 2.2.2.5, 2.2.2.6). [`Default`] is all zeros, what
 /// [`HeaderFields::encode`] writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeaderState {
     /// `bPlatformCreate`: [`B_PLATFORM`] in a written file.
     pub b_platform_create: u8,
@@ -518,18 +518,38 @@ pub struct HeaderState {
     pub cb_pmap_free: u64,
     /// `ROOT.fAMapValid`: [`VALID_AMAP2`] in a written file.
     pub f_amap_valid: u8,
-    /// Every byte of `rgbFM`; Outlook writes 0xFF (the map is deprecated).
-    pub rgb_fm_fill: u8,
-    /// Every byte of `rgbFP`; Outlook writes 0xFF.
-    pub rgb_fp_fill: u8,
+    /// `rgbFM`: per section of the first 128, the longest run of free
+    /// units in its AMap, at most 255 (MS-PST 2.2.2.7.5).
+    pub rgb_fm: [u8; HEADER_RGB_FM_LEN],
+    /// `rgbFP`: one bit per PMap of the first 1,024 (MS-PST 2.2.2.7.6).
+    pub rgb_fp: [u8; HEADER_RGB_FM_LEN],
+}
+
+impl Default for HeaderState {
+    fn default() -> Self {
+        HeaderState {
+            b_platform_create: 0,
+            b_platform_access: 0,
+            bid_next_b: 0,
+            bid_next_p: 0,
+            dw_unique: 0,
+            rgnid: [0; 32],
+            ib_amap_last: 0,
+            cb_amap_free: 0,
+            cb_pmap_free: 0,
+            f_amap_valid: 0,
+            rgb_fm: [0; HEADER_RGB_FM_LEN],
+            rgb_fp: [0; HEADER_RGB_FM_LEN],
+        }
+    }
 }
 
 impl HeaderState {
     /// Reads the fields from a header of `format` (`h` at least
-    /// [`HeaderLayout::size`] bytes); `rgb_fm_fill` and `rgb_fp_fill` are
-    /// the first byte of each map.
+    /// [`HeaderLayout::size`] bytes).
     pub fn parse(h: &[u8], format: Format) -> Option<HeaderState> {
         let l = format.header();
+        let map = |at: usize| -> Option<[u8; HEADER_RGB_FM_LEN]> { h.get(at..at + HEADER_RGB_FM_LEN)?.try_into().ok() };
         let mut rgnid = [0u32; 32];
         for (i, n) in rgnid.iter_mut().enumerate() {
             *n = get_u32(h, l.rgnid + 4 * i)?;
@@ -545,8 +565,8 @@ impl HeaderState {
             cb_amap_free: read_id(h, l.cb_amap_free, format)?,
             cb_pmap_free: read_id(h, l.cb_pmap_free, format)?,
             f_amap_valid: get_u8(h, l.f_amap_valid)?,
-            rgb_fm_fill: get_u8(h, l.rgb_fm)?,
-            rgb_fp_fill: get_u8(h, l.rgb_fp)?,
+            rgb_fm: map(l.rgb_fm)?,
+            rgb_fp: map(l.rgb_fp)?,
         })
     }
 }
@@ -589,8 +609,8 @@ impl HeaderFields {
         self.bref_nbt.write(&mut h[l.bref_nbt..], format);
         self.bref_bbt.write(&mut h[l.bref_bbt..], format);
         h[l.f_amap_valid] = state.f_amap_valid;
-        h[l.rgb_fm..l.rgb_fm + HEADER_RGB_FM_LEN].fill(state.rgb_fm_fill);
-        h[l.rgb_fp..l.rgb_fp + HEADER_RGB_FM_LEN].fill(state.rgb_fp_fill);
+        put(&mut h, l.rgb_fm, &state.rgb_fm);
+        put(&mut h, l.rgb_fp, &state.rgb_fp);
         h[l.b_sentinel] = B_SENTINEL;
         h[l.b_crypt_method] = self.b_crypt_method;
         let from = HEADER_W_MAGIC_CLIENT;

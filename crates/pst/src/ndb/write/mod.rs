@@ -26,10 +26,13 @@
 //!   higher; scanpst checks that it covers subnodes too.
 //! - B-tree pages are filled as evenly as the entries allow, at most
 //!   `cEntMax`; a tree that fits one leaf is one leaf.
-//! - The deprecated maps are as Outlook writes them: PMaps, FMaps and
-//!   FPMaps all 0xFF, the header's `rgbFM` and `rgbFP` 0xFF, `cbPMapFree` 0.
-//!   The density list lists the sections other than the last with free
-//!   space, most free first, and names the last as the current page.
+//! - The deprecated maps: PMaps and FPMaps all 0xFF and `cbPMapFree` 0, as
+//!   Outlook 2007 and later write them (every page taken, free space is the
+//!   density list's business); the FMaps and the header's `rgbFM` hold each
+//!   section's longest free run (at most 255), which scanpst checks while
+//!   Outlook leaves 0xFF. The density list lists the sections other than
+//!   the last with free space, most free first, and names the last as the
+//!   current page.
 //! - 4K files (libpff's documentation, no MS-PST): 4 KiB pages, 512-byte
 //!   block alignment, AMaps from 0x22000 and no other map page, the density
 //!   list at 0x21000; data blocks are zlib streams when that makes them
@@ -50,8 +53,8 @@ use super::subnode::SubnodeEntry;
 use crate::raw::{
     compute_sig, rgnid_start, Bid, BlockTrailer, BtEntry, BtPageMeta, DListEntry, DListHeader, Format, HeaderFields,
     HeaderState, NbtEntry, Nid, PageTrailer, SiEntry, SlEntry, SubnodeBlockHeader, XBlockHeader, BTYPE_SUBNODE,
-    B_PLATFORM, DFL_BACKFILL_COMPLETE, DLIST_ENTRIES, MAGIC_CLIENT_PST, PTYPE_BBT, PTYPE_DL, PTYPE_NBT, VALID_AMAP2,
-    W_VER_CLIENT, XBLOCK_HEADER_SIZE,
+    B_PLATFORM, DFL_BACKFILL_COMPLETE, DLIST_ENTRIES, HEADER_RGB_FM_LEN, MAGIC_CLIENT_PST, PTYPE_BBT, PTYPE_DL,
+    PTYPE_NBT, VALID_AMAP2, W_VER_CLIENT, XBLOCK_HEADER_SIZE,
 };
 use crate::raw::{BbtEntry, Bref};
 use place::Placer;
@@ -263,12 +266,17 @@ impl NdbWriter {
         ((FIRST_BID_INDEX + index as u64) << 2) | if kind.internal() { Bid::INTERNAL } else { 0 }
     }
 
-    /// The block `bid` names, checked to be one of `kinds`: its index.
-    fn lookup(&self, bid: u64, what: &str, kinds: &[Kind]) -> Result<usize> {
-        let bad = |why: &str| invalid(format!("{what} {bid:#x} {why}"));
-        let index = (bid >> 2).checked_sub(FIRST_BID_INDEX).ok_or_else(|| bad("was not written by this writer"))?;
-        let index = usize::try_from(index).map_err(|_| bad("was not written by this writer"))?;
-        let rec = self.blocks.get(index).ok_or_else(|| bad("was not written by this writer"))?;
+    /// The block `bid` names, checked to be one of `kinds`: its index. The
+    /// error says why not; `what()` names the reference (made only then).
+    fn lookup(&self, bid: u64, what: impl Fn() -> String, kinds: &[Kind]) -> Result<usize> {
+        let bad = |why: &str| invalid(format!("{} {bid:#x} {why}", what()));
+        let rec = (bid >> 2)
+            .checked_sub(FIRST_BID_INDEX)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| Some((i, self.blocks.get(i)?)));
+        let Some((index, rec)) = rec else {
+            return Err(bad("was not written by this writer"));
+        };
         if NdbWriter::bid_of(index, rec.kind) != bid {
             return Err(bad("has the wrong flag bits"));
         }
@@ -292,7 +300,7 @@ impl NdbWriter {
 
     /// Encodes, places and writes one block; nothing refers to it yet.
     fn put_block(&mut self, data: &[u8], kind: Kind) -> Result<u64> {
-        debug_assert!(data.len() <= self.max_block_data());
+        debug_assert!(!data.is_empty() && data.len() <= self.max_block_data());
         let f = self.format;
         let index = self.blocks.len();
         let bid = NdbWriter::bid_of(index, kind);
@@ -307,7 +315,7 @@ impl NdbWriter {
         let mut inflated = None;
         if f == Format::Unicode4k {
             inflated = Some(data.len() as u16);
-            if external && !data.is_empty() && self.deflate_smaller() {
+            if external && self.deflate_smaller() {
                 std::mem::swap(&mut self.buf, &mut self.zbuf);
             }
         }
@@ -342,12 +350,14 @@ impl NdbWriter {
         self.zbuf.len() < self.buf.len() && f.block_size(self.zbuf.len()) < f.block_size(self.buf.len())
     }
 
-    /// Writes one data block (at most [`max_block_data`](Self::max_block_data)
+    /// Writes one data block (1 to [`max_block_data`](Self::max_block_data)
     /// bytes), encoded with the writer's method, and returns its BID.
+    /// Outlook never writes an empty block (outlook-pst refuses `cb` 0); an
+    /// empty node has `bidData` 0, which [`add_data`](Self::add_data) returns.
     pub fn add_block(&mut self, data: &[u8]) -> Result<Bid> {
         self.check()?;
-        if data.len() > self.max_block_data() {
-            return Err(invalid(format!("a block holds at most {} bytes, not {}", self.max_block_data(), data.len())));
+        if data.is_empty() || data.len() > self.max_block_data() {
+            return Err(invalid(format!("a block holds 1 to {} bytes, not {}", self.max_block_data(), data.len())));
         }
         self.put_block(data, Kind::Data).map(Bid)
     }
@@ -365,11 +375,15 @@ impl NdbWriter {
 
     /// Writes a node's data of any size: one data block if it fits, else
     /// blocks of exactly 8,176 bytes but the last under an XBLOCK, or under
-    /// XBLOCKs under an XXBLOCK (MS-PST 2.2.2.8.3.2). Empty data is one
-    /// empty block. Returns the BID the node's `bidData` takes.
+    /// XBLOCKs under an XXBLOCK (MS-PST 2.2.2.8.3.2). Returns the BID the
+    /// node's `bidData` takes: `Bid(0)` for empty data, as Outlook writes
+    /// for its empty nodes (0x1E1, 0x261 ... in every store).
     pub fn add_data(&mut self, data: &[u8]) -> Result<Bid> {
         self.check()?;
         let max = self.max_block_data();
+        if data.is_empty() {
+            return Ok(Bid(0));
+        }
         if data.len() <= max {
             return self.put_block(data, Kind::Data).map(Bid);
         }
@@ -404,7 +418,7 @@ impl NdbWriter {
                     return Err(Error::io("<node data source>", e));
                 }
             };
-            if n == 0 && !leaves.is_empty() {
+            if n == 0 {
                 break;
             }
             total += n as u64;
@@ -417,22 +431,27 @@ impl NdbWriter {
                 break;
             }
         }
-        if leaves.len() == 1 {
-            return Ok(Bid(leaves[0]));
+        match leaves[..] {
+            [] => Ok(Bid(0)),
+            [one] => Ok(Bid(one)),
+            _ => self.put_tree(&leaves, total).map(Bid),
         }
-        self.put_tree(&leaves, total).map(Bid)
     }
 
     /// Writes a node's data given as its blocks (heap-on-node pages, row
     /// matrix blocks): every block but the last must hold exactly
     /// [`max_block_data`](Self::max_block_data) bytes. One block is its
-    /// own BID; more go under an XBLOCK or XXBLOCK.
+    /// own BID; more go under an XBLOCK or XXBLOCK; none, or one empty
+    /// block, is `Bid(0)` as for [`add_data`](Self::add_data).
     pub fn add_data_blocks(&mut self, blocks: &[Vec<u8>]) -> Result<Bid> {
         self.check()?;
         let max = self.max_block_data();
         let Some((last, init)) = blocks.split_last() else {
-            return Err(invalid("add_data_blocks was given no block".into()));
+            return Ok(Bid(0));
         };
+        if init.is_empty() && last.is_empty() {
+            return Ok(Bid(0));
+        }
         if let Some(i) = init.iter().position(|b| b.len() != max) {
             return Err(invalid(format!(
                 "block {i} of {} holds {} bytes; every block but the last must hold {max} (MS-PST 2.2.2.8.3.2)",
@@ -440,7 +459,7 @@ impl NdbWriter {
                 init[i].len()
             )));
         }
-        if last.len() > max || (!init.is_empty() && last.is_empty()) {
+        if last.len() > max || last.is_empty() {
             return Err(invalid(format!("the last block holds {} bytes (1 to {max} allowed)", last.len())));
         }
         let total: u64 = blocks.iter().map(|b| b.len() as u64).sum();
@@ -474,7 +493,7 @@ impl NdbWriter {
             xblocks.push(self.put_block(&x, Kind::XBlock)?);
         }
         for &bid in leaves {
-            let i = self.lookup(bid, "data tree leaf", &[Kind::Data])?;
+            let i = self.lookup(bid, || "data tree leaf".into(), &[Kind::Data])?;
             self.add_ref(i);
         }
         if xblocks.len() == 1 {
@@ -484,7 +503,7 @@ impl NdbWriter {
         let xx = XBlockHeader::build(f, 2, total as u32, &xblocks);
         let top = self.put_block(&xx, Kind::XXBlock)?;
         for &bid in &xblocks {
-            let i = self.lookup(bid, "XBLOCK", &[Kind::XBlock])?;
+            let i = self.lookup(bid, || "XBLOCK".into(), &[Kind::XBlock])?;
             self.add_ref(i);
         }
         Ok(top)
@@ -521,10 +540,10 @@ impl NdbWriter {
         let mut refs = Vec::with_capacity(2 * sorted.len());
         for e in &sorted {
             if e.bid_data != 0 {
-                refs.push(self.lookup(e.bid_data, &format!("bidData of subnode {:#x}:", e.nid), &DATA_KINDS)?);
+                refs.push(self.lookup(e.bid_data, || format!("bidData of subnode {:#x}:", e.nid), &DATA_KINDS)?);
             }
             if e.bid_sub != 0 {
-                refs.push(self.lookup(e.bid_sub, &format!("bidSub of subnode {:#x}:", e.nid), &[Kind::Subnode])?);
+                refs.push(self.lookup(e.bid_sub, || format!("bidSub of subnode {:#x}:", e.nid), &[Kind::Subnode])?);
             }
         }
         let mut leaves = Vec::new();
@@ -553,7 +572,7 @@ impl NdbWriter {
         }
         let top = self.put_block(&b, Kind::Subnode)?;
         for &(_, bid) in &leaves {
-            let i = self.lookup(bid, "SLBLOCK", &[Kind::Subnode])?;
+            let i = self.lookup(bid, || "SLBLOCK".into(), &[Kind::Subnode])?;
             self.add_ref(i);
         }
         Ok(Bid(top))
@@ -566,11 +585,11 @@ impl NdbWriter {
         self.check()?;
         let data = match bid_data.0 {
             0 => None,
-            b => Some(self.lookup(b, &format!("bidData of node {nid:#x}:"), &DATA_KINDS)?),
+            b => Some(self.lookup(b, || format!("bidData of node {nid:#x}:"), &DATA_KINDS)?),
         };
         let sub = match bid_sub.0 {
             0 => None,
-            b => Some(self.lookup(b, &format!("bidSub of node {nid:#x}:"), &[Kind::Subnode])?),
+            b => Some(self.lookup(b, || format!("bidSub of node {nid:#x}:"), &[Kind::Subnode])?),
         };
         for i in data.into_iter().chain(sub) {
             self.add_ref(i);
@@ -652,6 +671,14 @@ impl NdbWriter {
         if let Err(e) = self.sink.write_at(f.dlist_offset(), &dl) {
             return Err(self.io(e));
         }
+        // MS-PST 2.2.2.6, 2.2.2.7.5: the initial FMap, one byte per section
+        // of the first 128 (0 past the file's end). Outlook 2007 and later
+        // leave 0xFF there, which scanpst reports as stale (OpenOutlook's
+        // findings); the exact values satisfy both readings.
+        let mut rgb_fm = [0u8; HEADER_RGB_FM_LEN];
+        for (b, &l) in rgb_fm.iter_mut().zip(&maps.longest_free) {
+            *b = l;
+        }
         let mut rgnid = [0u32; 32];
         for (t, n) in rgnid.iter_mut().enumerate() {
             *n = self.nid_max[t].max(rgnid_start(t as u8));
@@ -676,8 +703,8 @@ impl NdbWriter {
             cb_amap_free: maps.free_bytes,
             cb_pmap_free: 0,
             f_amap_valid: VALID_AMAP2,
-            rgb_fm_fill: 0xFF,
-            rgb_fp_fill: 0xFF,
+            rgb_fm,
+            rgb_fp: [0xFF; HEADER_RGB_FM_LEN],
         };
         let header = fields.encode_with(&state);
         if let Err(e) = self.sink.write_at(0, &header) {
@@ -841,6 +868,13 @@ mod tests {
         // The tree's leaves are referenced by it, the tree by nothing yet.
         let err = w.finish_to_vec().unwrap_err();
         assert!(err.to_string().contains("XBLOCK 0x12"), "{err}");
+    }
+
+    #[test]
+    fn bookkeeping_is_small() {
+        // What the writer keeps per block and per node (the brief: about 40 bytes).
+        assert!(std::mem::size_of::<BlockRec>() <= 16);
+        assert!(std::mem::size_of::<NodeRec>() <= 24);
     }
 
     #[test]

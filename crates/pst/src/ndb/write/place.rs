@@ -4,17 +4,19 @@
 //! The file past the header is a grid of sections, one per AMap
 //! ([`Format::section_pages`]). A section is opened when the first
 //! allocation reaches it: its map pages are reserved at its start (their
-//! bits set), the constant ones (PMap, FMap, FPMap: all bits set, as
-//! Outlook writes the deprecated maps) are written at once, and
-//! allocations continue after them. What does not fit before the next
-//! section's AMap is left as a hole that later, smaller allocations may
-//! fill; an allocation never crosses into a map page.
+//! bits set), the constant ones (PMaps and FPMaps all 0xFF, as Outlook 2007
+//! and later write these deprecated maps: no free page anywhere) are
+//! written at once, and allocations continue after them. What does not fit
+//! before the next section's AMap is left as a hole that later, smaller
+//! allocations may fill; an allocation never crosses into a map page.
 //!
 //! Only the last few sections are open; when one falls out of that window
-//! its holes are given up, and its AMap page is written from its bits and
-//! its count of free units kept (for `cbAMapFree` and the density list).
-//! So the maps cost a few pages of memory whatever the file's size, and
-//! every number in them is counted from the bits that are written.
+//! its holes are given up, its AMap page is written from its bits, and its
+//! count of free units (for `cbAMapFree` and the density list) and longest
+//! run of free units (for the FMaps) are kept: 5 bytes a section. The FMap
+//! pages, one byte per section of the 496 from their own, are written at
+//! the end. So the maps cost a few pages of memory whatever the file's
+//! size, and every number in them is counted from the bits that are written.
 
 use std::collections::VecDeque;
 use std::io;
@@ -39,6 +41,9 @@ struct Open {
 pub(super) struct Maps {
     /// Free units per section, by section index.
     pub free_units: Vec<u32>,
+    /// Per section, the longest run of free units, at most 255: its byte
+    /// of `rgbFM` or of an FMap (MS-PST 2.2.2.7.5).
+    pub longest_free: Vec<u8>,
     /// Offset of the last AMap (`ibAMapLast`).
     pub ib_amap_last: u64,
     /// The end of the last section (`ibFileEof`).
@@ -61,6 +66,8 @@ pub(super) struct Placer {
     holes: Vec<(u64, u64)>,
     /// Free units of the closed sections, by index.
     free_units: Vec<u32>,
+    /// The longest free run of the closed sections (at most 255), by index.
+    longest_free: Vec<u8>,
 }
 
 fn align_up(v: u64, a: u64) -> u64 {
@@ -78,6 +85,7 @@ impl Placer {
             open: VecDeque::new(),
             holes: Vec::new(),
             free_units: Vec::new(),
+            longest_free: Vec::new(),
         }
     }
 
@@ -90,7 +98,7 @@ impl Placer {
     /// unit; `size` at most a block or page) and returns their offset.
     pub(super) fn alloc(&mut self, size: u64, align: u64, out: &mut Sink) -> io::Result<u64> {
         debug_assert!(size % self.unit == 0 && align % self.unit == 0 && size > 0);
-        if let Some(ib) = self.from_hole(size, align) {
+        if let Some(ib) = self.take_hole(size, align) {
             self.mark(ib, size);
             return Ok(ib);
         }
@@ -112,7 +120,7 @@ impl Placer {
         }
     }
 
-    fn from_hole(&mut self, size: u64, align: u64) -> Option<u64> {
+    fn take_hole(&mut self, size: u64, align: u64) -> Option<u64> {
         let i = self.holes.iter().position(|&(s, e)| align_up(s, align) + size <= e)?;
         let (s, e) = self.holes.swap_remove(i);
         let at = align_up(s, align);
@@ -159,9 +167,10 @@ impl Placer {
         let page = f.page_size() as u64;
         self.mark(pages.amap, pages.end - pages.amap);
         self.cursor = pages.end;
-        // MS-PST 2.2.2.7.3, 2.2.2.7.5, 2.2.2.7.6: PMaps, FMaps and FPMaps are
-        // deprecated but must be present; Outlook fills them with 0xFF.
-        for (ib, ptype) in [(pages.pmap, PTYPE_PMAP), (pages.fmap, PTYPE_FMAP), (pages.fpmap, PTYPE_FPMAP)] {
+        // MS-PST 2.2.2.7.3, 2.2.2.7.6: PMaps and FPMaps are deprecated but
+        // must be present; Outlook fills them with 0xFF. FMaps are written
+        // at the end, when the sections they describe are known.
+        for (ib, ptype) in [(pages.pmap, PTYPE_PMAP), (pages.fpmap, PTYPE_FPMAP)] {
             let Some(ib) = ib else { continue };
             let mut p = vec![0u8; page as usize];
             let l = f.amap();
@@ -185,6 +194,7 @@ impl Placer {
         let used: u32 = sec.bits.iter().map(|b| b.count_ones()).sum();
         debug_assert_eq!(self.free_units.len() as u64, sec.index);
         self.free_units.push(sec.bits.len() as u32 * 8 - used);
+        self.longest_free.push(longest_free_run(&sec.bits).min(255) as u8);
         // MS-PST 2.2.2.7.2: rgbAMapBits, then the trailer (bid = ib, wSig 0).
         let l = f.amap();
         let mut p = vec![0u8; f.page_size()];
@@ -201,15 +211,49 @@ impl Placer {
         while !self.open.is_empty() {
             self.close_oldest(out)?;
         }
+        // MS-PST 2.2.2.7.5: an FMap has one byte per section, for the 496
+        // sections from its own; sections past the file's end read 0.
+        let f = self.format;
+        let l = f.amap();
+        for s in 0..self.sections {
+            let Some(ib) = f.section_pages(s).fmap else { continue };
+            let mut p = vec![0u8; f.page_size()];
+            let from = s as usize;
+            let to = (from + l.bits_len).min(self.longest_free.len());
+            p[l.bits_at..l.bits_at + (to - from)].copy_from_slice(&self.longest_free[from..to]);
+            PageTrailer::seal_map(&mut p, f, PTYPE_FMAP, ib);
+            out.write_at(ib, &p)?;
+        }
         let last = self.sections - 1;
         let free_bytes = self.free_units.iter().map(|&u| u64::from(u) * self.unit).sum();
         Ok(Maps {
             free_units: self.free_units.clone(),
+            longest_free: self.longest_free.clone(),
             ib_amap_last: self.format.section_start(last),
             eof: self.format.section_start(last) + self.span,
             free_bytes,
         })
     }
+}
+
+/// The longest run of clear bits, most significant bit first.
+fn longest_free_run(bits: &[u8]) -> u32 {
+    let (mut best, mut run) = (0u32, 0u32);
+    for &b in bits {
+        if b == 0 {
+            run += 8;
+            continue;
+        }
+        for k in 0..8 {
+            if b & (0x80 >> k) == 0 {
+                run += 1;
+            } else {
+                best = best.max(run);
+                run = 0;
+            }
+        }
+    }
+    best.max(run)
 }
 
 #[cfg(test)]
@@ -247,6 +291,8 @@ mod tests {
         assert_eq!(maps.eof, 0x4400 + 2 * span);
         let used0 = 16 + 30 * 128 + 1 + 8 + 1;
         assert_eq!(maps.free_units[0], 3968 - used0);
+        // Section 0's longest free run: its tail after the page, 6 KiB.
+        assert_eq!(maps.longest_free, vec![96, 255]);
         // The AMap bits as written: the first 16 units (AMap, PMap) and the blocks.
         let file = out.into_vec(maps.eof).expect("memory");
         assert_eq!(&file[0x4400..0x4403], &[0xFF, 0xFF, 0xFF]);
