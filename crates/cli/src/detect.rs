@@ -57,8 +57,14 @@ pub fn source(path: &Path) -> anyhow::Result<Format> {
     )
 }
 
-/// What `convert` says when asked to write PST.
-pub const NO_PST_WRITER: &str = "writing PST is not available yet; write --to mbox, maildir or eml";
+/// What `convert` says when asked to write an OST.
+pub const NO_OST_WRITER: &str =
+    "mailshift writes PST, not OST (Outlook makes OSTs for its own accounts): name a .pst target";
+
+/// What `convert` says when asked to write PST from a source that does not
+/// hold MAPI messages.
+pub const NO_MIME_TO_PST: &str =
+    "writing mbox, Maildir or EML mail into a PST is not available yet: a PST target takes PST and OST sources";
 
 /// The format to write `path` in, when `--to` was not given.
 pub fn target(path: &Path) -> anyhow::Result<Format> {
@@ -72,11 +78,12 @@ pub fn target(path: &Path) -> anyhow::Result<Format> {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     match ext.as_deref() {
         Some("mbox") | Some("mbx") => Ok(Format::Mbox),
-        Some("pst") | Some("ost") => bail!("{}: {NO_PST_WRITER}", path.display()),
+        Some("pst") => Ok(Format::Pst),
+        Some("ost") => bail!("{}: {NO_OST_WRITER}", path.display()),
         _ => bail!(
             "{}: say which format to write with --to ({})",
             path.display(),
-            [Format::Mbox, Format::Maildir, Format::Eml].map(Format::name).join(", ")
+            [Format::Mbox, Format::Maildir, Format::Eml, Format::Pst].map(Format::name).join(", ")
         ),
     }
 }

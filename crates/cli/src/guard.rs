@@ -85,6 +85,12 @@ pub fn distinct(src: &Path, other: &Path, what: &str) -> anyhow::Result<()> {
 /// Refuses an existing target that is not of format `fmt`.
 pub fn target_format(dst: &Path, fmt: Format) -> anyhow::Result<()> {
     let Ok(meta) = std::fs::metadata(dst) else { return Ok(()) };
+    if fmt == Format::Pst {
+        bail!(
+            "{}: exists; mailshift writes a new PST and does not yet add to an existing one: name a new .pst file",
+            dst.display()
+        );
+    }
     if meta.is_file() {
         if meta.len() == 0 && fmt == Format::Mbox {
             return Ok(());

@@ -63,9 +63,10 @@ struct ConvertArgs {
     /// in .vcf or .ics writes just the contacts, or just the calendar items,
     /// tasks, notes and journal entries, into that one file.
     dst: PathBuf,
-    /// Target format for the mail (default: that of an existing DST, or mbox
-    /// for a *.mbox name). Contacts and calendars go beside it as one .vcf or
-    /// .ics file per folder.
+    /// Target format (default: that of an existing DST, mbox for a *.mbox
+    /// name, PST for a *.pst name). Beside mbox, Maildir and EML, contacts
+    /// and calendars go as one .vcf or .ics file per folder; a PST holds
+    /// them itself.
     #[arg(long, value_enum)]
     to: Option<Target>,
     /// Source format (default: detected from SRC's bytes and structure).
@@ -146,8 +147,7 @@ enum Target {
     Mbox,
     Maildir,
     Eml,
-    /// Not written yet: accepted only to say so.
-    #[value(hide = true)]
+    /// A new Unicode PST (from PST or OST sources).
     Pst,
 }
 
@@ -278,7 +278,6 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     // `x.vcf` / `x.ics` (and no --to): just those items, in that one file.
     let single = if args.to.is_none() && !args.dst.is_dir() { PimFileKind::of_path(&args.dst) } else { None };
     let dst_fmt = match (args.to.map(Format::from), single) {
-        (Some(Format::Pst), _) => bail!("{}: {}", args.dst.display(), detect::NO_PST_WRITER),
         (Some(f), _) => f,
         (None, Some(_)) => src_fmt,
         (None, None) => detect::target(&args.dst)?,
@@ -327,14 +326,22 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         None
     };
     let fsync = !args.no_fsync;
-    let mail: Box<dyn StoreWriter> = match (single, dst_fmt) {
+    let mut target: Box<dyn StoreWriter> = match (single, dst_fmt) {
         (Some(kind), _) => Box::new(PimFiles::single(&args.dst, kind, pim_opts.clone())),
-        (None, dst_fmt) => mail_writer(&args, dst_fmt, fsync)?,
+        // A PST holds contacts, calendars and the rest itself.
+        (None, Format::Pst) => {
+            if src_fmt != Format::Pst {
+                bail!("{}: {}", args.dst.display(), detect::NO_MIME_TO_PST);
+            }
+            let opts = mailshift_pst::PstWriteOptions {
+                ndb: mailshift_pst::ndb::write::WriteOptions { fsync, ..Default::default() },
+            };
+            Box::new(mailshift_pst::PstWriter::create(&args.dst, opts)?)
+        }
+        // Contacts, calendars, tasks, notes and journals: one .vcf / .ics
+        // per folder beside the mail folders.
+        (None, dst_fmt) => Box::new(WithPimFiles::new(mail_writer(&args, dst_fmt, fsync)?, &args.dst, pim_opts)),
     };
-    // Contacts, calendars, tasks, notes and journals: one .vcf / .ics per
-    // folder beside the mail folders.
-    let mut target: Box<dyn StoreWriter> =
-        if single.is_some() { mail } else { Box::new(WithPimFiles::new(mail, &args.dst, pim_opts)) };
     let progress = Bar::new();
     let mut report = convert(source.as_ref(), target.as_mut(), existing.as_deref(), &opts, &progress)?;
     report.target = args.dst.display().to_string();
@@ -375,7 +382,7 @@ fn mail_writer(args: &ConvertArgs, dst_fmt: Format, fsync: bool) -> anyhow::Resu
             },
         )?),
         Format::Eml => Box::new(mailshift_eml::EmlWriter::create(&args.dst, mailshift_eml::EmlWriteOptions { fsync })?),
-        Format::Pst => bail!("{}: {}", args.dst.display(), detect::NO_PST_WRITER),
+        Format::Pst => bail!("{}: a PST target is written by the PST writer", args.dst.display()),
     })
 }
 

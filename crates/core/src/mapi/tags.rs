@@ -174,6 +174,43 @@ pub const ENTRY_ID: u16 = 0x0FFF;
 pub const DISPLAY_NAME: u16 = 0x3001;
 /// `PidTagLtpRowId` (PtypInteger32): a table row's NID (MS-PST 2.3.4.4).
 pub const LTP_ROW_ID: u16 = 0x67F2;
+/// `PidTagLtpRowVer` (PtypInteger32): a table row's version (MS-PST 2.3.4.4).
+pub const LTP_ROW_VER: u16 = 0x67F3;
+/// `PidTagHasAttachments` (PtypBoolean).
+pub const HAS_ATTACHMENTS: u16 = 0x0E1B;
+/// `PidTagMessageStatus` (PtypInteger32).
+pub const MESSAGE_STATUS: u16 = 0x0E17;
+/// `PidTagAttachSize` (PtypInteger32): an attachment's size ([MS-OXCMSG] 2.2.2.5).
+pub const ATTACH_SIZE: u16 = 0x0E20;
+/// `PidTagRenderingPosition` (PtypInteger32): -1 for "not in the body".
+pub const RENDERING_POSITION: u16 = 0x370B;
+/// `PidTagComment` (PtypString): a folder's description.
+pub const COMMENT: u16 = 0x3004;
+/// `PidTagContentCount` (PtypInteger32): the messages in a folder.
+pub const CONTENT_COUNT: u16 = 0x3602;
+/// `PidTagContentUnreadCount` (PtypInteger32): the unread ones.
+pub const CONTENT_UNREAD_COUNT: u16 = 0x3603;
+/// `PidTagSubfolders` (PtypBoolean): the folder has subfolders.
+pub const SUBFOLDERS: u16 = 0x360A;
+/// `PidTagAssociatedContentCount` (PtypInteger32): a folder's FAI messages.
+pub const ASSOCIATED_CONTENT_COUNT: u16 = 0x3617;
+/// `PidTagValidFolderMask` (PtypInteger32): which of the store's folder
+/// entry ids are valid ([MS-OXPROPS] 2.1053; MS-PST 2.4.3).
+pub const VALID_FOLDER_MASK: u16 = 0x35DF;
+/// `PidTagViewsEntryId` (PtypBinary).
+pub const VIEWS_ENTRY_ID: u16 = 0x35E5;
+/// `PidTagCommonViewsEntryId` (PtypBinary).
+pub const COMMON_VIEWS_ENTRY_ID: u16 = 0x35E6;
+/// `PidTagReplVersionHistory`-era store property Outlook writes as binary 0x0E34 (MS-PST 2.4.3).
+pub const REPLICA_VERSION: u16 = 0x0E34;
+/// `PidTagPstPassword` (PtypInteger32): the CRC of the store password, 0 for none (MS-PST 2.4.3.1).
+pub const PST_PASSWORD: u16 = 0x67FF;
+/// `PidTagPstLrNoRestrictions` (PtypBoolean) on the message store (MS-PST 2.4.3).
+pub const PST_LR_NO_RESTRICTIONS: u16 = 0x6633;
+/// `PidTagLatestPstEnsure` (PtypInteger32) on the message store (MS-PST 2.4.3).
+pub const LATEST_PST_ENSURE: u16 = 0x66FA;
+/// `PidTagMessageClass` of a receive-folder row / `PidTagReceiveFolder...`: the folder NID column of the receive folder table (MS-PST 2.4.8).
+pub const PST_RECEIVE_FOLDER_NID: u16 = 0x6605;
 
 // --------------------------------------------------------- recipients
 

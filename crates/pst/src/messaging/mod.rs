@@ -16,8 +16,9 @@
 
 mod codepage;
 mod folders;
-mod message;
+pub(crate) mod message;
 pub mod nameid;
+pub mod write;
 
 use std::path::Path;
 use std::sync::OnceLock;
