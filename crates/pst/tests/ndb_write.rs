@@ -319,15 +319,29 @@ fn check_pst(pst: &Pst) -> Report {
             raw::BTYPE_SUBNODE => {
                 let s = SubnodeBlockHeader::parse(&data).expect("subnode block");
                 report.siblocks += usize::from(s.c_level == 1);
+                assert!(s.c_ent > 0 && s.c_level <= 1, "subnode block {:#x}", b.bid);
+                let mut last_nid = None;
                 for i in 0..usize::from(s.c_ent) {
                     let e = &data[SubnodeBlockHeader::entry_at(i, f, s.c_level)..];
-                    if s.c_level == 0 {
+                    let nid = if s.c_level == 0 {
                         let sl = SlEntry::parse(e, f).expect("SLENTRY");
                         see_nid(sl.nid);
                         children.extend([sl.bid_data, sl.bid_sub].into_iter().filter(|&b| b != 0));
+                        sl.nid
                     } else {
-                        children.push(SiEntry::parse(e, f).expect("SIENTRY").bid);
-                    }
+                        // MS-PST 2.2.2.8.3.3.2.1: an SIENTRY's NID is its SLBLOCK's first.
+                        let si = SiEntry::parse(e, f).expect("SIENTRY");
+                        let child = pst.ndb().block(si.bid).expect("SLBLOCK");
+                        let sh = SubnodeBlockHeader::parse(&child).expect("SLBLOCK header");
+                        assert_eq!(sh.c_level, 0, "an SIBLOCK over SLBLOCKs");
+                        let first =
+                            SlEntry::parse(&child[SubnodeBlockHeader::entry_at(0, f, 0)..], f).expect("SLENTRY");
+                        assert_eq!(si.nid, first.nid, "SIENTRY key of {:#x}", si.bid);
+                        children.push(si.bid);
+                        si.nid
+                    };
+                    assert!(last_nid < Some(nid), "subnode NIDs ascend in {:#x}", b.bid);
+                    last_nid = Some(nid);
                 }
             }
             t => panic!("internal block {:#x} has btype {t}", b.bid),

@@ -9,7 +9,7 @@
 //! The layout, and where it follows Outlook rather than only MS-PST:
 //!
 //! - Every offset is reserved before anything is written at it
-//!   ([`place`]): blocks never overlap the map pages at the start of each
+//!   (`write/place.rs`): blocks never overlap the map pages at the start of each
 //!   AMap section, and the maps are counted from the bits set, never kept
 //!   as running totals. The file ends at the end of its last section
 //!   (MS-PST 2.6.1.1.2: the file grows by whole AMap spans).
@@ -868,6 +868,12 @@ mod tests {
         // The tree's leaves are referenced by it, the tree by nothing yet.
         let err = w.finish_to_vec().unwrap_err();
         assert!(err.to_string().contains("XBLOCK 0x12"), "{err}");
+    }
+
+    #[test]
+    fn writer_is_send() {
+        fn check<T: Send>() {}
+        check::<NdbWriter>();
     }
 
     #[test]
