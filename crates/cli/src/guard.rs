@@ -86,10 +86,19 @@ pub fn distinct(src: &Path, other: &Path, what: &str) -> anyhow::Result<()> {
 pub fn target_format(dst: &Path, fmt: Format) -> anyhow::Result<()> {
     let Ok(meta) = std::fs::metadata(dst) else { return Ok(()) };
     if fmt == Format::Pst {
-        bail!(
-            "{}: exists; mailshift writes a new PST and does not yet add to an existing one: name a new .pst file",
-            dst.display()
-        );
+        // An existing PST is added to: a new file with its items and the new
+        // ones replaces it at the end. Anything else is not ours to replace.
+        let is_pst = meta.is_file()
+            && detect::probe(dst, Format::Pst)
+            && mailshift_pst::PstReader::open(dst).is_ok_and(|r| mailshift_core::StoreReader::format_name(&r) == "pst");
+        if !is_pst {
+            bail!(
+                "{}: exists and is not a PST file mailshift can add to; it changes nothing that is not ours: \
+                 name another target",
+                dst.display()
+            );
+        }
+        return Ok(());
     }
     if meta.is_file() {
         if meta.len() == 0 && fmt == Format::Mbox {

@@ -336,7 +336,12 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
             let opts = mailshift_pst::PstWriteOptions {
                 ndb: mailshift_pst::ndb::write::WriteOptions { fsync, ..Default::default() },
             };
-            Box::new(mailshift_pst::PstWriter::create(&args.dst, opts)?)
+            if args.dst.exists() {
+                let old = mailshift_pst::PstReader::open(&args.dst).context("cannot read the PST to add to")?;
+                Box::new(mailshift_pst::PstWriter::create_adding(&args.dst, opts, Box::new(old))?)
+            } else {
+                Box::new(mailshift_pst::PstWriter::create(&args.dst, opts)?)
+            }
         }
         // Contacts, calendars, tasks, notes and journals: one .vcf / .ics
         // per folder beside the mail folders.

@@ -91,3 +91,82 @@ fn a_pst_target_from_mbox_says_it_is_not_available_yet() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("writes PST, not OST"), "{err}");
 }
+
+/// The number of items of every folder of a PST, by our reader.
+fn items_in(pst: &Path) -> u64 {
+    use mailshift_core::StoreReader;
+    let r = mailshift_pst::PstReader::open(pst).unwrap();
+    r.folders().unwrap().iter().map(|f| r.items(f.id).unwrap().len() as u64).sum()
+}
+
+fn record_key(pst: &Path) -> Vec<u8> {
+    use mailshift_core::StoreReader;
+    let r = mailshift_pst::PstReader::open(pst).unwrap();
+    r.store_mapi().unwrap().bin(mailshift_pst::tags::RECORD_KEY).unwrap().to_vec()
+}
+
+#[test]
+fn an_existing_pst_is_added_to_and_a_second_run_with_dedup_copies_nothing() {
+    let Some(dir) = mailshift_testkit::fixtures_dir() else { return mailshift_testkit::skip("no fixtures") };
+    let (a, b) = (dir.join("farnulfo__pst-exp/test_unicode.pst"), dir.join("apache__tika/testPST.pst"));
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("archive.pst");
+    let (code, r) = common::convert(&a, &dst, &[]);
+    assert_eq!(code, 0, "{r}");
+    let first = common::total(&r, "copied");
+    assert_eq!(items_in(&dst), first);
+    let key = record_key(&dst);
+
+    // A second source goes into the same file: its items and the new ones.
+    let (code, r) = common::convert(&b, &dst, &[]);
+    assert_eq!(code, 0, "{r}");
+    let second = common::total(&r, "copied");
+    assert!(second >= 7, "{r}");
+    assert_eq!(items_in(&dst), first + second);
+    assert!(r["notes"].to_string().contains(&format!("kept the {first} items")), "{r}");
+    // The store being added to keeps its identity (entry ids stay valid).
+    assert_eq!(record_key(&dst), key);
+
+    // Again with --dedup: nothing new, nothing lost.
+    let (code, r) = common::convert(&b, &dst, &["--dedup"]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(common::total(&r, "copied"), 0, "{r}");
+    assert_eq!(common::total(&r, "skipped_duplicate"), second, "{r}");
+    assert_eq!(items_in(&dst), first + second);
+
+    // What the file holds reads out as the two sources' mail.
+    let (out_a, out_b, out) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("all"));
+    for (src, out) in [(&a, &out_a), (&b, &out_b), (&dst, &out)] {
+        let (code, _, err) = mailshift(&[&"convert", src, out, &"--to", &"eml", &"--no-fsync", &"-q"]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let emls = |d: &Path| -> Vec<Vec<u8>> {
+        let mut v: Vec<Vec<u8>> = tree(d).into_iter().filter(|(k, _)| k.ends_with(".eml")).map(|(_, b)| b).collect();
+        v.sort();
+        v
+    };
+    let mut both = emls(&out_a);
+    both.extend(emls(&out_b));
+    both.sort();
+    assert_eq!(emls(&out), both);
+}
+
+#[test]
+fn what_is_not_a_pst_is_never_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(dir) = mailshift_testkit::fixtures_dir() else { return mailshift_testkit::skip("no fixtures") };
+    let src = dir.join("farnulfo__pst-exp/sample1.pst");
+    let dst = tmp.path().join("notes.pst");
+    std::fs::write(&dst, b"my notes, not a PST").unwrap();
+    let (code, _, err) = mailshift(&[&"convert", &src, &dst]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a PST file mailshift can add to"), "{err}");
+    assert_eq!(std::fs::read(&dst).unwrap(), b"my notes, not a PST");
+    // An OST is not ours to replace either.
+    let ost = tmp.path().join("copy.pst");
+    std::fs::copy(dir.join("aspose-email__Aspose.Email-for-.NET/SampleOstFile.ost"), &ost).unwrap();
+    let before = std::fs::read(&ost).unwrap();
+    let (code, _, err) = mailshift(&[&"convert", &src, &ost]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(std::fs::read(&ost).unwrap(), before);
+}

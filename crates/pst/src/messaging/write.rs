@@ -542,6 +542,28 @@ pub struct PstWriter {
     row_ver: u32,
     open: Option<OpenFolder>,
     notes: Vec<String>,
+    /// The PST at the target path before this run, whose items the new
+    /// file holds too ([`PstWriter::create_adding`]).
+    existing: Option<Existing>,
+    /// The existing file's folders by path (display names from the IPM
+    /// subtree down), for the source's folders of the same path to join.
+    by_path: HashMap<Vec<String>, u32>,
+    /// Which reader's folder went to Deleted Items (true: the existing file's).
+    deleted_by: Option<bool>,
+    /// The folders placed for the existing file's.
+    from_existing: BTreeSet<u32>,
+}
+
+/// The PST a run adds to: its folders, where they went, and which have
+/// been carried over.
+struct Existing {
+    reader: Box<dyn mailshift_core::StoreReader>,
+    folders: Vec<Folder>,
+    /// Existing folder -> NID in the new file.
+    map: HashMap<FolderId, u32>,
+    done: BTreeSet<FolderId>,
+    kept: u64,
+    failed: u64,
 }
 
 /// The folder being written: its contents and associated contents rows.
@@ -592,7 +614,57 @@ impl PstWriter {
             row_ver: 0,
             open: None,
             notes: Vec::new(),
+            existing: None,
+            by_path: HashMap::new(),
+            deleted_by: None,
+            from_existing: BTreeSet::new(),
         }
+    }
+
+    /// A writer that replaces the PST at `target` by a new file holding its
+    /// items and the new ones: the file is written beside it and renamed
+    /// over it at [`StoreWriter::finish`], so the old one stays whole until
+    /// then. `existing` reads the file as it is; its store identity
+    /// (record key, display name) and folders are kept, and each of its
+    /// folders receives its old items before the new ones.
+    pub fn create_adding(
+        target: &Path,
+        opts: PstWriteOptions,
+        existing: Box<dyn mailshift_core::StoreReader>,
+    ) -> Result<PstWriter> {
+        let mut w = PstWriter::create(target, opts)?;
+        let folders = existing.folders()?;
+        if let Some(store) = existing.store_mapi() {
+            w.identity(&store, true);
+        }
+        w.existing = Some(Existing {
+            reader: existing,
+            folders,
+            map: HashMap::new(),
+            done: BTreeSet::new(),
+            kept: 0,
+            failed: 0,
+        });
+        Ok(w)
+    }
+
+    /// Takes the store's identity and properties from `store`'s bag. The
+    /// store being added to (`keep_key`) keeps its record key, so that its
+    /// entry ids stay valid (the Microsoft 365 import dedups by them); a
+    /// copy gets a record key of its own, the same for the same source.
+    fn identity(&mut self, store: &PropBag, keep_key: bool) {
+        match store.bin(tags::RECORD_KEY).filter(|k| keep_key && k.len() == 16) {
+            Some(k) => self.uid.copy_from_slice(k),
+            None => {
+                let mut h = Sha256::new();
+                h.update(b"mailshift pst store\0");
+                h.update(store.bin(tags::RECORD_KEY).unwrap_or_default());
+                h.update(store.str(tags::DISPLAY_NAME).unwrap_or_default().as_bytes());
+                self.uid.copy_from_slice(&h.finalize()[..16]);
+            }
+        }
+        let mut lost = Vec::new();
+        self.store_props = self.tagged(store, |_| false, &mut lost);
     }
 
     fn ndb(&mut self) -> Result<&mut NdbWriter> {
@@ -968,6 +1040,7 @@ impl PstWriter {
         if let Some(open) = self.open.take() {
             self.close(open)?;
         }
+        self.carry_over_rest()?;
         self.write_folders()?;
         let store = self.store_pc();
         self.pc_node(fixed::MESSAGE_STORE, 0, &store)?;
@@ -1037,6 +1110,151 @@ impl PstWriter {
         Ok(())
     }
 
+    /// The NID folder `f` is written as: the folder of the same path if one
+    /// is already placed, the IPM subtree for the source's root, Deleted
+    /// Items or a default folder for a top-level folder that stands for
+    /// one, else a new folder under its parent (`map` holds where the
+    /// reader's folders went).
+    fn place(&mut self, f: &Folder, props: Option<PropBag>, map: &HashMap<FolderId, u32>, existing: bool) -> u32 {
+        if f.is_root() {
+            return fixed::IPM_SUBTREE;
+        }
+        if let Some(n) = self.by_path.get(&f.path).filter(|_| !existing) {
+            return *n;
+        }
+        let mut lost = Vec::new();
+        let props = match props {
+            Some(bag) => self.tagged(&bag, derived_folder_prop, &mut lost),
+            None => vec![(tags::CONTAINER_CLASS, PropValue::Unicode(class_of_kind(f.kind).into()))],
+        };
+        let parent = f.parent.and_then(|p| map.get(&p).copied()).unwrap_or(fixed::IPM_SUBTREE);
+        let top = parent == fixed::IPM_SUBTREE;
+        // A source folder standing for a special folder the existing file
+        // already has joins it (Trash-role "Éléments supprimés" into its
+        // Deleted Items), keeping the existing name.
+        let trash = top && (f.role == FolderRole::Trash || f.name.trim().eq_ignore_ascii_case("Deleted Items"));
+        if trash && !existing && self.deleted_by == Some(true) {
+            return fixed::DELETED_ITEMS;
+        }
+        if top && !existing {
+            let joined = DefaultFolder::ALL
+                .into_iter()
+                .filter(|d| d.matches(f))
+                .find_map(|d| self.defaults.get(&d).copied().filter(|n| self.from_existing.contains(n)));
+            if let Some(n) = joined {
+                return n;
+            }
+        }
+        let n = if trash && self.deleted_by.is_none() {
+            self.deleted_by = Some(existing);
+            let node = self.folders.get_mut(&fixed::DELETED_ITEMS).expect("in the skeleton");
+            node.name = f.name.clone();
+            node.props = props;
+            fixed::DELETED_ITEMS
+        } else if let Some(d) = if top { self.default_for(f) } else { None } {
+            // Names are kept as the source has them, siblings of one name
+            // included (Outlook reads them; a copy changes nothing).
+            let n = self.new_folder(parent, f.name.clone(), props);
+            self.defaults.insert(d, n);
+            n
+        } else {
+            self.new_folder(parent, f.name.clone(), props)
+        };
+        if existing {
+            self.by_path.entry(f.path.clone()).or_insert(n);
+            self.from_existing.insert(n);
+        }
+        n
+    }
+
+    /// Writes the items of the existing file's folders that went to `n`
+    /// into the open folder, once each.
+    fn carry_over(&mut self, n: u32) -> Result<()> {
+        let Some(mut ex) = self.existing.take() else { return Ok(()) };
+        let todo: Vec<FolderId> =
+            ex.folders.iter().map(|f| f.id).filter(|id| ex.map.get(id) == Some(&n) && !ex.done.contains(id)).collect();
+        let mut result = Ok(());
+        'folders: for id in todo {
+            ex.done.insert(id);
+            let mut items = ex.reader.items(id).unwrap_or_default();
+            items.extend(ex.reader.associated_items(id).unwrap_or_default());
+            for meta in items {
+                match ex.reader.read_mapi(meta.id) {
+                    Ok(m) => {
+                        let mut lost = Vec::new();
+                        if let Err(e) = self.write_message(&m, &mut lost) {
+                            result = Err(e);
+                            break 'folders;
+                        }
+                        ex.kept += 1;
+                    }
+                    Err(_) => ex.failed += 1,
+                }
+            }
+        }
+        self.existing = Some(ex);
+        result
+    }
+
+    /// Writes one message into the open folder; returns the bytes placed.
+    fn write_message(&mut self, m: &Message, lost: &mut Vec<String>) -> Result<u64> {
+        let folder = self
+            .open
+            .as_ref()
+            .map(|o| o.nid)
+            .ok_or_else(|| Error::Invalid { what: "PST writer", reason: "write() before open_folder()".into() })?;
+        let (obj, props) = self.message_obj(m, 0, lost)?;
+        let nt_type = if m.associated { nt::ASSOC_MESSAGE } else { nt::NORMAL_MESSAGE };
+        let n = nid(nt_type, self.next_message);
+        self.next_message += 1;
+        let before = self.ndb()?.len();
+        self.node(n, folder, obj)?;
+        let bytes = self.ndb()?.len() - before;
+        let ver = self.next_ver();
+        let open = self.open.as_mut().expect("checked above");
+        if m.associated {
+            open.assoc.push(n, ver, &props);
+        } else {
+            open.contents.push(n, ver, &props);
+        }
+        Ok(bytes)
+    }
+
+    /// Carries over the existing file's folders no folder of the source
+    /// opened, and says what was kept.
+    fn carry_over_rest(&mut self) -> Result<()> {
+        let Some(ex) = &self.existing else { return Ok(()) };
+        let mut targets: Vec<u32> =
+            ex.folders.iter().filter(|f| !ex.done.contains(&f.id)).filter_map(|f| ex.map.get(&f.id).copied()).collect();
+        targets.sort_unstable();
+        targets.dedup();
+        for n in targets {
+            if self.folders.get(&n).is_some_and(|f| f.tables_written) {
+                continue;
+            }
+            self.open = Some(OpenFolder {
+                nid: n,
+                contents: Table::new(cols::CONTENTS),
+                assoc: Table::new(cols::ASSOC_CONTENTS),
+            });
+            self.carry_over(n)?;
+            if let Some(open) = self.open.take() {
+                self.close(open)?;
+            }
+        }
+        if let Some(ex) = &self.existing {
+            self.notes.push(format!("kept the {} items {} held before", ex.kept, self.target.display()));
+            if ex.failed > 0 {
+                self.notes.push(format!(
+                    "{} items of {} could not be read and are not in the new file",
+                    ex.failed,
+                    self.target.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Ends the file: what [`StoreWriter::finish`] does, returning the
     /// bytes of an in-memory writer.
     pub fn finish_to_vec(mut self) -> Result<Vec<u8>> {
@@ -1068,16 +1286,8 @@ impl StoreWriter for PstWriter {
     }
 
     fn mapi_props(&mut self, store: Option<PropBag>, folders: Vec<(FolderId, PropBag)>) -> Result<()> {
-        let mut lost = Vec::new();
-        if let Some(s) = store {
-            // A record key stable for the same source, not the source's
-            // own: the copy is another store.
-            let mut h = Sha256::new();
-            h.update(b"mailshift pst store\0");
-            h.update(s.bin(tags::RECORD_KEY).unwrap_or_default());
-            h.update(s.str(tags::DISPLAY_NAME).unwrap_or_default().as_bytes());
-            self.uid.copy_from_slice(&h.finalize()[..16]);
-            self.store_props = self.tagged(&s, |_| false, &mut lost);
+        if let (Some(s), None) = (store, &self.existing) {
+            self.identity(&s, false);
         }
         self.source_folders = folders.into_iter().collect();
         Ok(())
@@ -1091,38 +1301,23 @@ impl StoreWriter for PstWriter {
             self.uid.copy_from_slice(&h.finalize()[..16]);
         }
         self.skeleton();
-        for f in folders {
-            let mut lost = Vec::new();
-            let props = match self.source_folders.get(&f.id).cloned() {
-                Some(bag) => self.tagged(&bag, derived_folder_prop, &mut lost),
-                None => vec![(tags::CONTAINER_CLASS, PropValue::Unicode(class_of_kind(f.kind).into()))],
-            };
-            if f.is_root() {
-                self.map.insert(f.id, fixed::IPM_SUBTREE);
-                continue;
+        // The file added to first: its folders keep their places, and the
+        // source's folders of the same path join them.
+        if let Some(mut ex) = self.existing.take() {
+            let mut map = HashMap::new();
+            for f in &ex.folders {
+                let props = ex.reader.folder_mapi(f.id);
+                let n = self.place(f, props, &map, true);
+                map.insert(f.id, n);
             }
-            let parent = match f.parent {
-                Some(p) => self.map.get(&p).copied().unwrap_or(fixed::IPM_SUBTREE),
-                None => fixed::IPM_SUBTREE,
-            };
-            let top = parent == fixed::IPM_SUBTREE;
-            let deleted = top
-                && (f.role == FolderRole::Trash || f.name.trim().eq_ignore_ascii_case("Deleted Items"))
-                && !self.map.values().any(|n| *n == fixed::DELETED_ITEMS);
-            let n = if deleted {
-                let node = self.folders.get_mut(&fixed::DELETED_ITEMS).expect("in the skeleton");
-                node.name = f.name.clone();
-                node.props = props;
-                fixed::DELETED_ITEMS
-            } else if let Some(d) = if top { self.default_for(f) } else { None } {
-                // Names are kept as the source has them, siblings of one
-                // name included (Outlook reads them; a copy changes nothing).
-                let n = self.new_folder(parent, f.name.clone(), props);
-                self.defaults.insert(d, n);
-                n
-            } else {
-                self.new_folder(parent, f.name.clone(), props)
-            };
+            ex.map = map;
+            self.existing = Some(ex);
+        }
+        for f in folders {
+            let props = self.source_folders.get(&f.id).cloned();
+            let map = std::mem::take(&mut self.map);
+            let n = self.place(f, props, &map, false);
+            self.map = map;
             self.map.insert(f.id, n);
         }
         Ok(())
@@ -1144,7 +1339,7 @@ impl StoreWriter for PstWriter {
         }
         self.open =
             Some(OpenFolder { nid: n, contents: Table::new(cols::CONTENTS), assoc: Table::new(cols::ASSOC_CONTENTS) });
-        Ok(())
+        self.carry_over(n)
     }
 
     fn write(&mut self, item: &Prepared<'_>) -> Result<Written> {
@@ -1157,26 +1352,8 @@ impl StoreWriter for PstWriter {
                 ),
             });
         };
-        let folder = self
-            .open
-            .as_ref()
-            .map(|o| o.nid)
-            .ok_or_else(|| Error::Invalid { what: "PST writer", reason: "write() before open_folder()".into() })?;
         let mut lost = Vec::new();
-        let (obj, props) = self.message_obj(m, 0, &mut lost)?;
-        let (nt_type, _) = if m.associated { (nt::ASSOC_MESSAGE, ()) } else { (nt::NORMAL_MESSAGE, ()) };
-        let n = nid(nt_type, self.next_message);
-        self.next_message += 1;
-        let before = self.ndb()?.len();
-        self.node(n, folder, obj)?;
-        let bytes = self.ndb()?.len() - before;
-        let ver = self.next_ver();
-        let open = self.open.as_mut().expect("checked above");
-        if m.associated {
-            open.assoc.push(n, ver, &props);
-        } else {
-            open.contents.push(n, ver, &props);
-        }
+        let bytes = self.write_message(m, &mut lost)?;
         // Untyped values are not a loss of the copy: no PST holds them.
         let not_kept: Vec<String> = lost.iter().filter(|l| *l == UNTYPED).cloned().collect();
         lost.retain(|l| l != UNTYPED);
