@@ -91,8 +91,8 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
             let other = last.map_or(String::new(), |w: Used| format!(" overlaps {}", w.name()));
             cx.report("block.overlap", Some(ib), format!("{} at {ib} ({size} bytes){other}", what.name()));
         }
-        if ib + size > end {
-            end = ib + size;
+        if ib.saturating_add(size) > end {
+            end = ib.saturating_add(size);
             last = Some(what);
         }
     }
@@ -107,46 +107,51 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
     let span = amap_span(format);
     let n = amap_count(format, eof);
     let first = m.first;
-    // Expected bits, one per unit from the first AMap on.
-    let units = (n * span / unit) as usize;
-    let mut want = vec![false; units];
-    let mut is_map = vec![false; units];
-    for &(ib, size, what) in &used {
-        if ib < first {
-            continue;
-        }
-        let a = ((ib - first) / unit) as usize;
-        let b = ((ib - first + size).div_ceil(unit) as usize).min(units);
-        for u in a.min(b)..b {
-            want[u] = true;
-            if matches!(what, Used::Map) {
-                is_map[u] = true;
-            }
-        }
-    }
+    // The AMap pages in order, and the largest extent (for the sweep below).
+    let amap_k: Vec<usize> = maps.iter().enumerate().filter(|(_, p)| p.ptype == PTYPE_AMAP).map(|(k, _)| k).collect();
+    let longest = used.iter().map(|u| u.1).max().unwrap_or(0);
+    let per = (span / unit) as usize;
+    // What each unit of one AMap's range should say, rebuilt per AMap so
+    // that memory stays that of one map whatever the file's size.
+    let mut want = vec![false; per];
+    let mut is_map = vec![false; per];
     let mut free_units = 0u64;
     let mut all_read = true;
     let mut per_amap: Vec<Option<u64>> = vec![None; n as usize];
     for i in 0..n {
-        let k = maps.iter().position(|p| p.ptype == PTYPE_AMAP && p.ib == amap_at(format, i));
-        if !k.is_some_and(|k| readable[k]) {
+        if !amap_k.get(i as usize).is_some_and(|&k| readable[k]) {
             all_read = false;
             continue;
         }
-        let ib = amap_at(format, i) as usize;
+        let lo = first + i * span;
+        let hi = lo + span;
+        want.iter_mut().for_each(|w| *w = false);
+        is_map.iter_mut().for_each(|w| *w = false);
+        // Extents are sorted by start: those that can reach into [lo, hi).
+        let from = used.partition_point(|u| u.0.saturating_add(longest) <= lo);
+        for &(ib, size, what) in used[from..].iter().take_while(|u| u.0 < hi) {
+            let (s, e) = (ib.max(lo), ib.saturating_add(size).min(hi));
+            if s >= e {
+                continue;
+            }
+            for u in ((s - lo) / unit) as usize..((e - lo).div_ceil(unit) as usize).min(per) {
+                want[u] = true;
+                is_map[u] |= matches!(what, Used::Map);
+            }
+        }
+        let ib = lo as usize;
         let bits = &cx.file[ib + m.bits_at..ib + m.bits_at + m.bits_len];
         let (mut unmarked, mut maps_unmarked, mut extra) = (0u64, 0u64, 0u64);
         let (mut first_unmarked, mut first_extra) = (None, None);
-        let base = (i * span / unit) as usize;
         for (j, byte) in bits.iter().enumerate() {
             for bit in 0..8 {
-                let u = base + j * 8 + bit;
+                let u = j * 8 + bit;
                 let set = byte & (0x80 >> bit) != 0;
                 if !set {
                     free_units += 1;
                 }
                 let Some(&w) = want.get(u) else { continue };
-                let at = first + u as u64 * unit;
+                let at = lo + u as u64 * unit;
                 if w && !set {
                     if is_map[u] {
                         maps_unmarked += 1;
@@ -352,4 +357,27 @@ fn dlist(cx: &mut Ctx<'_>) -> Vec<(u64, u64)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_pages_sit_where_ms_pst_puts_them() {
+        // 8200 AMaps: the first FMap (after AMap 128) and FPMap (after AMap 8192).
+        let eof = amap_at(Format::Unicode, 8200);
+        let pages = map_pages(Format::Unicode, eof);
+        let at = |ptype: u8| pages.iter().filter(move |p| p.ptype == ptype).map(|p| p.ib);
+        assert_eq!(at(PTYPE_AMAP).count(), 8200);
+        assert_eq!(at(PTYPE_AMAP).nth(1), Some(0x4400 + 253_952));
+        assert_eq!(at(PTYPE_PMAP).take(2).collect::<Vec<_>>(), vec![0x4600, 0x4600 + 8 * 253_952]);
+        assert_eq!(at(PTYPE_FMAP).take(2).collect::<Vec<_>>(), vec![0x1F0_4800, 0x1F0_4800 + 496 * 253_952]);
+        assert_eq!(at(PTYPE_FMAP).count(), 17);
+        assert_eq!(at(PTYPE_FPMAP).collect::<Vec<_>>(), vec![0x7C00_4800]);
+        // 4K files: AMaps only, every 4072 * 8 * 512 bytes from 0x22000.
+        let pages = map_pages(Format::Unicode4k, 0x22000 + 2 * 16_678_912);
+        let ibs: Vec<u64> = pages.iter().map(|p| p.ib).collect();
+        assert_eq!(ibs, vec![0x22000, 0x22000 + 16_678_912]);
+    }
 }

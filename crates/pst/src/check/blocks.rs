@@ -69,7 +69,7 @@ fn check_blocks(cx: &mut Ctx<'_>) {
             );
             sound = false;
         }
-        if Bid(t.bid).key() != Bid(b.bid).key() {
+        if t.bid != b.bid {
             cx.report(
                 "block.bid",
                 Some(ib),

@@ -142,7 +142,7 @@ impl Walk {
             self.complete = false;
             return;
         }
-        if Bid(t.bid).key() != Bid(bref.bid).key() {
+        if t.bid != bref.bid {
             cx.report(
                 "page.bid",
                 Some(ib),

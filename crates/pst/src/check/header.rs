@@ -31,6 +31,44 @@ const fn root_free_at(format: Format) -> (usize, usize) {
     }
 }
 
+/// Where the header fields [`raw::HeaderLayout`] does not name are, for
+/// tools and tests that edit them (absolute offsets).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldOffsets {
+    /// `rgnid[0]`; entry `t` is at `rgnid + 4 * t`.
+    pub rgnid: usize,
+    /// `bidNextB`.
+    pub bid_next_b: usize,
+    /// `bidNextP`.
+    pub bid_next_p: usize,
+    /// `ROOT.cbAMapFree`.
+    pub cb_amap_free: usize,
+    /// `ROOT.cbPMapFree`.
+    pub cb_pmap_free: usize,
+}
+
+/// The offsets of [`FieldOffsets`] in a header of `format`.
+pub fn field_offsets(format: Format) -> FieldOffsets {
+    let root = format.header().root;
+    let (free_a, free_p) = root_free_at(format);
+    match format {
+        Format::Ansi => FieldOffsets {
+            rgnid: ANSI_RGNID,
+            bid_next_b: ANSI_BID_NEXT_B,
+            bid_next_p: ANSI_BID_NEXT_P,
+            cb_amap_free: root + free_a,
+            cb_pmap_free: root + free_p,
+        },
+        _ => FieldOffsets {
+            rgnid: UNICODE_RGNID,
+            bid_next_b: UNICODE_BID_NEXT_B,
+            bid_next_p: UNICODE_BID_NEXT_P,
+            cb_amap_free: root + free_a,
+            cb_pmap_free: root + free_p,
+        },
+    }
+}
+
 /// The header fields the check looks at.
 #[derive(Clone, Debug)]
 pub struct RawHeader {
@@ -309,5 +347,30 @@ pub(crate) fn check_counters(cx: &mut Ctx<'_>) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_offsets_fit_the_layouts() {
+        // ANSI: rgnid right after dwUnique (32), ROOT at 164; Unicode:
+        // rgnid after dwUnique (40), ROOT at 180, bidNextB after bCryptMethod.
+        let a = field_offsets(Format::Ansi);
+        assert_eq!((a.rgnid + 128, a.cb_amap_free, a.cb_pmap_free), (raw::HEADER_ANSI.root, 176, 180));
+        let u = field_offsets(Format::Unicode);
+        assert_eq!((u.rgnid + 128 + 8, u.cb_amap_free, u.cb_pmap_free), (raw::HEADER_UNICODE.root, 200, 208));
+        assert_eq!(u.bid_next_b, raw::HEADER_UNICODE.b_crypt_method + 3);
+        assert_eq!(field_offsets(Format::Unicode4k), u);
+    }
+
+    #[test]
+    fn amap_counts() {
+        assert_eq!(amap_count(Format::Unicode, 0x4400), 0);
+        assert_eq!(amap_count(Format::Unicode, 271_360), 1);
+        assert_eq!(amap_count(Format::Unicode, 271_361), 2);
+        assert_eq!(amap_count(Format::Ansi, 32_768), 1);
     }
 }

@@ -57,6 +57,13 @@ fn expect(nid: u32, subnode: bool) -> Expect {
     }
 }
 
+/// A node's subnodes, and their NIDs for lookups.
+#[derive(Default)]
+struct Subnodes {
+    list: Vec<SlEntry>,
+    nids: HashSet<u32>,
+}
+
 /// A node to check: its NID, data tree and subnode tree.
 #[derive(Clone, Copy)]
 struct NodeData {
@@ -133,6 +140,12 @@ fn node(cx: &mut Ctx<'_>, n: NodeData) {
     let ib = leaves.first().and_then(|l| cx.block(*l)).map(|b| b.ib);
     let first = blocks.first().map(|b| b.as_ref()).unwrap_or(&[]);
     let is_heap = first.len() >= HNHDR_SIZE && first[2] == HN_SIG;
+    // Opaque data (large property values in NID_TYPE_LTP subnodes above
+    // all) may start with 0xEC at byte 2 by chance: only a known client
+    // signature makes it a heap there.
+    if want == Expect::Any && (!is_heap || Nid(n.nid).nid_type() == 0x1F || !KNOWN_SIGS.contains(&first[3])) {
+        return;
+    }
     if !is_heap {
         let what = match want {
             Expect::Pc => "pc.kind",
@@ -167,20 +180,22 @@ fn node(cx: &mut Ctx<'_>, n: NodeData) {
         fill_ok &= m.is_some();
         heap.maps.push(m);
     }
-    if fill_ok {
-        fill_levels(cx, &heap);
+    if !fill_ok {
+        // A block whose allocations cannot be found: nothing above it can be read.
+        return;
     }
+    fill_levels(cx, &heap);
     if hid_user_root != 0 {
         if let Err(why) = heap.get(hid_user_root) {
             cx.report("hn.hid", ib, format!("node {:#x}: hidUserRoot: {why}", n.nid));
             return;
         }
     }
-    let subnodes: Vec<SlEntry> = if n.bid_sub == 0 {
-        Vec::new()
+    let subnodes: Subnodes = if n.bid_sub == 0 {
+        Subnodes::default()
     } else {
         match cx.subnodes.get(&Bid(n.bid_sub).key()) {
-            Some(Some(v)) => v.clone(),
+            Some(Some(v)) => Subnodes { nids: v.iter().map(|s| s.nid).collect(), list: v.clone() },
             // A broken subnode tree: HNIDs naming subnodes cannot be checked.
             _ => return,
         }
@@ -430,14 +445,14 @@ fn known_type(t: u16) -> bool {
 }
 
 /// Whether an HNID resolves: a HID of the heap, or a subnode of the node.
-fn hnid_ok(heap: &Heap<'_>, subnodes: &[SlEntry], hnid: u32) -> Result<Option<usize>, String> {
+fn hnid_ok(heap: &Heap<'_>, subnodes: &Subnodes, hnid: u32) -> Result<Option<usize>, String> {
     if hnid == 0 {
         return Ok(Some(0));
     }
     if hnid & 0x1F == 0 {
         return heap.get(hnid).map(|d| Some(d.len()));
     }
-    if subnodes.iter().any(|s| s.nid == hnid) {
+    if subnodes.nids.contains(&hnid) {
         Ok(None)
     } else {
         Err(format!("subnode {hnid:#x} does not exist"))
@@ -445,7 +460,7 @@ fn hnid_ok(heap: &Heap<'_>, subnodes: &[SlEntry], hnid: u32) -> Result<Option<us
 }
 
 /// A property context (MS-PST 2.3.3).
-fn pc(cx: &mut Ctx<'_>, heap: &Heap<'_>, root: u32, subnodes: &[SlEntry]) {
+fn pc(cx: &mut Ctx<'_>, heap: &Heap<'_>, root: u32, subnodes: &Subnodes) {
     cx.count("PC", 1);
     let nid = heap.nid;
     let Some((cb_key, cb_ent, records)) = bth(cx, heap, root) else { return };
@@ -493,7 +508,7 @@ fn pc(cx: &mut Ctx<'_>, heap: &Heap<'_>, root: u32, subnodes: &[SlEntry]) {
 }
 
 /// A table context (MS-PST 2.3.4).
-fn tc(cx: &mut Ctx<'_>, heap: &Heap<'_>, root: u32, subnodes: &[SlEntry]) {
+fn tc(cx: &mut Ctx<'_>, heap: &Heap<'_>, root: u32, subnodes: &Subnodes) {
     cx.count("TC", 1);
     let nid = heap.nid;
     let ib = heap.ib;
@@ -648,7 +663,7 @@ fn tc(cx: &mut Ctx<'_>, heap: &Heap<'_>, root: u32, subnodes: &[SlEntry]) {
             }
         }
     } else {
-        let Some(s) = subnodes.iter().find(|s| s.nid == hnid_rows) else {
+        let Some(s) = subnodes.list.iter().find(|s| s.nid == hnid_rows) else {
             cx.report("tc.rows", ib, format!("node {nid:#x}: row matrix subnode {hnid_rows:#x} does not exist"));
             return;
         };
@@ -706,5 +721,39 @@ fn tc(cx: &mut Ctx<'_>, heap: &Heap<'_>, root: u32, subnodes: &[SlEntry]) {
                 cx.report("tc.cell", ib, format!("node {nid:#x} row {id:#x} column {:#010x}: {why}", c.tag));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_levels_follow_ms_pst() {
+        // MS-PST 2.3.1.2: FILL_LEVEL_EMPTY at 3584 bytes free and more, then
+        // one level per band, FILL_LEVEL_FULL below 8.
+        assert_eq!(fill_level(8176), 0);
+        assert_eq!(fill_level(3584), 0);
+        assert_eq!(fill_level(3583), 1);
+        assert_eq!(fill_level(1244), 6);
+        assert_eq!(fill_level(686), 8);
+        assert_eq!(fill_level(70), 11);
+        assert_eq!(fill_level(8), 14);
+        assert_eq!(fill_level(7), 15);
+        assert_eq!(fill_level(0), 15);
+    }
+
+    #[test]
+    fn heap_block_headers() {
+        assert_eq!((header_size(0), header_size(1), header_size(7)), (12, 2, 2));
+        assert_eq!((header_size(8), header_size(9), header_size(136)), (66, 2, 66));
+    }
+
+    #[test]
+    fn what_each_node_must_be() {
+        assert!(expect(0x21, false) == Expect::Pc && expect(0x8022, false) == Expect::Pc);
+        assert!(expect(0x200024, false) == Expect::Pc && expect(0x12D, false) == Expect::Tc);
+        assert!(expect(0x671, true) == Expect::Tc && expect(0x8025, true) == Expect::Pc);
+        assert!(expect(0x801F, true) == Expect::Any && expect(0x1E1, false) == Expect::Any);
     }
 }

@@ -305,6 +305,11 @@ impl Sink {
         }
     }
 
+    /// True when an error-severity problem was reported.
+    pub(crate) fn has_errors(&self) -> bool {
+        self.counts.keys().any(|id| rule(id).is_some_and(|r| r.severity == Severity::Error))
+    }
+
     fn finish(self, file: String, format: Option<String>, checked: Vec<Area>, not_a_store: bool) -> CheckReport {
         let mut areas: Vec<Area> = checked;
         for (id, n) in &self.counts {
@@ -371,6 +376,9 @@ pub(crate) struct Ctx<'a> {
     pub nbt_complete: bool,
     /// See [`Ctx::nbt_complete`].
     pub bbt_complete: bool,
+    /// An error was found below the messaging layer: the reader failing
+    /// there is its consequence ([`messaging`]).
+    pub explained: bool,
     /// References to each BID key: NBT `bidData` / `bidSub`, XBLOCK children,
     /// SLBLOCK and SIBLOCK entries (each stored reference once).
     pub refs: HashMap<u64, u32>,
@@ -396,6 +404,7 @@ impl<'a> Ctx<'a> {
             nbt: Vec::new(),
             nbt_complete: false,
             bbt_complete: false,
+            explained: false,
             refs: HashMap::new(),
             leaves: HashMap::new(),
             subnodes: HashMap::new(),
