@@ -585,17 +585,20 @@ fn folder_with_messages(f: &F) -> NbtEntry {
         .expect("a folder with messages")
 }
 
-/// An NBT node's subnodes (one SLBLOCK deep).
+/// A node's subnodes (an SLBLOCK, or an SIBLOCK over SLBLOCKs).
 fn subnodes(f: &F, bid_sub: u64) -> Vec<SlEntry> {
     if bid_sub == 0 {
         return Vec::new();
     }
     let d = f.data(bid_sub);
     let h = SubnodeBlockHeader::parse(&d).expect("header");
-    if h.c_level != 0 {
-        return Vec::new();
+    let n = usize::from(h.c_ent);
+    if h.c_level == 1 {
+        let child =
+            |i| mailshift_pst::raw::SiEntry::parse(&d[SubnodeBlockHeader::entry_at(i, f.format, 1)..], f.format);
+        return (0..n).flat_map(|i| subnodes(f, child(i).expect("entry").bid)).collect();
     }
-    (0..usize::from(h.c_ent))
+    (0..n)
         .map(|i| SlEntry::parse(&d[SubnodeBlockHeader::entry_at(i, f.format, 0)..], f.format).expect("entry"))
         .collect()
 }
@@ -849,6 +852,41 @@ const COMMON: &[Fault] = &[
             d[at..at + 2].copy_from_slice(&0x0E09u16.to_le_bytes());
         });
     }),
+    ("a message PC that is not a PC (bClientSig)", &["pc.kind"], |f| {
+        let bid = pc_nodes(f, 0x04)[0].bid_data;
+        f.edit(bid, |d| d[3] = 0x7C);
+    }),
+    ("a BTHHEADER with a wrong bType", &["bth.header"], |f| {
+        let bid = pc_nodes(f, 0x04)[0].bid_data;
+        f.edit(bid, |d| {
+            let (s, _) = alloc(d, u32_at(d, 4));
+            d[s] = 0xB6;
+        });
+    }),
+    ("the store's IPM subtree entry id names no folder", &["msg.store"], |f| {
+        let e = f.nbt().into_iter().map(|x| x.2).find(|e| e.nid == 0x21).expect("store");
+        f.edit(e.bid_data, |d| {
+            let at = pc_record(d, tags::IPM_SUBTREE_ENTRY_ID).expect("PidTagIpmSubtreeEntryId");
+            let (s, _) = alloc(d, u32_at(d, at + 4));
+            d[s + 20..s + 24].copy_from_slice(&0x7FFF_FFE2u32.to_le_bytes());
+        });
+    }),
+    ("a message whose nidParent is another folder", &["msg.contents"], |f| {
+        let folder = folder_with_messages(f);
+        let (p, i, mut e) = f
+            .nbt()
+            .into_iter()
+            .find(|x| Nid(x.2.nid).nid_type() == 0x04 && x.2.nid_parent == folder.nid)
+            .expect("a message of the folder");
+        e.nid_parent = folder.nid_parent;
+        let at = f.entry_at(&p, i);
+        e.write(&mut f.b[at..], f.format);
+        f.reseal_page(p.ib);
+    }),
+    ("DList page CRC wrong", &["dlist.page"], |f| {
+        assert_eq!(f.b[0x4200 + f.format.page().trailer()], 0x86, "a DList");
+        f.b[0x4200 + 9] ^= 0x01;
+    }),
     ("swapped entries in an SLBLOCK", &["sub.order"], |f| {
         let bid = f
             .nbt()
@@ -866,6 +904,24 @@ const COMMON: &[Fault] = &[
         });
     }),
 ];
+
+/// Faults for fixtures with attachments.
+const ATTACHMENTS: &[Fault] = &[("PidTagAttachSize smaller than the attachment's data", &["msg.attach_size"], |f| {
+    let att = f
+        .nbt()
+        .into_iter()
+        .filter(|x| Nid(x.2.nid).nid_type() == 0x04)
+        .find_map(|x| {
+            subnodes(f, x.2.bid_sub)
+                .into_iter()
+                .find(|s| Nid(s.nid).nid_type() == 0x05 && !Bid(s.bid_data).is_internal())
+        })
+        .expect("an attachment");
+    f.edit(att.bid_data, |d| {
+        let at = pc_record(d, tags::ATTACH_SIZE).expect("PidTagAttachSize");
+        d[at + 4..at + 8].copy_from_slice(&1u32.to_le_bytes());
+    });
+})];
 
 /// Faults for the Unicode fixture (structures the ANSI one lacks, or the
 /// dwCRCFull only Unicode has).
@@ -1012,7 +1068,10 @@ fn faults_in_a_unicode_pst_are_each_found_under_their_rule() {
 
 #[test]
 fn faults_in_an_ansi_pst_are_each_found_under_their_rule() {
-    inject(ANSI_FIXTURE, COMMON);
+    let all: Vec<Fault> = COMMON.iter().chain(ATTACHMENTS).copied().collect();
+    inject(ANSI_FIXTURE, &all);
+    // The same store in the Unicode layout (pstsdk's sample1), for its attachment.
+    inject("farnulfo__pst-exp/sample1.pst", ATTACHMENTS);
 }
 
 #[test]

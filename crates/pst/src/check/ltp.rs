@@ -9,7 +9,6 @@ use super::Ctx;
 use crate::error::{u16_at, u32_at};
 use crate::ltp::prop::{self, fixed_size, MV_FLAG};
 use crate::raw::{Bid, Format, Nid, SlEntry};
-use crate::Pst;
 
 /// `bSig` of `HNHDR` (MS-PST 2.3.1.2).
 const HN_SIG: u8 = 0xEC;
@@ -74,7 +73,7 @@ struct NodeData {
 }
 
 /// Checks every heap the NBT and the subnode trees reach.
-pub(crate) fn check(cx: &mut Ctx<'_>, _pst: &Pst) {
+pub(crate) fn check(cx: &mut Ctx<'_>) {
     let mut nodes: Vec<NodeData> = cx
         .nbt
         .iter()

@@ -414,6 +414,7 @@ impl Folders<'_> {
                         None,
                         format!("{label}: contents row {id:#x} is not a message of the folder"),
                     );
+                    unread_known = false;
                     continue;
                 }
                 let Some(me) = self.nodes.get(&id) else { continue };
@@ -556,12 +557,32 @@ fn message(cx: &mut Ctx<'_>, pst: &Pst, node: NodeRef, depth: usize) {
             );
         }
         let Some(apc) = read_pc(cx, pst, a, "attachment") else { continue };
-        if !matches!(apc.get(tags::ATTACH_SIZE), Ok(Some(_))) {
-            cx.report(
+        // [MS-OXCMSG] 2.2.2.5: PidTagAttachSize counts the data and the
+        // attachment's properties; in every Outlook-made fixture it exceeds
+        // the data by 100 bytes or more.
+        match apc.get(tags::ATTACH_SIZE).ok().flatten().and_then(|v| v.as_i64()) {
+            None => cx.report(
                 "msg.attach_size",
                 None,
                 format!("message {nid:#x}: attachment {:#x} has no PidTagAttachSize", a.nid),
-            );
+            ),
+            Some(size) => {
+                let data = match apc.get(tags::ATTACH_DATA_BINARY) {
+                    Ok(Some(PropValue::Binary(b))) => Some(b.len() as i64),
+                    Ok(Some(PropValue::Object { size, .. })) => Some(i64::from(size)),
+                    _ => None,
+                };
+                if let Some(d) = data.filter(|&d| size < d) {
+                    cx.report(
+                        "msg.attach_size",
+                        None,
+                        format!(
+                            "message {nid:#x}: attachment {:#x}: PidTagAttachSize {size}, its data alone {d} bytes",
+                            a.nid
+                        ),
+                    );
+                }
+            }
         }
         // An embedded message (PidTagAttachMethod afEmbeddedMessage, 5):
         // PidTagAttachDataObject names a subnode of the attachment (MS-PST

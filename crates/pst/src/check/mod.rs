@@ -76,7 +76,7 @@ impl Severity {
 /// One broken rule at one place.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// The rule's stable id ("bbt.order", "amap.free" ...), one of [`RULES`].
+    /// The rule's stable id ("bt.order", "amap.free" ...), one of [`RULES`].
     pub rule: &'static str,
     /// From the rule.
     pub severity: Severity,
@@ -214,13 +214,13 @@ pub fn check<'a>(source: impl Into<Source<'a>>) -> CheckReport {
         Source::Bytes(name, bytes) => check_bytes(name, bytes),
         Source::Path(path) => {
             let name = path.display().to_string();
+            // The reader's map serves every layer when it opens the file;
+            // else the bytes are mapped here for the layers that need none.
+            if let Ok(pst) = Pst::open(path) {
+                return run(&name, pst.ndb().file, Some(&pst));
+            }
             match mailshift_core::Mapped::open(path) {
-                Ok(map) => {
-                    // The reader maps the file a second time for the LTP and
-                    // messaging layers; both maps are read-only.
-                    let pst = Pst::open(path).ok();
-                    run(&name, &map, pst.as_ref())
-                }
+                Ok(map) => run(&name, &map, None),
                 Err(e) => not_a_store(&name, format!("cannot read the file: {e}")),
             }
         }
@@ -258,7 +258,7 @@ fn run(name: &str, file: &[u8], pst: Option<&Pst>) -> CheckReport {
     header::check_counters(&mut cx);
     amap::check(&mut cx);
     if let Some(pst) = pst {
-        ltp::check(&mut cx, pst);
+        ltp::check(&mut cx);
         messaging::check(&mut cx, pst);
     } else {
         cx.sink.report(

@@ -162,7 +162,12 @@ pub const RULES: &[Rule] = &[
     r("msg.assoc", "FOLDER", E, "the associated contents table lists the folder's associated messages"),
     r("msg.message_size", "MESSAGE", E, "every message has PidTagMessageSize"),
     r("msg.attachments", "MESSAGE", E, "the attachment table lists the message's attachment subnodes, each once"),
-    r("msg.attach_size", "MESSAGE", E, "every attachment has PidTagAttachSize ([MS-OXCMSG] 2.2.2.5)"),
+    r(
+        "msg.attach_size",
+        "MESSAGE",
+        E,
+        "every attachment has PidTagAttachSize, at least its data's size ([MS-OXCMSG] 2.2.2.5)",
+    ),
     r("msg.nameid", "STORE", E, "the name-to-id map's streams are whole records (MS-PST 2.4.7)"),
 ];
 
@@ -174,6 +179,43 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every rule id the checks report is in [`RULES`] (the sink panics on
+    /// an unknown id, a bug caught here rather than on some user's file).
+    #[test]
+    fn every_reported_rule_is_registered() {
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("header.rs"),
+            include_str!("btree.rs"),
+            include_str!("blocks.rs"),
+            include_str!("amap.rs"),
+            include_str!("ltp.rs"),
+            include_str!("messaging.rs"),
+        ];
+        let mut found = 0;
+        for src in sources {
+            for (i, _) in src.match_indices('"') {
+                let rest = &src[i + 1..];
+                let Some(end) = rest.find('"') else { continue };
+                let lit = &rest[..end];
+                let looks_like_id = lit.split_once('.').is_some_and(|(a, b)| {
+                    [
+                        "header", "page", "bt", "block", "bbt", "ref", "xblock", "sub", "nbt", "amap", "pmap", "fmap",
+                        "dlist", "hn", "bth", "pc", "tc", "ltp", "msg",
+                    ]
+                    .contains(&a)
+                        && !b.is_empty()
+                        && b.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                });
+                if looks_like_id {
+                    found += 1;
+                    assert!(rule(lit).is_some(), "rule {lit:?} is reported but not in RULES");
+                }
+            }
+        }
+        assert!(found > 60, "only {found} rule ids found in the sources");
+    }
 
     #[test]
     fn ids_are_unique_and_well_formed() {
