@@ -198,7 +198,7 @@ const EXPECTED: &[(&[&str], &[&str], &str)] = &[
 ];
 
 /// Notes a fixture may carry and still be clean (check exits 0).
-const NOTES_ALLOWED: &[&str] = &["amap.extra", "hn.fill", "ref.leak", "header.amap_invalid", "ltp.skipped"];
+const NOTES_ALLOWED: &[&str] = &["amap.extra", "hn.fill", "ref.leak", "header.amap_invalid", "msg.skipped"];
 
 fn fixtures_dir() -> Option<PathBuf> {
     mailshift_testkit::fixtures_dir()

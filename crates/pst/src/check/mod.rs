@@ -240,7 +240,7 @@ fn not_a_store(name: &str, why: String) -> CheckReport {
 }
 
 /// Every layer in order over `file`; `pst` is the reader over the same
-/// bytes when it could open them (the LTP and messaging layers need it).
+/// bytes when it could open them (the messaging layer reads values with it).
 fn run(name: &str, file: &[u8], pst: Option<&Pst>) -> CheckReport {
     let mut sink = Sink::default();
     let hdr = match header::parse(file) {
@@ -257,16 +257,15 @@ fn run(name: &str, file: &[u8], pst: Option<&Pst>) -> CheckReport {
     blocks::check(&mut cx);
     header::check_counters(&mut cx);
     amap::check(&mut cx);
-    if let Some(pst) = pst {
-        ltp::check(&mut cx);
-        messaging::check(&mut cx, pst);
-    } else {
-        cx.sink.report(
-            "ltp.skipped",
+    ltp::check(&mut cx);
+    match pst {
+        Some(pst) => messaging::check(&mut cx, pst),
+        None => cx.sink.report(
+            "msg.skipped",
             None,
-            "the reader cannot open this file (see the problems above), so heaps, tables and folders were not checked"
+            "the reader cannot open this file (see the problems above), so folders and messages were not checked"
                 .into(),
-        );
+        ),
     }
     let areas = std::mem::take(&mut cx.checked);
     cx.sink.finish(name.to_string(), Some(format_name), areas, false)

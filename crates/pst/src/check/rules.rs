@@ -146,8 +146,8 @@ pub const RULES: &[Rule] = &[
     r("tc.rows", "TC", E, "the row matrix holds as many rows as the row index"),
     r("tc.cell", "TC", E, "every variable-size cell's HNID exists"),
     r("ltp.unreadable", "LTP", E, "the reader can read every PC and TC the checks need"),
-    r("ltp.skipped", "LTP", N, "the reader opened the file (else LTP and folders are not checked)"),
     // --------------------------------------------------------- messaging
+    r("msg.skipped", "STORE", N, "the reader opened the file (else folders and messages are not checked)"),
     r("msg.required", "STORE", E, "the nodes every store has are present (MS-PST 2.7.1)"),
     r("msg.store", "STORE", E, "the store's entry ids name folders of this store, whose uid is its PidTagRecordKey"),
     r("msg.parent", "FOLDER", E, "every folder and message has a parent folder that exists"),
