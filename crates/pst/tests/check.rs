@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
-use mailshift_pst::check::{self, header::field_offsets, CheckReport, Severity};
+use mailshift_pst::check::{self, CheckReport, Severity};
 use mailshift_pst::ndb::crc::crc32;
 use mailshift_pst::ndb::crypt::CryptMethod;
 use mailshift_pst::raw::{
@@ -495,7 +495,7 @@ impl F {
         let crc = crc32(&self.b[page..page + tr]);
         let crc_at = page + tr + self.format.page().trailer_dw_crc;
         self.put_u32(crc_at, crc);
-        let free_at = field_offsets(self.format).cb_amap_free;
+        let free_at = self.format.header().cb_amap_free;
         let free = self.id(free_at);
         let unit = self.format.amap().unit;
         self.put_id(free_at, if on { free - unit } else { free + unit });
@@ -637,20 +637,20 @@ const COMMON: &[Fault] = &[
         f.fix_header();
     }),
     ("cbAMapFree wrong", &["amap.free"], |f| {
-        let at = field_offsets(f.format).cb_amap_free;
+        let at = f.format.header().cb_amap_free;
         let v = f.id(at);
         f.put_id(at, v + 64);
         f.fix_header();
     }),
     ("rgnid too small", &["header.rgnid"], |f| {
         let max = f.nbt().iter().filter(|x| Nid(x.2.nid).nid_type() == 0x04).map(|x| Nid(x.2.nid).index()).max();
-        let at = field_offsets(f.format).rgnid + 4 * 4;
+        let at = f.format.header().rgnid + 4 * 4;
         f.put_u32(at, max.expect("messages") - 1);
         f.fix_header();
     }),
     ("bidNextB too small", &["header.bid_next"], |f| {
         let max = f.bbt().iter().map(|x| Bid(x.2.bid).key()).max().expect("blocks");
-        f.put_id(field_offsets(f.format).bid_next_b, max);
+        f.put_id(f.format.header().bid_next_b, max);
         f.fix_header();
     }),
     ("BBT root page CRC wrong", &["page.crc"], |f| {
@@ -759,7 +759,7 @@ const COMMON: &[Fault] = &[
         let max = f.bbt().iter().map(|x| Bid(x.2.bid).key()).max().expect("blocks");
         // The next multiple of 4: an external block's BID (fInternal clear).
         let bid = (max / 4 + 1) * 4;
-        let next_at = field_offsets(f.format).bid_next_b;
+        let next_at = f.format.header().bid_next_b;
         if f.id(next_at) <= bid {
             f.put_id(next_at, bid + 4);
         }

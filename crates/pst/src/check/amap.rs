@@ -2,25 +2,11 @@
 //! allocated: every block of the BBT, every B-tree page reached, and the
 //! map pages themselves.
 
-use super::header::{amap_at, amap_count, amap_span};
+use super::header::{amap_count, amap_span};
 use super::Ctx;
 use crate::ndb::crc::crc32;
-use crate::raw::{Format, PageTrailer, PTYPE_AMAP, PTYPE_DL, PTYPE_FMAP, PTYPE_FPMAP, PTYPE_PMAP};
-
-/// The DList page (MS-PST 2.2.2.7.4.1): one page at 0x4200, before the first AMap.
-pub const DLIST_AT: u64 = 0x4200;
-/// An FMap page follows AMap 128 and then every 496th AMap (MS-PST
-/// 2.2.2.7.4: the header's rgbFM covers the first 128 AMaps, each FMap
-/// page 496 more), at 0x400 into that AMap's data section.
-const FMAP_FIRST_AMAP: u64 = 128;
-const FMAP_EVERY: u64 = 496;
-/// An FPMap page follows AMap 8192 (128 PMaps of 8 AMaps each, the
-/// header's rgbFP) and then every 31,744th (496 * 64: each FPMap byte covers
-/// 8 PMaps), also at 0x400: the FMap is never at the same AMap.
-const FPMAP_FIRST_AMAP: u64 = 8192;
-const FPMAP_EVERY: u64 = 496 * 64;
-/// Offset of an FMap or FPMap page in its AMap's data section.
-const XMAP_OFFSET: u64 = 0x400;
+use crate::raw::{DListEntry, DListHeader, Format, PageTrailer, DLIST_ENTRIES};
+use crate::raw::{PTYPE_AMAP, PTYPE_DL, PTYPE_FMAP, PTYPE_FPMAP, PTYPE_PMAP};
 
 /// What a map page is, for the trailer check.
 #[derive(Clone, Copy)]
@@ -31,25 +17,22 @@ struct MapPage {
     name: &'static str,
 }
 
-/// The map pages a file of `eof` bytes has, in file order.
+/// The map pages a file of `eof` bytes has, in file order: each section's
+/// AMap, then its PMap, FMap and FPMap where MS-PST puts them
+/// ([`Format::section_pages`]).
 fn map_pages(format: Format, eof: u64) -> Vec<MapPage> {
     let mut out = Vec::new();
-    let n = amap_count(format, eof);
-    for i in 0..n {
-        let a = amap_at(format, i);
-        out.push(MapPage { ib: a, ptype: PTYPE_AMAP, rule: "amap.page", name: "AMap" });
-        if format == Format::Unicode4k {
-            continue;
+    for i in 0..amap_count(format, eof) {
+        let s = format.section_pages(i);
+        out.push(MapPage { ib: s.amap, ptype: PTYPE_AMAP, rule: "amap.page", name: "AMap" });
+        if let Some(ib) = s.pmap {
+            out.push(MapPage { ib, ptype: PTYPE_PMAP, rule: "pmap.page", name: "PMap" });
         }
-        // MS-PST 2.2.2.7.3: a PMap right after every 8th AMap.
-        if i % 8 == 0 {
-            out.push(MapPage { ib: a + 0x200, ptype: PTYPE_PMAP, rule: "pmap.page", name: "PMap" });
+        if let Some(ib) = s.fmap {
+            out.push(MapPage { ib, ptype: PTYPE_FMAP, rule: "fmap.page", name: "FMap" });
         }
-        if i >= FMAP_FIRST_AMAP && (i - FMAP_FIRST_AMAP) % FMAP_EVERY == 0 {
-            out.push(MapPage { ib: a + XMAP_OFFSET, ptype: PTYPE_FMAP, rule: "fmap.page", name: "FMap" });
-        }
-        if i >= FPMAP_FIRST_AMAP && (i - FPMAP_FIRST_AMAP) % FPMAP_EVERY == 0 {
-            out.push(MapPage { ib: a + XMAP_OFFSET, ptype: PTYPE_FPMAP, rule: "fmap.page", name: "FPMap" });
+        if let Some(ib) = s.fpmap {
+            out.push(MapPage { ib, ptype: PTYPE_FPMAP, rule: "fmap.page", name: "FPMap" });
         }
     }
     out
@@ -210,7 +193,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
             if *free != slots {
                 cx.report(
                     "dlist.entry",
-                    Some(DLIST_AT),
+                    Some(cx.format.dlist_offset()),
                     format!("DList: AMap {amap} has {free} free slots, the DList says {slots}"),
                 );
             }
@@ -306,17 +289,15 @@ fn pmap_free(cx: &mut Ctx<'_>, maps: &[MapPage], readable: &[bool]) {
     }
 }
 
-/// The DList (MS-PST 2.2.2.7.4), where the file has one: bFlags, cEntDList,
-/// wPadding, ulCurrentPage, then cEntDList DLISTPAGEENTs of 4 bytes (AMap
-/// page number in 20 bits, free slots in 12).
+/// The DList (MS-PST 2.2.2.7.4), where the file has one: its trailer and
+/// CRC, and entries that name existing AMaps, once each. Returns the
+/// entries as (AMap, free slots).
 fn dlist(cx: &mut Ctx<'_>) -> Vec<(u64, u64)> {
     let mut out = Vec::new();
     let format = cx.format;
-    if format == Format::Unicode4k {
-        return out;
-    }
+    let at = format.dlist_offset();
     let size = format.page_size();
-    let Some(page) = cx.file.get(DLIST_AT as usize..DLIST_AT as usize + size) else { return out };
+    let Some(page) = cx.file.get(at as usize..at as usize + size) else { return out };
     let Some(t) = PageTrailer::parse_page(page, format) else { return out };
     if t.ptype != PTYPE_DL && t.ptype_repeat != PTYPE_DL {
         // No DList: older files have none, and it is optional (MS-PST 2.6.1.1.2).
@@ -327,7 +308,7 @@ fn dlist(cx: &mut Ctx<'_>) -> Vec<(u64, u64)> {
     if t.ptype != t.ptype_repeat || crc != t.dw_crc {
         cx.report(
             "dlist.page",
-            Some(DLIST_AT),
+            Some(at),
             format!(
                 "DList page: ptype {:#04x} / {:#04x}, dwCRC {:#010x}, computed {crc:#010x}",
                 t.ptype, t.ptype_repeat, t.dw_crc
@@ -335,23 +316,24 @@ fn dlist(cx: &mut Ctx<'_>) -> Vec<(u64, u64)> {
         );
         return out;
     }
-    let count = usize::from(page[1]);
-    let max = (format.page().trailer() - 8 - 12) / 4;
+    let Some(h) = DListHeader::parse(page) else { return out };
+    let count = usize::from(h.c_ent);
+    let max = format.dlist_max_entries();
     let n_amaps = amap_count(format, cx.hdr.ib_file_eof.min(cx.file.len() as u64));
     if count > max {
-        cx.report("dlist.entry", Some(DLIST_AT), format!("DList: cEntDList {count}, at most {max} fit"));
+        cx.report("dlist.entry", Some(at), format!("DList: cEntDList {count}, at most {max} fit"));
         return out;
     }
     let mut seen = std::collections::HashSet::new();
     for i in 0..count {
-        let at = 8 + 4 * i;
-        let e = u32::from_le_bytes([page[at], page[at + 1], page[at + 2], page[at + 3]]);
-        let amap = u64::from(e & 0xF_FFFF);
-        out.push((amap, u64::from(e >> 20)));
+        let e_at = DLIST_ENTRIES + 4 * i;
+        let e = DListEntry::from_u32(u32::from_le_bytes([page[e_at], page[e_at + 1], page[e_at + 2], page[e_at + 3]]));
+        let amap = u64::from(e.page);
+        out.push((amap, u64::from(e.free_slots)));
         if amap >= n_amaps || !seen.insert(amap) {
             cx.report(
                 "dlist.entry",
-                Some(DLIST_AT + at as u64),
+                Some(at + e_at as u64),
                 format!("DList entry {i}: AMap page {amap} (the file has {n_amaps}, each listed once)"),
             );
         }
@@ -366,7 +348,7 @@ mod tests {
     #[test]
     fn map_pages_sit_where_ms_pst_puts_them() {
         // 8200 AMaps: the first FMap (after AMap 128) and FPMap (after AMap 8192).
-        let eof = amap_at(Format::Unicode, 8200);
+        let eof = Format::Unicode.section_start(8200);
         let pages = map_pages(Format::Unicode, eof);
         let at = |ptype: u8| pages.iter().filter(move |p| p.ptype == ptype).map(|p| p.ib);
         assert_eq!(at(PTYPE_AMAP).count(), 8200);

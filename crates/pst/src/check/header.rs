@@ -9,66 +9,6 @@ use crate::error::{u16_at, u32_at, u8_at};
 use crate::ndb::crc::crc32;
 use crate::raw::{self, Bref, Format};
 
-// Fields raw::HeaderLayout does not name yet (MS-PST 2.2.2.6.1 ANSI,
-// 2.2.2.6.2 Unicode). They belong in raw.rs once the writer needs them
-// too; kept here so the check does not edit the shared layouts.
-/// `bPlatformCreate`, then `bPlatformAccess`.
-const PLATFORM_CREATE: usize = 14;
-/// ANSI `bidNextB`, `bidNextP`, `rgnid` (4-byte ids).
-const ANSI_BID_NEXT_B: usize = 24;
-const ANSI_BID_NEXT_P: usize = 28;
-const ANSI_RGNID: usize = 36;
-/// Unicode `bidNextP`, `rgnid`, `bidNextB`.
-const UNICODE_BID_NEXT_P: usize = 32;
-const UNICODE_RGNID: usize = 44;
-const UNICODE_BID_NEXT_B: usize = 516;
-/// `ROOT.cbAMapFree` and `cbPMapFree`, from the `ROOT`: ANSI +12, +16;
-/// Unicode +20, +28.
-const fn root_free_at(format: Format) -> (usize, usize) {
-    match format {
-        Format::Ansi => (12, 16),
-        _ => (20, 28),
-    }
-}
-
-/// Where the header fields [`raw::HeaderLayout`] does not name are, for
-/// tools and tests that edit them (absolute offsets).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FieldOffsets {
-    /// `rgnid[0]`; entry `t` is at `rgnid + 4 * t`.
-    pub rgnid: usize,
-    /// `bidNextB`.
-    pub bid_next_b: usize,
-    /// `bidNextP`.
-    pub bid_next_p: usize,
-    /// `ROOT.cbAMapFree`.
-    pub cb_amap_free: usize,
-    /// `ROOT.cbPMapFree`.
-    pub cb_pmap_free: usize,
-}
-
-/// The offsets of [`FieldOffsets`] in a header of `format`.
-pub fn field_offsets(format: Format) -> FieldOffsets {
-    let root = format.header().root;
-    let (free_a, free_p) = root_free_at(format);
-    match format {
-        Format::Ansi => FieldOffsets {
-            rgnid: ANSI_RGNID,
-            bid_next_b: ANSI_BID_NEXT_B,
-            bid_next_p: ANSI_BID_NEXT_P,
-            cb_amap_free: root + free_a,
-            cb_pmap_free: root + free_p,
-        },
-        _ => FieldOffsets {
-            rgnid: UNICODE_RGNID,
-            bid_next_b: UNICODE_BID_NEXT_B,
-            bid_next_p: UNICODE_BID_NEXT_P,
-            cb_amap_free: root + free_a,
-            cb_pmap_free: root + free_p,
-        },
-    }
-}
-
 /// The header fields the check looks at.
 #[derive(Clone, Debug)]
 pub struct RawHeader {
@@ -132,15 +72,10 @@ pub(crate) fn parse(file: &[u8]) -> Result<RawHeader, (&'static str, u64, String
     }
     let id = |at: usize| raw::read_id(file, at, format).unwrap_or(0);
     let u32v = |at: usize| u32_at(file, at).unwrap_or(0);
-    let (rgnid_at, next_b, next_p) = match format {
-        Format::Ansi => (ANSI_RGNID, ANSI_BID_NEXT_B, ANSI_BID_NEXT_P),
-        _ => (UNICODE_RGNID, UNICODE_BID_NEXT_B, UNICODE_BID_NEXT_P),
-    };
     let mut rgnid = [0u32; 32];
     for (i, n) in rgnid.iter_mut().enumerate() {
-        *n = u32v(rgnid_at + 4 * i);
+        *n = u32v(l.rgnid + 4 * i);
     }
-    let (free_a, free_p) = root_free_at(format);
     let from = raw::HEADER_W_MAGIC_CLIENT;
     let crc_partial = (u32v(raw::HEADER_DW_CRC_PARTIAL), crc32(&file[from..from + raw::HEADER_CRC_PARTIAL_LEN]));
     let crc_full = l.dw_crc_full.map(|at| (u32v(at), crc32(&file[from..from + raw::HEADER_CRC_FULL_LEN])));
@@ -149,14 +84,14 @@ pub(crate) fn parse(file: &[u8]) -> Result<RawHeader, (&'static str, u64, String
         magic_client: [file[8], file[9]],
         w_ver,
         w_ver_client: u16_at(file, raw::HEADER_W_VER_CLIENT).unwrap_or(0),
-        platform: [file[PLATFORM_CREATE], file[PLATFORM_CREATE + 1]],
-        bid_next_b: id(next_b),
-        bid_next_p: id(next_p),
+        platform: [file[raw::HEADER_B_PLATFORM_CREATE], file[raw::HEADER_B_PLATFORM_CREATE + 1]],
+        bid_next_b: id(l.bid_next_b),
+        bid_next_p: id(l.bid_next_p),
         rgnid,
         ib_file_eof: id(l.ib_file_eof),
         ib_amap_last: id(l.ib_amap_last),
-        cb_amap_free: id(l.root + free_a),
-        cb_pmap_free: id(l.root + free_p),
+        cb_amap_free: id(l.cb_amap_free),
+        cb_pmap_free: id(l.cb_pmap_free),
         bref_nbt: Bref::parse(&file[l.bref_nbt..], format).unwrap_or_default(),
         bref_bbt: Bref::parse(&file[l.bref_bbt..], format).unwrap_or_default(),
         f_amap_valid: u8_at(file, l.f_amap_valid).unwrap_or(0),
@@ -171,16 +106,14 @@ fn short(file: &[u8], need: usize) -> String {
     format!("the file has {} bytes, too short for a PST header ({need})", file.len())
 }
 
-/// The offset of AMap page `i` and the bytes each maps.
+/// The offset of AMap page `i` ([`Format::section_start`]).
 pub(crate) fn amap_at(format: Format, i: u64) -> u64 {
-    let m = format.amap();
-    m.first + i * amap_span(format)
+    format.section_start(i)
 }
 
 /// Bytes one AMap page maps (MS-PST 2.2.2.7.2: 253,952; 4K: 4072 * 8 * 512).
 pub(crate) fn amap_span(format: Format) -> u64 {
-    let m = format.amap();
-    m.bits_len as u64 * 8 * m.unit
+    format.section_span()
 }
 
 /// How many AMap pages a file of `eof` bytes has.
@@ -216,10 +149,10 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
             format!("wVerClient is {}, not {}", h.w_ver_client, raw::W_VER_CLIENT),
         );
     }
-    if h.platform != [1, 1] {
+    if h.platform != [raw::B_PLATFORM; 2] {
         cx.report(
             "header.platform",
-            Some(PLATFORM_CREATE as u64),
+            Some(raw::HEADER_B_PLATFORM_CREATE as u64),
             format!("bPlatformCreate / bPlatformAccess are {:#04x} / {:#04x}, not 0x01", h.platform[0], h.platform[1]),
         );
     }
@@ -303,10 +236,8 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
 /// The counters that need the B-trees walked: `bidNextB`, `bidNextP`, `rgnid`.
 pub(crate) fn check_counters(cx: &mut Ctx<'_>) {
     let h = cx.hdr.clone();
-    let (next_b_at, next_p_at, rgnid_at) = match h.format {
-        Format::Ansi => (ANSI_BID_NEXT_B, ANSI_BID_NEXT_P, ANSI_RGNID),
-        _ => (UNICODE_BID_NEXT_B, UNICODE_BID_NEXT_P, UNICODE_RGNID),
-    };
+    let l = h.format.header();
+    let (next_b_at, next_p_at, rgnid_at) = (l.bid_next_b, l.bid_next_p, l.rgnid);
     // MS-PST 2.2.2.6: bidNextB is the BID the next block gets, bidNextP the
     // next page's; both only grow, so every BID in use is below them.
     if let Some(b) = cx.bbt.values().max_by_key(|b| raw::Bid(b.bid).key()) {
@@ -353,18 +284,6 @@ pub(crate) fn check_counters(cx: &mut Ctx<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn field_offsets_fit_the_layouts() {
-        // ANSI: rgnid right after dwUnique (32), ROOT at 164; Unicode:
-        // rgnid after dwUnique (40), ROOT at 180, bidNextB after bCryptMethod.
-        let a = field_offsets(Format::Ansi);
-        assert_eq!((a.rgnid + 128, a.cb_amap_free, a.cb_pmap_free), (raw::HEADER_ANSI.root, 176, 180));
-        let u = field_offsets(Format::Unicode);
-        assert_eq!((u.rgnid + 128 + 8, u.cb_amap_free, u.cb_pmap_free), (raw::HEADER_UNICODE.root, 200, 208));
-        assert_eq!(u.bid_next_b, raw::HEADER_UNICODE.b_crypt_method + 3);
-        assert_eq!(field_offsets(Format::Unicode4k), u);
-    }
 
     #[test]
     fn amap_counts() {
