@@ -1,6 +1,7 @@
 //! `mailshift`: convert local mail stores. Thin: parse arguments, open the
 //! source and target, call `mailshift_core::convert`, print the report.
 
+mod check;
 mod detect;
 mod guard;
 mod info;
@@ -53,6 +54,9 @@ enum Command {
     /// Check a store before converting: format, folders, counts, dates, problems.
     #[command(after_help = EXIT_CODES)]
     Info(InfoArgs),
+    /// Check a PST or OST's structure, read-only (like scanpst): exit 0 clean,
+    /// 1 problems found, 2 not a PST/OST.
+    Check(CheckArgs),
 }
 
 #[derive(clap::Args)]
@@ -141,6 +145,15 @@ struct InfoArgs {
     recover: bool,
 }
 
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The PST or OST file to check.
+    file: PathBuf,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
 /// The formats `--to` writes.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Target {
@@ -203,6 +216,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Convert(args) => run_convert(args),
         Command::Info(args) => info::run(&args.src, args.from, args.json, args.recover),
+        Command::Check(args) => check::run(&args.file, args.json),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -20,6 +20,8 @@
 //!   after [MS-OXPROPS].
 //! - [`PstReader`]: mailshift's `StoreReader` over a [`Store`], turning
 //!   mail into RFC 5322 bytes with [`mime::build`].
+//! - [`check`]: a read-only structural check of any PST or OST, layer by
+//!   layer, in the spirit of scanpst (`mailshift check`).
 //!
 //! [`Pst`] ties them to a memory-mapped file. Nothing is walked at open
 //! beyond the header and the two B-tree roots; every lookup goes from the
@@ -41,6 +43,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod check;
 mod error;
 pub mod ltp;
 pub mod mapi;
