@@ -53,8 +53,8 @@ pub struct PstReader {
     tree: OnceLock<std::result::Result<FolderTree, String>>,
     recovered: OnceLock<Vec<ItemId>>,
     notes: Mutex<BTreeMap<u32, Vec<String>>>,
-    /// The store's PidTagRecordKey, the identity of PIM items' UIDs.
-    record_key: OnceLock<Vec<u8>>,
+    /// The UIDs of the PIM items ([`pim::uid`]), made at the first one read.
+    uids: OnceLock<pim::uid::StoreUids>,
 }
 
 impl std::fmt::Debug for PstReader {
@@ -124,7 +124,7 @@ impl PstReader {
             tree: OnceLock::new(),
             recovered: OnceLock::new(),
             notes: Mutex::new(BTreeMap::new()),
-            record_key: OnceLock::new(),
+            uids: OnceLock::new(),
         }
     }
 
@@ -210,22 +210,76 @@ impl PstReader {
         }))
     }
 
-    /// A contact, list, event, task, note or journal entry. UIDs come from
-    /// the store's record key and the NID ([`pim::contact::item_uid`]), so
-    /// that list members point at their contacts and a second export gives
-    /// the same UIDs; a recovered copy (`id.1 > 0`) gets its own.
+    /// The UIDs this reader gives the store's PIM items, by the rule of
+    /// [`pim::uid`]: made once, at the first call, from every PIM item the
+    /// folders (and, with [`PstOptions::recover`], the "Recovered" folder)
+    /// list, each read for its class and PidTagSearchKey. Items the
+    /// folders do not list get [`pim::uid::item_uid`].
+    pub fn pim_uids(&self) -> &pim::uid::StoreUids {
+        self.uids.get_or_init(|| {
+            let key = pim::contact::store_record_key(&self.store).unwrap_or_default();
+            let mut placed = Vec::new();
+            for f in self.folders().unwrap_or_default() {
+                for (position, m) in self.items(f.id).unwrap_or_default().into_iter().enumerate() {
+                    // Rebuilt deleted copies keep their own UIDs (pim_item).
+                    if m.id.1 != 0 {
+                        continue;
+                    }
+                    let Ok(nid) = u32::try_from(m.id.0) else { continue };
+                    let Some((class, parent, search_key)) = self.class_and_search_key(nid) else { continue };
+                    if self.pim_kind(&class, parent).is_some() {
+                        placed.push(pim::uid::Placed { folder: f.path.clone(), position, nid, search_key });
+                    }
+                }
+            }
+            pim::uid::StoreUids::new(key, placed)
+        })
+    }
+
+    /// The message class, parent folder and PidTagSearchKey of message
+    /// `nid`, from its property context alone.
+    fn class_and_search_key(&self, nid: u32) -> Option<(String, Option<u32>, Option<Vec<u8>>)> {
+        let node = self.store.pst().node(nid).ok()??;
+        let pc = self.store.pst().property_context(&node).ok()?;
+        let class = pc.string(tags::MESSAGE_CLASS).ok().flatten().unwrap_or_default();
+        let key = pc.get(tags::SEARCH_KEY).ok().flatten().and_then(PropValue::into_bytes).filter(|b| !b.is_empty());
+        Some((class, node.nid_parent, key.map(|b| b.into_owned())))
+    }
+
+    /// The UID a list member naming `nid` in the store `store_uid` points
+    /// at: the UID of the listed item; for an unlisted message of this
+    /// store, the UID its search key gives (else [`pim::uid::item_uid`]).
+    fn member_uid(&self, store_uid: &[u8], nid: u32) -> String {
+        let uids = self.pim_uids();
+        if store_uid != uids.store_identity() || uids.get(nid).is_some() {
+            return uids.member_uid(store_uid, nid);
+        }
+        match self.class_and_search_key(nid).and_then(|(_, _, k)| k) {
+            Some(k) => pim::uid::identity_uid(&k, 0),
+            None => uids.uid(nid),
+        }
+    }
+
+    /// A contact, list, event, task, note or journal entry, with the UID of
+    /// [`PstReader::pim_uids`] (an event's Global Object ID first, see
+    /// [`pim::appointment::event`]): the same in every export of the store
+    /// and of a copy of it, list members pointing at their contacts. A
+    /// recovered deleted copy (`id.1 > 0`) gets its own, from the store's
+    /// record key, its place among the recovered nodes and its NID.
     fn pim_item(&self, msg: &Message, id: ItemId, kind: Pim) -> Item<'static> {
-        let key = self.record_key.get_or_init(|| pim::contact::store_record_key(&self.store).unwrap_or_default());
+        let uids = self.pim_uids();
         let uid = if id.1 == 0 {
-            pim::contact::item_uid(key, msg.nid)
+            uids.uid(msg.nid)
         } else {
-            let mut k = key.clone();
+            let mut k = uids.store_identity().to_vec();
             k.extend_from_slice(&id.1.to_le_bytes());
-            pim::contact::item_uid(&k, msg.nid)
+            pim::uid::item_uid(&k, msg.nid)
         };
         match kind {
             Pim::Contact => Item::Contact(Box::new(pim::contact::contact(msg, uid))),
-            Pim::DistList => Item::DistList(Box::new(pim::contact::dist_list(msg, uid))),
+            Pim::DistList => {
+                Item::DistList(Box::new(pim::contact::dist_list_with(msg, uid, &|s, n| self.member_uid(s, n))))
+            }
             Pim::Appointment => Item::Event(Box::new(pim::appointment::event(msg, uid))),
             Pim::Task => Item::Task(Box::new(pim::task::task(msg, uid))),
             Pim::Note => Item::Note(Box::new(pim::task::note(msg, uid))),

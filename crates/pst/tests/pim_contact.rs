@@ -13,20 +13,21 @@ use std::process::{Command, Stdio};
 
 use mailshift_core::pim::vcard::{self, VCardVersion};
 use mailshift_core::pim::{AddressKind, Contact, Date, DistList, Member, PhoneKind};
-use mailshift_pst::pim::contact::{contact, dist_list, item_uid, store_record_key};
-use mailshift_pst::Store;
+use mailshift_pst::pim::contact::{contact, dist_list_with};
+use mailshift_pst::PstReader;
 use pim_common::{body_matches, class_is, messages, EVAL_BANNER};
 use serde_json::Value;
 
-/// Contacts and lists of a store, with UIDs from the store's record key.
-fn map_store(store: &Store) -> (Vec<Contact>, Vec<DistList>) {
-    let key = store_record_key(store).unwrap_or_default();
+/// Contacts and lists of a store, with the UIDs the reader gives them
+/// (`mailshift_pst::pim::uid`).
+fn map_store(reader: &PstReader) -> (Vec<Contact>, Vec<DistList>) {
+    let uids = reader.pim_uids();
     let (mut cs, mut ds) = (Vec::new(), Vec::new());
-    for m in messages(store) {
+    for m in messages(reader.store()) {
         if class_is(&m, "IPM.Contact") {
-            cs.push(contact(&m, item_uid(&key, m.nid)));
+            cs.push(contact(&m, uids.uid(m.nid)));
         } else if class_is(&m, "IPM.DistList") {
-            ds.push(dist_list(&m, item_uid(&key, m.nid)));
+            ds.push(dist_list_with(&m, uids.uid(m.nid), &|s, n| uids.member_uid(s, n)));
         }
     }
     (cs, ds)
@@ -83,8 +84,8 @@ fn pim_rich_contacts_and_list_match_expected() {
     let json = dir.join("pim/pim-rich.expected.json");
     assert!(pst.is_file() && json.is_file(), "pim-rich fixture is missing");
     let expected: Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
-    let store = Store::open(&pst).expect("open pim-rich.pst");
-    let (contacts, lists) = map_store(&store);
+    let reader = PstReader::open(&pst).expect("open pim-rich.pst");
+    let (contacts, lists) = map_store(&reader);
     let want = expected["contacts"].as_array().expect("contacts");
     assert_eq!(contacts.len(), want.len(), "contact count");
 
@@ -348,8 +349,8 @@ fn aspose_personal_storage_contacts_map_and_parse() {
     ] {
         let path = dir.join("aspose-email__Aspose.Email-for-.NET").join(name);
         assert!(Path::new(&path).is_file(), "fixture {name} is missing");
-        let store = Store::open(&path).expect("open");
-        let (contacts, lists) = map_store(&store);
+        let reader = PstReader::open(&path).expect("open");
+        let (contacts, lists) = map_store(&reader);
         println!(
             "{name}: {} contacts ({} with e-mail, {} with phones, {} with addresses, {} with photo), {} lists",
             contacts.len(),
@@ -396,10 +397,10 @@ fn every_fixture_contact_and_list_maps() {
     let have_vobject = mailshift_testkit::python_module("vobject");
     let (mut n_contacts, mut n_lists, mut n_contact_members, mut n_files) = (0usize, 0usize, 0usize, 0usize);
     for path in &files {
-        let Ok(store) = Store::open(path) else {
+        let Ok(reader) = PstReader::open(path) else {
             continue;
         };
-        let (contacts, lists) = map_store(&store);
+        let (contacts, lists) = map_store(&reader);
         if contacts.is_empty() && lists.is_empty() {
             continue;
         }

@@ -441,6 +441,9 @@ pub mod lid {
     pub const WORK_ADDRESS_POSTAL_CODE: Lid = address(0x8048);
     /// `PidLidWorkAddressCountry` (PSETID_Address 0x8049, PtypString).
     pub const WORK_ADDRESS_COUNTRY: Lid = address(0x8049);
+    /// `PidLidDistributionListChecksum` (PSETID_Address 0x804C, PtypInteger32):
+    /// the CRC-32 of the PidLidDistributionListMembers values ([MS-OXOCNTC] 2.2.2.2.3).
+    pub const DISTRIBUTION_LIST_CHECKSUM: Lid = address(0x804C);
     /// `PidLidDistributionListName` (PSETID_Address 0x8053, PtypString).
     pub const DISTRIBUTION_LIST_NAME: Lid = address(0x8053);
     /// `PidLidDistributionListOneOffMembers` (PSETID_Address 0x8054, PtypMultipleBinary).

@@ -3,16 +3,16 @@
 //! [`Contact`] and [`DistList`].
 //!
 //! UIDs: a contact exported on its own and the same contact named as a
-//! member of a distribution list must carry the same UID, so both come from
-//! [`item_uid`]: the store's PidTagRecordKey (which MS-PST 2.4.3.2 makes the
-//! `uid` of every ENTRYID pointing into the store) and the item's NID. A
-//! caller exporting a contact passes `item_uid(&store_record_key(store)?, nid)`
-//! as its `uid`; [`dist_list`] computes member UIDs from the ENTRYIDs the
-//! list holds, which carry the same two values.
+//! member of a distribution list must carry the same UID. The caller gives
+//! each item its UID by the rule of [`crate::pim::uid`] (search key, else
+//! store record key and NID); [`dist_list_with`] asks the caller for the UID
+//! of each member the list names by ENTRYID (the store's PidTagRecordKey,
+//! which MS-PST 2.4.3.2 makes the `uid` of every ENTRYID pointing into the
+//! store, and the NID), so that it is the one the member contact gets.
+//! [`retarget_dist_list`] points a copied list's members at the copy.
 
 use mailshift_core::pim::{
-    stable_uid, AddressKind, Contact, Date, DistList, Email, Member, Phone, PhoneKind, Photo, PostalAddress,
-    StructuredName,
+    AddressKind, Contact, Date, DistList, Email, Member, Phone, PhoneKind, Photo, PostalAddress, StructuredName,
 };
 
 use crate::ltp::prop::PropValue;
@@ -20,19 +20,10 @@ use crate::mapi::{filetime_to_unix, AttachContent, Message, PropBag};
 use crate::tags::{self, lid, Lid};
 use crate::Store;
 
-/// The UID of the item `nid` of the store whose PidTagRecordKey is
-/// `store_identity`: `stable_uid("pst-item", store_identity ++ nid LE)`.
-/// Use it for a contact's own UID so that distribution-list members
-/// ([`Member::Contact`]) point at it.
-pub fn item_uid(store_identity: &[u8], nid: u32) -> String {
-    let mut id = Vec::with_capacity(store_identity.len() + 4);
-    id.extend_from_slice(store_identity);
-    id.extend_from_slice(&nid.to_le_bytes());
-    stable_uid("pst-item", &id)
-}
+pub use super::uid::item_uid;
 
 /// The store's PidTagRecordKey (on the message store, NID 0x21):
-/// the identity [`item_uid`] wants. `None` when the store has none.
+/// the store identity of [`item_uid`] and [`crate::pim::uid::StoreUids`]. `None` when the store has none.
 pub fn store_record_key(store: &Store) -> Option<Vec<u8>> {
     let pst = store.pst();
     let node = pst.node(crate::NID_MESSAGE_STORE).ok()??;
@@ -479,8 +470,90 @@ pub fn contact(msg: &Message, uid: String) -> Contact {
     }
 }
 
-/// What a member EntryID names.
-fn member_of(entry: &[u8]) -> Option<Member> {
+/// The store uid (16 bytes) and NID a member EntryID names when it wraps
+/// a PST message ENTRYID of a contact or a list ([MS-OXOCNTC]
+/// 2.2.2.2.4.1.1: Flags (4), ProviderUID (16), Type (1), then MS-PST
+/// 2.4.3.2's 24 bytes: flags (4), the store's record key (16), the NID (4)).
+/// `None` for one-offs, GAL entries and anything else.
+pub fn member_target(entry: &[u8]) -> Option<([u8; 16], u32)> {
+    if entry.len() != 21 + 24 || entry[4..20] != WRAPPED_UID || !matches!(entry[20] & 0x0F, 3 | 4) {
+        return None;
+    }
+    let e = &entry[21..];
+    let nid = u32::from_le_bytes([e[20], e[21], e[22], e[23]]);
+    let mut uid = [0u8; 16];
+    uid.copy_from_slice(&e[4..20]);
+    (nid != 0).then_some((uid, nid))
+}
+
+/// `entry` ([`member_target`]'s kind) naming `nid` in the store `store_uid`
+/// instead; `None` when `entry` is no such member.
+pub fn retarget_member(entry: &[u8], store_uid: &[u8; 16], nid: u32) -> Option<Vec<u8>> {
+    member_target(entry)?;
+    let mut out = entry.to_vec();
+    out[25..41].copy_from_slice(store_uid);
+    out[41..45].copy_from_slice(&nid.to_le_bytes());
+    Some(out)
+}
+
+/// PidLidDistributionListChecksum of `members` ([MS-OXOCNTC] 2.2.2.2.3):
+/// the CRC-32 of the concatenated values, computed as MS-PST 5.3's CRC
+/// (initial value 0, no final inversion), which is what the fixtures'
+/// Outlook-made lists carry.
+pub fn members_checksum<B: AsRef<[u8]>>(members: &[B]) -> u32 {
+    let mut crc = 0;
+    for m in members {
+        crc = crate::ndb::crc::update(crc, m.as_ref());
+    }
+    crc
+}
+
+/// Points the members of a copied list at the copy: every member of
+/// PidLidDistributionListMembers naming a message of the store `from`
+/// (the source's PidTagRecordKey) names `to` and the NID `nid_map` gives
+/// instead, and PidLidDistributionListChecksum, when present, is
+/// recomputed. Members `nid_map` has no NID for, and members of other
+/// stores, stay as they are. Returns how many members were changed.
+///
+/// A writer copying a store calls this on each list once the NIDs of the
+/// copied contacts are known: without it the copy's members still name
+/// the source store, which Outlook cannot open from the copy, and the
+/// members' vCard UIDs ([`crate::pim::uid`]) differ from the original's.
+pub fn retarget_dist_list(
+    props: &mut PropBag,
+    from: &[u8],
+    to: &[u8; 16],
+    nid_map: impl Fn(u32) -> Option<u32>,
+) -> usize {
+    let key = crate::mapi::NamedId::from(lid::DISTRIBUTION_LIST_MEMBERS);
+    let Some(PropValue::MvBinary(members)) = props.named.get_mut(&key) else {
+        return 0;
+    };
+    let mut changed = 0;
+    for m in members.iter_mut() {
+        let Some((uid, nid)) = member_target(m) else { continue };
+        if uid.as_slice() != from {
+            continue;
+        }
+        if let Some(new) = nid_map(nid).and_then(|n| retarget_member(m, to, n)) {
+            if new != *m {
+                *m = new;
+                changed += 1;
+            }
+        }
+    }
+    let sum = members_checksum(members);
+    let ck = crate::mapi::NamedId::from(lid::DISTRIBUTION_LIST_CHECKSUM);
+    if let Some(v) = props.named.get_mut(&ck) {
+        // PtypInteger32 holds the CRC's bits.
+        *v = PropValue::I32(sum as i32);
+    }
+    changed
+}
+
+/// What a member EntryID names; `uid_of(store uid, nid)` gives the UID of a
+/// contact or list member.
+fn member_of(entry: &[u8], uid_of: &dyn Fn(&[u8], u32) -> String) -> Option<Member> {
     if let Some(o) = parse_one_off(entry) {
         return nonempty(&o.address).map(|email| Member::OneOff { name: o.name, email });
     }
@@ -488,32 +561,34 @@ fn member_of(entry: &[u8]) -> Option<Member> {
     if entry.len() < 21 || entry[4..20] != WRAPPED_UID {
         return None;
     }
-    let kind = entry[20] & 0x0F;
-    let embedded = &entry[21..];
-    match kind {
+    match entry[20] & 0x0F {
         // One-off wrapped as such.
-        0 => member_of(embedded),
-        // 3: a contact, 4: a personal distribution list. In a PST the
-        // embedded Message EntryID is MS-PST 2.4.3.2's 24 bytes: flags (4),
-        // the store's record key (16), the NID (4).
-        3 | 4 if embedded.len() == 24 => {
-            let nid = u32::from_le_bytes([embedded[20], embedded[21], embedded[22], embedded[23]]);
-            (nid != 0).then(|| Member::Contact(item_uid(&embedded[4..20], nid)))
-        }
+        0 => member_of(&entry[21..], uid_of),
+        // 3: a contact, 4: a personal distribution list, in a PST by its
+        // 24-byte Message EntryID ([`member_target`]).
+        3 | 4 => member_target(entry).map(|(store, nid)| Member::Contact(uid_of(&store, nid))),
         // GAL entries (5, 6) and Exchange-form contact EntryIDs cannot be
         // followed in a file: the one-off copy stands in.
         _ => None,
     }
 }
 
-/// Maps an `IPM.DistList` message onto a [`DistList`] with UID `uid`.
-/// Members come from PidLidDistributionListMembers;
-/// one that cannot be followed (a GAL entry, an Exchange EntryID) is
-/// replaced by the entry at the same position of
-/// PidLidDistributionListOneOffMembers, which [MS-OXOCNTC]
-/// 2.2.2.2.2 keeps in step with it. Lists whose members moved to
-/// PidLidDistributionListStream (large lists) are not read.
+/// [`dist_list_with`] with member UIDs by [`item_uid`] (the UIDs of
+/// contacts without a search key).
 pub fn dist_list(msg: &Message, uid: String) -> DistList {
+    dist_list_with(msg, uid, &item_uid)
+}
+
+/// Maps an `IPM.DistList` message onto a [`DistList`] with UID `uid`.
+/// Members come from PidLidDistributionListMembers; a contact or list
+/// member, named by the store uid and NID of its ENTRYID, gets the UID
+/// `member_uid(store uid, nid)` (in a [`PstReader`](crate::PstReader): the
+/// UID that item gets, [`crate::pim::uid::StoreUids::member_uid`]). One
+/// that cannot be followed (a GAL entry, an Exchange EntryID) is replaced
+/// by the entry at the same position of PidLidDistributionListOneOffMembers,
+/// which [MS-OXOCNTC] 2.2.2.2.2 keeps in step with it. Lists whose members
+/// moved to PidLidDistributionListStream (large lists) are not read.
+pub fn dist_list_with(msg: &Message, uid: String, member_uid: &dyn Fn(&[u8], u32) -> String) -> DistList {
     let p = &msg.props;
     let bins = |id| match p.lid(id) {
         Some(PropValue::MvBinary(v)) => v.as_slice(),
@@ -524,8 +599,8 @@ pub fn dist_list(msg: &Message, uid: String) -> DistList {
     let mut out = Vec::new();
     let n = members.len().max(one_offs.len());
     for i in 0..n {
-        let m = members.get(i).and_then(|e| member_of(e));
-        let m = m.or_else(|| one_offs.get(i).and_then(|e| member_of(e)));
+        let m = members.get(i).and_then(|e| member_of(e, member_uid));
+        let m = m.or_else(|| one_offs.get(i).and_then(|e| member_of(e, member_uid)));
         if let Some(m) = m {
             out.push(m);
         }
@@ -587,7 +662,7 @@ mod tests {
         e.extend_from_slice(&[0, 0, 0, 0]);
         e.extend_from_slice(&store);
         e.extend_from_slice(&0x200044u32.to_le_bytes());
-        assert_eq!(member_of(&e), Some(Member::Contact(item_uid(&store, 0x200044))));
+        assert_eq!(member_of(&e, &item_uid), Some(Member::Contact(item_uid(&store, 0x200044))));
         // A GAL member falls back to the one-off at the same position.
         let mut gal = e.clone();
         gal[20] = 0x05;

@@ -2,7 +2,9 @@
 //! notes and journals, mapped onto `mailshift-core`'s neutral PIM model.
 //!
 //! - [`contact`]: contacts and distribution lists onto `Contact` / `DistList`
-//!   (vCard), and the stable UIDs of a store's items.
+//!   (vCard).
+//! - [`uid`]: the UIDs of a store's PIM items, from what a copy of the store
+//!   keeps (the search key), and their collisions.
 //! - [`recur`]: the recurrence blobs of appointments (PidLidAppointmentRecur,
 //!   [MS-OXOCAL] 2.2.1.44) and tasks (PidLidTaskRecurrence, [MS-OXOTASK]
 //!   2.2.2.2.15), and their mapping onto RFC 5545 RRULE parts.
@@ -19,6 +21,7 @@ pub mod contact;
 pub mod recur;
 pub mod task;
 pub mod tz;
+pub mod uid;
 
 pub use recur::{
     AppointmentRecurrencePattern, EndType, ExceptionInfo, Freq, LocalTime, Occurrence, PatternSpecific, PatternType,
