@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 
 use common::mailshift;
 
-/// Every file under `dir`, by relative path, with its bytes; the lines of
-/// .vcf/.ics files that name the store (UIDs, which derive from the store's
-/// record key and node ids, new in a copy) are left out.
+/// Every file under `dir`, by relative path, with its bytes.
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
@@ -20,16 +18,7 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             continue;
         }
         let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
-        let mut bytes = std::fs::read(e.path()).unwrap();
-        if rel.ends_with(".vcf") || rel.ends_with(".ics") {
-            let text = String::from_utf8_lossy(&bytes);
-            bytes = text
-                .split_inclusive('\n')
-                .filter(|l| !l.starts_with("UID:") && !l.starts_with("MEMBER:") && !l.starts_with("RELATED-TO"))
-                .collect::<String>()
-                .into_bytes();
-        }
-        out.insert(rel, bytes);
+        out.insert(rel, std::fs::read(e.path()).unwrap());
     }
     out
 }

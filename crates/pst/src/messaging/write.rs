@@ -548,6 +548,11 @@ pub struct PstWriter {
     /// The existing file's folders by path (display names from the IPM
     /// subtree down), for the source's folders of the same path to join.
     by_path: HashMap<Vec<String>, u32>,
+    /// The source store's PidTagRecordKey: what its messages' ids refer to.
+    source_key: Vec<u8>,
+    /// Per [`Origin`], the NIDs given to the messages of that reader, by
+    /// their own NID (a list's members can name a contact not yet written).
+    nid_maps: [HashMap<u32, u32>; 2],
     /// Which reader's folder went to Deleted Items (true: the existing file's).
     deleted_by: Option<bool>,
     /// The folders placed for the existing file's.
@@ -564,6 +569,13 @@ struct Existing {
     done: BTreeSet<FolderId>,
     kept: u64,
     failed: u64,
+}
+
+/// Whose message a write is: the source's, or the file being added to's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Source = 0,
+    Existing = 1,
 }
 
 /// The folder being written: its contents and associated contents rows.
@@ -617,6 +629,8 @@ impl PstWriter {
             existing: None,
             by_path: HashMap::new(),
             deleted_by: None,
+            source_key: Vec::new(),
+            nid_maps: [HashMap::new(), HashMap::new()],
             from_existing: BTreeSet::new(),
         }
     }
@@ -1182,7 +1196,7 @@ impl PstWriter {
                 match ex.reader.read_mapi(meta.id) {
                     Ok(m) => {
                         let mut lost = Vec::new();
-                        if let Err(e) = self.write_message(&m, &mut lost) {
+                        if let Err(e) = self.write_message(&m, &mut lost, Origin::Existing) {
                             result = Err(e);
                             break 'folders;
                         }
@@ -1197,16 +1211,50 @@ impl PstWriter {
     }
 
     /// Writes one message into the open folder; returns the bytes placed.
-    fn write_message(&mut self, m: &Message, lost: &mut Vec<String>) -> Result<u64> {
+    /// `origin` says whose message it is: the source's ([`Origin::Source`])
+    /// or the existing file's ([`Origin::Existing`]), whose store identity
+    /// and NIDs it refers to.
+    fn write_message(&mut self, m: &Message, lost: &mut Vec<String>, origin: Origin) -> Result<u64> {
         let folder = self
             .open
             .as_ref()
             .map(|o| o.nid)
             .ok_or_else(|| Error::Invalid { what: "PST writer", reason: "write() before open_folder()".into() })?;
+        let n = self.nid_for(origin, m.nid, m.associated);
+        let from = match origin {
+            Origin::Source => self.source_key.clone(),
+            Origin::Existing => self.uid.to_vec(),
+        };
+        let mut m = std::borrow::Cow::Borrowed(m);
+        // A message without PidTagSearchKey gets the identity its PIM UID
+        // derives from in the source ([`crate::pim::uid`]), so that a copy
+        // exports the same .vcf/.ics; Outlook sets one on every message.
+        if m.nid != 0 && crate::pim::uid::search_key(&m.props).is_none() {
+            let key = crate::pim::uid::fallback_search_key(&from, m.nid);
+            m.to_mut().props.tagged.insert(tags::SEARCH_KEY, PropValue::Binary(key.to_vec().into()));
+        }
+        // A distribution list's members name contacts by store and NID: in
+        // the copy, this store and the contacts' new NIDs.
+        if mailshift_core::mapi::class_is(m.class(), "IPM.DistList") {
+            let uid = self.uid;
+            let mut bag = m.props.clone();
+            let state =
+                std::cell::RefCell::new((std::mem::take(&mut self.nid_maps[origin as usize]), self.next_message));
+            crate::pim::contact::retarget_dist_list(&mut bag, &from, &uid, |src| {
+                let mut st = state.borrow_mut();
+                let (map, next) = &mut *st;
+                Some(*map.entry(src).or_insert_with(|| {
+                    *next += 1;
+                    nid(nt::NORMAL_MESSAGE, *next - 1)
+                }))
+            });
+            let (map, next) = state.into_inner();
+            self.nid_maps[origin as usize] = map;
+            self.next_message = next;
+            m.to_mut().props = bag;
+        }
+        let m = m.as_ref();
         let (obj, props) = self.message_obj(m, 0, lost)?;
-        let nt_type = if m.associated { nt::ASSOC_MESSAGE } else { nt::NORMAL_MESSAGE };
-        let n = nid(nt_type, self.next_message);
-        self.next_message += 1;
         let before = self.ndb()?.len();
         self.node(n, folder, obj)?;
         let bytes = self.ndb()?.len() - before;
@@ -1218,6 +1266,23 @@ impl PstWriter {
             open.contents.push(n, ver, &props);
         }
         Ok(bytes)
+    }
+
+    /// The NID of `origin`'s message `src` (0 for a reader without ids): the
+    /// one reserved for it already (as a list's member), else a new one.
+    fn nid_for(&mut self, origin: Origin, src: u32, associated: bool) -> u32 {
+        let t = if associated { nt::ASSOC_MESSAGE } else { nt::NORMAL_MESSAGE };
+        if src != 0 && !associated {
+            if let Some(n) = self.nid_maps[origin as usize].get(&src) {
+                return *n;
+            }
+        }
+        let n = nid(t, self.next_message);
+        self.next_message += 1;
+        if src != 0 && !associated {
+            self.nid_maps[origin as usize].insert(src, n);
+        }
+        n
     }
 
     /// Carries over the existing file's folders no folder of the source
@@ -1286,6 +1351,9 @@ impl StoreWriter for PstWriter {
     }
 
     fn mapi_props(&mut self, store: Option<PropBag>, folders: Vec<(FolderId, PropBag)>) -> Result<()> {
+        if let Some(s) = &store {
+            self.source_key = s.bin(tags::RECORD_KEY).unwrap_or_default().to_vec();
+        }
         if let (Some(s), None) = (store, &self.existing) {
             self.identity(&s, false);
         }
@@ -1353,7 +1421,7 @@ impl StoreWriter for PstWriter {
             });
         };
         let mut lost = Vec::new();
-        let bytes = self.write_message(m, &mut lost)?;
+        let bytes = self.write_message(m, &mut lost, Origin::Source)?;
         // Untyped values are not a loss of the copy: no PST holds them.
         let not_kept: Vec<String> = lost.iter().filter(|l| *l == UNTYPED).cloned().collect();
         lost.retain(|l| l != UNTYPED);
