@@ -37,7 +37,13 @@
 //!   block alignment, AMaps from 0x22000 and no other map page, the density
 //!   list at 0x21000; data blocks are zlib streams when that makes them
 //!   smaller on disk (encoded first, then deflated: the reader inflates,
-//!   then decodes). Blocks hold at most 8,176 bytes of data there too.
+//!   then decodes; internal blocks are stored plain). Blocks hold up to
+//!   65,512 bytes of data there ([`Format::max_block_data`], which says
+//!   where that comes from); both the BBT entry and the block trailer say
+//!   how large a block's data is inflated, because libpst and java
+//!   pstreader read the one and libpff the other. The header's client
+//!   magic is `SO`: every 4K file known is an Outlook 2013+ OST, and
+//!   libpff, libpst and our reader accept that magic.
 
 mod place;
 mod sink;
@@ -53,8 +59,8 @@ use super::subnode::SubnodeEntry;
 use crate::raw::{
     compute_sig, rgnid_start, Bid, BlockTrailer, BtEntry, BtPageMeta, DListEntry, DListHeader, Format, HeaderFields,
     HeaderState, NbtEntry, Nid, PageTrailer, SiEntry, SlEntry, SubnodeBlockHeader, XBlockHeader, BTYPE_SUBNODE,
-    B_PLATFORM, DFL_BACKFILL_COMPLETE, DLIST_ENTRIES, HEADER_RGB_FM_LEN, MAGIC_CLIENT_PST, PTYPE_BBT, PTYPE_DL,
-    PTYPE_NBT, VALID_AMAP2, W_VER_CLIENT, XBLOCK_HEADER_SIZE,
+    B_PLATFORM, DFL_BACKFILL_COMPLETE, DLIST_ENTRIES, HEADER_RGB_FM_LEN, MAGIC_CLIENT_OST, MAGIC_CLIENT_PST, PTYPE_BBT,
+    PTYPE_DL, PTYPE_NBT, VALID_AMAP2, W_VER_CLIENT, XBLOCK_HEADER_SIZE,
 };
 use crate::raw::{BbtEntry, Bref};
 use place::Placer;
@@ -113,6 +119,8 @@ struct BlockRec {
     ib: u64,
     /// Bytes stored (after 4K compression).
     cb: u16,
+    /// Bytes of data before compression (4K `cbInflated`).
+    inflated: u16,
     /// References made to it so far.
     refs: u16,
     kind: Kind,
@@ -224,11 +232,10 @@ impl NdbWriter {
         self.format
     }
 
-    /// The most data one block holds: 8,176 bytes (MS-PST 2.2.2.8: 8,192
-    /// less the trailer). 4K files get the same, the size libpff
-    /// documents for their data trees too.
+    /// The most data one block holds: [`Format::max_block_data`], 8,176
+    /// bytes in Unicode files (MS-PST 2.2.2.8), 65,512 in 4K files.
     pub fn max_block_data(&self) -> usize {
-        crate::raw::BLOCK_UNICODE.max_size - crate::raw::BLOCK_UNICODE.trailer_size
+        self.format.max_block_data()
     }
 
     /// Bytes placed so far: the offset past the last block or page (for
@@ -332,7 +339,7 @@ impl NdbWriter {
         if let Err(e) = self.sink.write_at(ib, &self.buf) {
             return Err(self.io(e));
         }
-        self.blocks.push(BlockRec { ib, cb: cb as u16, refs: 0, kind });
+        self.blocks.push(BlockRec { ib, cb: cb as u16, inflated: data.len() as u16, refs: 0, kind });
         Ok(bid)
     }
 
@@ -362,7 +369,8 @@ impl NdbWriter {
         self.put_block(data, Kind::Data).map(Bid)
     }
 
-    /// BIDs one XBLOCK, XXBLOCK or SIBLOCK child list holds: (8,176 - 8) / 8.
+    /// BIDs one XBLOCK, XXBLOCK or SIBLOCK child list holds: (8,176 - 8) / 8
+    /// in Unicode files, (65,512 - 8) / 8 in 4K files.
     fn per_xblock(&self) -> usize {
         (self.max_block_data() - XBLOCK_HEADER_SIZE) / self.format.id_size()
     }
@@ -374,7 +382,8 @@ impl NdbWriter {
     }
 
     /// Writes a node's data of any size: one data block if it fits, else
-    /// blocks of exactly 8,176 bytes but the last under an XBLOCK, or under
+    /// blocks of exactly [`max_block_data`](Self::max_block_data) bytes but
+    /// the last under an XBLOCK, or under
     /// XBLOCKs under an XXBLOCK (MS-PST 2.2.2.8.3.2). Returns the BID the
     /// node's `bidData` takes: `Bid(0)` for empty data, as Outlook writes
     /// for its empty nodes (0x1E1, 0x261 ... in every store).
@@ -653,6 +662,7 @@ impl NdbWriter {
                     let b = blocks[i];
                     let bid = NdbWriter::bid_of(i, b.kind);
                     BbtEntry { bid, ib: b.ib, cb: b.cb, c_ref: b.refs.saturating_add(1) }.write(e, f);
+                    BbtEntry::write_cb_inflated(e, f, b.inflated);
                     bid
                 })
                 .map(|bbt| (nbt, bbt))
@@ -683,8 +693,13 @@ impl NdbWriter {
         for (t, n) in rgnid.iter_mut().enumerate() {
             *n = self.nid_max[t].max(rgnid_start(t as u8));
         }
+        // 4K files are written as OSTs: every one known is an Outlook 2013+
+        // OST (libpff's documentation, mythicsoft's note), and the readers
+        // take the magic as they find it (libpff: PST or OST; libpst checks
+        // only "!BDN").
+        let magic_client = if f == Format::Unicode4k { MAGIC_CLIENT_OST } else { MAGIC_CLIENT_PST };
         let fields = HeaderFields {
-            magic_client: MAGIC_CLIENT_PST,
+            magic_client,
             w_ver: f.w_ver(),
             w_ver_client: W_VER_CLIENT,
             ib_file_eof: maps.eof,
