@@ -18,7 +18,7 @@ const HNBITMAPHDR_SIZE: usize = 66;
 /// two ways (libpff: the top of a 14-bit `hidIndex`, as
 /// [`Hid::decode`] reads them; libpst and java pstreader, after
 /// mythicsoft's note: flags, with an 11-bit `hidIndex`), so the writer
-/// leaves them 0 and keeps `hidIndex` to 11 bits ([`hid_limits`]), which
+/// leaves them 0 and keeps `hidIndex` to 11 bits (`hid_limits`), which
 /// all three read alike.
 pub fn encode_hid(format: Format, index: u32, block: u32) -> u32 {
     match format {

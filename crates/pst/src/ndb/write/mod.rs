@@ -37,7 +37,9 @@
 //!   block alignment, AMaps from 0x22000 and no other map page, the density
 //!   list at 0x21000; data blocks are zlib streams when that makes them
 //!   smaller on disk (encoded first, then deflated: the reader inflates,
-//!   then decodes; internal blocks are stored plain). Blocks hold up to
+//!   then decodes; internal blocks are stored plain, and so are the leaves
+//!   of data trees in an encoded file, which libpff would decode only in
+//!   part: `put_leaf`). Blocks hold up to
 //!   65,512 bytes of data there ([`Format::max_block_data`], which says
 //!   where that comes from); both the BBT entry and the block trailer say
 //!   how large a block's data is inflated, because libpst and java
@@ -74,7 +76,9 @@ pub struct WriteOptions {
     pub format: Format,
     /// How external blocks are encoded: [`CryptMethod::Permute`] (the
     /// default, Outlook's "compressible"), [`CryptMethod::None`] or
-    /// [`CryptMethod::Cyclic`].
+    /// [`CryptMethod::Cyclic`]. In 4K files an encoded data tree keeps its
+    /// leaves uncompressed (libpff would decode them only in part), so
+    /// [`CryptMethod::None`] compresses most.
     pub crypt: CryptMethod,
     /// Sync the file and its directory at [`NdbWriter::finish`] (default true).
     pub fsync: bool,
@@ -307,6 +311,22 @@ impl NdbWriter {
 
     /// Encodes, places and writes one block; nothing refers to it yet.
     fn put_block(&mut self, data: &[u8], kind: Kind) -> Result<u64> {
+        self.put_block_as(data, kind, false)
+    }
+
+    /// [`put_block`](Self::put_block) for a leaf of a data tree. In an
+    /// encoded 4K file it is stored uncompressed: libpff inflates a data
+    /// tree's leaf, then decodes only as many bytes as it had stored
+    /// (`libpff_data_array.c` decrypts an array entry's stored size), so
+    /// the rest would reach its readers encoded. A block alone (a node's
+    /// only block) it decodes whole, as libpst and our reader do any block.
+    /// libpff's documentation notes that Outlook's compressed OSTs are seen
+    /// unencoded.
+    fn put_leaf(&mut self, data: &[u8]) -> Result<u64> {
+        self.put_block_as(data, Kind::Data, self.crypt != CryptMethod::None)
+    }
+
+    fn put_block_as(&mut self, data: &[u8], kind: Kind, plain: bool) -> Result<u64> {
         debug_assert!(!data.is_empty() && data.len() <= self.max_block_data());
         let f = self.format;
         let index = self.blocks.len();
@@ -322,7 +342,7 @@ impl NdbWriter {
         let mut inflated = None;
         if f == Format::Unicode4k {
             inflated = Some(data.len() as u16);
-            if external && self.deflate_smaller() {
+            if external && !plain && self.deflate_smaller() {
                 std::mem::swap(&mut self.buf, &mut self.zbuf);
             }
         }
@@ -405,7 +425,7 @@ impl NdbWriter {
         }
         let mut leaves = Vec::with_capacity(data.len().div_ceil(max));
         for chunk in data.chunks(max) {
-            leaves.push(self.put_block(chunk, Kind::Data)?);
+            leaves.push(self.put_leaf(chunk)?);
         }
         self.put_tree(&leaves, data.len() as u64).map(Bid)
     }
@@ -416,7 +436,10 @@ impl NdbWriter {
     pub fn add_data_from(&mut self, r: &mut dyn Read) -> Result<Bid> {
         self.check()?;
         let max = self.max_block_data();
-        let mut chunk = vec![0u8; max];
+        // A full chunk waits in `held` until the next read tells whether it
+        // is the node's only block or a leaf of a tree (`put_leaf`).
+        let (mut chunk, mut held) = (vec![0u8; max], vec![0u8; max]);
+        let mut holding = false;
         let mut leaves = Vec::new();
         let mut total = 0u64;
         loop {
@@ -435,10 +458,21 @@ impl NdbWriter {
                 self.broken = Some("node data too large".into());
                 return Err(invalid(format!("node data exceeds the {} bytes a data tree holds", self.max_data())));
             }
-            leaves.push(self.put_block(&chunk[..n], Kind::Data)?);
+            if holding {
+                leaves.push(self.put_leaf(&held)?);
+                holding = false;
+            }
             if n < max {
+                let one = leaves.is_empty();
+                leaves.push(if one { self.put_block(&chunk[..n], Kind::Data)? } else { self.put_leaf(&chunk[..n])? });
                 break;
             }
+            std::mem::swap(&mut chunk, &mut held);
+            holding = true;
+        }
+        if holding {
+            let one = leaves.is_empty();
+            leaves.push(if one { self.put_block(&held, Kind::Data)? } else { self.put_leaf(&held)? });
         }
         match leaves[..] {
             [] => Ok(Bid(0)),
@@ -478,12 +512,12 @@ impl NdbWriter {
                 self.max_data()
             )));
         }
+        if let [one] = blocks {
+            return self.put_block(one, Kind::Data).map(Bid);
+        }
         let mut leaves = Vec::with_capacity(blocks.len());
         for b in blocks {
-            leaves.push(self.put_block(b, Kind::Data)?);
-        }
-        if leaves.len() == 1 {
-            return Ok(Bid(leaves[0]));
+            leaves.push(self.put_leaf(b)?);
         }
         self.put_tree(&leaves, total).map(Bid)
     }
@@ -883,6 +917,38 @@ mod tests {
         // The tree's leaves are referenced by it, the tree by nothing yet.
         let err = w.finish_to_vec().unwrap_err();
         assert!(err.to_string().contains("XBLOCK 0x12"), "{err}");
+    }
+
+    /// 4K: blocks hold 65,512 bytes; a node's only block is compressed
+    /// whatever the encoding, a data tree's leaves only when unencoded.
+    #[test]
+    fn four_k_leaves_are_compressed_only_unencoded() {
+        let text = b"deflates well, deflates well, deflates well. ".repeat(5000);
+        let max = Format::Unicode4k.max_block_data();
+        assert_eq!(max, 65_512);
+        for crypt in [CryptMethod::None, CryptMethod::Permute] {
+            let mut w = NdbWriter::in_memory(WriteOptions { format: Format::Unicode4k, crypt, fsync: false });
+            assert_eq!(w.max_block_data(), max);
+            let one = w.add_data(&text[..max]).expect("one block");
+            let tree = w.add_data(&text[..2 * max + 10]).expect("a tree");
+            let streamed = w.add_data_from(&mut &text[..max]).expect("one block, streamed");
+            let streamed_tree = w.add_data_from(&mut &text[..2 * max + 10]).expect("a tree, streamed");
+            let squeezed = |w: &NdbWriter, bid: Bid| {
+                let r = w.blocks[(bid.0 >> 2) as usize - 1];
+                usize::from(r.cb) < usize::from(r.inflated)
+            };
+            assert!(squeezed(&w, one) && squeezed(&w, streamed), "{crypt:?}: a lone block deflates");
+            for tree in [tree, streamed_tree] {
+                // Three leaves before the XBLOCK: two full ones and 10 bytes.
+                let x = (tree.0 >> 2) as usize - 1;
+                assert_eq!(w.blocks[x].kind, Kind::XBlock);
+                for leaf in x - 3..x - 1 {
+                    let r = w.blocks[leaf];
+                    let plain = r.cb == r.inflated;
+                    assert_eq!(plain, crypt != CryptMethod::None, "{crypt:?}: leaf {leaf} {r:?}");
+                }
+            }
+        }
     }
 
     #[test]
