@@ -315,11 +315,14 @@ impl Format {
     ///   the 24-byte `pff_block_footer_64bit_4k_page_t`; its format
     ///   document, "The 64-bit 4k page block": "likely maximum size of 8 x
     ///   8192 = 65536 bytes"). Both sizes in a 4K block (`cb` and
-    ///   `cbInflated`) are 16-bit, which 65,512 fits. java pstreader
-    ///   (jmcleodfoss, from the same note) computes its rows per
-    ///   row-matrix block from this size; libpst (readpst) does not (it
+    ///   `cbInflated`) are 16-bit, which 65,512 fits. XstReader (Dijji,
+    ///   whose users read real Outlook 2013+ OSTs: `NDB.cs` `BlockSize4K =
+    ///   65536`, `LTP.cs` rows per row-matrix block `(65536 - 24) / row
+    ///   width`) and java pstreader (jmcleodfoss, after the same note)
+    ///   size row-matrix blocks by it too; libpst (readpst) does not (it
     ///   steps row matrices at 8,176 bytes in every format, `libpst.c`
-    ///   `ind2_max_block_size`), a limit of that reader.
+    ///   `ind2_max_block_size`), a limit of that reader that
+    ///   tests/pst_write_4k.rs shows.
     pub fn max_block_data(self) -> usize {
         self.max_block_size() - self.block_trailer_size()
     }
@@ -1114,8 +1117,9 @@ impl BtEntry {
 /// (mythicsoft's "OST 2013 File Format - The missing documentation":
 /// "Since blocks can now be compressed there is an additional
 /// 'uncompressed/inflated size' stored in the BBTENTRY"; libpst's
-/// `pst_index` and java pstreader's `BBTEntry` read it there, and inflate a
-/// block whose `cbInflated` exceeds `cb`). libpff reads `cRef` at
+/// `pst_index`, XstReader's `BBTENTRYUnicode4K` and java pstreader's
+/// `BBTEntry` read it there, and inflate a block whose `cbInflated`
+/// differs from `cb`). libpff reads `cRef` at
 /// Unicode's place and the inflated size from the block trailer instead
 /// ([`BlockTrailer::cb_inflated`]); a writer fills both
 /// ([`BbtEntry::write_cb_inflated`]).

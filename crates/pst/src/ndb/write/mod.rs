@@ -35,17 +35,18 @@
 //!   current page.
 //! - 4K files (libpff's documentation, no MS-PST): 4 KiB pages, 512-byte
 //!   block alignment, AMaps from 0x22000 and no other map page, the density
-//!   list at 0x21000; data blocks are zlib streams when that makes them
-//!   smaller on disk (encoded first, then deflated: the reader inflates,
-//!   then decodes; internal blocks are stored plain, and so are the leaves
-//!   of data trees in an encoded file, which libpff would decode only in
-//!   part: `put_leaf`). Blocks hold up to
-//!   65,512 bytes of data there ([`Format::max_block_data`], which says
-//!   where that comes from); both the BBT entry and the block trailer say
-//!   how large a block's data is inflated, because libpst and java
-//!   pstreader read the one and libpff the other. The header's client
-//!   magic is `SO`: every 4K file known is an Outlook 2013+ OST, and
-//!   libpff, libpst and our reader accept that magic.
+//!   list at 0x21000. Blocks hold up to 65,512 bytes of data
+//!   ([`Format::max_block_data`] says where that comes from). Data blocks
+//!   are zlib streams when that makes them smaller on disk (encoded first,
+//!   then deflated: the readers inflate, then decode), starting 0x78 0x9C
+//!   (the default level, the only header XstReader accepts); internal
+//!   blocks are stored plain, and so are the leaves of data trees in an
+//!   encoded file, which libpff would decode only in part (`put_leaf`).
+//!   Both the BBT entry and the block trailer say how large a block's data
+//!   is inflated: libpst, XstReader and java pstreader read the one,
+//!   libpff the other. The header's client magic is `SO`: every 4K file
+//!   known is an Outlook 2013+ OST, and libpff, libpst and our reader
+//!   accept that magic.
 
 mod place;
 mod sink;
