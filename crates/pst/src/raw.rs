@@ -292,9 +292,39 @@ impl Format {
     }
 
     /// The largest block including its trailer: 8192 (MS-PST 2.2.2.8);
-    /// 65536 in 4K files (libpff's documented assumption).
+    /// 65536 in 4K files (see [`Format::max_block_data`]).
     pub fn max_block_size(self) -> usize {
         self.block().max_size
+    }
+
+    /// The most data one block holds, the largest block less its trailer:
+    /// the one definition the NDB writer (blocks, data trees, subnode
+    /// blocks) and the LTP builders (heap blocks, row-matrix blocks) use.
+    ///
+    /// - ANSI 8,180 and Unicode 8,176 bytes: MS-PST 2.2.2.8 ("the maximum
+    ///   size of any block is 8 kilobytes (8192 bytes)") less the 12- or
+    ///   16-byte `BLOCKTRAILER` (2.2.2.8.1); 8,176 is also the size
+    ///   MS-PST 2.2.2.8.3.2 gives every data-tree leaf but the last.
+    /// - 4K 65,512 bytes (0xFFE8), of data before compression: no spec
+    ///   covers the layout. The two reverse engineerings of Outlook 2013
+    ///   OSTs agree on 65,536-byte blocks with a 24-byte trailer: the
+    ///   mythicsoft note "OST 2013 File Format - The missing documentation"
+    ///   (2015: "block sizes increased in size from 8192 bytes to 65536
+    ///   (max data is actually 0xffe8 ...)"), and libpff
+    ///   (`libpff_data_block.c`: `maximum_data_block_size = 65536` with
+    ///   the 24-byte `pff_block_footer_64bit_4k_page_t`; its format
+    ///   document, "The 64-bit 4k page block": "likely maximum size of 8 x
+    ///   8192 = 65536 bytes"). Both sizes in a 4K block (`cb` and
+    ///   `cbInflated`) are 16-bit, which 65,512 fits. XstReader (Dijji,
+    ///   whose users read real Outlook 2013+ OSTs: `NDB.cs` `BlockSize4K =
+    ///   65536`, `LTP.cs` rows per row-matrix block `(65536 - 24) / row
+    ///   width`) and java pstreader (jmcleodfoss, after the same note)
+    ///   size row-matrix blocks by it too; libpst (readpst) does not (it
+    ///   steps row matrices at 8,176 bytes in every format, `libpst.c`
+    ///   `ind2_max_block_size`), a limit of that reader that
+    ///   tests/pst_write_4k.rs shows.
+    pub fn max_block_data(self) -> usize {
+        self.max_block_size() - self.block_trailer_size()
     }
 
     /// The bytes a block with `cb` bytes of data occupies in the file:
@@ -1081,6 +1111,18 @@ impl BtEntry {
 }
 
 /// `BBTENTRY` (MS-PST 2.2.2.7.7.3): where a block is.
+///
+/// 4K files put the block's inflated size after `cb` and move `cRef` two
+/// bytes on: BREF, `cbStored`, `cbInflated`, `cRef`, 2 bytes of padding
+/// (mythicsoft's "OST 2013 File Format - The missing documentation":
+/// "Since blocks can now be compressed there is an additional
+/// 'uncompressed/inflated size' stored in the BBTENTRY"; libpst's
+/// `pst_index`, XstReader's `BBTENTRYUnicode4K` and java pstreader's
+/// `BBTEntry` read it there, and inflate a block whose `cbInflated`
+/// differs from `cb`). libpff reads `cRef` at
+/// Unicode's place and the inflated size from the block trailer instead
+/// ([`BlockTrailer::cb_inflated`]); a writer fills both
+/// ([`BbtEntry::write_cb_inflated`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BbtEntry {
     /// `BREF.bid`.
@@ -1093,21 +1135,53 @@ pub struct BbtEntry {
     pub c_ref: u16,
 }
 
+/// Offset of `cbInflated` in a 4K `BBTENTRY`, after BREF and `cbStored`.
+pub const BBT_4K_CB_INFLATED: usize = 18;
+
 impl BbtEntry {
-    /// Reads one from the start of `e`: BREF, cb, cRef (Unicode: dwPadding).
+    /// Where `cRef` is: after `cb` (ANSI, Unicode), after `cbInflated` (4K).
+    fn c_ref_at(format: Format) -> usize {
+        match format {
+            Format::Unicode4k => BBT_4K_CB_INFLATED + 2,
+            _ => 2 * format.id_size() + 2,
+        }
+    }
+
+    /// Reads one from the start of `e`: BREF, cb, cRef (Unicode: dwPadding;
+    /// 4K: cbInflated before cRef, see [`BbtEntry::cb_inflated`]).
     pub fn parse(e: &[u8], format: Format) -> Option<BbtEntry> {
         let w = format.id_size();
         let bref = Bref::parse(e, format)?;
-        Some(BbtEntry { bid: bref.bid, ib: bref.ib, cb: get_u16(e, 2 * w)?, c_ref: get_u16(e, 2 * w + 2)? })
+        Some(BbtEntry {
+            bid: bref.bid,
+            ib: bref.ib,
+            cb: get_u16(e, 2 * w)?,
+            c_ref: get_u16(e, Self::c_ref_at(format))?,
+        })
     }
 
     /// Writes it at the start of `e` ([`Format::bbt_entry_size`] bytes;
-    /// the padding is left as it is).
+    /// the padding, and 4K's `cbInflated`, are left as they are).
     pub fn write(&self, e: &mut [u8], format: Format) {
         let w = format.id_size();
         Bref { bid: self.bid, ib: self.ib }.write(e, format);
         put(e, 2 * w, &self.cb.to_le_bytes());
-        put(e, 2 * w + 2, &self.c_ref.to_le_bytes());
+        put(e, Self::c_ref_at(format), &self.c_ref.to_le_bytes());
+    }
+
+    /// 4K files: the `cbInflated` of the entry at the start of `e`, the
+    /// block's data size after inflating (equal to `cb` when it is stored
+    /// plain). `None` in other formats, or when `e` is short.
+    pub fn cb_inflated(e: &[u8], format: Format) -> Option<u16> {
+        (format == Format::Unicode4k).then(|| get_u16(e, BBT_4K_CB_INFLATED)).flatten()
+    }
+
+    /// 4K files: writes `cbInflated` into the entry at the start of `e`;
+    /// nothing in other formats, which have no such field.
+    pub fn write_cb_inflated(e: &mut [u8], format: Format, cb_inflated: u16) {
+        if format == Format::Unicode4k {
+            put(e, BBT_4K_CB_INFLATED, &cb_inflated.to_le_bytes());
+        }
     }
 }
 
@@ -1192,9 +1266,10 @@ pub const BLOCK_UNICODE: BlockLayout = BlockLayout {
     trailer_cb_inflated: None,
 };
 
-/// Blocks of 4K files (libpff): 512-byte aligned, at most 65536 bytes; the
-/// trailer is Unicode's, then 2 unknown bytes, the inflated size (2) and 4
-/// unknown bytes (24).
+/// Blocks of 4K files (libpff; mythicsoft's OST 2013 note): 512-byte
+/// aligned, at most 65536 bytes ([`Format::max_block_data`] says where that
+/// comes from); the trailer is Unicode's, then 2 unknown bytes, the inflated
+/// size (2) and 4 unknown bytes (24).
 pub const BLOCK_4K: BlockLayout = BlockLayout {
     alignment: 512,
     max_size: 65536,
@@ -1461,6 +1536,33 @@ mod tests {
         assert_eq!(PAGE_ANSI.bt_entries + 4, PAGE_ANSI.trailer());
         assert_eq!(PAGE_4K.bt_entries + 16, PAGE_4K.trailer());
         assert_eq!(HEADER_UNICODE.dw_crc_full, Some(HEADER_W_MAGIC_CLIENT + HEADER_CRC_FULL_LEN));
+    }
+
+    #[test]
+    fn block_data_limits() {
+        assert_eq!(Format::Ansi.max_block_data(), 8180);
+        assert_eq!(Format::Unicode.max_block_data(), 8176);
+        assert_eq!(Format::Unicode4k.max_block_data(), 0xFFE8);
+        for f in ALL {
+            assert_eq!(f.block_size(f.max_block_data()), f.max_block_size(), "{f:?}: a full block fills the largest");
+            assert!(f.block_size(f.max_block_data() + 1) > f.max_block_size(), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn bbt_entry_4k_has_the_inflated_size_before_cref() {
+        let f = Format::Unicode4k;
+        let mut e = vec![0u8; f.bbt_entry_size()];
+        BbtEntry { bid: 0x44, ib: 0x22200, cb: 700, c_ref: 2 }.write(&mut e, f);
+        BbtEntry::write_cb_inflated(&mut e, f, 4000);
+        assert_eq!(&e[16..22], &[0xBC, 0x02, 0xA0, 0x0F, 2, 0], "cbStored, cbInflated, cRef");
+        assert_eq!(BbtEntry::cb_inflated(&e, f), Some(4000));
+        assert_eq!(BbtEntry::parse(&e, f).map(|b| (b.cb, b.c_ref)), Some((700, 2)));
+        let mut u = vec![0u8; 24];
+        BbtEntry { bid: 0x44, ib: 0x4400, cb: 700, c_ref: 2 }.write(&mut u, Format::Unicode);
+        BbtEntry::write_cb_inflated(&mut u, Format::Unicode, 4000);
+        assert_eq!(&u[16..20], &[0xBC, 0x02, 2, 0], "Unicode: cb, cRef, and no inflated size");
+        assert_eq!(BbtEntry::cb_inflated(&u, Format::Unicode), None);
     }
 
     #[test]

@@ -521,7 +521,11 @@ const UNTYPED: &str = "untyped (PtypUnspecified) properties";
 /// Options of [`PstWriter`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PstWriteOptions {
-    /// The NDB layout and encoding.
+    /// The NDB layout and encoding: a Unicode PST by default;
+    /// `format: Format::Unicode4k` writes the 4K layout of Outlook 2013+
+    /// OSTs instead (`wVer` 36, client magic `SO`, 4 KiB pages, blocks of
+    /// up to 65,512 bytes, zlib-compressed where that saves room), which
+    /// libpff, libpst and our reader read (tests/pst_write_4k.rs).
     pub ndb: WriteOptions,
 }
 

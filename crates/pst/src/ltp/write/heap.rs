@@ -1,7 +1,7 @@
 //! Building a heap-on-node (MS-PST 2.3.1): allocations packed into data
 //! blocks, each block ending in its page map.
 
-use super::{max_block_data, LtpWriteError, WResult, MAX_ALLOC};
+use super::{LtpWriteError, WResult, MAX_ALLOC};
 use crate::ltp::heap::{Hid, HN_SIG};
 use crate::raw::Format;
 
@@ -13,20 +13,27 @@ const HNPAGEHDR_SIZE: usize = 2;
 const HNBITMAPHDR_SIZE: usize = 66;
 
 /// The HID of allocation `index` (1-based) in block `block` (MS-PST
-/// 2.3.1.1): `hidType` 0, `hidIndex` 11 bits, `hidBlockIndex` 16 bits; in
-/// 4K files 14 and 13 bits (libpff, as [`Hid::decode`] reads them).
+/// 2.3.1.1): `hidType` 0, `hidIndex` 11 bits, `hidBlockIndex` 16 bits. 4K
+/// files move `hidBlockIndex` up to bits 19-31; what bits 16-18 are is read
+/// two ways (libpff: the top of a 14-bit `hidIndex`, as
+/// [`Hid::decode`] reads them; libpst and java pstreader, after
+/// mythicsoft's note: flags, with an 11-bit `hidIndex`), so the writer
+/// leaves them 0 and keeps `hidIndex` to 11 bits (`hid_limits`), which
+/// all three read alike.
 pub fn encode_hid(format: Format, index: u32, block: u32) -> u32 {
     match format {
-        Format::Unicode4k => (block << 19) | ((index & 0x3FFF) << 5),
+        Format::Unicode4k => (block << 19) | ((index & 0x7FF) << 5),
         _ => crate::raw::Hid::new(index as u16, block as u16).0,
     }
 }
 
 /// The most allocations in one block and the most blocks in one heap: what
-/// the HID's bit fields can name.
+/// the HID's bit fields can name (in 4K files, 11 bits of `hidIndex` as
+/// every reader reads them, see [`encode_hid`], and 13 of
+/// `hidBlockIndex`).
 fn hid_limits(format: Format) -> (usize, usize) {
     match format {
-        Format::Unicode4k => (0x3FFF, 0x2000),
+        Format::Unicode4k => (0x7FF, 0x2000),
         _ => (0x7FF, 0x1_0000),
     }
 }
@@ -88,7 +95,7 @@ impl HeapBuilder {
     /// 0x7C, `bTypeBTH` 0xB5: [`crate::ltp::heap::BTYPE_PC`] ...).
     pub fn new(format: Format, client_sig: u8) -> HeapBuilder {
         // ibHnpm and rgibAlloc are 16-bit offsets: a block's heap part stays below 64 KiB.
-        let capacity = max_block_data(format).min(0xFFFE);
+        let capacity = format.max_block_data().min(0xFFFE);
         HeapBuilder { format, client_sig, user_root: 0, blocks: vec![Block::new(0)], capacity }
     }
 
@@ -171,11 +178,11 @@ impl HeapBuilder {
 
     /// The data blocks: each with its header, its allocations back to back,
     /// its page map (MS-PST 2.3.1.5, 2-byte aligned, `cFree` 0), and every
-    /// block but the last padded with zeros to [`max_block_data`] bytes, as
+    /// block but the last padded with zeros to [`Format::max_block_data`] bytes, as
     /// the data tree requires. Fill levels count free space up to the full
     /// block size, the last block included (as Outlook writes them).
     pub fn finish(self) -> Vec<Vec<u8>> {
-        let full = max_block_data(self.format);
+        let full = self.format.max_block_data();
         let levels: Vec<u8> =
             self.blocks.iter().map(|b| fill_level(self.capacity.saturating_sub(b.size_with(0, 0)))).collect();
         let count = self.blocks.len();

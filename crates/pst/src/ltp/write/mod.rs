@@ -43,7 +43,6 @@ pub use value::encode;
 
 use super::source::{MemSource, NodeSource};
 use crate::ndb::NodeRef;
-use crate::raw::Format;
 
 /// The largest heap allocation (MS-PST 2.3.1.1: "the maximum size of a heap
 /// allocation is 3580 bytes"); larger values go to a subnode.
@@ -52,13 +51,6 @@ pub const MAX_ALLOC: usize = 3580;
 /// `NID_TYPE_LTP` (MS-PST 2.2.2.1): the `nidType` of the subnodes holding
 /// large values and row matrices, as Outlook numbers them.
 pub const NID_TYPE_LTP: u8 = 0x1F;
-
-/// The data of one data block at most: the block size less its trailer
-/// (8176 bytes in Unicode files, 8180 in ANSI). Every non-final block of a
-/// heap or row matrix is padded to exactly this size.
-pub fn max_block_data(format: Format) -> usize {
-    format.max_block_size() - format.block_trailer_size()
-}
 
 /// A node's content, built in memory.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +67,9 @@ pub struct BuiltNode {
 pub enum NodeData {
     /// One entry per data block, in order (a heap, whose HIDs name blocks,
     /// or a row matrix, whose rows never span blocks). Every block but the
-    /// last is exactly [`max_block_data`] bytes: for `add_data_blocks`.
+    /// last is exactly
+    /// [`Format::max_block_data`](crate::raw::Format::max_block_data) bytes
+    /// (8,176 in Unicode files, 65,512 in 4K files): for `add_data_blocks`.
     Blocks(Vec<Vec<u8>>),
     /// A plain byte stream (a large property value): for `add_data`, which
     /// cuts it into blocks as it likes.
@@ -192,12 +186,13 @@ impl MemSource {
     /// returns it: the way to read a [`BuiltNode`] back with
     /// [`PropertyContext`](super::pc::PropertyContext) and
     /// [`TableContext`](super::tc::TableContext). Streams are cut into
-    /// blocks of [`max_block_data`] bytes, as the NDB writer would.
+    /// blocks of [`Format::max_block_data`](crate::raw::Format::max_block_data)
+    /// bytes, as the NDB writer would.
     pub fn add_built(&mut self, nid: u32, node: &BuiltNode) -> NodeRef {
         let subs: Vec<NodeRef> = node.subnodes.iter().map(|s| self.add_built(s.nid, &s.node)).collect();
         let blocks = match &node.data {
             NodeData::Blocks(b) => b.clone(),
-            NodeData::Stream(s) => s.chunks(max_block_data(self.format())).map(<[u8]>::to_vec).collect(),
+            NodeData::Stream(s) => s.chunks(self.format().max_block_data()).map(<[u8]>::to_vec).collect(),
         };
         self.add(nid, blocks, subs)
     }

@@ -7,7 +7,7 @@ use super::heap::HeapBuilder;
 use super::pc::{check_stored, check_subnodes, store_hnid};
 use super::value::encode;
 use super::NID_TYPE_LTP;
-use super::{max_block_data, BuiltNode, BuiltSubnode, LtpWriteError, NidAllocator, NodeData, WResult, MAX_ALLOC};
+use super::{BuiltNode, BuiltSubnode, LtpWriteError, NidAllocator, NodeData, WResult, MAX_ALLOC};
 use crate::ltp::heap::BTYPE_TC;
 use crate::ltp::prop::{fixed_size, PropValue, MV_FLAG, PT_LONG};
 use crate::raw::Format;
@@ -164,7 +164,7 @@ impl TcBuilder {
     /// files), the row matrix when it fits one allocation, then the
     /// variable-size cells. A larger row matrix is a subnode of `nidType`
     /// [`NID_TYPE_LTP`] whose blocks hold whole rows, every block but the
-    /// last padded to [`max_block_data`] bytes (MS-PST 2.3.4.4).
+    /// last padded to [`Format::max_block_data`] bytes (MS-PST 2.3.4.4).
     pub fn build(self, nids: &mut dyn NidAllocator) -> WResult<BuiltNode> {
         const S: &str = "TCINFO";
         let mut tags = vec![TAG_ROW_ID, TAG_ROW_VER];
@@ -250,7 +250,7 @@ impl TcBuilder {
             }
             None if matrix.is_empty() => 0,
             None => {
-                let full = max_block_data(self.format);
+                let full = self.format.max_block_data();
                 let per_block = full / row_size;
                 let blocks: Vec<Vec<u8>> = matrix.chunks(per_block * row_size).map(|c| c.to_vec()).collect::<Vec<_>>();
                 let last = blocks.len() - 1;

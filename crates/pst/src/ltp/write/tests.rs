@@ -10,6 +10,7 @@ use crate::ltp::pc::PropertyContext;
 use crate::ltp::prop::*;
 use crate::ltp::tc::TableContext;
 use crate::ltp::NodeSource;
+use crate::raw::Format;
 use crate::tags;
 
 const U: Format = Format::Unicode;
@@ -49,9 +50,9 @@ fn assert_block_sizes(node: &BuiltNode, format: Format) {
     let b = blocks(node);
     for (i, blk) in b.iter().enumerate() {
         if i + 1 < b.len() {
-            assert_eq!(blk.len(), max_block_data(format), "block {i} of {}", b.len());
+            assert_eq!(blk.len(), format.max_block_data(), "block {i} of {}", b.len());
         } else {
-            assert!(blk.len() <= max_block_data(format), "last block {} bytes", blk.len());
+            assert!(blk.len() <= format.max_block_data(), "last block {} bytes", blk.len());
         }
     }
 }
@@ -707,7 +708,7 @@ fn ansi_and_4k_layouts_read_back() {
         let bth = Bth::new(&heap, u32::from_le_bytes([info[10], info[11], info[12], info[13]])).expect("row index");
         assert_eq!(bth.cb_ent, if format == Format::Ansi { 2 } else { 4 }, "{format:?}: dwRowIndex width");
     }
-    assert_eq!(encode_hid(Format::Unicode4k, 0x2000, 3), (3 << 19) | (0x2000 << 5));
+    assert_eq!(encode_hid(Format::Unicode4k, 0x7FF, 3), (3 << 19) | (0x7FF << 5));
     assert_eq!(encode_hid(Format::Unicode, 5, 3), 0x0003_00A0);
 }
 
@@ -803,5 +804,44 @@ fn random_tcs_round_trip() {
             rows.push((id, cells));
         }
         tc_round_trip(U, &cols, &rows);
+    }
+}
+
+/// 4K heaps: blocks of 65,512 bytes ([`Format::max_block_data`]), every
+/// `hidIndex` within 11 bits and bits 16-18 clear, so that libpff (14-bit
+/// `hidIndex`) and libpst (11 bits and 3 flag bits) read each HID alike.
+#[test]
+fn four_k_heap_blocks_and_hids() {
+    let f = Format::Unicode4k;
+    let mut h = HeapBuilder::new(f, BTYPE_PC);
+    let mut hids = Vec::new();
+    for i in 0..5000u32 {
+        hids.push((h.alloc(&i.to_le_bytes()[..2]).expect("small"), i));
+    }
+    for i in 0..60u32 {
+        hids.push((h.alloc(&vec![i as u8; 3000]).expect("large"), 1_000_000 + i));
+    }
+    for &(hid, _) in &hids {
+        assert_eq!((hid >> 16) & 7, 0, "{hid:#x}: bits 16-18 clear");
+        assert!((1..=0x7FF).contains(&((hid >> 5) & 0x3FFF)), "{hid:#x}: an 11-bit hidIndex");
+    }
+    for &(hid, i) in &hids {
+        let want: Vec<u8> = if i < 5000 { i.to_le_bytes()[..2].to_vec() } else { vec![(i - 1_000_000) as u8; 3000] };
+        assert_eq!(h.get(hid), Some(&want[..]), "{hid:#x}");
+    }
+    let blocks = h.finish();
+    // 5,000 two-byte allocations need three blocks at 2,047 a block; the
+    // 180,000 bytes of large ones fill those and two more.
+    assert!(blocks.len() >= 4, "{} blocks", blocks.len());
+    let (last, init) = blocks.split_last().expect("blocks");
+    assert!(init.iter().all(|b| b.len() == 0xFFE8), "{:?}", init.iter().map(Vec::len).collect::<Vec<_>>());
+    assert!(last.len() <= 0xFFE8);
+    // Read back through the heap reader, as a node of these blocks.
+    let node = BuiltNode { data: NodeData::Blocks(blocks), subnodes: Vec::new() };
+    let (m, r) = mem(f, 0x8022, &node);
+    let heap = crate::ltp::pc::load_heap(&m, &r).expect("heap");
+    for &(hid, i) in hids.iter().step_by(97) {
+        let want: Vec<u8> = if i < 5000 { i.to_le_bytes()[..2].to_vec() } else { vec![(i - 1_000_000) as u8; 3000] };
+        assert_eq!(heap.get(hid).expect("allocation"), &want[..], "{hid:#x}");
     }
 }

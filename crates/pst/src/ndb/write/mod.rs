@@ -35,9 +35,18 @@
 //!   current page.
 //! - 4K files (libpff's documentation, no MS-PST): 4 KiB pages, 512-byte
 //!   block alignment, AMaps from 0x22000 and no other map page, the density
-//!   list at 0x21000; data blocks are zlib streams when that makes them
-//!   smaller on disk (encoded first, then deflated: the reader inflates,
-//!   then decodes). Blocks hold at most 8,176 bytes of data there too.
+//!   list at 0x21000. Blocks hold up to 65,512 bytes of data
+//!   ([`Format::max_block_data`] says where that comes from). Data blocks
+//!   are zlib streams when that makes them smaller on disk (encoded first,
+//!   then deflated: the readers inflate, then decode), starting 0x78 0x9C
+//!   (the default level, the only header XstReader accepts); internal
+//!   blocks are stored plain, and so are the leaves of data trees in an
+//!   encoded file, which libpff would decode only in part (`put_leaf`).
+//!   Both the BBT entry and the block trailer say how large a block's data
+//!   is inflated: libpst, XstReader and java pstreader read the one,
+//!   libpff the other. The header's client magic is `SO`: every 4K file
+//!   known is an Outlook 2013+ OST, and libpff, libpst and our reader
+//!   accept that magic.
 
 mod place;
 mod sink;
@@ -53,8 +62,8 @@ use super::subnode::SubnodeEntry;
 use crate::raw::{
     compute_sig, rgnid_start, Bid, BlockTrailer, BtEntry, BtPageMeta, DListEntry, DListHeader, Format, HeaderFields,
     HeaderState, NbtEntry, Nid, PageTrailer, SiEntry, SlEntry, SubnodeBlockHeader, XBlockHeader, BTYPE_SUBNODE,
-    B_PLATFORM, DFL_BACKFILL_COMPLETE, DLIST_ENTRIES, HEADER_RGB_FM_LEN, MAGIC_CLIENT_PST, PTYPE_BBT, PTYPE_DL,
-    PTYPE_NBT, VALID_AMAP2, W_VER_CLIENT, XBLOCK_HEADER_SIZE,
+    B_PLATFORM, DFL_BACKFILL_COMPLETE, DLIST_ENTRIES, HEADER_RGB_FM_LEN, MAGIC_CLIENT_OST, MAGIC_CLIENT_PST, PTYPE_BBT,
+    PTYPE_DL, PTYPE_NBT, VALID_AMAP2, W_VER_CLIENT, XBLOCK_HEADER_SIZE,
 };
 use crate::raw::{BbtEntry, Bref};
 use place::Placer;
@@ -68,7 +77,9 @@ pub struct WriteOptions {
     pub format: Format,
     /// How external blocks are encoded: [`CryptMethod::Permute`] (the
     /// default, Outlook's "compressible"), [`CryptMethod::None`] or
-    /// [`CryptMethod::Cyclic`].
+    /// [`CryptMethod::Cyclic`]. In 4K files an encoded data tree keeps its
+    /// leaves uncompressed (libpff would decode them only in part), so
+    /// [`CryptMethod::None`] compresses most.
     pub crypt: CryptMethod,
     /// Sync the file and its directory at [`NdbWriter::finish`] (default true).
     pub fsync: bool,
@@ -113,6 +124,8 @@ struct BlockRec {
     ib: u64,
     /// Bytes stored (after 4K compression).
     cb: u16,
+    /// Bytes of data before compression (4K `cbInflated`).
+    inflated: u16,
     /// References made to it so far.
     refs: u16,
     kind: Kind,
@@ -224,11 +237,10 @@ impl NdbWriter {
         self.format
     }
 
-    /// The most data one block holds: 8,176 bytes (MS-PST 2.2.2.8: 8,192
-    /// less the trailer). 4K files get the same, the size libpff
-    /// documents for their data trees too.
+    /// The most data one block holds: [`Format::max_block_data`], 8,176
+    /// bytes in Unicode files (MS-PST 2.2.2.8), 65,512 in 4K files.
     pub fn max_block_data(&self) -> usize {
-        crate::raw::BLOCK_UNICODE.max_size - crate::raw::BLOCK_UNICODE.trailer_size
+        self.format.max_block_data()
     }
 
     /// Bytes placed so far: the offset past the last block or page (for
@@ -300,6 +312,22 @@ impl NdbWriter {
 
     /// Encodes, places and writes one block; nothing refers to it yet.
     fn put_block(&mut self, data: &[u8], kind: Kind) -> Result<u64> {
+        self.put_block_as(data, kind, false)
+    }
+
+    /// [`put_block`](Self::put_block) for a leaf of a data tree. In an
+    /// encoded 4K file it is stored uncompressed: libpff inflates a data
+    /// tree's leaf, then decodes only as many bytes as it had stored
+    /// (`libpff_data_array.c` decrypts an array entry's stored size), so
+    /// the rest would reach its readers encoded. A block alone (a node's
+    /// only block) it decodes whole, as libpst and our reader do any block.
+    /// libpff's documentation notes that Outlook's compressed OSTs are seen
+    /// unencoded.
+    fn put_leaf(&mut self, data: &[u8]) -> Result<u64> {
+        self.put_block_as(data, Kind::Data, self.crypt != CryptMethod::None)
+    }
+
+    fn put_block_as(&mut self, data: &[u8], kind: Kind, plain: bool) -> Result<u64> {
         debug_assert!(!data.is_empty() && data.len() <= self.max_block_data());
         let f = self.format;
         let index = self.blocks.len();
@@ -315,7 +343,7 @@ impl NdbWriter {
         let mut inflated = None;
         if f == Format::Unicode4k {
             inflated = Some(data.len() as u16);
-            if external && self.deflate_smaller() {
+            if external && !plain && self.deflate_smaller() {
                 std::mem::swap(&mut self.buf, &mut self.zbuf);
             }
         }
@@ -332,7 +360,7 @@ impl NdbWriter {
         if let Err(e) = self.sink.write_at(ib, &self.buf) {
             return Err(self.io(e));
         }
-        self.blocks.push(BlockRec { ib, cb: cb as u16, refs: 0, kind });
+        self.blocks.push(BlockRec { ib, cb: cb as u16, inflated: data.len() as u16, refs: 0, kind });
         Ok(bid)
     }
 
@@ -362,7 +390,8 @@ impl NdbWriter {
         self.put_block(data, Kind::Data).map(Bid)
     }
 
-    /// BIDs one XBLOCK, XXBLOCK or SIBLOCK child list holds: (8,176 - 8) / 8.
+    /// BIDs one XBLOCK, XXBLOCK or SIBLOCK child list holds: (8,176 - 8) / 8
+    /// in Unicode files, (65,512 - 8) / 8 in 4K files.
     fn per_xblock(&self) -> usize {
         (self.max_block_data() - XBLOCK_HEADER_SIZE) / self.format.id_size()
     }
@@ -374,7 +403,8 @@ impl NdbWriter {
     }
 
     /// Writes a node's data of any size: one data block if it fits, else
-    /// blocks of exactly 8,176 bytes but the last under an XBLOCK, or under
+    /// blocks of exactly [`max_block_data`](Self::max_block_data) bytes but
+    /// the last under an XBLOCK, or under
     /// XBLOCKs under an XXBLOCK (MS-PST 2.2.2.8.3.2). Returns the BID the
     /// node's `bidData` takes: `Bid(0)` for empty data, as Outlook writes
     /// for its empty nodes (0x1E1, 0x261 ... in every store).
@@ -396,7 +426,7 @@ impl NdbWriter {
         }
         let mut leaves = Vec::with_capacity(data.len().div_ceil(max));
         for chunk in data.chunks(max) {
-            leaves.push(self.put_block(chunk, Kind::Data)?);
+            leaves.push(self.put_leaf(chunk)?);
         }
         self.put_tree(&leaves, data.len() as u64).map(Bid)
     }
@@ -407,7 +437,10 @@ impl NdbWriter {
     pub fn add_data_from(&mut self, r: &mut dyn Read) -> Result<Bid> {
         self.check()?;
         let max = self.max_block_data();
-        let mut chunk = vec![0u8; max];
+        // A full chunk waits in `held` until the next read tells whether it
+        // is the node's only block or a leaf of a tree (`put_leaf`).
+        let (mut chunk, mut held) = (vec![0u8; max], vec![0u8; max]);
+        let mut holding = false;
         let mut leaves = Vec::new();
         let mut total = 0u64;
         loop {
@@ -426,10 +459,21 @@ impl NdbWriter {
                 self.broken = Some("node data too large".into());
                 return Err(invalid(format!("node data exceeds the {} bytes a data tree holds", self.max_data())));
             }
-            leaves.push(self.put_block(&chunk[..n], Kind::Data)?);
+            if holding {
+                leaves.push(self.put_leaf(&held)?);
+                holding = false;
+            }
             if n < max {
+                let one = leaves.is_empty();
+                leaves.push(if one { self.put_block(&chunk[..n], Kind::Data)? } else { self.put_leaf(&chunk[..n])? });
                 break;
             }
+            std::mem::swap(&mut chunk, &mut held);
+            holding = true;
+        }
+        if holding {
+            let one = leaves.is_empty();
+            leaves.push(if one { self.put_block(&held, Kind::Data)? } else { self.put_leaf(&held)? });
         }
         match leaves[..] {
             [] => Ok(Bid(0)),
@@ -469,12 +513,12 @@ impl NdbWriter {
                 self.max_data()
             )));
         }
+        if let [one] = blocks {
+            return self.put_block(one, Kind::Data).map(Bid);
+        }
         let mut leaves = Vec::with_capacity(blocks.len());
         for b in blocks {
-            leaves.push(self.put_block(b, Kind::Data)?);
-        }
-        if leaves.len() == 1 {
-            return Ok(Bid(leaves[0]));
+            leaves.push(self.put_leaf(b)?);
         }
         self.put_tree(&leaves, total).map(Bid)
     }
@@ -653,6 +697,7 @@ impl NdbWriter {
                     let b = blocks[i];
                     let bid = NdbWriter::bid_of(i, b.kind);
                     BbtEntry { bid, ib: b.ib, cb: b.cb, c_ref: b.refs.saturating_add(1) }.write(e, f);
+                    BbtEntry::write_cb_inflated(e, f, b.inflated);
                     bid
                 })
                 .map(|bbt| (nbt, bbt))
@@ -683,8 +728,13 @@ impl NdbWriter {
         for (t, n) in rgnid.iter_mut().enumerate() {
             *n = self.nid_max[t].max(rgnid_start(t as u8));
         }
+        // 4K files are written as OSTs: every one known is an Outlook 2013+
+        // OST (libpff's documentation, mythicsoft's note), and the readers
+        // take the magic as they find it (libpff: PST or OST; libpst checks
+        // only "!BDN").
+        let magic_client = if f == Format::Unicode4k { MAGIC_CLIENT_OST } else { MAGIC_CLIENT_PST };
         let fields = HeaderFields {
-            magic_client: MAGIC_CLIENT_PST,
+            magic_client,
             w_ver: f.w_ver(),
             w_ver_client: W_VER_CLIENT,
             ib_file_eof: maps.eof,
@@ -868,6 +918,38 @@ mod tests {
         // The tree's leaves are referenced by it, the tree by nothing yet.
         let err = w.finish_to_vec().unwrap_err();
         assert!(err.to_string().contains("XBLOCK 0x12"), "{err}");
+    }
+
+    /// 4K: blocks hold 65,512 bytes; a node's only block is compressed
+    /// whatever the encoding, a data tree's leaves only when unencoded.
+    #[test]
+    fn four_k_leaves_are_compressed_only_unencoded() {
+        let text = b"deflates well, deflates well, deflates well. ".repeat(5000);
+        let max = Format::Unicode4k.max_block_data();
+        assert_eq!(max, 65_512);
+        for crypt in [CryptMethod::None, CryptMethod::Permute] {
+            let mut w = NdbWriter::in_memory(WriteOptions { format: Format::Unicode4k, crypt, fsync: false });
+            assert_eq!(w.max_block_data(), max);
+            let one = w.add_data(&text[..max]).expect("one block");
+            let tree = w.add_data(&text[..2 * max + 10]).expect("a tree");
+            let streamed = w.add_data_from(&mut &text[..max]).expect("one block, streamed");
+            let streamed_tree = w.add_data_from(&mut &text[..2 * max + 10]).expect("a tree, streamed");
+            let squeezed = |w: &NdbWriter, bid: Bid| {
+                let r = w.blocks[(bid.0 >> 2) as usize - 1];
+                usize::from(r.cb) < usize::from(r.inflated)
+            };
+            assert!(squeezed(&w, one) && squeezed(&w, streamed), "{crypt:?}: a lone block deflates");
+            for tree in [tree, streamed_tree] {
+                // Three leaves before the XBLOCK: two full ones and 10 bytes.
+                let x = (tree.0 >> 2) as usize - 1;
+                assert_eq!(w.blocks[x].kind, Kind::XBlock);
+                for leaf in x - 3..x - 1 {
+                    let r = w.blocks[leaf];
+                    let plain = r.cb == r.inflated;
+                    assert_eq!(plain, crypt != CryptMethod::None, "{crypt:?}: leaf {leaf} {r:?}");
+                }
+            }
+        }
     }
 
     #[test]
