@@ -552,6 +552,8 @@ pub struct PstWriter {
     /// The existing file's folders by path (display names from the IPM
     /// subtree down), for the source's folders of the same path to join.
     by_path: HashMap<Vec<String>, u32>,
+    /// Folder-associated items written from the source, for the report.
+    associated_written: u64,
     /// The source store's PidTagRecordKey: what its messages' ids refer to.
     source_key: Vec<u8>,
     /// Per [`Origin`], the NIDs given to the messages of that reader, by
@@ -634,6 +636,7 @@ impl PstWriter {
             by_path: HashMap::new(),
             deleted_by: None,
             source_key: Vec::new(),
+            associated_written: 0,
             nid_maps: [HashMap::new(), HashMap::new()],
             from_existing: BTreeSet::new(),
         }
@@ -1426,6 +1429,9 @@ impl StoreWriter for PstWriter {
         };
         let mut lost = Vec::new();
         let bytes = self.write_message(m, &mut lost, Origin::Source)?;
+        if m.associated {
+            self.associated_written += 1;
+        }
         // Untyped values are not a loss of the copy: no PST holds them.
         let not_kept: Vec<String> = lost.iter().filter(|l| *l == UNTYPED).cloned().collect();
         lost.retain(|l| l != UNTYPED);
@@ -1448,6 +1454,13 @@ impl StoreWriter for PstWriter {
     }
 
     fn notes(&self) -> Vec<String> {
-        self.notes.clone()
+        let mut notes = self.notes.clone();
+        if self.associated_written > 0 {
+            notes.push(format!(
+                "{} of the items copied are folder-associated (views, rules, forms: hidden in Outlook, not listed by info)",
+                self.associated_written
+            ));
+        }
+        notes
     }
 }
