@@ -23,7 +23,12 @@ use std::collections::BTreeMap;
 use crate::model::FolderKind;
 use tags::{MESSAGE_CLASS, SUBJECT};
 
+pub mod codepage;
+pub mod crc;
+mod error;
 pub mod tags;
+
+pub use error::Malformed;
 
 /// `PtypUnspecified`: written by some tools (Aspose) for values of unknown
 /// type. libpff drops items holding it; readpst reads them; we keep the bytes.
