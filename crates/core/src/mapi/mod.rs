@@ -26,6 +26,7 @@ use tags::{MESSAGE_CLASS, SUBJECT};
 pub mod codepage;
 pub mod crc;
 mod error;
+pub mod mime;
 pub mod rtf;
 pub mod tags;
 
