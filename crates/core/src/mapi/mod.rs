@@ -27,6 +27,7 @@ pub mod codepage;
 pub mod crc;
 mod error;
 pub mod mime;
+pub mod pim;
 pub mod rtf;
 pub mod tags;
 
