@@ -665,12 +665,12 @@ fn rtf_body(compressed: &[u8], out: &mut Bodies, notes: &mut Vec<String>) {
     match rtf::decapsulate(&rtf) {
         Some(rtf::Encapsulated::Html(h)) => out.html = Some((h.into_bytes(), "utf-8".into())),
         Some(rtf::Encapsulated::Text(t)) => {
-            if out.plain.as_deref().map_or(true, |s| s.trim().is_empty()) {
+            if out.plain.as_deref().is_none_or(|s| s.trim().is_empty()) {
                 out.plain = Some(t);
             }
         }
         None => {
-            if out.plain.as_deref().map_or(true, |s| s.trim().is_empty()) {
+            if out.plain.as_deref().is_none_or(|s| s.trim().is_empty()) {
                 out.plain = Some(rtf::to_text(&rtf));
             }
             notes.push("RTF body: native RTF (neither HTML nor text encapsulated); text/plain body from it, the RTF itself attached as body.rtf".into());

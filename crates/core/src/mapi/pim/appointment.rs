@@ -332,7 +332,7 @@ fn series_zone(p: &PropBag) -> Option<Zone> {
     let reg = tzstruct_reg(p);
     if let Some(def) = &def {
         if let Some(rule) = def.effective() {
-            if reg.map_or(true, |r| same_rule(&r, &rule.reg)) {
+            if reg.is_none_or(|r| same_rule(&r, &rule.reg)) {
                 return def.to_zone().map(Zone);
             }
         }

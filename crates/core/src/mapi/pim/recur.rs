@@ -418,7 +418,7 @@ impl<'a> Cursor<'a> {
     /// `count` u32 values, the count checked against the bytes left first.
     fn u32_array(&mut self, count: u32, structure: &'static str, field: &str) -> Result<Vec<u32>, Malformed> {
         let n = count as usize;
-        if n.checked_mul(4).map_or(true, |b| b > self.left()) {
+        if n.checked_mul(4).is_none_or(|b| b > self.left()) {
             return Err(
                 self.err(structure, format!("{field}: count {count} needs more than the {} bytes left", self.left()))
             );
