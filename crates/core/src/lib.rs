@@ -5,6 +5,16 @@
 //!   keeps its RFC 5322 bytes ([`MailItem`]).
 //! - [`pim`]: contacts, events, tasks, notes and journal entries, and their
 //!   vCard and iCalendar writers.
+//! - [`mapi`]: the MAPI message model shared by PST, OST, MSG and Exchange
+//!   ([`mapi::Message`], [`mapi::PropBag`], the tag registry
+//!   [`mapi::tags`]), and the conversions between MAPI and the Internet
+//!   formats, here so that a format crate and the converter's parallel
+//!   stage can run them without knowing a container: [`mapi::mime`]
+//!   (MAPI message -> RFC 5322, [MS-OXCMAIL]), [`mapi::rtf`] (compressed
+//!   RTF, [MS-OXRTFCP], and the HTML or text encapsulated in it,
+//!   [MS-OXRTFEX]), [`mapi::pim`] (MAPI contacts, appointments, tasks,
+//!   notes and journals -> [`pim`] items, with their recurrence and
+//!   time-zone blobs), [`mapi::codepage`] (Windows code pages).
 //! - [`StoreReader`] (`&self`, `Send + Sync`) and [`StoreWriter`] (`&mut self`):
 //!   what each format implements.
 //! - [`convert()`]: reads and prepares items in parallel with rayon, writes
@@ -18,6 +28,10 @@
 //! println!("{}", report.to_table());
 //! # Ok(()) }
 //! ```
+//!
+//! [MS-OXCMAIL]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxcmail/
+//! [MS-OXRTFCP]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxrtfcp/
+//! [MS-OXRTFEX]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxrtfex/
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 

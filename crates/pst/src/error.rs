@@ -34,6 +34,14 @@ impl Corrupt {
     }
 }
 
+/// A malformed property value (the recurrence and time-zone blobs of
+/// [`mailshift_core::mapi::pim`]): the offset is inside the value.
+impl From<mailshift_core::mapi::Malformed> for Corrupt {
+    fn from(e: mailshift_core::mapi::Malformed) -> Self {
+        Corrupt { structure: e.structure, offset: e.offset, reason: e.reason }
+    }
+}
+
 /// Short for results of the lower layers.
 pub type CResult<T> = std::result::Result<T, Corrupt>;
 

@@ -16,12 +16,20 @@
 //!   subtree), messages with recipients, attachments and embedded messages,
 //!   and the named property map, read into the owned model of [`mapi`]
 //!   ([`Store`]).
-//! - [`tags`]: the property ids and named properties, one registry named
-//!   after [MS-OXPROPS].
 //! - [`PstReader`]: mailshift's `StoreReader` over a [`Store`], turning
-//!   mail into RFC 5322 bytes with [`mime::build`].
+//!   mail into RFC 5322 bytes with [`mime::build`] and PIM items into
+//!   core's contacts and events with [`pim`], whose UIDs it makes from the
+//!   store ([`PstReader::pim_uids`], [`pim::contact::store_record_key`]).
 //! - [`check`]: a read-only structural check of any PST or OST, layer by
 //!   layer, in the spirit of scanpst (`mailshift check`).
+//!
+//! What knows no file format lives in [`mailshift_core::mapi`] and is
+//! re-exported here under the crate's old paths: the MAPI model ([`mapi`]),
+//! the property registry after [MS-OXPROPS] ([`tags`]), and the MAPI <->
+//! Internet conversions, which the converter also runs for sources that
+//! are not PST: [`mime`] (MAPI message -> RFC 5322, [MS-OXCMAIL]), [`rtf`]
+//! (compressed and encapsulated RTF) and [`pim`] (MAPI contacts,
+//! appointments, tasks, notes and journals -> core's PIM items).
 //!
 //! [`Pst`] ties them to a memory-mapped file. Nothing is walked at open
 //! beyond the header and the two B-tree roots; every lookup goes from the
@@ -40,6 +48,7 @@
 //!
 //! [MS-PST]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/
 //! [MS-OXPROPS]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxprops/
+//! [MS-OXCMAIL]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxcmail/
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -9,11 +9,19 @@
 //! (their ids differ per store), recipients, attachments and embedded
 //! messages to any depth. Mail writers keep getting RFC 5322 bytes.
 //!
+//! Beside the model live the conversions between MAPI and the Internet
+//! formats, which know no file format either: [`mime`] (a message ->
+//! RFC 5322, [MS-OXCMAIL]), [`rtf`] (compressed and encapsulated RTF
+//! bodies), [`pim`] (contacts, appointments, tasks, notes and journals ->
+//! [`crate::pim`] items), with [`codepage`] and [`crc`] beneath them and
+//! [`Malformed`] as the error of the binary values they decode.
+//!
 //! Values ([`PropValue`]) are the property types of [MS-OXCDATA] 2.11.1.
 //! Named properties are [`NamedId`]s (property set GUID plus LID or name,
 //! [MS-OXPROPS] 1.3.2). `PtypString8` values are decoded to Unicode by the
 //! reader with the message's code page, so a bag's text is `PtypString`.
 //!
+//! [MS-OXCMAIL]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxcmail/
 //! [MS-OXCDATA]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxcdata/
 //! [MS-OXPROPS]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxprops/
 
@@ -23,7 +31,15 @@ use std::collections::BTreeMap;
 use crate::model::FolderKind;
 use tags::{MESSAGE_CLASS, SUBJECT};
 
+pub mod codepage;
+pub mod crc;
+mod error;
+pub mod mime;
+pub mod pim;
+pub mod rtf;
 pub mod tags;
+
+pub use error::Malformed;
 
 /// `PtypUnspecified`: written by some tools (Aspose) for values of unknown
 /// type. libpff drops items holding it; readpst reads them; we keep the bytes.

@@ -159,7 +159,7 @@ pub const SENT_REPRESENTING_SMTP_ADDRESS: u16 = 0x5D02;
 
 /// `PidTagBody` (PtypString).
 pub const BODY: u16 = 0x1000;
-/// `PidTagRtfCompressed` (PtypBinary): see `mailshift_pst::rtf::decompress`.
+/// `PidTagRtfCompressed` (PtypBinary): see [`super::rtf::decompress`].
 pub const RTF_COMPRESSED: u16 = 0x1009;
 /// `PidTagHtml` (PtypBinary, or text in some stores).
 pub const HTML: u16 = 0x1013;

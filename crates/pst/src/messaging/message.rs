@@ -6,9 +6,8 @@ use std::borrow::Cow;
 use encoding_rs::Encoding;
 use mailshift_core::Result;
 
-use super::codepage::{decode_string8, encoding_for};
 use super::nameid::NameMap;
-use super::{Store, NID_ATTACHMENT_TABLE, NID_RECIPIENT_TABLE};
+use super::{decode_string8, encoding_for, Store, NID_ATTACHMENT_TABLE, NID_RECIPIENT_TABLE};
 use crate::ltp::prop::PropValue;
 use crate::mapi::{AttachContent, Attachment, Message, PropBag};
 use crate::tags;

@@ -14,7 +14,6 @@
 //! is a note in [`FolderTree::notes`] (the reader reports these as
 //! problems, so that nobody wonders where a folder went).
 
-mod codepage;
 mod folders;
 pub(crate) mod message;
 pub mod nameid;
@@ -28,8 +27,8 @@ use mailshift_core::{Error, Result};
 use crate::ltp::prop::PropValue;
 use crate::{tags, Pst, NID_MESSAGE_STORE};
 
-pub use codepage::{decode_string8, encoding_for};
 pub use folders::{FolderInfo, FolderTree};
+pub use mailshift_core::mapi::codepage::{decode_string8, encoding_for};
 pub use message::ContentsRow;
 pub use nameid::NameMap;
 

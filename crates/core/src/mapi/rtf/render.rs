@@ -130,7 +130,7 @@ const SKIPPED: &[&[u8]] = &[
 fn codepage(cp: i32) -> Option<&'static Encoding> {
     match cp {
         437 | 850 => Some(encoding_rs::WINDOWS_1252),
-        _ => u32::try_from(cp).ok().and_then(crate::messaging::encoding_for),
+        _ => u32::try_from(cp).ok().and_then(crate::mapi::codepage::encoding_for),
     }
 }
 

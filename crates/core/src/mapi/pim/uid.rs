@@ -13,7 +13,7 @@
 //!
 //! 1. An appointment or meeting with a PidLidCleanGlobalObjectId or
 //!    PidLidGlobalObjectId takes the UID Outlook exports from it
-//!    ([`crate::pim::appointment::event`], [MS-OXCICAL] 2.1.3.1.1.20.26);
+//!    ([`crate::mapi::pim::appointment::event`], [MS-OXCICAL] 2.1.3.1.1.20.26);
 //!    what this module gives is only its fallback.
 //! 2. Otherwise the item's *identity* is its PidTagSearchKey (0x300B): "a
 //!    unique binary-comparable key ... Whenever a copy of an object is
@@ -47,16 +47,15 @@
 //! UID of the item with that NID ([`StoreUids::member_uid`]), one naming
 //! another store the UID that store's item would get without a search key.
 //! A copy must therefore retarget the members' ENTRYIDs to its own store
-//! and NIDs ([`crate::pim::contact::retarget_dist_list`]), as Outlook
+//! and NIDs ([`crate::mapi::pim::contact::retarget_dist_list`]), as Outlook
 //! needs anyway to resolve them.
 
 use std::collections::HashMap;
 
-use mailshift_core::pim::stable_uid;
 use sha2::{Digest, Sha256};
 
-use crate::mapi::PropBag;
-use crate::tags;
+use crate::mapi::{tags, PropBag};
+use crate::pim::stable_uid;
 
 /// The namespace of [`stable_uid`] for PST items.
 const NAMESPACE: &str = "pst-item";

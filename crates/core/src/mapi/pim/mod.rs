@@ -1,5 +1,5 @@
-//! Personal-information items: the PST side of contacts, calendars, tasks,
-//! notes and journals, mapped onto `mailshift-core`'s neutral PIM model.
+//! Personal-information items: the MAPI side of contacts, calendars, tasks,
+//! notes and journals, mapped onto the neutral PIM model of [`crate::pim`].
 //!
 //! - [`contact`]: contacts and distribution lists onto `Contact` / `DistList`
 //!   (vCard).
@@ -15,6 +15,12 @@
 //!
 //! The mappers never fail: what is missing or undecodable leaves a field
 //! empty, and the item is still exported.
+//!
+//! Nothing here reads a file: what only the store can tell (its
+//! PidTagRecordKey, the UIDs of the items a list's members name) comes in
+//! as arguments ([`uid::StoreUids::new`], [`contact::dist_list_with`]'s
+//! closure); mailshift-pst's `pim::contact::store_record_key` and
+//! `PstReader::pim_uids` fetch it from a PST.
 
 pub mod appointment;
 pub mod contact;
@@ -28,24 +34,22 @@ pub use recur::{
     RecurFrequency, RecurrencePattern, RuleParts, Weekday,
 };
 
-use mailshift_core::pim::Class;
+use crate::pim::Class;
 
-use crate::ltp::prop::{string8_lossy, PropValue};
-use crate::mapi::{Message, PropBag};
-use crate::tags::{self, lid};
-use crate::Corrupt;
+use crate::mapi::tags::{self, lid};
+use crate::mapi::{string8_lossy, Malformed, Message, PropBag, PropValue};
 
 /// The message's PidLidAppointmentRecur decoded, `None` when it has none
 /// (a single appointment). String8 fields of exceptions are decoded as
 /// Windows-1252; the Unicode copies of the extended exceptions win when
 /// present.
-pub fn appointment_recurrence(msg: &Message) -> Option<Result<AppointmentRecurrencePattern, Corrupt>> {
+pub fn appointment_recurrence(msg: &Message) -> Option<Result<AppointmentRecurrencePattern, Malformed>> {
     let b = msg.props.lid(lid::APPOINTMENT_RECUR)?.as_bytes()?;
     (!b.is_empty()).then(|| AppointmentRecurrencePattern::parse(b))
 }
 
 /// The message's PidLidTaskRecurrence decoded, `None` when it has none.
-pub fn task_recurrence(msg: &Message) -> Option<Result<RecurrencePattern, Corrupt>> {
+pub fn task_recurrence(msg: &Message) -> Option<Result<RecurrencePattern, Malformed>> {
     let b = msg.props.lid(lid::TASK_RECURRENCE)?.as_bytes()?;
     (!b.is_empty()).then(|| RecurrencePattern::parse(b))
 }
@@ -80,8 +84,8 @@ pub(crate) fn body(p: &PropBag) -> Option<String> {
     if let Some(b) = p.str(tags::BODY) {
         return non_empty(Some(b));
     }
-    let rtf = crate::rtf::decompress(p.bin(tags::RTF_COMPRESSED)?).ok()?;
-    non_empty(Some(&crate::rtf::to_text(&rtf)))
+    let rtf = crate::mapi::rtf::decompress(p.bin(tags::RTF_COMPRESSED)?).ok()?;
+    non_empty(Some(&crate::mapi::rtf::to_text(&rtf)))
 }
 
 /// A string value (Unicode, or String8 read as Windows-1252).

@@ -41,17 +41,15 @@
 //! [MS-OXRTFEX]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxrtfex/
 
 mod address;
-pub(crate) use address::imcea;
+pub use address::imcea;
 mod encode;
 #[cfg(test)]
 mod tests;
 
 use sha2::{Digest, Sha256};
 
-use crate::ltp::prop::PropValue;
-use crate::mapi::{without_subject_marker, AttachContent, Attachment, Message, PropBag};
-use crate::rtf;
-use crate::tags;
+use super::{rtf, tags};
+use super::{without_subject_marker, AttachContent, Attachment, Message, PropBag, PropValue};
 use address::Addr;
 use encode::{fold_structured, header_params, header_text, TransferEncoding, MAX_LINE};
 
@@ -477,7 +475,7 @@ fn date_field(msg: &Message) -> Option<String> {
 fn rfc5322_date(t: i64) -> String {
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let c = mailshift_core::time::Civil::from_unix(t);
+    let c = crate::time::Civil::from_unix(t);
     format!(
         "{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000",
         DAYS[c.weekday as usize % 7],
@@ -667,12 +665,12 @@ fn rtf_body(compressed: &[u8], out: &mut Bodies, notes: &mut Vec<String>) {
     match rtf::decapsulate(&rtf) {
         Some(rtf::Encapsulated::Html(h)) => out.html = Some((h.into_bytes(), "utf-8".into())),
         Some(rtf::Encapsulated::Text(t)) => {
-            if out.plain.as_deref().map_or(true, |s| s.trim().is_empty()) {
+            if out.plain.as_deref().is_none_or(|s| s.trim().is_empty()) {
                 out.plain = Some(t);
             }
         }
         None => {
-            if out.plain.as_deref().map_or(true, |s| s.trim().is_empty()) {
+            if out.plain.as_deref().is_none_or(|s| s.trim().is_empty()) {
                 out.plain = Some(rtf::to_text(&rtf));
             }
             notes.push("RTF body: native RTF (neither HTML nor text encapsulated); text/plain body from it, the RTF itself attached as body.rtf".into());

@@ -7,16 +7,15 @@
 //! recurrence blob leaves a single event (the item is still worth
 //! exporting).
 
-use mailshift_core::pim::{Attendee, BusyStatus, Date, DateTime, Event, PartStat, Person, Role, TimeZone, When};
+use crate::pim::{Attendee, BusyStatus, Date, DateTime, Event, PartStat, Person, Role, TimeZone, When};
 
 use super::contact::parse_one_off;
 use super::recur::{AppointmentRecurrencePattern, LocalTime};
 use super::task::rrule_from;
 use super::tz::{offset_name, parse_tzstruct, zone, TzDefinition, TzReg};
 use super::{appointment_recurrence, body, categories, class, non_empty};
-use crate::ltp::prop::{string8_lossy, PropValue};
-use crate::mapi::{filetime_to_unix, Message, PropBag};
-use crate::tags::{self, lid, Lid};
+use crate::mapi::tags::{self, lid, Lid};
+use crate::mapi::{filetime_to_unix, string8_lossy, Message, PropBag, PropValue};
 
 /// `recipOrganizer` in PidTagRecipientFlags.
 const RECIP_ORGANIZER: i64 = 0x0002;
@@ -302,7 +301,7 @@ fn local_day(zone: Option<&Zone>, t: i64) -> Date {
 }
 
 fn next_day(d: Date) -> Date {
-    let days = mailshift_core::time::days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day));
+    let days = crate::time::days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day));
     When::Utc(days.saturating_add(1).saturating_mul(86_400)).date()
 }
 
@@ -333,7 +332,7 @@ fn series_zone(p: &PropBag) -> Option<Zone> {
     let reg = tzstruct_reg(p);
     if let Some(def) = &def {
         if let Some(rule) = def.effective() {
-            if reg.map_or(true, |r| same_rule(&r, &rule.reg)) {
+            if reg.is_none_or(|r| same_rule(&r, &rule.reg)) {
                 return def.to_zone().map(Zone);
             }
         }
@@ -440,7 +439,7 @@ fn recipient_address(r: &PropBag) -> String {
         }
     }
     let addrtype = r.str(tags::ADDRESS_TYPE).unwrap_or("EX");
-    email.map(|e| crate::mime::imcea(addrtype, &e)).unwrap_or_default()
+    email.map(|e| crate::mapi::mime::imcea(addrtype, &e)).unwrap_or_default()
 }
 
 /// The meeting's organizer from the message's sender fields.
@@ -488,7 +487,7 @@ fn lid_text(p: &PropBag, id: Lid) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mailshift_core::pim::Class;
+    use crate::pim::Class;
 
     fn set_lid(m: &mut Message, id: Lid, v: PropValue<'static>) {
         m.props.named.insert(id.into(), v);
@@ -520,7 +519,7 @@ mod tests {
         set_lid(
             &mut m,
             lid::APPOINTMENT_TIME_ZONE_DEFINITION_START_DISPLAY,
-            PropValue::Binary(crate::pim::tz::tests::berlin_tzdef().into()),
+            PropValue::Binary(crate::mapi::pim::tz::tests::berlin_tzdef().into()),
         );
         set_lid(&mut m, lid::BUSY_STATUS, PropValue::I32(4));
         set_lid(&mut m, lid::REMINDER_SET, PropValue::Bool(true));

@@ -14,10 +14,10 @@
 //! occurrence of `wDayOfWeek` in `wMonth` (5 = the last) and whose
 //! `wHour:wMinute` is the local wall time of the change.
 
-use mailshift_core::pim::{DateTime, TimeZone, Transition, Weekday, ZoneRule};
+use crate::pim::{DateTime, TimeZone, Transition, Weekday, ZoneRule};
 
 use super::recur::weekday_from_index;
-use crate::Corrupt;
+use crate::mapi::Malformed;
 
 /// `TZRULE_FLAG_RECUR_CURRENT_TZREG` ([MS-OXOCAL] 2.2.1.41.1): the rule
 /// PidLidTimeZoneStruct copies.
@@ -95,9 +95,9 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn bytes(&mut self, n: usize, field: &str) -> Result<&'a [u8], Corrupt> {
+    fn bytes(&mut self, n: usize, field: &str) -> Result<&'a [u8], Malformed> {
         let end = self.pos.checked_add(n).filter(|e| *e <= self.data.len()).ok_or_else(|| {
-            Corrupt::new(
+            Malformed::new(
                 self.structure,
                 self.pos as u64,
                 format!("{field}: needs {n} bytes, {} left", self.data.len().saturating_sub(self.pos)),
@@ -108,21 +108,21 @@ impl<'a> Reader<'a> {
         Ok(b)
     }
 
-    fn u8(&mut self, field: &str) -> Result<u8, Corrupt> {
+    fn u8(&mut self, field: &str) -> Result<u8, Malformed> {
         Ok(self.bytes(1, field)?[0])
     }
 
-    fn u16(&mut self, field: &str) -> Result<u16, Corrupt> {
+    fn u16(&mut self, field: &str) -> Result<u16, Malformed> {
         let b = self.bytes(2, field)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
 
-    fn i32(&mut self, field: &str) -> Result<i32, Corrupt> {
+    fn i32(&mut self, field: &str) -> Result<i32, Malformed> {
         let b = self.bytes(4, field)?;
         Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    fn system_time(&mut self, field: &str) -> Result<SystemTime, Corrupt> {
+    fn system_time(&mut self, field: &str) -> Result<SystemTime, Malformed> {
         let t = SystemTime {
             year: self.u16(field)?,
             month: self.u16(field)?,
@@ -136,7 +136,7 @@ impl<'a> Reader<'a> {
         Ok(t)
     }
 
-    fn tzreg(&mut self) -> Result<TzReg, Corrupt> {
+    fn tzreg(&mut self) -> Result<TzReg, Malformed> {
         Ok(TzReg {
             bias: self.i32("lBias")?,
             standard_bias: self.i32("lStandardBias")?,
@@ -152,11 +152,11 @@ impl TzDefinition {
     /// `cbHeader` bytes of header (flags, optional GUID, key name, rule
     /// count), then each `TZRule` prefixed by its own size, so that newer
     /// minor versions with longer parts still read.
-    pub fn parse(blob: &[u8]) -> Result<TzDefinition, Corrupt> {
+    pub fn parse(blob: &[u8]) -> Result<TzDefinition, Malformed> {
         let mut r = Reader { data: blob, pos: 0, structure: TZDEF };
         let major = r.u8("bMajorVersion")?;
         if major != 2 {
-            return Err(Corrupt::new(TZDEF, 0, format!("bMajorVersion {major}, expected 2")));
+            return Err(Malformed::new(TZDEF, 0, format!("bMajorVersion {major}, expected 2")));
         }
         r.u8("bMinorVersion")?;
         let cb_header = usize::from(r.u16("cbHeader")?);
@@ -180,7 +180,7 @@ impl TzDefinition {
         match rules_at {
             Some(at) => r.pos = at,
             None => {
-                return Err(Corrupt::new(
+                return Err(Malformed::new(
                     TZDEF,
                     2,
                     format!("cbHeader {cb_header} disagrees with the {} header bytes read", r.pos - header_start),
@@ -194,7 +194,7 @@ impl TzDefinition {
             let at = r.pos;
             let major = r.u8("bMajorVersion")?;
             if major != 2 {
-                return Err(Corrupt::new(TZRULE, at as u64, format!("bMajorVersion {major}, expected 2")));
+                return Err(Malformed::new(TZRULE, at as u64, format!("bMajorVersion {major}, expected 2")));
             }
             r.u8("bMinorVersion")?;
             let cb_rule = usize::from(r.u16("cbRule")?);
@@ -203,7 +203,7 @@ impl TzDefinition {
             let start = r.system_time("stStart")?;
             let reg = r.tzreg()?;
             let next = body.checked_add(cb_rule).filter(|e| *e >= r.pos && *e <= blob.len()).ok_or_else(|| {
-                Corrupt::new(
+                Malformed::new(
                     TZRULE,
                     at as u64,
                     format!("cbRule {cb_rule} disagrees with the rule's {} bytes", r.pos - body),
@@ -236,7 +236,7 @@ impl TzDefinition {
 /// Decodes a `TZSTRUCT` (PidLidTimeZoneStruct, [MS-OXOCAL] 2.2.1.39):
 /// `lBias`, `lStandardBias`, `lDaylightBias`, `wStandardYear`,
 /// `stStandardDate`, `wDaylightYear`, `stDaylightDate` (48 bytes).
-pub fn parse_tzstruct(blob: &[u8]) -> Result<TzReg, Corrupt> {
+pub fn parse_tzstruct(blob: &[u8]) -> Result<TzReg, Malformed> {
     let mut r = Reader { data: blob, pos: 0, structure: TZSTRUCT };
     let bias = r.i32("lBias")?;
     let standard_bias = r.i32("lStandardBias")?;
@@ -319,7 +319,7 @@ fn observance(st: &SystemTime, from: i32, to: i32) -> ZoneRule {
     let nth: i8 = if st.day >= 5 { -1 } else { st.day.max(1) as i8 };
     let transition = Transition { month, nth, weekday };
     // DTSTART in 1601 on one of the observance's own occurrences.
-    let day = transition.day(1601).map_or(1, |d| mailshift_core::time::civil_from_days(d).2 as u8);
+    let day = transition.day(1601).map_or(1, |d| crate::time::civil_from_days(d).2 as u8);
     ZoneRule {
         offset_from: from,
         offset_to: to,

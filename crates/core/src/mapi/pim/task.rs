@@ -7,13 +7,12 @@
 //! type leaves its field empty, and an undecodable recurrence blob leaves
 //! the task without an RRULE (the task itself is still worth exporting).
 
-use mailshift_core::pim::{Date, Journal, Note, RRule, Task, TaskStatus, When};
+use crate::pim::{Date, Journal, Note, RRule, Task, TaskStatus, When};
 
 use super::recur::{Freq, RuleParts, Weekday};
 use super::{body, categories, class, non_empty, task_recurrence, text};
-use crate::ltp::prop::PropValue;
-use crate::mapi::{Message, PropBag};
-use crate::tags::{self, lid, Lid};
+use crate::mapi::tags::{self, lid, Lid};
+use crate::mapi::{Message, PropBag, PropValue};
 
 /// Maps an `IPM.Task` onto a [`Task`] (`VTODO`).
 ///
@@ -213,7 +212,7 @@ fn percent(p: &PropBag) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mailshift_core::pim::Class;
+    use crate::pim::Class;
 
     fn bag() -> Message {
         Message::default()
@@ -288,14 +287,14 @@ mod tests {
         let weekly = RuleParts { freq: Freq::Weekly, by_day: vec![(None, Weekday::Monday)], ..parts.clone() };
         assert_eq!(rrule_from(&weekly).wkst, Some(Weekday::Sunday));
         assert_eq!(
-            mailshift_core::pim::ical::rrule_value(&rrule_from(&weekly), true),
+            crate::pim::ical::rrule_value(&rrule_from(&weekly), true),
             "FREQ=WEEKLY;INTERVAL=2;UNTIL=20251231;BYDAY=MO;WKST=SU"
         );
         // Day 31 of every month: the last day of the shorter ones too.
         let day31 =
             RuleParts { freq: Freq::Monthly, interval: 1, by_day: vec![], by_month_day: Some(31), ..parts.clone() };
         assert_eq!(
-            mailshift_core::pim::ical::rrule_value(&rrule_from(&day31), true),
+            crate::pim::ical::rrule_value(&rrule_from(&day31), true),
             "FREQ=MONTHLY;UNTIL=20251231;BYMONTHDAY=28,29,30,31;BYSETPOS=-1"
         );
         let day15 = RuleParts { by_month_day: Some(15), ..day31.clone() };

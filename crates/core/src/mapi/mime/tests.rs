@@ -224,7 +224,7 @@ fn mela(rtf: &str) -> Vec<u8> {
     v
 }
 
-// The RTF tests need the real crate::rtf (pstrtf's): with the placeholder
+// The RTF tests need the real crate::mapi::rtf: with the placeholder
 // (decompress always failing) they fail, by design.
 
 #[test]

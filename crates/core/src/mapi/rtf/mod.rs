@@ -57,9 +57,9 @@ RomanCourier{\\colortbl\\red0\\green0\\blue0\r\n\\par \\pard\\plain\\f0\\fs20\\b
 
 /// The CRC of MS-OXRTFCP 2.1.3.2: the table-driven CRC-32 started at 0 and
 /// without the final inversion zlib's CRC-32 applies, which is exactly the
-/// CRC of MS-PST 5.3.
+/// CRC of MS-PST 5.3 ([`super::crc`]).
 pub(crate) fn crc32(bytes: &[u8]) -> u32 {
-    crate::ndb::crc::crc32(bytes)
+    super::crc::crc32(bytes)
 }
 
 fn le32(data: &[u8], at: usize) -> u32 {

@@ -4,33 +4,21 @@
 //!
 //! UIDs: a contact exported on its own and the same contact named as a
 //! member of a distribution list must carry the same UID. The caller gives
-//! each item its UID by the rule of [`crate::pim::uid`] (search key, else
+//! each item its UID by the rule of [`crate::mapi::pim::uid`] (search key, else
 //! store record key and NID); [`dist_list_with`] asks the caller for the UID
 //! of each member the list names by ENTRYID (the store's PidTagRecordKey,
 //! which MS-PST 2.4.3.2 makes the `uid` of every ENTRYID pointing into the
 //! store, and the NID), so that it is the one the member contact gets.
 //! [`retarget_dist_list`] points a copied list's members at the copy.
 
-use mailshift_core::pim::{
+use crate::pim::{
     AddressKind, Contact, Date, DistList, Email, Member, Phone, PhoneKind, Photo, PostalAddress, StructuredName,
 };
 
-use crate::ltp::prop::PropValue;
-use crate::mapi::{filetime_to_unix, AttachContent, Message, PropBag};
-use crate::tags::{self, lid, Lid};
-use crate::Store;
+use crate::mapi::tags::{self, lid, Lid};
+use crate::mapi::{filetime_to_unix, AttachContent, Message, PropBag, PropValue};
 
 pub use super::uid::item_uid;
-
-/// The store's PidTagRecordKey (on the message store, NID 0x21):
-/// the store identity of [`item_uid`] and [`crate::pim::uid::StoreUids`]. `None` when the store has none.
-pub fn store_record_key(store: &Store) -> Option<Vec<u8>> {
-    let pst = store.pst();
-    let node = pst.node(crate::NID_MESSAGE_STORE).ok()??;
-    let pc = pst.property_context(&node).ok()?;
-    let b = pc.get(tags::RECORD_KEY).ok()??.into_bytes()?;
-    (!b.is_empty()).then(|| b.into_owned())
-}
 
 /// A named string property, trimmed, `None` when empty.
 fn lid_str(p: &PropBag, id: Lid) -> Option<String> {
@@ -64,7 +52,7 @@ fn date_of_filetime(ft: i64) -> Option<Date> {
     // Round to the nearest midnight; exactly noon stays on its own day.
     let day_secs = secs.rem_euclid(86_400);
     let midnight = secs - day_secs + if day_secs > 43_200 { 86_400 } else { 0 };
-    let c = mailshift_core::time::Civil::from_unix(midnight);
+    let c = crate::time::Civil::from_unix(midnight);
     Some(Date::new(i32::try_from(c.year).ok()?, c.month as u8, c.day as u8))
 }
 
@@ -503,7 +491,7 @@ pub fn retarget_member(entry: &[u8], store_uid: &[u8; 16], nid: u32) -> Option<V
 pub fn members_checksum<B: AsRef<[u8]>>(members: &[B]) -> u32 {
     let mut crc = 0;
     for m in members {
-        crc = crate::ndb::crc::update(crc, m.as_ref());
+        crc = crate::mapi::crc::update(crc, m.as_ref());
     }
     crc
 }
@@ -518,7 +506,7 @@ pub fn members_checksum<B: AsRef<[u8]>>(members: &[B]) -> u32 {
 /// A writer copying a store calls this on each list once the NIDs of the
 /// copied contacts are known: without it the copy's members still name
 /// the source store, which Outlook cannot open from the copy, and the
-/// members' vCard UIDs ([`crate::pim::uid`]) differ from the original's.
+/// members' vCard UIDs ([`crate::mapi::pim::uid`]) differ from the original's.
 pub fn retarget_dist_list(
     props: &mut PropBag,
     from: &[u8],
@@ -582,8 +570,8 @@ pub fn dist_list(msg: &Message, uid: String) -> DistList {
 /// Maps an `IPM.DistList` message onto a [`DistList`] with UID `uid`.
 /// Members come from PidLidDistributionListMembers; a contact or list
 /// member, named by the store uid and NID of its ENTRYID, gets the UID
-/// `member_uid(store uid, nid)` (in a [`PstReader`](crate::PstReader): the
-/// UID that item gets, [`crate::pim::uid::StoreUids::member_uid`]). One
+/// `member_uid(store uid, nid)` (in mailshift-pst's `PstReader`: the
+/// UID that item gets, [`crate::mapi::pim::uid::StoreUids::member_uid`]). One
 /// that cannot be followed (a GAL entry, an Exchange EntryID) is replaced
 /// by the entry at the same position of PidLidDistributionListOneOffMembers,
 /// which [MS-OXOCNTC] 2.2.2.2.2 keeps in step with it. Lists whose members

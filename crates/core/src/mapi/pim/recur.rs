@@ -14,7 +14,7 @@
 
 use encoding_rs::{Encoding, WINDOWS_1252};
 
-use crate::Corrupt;
+use crate::mapi::Malformed;
 
 /// `RecurFrequency` (2.2.1.44.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,7 +267,7 @@ impl LocalTime {
         let m = i64::from(minutes) - MINUTES_1601_TO_1970;
         let days = m.div_euclid(1440);
         let rem = m.rem_euclid(1440);
-        let (y, mo, d) = mailshift_core::time::civil_from_days(days);
+        let (y, mo, d) = crate::time::civil_from_days(days);
         LocalTime {
             // u32 minutes reach no further than year 9767.
             year: y as i32,
@@ -285,7 +285,7 @@ impl LocalTime {
 
     /// Seconds since 1970-01-01 were this time UTC (for time-zone conversion upstream).
     pub fn as_unix_if_utc(&self) -> i64 {
-        let days = mailshift_core::time::days_from_civil(i64::from(self.year), self.month, self.day);
+        let days = crate::time::days_from_civil(i64::from(self.year), self.month, self.day);
         days * 86_400 + i64::from(self.hour) * 3600 + i64::from(self.minute) * 60
     }
 }
@@ -297,10 +297,10 @@ impl std::fmt::Display for LocalTime {
 }
 
 /// The RRULE frequency: core's type, so the PIM mappers need no conversion.
-pub use mailshift_core::pim::Frequency as Freq;
+pub use crate::pim::Frequency as Freq;
 /// A day of the week: core's type; its variants run Sunday first, which is
 /// MAPI's bit order (Sunday = bit 0).
-pub use mailshift_core::pim::Weekday;
+pub use crate::pim::Weekday;
 
 const WEEKDAYS: [Weekday; 7] = [
     Weekday::Sunday,
@@ -392,11 +392,11 @@ impl<'a> Cursor<'a> {
         self.data.len().saturating_sub(self.pos)
     }
 
-    fn err(&self, structure: &'static str, reason: impl Into<String>) -> Corrupt {
-        Corrupt::new(structure, self.pos as u64, reason)
+    fn err(&self, structure: &'static str, reason: impl Into<String>) -> Malformed {
+        Malformed::new(structure, self.pos as u64, reason)
     }
 
-    fn bytes(&mut self, n: usize, structure: &'static str, field: &str) -> Result<&'a [u8], Corrupt> {
+    fn bytes(&mut self, n: usize, structure: &'static str, field: &str) -> Result<&'a [u8], Malformed> {
         let end = self.pos.checked_add(n).filter(|e| *e <= self.data.len()).ok_or_else(|| {
             self.err(structure, format!("{field}: needs {n} bytes, {} left in the blob", self.left()))
         })?;
@@ -405,20 +405,20 @@ impl<'a> Cursor<'a> {
         Ok(b)
     }
 
-    fn u16(&mut self, structure: &'static str, field: &str) -> Result<u16, Corrupt> {
+    fn u16(&mut self, structure: &'static str, field: &str) -> Result<u16, Malformed> {
         let b = self.bytes(2, structure, field)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
 
-    fn u32(&mut self, structure: &'static str, field: &str) -> Result<u32, Corrupt> {
+    fn u32(&mut self, structure: &'static str, field: &str) -> Result<u32, Malformed> {
         let b = self.bytes(4, structure, field)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     /// `count` u32 values, the count checked against the bytes left first.
-    fn u32_array(&mut self, count: u32, structure: &'static str, field: &str) -> Result<Vec<u32>, Corrupt> {
+    fn u32_array(&mut self, count: u32, structure: &'static str, field: &str) -> Result<Vec<u32>, Malformed> {
         let n = count as usize;
-        if n.checked_mul(4).map_or(true, |b| b > self.left()) {
+        if n.checked_mul(4).is_none_or(|b| b > self.left()) {
             return Err(
                 self.err(structure, format!("{field}: count {count} needs more than the {} bytes left", self.left()))
             );
@@ -427,7 +427,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A u32 size followed by that many bytes, skipped.
-    fn reserved_block(&mut self, structure: &'static str, field: &str) -> Result<(), Corrupt> {
+    fn reserved_block(&mut self, structure: &'static str, field: &str) -> Result<(), Malformed> {
         let size = self.u32(structure, field)?;
         self.bytes(size as usize, structure, field)?;
         Ok(())
@@ -442,22 +442,22 @@ const EE: &str = "ExtendedException";
 impl RecurrencePattern {
     /// Decodes a `RecurrencePattern` (PidLidTaskRecurrence, or the start of
     /// PidLidAppointmentRecur). Bytes after `EndDate` are ignored.
-    pub fn parse(blob: &[u8]) -> Result<RecurrencePattern, Corrupt> {
+    pub fn parse(blob: &[u8]) -> Result<RecurrencePattern, Malformed> {
         let mut c = Cursor::new(blob);
         RecurrencePattern::read(&mut c)
     }
 
-    fn read(c: &mut Cursor<'_>) -> Result<RecurrencePattern, Corrupt> {
+    fn read(c: &mut Cursor<'_>) -> Result<RecurrencePattern, Malformed> {
         let reader_version = c.u16(RP, "ReaderVersion")?;
         if reader_version != 0x3004 {
-            return Err(Corrupt::new(RP, 0, format!("ReaderVersion {reader_version:#06x}, expected 0x3004")));
+            return Err(Malformed::new(RP, 0, format!("ReaderVersion {reader_version:#06x}, expected 0x3004")));
         }
         let writer_version = c.u16(RP, "WriterVersion")?;
         let frequency = RecurFrequency::from_u16(c.u16(RP, "RecurFrequency")?);
         let at = c.pos;
         let pt = c.u16(RP, "PatternType")?;
         let pattern_type = PatternType::from_u16(pt)
-            .ok_or_else(|| Corrupt::new(RP, at as u64, format!("unknown PatternType {pt:#06x}")))?;
+            .ok_or_else(|| Malformed::new(RP, at as u64, format!("unknown PatternType {pt:#06x}")))?;
         let calendar_type = c.u16(RP, "CalendarType")?;
         let first_date_time = c.u32(RP, "FirstDateTime")?;
         let period = c.u32(RP, "Period")?;
@@ -651,7 +651,7 @@ impl RecurrencePattern {
     /// say, and nothing is allocated ahead of the instances found.
     pub fn instance_dates(&self, through: (i32, u32, u32), max: usize) -> Option<Vec<(i32, u32, u32)>> {
         let (y, m, d) = through;
-        let last = mailshift_core::time::days_from_civil(i64::from(y), m.clamp(1, 12), d.clamp(1, 31));
+        let last = crate::time::days_from_civil(i64::from(y), m.clamp(1, 12), d.clamp(1, 31));
         let days = self.instance_days(last, max)?;
         Some(days.into_iter().map(civil).collect())
     }
@@ -672,7 +672,7 @@ impl RecurrencePattern {
         } else {
             i64::from(self.period.max(1))
         };
-        let (sy, sm, _) = mailshift_core::time::civil_from_days(start);
+        let (sy, sm, _) = crate::time::civil_from_days(start);
         let start_month = sy * 12 + i64::from(sm);
         // The weekday of a day, 0 Sunday ... 6 Saturday (1970-01-01 was a
         // Thursday), and the first day of its week.
@@ -695,7 +695,7 @@ impl RecurrencePattern {
                     days & (1 << weekday(day)) != 0 && weeks % i64::from(self.period.max(1)) == 0
                 }
                 PatternSpecific::Month { .. } | PatternSpecific::MonthNth { .. } => {
-                    let (y, m, d) = mailshift_core::time::civil_from_days(day);
+                    let (y, m, d) = crate::time::civil_from_days(day);
                     let month = y * 12 + i64::from(m);
                     let target = match month_cache {
                         Some((cached, t)) if cached == month => t,
@@ -718,8 +718,8 @@ impl RecurrencePattern {
 
     /// The day of month `m` of year `y` a monthly pattern falls on.
     fn month_target(&self, y: i64, m: u32) -> Option<u32> {
-        let first = mailshift_core::time::days_from_civil(y, m, 1);
-        let len = mailshift_core::time::days_in_month(y, m);
+        let first = crate::time::days_from_civil(y, m, 1);
+        let len = crate::time::days_in_month(y, m);
         match self.specific {
             PatternSpecific::Month { day } => match self.pattern_type {
                 PatternType::MonthEnd => Some(len),
@@ -751,7 +751,7 @@ fn day_of(minutes: u32) -> i64 {
 
 /// (year, month, day) of days since 1970-01-01.
 fn civil(day: i64) -> (i32, u32, u32) {
-    let (y, m, d) = mailshift_core::time::civil_from_days(day);
+    let (y, m, d) = crate::time::civil_from_days(day);
     // Days within u32 minutes of 1601 (plus one) stay far inside i32 years.
     (y as i32, m, d)
 }
@@ -759,14 +759,17 @@ fn civil(day: i64) -> (i32, u32, u32) {
 impl AppointmentRecurrencePattern {
     /// Decodes PidLidAppointmentRecur, reading ANSI exception strings as
     /// Windows-1252.
-    pub fn parse(blob: &[u8]) -> Result<AppointmentRecurrencePattern, Corrupt> {
+    pub fn parse(blob: &[u8]) -> Result<AppointmentRecurrencePattern, Malformed> {
         AppointmentRecurrencePattern::parse_with_encoding(blob, WINDOWS_1252)
     }
 
     /// Decodes PidLidAppointmentRecur, reading the ANSI `Subject` and
     /// `Location` of exceptions in `ansi` (the message's code page); the
     /// Unicode copies in the extended exceptions replace them when present.
-    pub fn parse_with_encoding(blob: &[u8], ansi: &'static Encoding) -> Result<AppointmentRecurrencePattern, Corrupt> {
+    pub fn parse_with_encoding(
+        blob: &[u8],
+        ansi: &'static Encoding,
+    ) -> Result<AppointmentRecurrencePattern, Malformed> {
         let mut c = Cursor::new(blob);
         let pattern = RecurrencePattern::read(&mut c)?;
         let reader_version2 = c.u32(ARP, "ReaderVersion2")?;
@@ -854,7 +857,7 @@ impl AppointmentRecurrencePattern {
     }
 }
 
-fn read_exception_info(c: &mut Cursor<'_>, ansi: &'static Encoding) -> Result<ExceptionInfo, Corrupt> {
+fn read_exception_info(c: &mut Cursor<'_>, ansi: &'static Encoding) -> Result<ExceptionInfo, Malformed> {
     let mut e = ExceptionInfo {
         start: c.u32(EI, "StartDateTime")?,
         end: c.u32(EI, "EndDateTime")?,
@@ -864,7 +867,7 @@ fn read_exception_info(c: &mut Cursor<'_>, ansi: &'static Encoding) -> Result<Ex
     };
     let f = e.override_flags;
     // The optional fields follow in flag order (2.2.1.44.2).
-    let ansi_text = |c: &mut Cursor<'_>, what: &str| -> Result<String, Corrupt> {
+    let ansi_text = |c: &mut Cursor<'_>, what: &str| -> Result<String, Malformed> {
         // SubjectLength is SubjectLength2 + 1; the text is SubjectLength2 bytes.
         let _len = c.u16(EI, what)?;
         let len2 = c.u16(EI, what)?;
@@ -902,7 +905,7 @@ fn read_exception_info(c: &mut Cursor<'_>, ansi: &'static Encoding) -> Result<Ex
     Ok(e)
 }
 
-fn read_extended_exception(c: &mut Cursor<'_>, e: &mut ExceptionInfo, writer_version2: u32) -> Result<(), Corrupt> {
+fn read_extended_exception(c: &mut Cursor<'_>, e: &mut ExceptionInfo, writer_version2: u32) -> Result<(), Malformed> {
     if writer_version2 >= 0x3009 {
         // ChangeHighlight: ChangeHighlightSize, then that many bytes, the
         // first four being ChangeHighlightValue.
@@ -912,7 +915,7 @@ fn read_extended_exception(c: &mut Cursor<'_>, e: &mut ExceptionInfo, writer_ver
         if b.len() >= 4 {
             e.change_highlight = Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         } else if size != 0 {
-            return Err(Corrupt::new(EE, at as u64, format!("ChangeHighlightSize {size} is below 4")));
+            return Err(Malformed::new(EE, at as u64, format!("ChangeHighlightSize {size} is below 4")));
         }
     }
     c.reserved_block(EE, "ReservedBlockEE1")?;
@@ -922,7 +925,7 @@ fn read_extended_exception(c: &mut Cursor<'_>, e: &mut ExceptionInfo, writer_ver
         c.u32(EE, "StartDateTime")?;
         c.u32(EE, "EndDateTime")?;
         c.u32(EE, "OriginalStartDate")?;
-        let wide = |c: &mut Cursor<'_>, what: &str| -> Result<String, Corrupt> {
+        let wide = |c: &mut Cursor<'_>, what: &str| -> Result<String, Malformed> {
             let n = c.u16(EE, what)?;
             let b = c.bytes(usize::from(n) * 2, EE, what)?;
             let units: Vec<u16> = b.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
@@ -1058,7 +1061,7 @@ mod tests {
     }
 
     fn minutes(y: i32, m: u32, d: u32) -> u32 {
-        let days = mailshift_core::time::days_from_civil(i64::from(y), m, d);
+        let days = crate::time::days_from_civil(i64::from(y), m, d);
         (days * 1440 + MINUTES_1601_TO_1970) as u32
     }
 
@@ -1187,7 +1190,7 @@ mod tests {
 
     #[test]
     fn a_bogus_count_moves_until_by_one_day_at_most() {
-        let day = |(y, m, d): (i32, u32, u32)| mailshift_core::time::days_from_civil(i64::from(y), m, d);
+        let day = |(y, m, d): (i32, u32, u32)| crate::time::days_from_civil(i64::from(y), m, d);
         for end_day in 0..40 {
             let end = civil(day((2025, 3, 3)) + end_day);
             for count in (0..40).chain([500, u32::MAX]) {

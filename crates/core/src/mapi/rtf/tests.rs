@@ -295,9 +295,9 @@ fn to_text_of_native_rtf() {
 #[test]
 fn deep_nesting_and_hostile_words() {
     let mut rtf = b"{\\rtf1\\ansi\\fromhtml1 ".to_vec();
-    rtf.extend(std::iter::repeat(b'{').take(100_000));
+    rtf.extend(std::iter::repeat_n(b'{', 100_000));
     rtf.extend_from_slice(b"abc");
-    rtf.extend(std::iter::repeat(b'}').take(100_000));
+    rtf.extend(std::iter::repeat_n(b'}', 100_000));
     rtf.extend_from_slice(b"d}");
     assert_eq!(html(std::str::from_utf8(&rtf).expect("ascii")), "abcd");
     assert_eq!(to_text(&rtf), "abcd");
@@ -305,7 +305,7 @@ fn deep_nesting_and_hostile_words() {
     // 10 000 letters, a dangling backslash.
     let mut rtf = b"{\\rtf1 }}}}{{{\\u99999999999999999999 \\uc-5 \\f-2147483649 x".to_vec();
     rtf.push(b'\\');
-    rtf.extend(std::iter::repeat(b'q').take(10_000));
+    rtf.extend(std::iter::repeat_n(b'q', 10_000));
     rtf.extend_from_slice(b" \\'zz\\'4 \\bin999999999 abc\\");
     let t = to_text(&rtf);
     // Text after the root group's `}` is outside the document; the huge
