@@ -310,10 +310,14 @@ impl Table {
     /// rule: OpenOutlook rule 30), and the row-only cells Outlook writes
     /// for every message (rule 24): PidTagMessageStatus (0 unless the
     /// message has one) and, where the table has the column,
-    /// PidTagConversationId computed as MS-PST 5.4 says.
+    /// PidTagConversationId computed as MS-PST 5.4 says. The replication
+    /// cells (0x0E30-0x0E3F: item id, change number, version history ...)
+    /// are the store's, not the message's: a row has them only in a store
+    /// that keeps ID-map records (OpenOutlook rules 12, 25), which ours
+    /// does not, though a message copied from such a store has them.
     fn push_message(&mut self, row_id: u32, ver: u32, props: &[(u16, PropValue<'static>)]) {
         let mut cells: Vec<(u16, PropValue<'static>)> = Vec::with_capacity(props.len() + 2);
-        cells.extend(props.iter().cloned());
+        cells.extend(props.iter().filter(|(id, _)| !(0x0E30..=0x0E3F).contains(id)).cloned());
         if !props.iter().any(|(id, _)| *id == tags::MESSAGE_STATUS) {
             cells.push((tags::MESSAGE_STATUS, PropValue::I32(0)));
         }
