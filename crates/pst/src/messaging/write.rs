@@ -365,7 +365,21 @@ pub fn conversation_id(props: &[(u16, PropValue<'_>)]) -> Option<[u8; 16]> {
             return Some(g);
         }
     }
-    let Some(PropValue::Unicode(topic)) = get(tags::CONVERSATION_TOPIC) else { return None };
+    let topic = match get(tags::CONVERSATION_TOPIC) {
+        Some(PropValue::Unicode(t)) => t.clone(),
+        // An 8-bit topic (ANSI stores) is the text its code page makes of
+        // it, as MAPI hands it to Outlook: the message's code page, else
+        // Windows-1252 (the reader's default).
+        Some(PropValue::String8(b)) => {
+            let cp = [tags::MESSAGE_CODEPAGE, tags::INTERNET_CODEPAGE]
+                .into_iter()
+                .find_map(|id| get(id).and_then(|v| v.as_i64()).and_then(|c| u32::try_from(c).ok()))
+                .and_then(crate::messaging::codepage::encoding_for)
+                .unwrap_or(encoding_rs::WINDOWS_1252);
+            crate::messaging::codepage::decode_string8(b, cp)
+        }
+        _ => return None,
+    };
     // "mapping i to I regardless of the user's locale": one character to
     // one, as Windows upper-cases; a character whose upper case is longer
     // (German sharp s) stays as it is.
