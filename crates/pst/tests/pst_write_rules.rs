@@ -40,14 +40,14 @@
 //! | 22 Subnode NIDs from the header counters, which they advance | fixed (numbered per message, covered but not unique) | Outlook numbers attachments store-wide (0x8025, 0x8045 ... across messages); `rules_17_22_rgnid_covers_every_node_and_subnode` |
 //! | 23 PidTagMessageSize counts values, attachments and the tables | fixed (was an estimate from the values) | see 31 |
 //! | 24 Contents rows carry the row-only cells 0x0E17 (0) and 0x3013 | fixed (neither was written) | jane_doe's contents and FAI rows; `rules_19_24_30_contents_rows_equal_their_messages` |
-//! | 25 Only a store keeping ID-map records carries ID cells | kept | no record, no cell; `rules_3_12_25_35_id_map_empty_and_no_id_cells` |
+//! | 25 Only a store keeping ID-map records carries ID cells | fixed (rows of messages copied from an ID-map store, Outlook.d3621be9.pst, took the 0x0E30-0x0E3F values of their PCs) | no record, so no replication cell in any row; the PCs keep them (a copy changes no property); `rules_3_12_25_35_id_map_empty_and_no_id_cells` |
 //! | 26 scanpst may need several passes | n/a | informational |
 //! | 27 AMaps agree with the BBT; cbAMapFree | kept | NdbWriter; ndb_write.rs |
 //! | 28 Folders complete: tables, parent row mirroring the PC, has-subfolders | kept | `rule28_folders_are_complete_and_counts_agree` |
 //! | 29 No orphan block; cRef = references + 1 | kept | NdbWriter refuses an orphan at finish; ndb_write.rs |
 //! | 30 A row has a cell exactly when the message has a non-empty value; size, flags, delivery time equal | fixed (empty strings were cells) | "a message never has an empty 0x0E03" is not forced: a copy keeps its source's PC (tests/pst_write.rs); `rules_19_24_30_contents_rows_equal_their_messages` |
 //! | 31 PidTagMessageSize is the stored size | fixed | measured: the bytes of the message's data and of all its subnodes' data, subnode trees not counted: exact for every message of jane_doe and john_doe, 97 of SampleOstFile.ost's 113; `rules_23_31_message_size_is_what_the_message_stores` |
-//! | 32 A message is in the bucket of its conversation-index GUID and of its row's 0x3013 | fixed, refined | 366 messages of 25 fixtures with an index are in exactly one bucket, that of the MS-PST 5.4 conversation id (no conversation id: 0xFFFFFFFF); `rules_14_18_32_message_index_is_outlooks` |
+//! | 32 A message is in the bucket of its conversation-index GUID and of its row's 0x3013 | fixed, refined | the 335 indexed messages of 26 fixtures with an index (Outlook's, Aspose's) are each in exactly one bucket, that of their MS-PST 5.4 conversation id, and those without one under 0xFFFFFFFF (test_unicode.pst and test_ansi.pst, an older scheme, aside); `rules_14_18_32_message_index_is_outlooks` |
 //! | 33 0x3013 of an imported message = MD5 of the upper-cased UTF-16LE topic | fixed | the topic case of MS-PST 5.4; Outlook.d3621be9.pst's rows; `conversation_ids_and_index_keys_are_outlooks` |
 //! | 34 Conversation index header = 0x01 and FILETIME >> 24 | n/a | a copy keeps its source's index |
 //! | 35 Root hierarchy rows carry ID cells once the ID map is in use | kept (n/a) | see 25 |

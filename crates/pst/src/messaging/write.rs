@@ -11,20 +11,29 @@
 //! writer's B-trees, maps and header. Nothing is at the target path until
 //! the header is written and the file renamed over it.
 //!
-//! The node set is the one Outlook makes for a new store (observed on an
-//! Outlook-made empty PST, and [MS-PST] 2.7.1's minimum): the message
-//! store, the name-to-id map, the root folder with its three tables, the
-//! IPM subtree ("Top of Outlook data file"), Search Root, Deleted Items,
-//! the table templates (0x60D-0x610, 0x671, 0x692, 0x6B6, 0x6D7, 0x6F8),
-//! the receive-folder table (0x62B) and the outgoing queue (0x64C); plus
-//! the default folders Outlook otherwise creates when it first opens a
-//! store (Inbox, Outbox, Sent Items, Drafts, Calendar, Contacts, Journal,
-//! Notes, Tasks, Junk E-mail), with the entry ids it finds them by.
+//! The node set is the one Outlook makes for a new store (microsoft/
+//! outlook-pst-rs's `Empty.pst`, node for node but 0xEE1 and 0xF01, and
+//! [MS-PST] 2.7's minimum): the message store, the name-to-id map, the
+//! root folder with its three tables, the IPM subtree ("Top of Outlook
+//! data file"), Search Root, the spam search folder (0x2223, with 0x2226,
+//! 0x2227, 0x2230) named by the search activity list (0x201),
+//! IPM_COMMON_VIEWS (0x8082), Deleted Items, the table templates
+//! (0x60D-0x610, 0x671, 0x692, 0x6B6, 0x6D7, 0x6F8), the receive-folder
+//! table (0x62B), the outgoing queue (0x64C), Outlook's ID map (0xC01,
+//! empty) and message index (0xE01), and the nodes without data 0x1E1,
+//! 0x261, 0xE41, 0xEC1, 0xF21; plus the default folders Outlook otherwise
+//! creates when it first opens a store (Inbox, Outbox, Sent Items, Drafts,
+//! Calendar, Contacts, Journal, Notes, Tasks, Junk E-mail), with the entry
+//! ids it finds them by. The rules scanpst enforces on them, and the
+//! evidence for each, are tabled in `tests/pst_write_rules.rs`.
 //!
 //! Derived values are computed in one place from what is serialized:
-//! PidTagMessageSize and PidTagAttachSize from the encoded values
-//! ([`value_size`]), content and unread counts from the rows written,
-//! PidTagLtpRowVer from one counter, rgnid by the NDB writer from the
+//! PidTagMessageSize from the bytes the message stores (its data and its
+//! subnodes' data), PidTagAttachSize from the values ([`value_size`]),
+//! content and unread counts from the rows written, PidTagLtpRowVer from
+//! one counter (and dwUnique above it), the contents rows'
+//! PidTagConversationId and the message index from [`conversation_id`],
+//! subnode NIDs from store-wide counters, rgnid by the NDB writer from the
 //! nodes placed.
 //!
 //! [MS-PST]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/
@@ -321,8 +330,9 @@ impl Table {
         if !props.iter().any(|(id, _)| *id == tags::MESSAGE_STATUS) {
             cells.push((tags::MESSAGE_STATUS, PropValue::I32(0)));
         }
+        // Computed, never the PC's own (the message index follows it).
+        cells.retain(|(i, _)| *i != tags::CONVERSATION_ID);
         if let Some(id) = conversation_id(props) {
-            cells.retain(|(i, _)| *i != tags::CONVERSATION_ID);
             cells.push((tags::CONVERSATION_ID, PropValue::Binary(id.to_vec().into())));
         }
         self.push_cells(row_id, ver, &cells, |v| !matches!(v, PropValue::Unicode(s) if s.is_empty()));
@@ -353,7 +363,7 @@ impl Table {
 /// PidTagConversationIndexTracking is set and the index is a 22-byte
 /// header starting 0x01; else the MD5 of the upper-cased UTF-16LE
 /// PidTagConversationTopic (its first 255 characters); else none. The
-/// conversation ids of 366 messages in 25 fixtures with a message index
+/// conversation ids of 335 messages in 26 fixtures with a message index
 /// (Outlook's included) follow this, the index's buckets with them.
 pub fn conversation_id(props: &[(u16, PropValue<'_>)]) -> Option<[u8; 16]> {
     let get = |id: u16| props.iter().find(|(i, _)| *i == id).map(|(_, v)| v);
@@ -400,7 +410,7 @@ pub fn conversation_id(props: &[(u16, PropValue<'_>)]) -> Option<[u8; 16]> {
 
 /// The message index key of a conversation id (OpenOutlook rule 14's
 /// fold: 0xFFFF0000 xor the xor of byte j shifted left by 15 - j; the key
-/// of every indexed message of 25 fixtures); messages without an id are
+/// of every indexed message of 26 fixtures); messages without an id are
 /// under 0xFFFFFFFF, as in Outlook's files.
 pub fn message_index_key(conversation_id: Option<&[u8; 16]>) -> u32 {
     match conversation_id {
@@ -617,7 +627,7 @@ fn patch_inline(node: &mut BuiltNode, format: crate::raw::Format, prop_id: u16, 
     };
     let root = blocks.first().and_then(|b| b.get(4..8)).map(|r| u32::from_le_bytes([r[0], r[1], r[2], r[3]]));
     let (hb, hs, _) = root.and_then(|r| item(blocks, r)).ok_or_else(bad)?;
-    let header = &blocks[hb][hs..hs + 8];
+    let header = blocks[hb].get(hs..hs + 8).ok_or_else(bad)?;
     let mut levels = header[3];
     let mut hid = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
     // MS-PST 2.3.2: index records (key 2, hidNextLevel 4) down to the leaf
@@ -1440,10 +1450,18 @@ impl PstWriter {
         let bth = ltpw::BthLayout::reserve(&mut heap, None, 4, 4, keys).map_err(lerr)?;
         let per_list = ltpw::MAX_ALLOC / 4;
         let mut data = Vec::with_capacity(self.index.len());
+        let mut left_out = 0;
         for nids in self.index.values_mut() {
             nids.sort_unstable();
+            left_out += nids.len().saturating_sub(per_list);
             let list: Vec<u8> = nids.iter().take(per_list).flat_map(|n| n.to_le_bytes()).collect();
             data.push(heap.alloc(&list).map_err(lerr)?.to_le_bytes().to_vec());
+        }
+        if left_out > 0 {
+            self.notes.push(format!(
+                "{left_out} messages are not in the message index (more than {per_list} of one conversation): \
+                 scanpst adds them"
+            ));
         }
         bth.fill(&mut heap, &data).map_err(lerr)?;
         let last = nid(nt::NORMAL_MESSAGE, self.next_message.saturating_sub(1).max(FIRST_MESSAGE_INDEX));
@@ -1759,5 +1777,30 @@ impl StoreWriter for PstWriter {
 
     fn notes(&self) -> Vec<String> {
         self.notes.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md5;
+
+    /// The test suite of RFC 1321 A.5.
+    #[test]
+    fn md5_of_rfc_1321() {
+        let hex = |d: [u8; 16]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        for (input, want) in [
+            ("", "d41d8cd98f00b204e9800998ecf8427e"),
+            ("a", "0cc175b9c0f1b6a831c399e269772661"),
+            ("abc", "900150983cd24fb0d6963f7d28e17f72"),
+            ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+            ("abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
+            ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "d174ab98d277d9f5a5611c2c9f419d9f"),
+            (
+                "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+                "57edf4a22be3c955ac49da2e2107b67a",
+            ),
+        ] {
+            assert_eq!(hex(md5(input.as_bytes())), want, "MD5({input:?})");
+        }
     }
 }
