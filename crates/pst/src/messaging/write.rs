@@ -384,9 +384,9 @@ pub fn conversation_id(props: &[(u16, PropValue<'_>)]) -> Option<[u8; 16]> {
             let cp = [tags::MESSAGE_CODEPAGE, tags::INTERNET_CODEPAGE]
                 .into_iter()
                 .find_map(|id| get(id).and_then(|v| v.as_i64()).and_then(|c| u32::try_from(c).ok()))
-                .and_then(crate::messaging::codepage::encoding_for)
+                .and_then(crate::messaging::encoding_for)
                 .unwrap_or(encoding_rs::WINDOWS_1252);
-            crate::messaging::codepage::decode_string8(b, cp)
+            crate::messaging::decode_string8(b, cp)
         }
         _ => return None,
     };
