@@ -58,6 +58,7 @@
 //! | pst-editing-design: a contents row's dwRowID is the message NID | kept | `rules_19_24_30_contents_rows_equal_their_messages` |
 //! | pst-editing-design: pages at 512-byte offsets, EOF on the section grid, fAMapValid 2 | kept | NdbWriter; ndb_write.rs |
 //! | MS-PST 2.7.1/2.7.3: store, name map, templates, root, 0x1E1, 0x201, 0x261, Top, Search Root, spam search folder 0x2223 (2.7.3.4.4), Deleted Items | fixed (0x2223 was missing) | `spam_search_folder_and_the_search_activity_list` |
+//! | MS-PST 2.4.1: 0x281, 0x2A1, 0x321 (search gatherer queue, descriptor, folder queue) | n/a | Outlook 2010's jane_doe has them, the newest Outlook's Empty.pst not; not written |
 //! | MS-PST 2.4.3.2: entry ids are 4 zero bytes, the record key, the NID | kept | `rule36_message_store_pc` |
 //! | MS-PST 2.4.8.4.2: the search activity list names the folders with search activity | fixed (was empty) | `spam_search_folder_and_the_search_activity_list` |
 //! | Receive folder table 0x62B: class "" to the Inbox, the root without one | kept | Empty.pst (0x122), jane_doe (its Inbox); `receive_folder_table_names_the_inbox` |
