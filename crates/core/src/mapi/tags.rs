@@ -128,6 +128,17 @@ pub const MESSAGE_FLAGS: u16 = 0x0E07;
 pub const MESSAGE_SIZE: u16 = 0x0E08;
 /// `PidTagNormalizedSubject` (PtypString): the subject without its prefix.
 pub const NORMALIZED_SUBJECT: u16 = 0x0E1D;
+/// `PidTagConversationTopic` (PtypString).
+pub const CONVERSATION_TOPIC: u16 = 0x0070;
+/// `PidTagConversationIndex` (PtypBinary): a 22-byte header (0x01, time,
+/// GUID) and 5-byte child blocks.
+pub const CONVERSATION_INDEX: u16 = 0x0071;
+/// `PidTagConversationIndexTracking` (PtypBoolean): the conversation id is
+/// the GUID of the conversation index.
+pub const CONVERSATION_INDEX_TRACKING: u16 = 0x3016;
+/// `PidTagConversationId` (PtypBinary): computed (MS-PST 5.4); in a PST a
+/// cell of contents-table rows only.
+pub const CONVERSATION_ID: u16 = 0x3013;
 /// `PidTagInternetMessageId` (PtypString).
 pub const INTERNET_MESSAGE_ID: u16 = 0x1035;
 /// `PidTagInternetReferences` (PtypString).
@@ -203,6 +214,13 @@ pub const VIEWS_ENTRY_ID: u16 = 0x35E5;
 pub const COMMON_VIEWS_ENTRY_ID: u16 = 0x35E6;
 /// `PidTagReplVersionHistory`-era store property Outlook writes as binary 0x0E34 (MS-PST 2.4.3).
 pub const REPLICA_VERSION: u16 = 0x0E34;
+/// `PidTagReplFlags` (PtypInteger32): 0 on the message store of a new
+/// Outlook store (MS-PST 2.4.4.4.1 lists it among the hierarchy columns).
+pub const REPL_FLAGS: u16 = 0x0E38;
+/// The one property (PtypInteger32, 0) of the search criteria object of
+/// a new store's spam search folder, as Outlook writes it; in the
+/// provider range 0x6600-0x67FF, without an [MS-OXPROPS] name (ours).
+pub const PST_SEARCH_CRITERIA_STATE: u16 = 0x660B;
 /// `PidTagPstPassword` (PtypInteger32): the CRC of the store password, 0 for none (MS-PST 2.4.3.1).
 pub const PST_PASSWORD: u16 = 0x67FF;
 /// `PidTagPstLrNoRestrictions` (PtypBoolean) on the message store (MS-PST 2.4.3).

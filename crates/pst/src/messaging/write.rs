@@ -11,20 +11,29 @@
 //! writer's B-trees, maps and header. Nothing is at the target path until
 //! the header is written and the file renamed over it.
 //!
-//! The node set is the one Outlook makes for a new store (observed on an
-//! Outlook-made empty PST, and [MS-PST] 2.7.1's minimum): the message
-//! store, the name-to-id map, the root folder with its three tables, the
-//! IPM subtree ("Top of Outlook data file"), Search Root, Deleted Items,
-//! the table templates (0x60D-0x610, 0x671, 0x692, 0x6B6, 0x6D7, 0x6F8),
-//! the receive-folder table (0x62B) and the outgoing queue (0x64C); plus
-//! the default folders Outlook otherwise creates when it first opens a
-//! store (Inbox, Outbox, Sent Items, Drafts, Calendar, Contacts, Journal,
-//! Notes, Tasks, Junk E-mail), with the entry ids it finds them by.
+//! The node set is the one Outlook makes for a new store (microsoft/
+//! outlook-pst-rs's `Empty.pst`, node for node but 0xEE1 and 0xF01, and
+//! [MS-PST] 2.7's minimum): the message store, the name-to-id map, the
+//! root folder with its three tables, the IPM subtree ("Top of Outlook
+//! data file"), Search Root, the spam search folder (0x2223, with 0x2226,
+//! 0x2227, 0x2230) named by the search activity list (0x201),
+//! IPM_COMMON_VIEWS (0x8082), Deleted Items, the table templates
+//! (0x60D-0x610, 0x671, 0x692, 0x6B6, 0x6D7, 0x6F8), the receive-folder
+//! table (0x62B), the outgoing queue (0x64C), Outlook's ID map (0xC01,
+//! empty) and message index (0xE01), and the nodes without data 0x1E1,
+//! 0x261, 0xE41, 0xEC1, 0xF21; plus the default folders Outlook otherwise
+//! creates when it first opens a store (Inbox, Outbox, Sent Items, Drafts,
+//! Calendar, Contacts, Journal, Notes, Tasks, Junk E-mail), with the entry
+//! ids it finds them by. The rules scanpst enforces on them, and the
+//! evidence for each, are tabled in `tests/pst_write_rules.rs`.
 //!
 //! Derived values are computed in one place from what is serialized:
-//! PidTagMessageSize and PidTagAttachSize from the encoded values
-//! ([`value_size`]), content and unread counts from the rows written,
-//! PidTagLtpRowVer from one counter, rgnid by the NDB writer from the
+//! PidTagMessageSize from the bytes the message stores (its data and its
+//! subnodes' data), PidTagAttachSize from the values ([`value_size`]),
+//! content and unread counts from the rows written, PidTagLtpRowVer from
+//! one counter (and dwUnique above it), the contents rows'
+//! PidTagConversationId and the message index from [`conversation_id`],
+//! subnode NIDs from store-wide counters, rgnid by the NDB writer from the
 //! nodes placed.
 //!
 //! [MS-PST]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/
@@ -46,6 +55,10 @@ use crate::raw::Bid;
 /// `NID_TYPE`s (MS-PST 2.2.2.1).
 mod nt {
     pub const NORMAL_FOLDER: u32 = 0x02;
+    pub const SEARCH_FOLDER: u32 = 0x03;
+    pub const SEARCH_UPDATE_QUEUE: u32 = 0x06;
+    pub const SEARCH_CRITERIA_OBJECT: u32 = 0x07;
+    pub const SEARCH_CONTENTS_TABLE: u32 = 0x10;
     pub const NORMAL_MESSAGE: u32 = 0x04;
     pub const ATTACHMENT: u32 = 0x05;
     pub const ASSOC_MESSAGE: u32 = 0x08;
@@ -58,7 +71,13 @@ const fn nid(nid_type: u32, index: u32) -> u32 {
     (index << 5) | nid_type
 }
 
-/// The fixed NIDs of MS-PST 2.4.1 a new store holds.
+const fn nid_type_of(n: u32) -> u32 {
+    n & 0x1F
+}
+
+/// The fixed NIDs a new store holds: those of MS-PST 2.4.1, and the ones
+/// an Outlook-made empty store has besides (microsoft/outlook-pst-rs's
+/// `Empty.pst`; OpenOutlook's design document, rule 36).
 mod fixed {
     pub const MESSAGE_STORE: u32 = 0x21;
     pub const NAME_TO_ID_MAP: u32 = 0x61;
@@ -77,20 +96,69 @@ mod fixed {
     pub const CHANGE_HISTORY_TABLE: u32 = 0x6B6;
     pub const TOMBSTONE_TABLE: u32 = 0x6D7;
     pub const TOMBSTONE_DATE_TABLE: u32 = 0x6F8;
-    /// The IPM subtree, Search Root and Deleted Items: the first normal
-    /// folders of a new store (nidIndex 0x401-0x403), as Outlook numbers them.
+    /// Outlook's ID map (heap client 0x9C: a BTH of 16-byte ids to NIDs),
+    /// empty in a new store (OpenOutlook rules 3 and 25).
+    pub const ID_MAP: u32 = 0xC01;
+    /// Outlook's message index (heap client 0xCC: conversation keys to
+    /// lists of message NIDs; OpenOutlook rules 14, 18, 32).
+    pub const MESSAGE_INDEX: u32 = 0xE01;
+    /// Nodes without data an Outlook-made empty store has (0xEC1: without
+    /// it scanpst says "Search folder missing update queue").
+    pub const EMPTY_E41: u32 = 0xE41;
+    pub const EMPTY_EC1: u32 = 0xEC1;
+    pub const EMPTY_F21: u32 = 0xF21;
+    /// The spam search folder under the root (MS-PST 2.7.3.4.4), with its
+    /// search update queue 0x2226, search criteria object 0x2227 and
+    /// search contents table 0x2230 (its nidIndex with nidTypes 0x06, 0x07,
+    /// 0x10: MS-PST 2.2.2.1), as Outlook makes them; the search activity
+    /// list (0x201) names it.
+    pub const SPAM_SEARCH_FOLDER: u32 = 0x2223;
+    /// The IPM subtree, Search Root, Deleted Items and IPM_COMMON_VIEWS:
+    /// the normal folders of a new store (nidIndex 0x401-0x404), as
+    /// Outlook numbers them.
     pub const IPM_SUBTREE: u32 = 0x8022;
     pub const SEARCH_ROOT: u32 = 0x8042;
     pub const DELETED_ITEMS: u32 = 0x8062;
+    pub const COMMON_VIEWS: u32 = 0x8082;
 }
 
-/// The first nidIndex of the folders a writer adds (after the three above).
-const FIRST_FOLDER_INDEX: u32 = 0x404;
+/// The first nidIndex of the folders a writer adds: after the four above
+/// (IPM_COMMON_VIEWS is 0x404).
+const FIRST_FOLDER_INDEX: u32 = 0x405;
 /// The first nidIndex of messages: Outlook starts them at 0x10000
 /// (rgnid[NID_TYPE_NORMAL_MESSAGE] of a new store).
 const FIRST_MESSAGE_INDEX: u32 = 0x10000;
-/// The first nidIndex of a message's attachments (Outlook: 0x8025, 0x8045 ...).
-const FIRST_ATTACHMENT_INDEX: u32 = 0x401;
+
+/// The store's counters of subnode NIDs (attachments, NID_TYPE_LTP values
+/// and row matrices): Outlook draws them from the header's `rgnid` for the
+/// whole store (its attachments are 0x8025, 0x8045 ... across messages),
+/// and scanpst wants `rgnid` to cover every subnode (OpenOutlook rules 17,
+/// 22; the NDB writer derives `rgnid` from the NIDs placed). Each counter
+/// holds the last nidIndex handed out, from 0x400 as in a new file
+/// (MS-PST 2.2.2.6), so the first is 0x401.
+#[derive(Debug, Clone)]
+struct StoreNids {
+    last: [u32; 32],
+}
+
+impl Default for StoreNids {
+    fn default() -> Self {
+        StoreNids { last: [0x400; 32] }
+    }
+}
+
+impl ltpw::NidAllocator for StoreNids {
+    fn next_nid(&mut self, nid_type: u8) -> u32 {
+        let t = usize::from(nid_type & 0x1F);
+        self.last[t] += 1;
+        nid(u32::from(nid_type & 0x1F), self.last[t])
+    }
+}
+
+/// `bClientSig` of Outlook's ID map heap (node 0xC01).
+const HN_CLIENT_ID_MAP: u8 = 0x9C;
+/// `bClientSig` of Outlook's message index heap (node 0xE01).
+const HN_CLIENT_MESSAGE_INDEX: u8 = 0xCC;
 
 // --------------------------------------------------------- table columns
 
@@ -232,28 +300,169 @@ impl Table {
         Table { cols: cols.collect(), rows: Vec::new() }
     }
 
-    fn build(self, format: crate::raw::Format) -> Result<BuiltNode> {
+    fn build(self, format: crate::raw::Format, nids: &mut StoreNids) -> Result<BuiltNode> {
         let mut tc = ltpw::TcBuilder::new(format, &self.cols).map_err(lerr)?;
         for (id, ver, cells) in &self.rows {
             tc.add_row_with_version(*id, *ver, cells).map_err(lerr)?;
         }
-        tc.build(&mut ltpw::LocalNids::default()).map_err(lerr)
+        tc.build(nids).map_err(lerr)
     }
 
     /// A row whose cells are the values of `props` for the columns, where
     /// the type matches; the row id and version columns from `row_id` and `ver`.
     fn push(&mut self, row_id: u32, ver: u32, props: &[(u16, PropValue<'static>)]) {
+        self.push_cells(row_id, ver, props, |_| true);
+    }
+
+    /// A message's row in a contents or FAI contents table: its values
+    /// for the columns but empty strings, which are no cell (scanpst's
+    /// rule: OpenOutlook rule 30), and the row-only cells Outlook writes
+    /// for every message (rule 24): PidTagMessageStatus (0 unless the
+    /// message has one) and, where the table has the column,
+    /// PidTagConversationId computed as MS-PST 5.4 says. The replication
+    /// cells (0x0E30-0x0E3F: item id, change number, version history ...)
+    /// are the store's, not the message's: a row has them only in a store
+    /// that keeps ID-map records (OpenOutlook rules 12, 25), which ours
+    /// does not, though a message copied from such a store has them.
+    fn push_message(&mut self, row_id: u32, ver: u32, props: &[(u16, PropValue<'static>)]) {
+        let mut cells: Vec<(u16, PropValue<'static>)> = Vec::with_capacity(props.len() + 2);
+        cells.extend(props.iter().filter(|(id, _)| !(0x0E30..=0x0E3F).contains(id)).cloned());
+        if !props.iter().any(|(id, _)| *id == tags::MESSAGE_STATUS) {
+            cells.push((tags::MESSAGE_STATUS, PropValue::I32(0)));
+        }
+        // Computed, never the PC's own (the message index follows it).
+        cells.retain(|(i, _)| *i != tags::CONVERSATION_ID);
+        if let Some(id) = conversation_id(props) {
+            cells.push((tags::CONVERSATION_ID, PropValue::Binary(id.to_vec().into())));
+        }
+        self.push_cells(row_id, ver, &cells, |v| !matches!(v, PropValue::Unicode(s) if s.is_empty()));
+    }
+
+    fn push_cells(
+        &mut self,
+        row_id: u32,
+        ver: u32,
+        props: &[(u16, PropValue<'static>)],
+        keep: impl Fn(&PropValue<'static>) -> bool,
+    ) {
         let by_id: HashMap<u16, &PropValue<'static>> = props.iter().map(|(id, v)| (*id, v)).collect();
         let cells = self
             .cols
             .iter()
             .map(|&tag| {
                 let (id, ptype) = ((tag >> 16) as u16, tag as u16);
-                by_id.get(&id).filter(|v| v.prop_type() == ptype).map(|v| (*v).clone())
+                by_id.get(&id).filter(|v| v.prop_type() == ptype && keep(v)).map(|v| (*v).clone())
             })
             .collect();
         self.rows.push((row_id, ver, cells));
     }
+}
+
+/// PidTagConversationId of a message with `props` (MS-PST 5.4,
+/// [MS-OXOMSG] 2.2.1.2): the GUID of PidTagConversationIndex when
+/// PidTagConversationIndexTracking is set and the index is a 22-byte
+/// header starting 0x01; else the MD5 of the upper-cased UTF-16LE
+/// PidTagConversationTopic (its first 255 characters); else none. The
+/// conversation ids of 335 messages in 26 fixtures with a message index
+/// (Outlook's included) follow this, the index's buckets with them.
+pub fn conversation_id(props: &[(u16, PropValue<'_>)]) -> Option<[u8; 16]> {
+    let get = |id: u16| props.iter().find(|(i, _)| *i == id).map(|(_, v)| v);
+    let tracking = matches!(get(tags::CONVERSATION_INDEX_TRACKING), Some(PropValue::Bool(true)));
+    if let Some(PropValue::Binary(ci)) = get(tags::CONVERSATION_INDEX) {
+        if tracking && ci.len() >= 22 && ci[0] == 0x01 {
+            let mut g = [0u8; 16];
+            g.copy_from_slice(&ci[6..22]);
+            return Some(g);
+        }
+    }
+    let topic = match get(tags::CONVERSATION_TOPIC) {
+        Some(PropValue::Unicode(t)) => t.clone(),
+        // An 8-bit topic (ANSI stores) is the text its code page makes of
+        // it, as MAPI hands it to Outlook: the message's code page, else
+        // Windows-1252 (the reader's default).
+        Some(PropValue::String8(b)) => {
+            let cp = [tags::MESSAGE_CODEPAGE, tags::INTERNET_CODEPAGE]
+                .into_iter()
+                .find_map(|id| get(id).and_then(|v| v.as_i64()).and_then(|c| u32::try_from(c).ok()))
+                .and_then(crate::messaging::encoding_for)
+                .unwrap_or(encoding_rs::WINDOWS_1252);
+            crate::messaging::decode_string8(b, cp)
+        }
+        _ => return None,
+    };
+    // "mapping i to I regardless of the user's locale": one character to
+    // one, as Windows upper-cases; a character whose upper case is longer
+    // (German sharp s) stays as it is.
+    let upper: String = topic
+        .chars()
+        .take_while(|c| *c != '\0')
+        .map(|c| {
+            let mut u = c.to_uppercase();
+            match (u.next(), u.next()) {
+                (Some(one), None) => one,
+                _ => c,
+            }
+        })
+        .collect();
+    let bytes: Vec<u8> = upper.encode_utf16().take(255).flat_map(u16::to_le_bytes).collect();
+    Some(md5(&bytes))
+}
+
+/// The message index key of a conversation id (OpenOutlook rule 14's
+/// fold: 0xFFFF0000 xor the xor of byte j shifted left by 15 - j; the key
+/// of every indexed message of 26 fixtures); messages without an id are
+/// under 0xFFFFFFFF, as in Outlook's files.
+pub fn message_index_key(conversation_id: Option<&[u8; 16]>) -> u32 {
+    match conversation_id {
+        Some(g) => 0xFFFF_0000 ^ g.iter().enumerate().fold(0u32, |k, (j, b)| k ^ (u32::from(*b) << (15 - j))),
+        None => 0xFFFF_FFFF,
+    }
+}
+
+/// MD5 ([RFC 1321]) of `data`, for PidTagConversationId (MS-PST 5.4).
+///
+/// [RFC 1321]: https://www.rfc-editor.org/rfc/rfc1321
+fn md5(data: &[u8]) -> [u8; 16] {
+    const S: [u32; 64] = [
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14,
+        20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6,
+        10, 15, 21,
+    ];
+    // RFC 1321 3.4: T[i] = floor(2^32 * |sin(i + 1)|), i in radians.
+    let k: Vec<u32> = (0..64).map(|i| ((f64::from(i) + 1.0).sin().abs() * 4_294_967_296.0) as u32).collect();
+    let mut msg = data.to_vec();
+    let bits = (data.len() as u64).wrapping_mul(8);
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bits.to_le_bytes());
+    let mut h: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
+    for chunk in msg.chunks_exact(64) {
+        let m: Vec<u32> = chunk.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect();
+        let [mut a, mut b, mut c, mut d] = h;
+        for i in 0..64 {
+            let (f, g) = match i / 16 {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                _ => (c ^ (b | !d), (7 * i) % 16),
+            };
+            let t = d;
+            d = c;
+            c = b;
+            b = b.wrapping_add(a.wrapping_add(f).wrapping_add(k[i]).wrapping_add(m[g]).rotate_left(S[i]));
+            a = t;
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 16];
+    for (i, w) in h.iter().enumerate() {
+        out[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    out
 }
 
 /// The named-property map being built (MS-PST 2.4.7): every named property
@@ -359,6 +568,7 @@ fn pc(
     format: crate::raw::Format,
     props: &[(u16, PropValue<'static>)],
     subs: Vec<(u32, BuiltNode)>,
+    nids: &mut StoreNids,
 ) -> Result<BuiltNode> {
     let mut b = ltpw::PcBuilder::new(format);
     for (id, v) in props {
@@ -367,22 +577,78 @@ fn pc(
     for (n, node) in subs {
         b.add_subnode(n, node);
     }
-    b.build(&mut ltpw::LocalNids::default()).map_err(lerr)
+    b.build(nids).map_err(lerr)
 }
 
-/// The stored size of a value, for PidTagMessageSize and PidTagAttachSize:
-/// its encoded bytes (MS-PST 2.3.3.4) plus the 8 bytes of its PC entry.
+/// The size of one value as PidTagAttachSize counts it (OpenOutlook rule
+/// 21, which 39 attachments of Outlook's SampleOstFile.ost and 19 of
+/// Outlook.d3621be9.pst follow exactly, methods 1, 5 and 6): a fixed-size
+/// value its own size (a PtypBoolean 1, a PtypInteger32 4 ...), a string
+/// or binary its bytes (UTF-16 without terminator), a PtypObject the size
+/// it gives (the embedded message's PidTagMessageSize, the OLE stream's
+/// length), a multi-valued one its stored bytes (MS-PST 2.3.3.4).
 pub fn value_size(v: &PropValue<'_>) -> u64 {
     let ptype = v.prop_type();
-    let data = match fixed_size(ptype) {
-        Some(n) => n as u64,
-        None => ltpw::encode(v).1.len() as u64,
-    };
-    8 + if data <= 4 && ptype & MV_FLAG == 0 { 0 } else { data }
+    match (v, fixed_size(ptype)) {
+        (PropValue::Object { size, .. }, _) => u64::from(*size),
+        (_, Some(n)) if ptype & MV_FLAG == 0 => n as u64,
+        _ => ltpw::encode(v).1.len() as u64,
+    }
 }
 
-fn bag_size(props: &[(u16, PropValue<'static>)]) -> u64 {
-    props.iter().map(|(_, v)| value_size(v)).sum()
+/// The bytes a built node stores: its data and its subnodes' data, to any
+/// depth, the subnode trees themselves not counted. Outlook's
+/// PidTagMessageSize is this (every message of Outlook's jane_doe and
+/// john_doe stores, 97 of SampleOstFile.ost's 113; OpenOutlook rules 23
+/// and 31 measure the same within their tolerance).
+fn stored_len(node: &BuiltNode) -> u64 {
+    node.data.len() as u64 + node.subnodes.iter().map(|s| stored_len(&s.node)).sum::<u64>()
+}
+
+/// Sets the inline 4-byte value of property `prop_id` in a PC built by
+/// [`ltpw::PcBuilder`] (MS-PST 2.3.3.3: `dwValueHnid` of its BTH record),
+/// which must hold one: a value that depends on the PC's own size
+/// (PidTagMessageSize) is written after the PC is laid out, and being
+/// inline it changes no length.
+fn patch_inline(node: &mut BuiltNode, format: crate::raw::Format, prop_id: u16, value: u32) -> Result<()> {
+    let bad =
+        || Error::Invalid { what: "PST writer", reason: format!("property {prop_id:#06x} not inline in the PC built") };
+    let NodeData::Blocks(blocks) = &mut node.data else { return Err(bad()) };
+    // (block, start, end) of allocation `hid` (MS-PST 2.3.1.5: the page map
+    // at ibHnpm, cAlloc, cFree, rgibAlloc).
+    let item = |blocks: &[Vec<u8>], hid: u32| -> Option<(usize, usize, usize)> {
+        let h = crate::ltp::heap::Hid::decode(hid, format)?;
+        let b = blocks.get(h.block as usize)?;
+        let u16_at = |at: usize| Some(usize::from(u16::from_le_bytes([*b.get(at)?, *b.get(at + 1)?])));
+        let hnpm = u16_at(0)?;
+        let at = hnpm + 4 + 2 * (h.index as usize).checked_sub(1)?;
+        let (start, end) = (u16_at(at)?, u16_at(at + 2)?);
+        (start <= end && end <= b.len()).then_some((h.block as usize, start, end))
+    };
+    let root = blocks.first().and_then(|b| b.get(4..8)).map(|r| u32::from_le_bytes([r[0], r[1], r[2], r[3]]));
+    let (hb, hs, _) = root.and_then(|r| item(blocks, r)).ok_or_else(bad)?;
+    let header = blocks[hb].get(hs..hs + 8).ok_or_else(bad)?;
+    let mut levels = header[3];
+    let mut hid = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+    // MS-PST 2.3.2: index records (key 2, hidNextLevel 4) down to the leaf
+    // records (key 2, wPropType 2, dwValueHnid 4).
+    loop {
+        let (b, start, end) = item(blocks, hid).ok_or_else(bad)?;
+        let recs = &blocks[b][start..end];
+        if levels == 0 {
+            let at = recs.chunks_exact(8).position(|r| u16::from_le_bytes([r[0], r[1]]) == prop_id).ok_or_else(bad)?;
+            blocks[b][start + 8 * at + 4..start + 8 * at + 8].copy_from_slice(&value.to_le_bytes());
+            return Ok(());
+        }
+        let next = recs
+            .chunks_exact(6)
+            .take_while(|r| u16::from_le_bytes([r[0], r[1]]) <= prop_id)
+            .last()
+            .map(|r| u32::from_le_bytes([r[2], r[3], r[4], r[5]]))
+            .ok_or_else(bad)?;
+        hid = next;
+        levels -= 1;
+    }
 }
 
 /// An `ENTRYID` naming `nid` in the store `uid` (MS-PST 2.4.3.2).
@@ -482,6 +748,9 @@ struct FolderNode {
     /// Its contents tables, once written (at close).
     tables_written: bool,
     children: Vec<u32>,
+    /// A search folder (the spam search folder): its tables are a search
+    /// update queue, a search criteria object and a search contents table.
+    search: bool,
 }
 
 /// Folder properties that are the writer's to set, not the source's.
@@ -543,6 +812,11 @@ pub struct PstWriter {
     defaults: BTreeMap<DefaultFolder, u32>,
     next_folder: u32,
     next_message: u32,
+    /// The counters of subnode NIDs, for the whole store.
+    nids: StoreNids,
+    /// The message index (node 0xE01): key -> the top-level normal
+    /// messages written under it.
+    index: BTreeMap<u32, Vec<u32>>,
     row_ver: u32,
     open: Option<OpenFolder>,
     notes: Vec<String>,
@@ -629,6 +903,8 @@ impl PstWriter {
             defaults: BTreeMap::new(),
             next_folder: FIRST_FOLDER_INDEX,
             next_message: FIRST_MESSAGE_INDEX,
+            nids: StoreNids::default(),
+            index: BTreeMap::new(),
             row_ver: 0,
             open: None,
             notes: Vec::new(),
@@ -756,6 +1032,7 @@ impl PstWriter {
                 assoc: 0,
                 tables_written: false,
                 children: Vec::new(),
+                search: nid_type_of(n) == nt::SEARCH_FOLDER,
             },
         );
         if let Some(p) = self.folders.get_mut(&parent).filter(|_| parent != n) {
@@ -763,20 +1040,25 @@ impl PstWriter {
         }
     }
 
-    /// The skeleton of a new store: root folder, IPM subtree, Search Root
-    /// and Deleted Items, as Outlook makes it. The other default folders
-    /// are made when a source folder maps onto one ([`DefaultFolder::matches`]);
-    /// Outlook creates those still missing when it opens the store.
+    /// The skeleton of a new store, as Outlook makes it (Empty.pst; MS-PST
+    /// 2.7.3.4): the root folder, the IPM subtree, Search Root, the spam
+    /// search folder and IPM_COMMON_VIEWS under it, in this order (the
+    /// root's hierarchy rows), and Deleted Items in the IPM subtree, none
+    /// with a container class. The other default folders are made when a
+    /// source folder maps onto one ([`DefaultFolder::matches`]); Outlook
+    /// creates those still missing when it opens the store.
     fn skeleton(&mut self) {
         self.add_folder(fixed::ROOT_FOLDER, fixed::ROOT_FOLDER, String::new(), Vec::new());
         self.add_folder(fixed::IPM_SUBTREE, fixed::ROOT_FOLDER, "Top of Outlook data file".into(), Vec::new());
         self.add_folder(fixed::SEARCH_ROOT, fixed::ROOT_FOLDER, "Search Root".into(), Vec::new());
+        self.add_folder(fixed::SPAM_SEARCH_FOLDER, fixed::ROOT_FOLDER, "SPAM Search Folder 2".into(), Vec::new());
         self.add_folder(
-            fixed::DELETED_ITEMS,
-            fixed::IPM_SUBTREE,
-            "Deleted Items".into(),
-            vec![(tags::CONTAINER_CLASS, PropValue::Unicode("IPF.Note".into()))],
+            fixed::COMMON_VIEWS,
+            fixed::ROOT_FOLDER,
+            "IPM_COMMON_VIEWS".into(),
+            vec![(tags::COMMENT, PropValue::Unicode(String::new()))],
         );
+        self.add_folder(fixed::DELETED_ITEMS, fixed::IPM_SUBTREE, "Deleted Items".into(), Vec::new());
     }
 
     /// The default folder a top-level source folder `f` stands for, if any
@@ -789,7 +1071,8 @@ impl PstWriter {
         })
     }
 
-    /// Turns a message into the node that holds it, with its size.
+    /// Turns a message into the node that holds it, and the properties of
+    /// its PC (PidTagMessageSize as stored).
     fn message_obj(
         &mut self,
         m: &Message,
@@ -799,10 +1082,11 @@ impl PstWriter {
         let format = self.ndb()?.format();
         let mut props = self.tagged(&m.props, derived_message_prop, lost);
         let mut subs = Vec::new();
-        let mut size = bag_size(&props);
 
         // Recipients (MS-PST 2.4.5.3): the template's columns and every
-        // property a recipient has.
+        // property a recipient has. Row ids from 1, as Outlook's are never
+        // 0 (scanpst reads a row id 0 as a row without PidTagLtpRowId:
+        // OpenOutlook rule 37).
         let mut rcols: BTreeSet<u32> = cols::RECIPIENTS.iter().copied().collect();
         let mut rrows = Vec::new();
         for r in &m.recipients {
@@ -810,21 +1094,21 @@ impl PstWriter {
             for (id, v) in &rp {
                 rcols.insert(u32::from(*id) << 16 | u32::from(v.prop_type()));
             }
-            size += bag_size(&rp);
             rrows.push(rp);
         }
         let mut rtable = Table::new(&rcols.into_iter().collect::<Vec<_>>());
         for (i, rp) in rrows.iter().enumerate() {
             let ver = self.next_ver();
-            rtable.push(i as u32, ver, rp);
+            rtable.push(i as u32 + 1, ver, rp);
         }
-        subs.push((fixed::RECIPIENT_TABLE, rtable.build(format)?));
+        subs.push((fixed::RECIPIENT_TABLE, rtable.build(format, &mut self.nids)?));
 
-        // Attachments (MS-PST 2.4.6): the table, and one PC subnode each.
+        // Attachments (MS-PST 2.4.6): the table, and one PC subnode each,
+        // numbered from the store's counter as Outlook numbers them.
         if !m.attachments.is_empty() {
             let mut atable = Table::new(cols::ATTACHMENTS);
-            for (i, a) in m.attachments.iter().enumerate() {
-                let anid = nid(nt::ATTACHMENT, FIRST_ATTACHMENT_INDEX + i as u32);
+            for a in &m.attachments {
+                let anid = ltpw::NidAllocator::next_nid(&mut self.nids, nt::ATTACHMENT as u8);
                 let mut ap = self.tagged(
                     &a.props,
                     |id| {
@@ -836,12 +1120,9 @@ impl PstWriter {
                     lost,
                 );
                 let mut asubs = Vec::new();
-                let mut asize = bag_size(&ap);
                 match &a.content {
                     AttachContent::Bytes(b) | AttachContent::Ole(b) => {
-                        let v = PropValue::Binary(b.clone().into());
-                        asize += value_size(&v);
-                        ap.push((tags::ATTACH_DATA_BINARY, v));
+                        ap.push((tags::ATTACH_DATA_BINARY, PropValue::Binary(b.clone().into())));
                     }
                     AttachContent::Embedded(inner) => {
                         if depth >= crate::messaging::message::MAX_EMBEDDING_DEPTH {
@@ -854,26 +1135,26 @@ impl PstWriter {
                             let inner_size = message_size_of(&inner_props);
                             let enid = nid(nt::NORMAL_MESSAGE, self.next_message);
                             self.next_message += 1;
-                            asize += inner_size;
-                            ap.push((
-                                tags::ATTACH_DATA_OBJECT,
-                                PropValue::Object { nid: enid, size: inner_size as u32 },
-                            ));
+                            // The object's size is the embedded message's
+                            // PidTagMessageSize, as in Outlook's files.
+                            let size = u32::try_from(inner_size).unwrap_or(u32::MAX);
+                            ap.push((tags::ATTACH_DATA_OBJECT, PropValue::Object { nid: enid, size }));
                             asubs.push((enid, obj));
                         }
                     }
                     AttachContent::Reference(_) => {}
                     AttachContent::Missing(why) => lost.push(format!("an attachment the source could not give: {why}")),
                 }
-                let asize32 = i32::try_from(asize).unwrap_or(i32::MAX);
-                ap.push((tags::ATTACH_SIZE, PropValue::I32(asize32)));
+                // PidTagAttachSize: every value's size, its own 4 bytes
+                // included (OpenOutlook rule 21).
+                let asize = ap.iter().map(|(_, v)| value_size(v)).sum::<u64>() + 4;
+                ap.push((tags::ATTACH_SIZE, PropValue::I32(i32::try_from(asize).unwrap_or(i32::MAX))));
                 ap.sort_by_key(|(id, _)| *id);
                 let ver = self.next_ver();
                 atable.push(anid, ver, &ap);
-                size += asize;
-                subs.push((anid, pc(format, &ap, asubs)?));
+                subs.push((anid, pc(format, &ap, asubs, &mut self.nids)?));
             }
-            subs.push((fixed::ATTACHMENT_TABLE, atable.build(format)?));
+            subs.push((fixed::ATTACHMENT_TABLE, atable.build(format, &mut self.nids)?));
         }
 
         // mfHasAttach follows the attachments written ([MS-OXCMSG] 2.2.1.6).
@@ -883,11 +1164,18 @@ impl PstWriter {
         props.retain(|(id, _)| *id != tags::MESSAGE_FLAGS);
         props.push((tags::MESSAGE_FLAGS, PropValue::I32(flags)));
         props.push((tags::HAS_ATTACHMENTS, PropValue::Bool(!m.attachments.is_empty())));
-        size += 16;
-        props.push((tags::MESSAGE_SIZE, PropValue::I32(i32::try_from(size + 8).unwrap_or(i32::MAX))));
+        // PidTagMessageSize is what the message stores ([`stored_len`]):
+        // known once the PC is laid out, and inline, so set after.
+        props.push((tags::MESSAGE_SIZE, PropValue::I32(0)));
         props.sort_by_key(|(id, _)| *id);
         subs.sort_by_key(|(n, _)| *n);
-        Ok((pc(format, &props, subs)?, props))
+        let mut node = pc(format, &props, subs, &mut self.nids)?;
+        let size = i32::try_from(stored_len(&node)).unwrap_or(i32::MAX);
+        patch_inline(&mut node, format, tags::MESSAGE_SIZE, size as u32)?;
+        if let Some((_, v)) = props.iter_mut().find(|(id, _)| *id == tags::MESSAGE_SIZE) {
+            *v = PropValue::I32(size);
+        }
+        Ok((node, props))
     }
 
     /// Writes a built node through the NDB writer: its subnodes first,
@@ -919,13 +1207,13 @@ impl PstWriter {
 
     fn table(&mut self, n: u32, t: Table) -> Result<()> {
         let format = self.ndb()?.format();
-        let built = t.build(format)?;
+        let built = t.build(format, &mut self.nids)?;
         self.node(n, 0, built)
     }
 
     fn pc_node(&mut self, n: u32, parent: u32, props: &[(u16, PropValue<'static>)]) -> Result<()> {
         let format = self.ndb()?.format();
-        let built = pc(format, props, Vec::new())?;
+        let built = pc(format, props, Vec::new(), &mut self.nids)?;
         self.node(n, parent, built)
     }
 
@@ -934,8 +1222,18 @@ impl PstWriter {
     fn write_folders(&mut self) -> Result<()> {
         let nids: Vec<u32> = self.folders.keys().copied().collect();
         for n in &nids {
-            if !self.folders[n].tables_written {
-                let idx = n >> 5;
+            let idx = n >> 5;
+            if self.folders[n].search {
+                // A search folder's own nodes, as Outlook writes the spam
+                // search folder's: an empty search update queue, the search
+                // criteria object and the search contents table (MS-PST
+                // 2.4.8.6), with the folder's nidIndex; no hierarchy,
+                // contents or FAI tables.
+                self.ndb()?.add_node(nid(nt::SEARCH_UPDATE_QUEUE, idx), Bid(0), Bid(0), 0)?;
+                let criteria = [(tags::PST_SEARCH_CRITERIA_STATE, PropValue::I32(0))];
+                self.pc_node(nid(nt::SEARCH_CRITERIA_OBJECT, idx), 0, &criteria)?;
+                self.table(nid(nt::SEARCH_CONTENTS_TABLE, idx), Table::new(cols::SEARCH_CONTENTS))?;
+            } else if !self.folders[n].tables_written {
                 self.table(nid(nt::CONTENTS_TABLE, idx), Table::new(cols::CONTENTS))?;
                 self.table(nid(nt::ASSOC_CONTENTS_TABLE, idx), Table::new(cols::ASSOC_CONTENTS))?;
             }
@@ -967,12 +1265,14 @@ impl PstWriter {
             let f = &self.folders[n];
             let mut rows = Table::new(cols::HIERARCHY);
             let children = f.children.clone();
-            let parent = f.parent;
+            let (parent, search) = (f.parent, f.search);
             for c in children {
                 let ver = self.next_ver();
                 rows.push(c, ver, &pcs[&c]);
             }
-            self.table(nid(nt::HIERARCHY_TABLE, n >> 5), rows)?;
+            if !search {
+                self.table(nid(nt::HIERARCHY_TABLE, n >> 5), rows)?;
+            }
             let mut p = pcs.remove(n).unwrap_or_default();
             p.sort_by_key(|(id, _)| *id);
             p.dedup_by_key(|(id, _)| *id);
@@ -1029,18 +1329,33 @@ impl PstWriter {
             p.push((tags::DISPLAY_NAME, PropValue::Unicode("Outlook Data File".into())));
         }
         // PidTagValidFolderMask (MS-PST 2.4.3.1): FOLDER_IPM_SUBTREE_VALID 0x01,
-        // INBOX 0x02, OUTBOX 0x04, WASTEBASKET 0x08, SENTMAIL 0x10, FINDER 0x80.
-        let mut mask = 0x01 | 0x08 | 0x80;
+        // INBOX 0x02, OUTBOX 0x04, WASTEBASKET 0x08, SENTMAIL 0x10,
+        // COMMON_VIEWS 0x40, FINDER 0x80 (Outlook's new store: 0xC9).
+        let mut mask = 0x01 | 0x08 | 0x40 | 0x80;
         if self.defaults.contains_key(&DefaultFolder::Inbox) {
             mask |= 0x02;
         }
+        // The store's replica blob (0x0E34: 1, a GUID of its own, 1) and
+        // replica flags, as Outlook writes them on a new store's PC.
+        let mut h = Sha256::new();
+        h.update(b"mailshift pst replica\0");
+        h.update(self.uid);
+        let mut replica = vec![1, 0, 0, 0];
+        replica.extend_from_slice(&h.finalize()[..16]);
+        replica.extend_from_slice(&[1, 0, 0, 0]);
         p.extend([
+            (tags::REPLICA_VERSION, PropValue::Binary(replica.into())),
+            (tags::REPL_FLAGS, PropValue::I32(0)),
             (tags::RECORD_KEY, PropValue::Binary(self.uid.to_vec().into())),
             (tags::IPM_SUBTREE_ENTRY_ID, eid(fixed::IPM_SUBTREE)),
             (tags::IPM_WASTEBASKET_ENTRY_ID, eid(fixed::DELETED_ITEMS)),
+            (tags::COMMON_VIEWS_ENTRY_ID, eid(fixed::COMMON_VIEWS)),
             (tags::FINDER_ENTRY_ID, eid(fixed::SEARCH_ROOT)),
             (tags::PST_PASSWORD, PropValue::I32(0)),
             (tags::PST_LR_NO_RESTRICTIONS, PropValue::Bool(true)),
+            // PidTagLatestPstEnsure: 0x000E0011 in every Outlook-made store
+            // seen (Empty.pst, jane_doe, Outlook.d3621be9).
+            (tags::LATEST_PST_ENSURE, PropValue::I32(0x000E_0011)),
         ]);
         if let Some(n) = self.defaults.get(&DefaultFolder::Outbox) {
             mask |= 0x04;
@@ -1096,13 +1411,94 @@ impl PstWriter {
             ],
         );
         self.table(fixed::RECEIVE_FOLDER_TABLE, rf)?;
-        for n in [fixed::SEARCH_MANAGEMENT_QUEUE, fixed::SEARCH_DOMAIN_OBJECT] {
+        // The nodes without data of a new store: the search management
+        // queue and search domain object (MS-PST 2.4.8.4.1, 2.4.8.4.3) and
+        // Outlook's 0xE41, 0xEC1 and 0xF21 (Empty.pst; without 0xEC1 or
+        // 0x1E1 scanpst says "Search folder missing update queue").
+        for n in [
+            fixed::SEARCH_MANAGEMENT_QUEUE,
+            fixed::SEARCH_DOMAIN_OBJECT,
+            fixed::EMPTY_E41,
+            fixed::EMPTY_EC1,
+            fixed::EMPTY_F21,
+        ] {
             self.ndb()?.add_node(n, Bid(0), Bid(0), 0)?;
         }
-        // The search activity list: the NIDs of the search folders (none).
-        let bid = self.ndb()?.add_data(&[])?;
+        // The search activity list (MS-PST 2.4.8.4.2): the NIDs of the
+        // folders with search activity, the spam search folder's in a new
+        // store (scanpst: "Search activity list missing" without it).
+        let bid = self.ndb()?.add_data(&fixed::SPAM_SEARCH_FOLDER.to_le_bytes())?;
         self.ndb()?.add_node(fixed::SEARCH_ACTIVITY_LIST, bid, Bid(0), 0)?;
+        self.write_id_map()?;
+        self.write_message_index()?;
+        // PidTagLtpRowVer comes from one store-wide counter, and scanpst
+        // wants every row version unique and below the header's dwUnique
+        // (OpenOutlook rule 13).
+        let unique = self.row_ver + 1;
+        self.ndb()?.set_dw_unique(unique);
         Ok(())
+    }
+
+    /// Outlook's ID map (node 0xC01, heap client 0x9C): the root item holds
+    /// the HID of a BTH of 16-byte ids to NIDs. Empty, as in a new store
+    /// and in Outlook-made stores whose rows carry no ID cells (jane_doe;
+    /// OpenOutlook rule 25: only a store that keeps records carries the
+    /// 0x0E30/0x0E33/0x0E34 cells, so no row of ours has them).
+    fn write_id_map(&mut self) -> Result<()> {
+        let format = self.ndb()?.format();
+        let mut heap = ltpw::HeapBuilder::new(format, HN_CLIENT_ID_MAP);
+        let root = heap.alloc(&[0; 4]).map_err(lerr)?;
+        let bth = ltpw::BthLayout::reserve(&mut heap, None, 16, 4, Vec::new()).map_err(lerr)?;
+        heap.replace(root, &bth.header().to_le_bytes()).map_err(lerr)?;
+        heap.set_user_root(root);
+        let node = BuiltNode { data: NodeData::Blocks(heap.finish()), subnodes: Vec::new() };
+        self.node(fixed::ID_MAP, 0, node)
+    }
+
+    /// Outlook's message index (node 0xE01, heap client 0xCC; OpenOutlook
+    /// rules 14, 18, 32): the root item (56 bytes) holds the HID of a BTH
+    /// (cbKey 4, cbEnt 4) and the highest message NID; each record maps a
+    /// key ([`message_index_key`]) to the HID of a list of the NIDs of the
+    /// messages under it, ascending. The root's other fields are as in
+    /// Outlook's Empty.pst (their meaning is unknown). A list holds at most
+    /// one heap allocation's NIDs (895); messages beyond it are left out
+    /// of the index (scanpst adds them back, a "minor" finding).
+    fn write_message_index(&mut self) -> Result<()> {
+        let format = self.ndb()?.format();
+        let mut heap = ltpw::HeapBuilder::new(format, HN_CLIENT_MESSAGE_INDEX);
+        let root = heap.alloc(&[0; 56]).map_err(lerr)?;
+        let keys: Vec<Vec<u8>> = self.index.keys().map(|k| k.to_le_bytes().to_vec()).collect();
+        let bth = ltpw::BthLayout::reserve(&mut heap, None, 4, 4, keys).map_err(lerr)?;
+        let per_list = ltpw::MAX_ALLOC / 4;
+        let mut data = Vec::with_capacity(self.index.len());
+        let mut left_out = 0;
+        for nids in self.index.values_mut() {
+            nids.sort_unstable();
+            left_out += nids.len().saturating_sub(per_list);
+            let list: Vec<u8> = nids.iter().take(per_list).flat_map(|n| n.to_le_bytes()).collect();
+            data.push(heap.alloc(&list).map_err(lerr)?.to_le_bytes().to_vec());
+        }
+        if left_out > 0 {
+            self.notes.push(format!(
+                "{left_out} messages are not in the message index (more than {per_list} of one conversation): \
+                 scanpst adds them"
+            ));
+        }
+        bth.fill(&mut heap, &data).map_err(lerr)?;
+        let last = nid(nt::NORMAL_MESSAGE, self.next_message.saturating_sub(1).max(FIRST_MESSAGE_INDEX));
+        let mut r = [0u32; 14];
+        r[0] = bth.header();
+        r[1] = 1;
+        r[2] = last;
+        r[4] = 3;
+        r[6] = 0x10;
+        r[8] = 0x48B3;
+        r[13] = 0x1E2;
+        let bytes: Vec<u8> = r.iter().flat_map(|w| w.to_le_bytes()).collect();
+        heap.replace(root, &bytes).map_err(lerr)?;
+        heap.set_user_root(root);
+        let node = BuiltNode { data: NodeData::Blocks(heap.finish()), subnodes: Vec::new() };
+        self.node(fixed::MESSAGE_INDEX, 0, node)
     }
 
     /// Writes the open folder's contents tables.
@@ -1268,9 +1664,13 @@ impl PstWriter {
         let ver = self.next_ver();
         let open = self.open.as_mut().expect("checked above");
         if m.associated {
-            open.assoc.push(n, ver, &props);
+            open.assoc.push_message(n, ver, &props);
         } else {
-            open.contents.push(n, ver, &props);
+            open.contents.push_message(n, ver, &props);
+            // The message index lists every top-level normal message under
+            // the key of its conversation id (as the row's 0x3013 cell).
+            let key = message_index_key(conversation_id(&props).as_ref());
+            self.index.entry(key).or_default().push(n);
         }
         Ok(bytes)
     }
@@ -1462,5 +1862,30 @@ impl StoreWriter for PstWriter {
             ));
         }
         notes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md5;
+
+    /// The test suite of RFC 1321 A.5.
+    #[test]
+    fn md5_of_rfc_1321() {
+        let hex = |d: [u8; 16]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        for (input, want) in [
+            ("", "d41d8cd98f00b204e9800998ecf8427e"),
+            ("a", "0cc175b9c0f1b6a831c399e269772661"),
+            ("abc", "900150983cd24fb0d6963f7d28e17f72"),
+            ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+            ("abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
+            ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "d174ab98d277d9f5a5611c2c9f419d9f"),
+            (
+                "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+                "57edf4a22be3c955ac49da2e2107b67a",
+            ),
+        ] {
+            assert_eq!(hex(md5(input.as_bytes())), want, "MD5({input:?})");
+        }
     }
 }
