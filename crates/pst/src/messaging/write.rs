@@ -374,9 +374,14 @@ fn pc(
 /// its encoded bytes (MS-PST 2.3.3.4) plus the 8 bytes of its PC entry.
 pub fn value_size(v: &PropValue<'_>) -> u64 {
     let ptype = v.prop_type();
-    let data = match fixed_size(ptype) {
-        Some(n) => n as u64,
-        None => ltpw::encode(v).1.len() as u64,
+    // The lengths `ltpw::encode` gives, without encoding (a copy of every
+    // body and attachment only to measure it was a tenth of a PST -> PST
+    // run): UTF-16 code units, plus the NUL a string ending in NUL gets.
+    let data = match (fixed_size(ptype), v) {
+        (Some(n), _) => n as u64,
+        (None, PropValue::Unicode(s)) => 2 * (s.encode_utf16().count() as u64 + u64::from(s.ends_with('\0'))),
+        (None, PropValue::Binary(b) | PropValue::String8(b)) => b.len() as u64,
+        (None, _) => ltpw::encode(v).1.len() as u64,
     };
     8 + if data <= 4 && ptype & MV_FLAG == 0 { 0 } else { data }
 }
@@ -542,6 +547,8 @@ pub struct PstWriter {
     row_ver: u32,
     open: Option<OpenFolder>,
     notes: Vec<String>,
+    /// Temporary files of killed runs removed from the target's directory.
+    swept: Vec<PathBuf>,
 }
 
 /// The folder being written: its contents and associated contents rows.
@@ -561,8 +568,19 @@ impl PstWriter {
     /// A writer of a new PST at `target` (written to a temporary file
     /// beside it, renamed over it at [`StoreWriter::finish`]).
     pub fn create(target: &Path, opts: PstWriteOptions) -> Result<PstWriter> {
+        // The temporary files a killed run of ours left beside the target
+        // (`.mailshift-<pid>-*.tmp` of a dead pid) go first, as the other
+        // writers do: a crash leaves nothing behind for long.
+        let dir = mailshift_core::fsio::parent_dir(target);
+        let (swept, note) = match mailshift_core::fsio::sweep_stale(dir) {
+            Ok(removed) => (removed, None),
+            Err(e) => (Vec::new(), Some(format!("could not look for stale temporary files in {}: {e}", dir.display()))),
+        };
         let ndb = NdbWriter::create(target, opts.ndb)?;
-        Ok(PstWriter::with(target.to_path_buf(), ndb))
+        let mut w = PstWriter::with(target.to_path_buf(), ndb);
+        w.swept = swept;
+        w.notes.extend(note);
+        Ok(w)
     }
 
     /// The same, in memory: [`PstWriter::finish_to_vec`] returns the file.
@@ -592,6 +610,7 @@ impl PstWriter {
             row_ver: 0,
             open: None,
             notes: Vec::new(),
+            swept: Vec::new(),
         }
     }
 
@@ -1200,5 +1219,9 @@ impl StoreWriter for PstWriter {
 
     fn notes(&self) -> Vec<String> {
         self.notes.clone()
+    }
+
+    fn swept(&self) -> Vec<PathBuf> {
+        self.swept.clone()
     }
 }
