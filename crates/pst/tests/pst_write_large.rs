@@ -156,7 +156,8 @@ fn the_generated_store_is_what_it_says() {
 }
 
 /// `value_size` (PidTagMessageSize, PidTagAttachSize) measures strings and
-/// binaries without encoding them: the same length as their encoding.
+/// binaries without encoding them: the same length as their encoding; and
+/// the encoding's ASCII shortcut gives the same UTF-16LE as the long way.
 #[test]
 fn value_sizes_are_the_encoded_lengths() {
     use mailshift_pst::ltp::write::encode;
@@ -178,6 +179,14 @@ fn value_sizes_are_the_encoded_lengths() {
     ];
     for v in &values {
         let (ptype, bytes) = encode(v);
+        // Strings are UTF-16LE, one more NUL where the text ends in one.
+        if let PropValue::Unicode(s) = v {
+            let mut want: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            if s.ends_with('\0') {
+                want.extend_from_slice(&[0, 0]);
+            }
+            assert_eq!(bytes, want, "{s:?}");
+        }
         let data = match mailshift_core::mapi::fixed_size(ptype) {
             Some(n) => n as u64,
             None => bytes.len() as u64,

@@ -44,6 +44,12 @@ impl Spec {
         Spec { seed, messages, body: 4_000, attachments: (0, 2), attachment_size: (1_000, 90_000) }
     }
 
+    /// A store of small messages (about 1 KB of text, no attachment):
+    /// what grows with the number of items shows, not with their bytes.
+    pub fn small(messages: usize, seed: u64) -> Spec {
+        Spec { seed, messages, body: 500, attachments: (0, 0), attachment_size: (0, 0) }
+    }
+
     /// A store of `messages` messages with one 1 MiB attachment each.
     pub fn large(messages: usize, seed: u64) -> Spec {
         Spec { seed, messages, body: 2_000, attachments: (1, 1), attachment_size: (1 << 20, 1 << 20) }
