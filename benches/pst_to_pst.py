@@ -135,6 +135,8 @@ def main():
     print()
     for name, make in tools:
         print(f"{name}: {' '.join(make('IN'))}")
+    # The generated stores and the copies are big: gone with the run.
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
