@@ -589,9 +589,14 @@ fn pc(
 /// length), a multi-valued one its stored bytes (MS-PST 2.3.3.4).
 pub fn value_size(v: &PropValue<'_>) -> u64 {
     let ptype = v.prop_type();
+    // The lengths `ltpw::encode` gives, without encoding (a copy of every
+    // body and attachment only to measure it was a tenth of a PST -> PST
+    // run): UTF-16 code units, plus the NUL a string ending in NUL gets.
     match (v, fixed_size(ptype)) {
         (PropValue::Object { size, .. }, _) => u64::from(*size),
         (_, Some(n)) if ptype & MV_FLAG == 0 => n as u64,
+        (PropValue::Unicode(s), _) => 2 * (s.encode_utf16().count() as u64 + u64::from(s.ends_with('\0'))),
+        (PropValue::Binary(b) | PropValue::String8(b), _) => b.len() as u64,
         _ => ltpw::encode(v).1.len() as u64,
     }
 }
@@ -837,6 +842,8 @@ pub struct PstWriter {
     deleted_by: Option<bool>,
     /// The folders placed for the existing file's.
     from_existing: BTreeSet<u32>,
+    /// Temporary files of killed runs removed from the target's directory.
+    swept: Vec<PathBuf>,
 }
 
 /// The PST a run adds to: its folders, where they went, and which have
@@ -875,8 +882,19 @@ impl PstWriter {
     /// A writer of a new PST at `target` (written to a temporary file
     /// beside it, renamed over it at [`StoreWriter::finish`]).
     pub fn create(target: &Path, opts: PstWriteOptions) -> Result<PstWriter> {
+        // The temporary files a killed run of ours left beside the target
+        // (`.mailshift-<pid>-*.tmp` of a dead pid) go first, as the other
+        // writers do: a crash leaves nothing behind for long.
+        let dir = mailshift_core::fsio::parent_dir(target);
+        let (swept, note) = match mailshift_core::fsio::sweep_stale(dir) {
+            Ok(removed) => (removed, None),
+            Err(e) => (Vec::new(), Some(format!("could not look for stale temporary files in {}: {e}", dir.display()))),
+        };
         let ndb = NdbWriter::create(target, opts.ndb)?;
-        Ok(PstWriter::with(target.to_path_buf(), ndb))
+        let mut w = PstWriter::with(target.to_path_buf(), ndb);
+        w.swept = swept;
+        w.notes.extend(note);
+        Ok(w)
     }
 
     /// The same, in memory: [`PstWriter::finish_to_vec`] returns the file.
@@ -915,6 +933,7 @@ impl PstWriter {
             associated_written: 0,
             nid_maps: [HashMap::new(), HashMap::new()],
             from_existing: BTreeSet::new(),
+            swept: Vec::new(),
         }
     }
 
@@ -1851,6 +1870,10 @@ impl StoreWriter for PstWriter {
             Some(ndb) => ndb.finish(),
             None => Ok(()),
         }
+    }
+
+    fn swept(&self) -> Vec<PathBuf> {
+        self.swept.clone()
     }
 
     fn notes(&self) -> Vec<String> {

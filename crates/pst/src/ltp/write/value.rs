@@ -47,7 +47,15 @@ pub fn encode(v: &PropValue<'_>) -> (u16, Vec<u8>) {
 /// UTF-16LE without a terminator. The reader drops one trailing NUL, so a
 /// string that itself ends in NUL gets one more to keep it.
 fn utf16(s: &str) -> Vec<u8> {
-    let mut out: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let mut out: Vec<u8> = Vec::with_capacity(2 * s.len() + 2);
+    if s.is_ascii() {
+        // Most text is ASCII: one byte and a zero per character.
+        out.extend(s.bytes().flat_map(|b| [b, 0]));
+    } else {
+        for u in s.encode_utf16() {
+            out.extend_from_slice(&u.to_le_bytes());
+        }
+    }
     if s.ends_with('\0') {
         out.extend_from_slice(&[0, 0]);
     }
