@@ -288,20 +288,44 @@ mod cols {
 /// A table being filled: its columns (`tag` = id << 16 | type, in the
 /// order given; the row id and version columns are implicit) and rows of
 /// (row id, row version, one cell per column).
+///
+/// A folder's contents tables are [`Table::streaming`]: each row goes into
+/// the TC builder as it is pushed (one copy of a row in memory, not two),
+/// with the row and unread counts taken on the way.
 #[derive(Debug, Default)]
 struct Table {
     cols: Vec<u32>,
     rows: Vec<(u32, u32, Vec<Option<PropValue<'static>>>)>,
+    /// The builder rows go straight into, for a streaming table.
+    tc: Option<ltpw::TcBuilder>,
+    /// The first row the builder refused, reported at build.
+    refused: Option<ltpw::LtpWriteError>,
+    /// Rows pushed, and those whose PidTagMessageFlags lack mfRead.
+    count: u32,
+    unread: u32,
 }
 
 impl Table {
     fn new(cols: &[u32]) -> Table {
         let cols = cols.iter().copied().filter(|t| !matches!((t >> 16) as u16, tags::LTP_ROW_ID | tags::LTP_ROW_VER));
-        Table { cols: cols.collect(), rows: Vec::new() }
+        Table { cols: cols.collect(), ..Table::default() }
+    }
+
+    /// A table whose rows go into a TC builder for `format` as they come.
+    fn streaming(format: crate::raw::Format, cols: &[u32]) -> Result<Table> {
+        let mut t = Table::new(cols);
+        t.tc = Some(ltpw::TcBuilder::new(format, &t.cols).map_err(lerr)?);
+        Ok(t)
     }
 
     fn build(self, format: crate::raw::Format, nids: &mut StoreNids) -> Result<BuiltNode> {
-        let mut tc = ltpw::TcBuilder::new(format, &self.cols).map_err(lerr)?;
+        if let Some(e) = self.refused {
+            return Err(lerr(e));
+        }
+        let mut tc = match self.tc {
+            Some(tc) => tc,
+            None => ltpw::TcBuilder::new(format, &self.cols).map_err(lerr)?,
+        };
         for (id, ver, cells) in &self.rows {
             tc.add_row_with_version(*id, *ver, cells).map_err(lerr)?;
         }
@@ -353,8 +377,21 @@ impl Table {
                 let (id, ptype) = ((tag >> 16) as u16, tag as u16);
                 by_id.get(&id).filter(|v| v.prop_type() == ptype && keep(v)).map(|v| (*v).clone())
             })
-            .collect();
-        self.rows.push((row_id, ver, cells));
+            .collect::<Vec<Option<PropValue<'static>>>>();
+        self.count += 1;
+        if let Some(i) = self.cols.iter().position(|t| *t == 0x0E07_0003) {
+            if cells[i].as_ref().and_then(|v| v.as_i64()).map_or(true, |f| f & 1 == 0) {
+                self.unread += 1;
+            }
+        }
+        match &mut self.tc {
+            Some(tc) => {
+                if let Err(e) = tc.add_row_with_version(row_id, ver, &cells) {
+                    self.refused.get_or_insert(e);
+                }
+            }
+            None => self.rows.push((row_id, ver, cells)),
+        }
     }
 }
 
@@ -844,6 +881,8 @@ pub struct PstWriter {
     from_existing: BTreeSet<u32>,
     /// Temporary files of killed runs removed from the target's directory.
     swept: Vec<PathBuf>,
+    /// The NDB layout written.
+    format: crate::raw::Format,
 }
 
 /// The PST a run adds to: its folders, where they went, and which have
@@ -903,6 +942,7 @@ impl PstWriter {
     }
 
     fn with(target: PathBuf, ndb: NdbWriter) -> PstWriter {
+        let format = ndb.format();
         // A store's map is never empty: Outlook registers names at once, and
         // libpff refuses a map without entries. These come first.
         let mut names = NameIds::default();
@@ -934,6 +974,7 @@ impl PstWriter {
             nid_maps: [HashMap::new(), HashMap::new()],
             from_existing: BTreeSet::new(),
             swept: Vec::new(),
+            format,
         }
     }
 
@@ -1523,18 +1564,7 @@ impl PstWriter {
     /// Writes the open folder's contents tables.
     fn close(&mut self, open: OpenFolder) -> Result<()> {
         let idx = open.nid >> 5;
-        let (count, assoc) = (open.contents.rows.len() as u32, open.assoc.rows.len() as u32);
-        let unread = {
-            let at = open.contents.cols.iter().position(|t| *t == 0x0E07_0003);
-            at.map(|i| {
-                open.contents
-                    .rows
-                    .iter()
-                    .filter(|(_, _, c)| c[i].as_ref().and_then(|v| v.as_i64()).map_or(true, |f| f & 1 == 0))
-                    .count()
-            })
-            .unwrap_or(0) as u32
-        };
+        let (count, assoc, unread) = (open.contents.count, open.assoc.count, open.contents.unread);
         self.table(nid(nt::CONTENTS_TABLE, idx), open.contents)?;
         self.table(nid(nt::ASSOC_CONTENTS_TABLE, idx), open.assoc)?;
         if let Some(f) = self.folders.get_mut(&open.nid) {
@@ -1725,8 +1755,8 @@ impl PstWriter {
             }
             self.open = Some(OpenFolder {
                 nid: n,
-                contents: Table::new(cols::CONTENTS),
-                assoc: Table::new(cols::ASSOC_CONTENTS),
+                contents: Table::streaming(self.format, cols::CONTENTS)?,
+                assoc: Table::streaming(self.format, cols::ASSOC_CONTENTS)?,
             });
             self.carry_over(n)?;
             if let Some(open) = self.open.take() {
@@ -1831,8 +1861,11 @@ impl StoreWriter for PstWriter {
                 reason: format!("{} opened twice: a PST folder's tables are written once", folder.display_path()),
             });
         }
-        self.open =
-            Some(OpenFolder { nid: n, contents: Table::new(cols::CONTENTS), assoc: Table::new(cols::ASSOC_CONTENTS) });
+        self.open = Some(OpenFolder {
+            nid: n,
+            contents: Table::streaming(self.format, cols::CONTENTS)?,
+            assoc: Table::streaming(self.format, cols::ASSOC_CONTENTS)?,
+        });
         self.carry_over(n)
     }
 
