@@ -328,9 +328,11 @@ impl Format {
     }
 
     /// The largest file a writer makes: 2 GiB for ANSI, whose 32-bit `IB`
-    /// (MS-PST 2.1.2) would reach 4 GiB, but 2 GB is where Outlook
-    /// stops an ANSI file, and it keeps every offset positive for readers
-    /// that hold one in a signed 32-bit integer; no limit of the layout
+    /// (MS-PST 2.2.1.2) would reach 4 GiB, but 2 GB is the ANSI file's
+    /// size limit in Outlook 97-2002 (the Library of Congress format
+    /// description fdd000378: "the PST_ANSI overall size limit of 2
+    /// gigabytes"), and it keeps every offset positive for readers that
+    /// hold one in a signed 32-bit integer; no limit of the layout
     /// otherwise (64-bit `IB`s).
     pub fn max_file_size(self) -> u64 {
         match self {

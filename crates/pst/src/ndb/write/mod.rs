@@ -33,12 +33,12 @@
 //!   Outlook leaves 0xFF. The density list lists the sections other than
 //!   the last with free space, most free first, and names the last as the
 //!   current page.
-//! - ANSI files (MS-PST 2.1.2, wVer 14): 32-bit BIDs and offsets, the
+//! - ANSI files (MS-PST 2.2.1.2, wVer 14): 32-bit BIDs and offsets, the
 //!   ANSI header (2.2.2.6.1), trailers and entries; blocks hold up to
 //!   8,180 bytes (what Outlook's ANSI files fill their data-tree leaves
 //!   with), the maps are the Unicode ones with a 4-byte `dwPadding` first
 //!   and no FPMap page (the header's covers all of a file that stops at
-//!   2 GB, [`Format::max_file_size`]). MS-PST 2.1.2 says ANSI "SHOULD NOT
+//!   2 GB, [`Format::max_file_size`]). MS-PST 2.2.1.2 says ANSI "SHOULD NOT
 //!   be used to create new PST files": it is written for tests, fuzzing
 //!   and readers of old files.
 //! - 4K files (libpff's documentation, no MS-PST): 4 KiB pages, 512-byte
@@ -82,7 +82,7 @@ use sink::Sink;
 pub struct WriteOptions {
     /// [`Format::Unicode`] (the default), [`Format::Unicode4k`] or
     /// [`Format::Ansi`] (files of at most 2 GB, for tests and old readers:
-    /// MS-PST 2.1.2 has new files Unicode).
+    /// MS-PST 2.2.1.2 has new files Unicode).
     pub format: Format,
     /// How external blocks are encoded: [`CryptMethod::Permute`] (the
     /// default, Outlook's "compressible"), [`CryptMethod::None`] or
