@@ -12,11 +12,12 @@ use mailshift_pst::ndb::crc::crc32;
 use mailshift_pst::ndb::crypt::{cyclic, permute_decode, CryptMethod};
 use mailshift_pst::ndb::header::Format;
 use mailshift_pst::ndb::page::compute_sig;
+use mailshift_pst::raw::BlockTrailer;
 
 fuzz_target!(|data: &[u8]| {
     let [sel, flags, i0, i1, rest @ ..] = data else { return };
     let (format, crypt) = mailshift_fuzz::format_and_crypt(*sel);
-    let max = format.max_block_size() - format.block_trailer_size();
+    let max = format.max_block_data();
     let stored = &rest[..rest.len().min(max)];
     let cb_inflated = u16::from_le_bytes([*i0, *i1]);
     let internal = flags & 2 != 0;
@@ -27,22 +28,16 @@ fuzz_target!(|data: &[u8]| {
     let b = &mut file[ib as usize..];
     b[..stored.len()].copy_from_slice(stored);
     let t = size - format.block_trailer_size();
-    b[t..t + 2].copy_from_slice(&(stored.len() as u16).to_le_bytes());
-    b[t + 2..t + 4].copy_from_slice(&compute_sig(ib, bid).to_le_bytes());
-    let crc = if flags & 1 != 0 { 0xDEAD_BEEF } else { crc32(stored) };
-    match format {
-        Format::Ansi => {
-            b[t + 4..t + 8].copy_from_slice(&(bid as u32).to_le_bytes());
-            b[t + 8..t + 12].copy_from_slice(&crc.to_le_bytes());
-        }
-        _ => {
-            b[t + 4..t + 8].copy_from_slice(&crc.to_le_bytes());
-            b[t + 8..t + 16].copy_from_slice(&bid.to_le_bytes());
-        }
-    }
-    if format == Format::Unicode4k {
-        b[t + 18..t + 20].copy_from_slice(&cb_inflated.to_le_bytes());
-    }
+    let dw_crc = if flags & 1 != 0 { 0xDEAD_BEEF } else { crc32(stored) };
+    // cbInflated is written in the 4K layout only.
+    let trailer = BlockTrailer {
+        cb: stored.len() as u16,
+        w_sig: compute_sig(ib, bid),
+        dw_crc,
+        bid,
+        cb_inflated: Some(cb_inflated),
+    };
+    trailer.write(&mut b[t..], format);
     let _ = parse_trailer(&file[ib as usize..], format, ib);
     let entry = BbtEntry { bid, ib, cb: stored.len() as u16, c_ref: 1 };
     if let Ok(out) = read_block(&file, format, crypt, &entry) {

@@ -7,9 +7,9 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use mailshift_pst::ndb::btree::{all_nbt_entries, lookup_bbt, lookup_nbt, parse_bbt_entry, parse_nbt_entry};
-use mailshift_pst::ndb::crc::crc32;
-use mailshift_pst::ndb::header::{Bref, Format};
-use mailshift_pst::ndb::page::{compute_sig, BtPage, PTYPE_BBT, PTYPE_NBT};
+use mailshift_pst::ndb::header::Bref;
+use mailshift_pst::ndb::page::{BtPage, PTYPE_BBT, PTYPE_NBT};
+use mailshift_pst::raw::PageTrailer;
 
 fuzz_target!(|data: &[u8]| {
     let [sel, flags, rest @ ..] = data else { return };
@@ -22,20 +22,14 @@ fuzz_target!(|data: &[u8]| {
     let mut p = ps;
     while p + ps <= file.len() {
         let page = &mut file[p..p + ps];
-        let bid = if format == Format::Ansi {
-            u64::from(u32::from_le_bytes([page[t + 4], page[t + 5], page[t + 6], page[t + 7]]))
-        } else {
-            u64::from_le_bytes(page[t + 8..t + 16].try_into().unwrap_or([0; 8]))
-        };
+        let bid = PageTrailer::parse(&page[t..], format).map_or(0, |tr| tr.bid);
         if p == ps {
             root_bid = bid;
         }
         if flags & 1 != 0 {
-            page[t + 1] = page[t];
-            page[t + 2..t + 4].copy_from_slice(&compute_sig(p as u64, bid).to_le_bytes());
-            let crc = crc32(&page[..t]).to_le_bytes();
-            let at = if format == Format::Ansi { t + 8 } else { t + 4 };
-            page[at..at + 4].copy_from_slice(&crc);
+            // ptypeRepeat, wSig and dwCRC made to match (MS-PST 2.2.2.7.1).
+            let ptype = page[t];
+            PageTrailer::seal(page, format, ptype, p as u64, bid);
         }
         p += ps;
     }

@@ -1,16 +1,14 @@
-//! Shared pieces of the fuzz targets: a small PST writer that wraps
+//! Shared pieces of the fuzz targets: a small PST builder over the
+//! crate's own writer (`mailshift_pst::ndb::write::NdbWriter`) that wraps
 //! fuzzer-chosen node data in a well-formed file (so the LTP targets reach
 //! the heap and table code instead of failing on CRCs), the decoding of
 //! those inputs, and a bounded walk of a whole store.
 #![forbid(unsafe_code)]
 
-use std::io::Write;
-
 use mailshift_pst::ndb::crypt::CryptMethod;
-use mailshift_pst::raw::{
-    BbtEntry, Bid, Bref, BtEntry, BtPageMeta, Format, HeaderFields, NbtEntry, PageTrailer, SlEntry, SubnodeBlockHeader,
-    XBlockHeader, MAGIC_CLIENT_PST, PTYPE_BBT, PTYPE_NBT, W_VER_CLIENT,
-};
+use mailshift_pst::ndb::subnode::SubnodeEntry;
+use mailshift_pst::ndb::write::{NdbWriter, WriteOptions};
+use mailshift_pst::raw::{Bid, Format};
 use mailshift_pst::{
     nid_with_type, Pst, NID_MESSAGE_STORE, NID_ROOT_FOLDER, NID_TYPE_ASSOC_CONTENTS_TABLE, NID_TYPE_CONTENTS_TABLE,
     NID_TYPE_HIERARCHY_TABLE, PR_DISPLAY_NAME,
@@ -69,7 +67,7 @@ pub fn decode_node_input(data: &[u8]) -> Option<(Format, CryptMethod, NodeInput<
     let (&n, mut rest) = rest.split_first()?;
     let (format, crypt) = format_and_crypt(sel);
     let n_blocks = usize::from(n % 8) + 1;
-    let max = format.max_block_size() - format.block_trailer_size();
+    let max = format.max_block_data();
     let mut out = NodeInput::default();
     while rest.len() >= 6 && out.blocks.len() + out.subnodes.len() < MAX_RECORDS {
         let nid = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
@@ -103,216 +101,87 @@ pub fn encode_node_input(format: Format, crypt: CryptMethod, node: &NodeInput<'_
     out
 }
 
-/// Writes a PST (MS-PST 2.2.2) holding the given blocks and nodes, with
-/// correct trailers, CRCs and signatures, and B-trees of as many levels as
-/// the entries need.
+/// A PST (MS-PST 2.2.2) holding the given blocks and nodes, written by
+/// [`NdbWriter`]: correct trailers, CRCs, signatures and maps, B-trees of
+/// as many levels as the entries need, in any layout and encoding. Data
+/// trees may have leaves of any size ([`NdbWriter::add_raw_data_tree`]),
+/// which is what the LTP targets feed the readers.
+///
+/// The harness's inputs are within the writer's limits (blocks of at most
+/// [`Format::max_block_data`] bytes, a few of them): a call the writer
+/// refuses is a bug of the harness, and panics.
+#[derive(Debug)]
 pub struct Builder {
-    format: Format,
-    crypt: CryptMethod,
-    /// (bid, plain data)
-    blocks: Vec<(u64, Vec<u8>)>,
-    /// (nid, bid_data, bid_sub, nid_parent)
-    nodes: Vec<(u32, u64, u64, u32)>,
-    next_bid: u64,
+    writer: NdbWriter,
 }
 
 impl Builder {
     /// An empty file of `format`, external blocks encoded with `crypt`.
     pub fn new(format: Format, crypt: CryptMethod) -> Self {
-        Builder { format, crypt, blocks: Vec::new(), nodes: Vec::new(), next_bid: 0x100 }
+        Builder { writer: NdbWriter::in_memory(WriteOptions { format, crypt, fsync: false }) }
     }
 
-    /// Adds one block; internal blocks (XBLOCK, SLBLOCK) get the BID's
-    /// internal bit (MS-PST 2.2.2.2).
-    pub fn block(&mut self, data: Vec<u8>, internal: bool) -> u64 {
-        let bid = self.next_bid | if internal { Bid::INTERNAL } else { 0 };
-        self.next_bid += Bid::STEP;
-        self.blocks.push((bid, data));
-        bid
+    /// The layout being written.
+    pub fn format(&self) -> Format {
+        self.writer.format()
     }
 
-    /// A data tree over `leaves`: the block itself, or an XBLOCK
-    /// (MS-PST 2.2.2.8.3.2.1) over them.
+    /// A data tree over `leaves` as given: no BID for none, the block
+    /// itself for one (empty or not), else an XBLOCK over them
+    /// (MS-PST 2.2.2.8.3.2.1), whatever their sizes.
     pub fn tree(&mut self, leaves: &[&[u8]]) -> u64 {
-        if let [one] = leaves {
-            return self.block(one.to_vec(), false);
-        }
-        let total: usize = leaves.iter().map(|l| l.len()).sum();
-        let bids: Vec<u64> = leaves.iter().map(|l| self.block(l.to_vec(), false)).collect();
-        let x = XBlockHeader::build(self.format, 1, total as u32, &bids);
-        self.block(x, true)
+        self.writer.add_raw_data_tree(leaves).expect("the harness's leaves fit in blocks").0
     }
 
-    /// A data tree for `bytes`, cut into the largest blocks.
+    /// One data block holding `data` (0 to [`Format::max_block_data`] bytes).
+    pub fn block(&mut self, data: &[u8]) -> u64 {
+        self.tree(&[data])
+    }
+
+    /// A data tree for `bytes` as a real writer makes it: one block, or full
+    /// blocks under an XBLOCK; no block (BID 0) for no bytes.
     pub fn data(&mut self, bytes: &[u8]) -> u64 {
-        let max = self.format.max_block_size() - self.format.block_trailer_size();
-        let max = max.min(8176);
-        let leaves: Vec<&[u8]> = if bytes.is_empty() { vec![bytes] } else { bytes.chunks(max).collect() };
-        self.tree(&leaves)
+        self.writer.add_data(bytes).expect("the harness's data fits in a data tree").0
     }
 
-    /// An SLBLOCK (MS-PST 2.2.2.8.3.3.1) of (nid, bidData); entries sorted here.
+    /// A subnode tree (MS-PST 2.2.2.8.3.3) of (nid, bidData), any order;
+    /// the NIDs must differ.
     pub fn subnodes(&mut self, entries: &[(u32, u64)]) -> u64 {
-        let mut entries = entries.to_vec();
-        entries.sort_by_key(|e| e.0);
-        entries.dedup_by_key(|e| e.0);
-        let entries: Vec<SlEntry> =
-            entries.into_iter().map(|(nid, bid_data)| SlEntry { nid, bid_data, bid_sub: 0 }).collect();
-        let s = SubnodeBlockHeader::build_leaf(self.format, &entries);
-        self.block(s, true)
+        let entries: Vec<SubnodeEntry> =
+            entries.iter().map(|&(nid, bid_data)| SubnodeEntry { nid, bid_data, bid_sub: 0 }).collect();
+        self.writer.add_subnode_tree(&entries).expect("the harness's subnodes are distinct").0
     }
 
-    /// Adds an NBT entry.
+    /// Adds an NBT entry; `bid_data` and `bid_sub` come from this builder
+    /// (or are 0), and each NID is added once.
     pub fn node(&mut self, nid: u32, bid_data: u64, bid_sub: u64, parent: u32) {
-        self.nodes.push((nid, bid_data, bid_sub, parent));
+        self.writer.add_node(nid, Bid(bid_data), Bid(bid_sub), parent).expect("the harness's BIDs are its own");
     }
 
-    /// Adds the node `nid` from a decoded input: its data tree and subnodes.
+    /// Adds the node `nid` from a decoded input: its data tree over the
+    /// input's blocks as they are, and its subnodes (the first of a
+    /// repeated NID kept).
     pub fn node_from_input(&mut self, nid: u32, input: &NodeInput<'_>) {
         let data = self.tree(&input.blocks);
-        let sub = if input.subnodes.is_empty() {
+        let mut subs: Vec<(u32, &[u8])> = Vec::with_capacity(input.subnodes.len());
+        for &(n, d) in &input.subnodes {
+            if !subs.iter().any(|s| s.0 == n) {
+                subs.push((n, d));
+            }
+        }
+        let sub = if subs.is_empty() {
             0
         } else {
-            let subs: Vec<(u32, u64)> = input.subnodes.iter().map(|(nid, d)| (*nid, self.data(d))).collect();
-            self.subnodes(&subs)
+            let entries: Vec<(u32, u64)> = subs.iter().map(|&(n, d)| (n, self.data(d))).collect();
+            self.subnodes(&entries)
         };
         self.node(nid, data, sub, NID_ROOT_FOLDER);
     }
 
-    fn block_bytes(&self, ib: u64, bid: u64, plain: &[u8]) -> (Vec<u8>, u16) {
-        let f = self.format;
-        let mut stored = plain.to_vec();
-        if !Bid(bid).is_internal() {
-            self.crypt.encode(&mut stored, bid);
-        }
-        let inflated = stored.len() as u16;
-        if f == Format::Unicode4k && stored.len() > 64 {
-            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-            if z.write_all(&stored).is_ok() {
-                if let Ok(c) = z.finish() {
-                    if c.len() < stored.len() {
-                        stored = c;
-                    }
-                }
-            }
-        }
-        let b = mailshift_pst::raw::BlockTrailer::build_block(f, ib, bid, &stored, inflated);
-        (b, stored.len() as u16)
+    /// The whole file: B-trees, maps and header written at the end.
+    pub fn build(self) -> Vec<u8> {
+        self.writer.finish_to_vec().expect("the harness adds every block it writes to a node or tree")
     }
-
-    /// Lays out B-tree pages over `entries` (sorted by key, each `cb_ent`
-    /// bytes), appending them to `file`; returns the root BREF.
-    fn btree(
-        &self,
-        file: &mut Vec<u8>,
-        ptype: u8,
-        next_page_bid: &mut u64,
-        keyed: Vec<(u64, Vec<u8>)>,
-        cb_ent: usize,
-    ) -> (u64, u64) {
-        let f = self.format;
-        let area = f.page().bt_entries;
-        let mut level = 0u8;
-        let mut current = keyed;
-        let mut this_ent = cb_ent;
-        loop {
-            let per_page = (area / this_ent).max(1);
-            let mut parents = Vec::new();
-            let chunks: Vec<Vec<(u64, Vec<u8>)>> = if current.is_empty() {
-                vec![Vec::new()]
-            } else {
-                current.chunks(per_page).map(<[_]>::to_vec).collect()
-            };
-            for chunk in &chunks {
-                let ib = file.len() as u64;
-                let bid = *next_page_bid;
-                *next_page_bid += 4;
-                let mut p = vec![0u8; f.page_size()];
-                for (i, (_, e)) in chunk.iter().enumerate() {
-                    p[i * this_ent..i * this_ent + e.len()].copy_from_slice(e);
-                }
-                let meta = BtPageMeta {
-                    c_ent: chunk.len() as u16,
-                    c_ent_max: (area / this_ent) as u16,
-                    cb_ent: this_ent as u8,
-                    c_level: level,
-                };
-                meta.write(&mut p, f);
-                PageTrailer::seal(&mut p, f, ptype, ib, bid);
-                file.extend_from_slice(&p);
-                let key = chunk.first().map_or(0, |e| e.0);
-                // BTENTRY (MS-PST 2.2.2.7.7.2): btkey, BREF.
-                let mut e = vec![0u8; f.bt_entry_size()];
-                BtEntry { btkey: key, bref: Bref { bid, ib } }.write(&mut e, f);
-                parents.push((key, e));
-            }
-            if parents.len() == 1 {
-                let ib = file.len() as u64 - f.page_size() as u64;
-                return (*next_page_bid - 4, ib);
-            }
-            current = parents;
-            this_ent = f.bt_entry_size();
-            level += 1;
-        }
-    }
-
-    /// The whole file.
-    pub fn build(&self) -> Vec<u8> {
-        let f = self.format;
-        let ps = f.page_size();
-        // Header area, padded to a page so that pages stay aligned.
-        let mut file = vec![0u8; ps.max(1024)];
-        let mut bbt = Vec::new();
-        for (bid, plain) in &self.blocks {
-            let ib = file.len() as u64;
-            let (b, cb) = self.block_bytes(ib, *bid, plain);
-            file.extend_from_slice(&b);
-            let mut e = vec![0u8; f.bbt_entry_size()];
-            BbtEntry { bid: *bid, ib, cb, c_ref: 1 }.write(&mut e, f);
-            bbt.push((*bid, e));
-        }
-        // Pages are page-aligned (MS-PST 2.2.2.7).
-        let pad = (ps - file.len() % ps) % ps;
-        file.extend(std::iter::repeat_n(0u8, pad));
-        bbt.sort_by_key(|e| e.0);
-        let mut nodes = self.nodes.clone();
-        nodes.sort_by_key(|n| n.0);
-        nodes.dedup_by_key(|n| n.0);
-        let nbt: Vec<(u64, Vec<u8>)> = nodes
-            .iter()
-            .map(|&(nid, bid_data, bid_sub, nid_parent)| {
-                let mut e = vec![0u8; f.nbt_entry_size()];
-                NbtEntry { nid, bid_data, bid_sub, nid_parent }.write(&mut e, f);
-                (u64::from(nid), e)
-            })
-            .collect();
-        let mut page_bid = self.next_bid + 0x1000;
-        let nbt_root = self.btree(&mut file, PTYPE_NBT, &mut page_bid, nbt, f.nbt_entry_size());
-        let bbt_root = self.btree(&mut file, PTYPE_BBT, &mut page_bid, bbt, f.bbt_entry_size());
-        let eof = file.len() as u64;
-        let crypt = match self.crypt {
-            CryptMethod::None => 0,
-            CryptMethod::Permute => 1,
-            CryptMethod::Cyclic => 2,
-        };
-        let h = header(f, crypt, nbt_root, bbt_root, eof);
-        file[..h.len()].copy_from_slice(&h);
-        file
-    }
-}
-
-/// A HEADER (MS-PST 2.2.2.6) with correct CRCs; roots are (bid, ib).
-pub fn header(f: Format, crypt: u8, nbt: (u64, u64), bbt: (u64, u64), eof: u64) -> Vec<u8> {
-    HeaderFields {
-        magic_client: MAGIC_CLIENT_PST,
-        w_ver: f.w_ver(),
-        w_ver_client: W_VER_CLIENT,
-        ib_file_eof: eof,
-        bref_nbt: Bref { bid: nbt.0, ib: nbt.1 },
-        bref_bbt: Bref { bid: bbt.0, ib: bbt.1 },
-        b_crypt_method: crypt,
-    }
-    .encode()
 }
 
 /// Limits of [`walk`]: enough to reach every structure, small enough that
@@ -420,7 +289,7 @@ mod tests {
     use super::*;
 
     /// The builder's files open and read back in every layout and encoding:
-    /// its layouts come from `mailshift_pst::raw`, as the reader's do.
+    /// it writes through the crate's writer, as PstWriter does.
     #[test]
     fn built_files_read_back() {
         for format in [Format::Ansi, Format::Unicode, Format::Unicode4k] {
@@ -445,5 +314,44 @@ mod tests {
                 assert_eq!(&pst.read_node_data(&last).expect("data")[..], &199u32.to_le_bytes());
             }
         }
+    }
+
+    /// What the LTP targets build: a decoded input's blocks as they are
+    /// (short, empty, several), its subnodes with a repeated NID and empty
+    /// data, in every layout; the file opens and the node's data tree has
+    /// the input's blocks.
+    #[test]
+    fn inputs_become_files_with_their_blocks() {
+        let blocks: [&[u8]; 3] = [b"short first block", b"", b"last"];
+        let subnodes: Vec<(u32, &[u8])> = vec![(0x8025, b"one"), (0x0, b""), (0x8025, b"again"), (0x1F, &[7u8; 9000])];
+        let node = NodeInput { blocks: blocks.to_vec(), subnodes };
+        for format in [Format::Ansi, Format::Unicode, Format::Unicode4k] {
+            for crypt in [CryptMethod::None, CryptMethod::Permute] {
+                let encoded = encode_node_input(format, crypt, &node);
+                let (f, c, input) = decode_node_input(&encoded).expect("decodes");
+                assert_eq!((f, c), (format, crypt));
+                let mut b = Builder::new(f, c);
+                b.node_from_input(FUZZ_NID, &input);
+                let pst = Pst::from_bytes("fuzz.pst", b.build()).expect("opens");
+                let n = pst.node(FUZZ_NID).expect("NBT").expect("node");
+                let tree = pst.data_tree(&n).expect("tree");
+                assert_eq!(tree.block_count(), 3, "{format:?}");
+                assert_eq!(tree.declared_len(), 21);
+                assert_eq!(&tree.read_all().expect("data")[..], b"short first blocklast");
+                let subs: Vec<u32> = pst.subnodes(&n).expect("subnodes").iter().map(|s| s.nid).collect();
+                assert_eq!(subs, vec![0x0, 0x1F, 0x8025]);
+                let s = pst.subnode(&n, 0x8025).expect("SLBLOCK").expect("subnode");
+                assert_eq!(&pst.read_node_data(&s).expect("data")[..], b"one", "the first of a repeated NID");
+                read_message(&pst, &n);
+            }
+        }
+        // One empty block is a block of its own.
+        let mut b = Builder::new(Format::Unicode, CryptMethod::None);
+        let e = b.block(b"");
+        assert_ne!(e, 0);
+        b.node(FUZZ_NID, e, 0, NID_ROOT_FOLDER);
+        let pst = Pst::from_bytes("fuzz.pst", b.build()).expect("opens");
+        let n = pst.node(FUZZ_NID).expect("NBT").expect("node");
+        assert_eq!(pst.ndb().bbt(n.bid_data).expect("BBT").expect("entry").cb, 0);
     }
 }

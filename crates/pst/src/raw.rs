@@ -327,6 +327,20 @@ impl Format {
         self.max_block_size() - self.block_trailer_size()
     }
 
+    /// The largest file a writer makes: 2 GiB for ANSI, whose 32-bit `IB`
+    /// (MS-PST 2.2.1.2) would reach 4 GiB, but 2 GB is the ANSI file's
+    /// size limit in Outlook 97-2002 (the Library of Congress format
+    /// description fdd000378: "the PST_ANSI overall size limit of 2
+    /// gigabytes"), and it keeps every offset positive for readers that
+    /// hold one in a signed 32-bit integer; no limit of the layout
+    /// otherwise (64-bit `IB`s).
+    pub fn max_file_size(self) -> u64 {
+        match self {
+            Format::Ansi => 1 << 31,
+            _ => u64::MAX,
+        }
+    }
+
     /// The bytes a block with `cb` bytes of data occupies in the file:
     /// data, padding and trailer, rounded up to the alignment.
     pub fn block_size(self, cb: usize) -> usize {

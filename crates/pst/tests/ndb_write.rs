@@ -18,7 +18,12 @@ use mailshift_pst::raw::{
     Nid, PageTrailer, SiEntry, SlEntry, SubnodeBlockHeader, XBlockHeader, PTYPE_AMAP, PTYPE_BBT, PTYPE_DL, PTYPE_FMAP,
     PTYPE_FPMAP, PTYPE_NBT, PTYPE_PMAP, VALID_AMAP2,
 };
-use mailshift_pst::{NodeRef, Pst};
+use mailshift_pst::{NodeRef, Pst, PstReader, PstWriteOptions, PstWriter};
+use mailshift_testkit::oracle::{self, Oracle};
+use views::our_view;
+
+#[path = "common/views.rs"]
+mod views;
 
 const MAX: usize = 8176;
 
@@ -73,10 +78,16 @@ fn leaf(data: Vec<u8>) -> Want {
 
 /// The node set of the round trip: assorted sizes, data trees of one and
 /// two levels, subnode trees of one SLBLOCK and under SIBLOCKs, nested
-/// subnodes, and enough nodes and blocks for three-level B-trees.
-fn node_set() -> BTreeMap<u32, Want> {
+/// subnodes, and enough nodes and blocks for three-level B-trees. In ANSI
+/// files, whose XBLOCKs hold 2,043 BIDs of 8,180-byte leaves, one node
+/// more reaches an XXBLOCK.
+fn node_set(format: Format) -> BTreeMap<u32, Want> {
     let mut set = BTreeMap::new();
-    let sizes = [0, 1, 100, MAX, MAX + 1, 20_000, MAX * 1000 + 5, MAX * 1021, MAX * 1021 + 5];
+    let mut sizes = vec![0, 1, 100, MAX, MAX + 1, 20_000, MAX * 1000 + 5, MAX * 1021, MAX * 1021 + 5];
+    if format == Format::Ansi {
+        let max = format.max_block_data();
+        sizes.push(max * ((max - 8) / 4) + 5);
+    }
     for (i, &len) in sizes.iter().enumerate() {
         set.insert(Nid::new(0x04, 0x10001 + i as u32).0, leaf(pattern(i as u64, len)));
     }
@@ -133,7 +144,7 @@ fn check_node(pst: &Pst, node: &NodeRef, want: &Want, what: &str) {
 }
 
 fn round_trip(opts: WriteOptions) {
-    let set = node_set();
+    let set = node_set(opts.format);
     let file = write_set(opts, &set);
     let pst = Pst::from_bytes("written.pst", file.clone()).expect("our reader opens it");
     assert!(pst.problems().is_empty(), "{:?}", pst.problems());
@@ -156,13 +167,17 @@ fn round_trip(opts: WriteOptions) {
     // Free space holds nothing that looks like a deleted node.
     assert!(pst.recovery().nodes.is_empty());
     let report = check_file(&file);
-    // 512-byte pages hold 15 NBT or 20 BBT entries, 4K pages 126 or 169.
-    let depth = if opts.format == Format::Unicode { 3 } else { 2 };
+    // 512-byte pages hold 15 NBT or 20 BBT entries (ANSI 31 or 41), 4K
+    // pages 126 or 169.
+    let depth = if opts.format.page_size() == 512 { 3 } else { 2 };
     assert!(report.nbt_depth >= depth && report.bbt_depth >= depth, "{report:?}");
     // 4K blocks hold 65,512 bytes: an XBLOCK reaches 536 MB and one
     // SLBLOCK 2,729 entries, more than this set has.
-    if opts.format == Format::Unicode {
-        assert!(report.xxblocks >= 1 && report.siblocks >= 2, "{report:?}");
+    // An ANSI SLBLOCK holds 681 entries, a Unicode one 340: the 500
+    // subnodes need an SIBLOCK only in Unicode files.
+    if opts.format != Format::Unicode4k {
+        let siblocks = if opts.format == Format::Ansi { 1 } else { 2 };
+        assert!(report.xxblocks >= 1 && report.siblocks >= siblocks, "{report:?}");
     }
 }
 
@@ -179,6 +194,15 @@ fn unicode_no_encoding_round_trip() {
 #[test]
 fn unicode_cyclic_round_trip() {
     round_trip(WriteOptions { crypt: CryptMethod::Cyclic, fsync: false, ..WriteOptions::default() });
+}
+
+/// ANSI (wVer 14): 32-bit BIDs and offsets, 8,180-byte leaves, the ANSI
+/// header, trailers, entries and map pages (`dwPadding` first), read back
+/// whole and consistent.
+#[test]
+fn ansi_round_trip() {
+    round_trip(WriteOptions { format: Format::Ansi, fsync: false, ..WriteOptions::default() });
+    round_trip(WriteOptions { format: Format::Ansi, crypt: CryptMethod::None, fsync: false });
 }
 
 #[test]
@@ -518,6 +542,35 @@ fn header_fields_follow_outlook() {
     check_file(&file);
 }
 
+/// The ANSI header (MS-PST 2.2.2.6.1): wVer 14, bidNextB at 24, dwUnique
+/// at 32, rgnid at 36, bCryptMethod at 461, dwCRCPartial right and no
+/// dwCRCFull; the B-tree roots and ibFileEof in 32 bits.
+#[test]
+fn ansi_header_fields() {
+    let mut w = NdbWriter::in_memory(WriteOptions { format: Format::Ansi, ..WriteOptions::default() });
+    w.set_dw_unique(0x55);
+    let d = w.add_data(b"store").expect("data");
+    w.add_node(0x21, d, Bid(0), 0).expect("node");
+    let d = w.add_data(&pattern(1, 30_000)).expect("data");
+    w.add_node(Nid::new(0x04, 0x10007).0, d, Bid(0), 0x8022).expect("node");
+    let file = w.finish_to_vec().expect("finish");
+    assert_eq!(&file[8..10], b"SM");
+    assert_eq!(u16::from_le_bytes([file[10], file[11]]), 14);
+    assert_eq!((file[460], file[461]), (0x80, 1), "bSentinel, bCryptMethod permute");
+    let le32 = |at: usize| u32::from_le_bytes(file[at..at + 4].try_into().expect("4 bytes"));
+    assert_eq!(le32(4), mailshift_pst::ndb::crc::crc32(&file[8..8 + 471]), "dwCRCPartial");
+    assert_eq!(u64::from(le32(164 + 4)), file.len() as u64, "ibFileEof");
+    assert_eq!(le32(32), 0x55, "dwUnique");
+    assert_eq!(le32(36 + 4 * 4), 0x10007, "rgnid[NID_TYPE_NORMAL_MESSAGE]");
+    let st = HeaderState::parse(&file, Format::Ansi).expect("state");
+    assert_eq!(u64::from(le32(24)), st.bid_next_b, "bidNextB");
+    assert_eq!(st.bid_next_b, 7 << 2, "six blocks: the store's, four leaves of 8,180 bytes or less, an XBLOCK");
+    let pst = Pst::from_bytes("a.pst", file.clone()).expect("open");
+    assert_eq!(pst.header().format, Format::Ansi);
+    assert!(pst.problems().is_empty(), "{:?}", pst.problems());
+    check_file(&file);
+}
+
 #[test]
 fn bad_input_is_an_error_not_a_bad_file() {
     let mut w = NdbWriter::in_memory(WriteOptions::default());
@@ -647,7 +700,7 @@ fn a_killed_writer_leaves_the_old_file() {
 // ---------------------------------------------------------------------------
 
 /// libpff reads the header and the B-trees before it looks for the message
-/// store: pffinfo describes a bare node database (Unicode and 4K), and
+/// store: pffinfo describes a bare node database (ANSI, Unicode and 4K), and
 /// pffexport finds every node and reads its data block (where it stops,
 /// since the data is no table: the messaging nodes are not written here).
 #[test]
@@ -657,7 +710,8 @@ fn libpff_reads_the_node_database() {
         mailshift_testkit::skip("pffinfo or pffexport is not installed");
         return;
     }
-    for (format, kind) in [(Format::Unicode, "64-bit\n"), (Format::Unicode4k, "64-bit with 4k page")] {
+    let cases = [(Format::Ansi, "32-bit\n"), (Format::Unicode, "64-bit\n"), (Format::Unicode4k, "64-bit with 4k page")];
+    for (format, kind) in cases {
         let dir = tempfile::tempdir().expect("tmp");
         let target = dir.path().join("ndb.pst");
         let opts = WriteOptions { format, fsync: false, ..WriteOptions::default() };
@@ -683,6 +737,77 @@ fn libpff_reads_the_node_database() {
         let items = err.matches("export_handle_export_item: unable to retrieve item type").count();
         assert_eq!(items, 50, "{format:?}: libpff found every node and read its data\n{err}");
         assert!(!err.contains("index") && !err.contains("offset"), "{format:?}: no index or offset error\n{err}");
+    }
+}
+
+/// Whole stores in the ANSI layout: `PstWriter` over an ANSI `NdbWriter`
+/// copies real stores (pstsdk's ANSI sample, Tika's, Aspose's with
+/// attachments, a distribution list), and every independent reader
+/// installed (libpst's readpst, libpff's pffexport and pypff, outlook-pst,
+/// pst-extractor) sees in the ANSI copy exactly what it sees in the
+/// Unicode copy of the same store, while our reader sees in both what it
+/// sees in the original and our scanpst finds nothing in either.
+#[test]
+fn ansi_stores_read_alike_in_every_reader() {
+    let Some(fixtures) = mailshift_testkit::fixtures_dir() else { return };
+    let cases = [
+        "farnulfo__pst-exp/sample2.pst",
+        "apache__tika/testPST.pst",
+        "aspose-email__Aspose.Email-for-.NET/Outlook.d3621be9.pst",
+        "rjohnsondev__java-libpst/dist-list.pst",
+    ];
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut compared = 0;
+    for name in cases {
+        let src = fixtures.join(name);
+        let copy = |format: Format| {
+            let dst = tmp.path().join(format!("{format:?}.pst"));
+            let reader = PstReader::open(&src).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let opts = PstWriteOptions { ndb: WriteOptions { format, fsync: false, ..WriteOptions::default() } };
+            let mut writer = PstWriter::create(&dst, opts).expect("create");
+            let report = mailshift_core::convert(
+                &reader,
+                &mut writer,
+                None,
+                &mailshift_core::Options::default(),
+                &mailshift_core::NoProgress,
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(report.total.failed, 0, "{name}");
+            let checked = mailshift_pst::check::check(&dst);
+            assert!(checked.problems().is_empty(), "{name} {format:?}: {:?}", checked.problems());
+            dst
+        };
+        let (ansi, unicode) = (copy(Format::Ansi), copy(Format::Unicode));
+        assert_eq!(Pst::open(&ansi).expect("open").header().format, Format::Ansi);
+        let original = our_view(&src);
+        let (ours_a, ours_u) = (our_view(&ansi), our_view(&unicode));
+        assert!(ours_a.errors.is_empty(), "{name}: {:?}", ours_a.errors);
+        assert!(oracle::compare(&original, &ours_a).is_empty(), "{name}: our reader, original and ANSI copy");
+        let items: usize = ours_a.folders.values().map(|f| f.count).sum();
+        assert!(items > 0, "{name}");
+        for o in Oracle::ALL {
+            let Some(theirs_a) = oracle::view_or_skip(o, &ansi) else { continue };
+            let theirs_u = oracle::view(o, &unicode).unwrap_or_else(|e| panic!("{o} on the Unicode copy: {e}"));
+            let diffs = |ours: &oracle::StoreView, theirs: &oracle::StoreView| {
+                let mut d: Vec<String> = oracle::compare(ours, theirs).iter().map(|d| d.to_string()).collect();
+                d.sort();
+                d
+            };
+            let (da, du) = (diffs(&ours_a, &theirs_a), diffs(&ours_u, &theirs_u));
+            assert_eq!(da, du, "{name} / {o}: what the reader sees differently in the ANSI copy and the Unicode one");
+            let seen: usize = theirs_a.folders.values().map(|f| f.count).sum();
+            eprintln!(
+                "{name} / {o}: {} folders, {seen} items in the ANSI copy, {} differences as in Unicode",
+                theirs_a.folders.len(),
+                da.len()
+            );
+            assert!(seen > 0, "{name} / {o}");
+            compared += 1;
+        }
+    }
+    if compared == 0 {
+        mailshift_testkit::skip("no independent reader is installed");
     }
 }
 
@@ -797,41 +922,51 @@ fn write_speed() {
     eprintln!("cp + sync of the file:                           {cp:.2} s, {:.0} MB/s ({sync:?})", mb(size, cp));
 }
 
-/// Microsoft's outlook-pst crate reads what we write at the NDB level: the
-/// header (both CRCs), the density list (CRC, padding), every node from
-/// the NBT and its data through the BBT and the data trees.
+/// Microsoft's outlook-pst crate reads what we write at the NDB level, in
+/// both layouts it knows (ANSI and Unicode): the header (both CRCs), the
+/// density list (CRC, padding), every node from the NBT and its data
+/// through the BBT and the data trees.
 #[test]
 fn outlook_pst_reads_nodes_and_data() {
-    use outlook_pst::ndb::block_id::UnicodeBlockId;
+    use outlook_pst::{AnsiPstFile, UnicodePstFile};
+
+    for format in [Format::Ansi, Format::Unicode] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let target = dir.path().join("oracle.pst");
+        let mut set = node_set(format);
+        // Keep the oracle quick in debug builds: the small nodes and one of each tree shape.
+        set.retain(|nid, w| w.data.len() < 100_000 || *nid == Nid::new(0x04, 0x10001 + 8).0);
+        let opts = WriteOptions { format, fsync: false, ..WriteOptions::default() };
+        let mut w = NdbWriter::create(&target, opts).expect("create");
+        for (&nid, want) in &set {
+            let (d, s) = write_node(&mut w, want);
+            w.add_node(nid, d, s, 0x122).expect("node");
+        }
+        w.finish().expect("finish");
+        let ours = Pst::open(&target).expect("open");
+        let sections = (ours.header().ib_file_eof - 0x4400) / 253_952;
+        match format {
+            Format::Ansi => outlook_pst_reads(&AnsiPstFile::open(&target).expect("opens"), &set, sections),
+            _ => outlook_pst_reads(&UnicodePstFile::open(&target).expect("opens"), &set, sections),
+        }
+    }
+}
+
+/// What [`outlook_pst_reads_nodes_and_data`] checks of one file.
+fn outlook_pst_reads<P: outlook_pst::PstFile>(pst: &P, set: &BTreeMap<u32, Want>, sections: u64) {
     use outlook_pst::ndb::node_id::NodeId;
     use outlook_pst::ndb::page::NodeBTreeEntry;
-    use outlook_pst::{PstFile, UnicodePstFile};
 
-    let dir = tempfile::tempdir().expect("tmp");
-    let target = dir.path().join("oracle.pst");
-    let mut set = node_set();
-    // Keep the oracle quick in debug builds: the small nodes and one of each tree shape.
-    set.retain(|nid, w| w.data.len() < 100_000 || *nid == Nid::new(0x04, 0x10001 + 8).0);
-    let mut w = NdbWriter::create(&target, WriteOptions { fsync: false, ..WriteOptions::default() }).expect("create");
-    for (&nid, want) in &set {
-        let (d, s) = write_node(&mut w, want);
-        w.add_node(nid, d, s, 0x122).expect("node");
-    }
-    w.finish().expect("finish");
-
-    let pst = UnicodePstFile::open(&target).expect("outlook-pst opens the file");
     let dl = pst.density_list().expect("density list reads");
     assert!(dl.backfill_complete());
-    let ours = Pst::open(&target).expect("open");
-    let sections = (ours.header().ib_file_eof - 0x4400) / 253_952;
     assert_eq!(u64::from(dl.current_page()), sections - 1);
-    for (&nid, want) in &set {
+    for (&nid, want) in set {
         let e = pst.read_node(NodeId::from(nid)).unwrap_or_else(|e| panic!("node {nid:#x}: {e}"));
         assert_eq!(u32::from(e.node()), nid);
         assert_eq!(e.sub_node().is_some(), !want.subs.is_empty());
-        let bid: UnicodeBlockId = e.data();
+        let bid = e.data();
         if want.data.is_empty() {
-            assert_eq!(u64::from(bid), 0, "an empty node has no data block");
+            assert!(bid == P::BlockId::default(), "an empty node has no data block");
             continue;
         }
         let data = pst.read_block(bid).unwrap_or_else(|e| panic!("data of {nid:#x}: {e}"));

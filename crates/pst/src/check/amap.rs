@@ -63,7 +63,7 @@ pub(crate) fn check(cx: &mut Ctx<'_>) {
         used.push((p.ib, page, Used::Page(p.bid)));
     }
     for b in cx.bbt.values() {
-        let size = format.block_size(usize::from(b.cb).min(super::blocks::max_data(format))) as u64;
+        let size = format.block_size(usize::from(b.cb).min(format.max_block_data())) as u64;
         used.push((b.ib, size, Used::Block(b.bid)));
     }
     used.sort_unstable_by_key(|u| (u.0, u.1));

@@ -7,11 +7,6 @@ use crate::ndb::crc::crc32;
 use crate::raw::{compute_sig, Bid, BlockTrailer, Format, SiEntry, SlEntry, SubnodeBlockHeader, XBlockHeader};
 use crate::raw::{BTYPE_SUBNODE, BTYPE_XBLOCK};
 
-/// Bytes of data a block holds at most: 8176 (Unicode), 8180 (ANSI), 65512 (4K).
-pub(crate) fn max_data(format: Format) -> usize {
-    format.max_block_size() - format.block_trailer_size()
-}
-
 /// Runs the block checks, the tree walks and the reference counts.
 pub(crate) fn check(cx: &mut Ctx<'_>) {
     check_blocks(cx);
@@ -35,11 +30,11 @@ fn check_blocks(cx: &mut Ctx<'_>) {
             cx.report("bbt.cref", Some(ib), format!("block {:#x}: cRef 0 in the BBT", b.bid));
         }
         let cb = usize::from(b.cb);
-        if cb > max_data(format) {
+        if cb > format.max_block_data() {
             cx.report(
                 "block.size",
                 Some(ib),
-                format!("block {:#x}: cb {cb} is more than a block holds ({})", b.bid, max_data(format)),
+                format!("block {:#x}: cb {cb} is more than a block holds ({})", b.bid, format.max_block_data()),
             );
             continue;
         }
@@ -287,7 +282,7 @@ fn data_tree(cx: &mut Ctx<'_>, bid: u64, nid: u32) {
     // MS-PST 2.2.2.8.3.2: every data block but the last is full. The 4K
     // layout's full size is not documented; it is not checked there.
     if format != Format::Unicode4k {
-        let full = max_data(format);
+        let full = format.max_block_data();
         let n = sizes.len();
         if let Some((i, s)) =
             sizes.iter().take(n.saturating_sub(1)).enumerate().find(|(_, s)| s.is_some_and(|s| s != full))

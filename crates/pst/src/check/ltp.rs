@@ -266,7 +266,7 @@ fn fill_level(free: usize) -> u8 {
 
 /// `rgbFillLevel` of HNHDR (blocks 0 to 7) and HNBITMAPHDR (the next 128).
 fn fill_levels(cx: &mut Ctx<'_>, heap: &Heap<'_>) {
-    let max = super::blocks::max_data(heap.format);
+    let max = heap.format.max_block_data();
     if heap.format == Format::Unicode4k {
         return;
     }

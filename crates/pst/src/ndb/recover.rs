@@ -221,10 +221,9 @@ fn leaf_size(format: Format, ptype: u8) -> usize {
     }
 }
 
-/// The largest `cb` of a data block (MS-PST 2.2.2.8: 8176 bytes; libpff's
-/// limits per layout).
+/// The largest `cb` of a data block: [`Format::max_block_data`].
 fn max_cb(format: Format) -> u16 {
-    u16::try_from(format.max_block_size() - format.block_trailer_size()).unwrap_or(u16::MAX)
+    u16::try_from(format.max_block_data()).unwrap_or(u16::MAX)
 }
 
 /// All `cEntMax` entries of a leaf page, valid or not.

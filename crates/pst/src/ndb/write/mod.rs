@@ -33,6 +33,14 @@
 //!   Outlook leaves 0xFF. The density list lists the sections other than
 //!   the last with free space, most free first, and names the last as the
 //!   current page.
+//! - ANSI files (MS-PST 2.2.1.2, wVer 14): 32-bit BIDs and offsets, the
+//!   ANSI header (2.2.2.6.1), trailers and entries; blocks hold up to
+//!   8,180 bytes (what Outlook's ANSI files fill their data-tree leaves
+//!   with), the maps are the Unicode ones with a 4-byte `dwPadding` first
+//!   and no FPMap page (the header's covers all of a file that stops at
+//!   2 GB, [`Format::max_file_size`]). MS-PST 2.2.1.2 says ANSI "SHOULD NOT
+//!   be used to create new PST files": it is written for tests, fuzzing
+//!   and readers of old files.
 //! - 4K files (libpff's documentation, no MS-PST): 4 KiB pages, 512-byte
 //!   block alignment, AMaps from 0x22000 and no other map page, the density
 //!   list at 0x21000. Blocks hold up to 65,512 bytes of data
@@ -72,8 +80,9 @@ use sink::Sink;
 /// How [`NdbWriter`] writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WriteOptions {
-    /// [`Format::Unicode`] (the default) or [`Format::Unicode4k`]; ANSI is
-    /// not written.
+    /// [`Format::Unicode`] (the default), [`Format::Unicode4k`] or
+    /// [`Format::Ansi`] (files of at most 2 GB, for tests and old readers:
+    /// MS-PST 2.2.1.2 has new files Unicode).
     pub format: Format,
     /// How external blocks are encoded: [`CryptMethod::Permute`] (the
     /// default, Outlook's "compressible"), [`CryptMethod::None`] or
@@ -167,7 +176,7 @@ pub struct NdbWriter {
     /// Per `nidType`, the highest `nidIndex` added (nodes and subnodes).
     nid_max: [u32; 32],
     dw_unique: u32,
-    /// Why the writer cannot go on (an I/O error, an unsupported format).
+    /// Why the writer cannot go on (an I/O error, a file too large).
     broken: Option<String>,
     /// Scratch: the block being built, and (4K) its deflated form.
     buf: Vec<u8>,
@@ -199,7 +208,6 @@ fn crypt_byte(c: CryptMethod) -> u8 {
 
 impl NdbWriter {
     fn new(opts: WriteOptions, sink: Sink) -> NdbWriter {
-        let broken = (opts.format == Format::Ansi).then(|| "ANSI PST files are not written".to_string());
         NdbWriter {
             format: opts.format,
             crypt: opts.crypt,
@@ -210,7 +218,7 @@ impl NdbWriter {
             nodes: Vec::new(),
             nid_max: [0; 32],
             dw_unique: 1,
-            broken,
+            broken: None,
             buf: Vec::new(),
             zbuf: Vec::new(),
         }
@@ -220,14 +228,11 @@ impl NdbWriter {
     /// ([`mailshift_core::fsio::temp_file_in`]); [`finish`](Self::finish)
     /// syncs it, renames it over `target` and syncs the directory.
     pub fn create(target: &Path, opts: WriteOptions) -> Result<NdbWriter> {
-        if opts.format == Format::Ansi {
-            return Err(Error::Unsupported { path: target.into(), reason: "ANSI PST files are not written".into() });
-        }
         Ok(NdbWriter::new(opts, Sink::file(target)?))
     }
 
     /// A writer into memory; [`finish_to_vec`](Self::finish_to_vec) returns
-    /// the file's bytes. With [`Format::Ansi`] every call fails.
+    /// the file's bytes.
     pub fn in_memory(opts: WriteOptions) -> NdbWriter {
         NdbWriter::new(opts, Sink::Memory(Vec::new()))
     }
@@ -238,7 +243,8 @@ impl NdbWriter {
     }
 
     /// The most data one block holds: [`Format::max_block_data`], 8,176
-    /// bytes in Unicode files (MS-PST 2.2.2.8), 65,512 in 4K files.
+    /// bytes in Unicode files (MS-PST 2.2.2.8), 8,180 in ANSI files,
+    /// 65,512 in 4K files.
     pub fn max_block_data(&self) -> usize {
         self.format.max_block_data()
     }
@@ -328,7 +334,8 @@ impl NdbWriter {
     }
 
     fn put_block_as(&mut self, data: &[u8], kind: Kind, plain: bool) -> Result<u64> {
-        debug_assert!(!data.is_empty() && data.len() <= self.max_block_data());
+        // Empty blocks come only from `add_raw_data_tree`.
+        debug_assert!(data.len() <= self.max_block_data());
         let f = self.format;
         let index = self.blocks.len();
         let bid = NdbWriter::bid_of(index, kind);
@@ -428,7 +435,7 @@ impl NdbWriter {
         for chunk in data.chunks(max) {
             leaves.push(self.put_leaf(chunk)?);
         }
-        self.put_tree(&leaves, data.len() as u64).map(Bid)
+        self.put_tree(&leaves).map(Bid)
     }
 
     /// [`add_data`](Self::add_data) for data read from `r` to its end, one
@@ -478,7 +485,7 @@ impl NdbWriter {
         match leaves[..] {
             [] => Ok(Bid(0)),
             [one] => Ok(Bid(one)),
-            _ => self.put_tree(&leaves, total).map(Bid),
+            _ => self.put_tree(&leaves).map(Bid),
         }
     }
 
@@ -520,30 +527,78 @@ impl NdbWriter {
         for b in blocks {
             leaves.push(self.put_leaf(b)?);
         }
-        self.put_tree(&leaves, total).map(Bid)
+        self.put_tree(&leaves).map(Bid)
     }
 
-    /// The XBLOCK (or XXBLOCK over XBLOCKs) over `leaves`, full blocks but
-    /// the last, `total` bytes in all.
-    fn put_tree(&mut self, leaves: &[u64], total: u64) -> Result<u64> {
-        let max = self.max_block_data() as u64;
+    /// For tests and fuzzing only: a data tree over `leaves` as given,
+    /// which real writers must not make. Each leaf holds 0 to
+    /// [`max_block_data`](Self::max_block_data) bytes, and unlike
+    /// [`add_data_blocks`](Self::add_data_blocks) a leaf other than the
+    /// last may be short (MS-PST 2.2.2.8.3.2 wants it full) and any may be
+    /// empty (Outlook never writes an empty block). No leaves is `Bid(0)`;
+    /// one is a data block of its own; more go under an XBLOCK (an XXBLOCK
+    /// past [`max_block_data`](Self::max_block_data) / 8 of them) whose
+    /// `lcbTotal` is the sum of their sizes. Everything else in the file
+    /// stays well formed (trailers, CRCs, signatures, maps), so a reader
+    /// test or a fuzz target reaches the checks of the data-tree and
+    /// heap readers with the layouts MS-PST forbids.
+    #[doc(hidden)]
+    pub fn add_raw_data_tree(&mut self, leaves: &[&[u8]]) -> Result<Bid> {
+        self.check()?;
+        let max = self.max_block_data();
+        if let Some(i) = leaves.iter().position(|l| l.len() > max) {
+            return Err(invalid(format!("leaf {i} holds {} bytes, more than a block's {max}", leaves[i].len())));
+        }
+        let per = self.per_xblock();
+        if leaves.len() > per * per {
+            return Err(invalid(format!("{} leaves exceed the {} an XXBLOCK reaches", leaves.len(), per * per)));
+        }
+        let total: u64 = leaves.iter().map(|l| l.len() as u64).sum();
+        if total > u64::from(u32::MAX) {
+            return Err(invalid(format!("{total} bytes of leaves exceed what lcbTotal (4 bytes) counts")));
+        }
+        match leaves {
+            [] => Ok(Bid(0)),
+            [one] => self.put_block(one, Kind::Data).map(Bid),
+            _ => {
+                let mut bids = Vec::with_capacity(leaves.len());
+                for l in leaves {
+                    bids.push(self.put_leaf(l)?);
+                }
+                self.put_tree(&bids).map(Bid)
+            }
+        }
+    }
+
+    /// The XBLOCK (or XXBLOCK over XBLOCKs) over `leaves`, data blocks of
+    /// this writer (full but the last, except from `add_raw_data_tree`):
+    /// each `lcbTotal` is the sum of the sizes below it (MS-PST
+    /// 2.2.2.8.3.2), taken from what was placed.
+    fn put_tree(&mut self, leaves: &[u64]) -> Result<u64> {
         let per = self.per_xblock();
         let f = self.format;
+        let mut index = Vec::with_capacity(leaves.len());
+        for &bid in leaves {
+            index.push(self.lookup(bid, || "data tree leaf".into(), &[Kind::Data])?);
+        }
+        // Bytes of data before 4K compression: what a reader's lcbTotal counts.
+        let sizes: Vec<u64> = index.iter().map(|&i| u64::from(self.blocks[i].inflated)).collect();
+        let total: u64 = sizes.iter().sum();
+        if leaves.len().div_ceil(per) > per || total > u64::from(u32::MAX) {
+            return Err(invalid(format!("{} leaves of {total} bytes do not fit an XXBLOCK", leaves.len())));
+        }
         let mut xblocks = Vec::with_capacity(leaves.len().div_ceil(per));
-        for (g, group) in leaves.chunks(per).enumerate() {
-            let first = (g * per) as u64 * max;
-            let lcb = total.min(first + group.len() as u64 * max) - first;
+        for (group, group_sizes) in leaves.chunks(per).zip(sizes.chunks(per)) {
+            let lcb: u64 = group_sizes.iter().sum();
             let x = XBlockHeader::build(f, 1, lcb as u32, group);
             xblocks.push(self.put_block(&x, Kind::XBlock)?);
         }
-        for &bid in leaves {
-            let i = self.lookup(bid, || "data tree leaf".into(), &[Kind::Data])?;
+        for i in index {
             self.add_ref(i);
         }
         if xblocks.len() == 1 {
             return Ok(xblocks[0]);
         }
-        debug_assert!(xblocks.len() <= per, "max_data keeps an XXBLOCK in one block");
         let xx = XBlockHeader::build(f, 2, total as u32, &xblocks);
         let top = self.put_block(&xx, Kind::XXBlock)?;
         for &bid in &xblocks {
@@ -965,12 +1020,66 @@ mod tests {
         assert!(std::mem::size_of::<NodeRec>() <= 24);
     }
 
+    /// ANSI: 32-bit BIDs, blocks of up to 8,180 bytes, trees of 8,180-byte
+    /// leaves, read back by our reader.
     #[test]
-    fn ansi_is_refused() {
-        let mut w = NdbWriter::in_memory(WriteOptions { format: Format::Ansi, ..WriteOptions::default() });
-        assert!(w.add_block(b"x").is_err());
-        let dir = tempfile::tempdir().expect("tmp");
-        let opts = WriteOptions { format: Format::Ansi, ..WriteOptions::default() };
-        assert!(NdbWriter::create(&dir.path().join("a.pst"), opts).is_err());
+    fn ansi_blocks_and_trees() {
+        let opts = WriteOptions { format: Format::Ansi, crypt: CryptMethod::Permute, fsync: false };
+        let mut w = NdbWriter::in_memory(opts);
+        assert_eq!(w.max_block_data(), 8180);
+        assert!(w.add_block(&[1u8; 8181]).is_err());
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let tree = w.add_data(&data).expect("tree");
+        let x = (tree.0 >> 2) as usize - 1;
+        assert_eq!(w.blocks[x].kind, Kind::XBlock);
+        let sizes: Vec<u16> = w.blocks[x - 3..x].iter().map(|b| b.inflated).collect();
+        assert_eq!(sizes, vec![8180, 8180, 3640]);
+        w.add_node(0x21, tree, Bid(0), 0).expect("node");
+        let file = w.finish_to_vec().expect("finish");
+        let pst = crate::Pst::from_bytes("ansi.pst", file).expect("opens");
+        assert_eq!(pst.header().format, Format::Ansi);
+        assert!(pst.problems().is_empty(), "{:?}", pst.problems());
+        let node = pst.node(0x21).expect("NBT").expect("node");
+        assert!(pst.read_node_data(&node).expect("data")[..] == data[..]);
+    }
+
+    /// The escape for tests and fuzzing: leaves of any size, empty ones
+    /// too, under an XBLOCK whose lcbTotal is their sum; in every layout.
+    #[test]
+    fn raw_data_trees_take_odd_leaves() {
+        for format in [Format::Ansi, Format::Unicode, Format::Unicode4k] {
+            let mut w = NdbWriter::in_memory(WriteOptions { format, crypt: CryptMethod::Cyclic, fsync: false });
+            let long = vec![9u8; 100];
+            let odd = w.add_raw_data_tree(&[b"abc", b"", &long]).expect("odd tree");
+            assert!(odd.is_internal(), "{format:?}: an XBLOCK");
+            let empty = w.add_raw_data_tree(&[b""]).expect("one empty leaf");
+            assert!(!empty.is_internal());
+            assert_eq!(w.add_raw_data_tree(&[]).expect("none"), Bid(0));
+            let too_big = vec![0u8; w.max_block_data() + 1];
+            assert!(w.add_raw_data_tree(&[b"x", &too_big]).is_err());
+            // Many short leaves: past one XBLOCK's worth, an XXBLOCK.
+            let per = w.per_xblock();
+            let many: Vec<&[u8]> = (0..per + 2).map(|_| &b"ab"[..]).collect();
+            let deep = w.add_raw_data_tree(&many).expect("many leaves");
+            let x = (deep.0 >> 2) as usize - 1;
+            assert_eq!(w.blocks[x].kind, Kind::XXBlock, "{format:?}");
+            w.add_node(0x21, odd, Bid(0), 0).expect("node");
+            w.add_node(0x41, empty, Bid(0), 0).expect("node");
+            w.add_node(0x61, deep, Bid(0), 0).expect("node");
+            let pst = crate::Pst::from_bytes("raw.pst", w.finish_to_vec().expect("finish")).expect("opens");
+            let read = |nid: u32| {
+                let node = pst.node(nid).expect("NBT").expect("node");
+                let tree = pst.data_tree(&node).expect("tree");
+                (tree.declared_len(), tree.block_count(), tree.read_all().expect("data").into_owned())
+            };
+            let (len, blocks, data) = read(0x21);
+            assert_eq!((len, blocks), (103, 3), "{format:?}");
+            assert_eq!(&data[..3], b"abc");
+            assert!(data[3..] == long[..]);
+            assert_eq!(read(0x41), (0, 1, Vec::new()), "{format:?}");
+            let (len, blocks, data) = read(0x61);
+            assert_eq!((len, blocks), (2 * (per as u64 + 2), per + 2), "{format:?}");
+            assert!(data.chunks(2).all(|c| c == b"ab"));
+        }
     }
 }

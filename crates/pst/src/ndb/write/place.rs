@@ -160,6 +160,13 @@ impl Placer {
     fn open_section(&mut self, out: &mut Sink) -> io::Result<()> {
         let f = self.format;
         let index = self.sections;
+        // The file ends where its last section does (MS-PST 2.6.1.1.2).
+        if f.section_start(index) + self.span > f.max_file_size() {
+            return Err(io::Error::other(format!(
+                "the file would grow past {} bytes, the most a {f:?} PST holds",
+                f.max_file_size()
+            )));
+        }
         let pages = f.section_pages(index);
         let bits_len = f.amap().bits_len;
         self.open.push_back(Open { index, bits: vec![0u8; bits_len] });
@@ -301,6 +308,36 @@ mod tests {
         let t = PageTrailer::parse_page(&file[0x4600..0x4800], f).expect("trailer");
         assert_eq!((t.ptype, t.bid), (PTYPE_PMAP, 0x4600));
         assert!(file[0x4600..0x4600 + 496].iter().all(|&b| b == 0xFF));
+    }
+
+    /// ANSI files stop at 2 GiB: the last section that ends below it
+    /// takes blocks, the next one is refused and nothing is written.
+    #[test]
+    fn ansi_files_stop_at_two_gib() {
+        let f = Format::Ansi;
+        let last = (f.max_file_size() - f.amap().first) / f.section_span() - 1;
+        assert_eq!(last, 8455);
+        assert!(f.section_start(last) + f.section_span() <= 1 << 31);
+        let mut out = Sink::Memory(Vec::new());
+        let mut p = Placer::new(f);
+        // As if sections 0..last were full: the last one open, its AMap reserved.
+        p.sections = last + 1;
+        p.open.push_back(Open { index: last, bits: vec![0u8; f.amap().bits_len] });
+        p.mark(f.section_start(last), 512);
+        p.cursor = f.section_start(last) + 512;
+        let mut placed = 0;
+        let err = loop {
+            match p.alloc(8192, 64, &mut out) {
+                Ok(ib) => {
+                    assert!(ib + 8192 <= 1 << 31);
+                    placed += 1;
+                }
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(placed, 30, "a section holds 30 blocks of 8 KiB after its AMap");
+        assert!(err.to_string().contains("2147483648"), "{err}");
+        assert!(matches!(out, Sink::Memory(ref v) if v.is_empty()), "nothing was written past the limit");
     }
 
     #[test]
