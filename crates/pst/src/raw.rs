@@ -900,11 +900,13 @@ impl Format {
             at
         };
         let small = self.pmap().is_some();
-        let pmap = (small && s % PMAP_EVERY == 0).then(&mut next);
-        let fmap = (small && s >= FMAP_FIRST_SECTION && (s - FMAP_FIRST_SECTION) % FMAP_EVERY == 0).then(&mut next);
+        let pmap = (small && s.is_multiple_of(PMAP_EVERY)).then(&mut next);
+        let fmap =
+            (small && s >= FMAP_FIRST_SECTION && (s - FMAP_FIRST_SECTION).is_multiple_of(FMAP_EVERY)).then(&mut next);
         // ANSI files have only the header's FPMap (MS-PST 2.2.2.7.6).
         let wide = self == Format::Unicode;
-        let fpmap = (wide && s >= FPMAP_FIRST_SECTION && (s - FPMAP_FIRST_SECTION) % FPMAP_EVERY == 0).then(&mut next);
+        let fpmap =
+            (wide && s >= FPMAP_FIRST_SECTION && (s - FPMAP_FIRST_SECTION).is_multiple_of(FPMAP_EVERY)).then(&mut next);
         SectionPages { amap, pmap, fmap, fpmap, end }
     }
 

@@ -29,7 +29,7 @@ fn item_dir(dir: &Path, index: usize, word: Option<&str>) -> Option<PathBuf> {
                 n.ends_with(&suffix)
                     && n.len() > 5
                     && n[..n.len() - 5].chars().all(|c| c.is_ascii_alphabetic() || c == ' ')
-                    && word.map_or(true, |w| n.starts_with(w))
+                    && word.is_none_or(|w| n.starts_with(w))
             })
     })
 }

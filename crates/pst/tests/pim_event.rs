@@ -120,7 +120,7 @@ fn pim_rich_events_match_expected() {
                 "{subject}: DESCRIPTION {:?}",
                 e.description
             ),
-            None => assert!(e.description.as_deref().map_or(true, |d| body_matches(d, "")), "{subject}: DESCRIPTION"),
+            None => assert!(e.description.as_deref().is_none_or(|d| body_matches(d, "")), "{subject}: DESCRIPTION"),
         }
         assert_eq!(e.reminder_minutes, w["reminder_minutes"].as_i64(), "{subject}: reminder");
         assert_eq!(e.categories, strs(&w["categories"]), "{subject}: CATEGORIES");

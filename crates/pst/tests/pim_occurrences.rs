@@ -496,7 +496,7 @@ fn base_series(s: &Series, start: &str) -> Vec<String> {
         occ.extend(master["exdates"].as_array().into_iter().flatten().filter_map(wall));
     }
     let end = start.get(..4).and_then(|y| y.parse::<i32>().ok()).map(|y| format!("{:04}{}", y + 5, &start[4..]));
-    occ.retain(|x| x.as_str() >= start && end.as_deref().map_or(true, |e| x.as_str() < e));
+    occ.retain(|x| x.as_str() >= start && end.as_deref().is_none_or(|e| x.as_str() < e));
     occ.sort();
     occ
 }

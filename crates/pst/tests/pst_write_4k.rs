@@ -125,7 +125,7 @@ fn blocks_of(pst: &Pst) -> (usize, usize) {
         let e = BbtEntry::parse(raw_entry, f).expect("BBTENTRY");
         let inflated = BbtEntry::cb_inflated(raw_entry, f).expect("4K entries have cbInflated");
         let size = f.block_size(usize::from(e.cb));
-        assert!(size <= f.max_block_size() && e.ib % 512 == 0, "{e:?}: 512-aligned, at most 64 KiB");
+        assert!(size <= f.max_block_size() && e.ib.is_multiple_of(512), "{e:?}: 512-aligned, at most 64 KiB");
         let block = &file[e.ib as usize..e.ib as usize + size];
         let t = BlockTrailer::parse(&block[size - f.block_trailer_size()..], f).expect("trailer");
         assert_eq!((t.cb, t.cb_inflated), (e.cb, Some(inflated)), "{e:?}: trailer and BBT agree");

@@ -40,7 +40,7 @@ fn check_blocks(cx: &mut Ctx<'_>) {
         }
         let size = format.block_size(cb) as u64;
         let end = ib.saturating_add(size);
-        if ib < first || ib % align != 0 || end > len {
+        if ib < first || !ib.is_multiple_of(align) || end > len {
             cx.report(
                 "block.outside",
                 Some(ib),

@@ -264,7 +264,7 @@ pub(crate) fn check_counters(cx: &mut Ctx<'_>) {
     for e in &cx.nbt {
         let n = raw::Nid(e.nid);
         let t = usize::from(n.nid_type());
-        if worst[t].map_or(true, |(i, _)| n.index() > i) {
+        if worst[t].is_none_or(|(i, _)| n.index() > i) {
             worst[t] = Some((n.index(), e.nid));
         }
     }

@@ -48,7 +48,7 @@ pub fn decode(ptype: u16, bytes: Cow<'_, [u8]>) -> CResult<PropValue<'_>> {
             });
         }
         // Multi-valued fixed types (MS-PST 2.3.3.4.1): the values back to back.
-        if size == 0 || bytes.len() % size != 0 {
+        if size == 0 || !bytes.len().is_multiple_of(size) {
             return Err(Corrupt::new(
                 S,
                 0,

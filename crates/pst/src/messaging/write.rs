@@ -380,7 +380,7 @@ impl Table {
             .collect::<Vec<Option<PropValue<'static>>>>();
         self.count += 1;
         if let Some(i) = self.cols.iter().position(|t| *t == 0x0E07_0003) {
-            if cells[i].as_ref().and_then(|v| v.as_i64()).map_or(true, |f| f & 1 == 0) {
+            if cells[i].as_ref().and_then(|v| v.as_i64()).is_none_or(|f| f & 1 == 0) {
                 self.unread += 1;
             }
         }

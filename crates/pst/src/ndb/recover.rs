@@ -400,7 +400,7 @@ fn valid(ndb: Ndb<'_>, blocks: &RecoveredBlocks, c: &NbtEntry) -> bool {
             return false;
         }
         // ibHnpm must lie inside the block.
-        if u16_at(&first, 0).map_or(true, |m| usize::from(m) > first.len()) {
+        if u16_at(&first, 0).is_none_or(|m| usize::from(m) > first.len()) {
             return false;
         }
     }

@@ -52,7 +52,7 @@ pub fn fill_level(free: usize) -> u8 {
 fn header_size(block: usize) -> usize {
     if block == 0 {
         HNHDR_SIZE
-    } else if block >= 8 && (block - 8) % 128 == 0 {
+    } else if block >= 8 && (block - 8).is_multiple_of(128) {
         HNBITMAPHDR_SIZE
     } else {
         HNPAGEHDR_SIZE

@@ -17,7 +17,7 @@ use crate::raw::Format;
 pub(crate) fn check_stored(structure: &'static str, ptype: u16, bytes: &[u8]) -> WResult<()> {
     let ok = match fixed_size(ptype) {
         Some(n) if ptype & MV_FLAG == 0 => bytes.len() == n,
-        Some(n) => n != 0 && bytes.len() % n == 0,
+        Some(n) => n != 0 && bytes.len().is_multiple_of(n),
         None if ptype == PT_OBJECT => bytes.len() == 8,
         None => true,
     };

@@ -97,7 +97,7 @@ impl Placer {
     /// Reserves `size` bytes aligned to `align` (both multiples of the map
     /// unit; `size` at most a block or page) and returns their offset.
     pub(super) fn alloc(&mut self, size: u64, align: u64, out: &mut Sink) -> io::Result<u64> {
-        debug_assert!(size % self.unit == 0 && align % self.unit == 0 && size > 0);
+        debug_assert!(size.is_multiple_of(self.unit) && align.is_multiple_of(self.unit) && size > 0);
         if let Some(ib) = self.take_hole(size, align) {
             self.mark(ib, size);
             return Ok(ib);
