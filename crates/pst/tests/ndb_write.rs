@@ -786,7 +786,9 @@ fn ansi_stores_read_alike_in_every_reader() {
         assert!(oracle::compare(&original, &ours_a).is_empty(), "{name}: our reader, original and ANSI copy");
         let items: usize = ours_a.folders.values().map(|f| f.count).sum();
         assert!(items > 0, "{name}");
-        for o in Oracle::ALL {
+        // pst-extractor reads no ANSI file at all, Outlook's included
+        // ("PSTFile::findBtreeItem Unable to find 97", tests/oracles.rs).
+        for o in Oracle::ALL.into_iter().filter(|o| *o != Oracle::PstExtractor) {
             let Some(theirs_a) = oracle::view_or_skip(o, &ansi) else { continue };
             let theirs_u = oracle::view(o, &unicode).unwrap_or_else(|e| panic!("{o} on the Unicode copy: {e}"));
             let diffs = |ours: &oracle::StoreView, theirs: &oracle::StoreView| {
