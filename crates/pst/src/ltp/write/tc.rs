@@ -39,7 +39,45 @@ fn in_row(ptype: u16) -> bool {
 struct Row {
     id: u32,
     version: u32,
-    cells: Vec<Option<Vec<u8>>>,
+    /// The cells packed into one buffer ([`pack`]): a table of 100,000
+    /// rows is held until it is built, so a row costs what its cells hold
+    /// and a few bytes, not a buffer for each cell.
+    cells: Box<[u8]>,
+}
+
+/// Packs a row's cells: for each, a u32 (LE) of its length plus one (0
+/// for a cell that does not exist), then its bytes.
+fn pack(cells: Vec<Option<Vec<u8>>>) -> Box<[u8]> {
+    let len: usize = cells.iter().map(|c| 4 + c.as_ref().map_or(0, Vec::len)).sum();
+    let mut out = Vec::with_capacity(len);
+    for c in &cells {
+        match c {
+            None => out.extend_from_slice(&0u32.to_le_bytes()),
+            Some(b) => {
+                out.extend_from_slice(&(b.len() as u32 + 1).to_le_bytes());
+                out.extend_from_slice(b);
+            }
+        }
+    }
+    out.into_boxed_slice()
+}
+
+/// The cells [`pack`] packed, `n` of them.
+fn unpack(packed: &[u8], n: usize) -> Vec<Option<Vec<u8>>> {
+    let mut out = Vec::with_capacity(n);
+    let mut at = 0;
+    for _ in 0..n {
+        let len = packed.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+        at += 4;
+        if len == 0 {
+            out.push(None);
+        } else {
+            let end = (at + len - 1).min(packed.len());
+            out.push(Some(packed[at.min(end)..end].to_vec()));
+            at = end;
+        }
+    }
+    out
 }
 
 /// A table context under construction.
@@ -143,7 +181,7 @@ impl TcBuilder {
                 check_stored("TC cell", tag as u16, b)?;
             }
         }
-        self.rows.push(Row { id: row_id, version: row_ver, cells });
+        self.rows.push(Row { id: row_id, version: row_ver, cells: pack(cells) });
         Ok(())
     }
 
@@ -170,6 +208,7 @@ impl TcBuilder {
         let mut tags = vec![TAG_ROW_ID, TAG_ROW_VER];
         tags.extend_from_slice(&self.columns);
         let c_cols = tags.len();
+        let self_columns = self.columns.len();
 
         // Cell offsets (MS-PST 2.3.4.4.1): dwRowID at 0, then the 8- and
         // 4-byte cells, the 2-byte cells, the 1-byte cells, each group in
@@ -228,7 +267,7 @@ impl TcBuilder {
             matrix.resize(start + row_size, 0);
             let mut cells: Vec<Option<Vec<u8>>> =
                 vec![Some(row.id.to_le_bytes().to_vec()), Some(row.version.to_le_bytes().to_vec())];
-            cells.extend(row.cells);
+            cells.extend(unpack(&row.cells, self_columns));
             for &i in &by_tag {
                 let Some(bytes) = cells[i].take() else { continue };
                 let ptype = tags[i] as u16;
@@ -290,5 +329,17 @@ impl TcBuilder {
         heap.replace(hid_info, &info)?;
         check_subnodes("TC", &subnodes)?;
         Ok(BuiltNode { data: NodeData::Blocks(heap.finish()), subnodes })
+    }
+}
+
+#[cfg(test)]
+mod pack_tests {
+    use super::{pack, unpack};
+
+    #[test]
+    fn packed_rows_unpack_as_given() {
+        let cells = vec![None, Some(vec![]), Some(vec![1, 2, 3]), None, Some(vec![7; 5000])];
+        assert_eq!(unpack(&pack(cells.clone()), cells.len()), cells);
+        assert_eq!(unpack(&pack(Vec::new()), 0), Vec::<Option<Vec<u8>>>::new());
     }
 }
