@@ -4,47 +4,12 @@
 use std::collections::HashSet;
 
 use super::{BlockRec, Ctx, PageRec};
+use crate::ndb::btree::Tree;
 use crate::ndb::crc::crc32;
-use crate::raw::{compute_sig, BbtEntry, Bid, Bref, BtEntry, BtPageMeta, Format, NbtEntry, PageTrailer};
-use crate::raw::{PTYPE_BBT, PTYPE_NBT};
+use crate::raw::{compute_sig, BbtEntry, Bid, Bref, BtEntry, BtPageMeta, NbtEntry, PageTrailer};
 
 /// The deepest tree followed (MS-PST trees have 2 to 5 levels).
 pub const MAX_DEPTH: usize = crate::ndb::btree::MAX_DEPTH;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tree {
-    Nbt,
-    Bbt,
-}
-
-impl Tree {
-    fn ptype(self) -> u8 {
-        match self {
-            Tree::Nbt => PTYPE_NBT,
-            Tree::Bbt => PTYPE_BBT,
-        }
-    }
-    fn name(self) -> &'static str {
-        match self {
-            Tree::Nbt => "NBT",
-            Tree::Bbt => "BBT",
-        }
-    }
-    fn leaf_size(self, format: Format) -> usize {
-        match self {
-            Tree::Nbt => format.nbt_entry_size(),
-            Tree::Bbt => format.bbt_entry_size(),
-        }
-    }
-    /// The key a leaf or branch entry sorts by: a NID (low 32 bits) or a
-    /// BID with its reserved bit cleared (MS-PST 2.2.2.2).
-    fn key(self, raw: u64) -> u64 {
-        match self {
-            Tree::Nbt => raw & 0xFFFF_FFFF,
-            Tree::Bbt => Bid(raw).key(),
-        }
-    }
-}
 
 /// Walks both trees, filling [`Ctx::pages`], [`Ctx::nbt`] and [`Ctx::bbt`].
 pub(crate) fn check(cx: &mut Ctx<'_>) {

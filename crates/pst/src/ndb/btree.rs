@@ -12,24 +12,42 @@ pub use crate::raw::{BbtEntry, NbtEntry};
 /// the limit turns a corrupt `cLevel` into an error instead of a long walk.
 pub const MAX_DEPTH: usize = 16;
 
-/// Which tree a walk is in.
-#[derive(Clone, Copy)]
-enum Tree {
+/// Which tree a walk is in: the node or the block B-tree. Shared with the
+/// structural check ([`crate::check`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tree {
     Nbt,
     Bbt,
 }
 
 impl Tree {
-    fn ptype(self) -> u8 {
+    /// The page type of the tree's pages.
+    pub(crate) fn ptype(self) -> u8 {
         match self {
             Tree::Nbt => PTYPE_NBT,
             Tree::Bbt => PTYPE_BBT,
         }
     }
-    fn name(self) -> &'static str {
+    /// The structure name errors use.
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Tree::Nbt => "NBT",
             Tree::Bbt => "BBT",
+        }
+    }
+    /// The size of a leaf entry (NBTENTRY or BBTENTRY) in `format`.
+    pub(crate) fn leaf_size(self, format: Format) -> usize {
+        match self {
+            Tree::Nbt => format.nbt_entry_size(),
+            Tree::Bbt => format.bbt_entry_size(),
+        }
+    }
+    /// The key a leaf or branch entry sorts by: a NID (low 32 bits) or a
+    /// BID with its reserved bit cleared (MS-PST 2.2.2.2).
+    pub(crate) fn key(self, raw: u64) -> u64 {
+        match self {
+            Tree::Nbt => raw & 0xFFFF_FFFF,
+            Tree::Bbt => Bid(raw).key(),
         }
     }
 }
@@ -39,11 +57,7 @@ impl Tree {
 /// of BIDs cleared; NIDs never have it set in a valid file anyway.
 fn key_at(page: &BtPage<'_>, i: usize, format: Format, tree: Tree) -> Option<u64> {
     let e = page.entry(i)?;
-    let k = read_ib(e, 0, format)?;
-    Some(match tree {
-        Tree::Nbt => k & 0xFFFF_FFFF,
-        Tree::Bbt => Bid(k).key(),
-    })
+    Some(tree.key(read_ib(e, 0, format)?))
 }
 
 /// Walks from `root` to the leaf that would hold `key` and returns the leaf
