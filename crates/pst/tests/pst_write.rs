@@ -9,20 +9,16 @@ mod views;
 use std::path::{Path, PathBuf};
 
 use mailshift_core::mapi::{AttachContent, Message, PropBag, PropValue};
-use mailshift_core::{convert, NoProgress, Options};
 use mailshift_pst::ndb::write::WriteOptions;
 use mailshift_pst::tags::{self, lid};
-use mailshift_pst::{PstReader, PstWriteOptions, PstWriter, Store};
+use mailshift_pst::{PstWriteOptions, Store};
 use mailshift_testkit::oracle::{self, Known, Oracle};
 use views::our_view;
 
 /// Copies `src` into a new PST at `dst` the way `mailshift convert` does.
 fn copy(src: &Path, dst: &Path) -> mailshift_core::Report {
-    let reader = PstReader::open(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
     let opts = PstWriteOptions { ndb: WriteOptions { fsync: false, ..WriteOptions::default() } };
-    let mut writer = PstWriter::create(dst, opts).unwrap();
-    let report = convert(&reader, &mut writer, None, &Options::default(), &NoProgress)
-        .unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let report = views::copy_store(src, dst, opts);
     // Our scanpst finds nothing in what we write, not even a note.
     let checked = mailshift_pst::check::check(dst);
     let problems: Vec<String> = checked.problems().iter().take(5).map(|p| format!("{p:?}")).collect();

@@ -38,10 +38,7 @@ fn opts(crypt: CryptMethod) -> PstWriteOptions {
 
 /// Copies `src` into a new 4K file at `dst` the way `mailshift convert` does.
 fn copy(src: &Path, dst: &Path, crypt: CryptMethod) -> mailshift_core::Report {
-    let reader = PstReader::open(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
-    let mut writer = PstWriter::create(dst, opts(crypt)).unwrap();
-    convert(&reader, &mut writer, None, &Options::default(), &NoProgress)
-        .unwrap_or_else(|e| panic!("{}: {e}", src.display()))
+    views::copy_store(src, dst, opts(crypt))
 }
 
 /// A fixture, the encoding of its copy, and per reader what it is known to

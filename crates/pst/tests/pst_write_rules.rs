@@ -76,16 +76,18 @@
 //!
 //! [MS-PST]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/
 
+#[path = "common/views.rs"]
+mod views;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use mailshift_core::{convert, NoProgress, Options};
 use mailshift_pst::ltp::heap::Heap;
 use mailshift_pst::ltp::NodeSource;
 use mailshift_pst::messaging::write::{conversation_id, message_index_key};
 use mailshift_pst::ndb::write::WriteOptions;
 use mailshift_pst::raw::HeaderState;
-use mailshift_pst::{nid_with_type, tags, NodeRef, PropValue, Pst, PstReader, PstWriteOptions, PstWriter, Store};
+use mailshift_pst::{nid_with_type, tags, NodeRef, PropValue, Pst, PstWriteOptions, Store};
 
 const EMPTY: &str = "microsoft__outlook-pst-rs/Empty.pst";
 const JANE: &str = "hughbe__PstReader/aranetic_process-pst_flags_jane_doe.pst";
@@ -102,11 +104,8 @@ const CASES: &[&str] = &[EMPTY, JANE, OST, D3621, PSTSDK, ANSI];
 
 /// Copies `src` into a new PST at `dst` the way `mailshift convert` does.
 fn copy(src: &Path, dst: &Path) {
-    let reader = PstReader::open(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
     let opts = PstWriteOptions { ndb: WriteOptions { fsync: false, ..WriteOptions::default() } };
-    let mut writer = PstWriter::create(dst, opts).unwrap();
-    let report = convert(&reader, &mut writer, None, &Options::default(), &NoProgress)
-        .unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let report = views::copy_store(src, dst, opts);
     assert_eq!(report.total.failed, 0, "{}", src.display());
 }
 

@@ -5,8 +5,9 @@
 
 use std::path::Path;
 
+use mailshift_core::{convert, NoProgress, Options, Report};
 use mailshift_pst::mapi::AttachContent;
-use mailshift_pst::{tags, Store};
+use mailshift_pst::{tags, PstReader, PstWriteOptions, PstWriter, Store};
 use mailshift_testkit::oracle::{self, RawError, RawFolder, RawView, Reader, StoreView};
 
 /// What our reader (messaging::Store) sees, in the oracles' view: the IPM
@@ -48,4 +49,13 @@ pub fn our_view(path: &Path) -> StoreView {
         raw.folders.push(f);
     }
     raw.normalize(Reader::Ours)
+}
+
+/// Copies `src` into a new PST at `dst` with `opts`, the way `mailshift
+/// convert SRC DST.pst` does: what every writer test starts from.
+pub fn copy_store(src: &Path, dst: &Path, opts: PstWriteOptions) -> Report {
+    let reader = PstReader::open(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let mut writer = PstWriter::create(dst, opts).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
+    convert(&reader, &mut writer, None, &Options::default(), &NoProgress)
+        .unwrap_or_else(|e| panic!("{}: {e}", src.display()))
 }
