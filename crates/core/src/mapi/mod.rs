@@ -286,9 +286,21 @@ pub fn string8_lossy(b: &[u8]) -> String {
 
 /// Decodes UTF-16LE (a trailing odd byte and a final NUL are dropped).
 pub fn utf16le(b: &[u8]) -> String {
-    let units: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-    let units = units.strip_suffix(&[0]).unwrap_or(&units);
-    String::from_utf16_lossy(units)
+    let b = &b[..b.len() & !1];
+    let b = b.strip_suffix(&[0, 0]).unwrap_or(b);
+    // encoding_rs's decoder: several times std's `from_utf16_lossy` (no
+    // Vec<u16> in between), an unpaired surrogate replaced alike.
+    let mut d = encoding_rs::UTF_16LE.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(d.max_utf8_buffer_length(b.len()).unwrap_or(b.len()));
+    let mut rest = b;
+    loop {
+        let (r, read, _) = d.decode_to_string(rest, &mut out, true);
+        rest = &rest[read..];
+        if r == encoding_rs::CoderResult::InputEmpty {
+            return out;
+        }
+        out.reserve(rest.len() * 3 / 2 + 4);
+    }
 }
 
 impl PropValue<'_> {
@@ -558,4 +570,28 @@ pub struct Message {
     /// A folder-associated (FAI, "hidden") item: views, rules, forms and
     /// other configuration a folder keeps beside its contents ([MS-OXCFOLD]).
     pub associated: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utf16le;
+
+    fn units(s: &[u16]) -> Vec<u8> {
+        s.iter().flat_map(|u| u.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn utf16le_decodes_ascii_and_the_rest_alike() {
+        for s in ["", "plain ascii", "Grüße, 日本", "ab\u{1F600}cd", "é", "x\u{7F}\u{80}"] {
+            let enc: Vec<u16> = s.encode_utf16().collect();
+            assert_eq!(utf16le(&units(&enc)), s);
+            // One final NUL is a terminator; a trailing odd byte is dropped.
+            let mut with_nul = units(&enc);
+            with_nul.extend_from_slice(&[0, 0, 7]);
+            assert_eq!(utf16le(&with_nul), s);
+        }
+        assert_eq!(utf16le(&units(&[0x61, 0xD800, 0x62])), "a\u{FFFD}b", "an unpaired surrogate");
+        assert_eq!(utf16le(&units(&[0x61, 0, 0])), "a\0", "only one NUL is dropped");
+        assert_eq!(utf16le(&units(&[0x0141])), "\u{141}", "a high byte makes a unit non-ASCII");
+    }
 }

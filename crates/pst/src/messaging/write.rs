@@ -38,6 +38,7 @@
 //!
 //! [MS-PST]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -334,7 +335,7 @@ impl Table {
 
     /// A row whose cells are the values of `props` for the columns, where
     /// the type matches; the row id and version columns from `row_id` and `ver`.
-    fn push(&mut self, row_id: u32, ver: u32, props: &[(u16, PropValue<'static>)]) {
+    fn push(&mut self, row_id: u32, ver: u32, props: &[(u16, PropValue<'_>)]) {
         self.push_cells(row_id, ver, props, |_| true);
     }
 
@@ -366,16 +367,16 @@ impl Table {
         &mut self,
         row_id: u32,
         ver: u32,
-        props: &[(u16, PropValue<'static>)],
-        keep: impl Fn(&PropValue<'static>) -> bool,
+        props: &[(u16, PropValue<'_>)],
+        keep: impl Fn(&PropValue<'_>) -> bool,
     ) {
-        let by_id: HashMap<u16, &PropValue<'static>> = props.iter().map(|(id, v)| (*id, v)).collect();
+        let by_id: HashMap<u16, &PropValue<'_>> = props.iter().map(|(id, v)| (*id, v)).collect();
         let cells = self
             .cols
             .iter()
             .map(|&tag| {
                 let (id, ptype) = ((tag >> 16) as u16, tag as u16);
-                by_id.get(&id).filter(|v| v.prop_type() == ptype && keep(v)).map(|v| (*v).clone())
+                by_id.get(&id).filter(|v| v.prop_type() == ptype && keep(v)).map(|v| (*v).clone().into_owned())
             })
             .collect::<Vec<Option<PropValue<'static>>>>();
         self.count += 1;
@@ -603,7 +604,7 @@ fn lerr(e: ltpw::LtpWriteError) -> Error {
 /// A PC node of `props` with `subs` as its subnodes.
 fn pc(
     format: crate::raw::Format,
-    props: &[(u16, PropValue<'static>)],
+    props: &[(u16, PropValue<'_>)],
     subs: Vec<(u32, BuiltNode)>,
     nids: &mut StoreNids,
 ) -> Result<BuiltNode> {
@@ -1169,7 +1170,7 @@ impl PstWriter {
             let mut atable = Table::new(cols::ATTACHMENTS);
             for a in &m.attachments {
                 let anid = ltpw::NidAllocator::next_nid(&mut self.nids, nt::ATTACHMENT as u8);
-                let mut ap = self.tagged(
+                let mut ap: Vec<(u16, PropValue<'_>)> = self.tagged(
                     &a.props,
                     |id| {
                         matches!(
@@ -1182,7 +1183,7 @@ impl PstWriter {
                 let mut asubs = Vec::new();
                 match &a.content {
                     AttachContent::Bytes(b) | AttachContent::Ole(b) => {
-                        ap.push((tags::ATTACH_DATA_BINARY, PropValue::Binary(b.clone().into())));
+                        ap.push((tags::ATTACH_DATA_BINARY, PropValue::Binary(Cow::Borrowed(b))));
                     }
                     AttachContent::Embedded(inner) => {
                         if depth >= crate::messaging::message::MAX_EMBEDDING_DEPTH {

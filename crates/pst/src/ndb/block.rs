@@ -30,6 +30,50 @@ pub fn parse_trailer(block: &[u8], format: Format, offset: u64) -> CResult<Block
 /// inflated (4K files) and decoded (external blocks) as needed. Borrowed from
 /// `file` when stored plain.
 pub fn read_block<'a>(file: &'a [u8], format: Format, crypt: CryptMethod, entry: &BbtEntry) -> CResult<Cow<'a, [u8]>> {
+    let (stored, inflated) = validated(file, format, entry)?;
+    if let Some(inflated) = inflated {
+        let mut data = inflate(stored, inflated, entry.ib)?;
+        if !Bid(entry.bid).is_internal() {
+            crypt.decode(&mut data, entry.bid);
+        }
+        return Ok(Cow::Owned(data));
+    }
+    if Bid(entry.bid).is_internal() || crypt == CryptMethod::None {
+        return Ok(Cow::Borrowed(stored));
+    }
+    let mut data = Vec::with_capacity(stored.len());
+    crypt.decode_into(stored, &mut data, entry.bid);
+    Ok(Cow::Owned(data))
+}
+
+/// [`read_block`], the data appended to `out`: decoded straight from the
+/// map into it, without a copy of its own.
+pub fn read_block_into(
+    file: &[u8],
+    format: Format,
+    crypt: CryptMethod,
+    entry: &BbtEntry,
+    out: &mut Vec<u8>,
+) -> CResult<()> {
+    let (stored, inflated) = validated(file, format, entry)?;
+    let internal = Bid(entry.bid).is_internal();
+    if let Some(inflated) = inflated {
+        let at = out.len();
+        out.extend_from_slice(&inflate(stored, inflated, entry.ib)?);
+        if !internal {
+            crypt.decode(&mut out[at..], entry.bid);
+        }
+    } else if internal {
+        out.extend_from_slice(stored);
+    } else {
+        crypt.decode_into(stored, out, entry.bid);
+    }
+    Ok(())
+}
+
+/// The block's stored bytes once its trailer, signature and CRC check
+/// out, and the size they inflate to when they are compressed (4K files).
+fn validated<'a>(file: &'a [u8], format: Format, entry: &BbtEntry) -> CResult<(&'a [u8], Option<usize>)> {
     const S: &str = "block";
     let off = entry.ib;
     let cb = usize::from(entry.cb);
@@ -64,19 +108,8 @@ pub fn read_block<'a>(file: &'a [u8], format: Format, crypt: CryptMethod, entry:
     if crc != t.dw_crc {
         return Err(Corrupt::new("BLOCKTRAILER", off, format!("dwCRC {:#010x}, computed {crc:#010x}", t.dw_crc)));
     }
-    let mut data: Cow<'a, [u8]> = Cow::Borrowed(stored);
-    if let Some(inflated) = t.cb_inflated {
-        let inflated = usize::from(inflated);
-        if inflated != 0 && inflated != cb {
-            data = Cow::Owned(inflate(stored, inflated, off)?);
-        }
-    }
-    if !Bid(entry.bid).is_internal() && crypt != CryptMethod::None {
-        let mut owned = data.into_owned();
-        crypt.decode(&mut owned, entry.bid);
-        data = Cow::Owned(owned);
-    }
-    Ok(data)
+    let inflated = t.cb_inflated.map(usize::from).filter(|&i| i != 0 && i != cb);
+    Ok((stored, inflated))
 }
 
 /// Inflates a zlib stream (RFC 1950, what libpff's `uncompress` expects)

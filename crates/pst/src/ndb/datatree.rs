@@ -86,15 +86,17 @@ impl<'a> DataTree<'a> {
         if let Some(s) = &self.single {
             return Ok(s.clone());
         }
-        let mut out: Vec<u8> = Vec::new();
-        for i in 0..self.leaves.len() {
-            let b = self.block(i)?;
-            let room = (self.total as usize).saturating_sub(out.len());
-            out.extend_from_slice(&b[..b.len().min(room)]);
+        // Room for what the blocks can hold, never more than the file: the
+        // declared size alone is not to be trusted.
+        let most = (self.leaves.len() as u64).saturating_mul(self.ndb.header.format.max_block_data() as u64);
+        let mut out: Vec<u8> = Vec::with_capacity(self.total.min(most).min(self.ndb.file.len() as u64) as usize);
+        for &bid in &self.leaves {
+            self.ndb.block_into(bid, &mut out)?;
             if out.len() as u64 >= self.total {
                 break;
             }
         }
+        out.truncate(self.total as usize);
         if (out.len() as u64) < self.total {
             return Err(Corrupt::new(
                 "XBLOCK",

@@ -45,6 +45,18 @@ impl<'a> Ndb<'a> {
         btree::lookup_bbt(self.file, self.header.format, self.header.bref_bbt, bid)
     }
 
+    /// [`block`](Self::block)'s data appended to `out`, decoded straight
+    /// from the map into it.
+    pub fn block_into(&self, bid: u64, out: &mut Vec<u8>) -> CResult<()> {
+        match self.bbt(bid)? {
+            Some(entry) => block::read_block_into(self.file, self.header.format, self.header.crypt_method, &entry, out),
+            None => {
+                out.extend_from_slice(&self.block(bid)?);
+                Ok(())
+            }
+        }
+    }
+
     /// The decoded data of block `bid`; a BID missing from the BBT is an error.
     pub fn block(&self, bid: u64) -> CResult<Cow<'a, [u8]>> {
         let Some(entry) = self.bbt(bid)? else {

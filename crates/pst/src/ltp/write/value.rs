@@ -50,7 +50,10 @@ fn utf16(s: &str) -> Vec<u8> {
     let mut out: Vec<u8> = Vec::with_capacity(2 * s.len() + 2);
     if s.is_ascii() {
         // Most text is ASCII: one byte and a zero per character.
-        out.extend(s.bytes().flat_map(|b| [b, 0]));
+        out.resize(2 * s.len(), 0);
+        for (o, b) in out.chunks_exact_mut(2).zip(s.bytes()) {
+            o[0] = b;
+        }
     } else {
         for u in s.encode_utf16() {
             out.extend_from_slice(&u.to_le_bytes());

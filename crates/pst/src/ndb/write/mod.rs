@@ -340,19 +340,39 @@ impl NdbWriter {
         let index = self.blocks.len();
         let bid = NdbWriter::bid_of(index, kind);
         let external = !kind.internal();
-        // The stored bytes go into `buf`: encoded (external blocks only,
-        // MS-PST 2.2.2.8.1) and, in 4K files, deflated where that saves room.
-        self.buf.clear();
-        self.buf.extend_from_slice(data);
-        if external {
-            self.crypt.encode(&mut self.buf, bid);
-        }
-        let mut inflated = None;
-        if f == Format::Unicode4k {
-            inflated = Some(data.len() as u16);
-            if external && !plain && self.deflate_smaller() {
-                std::mem::swap(&mut self.buf, &mut self.zbuf);
+        if f != Format::Unicode4k {
+            // Encoding keeps the size, so the block is placed now and
+            // sealed (encoded, external blocks only, MS-PST 2.2.2.8.1; its
+            // CRC and trailer) by the sink, on the sink's thread for a file.
+            let size = f.block_size(data.len());
+            let ib = match self.place.alloc(size as u64, f.block_alignment() as u64, &mut self.sink) {
+                Ok(ib) => ib,
+                Err(e) => return Err(self.io(e)),
+            };
+            let seal = sink::Seal {
+                format: f,
+                encode: external.then_some(self.crypt),
+                bid,
+                w_sig: compute_sig(ib, bid),
+                size,
+            };
+            if let Err(e) = self.sink.write_block(ib, data, seal, &mut self.buf) {
+                return Err(self.io(e));
             }
+            self.blocks.push(BlockRec { ib, cb: data.len() as u16, inflated: data.len() as u16, refs: 0, kind });
+            return Ok(bid);
+        }
+        // 4K: the stored bytes go into `buf`, encoded and deflated where
+        // that saves room, which decides the size.
+        self.buf.clear();
+        if external {
+            self.crypt.encode_into(data, &mut self.buf, bid);
+        } else {
+            self.buf.extend_from_slice(data);
+        }
+        let inflated = Some(data.len() as u16);
+        if external && !plain && self.deflate_smaller() {
+            std::mem::swap(&mut self.buf, &mut self.zbuf);
         }
         let cb = self.buf.len();
         let size = f.block_size(cb);

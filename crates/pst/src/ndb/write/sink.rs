@@ -1,15 +1,33 @@
 //! Where the writer's bytes go: a temporary file beside the target, or
 //! memory. Writes land at absolute offsets; runs of them that follow each
 //! other are gathered into one `pwrite` of up to [`CHUNK`] bytes.
+//!
+//! A file sink does its work on a thread of its own: the writer places a
+//! block (its BID, offset and size are known before its bytes are) and
+//! hands over the plain data; the sink's thread encodes it, computes its
+//! CRC, seals it with its trailer and writes it, while the writer goes on
+//! building the next message. The bytes and the file are the same as if it
+//! were done in line (the memory sink does it in line). An I/O error ends
+//! the thread; the writer learns of it at its next write or at the finish.
 
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 use mailshift_core::{fsio, Error, Result};
 
+use super::super::crc::crc32;
+use super::super::crypt::CryptMethod;
+use crate::raw::{BlockTrailer, Format};
+
 /// Bytes gathered before one `pwrite`.
 const CHUNK: usize = 1 << 20;
+
+/// Blocks handed to the sink's thread and not yet written, at most: about
+/// 8 MiB of data in flight.
+const QUEUE: usize = 1024;
 
 /// The name memory writers give in errors.
 pub(super) const MEMORY: &str = "<in-memory PST>";
@@ -20,11 +38,108 @@ pub(super) enum Sink {
 }
 
 pub(super) struct FileSink {
+    // First, so that a writer dropped unfinished stops its thread before
+    // the temporary file is removed.
+    worker: Worker,
     tmp: tempfile::NamedTempFile,
     target: PathBuf,
+}
+
+/// The sink's thread and the channel to it.
+struct Worker {
+    jobs: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+/// How a block's plain data becomes its stored bytes: encoded (an
+/// external block), its CRC computed, padded to `size` and its trailer
+/// written at the end.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Seal {
+    pub format: Format,
+    /// The method to encode with, for an external block.
+    pub encode: Option<CryptMethod>,
+    pub bid: u64,
+    pub w_sig: u16,
+    /// The block's size on disk, trailer included.
+    pub size: usize,
+}
+
+impl Seal {
+    /// The block's stored bytes in `out` (cleared first).
+    pub(super) fn seal(&self, data: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        match self.encode {
+            Some(c) => c.encode_into(data, out, self.bid),
+            None => out.extend_from_slice(data),
+        }
+        let t = BlockTrailer {
+            cb: data.len() as u16,
+            w_sig: self.w_sig,
+            dw_crc: crc32(out),
+            bid: self.bid,
+            cb_inflated: None,
+        };
+        out.resize(self.size, 0);
+        let f = self.format;
+        t.write(&mut out[self.size - f.block_trailer_size()..], f);
+    }
+}
+
+enum Job {
+    /// Bytes to write as they are.
+    Raw(u64, Vec<u8>),
+    /// A block's plain data, to seal and write.
+    Block(u64, Vec<u8>, Seal),
+}
+
+/// The sink's thread: seals and writes the jobs in order until the
+/// channel closes or a write fails.
+fn run(file: std::fs::File, jobs: Receiver<Job>) -> io::Result<()> {
+    let mut out = Out { file, pending: Vec::with_capacity(CHUNK), at: 0 };
+    let mut sealed = Vec::new();
+    for job in jobs {
+        match job {
+            Job::Raw(at, bytes) => out.write_at(at, &bytes)?,
+            Job::Block(at, data, seal) => {
+                seal.seal(&data, &mut sealed);
+                out.write_at(at, &sealed)?;
+            }
+        }
+    }
+    out.flush()
+}
+
+/// Writes gathered into runs.
+struct Out {
+    file: std::fs::File,
     /// Bytes not yet written, which belong at `at`.
     pending: Vec<u8>,
     at: u64,
+}
+
+impl Out {
+    fn write_at(&mut self, at: u64, data: &[u8]) -> io::Result<()> {
+        let follows = self.at + self.pending.len() as u64 == at;
+        if !(follows && self.pending.len() + data.len() <= CHUNK) {
+            self.flush()?;
+            self.at = at;
+        }
+        if data.len() >= CHUNK {
+            return self.file.write_all_at(data, at);
+        }
+        self.pending.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.file.write_all_at(&self.pending, self.at)?;
+            self.at += self.pending.len() as u64;
+            self.pending.clear();
+        }
+        Ok(())
+    }
 }
 
 impl Sink {
@@ -32,7 +147,14 @@ impl Sink {
     /// renamed over `target` by [`Sink::finish`] and removed if dropped.
     pub(super) fn file(target: &Path) -> Result<Sink> {
         let tmp = fsio::temp_file_in(fsio::parent_dir(target)).map_err(|e| Error::io(target, e))?;
-        Ok(Sink::File(FileSink { tmp, target: target.to_path_buf(), pending: Vec::with_capacity(CHUNK), at: 0 }))
+        let file = tmp.as_file().try_clone().map_err(|e| Error::io(target, e))?;
+        let (tx, rx) = sync_channel(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("pst-sink".into())
+            .spawn(move || run(file, rx))
+            .map_err(|e| Error::io(target, e))?;
+        let worker = Worker { jobs: Some(tx), thread: Some(thread) };
+        Ok(Sink::File(FileSink { worker, tmp, target: target.to_path_buf() }))
     }
 
     /// The path errors name: the target.
@@ -55,17 +177,18 @@ impl Sink {
                 v[at..end].copy_from_slice(data);
                 Ok(())
             }
-            Sink::File(f) => {
-                let follows = f.at + f.pending.len() as u64 == at;
-                if !(follows && f.pending.len() + data.len() <= CHUNK) {
-                    f.flush()?;
-                    f.at = at;
-                }
-                if data.len() >= CHUNK {
-                    return f.tmp.as_file().write_all_at(data, at);
-                }
-                f.pending.extend_from_slice(data);
-                Ok(())
+            Sink::File(f) => f.worker.send(Job::Raw(at, data.to_vec())),
+        }
+    }
+
+    /// Writes the block whose plain data is `data` at `at`, sealed as
+    /// `seal` says; `buf` is scratch room for the memory sink.
+    pub(super) fn write_block(&mut self, at: u64, data: &[u8], seal: Seal, buf: &mut Vec<u8>) -> io::Result<()> {
+        match self {
+            Sink::File(f) => f.worker.send(Job::Block(at, data.to_vec(), seal)),
+            Sink::Memory(_) => {
+                seal.seal(data, buf);
+                self.write_at(at, buf)
             }
         }
     }
@@ -93,7 +216,7 @@ impl Sink {
         };
         let target = f.target.clone();
         let io = |e| Error::io(&target, e);
-        f.flush().map_err(io)?;
+        f.worker.drain().map_err(io)?;
         let file = f.tmp.as_file();
         file.set_len(len).map_err(io)?;
         if fsync {
@@ -107,13 +230,29 @@ impl Sink {
     }
 }
 
-impl FileSink {
-    fn flush(&mut self) -> io::Result<()> {
-        if !self.pending.is_empty() {
-            self.tmp.as_file().write_all_at(&self.pending, self.at)?;
-            self.at += self.pending.len() as u64;
-            self.pending.clear();
+impl Worker {
+    /// Hands a job to the thread; if the thread has stopped, its error.
+    fn send(&mut self, job: Job) -> io::Result<()> {
+        let Some(tx) = &self.jobs else { return Err(io::Error::other("the PST sink has stopped")) };
+        if tx.send(job).is_ok() {
+            return Ok(());
         }
-        Ok(())
+        self.drain()?;
+        Err(io::Error::other("the PST sink has stopped"))
+    }
+
+    /// Waits until everything handed over is written; the first error.
+    fn drain(&mut self) -> io::Result<()> {
+        self.jobs = None;
+        match self.thread.take() {
+            Some(t) => t.join().unwrap_or_else(|_| Err(io::Error::other("the PST sink's thread panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.drain();
     }
 }
