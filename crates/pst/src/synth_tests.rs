@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use crate::ltp::write::{BuiltNode, LocalNids, NodeData, PcBuilder, TcBuilder, NID_TYPE_LTP};
+use crate::ltp::write::{BuiltNode, LocalNids, PcBuilder, TcBuilder, NID_TYPE_LTP};
 use crate::ndb::crypt::CryptMethod;
 use crate::ndb::subnode::SubnodeEntry;
 use crate::ndb::write::{NdbWriter, WriteOptions};
@@ -41,10 +41,7 @@ fn emit(w: &mut NdbWriter, node: BuiltNode) -> (Bid, Bid) {
         let (d, sub) = emit(w, s.node);
         entries.push(SubnodeEntry { nid: s.nid, bid_data: d.0, bid_sub: sub.0 });
     }
-    let data = match &node.data {
-        NodeData::Blocks(b) => w.add_data_blocks(b).expect("blocks"),
-        NodeData::Stream(s) => w.add_data(s).expect("stream"),
-    };
+    let data = node.data.write_to(w).expect("node data");
     let sub = if entries.is_empty() { Bid(0) } else { w.add_subnode_tree(&entries).expect("subnode tree") };
     (data, sub)
 }

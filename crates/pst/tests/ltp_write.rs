@@ -214,6 +214,7 @@ fn same_bytes(pst: &Pst, node: &NodeRef, built: &BuiltNode) -> bool {
             let data = match &n.node.data {
                 NodeData::Blocks(b) => b.concat(),
                 NodeData::Stream(s) => s.clone(),
+                NodeData::Leaves(_) => return false,
             };
             o.nid == n.nid && pst.read_node_data(o).expect("subnode data").as_ref() == &data[..]
         })

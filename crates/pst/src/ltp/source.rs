@@ -49,6 +49,8 @@ pub struct MemSource {
     name: PathBuf,
     format: Format,
     nodes: Vec<MemNode>,
+    /// Blocks a streaming builder wrote (`BlockSink`), by the key it got.
+    pub(crate) written: Vec<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -60,7 +62,7 @@ struct MemNode {
 impl MemSource {
     /// An empty source of `format`; `name` stands for the path in errors.
     pub fn new(name: impl Into<PathBuf>, format: Format) -> MemSource {
-        MemSource { name: name.into(), format, nodes: Vec::new() }
+        MemSource { name: name.into(), format, nodes: Vec::new(), written: Vec::new() }
     }
 
     /// Adds a node `nid` with these data blocks and these subnodes (nodes

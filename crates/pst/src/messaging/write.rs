@@ -336,7 +336,8 @@ impl Table {
     /// A row whose cells are the values of `props` for the columns, where
     /// the type matches; the row id and version columns from `row_id` and `ver`.
     fn push(&mut self, row_id: u32, ver: u32, props: &[(u16, PropValue<'_>)]) {
-        self.push_cells(row_id, ver, props, |_| true);
+        let sorted = props.is_sorted_by_key(|p| p.0);
+        self.push_cells(row_id, ver, |id| find_prop(props, sorted, id), |_| true, None);
     }
 
     /// A message's row in a contents or FAI contents table: its values
@@ -349,34 +350,44 @@ impl Table {
     /// are the store's, not the message's: a row has them only in a store
     /// that keeps ID-map records (OpenOutlook rules 12, 25), which ours
     /// does not, though a message copied from such a store has them.
-    fn push_message(&mut self, row_id: u32, ver: u32, props: &[(u16, PropValue<'static>)]) {
-        let mut cells: Vec<(u16, PropValue<'static>)> = Vec::with_capacity(props.len() + 2);
-        cells.extend(props.iter().filter(|(id, _)| !(0x0E30..=0x0E3F).contains(id)).cloned());
-        if !props.iter().any(|(id, _)| *id == tags::MESSAGE_STATUS) {
-            cells.push((tags::MESSAGE_STATUS, PropValue::I32(0)));
-        }
-        // Computed, never the PC's own (the message index follows it).
-        cells.retain(|(i, _)| *i != tags::CONVERSATION_ID);
-        if let Some(id) = conversation_id(props) {
-            cells.push((tags::CONVERSATION_ID, PropValue::Binary(id.to_vec().into())));
-        }
-        self.push_cells(row_id, ver, &cells, |v| !matches!(v, PropValue::Unicode(s) if s.is_empty()));
-    }
-
-    fn push_cells(
+    fn push_message(
         &mut self,
         row_id: u32,
         ver: u32,
-        props: &[(u16, PropValue<'_>)],
-        keep: impl Fn(&PropValue<'_>) -> bool,
+        props: &[(u16, PropValue<'static>)],
+        sink: &mut dyn ltpw::BlockSink,
+        nids: &mut dyn ltpw::NidAllocator,
     ) {
-        let by_id: HashMap<u16, &PropValue<'_>> = props.iter().map(|(id, v)| (*id, v)).collect();
+        let status = PropValue::I32(0);
+        let conversation = conversation_id(props).map(|id| PropValue::Binary(Cow::Owned(id.to_vec())));
+        let sorted = props.is_sorted_by_key(|p| p.0);
+        let value = |id: u16| -> Option<&PropValue<'_>> {
+            match id {
+                // Computed, never the PC's own (the message index follows it).
+                tags::CONVERSATION_ID => conversation.as_ref(),
+                0x0E30..=0x0E3F => None,
+                tags::MESSAGE_STATUS => find_prop(props, sorted, id).or(Some(&status)),
+                _ => find_prop(props, sorted, id),
+            }
+        };
+        let keep = |v: &PropValue<'_>| !matches!(v, PropValue::Unicode(s) if s.is_empty());
+        self.push_cells(row_id, ver, value, keep, Some((sink, nids)));
+    }
+
+    fn push_cells<'p>(
+        &mut self,
+        row_id: u32,
+        ver: u32,
+        value: impl Fn(u16) -> Option<&'p PropValue<'p>>,
+        keep: impl Fn(&PropValue<'_>) -> bool,
+        out: Option<(&mut dyn ltpw::BlockSink, &mut dyn ltpw::NidAllocator)>,
+    ) {
         let cells = self
             .cols
             .iter()
             .map(|&tag| {
                 let (id, ptype) = ((tag >> 16) as u16, tag as u16);
-                by_id.get(&id).filter(|v| v.prop_type() == ptype && keep(v)).map(|v| (*v).clone().into_owned())
+                value(id).filter(|v| v.prop_type() == ptype && keep(v)).map(|v| v.clone().into_owned())
             })
             .collect::<Vec<Option<PropValue<'static>>>>();
         self.count += 1;
@@ -387,12 +398,28 @@ impl Table {
         }
         match &mut self.tc {
             Some(tc) => {
-                if let Err(e) = tc.add_row_with_version(row_id, ver, &cells) {
+                // A streaming table's blocks go to the file as they fill.
+                let added = match out {
+                    Some((sink, nids)) => tc.add_row_streaming(row_id, ver, &cells, sink, nids),
+                    None => tc.add_row_with_version(row_id, ver, &cells),
+                };
+                if let Err(e) = added {
                     self.refused.get_or_insert(e);
                 }
             }
             None => self.rows.push((row_id, ver, cells)),
         }
+    }
+}
+
+/// The value of property `id` in `props` (the first, if it is there twice):
+/// by binary search where they are `sorted` by id, as a message's are.
+fn find_prop<'p>(props: &'p [(u16, PropValue<'p>)], sorted: bool, id: u16) -> Option<&'p PropValue<'p>> {
+    if sorted {
+        let i = props.partition_point(|p| p.0 < id);
+        props.get(i).filter(|p| p.0 == id).map(|p| &p.1)
+    } else {
+        props.iter().find(|p| p.0 == id).map(|p| &p.1)
     }
 }
 
@@ -1139,9 +1166,14 @@ impl PstWriter {
         m: &Message,
         depth: usize,
         lost: &mut Vec<String>,
+        extra: Option<(u16, PropValue<'static>)>,
     ) -> Result<(BuiltNode, Vec<(u16, PropValue<'static>)>)> {
         let format = self.ndb()?.format();
         let mut props = self.tagged(&m.props, derived_message_prop, lost);
+        if let Some((id, v)) = extra {
+            props.retain(|(i, _)| *i != id);
+            props.push((id, v));
+        }
         let mut subs = Vec::new();
 
         // Recipients (MS-PST 2.4.5.3): the template's columns and every
@@ -1192,7 +1224,7 @@ impl PstWriter {
                                 crate::messaging::message::MAX_EMBEDDING_DEPTH
                             ));
                         } else {
-                            let (obj, inner_props) = self.message_obj(inner, depth + 1, lost)?;
+                            let (obj, inner_props) = self.message_obj(inner, depth + 1, lost, None)?;
                             let inner_size = message_size_of(&inner_props);
                             let enid = nid(nt::NORMAL_MESSAGE, self.next_message);
                             self.next_message += 1;
@@ -1249,10 +1281,7 @@ impl PstWriter {
             entries.push(crate::ndb::subnode::SubnodeEntry { nid: s.nid, bid_data: d.0, bid_sub: sub.0 });
         }
         let ndb = self.ndb()?;
-        let bid = match &data {
-            NodeData::Blocks(b) => ndb.add_data_blocks(b)?,
-            NodeData::Stream(s) => ndb.add_data(s)?,
-        };
+        let bid = data.write_to(ndb)?;
         if entries.is_empty() {
             return Ok((bid, Bid(0)));
         }
@@ -1682,9 +1711,11 @@ impl PstWriter {
         // A message without PidTagSearchKey gets the identity its PIM UID
         // derives from in the source ([`crate::pim::uid`]), so that a copy
         // exports the same .vcf/.ics; Outlook sets one on every message.
+        // (Added to what is written, not to a copy of the message.)
+        let mut extra = None;
         if m.nid != 0 && crate::pim::uid::search_key(&m.props).is_none() {
             let key = crate::pim::uid::fallback_search_key(&from, m.nid);
-            m.to_mut().props.tagged.insert(tags::SEARCH_KEY, PropValue::Binary(key.to_vec().into()));
+            extra = Some((tags::SEARCH_KEY, PropValue::Binary(key.to_vec().into())));
         }
         // A distribution list's members name contacts by store and NID: in
         // the copy, this store and the contacts' new NIDs.
@@ -1707,16 +1738,17 @@ impl PstWriter {
             m.to_mut().props = bag;
         }
         let m = m.as_ref();
-        let (obj, props) = self.message_obj(m, 0, lost)?;
+        let (obj, props) = self.message_obj(m, 0, lost, extra)?;
         let before = self.ndb()?.len();
         self.node(n, folder, obj)?;
         let bytes = self.ndb()?.len() - before;
         let ver = self.next_ver();
         let open = self.open.as_mut().expect("checked above");
+        let ndb = self.ndb.as_mut().expect("checked by self.ndb() above");
         if m.associated {
-            open.assoc.push_message(n, ver, &props);
+            open.assoc.push_message(n, ver, &props, ndb, &mut self.nids);
         } else {
-            open.contents.push_message(n, ver, &props);
+            open.contents.push_message(n, ver, &props, ndb, &mut self.nids);
             // The message index lists every top-level normal message under
             // the key of its conversation id (as the row's 0x3013 cell).
             let key = message_index_key(conversation_id(&props).as_ref());

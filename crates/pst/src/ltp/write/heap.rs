@@ -1,7 +1,7 @@
 //! Building a heap-on-node (MS-PST 2.3.1): allocations packed into data
 //! blocks, each block ending in its page map.
 
-use super::{LtpWriteError, WResult, MAX_ALLOC};
+use super::{BlockSink, Leaf, LtpWriteError, WResult, MAX_ALLOC};
 use crate::ltp::heap::{Hid, HN_SIG};
 use crate::raw::Format;
 
@@ -59,16 +59,24 @@ fn header_size(block: usize) -> usize {
     }
 }
 
+/// Blocks 0 and every bitmap block hold the fill levels of blocks after
+/// them: a streaming heap keeps them until it is finished.
+fn held(block: usize) -> bool {
+    header_size(block) != HNPAGEHDR_SIZE
+}
+
 #[derive(Clone, Debug)]
 struct Block {
     allocs: Vec<Vec<u8>>,
     /// Header plus allocations.
     used: usize,
+    /// Written already ([`HeapBuilder::flush`]): its BID and fill level.
+    written: Option<(u64, u8)>,
 }
 
 impl Block {
     fn new(index: usize) -> Block {
-        Block { allocs: Vec::new(), used: header_size(index) }
+        Block { allocs: Vec::new(), used: header_size(index), written: None }
     }
 
     /// The bytes the block takes with `extra` more bytes in `more` more
@@ -88,6 +96,9 @@ pub struct HeapBuilder {
     user_root: u32,
     blocks: Vec<Block>,
     capacity: usize,
+    /// Blocks below this index are written ([`flush`](Self::flush)) but
+    /// the [`held`] ones, which take allocations still.
+    flushed: usize,
 }
 
 impl HeapBuilder {
@@ -96,7 +107,7 @@ impl HeapBuilder {
     pub fn new(format: Format, client_sig: u8) -> HeapBuilder {
         // ibHnpm and rgibAlloc are 16-bit offsets: a block's heap part stays below 64 KiB.
         let capacity = format.max_block_data().min(0xFFFE);
-        HeapBuilder { format, client_sig, user_root: 0, blocks: vec![Block::new(0)], capacity }
+        HeapBuilder { format, client_sig, user_root: 0, blocks: vec![Block::new(0)], capacity, flushed: 0 }
     }
 
     /// The format whose HID layout the heap uses.
@@ -122,7 +133,10 @@ impl HeapBuilder {
         let (max_allocs, max_blocks) = hid_limits(self.format);
         let cap = self.capacity;
         let fits = |b: &Block| b.allocs.len() < max_allocs && b.size_with(data.len(), 1) <= cap;
-        let at = match self.blocks.iter().position(fits) {
+        // First fit among the blocks not written yet.
+        let held = std::iter::once(0).chain((8..self.flushed).step_by(128));
+        let mut open = held.chain(self.flushed.max(1)..self.blocks.len());
+        let at = match open.find(|&i| fits(&self.blocks[i])) {
             Some(i) => i,
             None => {
                 if self.blocks.len() >= max_blocks {
@@ -176,51 +190,100 @@ impl HeapBuilder {
         self.blocks.len()
     }
 
+    /// Writes every block but the last and the [`held`] ones through
+    /// `sink`, and frees them: a large table's heap, written as it fills.
+    /// Their allocations can no longer be read or replaced, and new ones go
+    /// to the blocks not written. [`finish_leaves`](Self::finish_leaves)
+    /// gives the node's blocks, written and not.
+    pub fn flush(&mut self, sink: &mut dyn BlockSink) -> WResult<()> {
+        let last = self.blocks.len() - 1;
+        for i in self.flushed.max(1)..last {
+            if held(i) {
+                continue;
+            }
+            let level = self.level(i);
+            let bytes = self.block_bytes(i, &[], false);
+            let bid = sink.put_leaf(&bytes)?;
+            let b = &mut self.blocks[i];
+            b.written = Some((bid, level));
+            b.allocs = Vec::new();
+        }
+        self.flushed = self.flushed.max(last);
+        Ok(())
+    }
+
+    fn level(&self, i: usize) -> u8 {
+        let b = &self.blocks[i];
+        b.written.map_or_else(|| fill_level(self.capacity.saturating_sub(b.size_with(0, 0))), |(_, l)| l)
+    }
+
+    /// Block `i` laid out: its header (fill levels from `levels`, which
+    /// start at block 0), allocations, page map, and the pad to the full
+    /// block size unless it is the `last`.
+    fn block_bytes(&self, i: usize, levels: &[u8], last: bool) -> Vec<u8> {
+        let full = self.format.max_block_data();
+        let count = levels.len();
+        let block = &self.blocks[i];
+        let mut b = Vec::with_capacity(if last { block.size_with(0, 0) } else { full });
+        let hsize = header_size(i);
+        b.resize(hsize, 0);
+        if i == 0 {
+            b[2] = HN_SIG;
+            b[3] = self.client_sig;
+            b[4..8].copy_from_slice(&self.user_root.to_le_bytes());
+            put_levels(&mut b[8..12], &levels[0..count.min(8)]);
+        } else if hsize == HNBITMAPHDR_SIZE {
+            put_levels(&mut b[2..66], &levels[i.min(count)..count.min(i + 128)]);
+        }
+        let mut offsets = Vec::with_capacity(block.allocs.len() + 1);
+        for a in &block.allocs {
+            offsets.push(b.len() as u16);
+            b.extend_from_slice(a);
+        }
+        offsets.push(b.len() as u16);
+        if b.len() % 2 == 1 {
+            b.push(0);
+        }
+        let ib_hnpm = b.len() as u16;
+        b[0..2].copy_from_slice(&ib_hnpm.to_le_bytes());
+        b.extend_from_slice(&(block.allocs.len() as u16).to_le_bytes());
+        b.extend_from_slice(&0u16.to_le_bytes());
+        for o in offsets {
+            b.extend_from_slice(&o.to_le_bytes());
+        }
+        if !last {
+            b.resize(full, 0);
+        }
+        b
+    }
+
     /// The data blocks: each with its header, its allocations back to back,
     /// its page map (MS-PST 2.3.1.5, 2-byte aligned, `cFree` 0), and every
     /// block but the last padded with zeros to [`Format::max_block_data`] bytes, as
     /// the data tree requires. Fill levels count free space up to the full
     /// block size, the last block included (as Outlook writes them).
+    /// For a heap that was never [`flush`](Self::flush)ed.
     pub fn finish(self) -> Vec<Vec<u8>> {
-        let full = self.format.max_block_data();
-        let levels: Vec<u8> =
-            self.blocks.iter().map(|b| fill_level(self.capacity.saturating_sub(b.size_with(0, 0)))).collect();
+        self.finish_leaves()
+            .into_iter()
+            .map(|l| match l {
+                Leaf::Data(d) => d,
+                Leaf::Written { .. } => Vec::new(),
+            })
+            .collect()
+    }
+
+    /// [`finish`](Self::finish) for a heap that may have been flushed: the
+    /// blocks written already by their BIDs, the others laid out.
+    pub fn finish_leaves(self) -> Vec<Leaf> {
         let count = self.blocks.len();
-        let mut out = Vec::with_capacity(count);
-        for (i, block) in self.blocks.into_iter().enumerate() {
-            let mut b = Vec::with_capacity(if i + 1 < count { full } else { block.size_with(0, 0) });
-            let hsize = header_size(i);
-            b.resize(hsize, 0);
-            if i == 0 {
-                b[2] = HN_SIG;
-                b[3] = self.client_sig;
-                b[4..8].copy_from_slice(&self.user_root.to_le_bytes());
-                put_levels(&mut b[8..12], &levels[0..count.min(8)]);
-            } else if hsize == HNBITMAPHDR_SIZE {
-                put_levels(&mut b[2..66], &levels[i..count.min(i + 128)]);
-            }
-            let mut offsets = Vec::with_capacity(block.allocs.len() + 1);
-            for a in &block.allocs {
-                offsets.push(b.len() as u16);
-                b.extend_from_slice(a);
-            }
-            offsets.push(b.len() as u16);
-            if b.len() % 2 == 1 {
-                b.push(0);
-            }
-            let ib_hnpm = b.len() as u16;
-            b[0..2].copy_from_slice(&ib_hnpm.to_le_bytes());
-            b.extend_from_slice(&(block.allocs.len() as u16).to_le_bytes());
-            b.extend_from_slice(&0u16.to_le_bytes());
-            for o in offsets {
-                b.extend_from_slice(&o.to_le_bytes());
-            }
-            if i + 1 < count {
-                b.resize(full, 0);
-            }
-            out.push(b);
-        }
-        out
+        let levels: Vec<u8> = (0..count).map(|i| self.level(i)).collect();
+        (0..count)
+            .map(|i| match self.blocks[i].written {
+                Some((bid, _)) => Leaf::Written { bid, len: self.format.max_block_data() },
+                None => Leaf::Data(self.block_bytes(i, &levels, i + 1 == count)),
+            })
+            .collect()
     }
 }
 

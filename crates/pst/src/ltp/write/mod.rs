@@ -74,6 +74,68 @@ pub enum NodeData {
     /// A plain byte stream (a large property value): for `add_data`, which
     /// cuts it into blocks as it likes.
     Stream(Vec<u8>),
+    /// Blocks as for `Blocks`, some of them written already by a streaming
+    /// builder (a large table's heap and row matrix, written as they fill
+    /// so that memory does not grow with the rows): the rest are written
+    /// in order, then the data tree over all of them (`add_leaf`,
+    /// `add_data_tree`).
+    Leaves(Vec<Leaf>),
+}
+
+impl NodeData {
+    /// Writes the data through `ndb` (`add_data_blocks`, `add_data`, or
+    /// `add_leaf` and `add_data_tree`) and returns the node's `bidData`.
+    pub fn write_to(&self, ndb: &mut crate::ndb::write::NdbWriter) -> mailshift_core::Result<crate::raw::Bid> {
+        match self {
+            NodeData::Blocks(b) => ndb.add_data_blocks(b),
+            NodeData::Stream(s) => ndb.add_data(s),
+            NodeData::Leaves(l) => {
+                let mut bids = Vec::with_capacity(l.len());
+                for leaf in l {
+                    bids.push(match leaf {
+                        Leaf::Written { bid, .. } => crate::raw::Bid(*bid),
+                        Leaf::Data(d) => ndb.add_leaf(d)?,
+                    });
+                }
+                ndb.add_data_tree(&bids)
+            }
+        }
+    }
+}
+
+/// One block of [`NodeData::Leaves`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Leaf {
+    /// Written through a [`BlockSink`], which gave it this BID.
+    Written {
+        /// Its BID.
+        bid: u64,
+        /// Its bytes.
+        len: usize,
+    },
+    /// Not written yet.
+    Data(Vec<u8>),
+}
+
+/// Where a streaming builder writes the blocks it has finished: each a
+/// leaf of a data tree built later, over all the node's blocks in order
+/// (the NDB writer; [`MemSource`] for tests).
+pub trait BlockSink {
+    /// Writes one data-tree leaf and returns its BID.
+    fn put_leaf(&mut self, data: &[u8]) -> WResult<u64>;
+}
+
+impl BlockSink for crate::ndb::write::NdbWriter {
+    fn put_leaf(&mut self, data: &[u8]) -> WResult<u64> {
+        self.add_leaf(data).map(|b| b.0).map_err(|e| LtpWriteError::new("NDB", e.to_string()))
+    }
+}
+
+impl BlockSink for MemSource {
+    fn put_leaf(&mut self, data: &[u8]) -> WResult<u64> {
+        self.written.push(data.to_vec());
+        Ok(self.written.len() as u64)
+    }
 }
 
 impl NodeData {
@@ -82,6 +144,13 @@ impl NodeData {
         match self {
             NodeData::Blocks(b) => b.iter().map(Vec::len).sum(),
             NodeData::Stream(s) => s.len(),
+            NodeData::Leaves(l) => l
+                .iter()
+                .map(|l| match l {
+                    Leaf::Written { len, .. } => *len,
+                    Leaf::Data(d) => d.len(),
+                })
+                .sum(),
         }
     }
 
@@ -193,6 +262,15 @@ impl MemSource {
         let blocks = match &node.data {
             NodeData::Blocks(b) => b.clone(),
             NodeData::Stream(s) => s.chunks(self.format().max_block_data()).map(<[u8]>::to_vec).collect(),
+            NodeData::Leaves(l) => l
+                .iter()
+                .map(|l| match l {
+                    Leaf::Written { bid, .. } => {
+                        usize::try_from(*bid).ok().and_then(|b| self.written.get(b - 1)).cloned().unwrap_or_default()
+                    }
+                    Leaf::Data(d) => d.clone(),
+                })
+                .collect(),
         };
         self.add(nid, blocks, subs)
     }

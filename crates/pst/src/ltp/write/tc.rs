@@ -7,7 +7,7 @@ use super::heap::HeapBuilder;
 use super::pc::{check_stored, check_subnodes, store_hnid};
 use super::value::encode;
 use super::NID_TYPE_LTP;
-use super::{BuiltNode, BuiltSubnode, LtpWriteError, NidAllocator, NodeData, WResult, MAX_ALLOC};
+use super::{BlockSink, BuiltNode, BuiltSubnode, Leaf, LtpWriteError, NidAllocator, NodeData, WResult, MAX_ALLOC};
 use crate::ltp::heap::BTYPE_TC;
 use crate::ltp::prop::{fixed_size, PropValue, MV_FLAG, PT_LONG};
 use crate::raw::Format;
@@ -43,6 +43,17 @@ struct Row {
     /// rows is held until it is built, so a row costs what its cells hold
     /// and a few bytes, not a buffer for each cell.
     cells: Box<[u8]>,
+}
+
+impl Row {
+    /// The row id and version cells, then the packed ones.
+    fn cells_with_ids(&self, columns: usize) -> Vec<Option<Vec<u8>>> {
+        let mut cells = Vec::with_capacity(columns + 2);
+        cells.push(Some(self.id.to_le_bytes().to_vec()));
+        cells.push(Some(self.version.to_le_bytes().to_vec()));
+        cells.extend(unpack(&self.cells, columns));
+        cells
+    }
 }
 
 /// Packs a row's cells: for each, a u32 (LE) of its length plus one (0
@@ -105,6 +116,137 @@ pub struct TcBuilder {
     columns: Vec<u32>,
     rows: Vec<Row>,
     subnodes: Vec<BuiltSubnode>,
+    /// Set once [`add_row_streaming`](Self::add_row_streaming) has more
+    /// rows than one heap allocation holds.
+    stream: Option<Box<Stream>>,
+}
+
+/// Where a row's cells go (MS-PST 2.3.4.4.1), from the columns.
+#[derive(Clone, Debug)]
+struct RowLayout {
+    /// The row id and version columns, then the caller's.
+    tags: Vec<u32>,
+    /// Each column's cell offset.
+    ib: Vec<usize>,
+    /// `rgib`: the ends of the 4/8-, 2- and 1-byte cells and of the row.
+    rgib: [u16; 4],
+    /// Where the cell existence bitmap starts.
+    ceb_at: usize,
+    row_size: usize,
+    /// Column indexes in tag order (the order of TCOLDESCs and of a row's
+    /// variable-size cells in the heap).
+    by_tag: Vec<usize>,
+}
+
+impl RowLayout {
+    fn new(columns: &[u32]) -> RowLayout {
+        let mut tags = vec![TAG_ROW_ID, TAG_ROW_VER];
+        tags.extend_from_slice(columns);
+        let c_cols = tags.len();
+        // dwRowID at 0, then the 8- and 4-byte cells, the 2-byte cells, the
+        // 1-byte cells, each group in column order, then the CEB.
+        let mut ib = vec![0usize; c_cols];
+        let mut at = 0usize;
+        let mut rgib = [0u16; 4];
+        for (g, widths) in [&[4usize, 8][..], &[2], &[1]].iter().enumerate() {
+            for (i, &tag) in tags.iter().enumerate() {
+                if widths.contains(&cell_width(tag as u16)) {
+                    ib[i] = at;
+                    at += cell_width(tag as u16);
+                }
+            }
+            rgib[g] = at as u16;
+        }
+        let ceb_at = at;
+        let row_size = at + c_cols.div_ceil(8);
+        rgib[3] = row_size as u16;
+        let mut by_tag: Vec<usize> = (0..c_cols).collect();
+        by_tag.sort_by_key(|&i| tags[i]);
+        RowLayout { tags, ib, rgib, ceb_at, row_size, by_tag }
+    }
+
+    /// Lays out one row in `r` (`row_size` zeroed bytes): its fixed cells
+    /// in place, its variable-size ones allocated in tag order (as Outlook
+    /// does) in the heap or, when large, in subnodes.
+    fn put(
+        &self,
+        mut cells: Vec<Option<Vec<u8>>>,
+        heap: &mut HeapBuilder,
+        subnodes: &mut Vec<BuiltSubnode>,
+        nids: &mut dyn NidAllocator,
+        r: &mut [u8],
+    ) -> WResult<()> {
+        for &i in &self.by_tag {
+            let Some(bytes) = cells[i].take() else { continue };
+            let ptype = self.tags[i] as u16;
+            let value =
+                if in_row(ptype) { bytes } else { store_hnid(heap, subnodes, nids, bytes)?.to_le_bytes().to_vec() };
+            r[self.ib[i]..self.ib[i] + value.len()].copy_from_slice(&value);
+            // MS-PST 2.3.4.4.1: iBit 0 is the most significant bit of rgCEB[0].
+            r[self.ceb_at + i / 8] |= 0x80 >> (i % 8);
+        }
+        Ok(())
+    }
+
+    /// `TCINFO` (MS-PST 2.3.4.1), its TCOLDESCs sorted by tag (2.3.4.2).
+    fn info(&self, hid_row_index: u32, hnid_rows: u32) -> Vec<u8> {
+        let mut info = vec![BTYPE_TC, self.tags.len() as u8];
+        for r in self.rgib {
+            info.extend_from_slice(&r.to_le_bytes());
+        }
+        info.extend_from_slice(&hid_row_index.to_le_bytes());
+        info.extend_from_slice(&hnid_rows.to_le_bytes());
+        info.extend_from_slice(&0u32.to_le_bytes()); // hidIndex: deprecated, MUST be 0
+        for &i in &self.by_tag {
+            info.extend_from_slice(&self.tags[i].to_le_bytes());
+            info.extend_from_slice(&(self.ib[i] as u16).to_le_bytes());
+            info.push(cell_width(self.tags[i] as u16) as u8);
+            info.push(i as u8);
+        }
+        info
+    }
+}
+
+/// A large table being written as it grows: its heap and its row matrix
+/// blocks go to the [`BlockSink`] as they fill, and what stays is the row
+/// index (8 bytes a row), the heap's block 0 and bitmap blocks, and the
+/// row matrix block being filled.
+#[derive(Clone, Debug)]
+struct Stream {
+    layout: RowLayout,
+    heap: HeapBuilder,
+    hid_row_index: u32,
+    hid_info: u32,
+    /// (dwRowID, row number), in the order added.
+    index: Vec<(u32, u32)>,
+    /// The row matrix blocks written.
+    matrix: Vec<Leaf>,
+    /// The rows of the block being filled.
+    current: Vec<u8>,
+    /// Rows in a row matrix block.
+    per_block: usize,
+}
+
+/// The RowIndex (MS-PST 2.3.4.3) of `(dwRowID, row number)` pairs into
+/// `heap` under the BTHHEADER `hid_row_index`: sorted by dwRowID, each id
+/// once; 2-byte row numbers in ANSI files, which count to 65,536.
+fn row_index(format: Format, heap: &mut HeapBuilder, hid_row_index: u32, mut index: Vec<(u32, u32)>) -> WResult<u32> {
+    let wide = format.is_unicode();
+    if !wide && index.len() > 0x1_0000 {
+        return Err(LtpWriteError::new("TCINFO", format!("{} rows; an ANSI row index counts to 65536", index.len())));
+    }
+    index.sort_unstable();
+    if let Some(w) = index.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(LtpWriteError::new("TCROWID", format!("two rows with dwRowID {:#x}", w[0].0)));
+    }
+    let keys = index.iter().map(|r| r.0.to_le_bytes().to_vec()).collect();
+    let layout = BthLayout::reserve(heap, Some(hid_row_index), 4, if wide { 4 } else { 2 }, keys)?;
+    let data: Vec<Vec<u8>> = index
+        .iter()
+        .map(|r| if wide { r.1.to_le_bytes().to_vec() } else { (r.1 as u16).to_le_bytes().to_vec() })
+        .collect();
+    layout.fill(heap, &data)?;
+    Ok(layout.header())
 }
 
 impl TcBuilder {
@@ -130,7 +272,7 @@ impl TcBuilder {
                 return Err(LtpWriteError::new(S, format!("column {tag:#010x} listed twice")));
             }
         }
-        Ok(TcBuilder { format, columns: columns.to_vec(), rows: Vec::new(), subnodes: Vec::new() })
+        Ok(TcBuilder { format, columns: columns.to_vec(), rows: Vec::new(), subnodes: Vec::new(), stream: None })
     }
 
     /// Appends a row (row version 1): `cells[i]` is the value of column
@@ -147,6 +289,95 @@ impl TcBuilder {
 
     /// [`add_row`](Self::add_row) with the row's `PidTagLtpRowVer`.
     pub fn add_row_with_version(&mut self, row_id: u32, row_ver: u32, cells: &[Option<PropValue<'_>>]) -> WResult<()> {
+        let raw = self.encode_cells(row_id, cells)?;
+        self.add_row_raw(row_id, row_ver, raw)
+    }
+
+    /// [`add_row_with_version`](Self::add_row_with_version) for a table
+    /// that may grow large (a folder's contents): once its rows outgrow one
+    /// heap allocation, its heap and row matrix blocks are written to
+    /// `sink` as they fill, so that memory does not grow with the rows by
+    /// more than the row index's 8 bytes a row. [`build`](Self::build) then
+    /// gives [`NodeData::Leaves`].
+    pub fn add_row_streaming(
+        &mut self,
+        row_id: u32,
+        row_ver: u32,
+        cells: &[Option<PropValue<'_>>],
+        sink: &mut dyn BlockSink,
+        nids: &mut dyn NidAllocator,
+    ) -> WResult<()> {
+        let raw = self.encode_cells(row_id, cells)?;
+        if self.stream.is_none() {
+            self.add_row_raw(row_id, row_ver, raw)?;
+            let row_size = RowLayout::new(&self.columns).row_size;
+            if self.rows.len() * row_size <= MAX_ALLOC {
+                return Ok(());
+            }
+            self.start_stream(row_size)?;
+            let columns = self.columns.len();
+            for row in std::mem::take(&mut self.rows) {
+                self.stream_row(row.id, row.cells_with_ids(columns), sink, nids)?;
+            }
+        } else {
+            self.check_raw(row_id, &raw)?;
+            let mut all = Vec::with_capacity(raw.len() + 2);
+            all.push(Some(row_id.to_le_bytes().to_vec()));
+            all.push(Some(row_ver.to_le_bytes().to_vec()));
+            all.extend(raw);
+            self.stream_row(row_id, all, sink, nids)?;
+        }
+        let st = self.stream.as_mut().expect("streaming");
+        st.heap.flush(sink)
+    }
+
+    /// Lays out one row of a streamed table, writing the row matrix block
+    /// it fills.
+    fn stream_row(
+        &mut self,
+        row_id: u32,
+        cells: Vec<Option<Vec<u8>>>,
+        sink: &mut dyn BlockSink,
+        nids: &mut dyn NidAllocator,
+    ) -> WResult<()> {
+        let full = self.format.max_block_data();
+        let st = self.stream.as_mut().expect("streaming");
+        let at = st.current.len();
+        st.current.resize(at + st.layout.row_size, 0);
+        let n = st.index.len() as u32;
+        st.index.push((row_id, n));
+        st.layout.put(cells, &mut st.heap, &mut self.subnodes, nids, &mut st.current[at..])?;
+        if st.current.len() / st.layout.row_size == st.per_block {
+            st.current.resize(full, 0);
+            let bid = sink.put_leaf(&st.current)?;
+            st.matrix.push(Leaf::Written { bid, len: full });
+            st.current.clear();
+        }
+        Ok(())
+    }
+
+    fn start_stream(&mut self, row_size: usize) -> WResult<()> {
+        let layout = RowLayout::new(&self.columns);
+        let mut heap = HeapBuilder::new(self.format, BTYPE_TC);
+        let hid_row_index = heap.alloc(&[0u8; 8])?;
+        let hid_info = heap.alloc(&vec![0u8; TCINFO_SIZE + 8 * layout.tags.len()])?;
+        heap.set_user_root(hid_info);
+        let per_block = self.format.max_block_data() / row_size;
+        self.stream = Some(Box::new(Stream {
+            layout,
+            heap,
+            hid_row_index,
+            hid_info,
+            index: Vec::new(),
+            matrix: Vec::new(),
+            current: Vec::with_capacity(per_block * row_size),
+            per_block,
+        }));
+        Ok(())
+    }
+
+    /// The cells' stored values, each checked against its column's type.
+    fn encode_cells(&self, row_id: u32, cells: &[Option<PropValue<'_>>]) -> WResult<Vec<Option<Vec<u8>>>> {
         let mut raw = Vec::with_capacity(cells.len());
         for (i, cell) in cells.iter().enumerate() {
             raw.push(match cell {
@@ -165,11 +396,18 @@ impl TcBuilder {
                 }
             });
         }
-        self.add_row_raw(row_id, row_ver, raw)
+        Ok(raw)
     }
 
     /// Appends a row of stored values (as [`encode`] gives them).
     pub fn add_row_raw(&mut self, row_id: u32, row_ver: u32, cells: Vec<Option<Vec<u8>>>) -> WResult<()> {
+        self.check_raw(row_id, &cells)?;
+        self.rows.push(Row { id: row_id, version: row_ver, cells: pack(cells) });
+        Ok(())
+    }
+
+    /// A row's stored cells fit the columns.
+    fn check_raw(&self, row_id: u32, cells: &[Option<Vec<u8>>]) -> WResult<()> {
         if cells.len() != self.columns.len() {
             return Err(LtpWriteError::new(
                 "TC row",
@@ -181,7 +419,6 @@ impl TcBuilder {
                 check_stored("TC cell", tag as u16, b)?;
             }
         }
-        self.rows.push(Row { id: row_id, version: row_ver, cells: pack(cells) });
         Ok(())
     }
 
@@ -193,7 +430,7 @@ impl TcBuilder {
 
     /// Number of rows added.
     pub fn row_count(&self) -> usize {
-        self.rows.len()
+        self.rows.len() + self.stream.as_ref().map_or(0, |s| s.index.len())
     }
 
     /// Builds the node (MS-PST 2.3.4). Heap allocations in Outlook's order:
@@ -204,30 +441,12 @@ impl TcBuilder {
     /// [`NID_TYPE_LTP`] whose blocks hold whole rows, every block but the
     /// last padded to [`Format::max_block_data`] bytes (MS-PST 2.3.4.4).
     pub fn build(self, nids: &mut dyn NidAllocator) -> WResult<BuiltNode> {
-        const S: &str = "TCINFO";
-        let mut tags = vec![TAG_ROW_ID, TAG_ROW_VER];
-        tags.extend_from_slice(&self.columns);
-        let c_cols = tags.len();
-        let self_columns = self.columns.len();
-
-        // Cell offsets (MS-PST 2.3.4.4.1): dwRowID at 0, then the 8- and
-        // 4-byte cells, the 2-byte cells, the 1-byte cells, each group in
-        // column order, then the cell existence bitmap.
-        let mut ib = vec![0usize; c_cols];
-        let mut at = 0usize;
-        let mut rgib = [0u16; 4];
-        for (g, widths) in [&[4usize, 8][..], &[2], &[1]].iter().enumerate() {
-            for (i, &tag) in tags.iter().enumerate() {
-                if widths.contains(&cell_width(tag as u16)) {
-                    ib[i] = at;
-                    at += cell_width(tag as u16);
-                }
-            }
-            rgib[g] = at as u16;
+        if self.stream.is_some() {
+            return self.build_stream(nids);
         }
-        let ceb_at = at;
-        let row_size = at + c_cols.div_ceil(8);
-        rgib[3] = row_size as u16;
+        let layout = RowLayout::new(&self.columns);
+        let (c_cols, row_size) = (layout.tags.len(), layout.row_size);
+        let self_columns = self.columns.len();
 
         let mut heap = HeapBuilder::new(self.format, BTYPE_TC);
         let mut subnodes = self.subnodes;
@@ -235,52 +454,16 @@ impl TcBuilder {
         let hid_info = heap.alloc(&vec![0u8; TCINFO_SIZE + 8 * c_cols])?;
         heap.set_user_root(hid_info);
 
-        // The RowIndex (MS-PST 2.3.4.3), sorted by dwRowID.
-        let wide = self.format.is_unicode();
-        if !wide && self.rows.len() > 0x1_0000 {
-            return Err(LtpWriteError::new(S, format!("{} rows; an ANSI row index counts to 65536", self.rows.len())));
-        }
-        let mut index: Vec<(u32, u32)> = self.rows.iter().enumerate().map(|(i, r)| (r.id, i as u32)).collect();
-        index.sort_unstable();
-        if let Some(w) = index.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(LtpWriteError::new("TCROWID", format!("two rows with dwRowID {:#x}", w[0].0)));
-        }
-        let keys = index.iter().map(|r| r.0.to_le_bytes().to_vec()).collect();
-        let layout = BthLayout::reserve(&mut heap, Some(hid_row_index), 4, if wide { 4 } else { 2 }, keys)?;
-        let data: Vec<Vec<u8>> = index
-            .iter()
-            .map(|r| if wide { r.1.to_le_bytes().to_vec() } else { (r.1 as u16).to_le_bytes().to_vec() })
-            .collect();
-        layout.fill(&mut heap, &data)?;
+        let index: Vec<(u32, u32)> = self.rows.iter().enumerate().map(|(i, r)| (r.id, i as u32)).collect();
+        let bth = row_index(self.format, &mut heap, hid_row_index, index)?;
 
         let matrix_len = self.rows.len() * row_size;
         let matrix_hid =
             if matrix_len > 0 && matrix_len <= MAX_ALLOC { Some(heap.alloc(&vec![0u8; matrix_len])?) } else { None };
 
-        // The rows (MS-PST 2.3.4.4.1). A row's variable-size cells are
-        // allocated in tag order, as Outlook does.
-        let mut by_tag: Vec<usize> = (0..c_cols).collect();
-        by_tag.sort_by_key(|&i| tags[i]);
-        let mut matrix = Vec::with_capacity(matrix_len);
-        for row in self.rows {
-            let start = matrix.len();
-            matrix.resize(start + row_size, 0);
-            let mut cells: Vec<Option<Vec<u8>>> =
-                vec![Some(row.id.to_le_bytes().to_vec()), Some(row.version.to_le_bytes().to_vec())];
-            cells.extend(unpack(&row.cells, self_columns));
-            for &i in &by_tag {
-                let Some(bytes) = cells[i].take() else { continue };
-                let ptype = tags[i] as u16;
-                let value = if in_row(ptype) {
-                    bytes
-                } else {
-                    store_hnid(&mut heap, &mut subnodes, nids, bytes)?.to_le_bytes().to_vec()
-                };
-                let r = &mut matrix[start..start + row_size];
-                r[ib[i]..ib[i] + value.len()].copy_from_slice(&value);
-                // MS-PST 2.3.4.4.1: iBit 0 is the most significant bit of rgCEB[0].
-                r[ceb_at + i / 8] |= 0x80 >> (i % 8);
-            }
+        let mut matrix = vec![0u8; matrix_len];
+        for (row, r) in self.rows.iter().zip(matrix.chunks_mut(row_size)) {
+            layout.put(row.cells_with_ids(self_columns), &mut heap, &mut subnodes, nids, r)?;
         }
         let hnid_rows = match matrix_hid {
             Some(hid) => {
@@ -311,24 +494,27 @@ impl TcBuilder {
                 nid
             }
         };
-
-        // TCINFO (MS-PST 2.3.4.1), its TCOLDESCs sorted by tag (2.3.4.2).
-        let mut info = vec![BTYPE_TC, c_cols as u8];
-        for r in rgib {
-            info.extend_from_slice(&r.to_le_bytes());
-        }
-        info.extend_from_slice(&layout.header().to_le_bytes());
-        info.extend_from_slice(&hnid_rows.to_le_bytes());
-        info.extend_from_slice(&0u32.to_le_bytes()); // hidIndex: deprecated, MUST be 0
-        for i in by_tag {
-            info.extend_from_slice(&tags[i].to_le_bytes());
-            info.extend_from_slice(&(ib[i] as u16).to_le_bytes());
-            info.push(cell_width(tags[i] as u16) as u8);
-            info.push(i as u8);
-        }
-        heap.replace(hid_info, &info)?;
+        heap.replace(hid_info, &layout.info(bth, hnid_rows))?;
         check_subnodes("TC", &subnodes)?;
         Ok(BuiltNode { data: NodeData::Blocks(heap.finish()), subnodes })
+    }
+
+    /// [`build`](Self::build) of a streamed table: the row index and
+    /// `TCINFO` into the heap, the last row matrix block, and the node's
+    /// blocks, most of them written already.
+    fn build_stream(self, nids: &mut dyn NidAllocator) -> WResult<BuiltNode> {
+        let Some(st) = self.stream else { unreachable!("build() checked") };
+        let Stream { layout, mut heap, hid_row_index, hid_info, index, mut matrix, current, .. } = *st;
+        let mut subnodes = self.subnodes;
+        let bth = row_index(self.format, &mut heap, hid_row_index, index)?;
+        if !current.is_empty() {
+            matrix.push(Leaf::Data(current));
+        }
+        let nid = nids.next_nid(NID_TYPE_LTP);
+        subnodes.push(BuiltSubnode { nid, node: BuiltNode { data: NodeData::Leaves(matrix), subnodes: Vec::new() } });
+        heap.replace(hid_info, &layout.info(bth, nid))?;
+        check_subnodes("TC", &subnodes)?;
+        Ok(BuiltNode { data: NodeData::Leaves(heap.finish_leaves()), subnodes })
     }
 }
 

@@ -550,6 +550,51 @@ impl NdbWriter {
         self.put_tree(&leaves).map(Bid)
     }
 
+    /// Writes one leaf of a data tree that [`add_data_tree`](Self::add_data_tree)
+    /// makes later (a streaming table's heap and row matrix blocks, written
+    /// as they fill): 1 to [`max_block_data`](Self::max_block_data) bytes.
+    /// A leaf no tree takes in is a leaked block, which
+    /// [`finish`](Self::finish) refuses.
+    pub fn add_leaf(&mut self, data: &[u8]) -> Result<Bid> {
+        self.check()?;
+        if data.is_empty() || data.len() > self.max_block_data() {
+            return Err(invalid(format!("a leaf holds 1 to {} bytes, not {}", self.max_block_data(), data.len())));
+        }
+        self.put_leaf(data).map(Bid)
+    }
+
+    /// The data of a node whose blocks are `leaves` ([`add_leaf`](Self::add_leaf)),
+    /// in order: every one but the last must hold exactly
+    /// [`max_block_data`](Self::max_block_data) bytes. One leaf is its own
+    /// BID; more go under an XBLOCK or XXBLOCK.
+    pub fn add_data_tree(&mut self, leaves: &[Bid]) -> Result<Bid> {
+        self.check()?;
+        let max = self.max_block_data() as u16;
+        let Some((_, init)) = leaves.split_last() else {
+            return Ok(Bid(0));
+        };
+        for (i, b) in init.iter().enumerate() {
+            let index = self.lookup(b.0, || format!("leaf {i} of a data tree:"), &[Kind::Data])?;
+            if self.blocks[index].inflated != max {
+                return Err(invalid(format!(
+                    "leaf {i} of {} holds {} bytes; every leaf but the last must hold {max} (MS-PST 2.2.2.8.3.2)",
+                    leaves.len(),
+                    self.blocks[index].inflated
+                )));
+            }
+        }
+        match leaves {
+            [one] => {
+                self.lookup(one.0, || "the leaf of a data tree:".into(), &[Kind::Data])?;
+                Ok(*one)
+            }
+            _ => {
+                let bids: Vec<u64> = leaves.iter().map(|b| b.0).collect();
+                self.put_tree(&bids).map(Bid)
+            }
+        }
+    }
+
     /// For tests and fuzzing only: a data tree over `leaves` as given,
     /// which real writers must not make. Each leaf holds 0 to
     /// [`max_block_data`](Self::max_block_data) bytes, and unlike

@@ -25,9 +25,12 @@ use crate::raw::{BlockTrailer, Format};
 /// Bytes gathered before one `pwrite`.
 const CHUNK: usize = 1 << 20;
 
-/// Blocks handed to the sink's thread and not yet written, at most: about
-/// 8 MiB of data in flight.
-const QUEUE: usize = 1024;
+/// Jobs are handed to the sink's thread in batches of about this many
+/// bytes (one wake-up of the thread each, not one a block)...
+const BATCH: usize = 256 << 10;
+
+/// ... and at most this many batches wait: about 8 MiB in flight.
+const QUEUE: usize = 32;
 
 /// The name memory writers give in errors.
 pub(super) const MEMORY: &str = "<in-memory PST>";
@@ -47,8 +50,11 @@ pub(super) struct FileSink {
 
 /// The sink's thread and the channel to it.
 struct Worker {
-    jobs: Option<SyncSender<Job>>,
+    jobs: Option<SyncSender<Vec<Job>>>,
     thread: Option<JoinHandle<io::Result<()>>>,
+    /// The batch being gathered, and its bytes.
+    batch: Vec<Job>,
+    batched: usize,
 }
 
 /// How a block's plain data becomes its stored bytes: encoded (an
@@ -95,10 +101,10 @@ enum Job {
 
 /// The sink's thread: seals and writes the jobs in order until the
 /// channel closes or a write fails.
-fn run(file: std::fs::File, jobs: Receiver<Job>) -> io::Result<()> {
+fn run(file: std::fs::File, batches: Receiver<Vec<Job>>) -> io::Result<()> {
     let mut out = Out { file, pending: Vec::with_capacity(CHUNK), at: 0 };
     let mut sealed = Vec::new();
-    for job in jobs {
+    for job in batches.into_iter().flatten() {
         match job {
             Job::Raw(at, bytes) => out.write_at(at, &bytes)?,
             Job::Block(at, data, seal) => {
@@ -153,7 +159,7 @@ impl Sink {
             .name("pst-sink".into())
             .spawn(move || run(file, rx))
             .map_err(|e| Error::io(target, e))?;
-        let worker = Worker { jobs: Some(tx), thread: Some(thread) };
+        let worker = Worker { jobs: Some(tx), thread: Some(thread), batch: Vec::new(), batched: 0 };
         Ok(Sink::File(FileSink { worker, tmp, target: target.to_path_buf() }))
     }
 
@@ -231,10 +237,23 @@ impl Sink {
 }
 
 impl Worker {
-    /// Hands a job to the thread; if the thread has stopped, its error.
+    /// Hands a job to the thread, in a batch; if the thread has stopped,
+    /// its error.
     fn send(&mut self, job: Job) -> io::Result<()> {
+        self.batched += match &job {
+            Job::Raw(_, b) | Job::Block(_, b, _) => b.len(),
+        };
+        self.batch.push(job);
+        if self.batched >= BATCH {
+            return self.hand_over();
+        }
+        Ok(())
+    }
+
+    fn hand_over(&mut self) -> io::Result<()> {
         let Some(tx) = &self.jobs else { return Err(io::Error::other("the PST sink has stopped")) };
-        if tx.send(job).is_ok() {
+        self.batched = 0;
+        if tx.send(std::mem::take(&mut self.batch)).is_ok() {
             return Ok(());
         }
         self.drain()?;
@@ -243,6 +262,9 @@ impl Worker {
 
     /// Waits until everything handed over is written; the first error.
     fn drain(&mut self) -> io::Result<()> {
+        if !self.batch.is_empty() && self.jobs.is_some() {
+            self.hand_over()?;
+        }
         self.jobs = None;
         match self.thread.take() {
             Some(t) => t.join().unwrap_or_else(|_| Err(io::Error::other("the PST sink's thread panicked"))),
@@ -252,7 +274,10 @@ impl Worker {
 }
 
 impl Drop for Worker {
+    /// A writer dropped unfinished: what was not handed over is dropped,
+    /// and the thread stopped before the temporary file is removed.
     fn drop(&mut self) {
+        self.batch.clear();
         let _ = self.drain();
     }
 }
