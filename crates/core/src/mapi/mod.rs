@@ -304,6 +304,24 @@ pub fn utf16le(b: &[u8]) -> String {
 }
 
 impl PropValue<'_> {
+    /// The value borrowing this one's bytes (binary-like values are not
+    /// copied; the others are cloned).
+    pub fn borrowed(&self) -> PropValue<'_> {
+        fn b<'s>(c: &'s Cow<'_, [u8]>) -> Cow<'s, [u8]> {
+            Cow::Borrowed(&c[..])
+        }
+        use PropValue as P;
+        match self {
+            P::String8(c) => P::String8(b(c)),
+            P::Binary(c) => P::Binary(b(c)),
+            P::ServerId(c) => P::ServerId(b(c)),
+            P::Restriction(c) => P::Restriction(b(c)),
+            P::RuleAction(c) => P::RuleAction(b(c)),
+            P::Unspecified(c) => P::Unspecified(b(c)),
+            other => other.clone(),
+        }
+    }
+
     /// The value with every borrowed byte copied: what a [`PropBag`] holds.
     pub fn into_owned(self) -> PropValue<'static> {
         fn own(c: Cow<'_, [u8]>) -> Cow<'static, [u8]> {

@@ -354,7 +354,7 @@ impl Table {
         &mut self,
         row_id: u32,
         ver: u32,
-        props: &[(u16, PropValue<'static>)],
+        props: &[(u16, PropValue<'_>)],
         sink: &mut dyn ltpw::BlockSink,
         nids: &mut dyn ltpw::NidAllocator,
     ) {
@@ -410,6 +410,11 @@ impl Table {
             None => self.rows.push((row_id, ver, cells)),
         }
     }
+}
+
+/// The values with their bytes copied, to be kept.
+fn owned(props: Vec<(u16, PropValue<'_>)>) -> Vec<(u16, PropValue<'static>)> {
+    props.into_iter().map(|(id, v)| (id, v.into_owned())).collect()
 }
 
 /// The value of property `id` in `props` (the first, if it is there twice):
@@ -886,7 +891,8 @@ pub struct PstWriter {
     nids: StoreNids,
     /// The message index (node 0xE01): key -> the top-level normal
     /// messages written under it.
-    index: BTreeMap<u32, Vec<u32>>,
+    /// (key, NID) of every top-level normal message (8 bytes each).
+    index: Vec<(u32, u32)>,
     row_ver: u32,
     open: Option<OpenFolder>,
     notes: Vec<String>,
@@ -990,7 +996,7 @@ impl PstWriter {
             next_folder: FIRST_FOLDER_INDEX,
             next_message: FIRST_MESSAGE_INDEX,
             nids: StoreNids::default(),
-            index: BTreeMap::new(),
+            index: Vec::new(),
             row_ver: 0,
             open: None,
             notes: Vec::new(),
@@ -1049,7 +1055,7 @@ impl PstWriter {
             }
         }
         let mut lost = Vec::new();
-        self.store_props = self.tagged(store, |_| false, &mut lost);
+        self.store_props = owned(self.tagged(store, |_| false, &mut lost));
     }
 
     fn ndb(&mut self) -> Result<&mut NdbWriter> {
@@ -1067,17 +1073,19 @@ impl PstWriter {
 
     /// A bag's properties with named ones under this store's ids; those
     /// the map cannot take (0x7FFF names in use) are left out, by name.
-    fn tagged(
+    fn tagged<'b>(
         &mut self,
-        bag: &PropBag,
+        bag: &'b PropBag,
         skip: impl Fn(u16) -> bool,
         lost: &mut Vec<String>,
-    ) -> Vec<(u16, PropValue<'static>)> {
-        let mut out: Vec<(u16, PropValue<'static>)> =
-            bag.tagged.iter().filter(|(id, _)| !skip(**id)).map(|(id, v)| (*id, v.clone())).collect();
+    ) -> Vec<(u16, PropValue<'b>)> {
+        // Values borrowed, not copied: a message's bodies and attachments
+        // are written from the source's model as they are.
+        let mut out: Vec<(u16, PropValue<'b>)> =
+            bag.tagged.iter().filter(|(id, _)| !skip(**id)).map(|(id, v)| (*id, v.borrowed())).collect();
         for (n, v) in &bag.named {
             match self.names.id(n) {
-                Some(id) if !skip(id) => out.push((id, v.clone())),
+                Some(id) if !skip(id) => out.push((id, v.borrowed())),
                 Some(_) => {}
                 None => lost.push(format!("named property {n:?}: the store's name-to-id map is full")),
             }
@@ -1161,13 +1169,13 @@ impl PstWriter {
 
     /// Turns a message into the node that holds it, and the properties of
     /// its PC (PidTagMessageSize as stored).
-    fn message_obj(
+    fn message_obj<'m>(
         &mut self,
-        m: &Message,
+        m: &'m Message,
         depth: usize,
         lost: &mut Vec<String>,
         extra: Option<(u16, PropValue<'static>)>,
-    ) -> Result<(BuiltNode, Vec<(u16, PropValue<'static>)>)> {
+    ) -> Result<(BuiltNode, Vec<(u16, PropValue<'m>)>)> {
         let format = self.ndb()?.format();
         let mut props = self.tagged(&m.props, derived_message_prop, lost);
         if let Some((id, v)) = extra {
@@ -1557,15 +1565,17 @@ impl PstWriter {
         let format = self.ndb()?.format();
         let mut heap = ltpw::HeapBuilder::new(format, HN_CLIENT_MESSAGE_INDEX);
         let root = heap.alloc(&[0; 56]).map_err(lerr)?;
-        let keys: Vec<Vec<u8>> = self.index.keys().map(|k| k.to_le_bytes().to_vec()).collect();
+        let mut index = std::mem::take(&mut self.index);
+        index.sort_unstable();
+        let groups: Vec<&[(u32, u32)]> = index.chunk_by(|a, b| a.0 == b.0).collect();
+        let keys: Vec<Vec<u8>> = groups.iter().map(|g| g[0].0.to_le_bytes().to_vec()).collect();
         let bth = ltpw::BthLayout::reserve(&mut heap, None, 4, 4, keys).map_err(lerr)?;
         let per_list = ltpw::MAX_ALLOC / 4;
-        let mut data = Vec::with_capacity(self.index.len());
+        let mut data = Vec::with_capacity(groups.len());
         let mut left_out = 0;
-        for nids in self.index.values_mut() {
-            nids.sort_unstable();
-            left_out += nids.len().saturating_sub(per_list);
-            let list: Vec<u8> = nids.iter().take(per_list).flat_map(|n| n.to_le_bytes()).collect();
+        for g in &groups {
+            left_out += g.len().saturating_sub(per_list);
+            let list: Vec<u8> = g.iter().take(per_list).flat_map(|(_, n)| n.to_le_bytes()).collect();
             data.push(heap.alloc(&list).map_err(lerr)?.to_le_bytes().to_vec());
         }
         if left_out > 0 {
@@ -1620,7 +1630,7 @@ impl PstWriter {
         }
         let mut lost = Vec::new();
         let props = match props {
-            Some(bag) => self.tagged(&bag, derived_folder_prop, &mut lost),
+            Some(bag) => owned(self.tagged(&bag, derived_folder_prop, &mut lost)),
             None => vec![(tags::CONTAINER_CLASS, PropValue::Unicode(class_of_kind(f.kind).into()))],
         };
         let parent = f.parent.and_then(|p| map.get(&p).copied()).unwrap_or(fixed::IPM_SUBTREE);
@@ -1702,7 +1712,8 @@ impl PstWriter {
             .as_ref()
             .map(|o| o.nid)
             .ok_or_else(|| Error::Invalid { what: "PST writer", reason: "write() before open_folder()".into() })?;
-        let n = self.nid_for(origin, m.nid, m.associated);
+        let member = ["IPM.Contact", "IPM.DistList"].iter().any(|c| mailshift_core::mapi::class_is(m.class(), c));
+        let n = self.nid_for(origin, m.nid, m.associated, member);
         let from = match origin {
             Origin::Source => self.source_key.clone(),
             Origin::Existing => self.uid.to_vec(),
@@ -1752,14 +1763,16 @@ impl PstWriter {
             // The message index lists every top-level normal message under
             // the key of its conversation id (as the row's 0x3013 cell).
             let key = message_index_key(conversation_id(&props).as_ref());
-            self.index.entry(key).or_default().push(n);
+            self.index.push((key, n));
         }
         Ok(bytes)
     }
 
     /// The NID of `origin`'s message `src` (0 for a reader without ids): the
     /// one reserved for it already (as a list's member), else a new one.
-    fn nid_for(&mut self, origin: Origin, src: u32, associated: bool) -> u32 {
+    /// Only a contact's or a list's is remembered (`member`): what a list's
+    /// members can be, so that a list written later finds them.
+    fn nid_for(&mut self, origin: Origin, src: u32, associated: bool, member: bool) -> u32 {
         let t = if associated { nt::ASSOC_MESSAGE } else { nt::NORMAL_MESSAGE };
         if src != 0 && !associated {
             if let Some(n) = self.nid_maps[origin as usize].get(&src) {
@@ -1768,7 +1781,7 @@ impl PstWriter {
         }
         let n = nid(t, self.next_message);
         self.next_message += 1;
-        if src != 0 && !associated {
+        if src != 0 && !associated && member {
             self.nid_maps[origin as usize].insert(src, n);
         }
         n
@@ -1817,7 +1830,7 @@ impl PstWriter {
     }
 }
 
-fn message_size_of(props: &[(u16, PropValue<'static>)]) -> u64 {
+fn message_size_of(props: &[(u16, PropValue<'_>)]) -> u64 {
     props
         .iter()
         .find(|(id, _)| *id == tags::MESSAGE_SIZE)

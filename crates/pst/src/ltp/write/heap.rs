@@ -59,6 +59,10 @@ fn header_size(block: usize) -> usize {
     }
 }
 
+/// How many of the last blocks an allocation may go to (besides the held
+/// ones).
+const RECENT: usize = 16;
+
 /// Blocks 0 and every bitmap block hold the fill levels of blocks after
 /// them: a streaming heap keeps them until it is finished.
 fn held(block: usize) -> bool {
@@ -133,9 +137,13 @@ impl HeapBuilder {
         let (max_allocs, max_blocks) = hid_limits(self.format);
         let cap = self.capacity;
         let fits = |b: &Block| b.allocs.len() < max_allocs && b.size_with(data.len(), 1) <= cap;
-        // First fit among the blocks not written yet.
+        // First fit among the blocks not written yet: block 0, the held
+        // bitmap blocks, and the last few (a heap of many blocks, such as a
+        // large message index, would otherwise be scanned whole for each
+        // allocation; what a block further back has left is small).
         let held = std::iter::once(0).chain((8..self.flushed).step_by(128));
-        let mut open = held.chain(self.flushed.max(1)..self.blocks.len());
+        let recent = self.blocks.len().saturating_sub(RECENT).max(self.flushed).max(1);
+        let mut open = held.chain(recent..self.blocks.len());
         let at = match open.find(|&i| fits(&self.blocks[i])) {
             Some(i) => i,
             None => {
