@@ -307,8 +307,8 @@ impl PropValue<'_> {
     /// The value borrowing this one's bytes (binary-like values are not
     /// copied; the others are cloned).
     pub fn borrowed(&self) -> PropValue<'_> {
-        fn b<'s>(c: &'s Cow<'_, [u8]>) -> Cow<'s, [u8]> {
-            Cow::Borrowed(&c[..])
+        fn b(c: &[u8]) -> Cow<'_, [u8]> {
+            Cow::Borrowed(c)
         }
         use PropValue as P;
         match self {
