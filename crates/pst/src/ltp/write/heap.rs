@@ -211,7 +211,7 @@ impl HeapBuilder {
             }
             let level = self.level(i);
             let bytes = self.block_bytes(i, &[], false);
-            let bid = sink.put_leaf(&bytes)?;
+            let bid = sink.put_leaf(bytes)?;
             let b = &mut self.blocks[i];
             b.written = Some((bid, level));
             b.allocs = Vec::new();

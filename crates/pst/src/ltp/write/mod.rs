@@ -85,16 +85,16 @@ pub enum NodeData {
 impl NodeData {
     /// Writes the data through `ndb` (`add_data_blocks`, `add_data`, or
     /// `add_leaf` and `add_data_tree`) and returns the node's `bidData`.
-    pub fn write_to(&self, ndb: &mut crate::ndb::write::NdbWriter) -> mailshift_core::Result<crate::raw::Bid> {
+    pub fn write_to(self, ndb: &mut crate::ndb::write::NdbWriter) -> mailshift_core::Result<crate::raw::Bid> {
         match self {
-            NodeData::Blocks(b) => ndb.add_data_blocks(b),
-            NodeData::Stream(s) => ndb.add_data(s),
+            NodeData::Blocks(b) => ndb.add_data_blocks_owned(b),
+            NodeData::Stream(s) => ndb.add_data_owned(s),
             NodeData::Leaves(l) => {
                 let mut bids = Vec::with_capacity(l.len());
                 for leaf in l {
                     bids.push(match leaf {
-                        Leaf::Written { bid, .. } => crate::raw::Bid(*bid),
-                        Leaf::Data(d) => ndb.add_leaf(d)?,
+                        Leaf::Written { bid, .. } => crate::raw::Bid(bid),
+                        Leaf::Data(d) => ndb.add_leaf_owned(d)?,
                     });
                 }
                 ndb.add_data_tree(&bids)
@@ -122,18 +122,18 @@ pub enum Leaf {
 /// (the NDB writer; [`MemSource`] for tests).
 pub trait BlockSink {
     /// Writes one data-tree leaf and returns its BID.
-    fn put_leaf(&mut self, data: &[u8]) -> WResult<u64>;
+    fn put_leaf(&mut self, data: Vec<u8>) -> WResult<u64>;
 }
 
 impl BlockSink for crate::ndb::write::NdbWriter {
-    fn put_leaf(&mut self, data: &[u8]) -> WResult<u64> {
-        self.add_leaf(data).map(|b| b.0).map_err(|e| LtpWriteError::new("NDB", e.to_string()))
+    fn put_leaf(&mut self, data: Vec<u8>) -> WResult<u64> {
+        self.add_leaf_owned(data).map(|b| b.0).map_err(|e| LtpWriteError::new("NDB", e.to_string()))
     }
 }
 
 impl BlockSink for MemSource {
-    fn put_leaf(&mut self, data: &[u8]) -> WResult<u64> {
-        self.written.push(data.to_vec());
+    fn put_leaf(&mut self, data: Vec<u8>) -> WResult<u64> {
+        self.written.push(data);
         Ok(self.written.len() as u64)
     }
 }

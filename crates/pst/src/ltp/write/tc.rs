@@ -349,9 +349,9 @@ impl TcBuilder {
         st.layout.put(cells, &mut st.heap, &mut self.subnodes, nids, &mut st.current[at..])?;
         if st.current.len() / st.layout.row_size == st.per_block {
             st.current.resize(full, 0);
-            let bid = sink.put_leaf(&st.current)?;
+            let block = std::mem::replace(&mut st.current, Vec::with_capacity(full));
+            let bid = sink.put_leaf(block)?;
             st.matrix.push(Leaf::Written { bid, len: full });
-            st.current.clear();
         }
         Ok(())
     }

