@@ -332,12 +332,15 @@ impl Format {
     /// size limit in Outlook 97-2002 (the Library of Congress format
     /// description fdd000378: "the PST_ANSI overall size limit of 2
     /// gigabytes"), and it keeps every offset positive for readers that
-    /// hold one in a signed 32-bit integer; no limit of the layout
-    /// otherwise (64-bit `IB`s).
+    /// hold one in a signed 32-bit integer. The layout has no limit
+    /// otherwise (64-bit `IB`s); the writer keeps a block's offset in 32
+    /// bits of its alignment, which reach 256 GiB (Unicode) and 2 TiB (4K),
+    /// five times and more Outlook's largest store (50 GB).
     pub fn max_file_size(self) -> u64 {
         match self {
             Format::Ansi => 1 << 31,
-            _ => u64::MAX,
+            Format::Unicode => 1 << 38,
+            Format::Unicode4k => 1 << 41,
         }
     }
 

@@ -291,7 +291,10 @@ pub fn utf16le(b: &[u8]) -> String {
     // encoding_rs's decoder: several times std's `from_utf16_lossy` (no
     // Vec<u16> in between), an unpaired surrogate replaced alike.
     let mut d = encoding_rs::UTF_16LE.new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(d.max_utf8_buffer_length(b.len()).unwrap_or(b.len()));
+    // Room for ASCII text, the common case, exactly; the loop grows it
+    // for the rest (not the worst case up front: a message's strings are
+    // held until it is written, and bodies are large).
+    let mut out = String::with_capacity(b.len() / 2 + 4);
     let mut rest = b;
     loop {
         let (r, read, _) = d.decode_to_string(rest, &mut out, true);

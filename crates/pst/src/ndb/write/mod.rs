@@ -130,7 +130,9 @@ const DATA_KINDS: [Kind; 3] = [Kind::Data, Kind::XBlock, Kind::XXBlock];
 /// One block placed: the BBT entry but the BID, which is its index.
 #[derive(Clone, Copy, Debug)]
 struct BlockRec {
-    ib: u64,
+    /// `ib` in units of the format's block alignment (64 or 512 bytes):
+    /// 4 bytes reach 256 GiB, five times Outlook's largest store.
+    at: u32,
     /// Bytes stored (after 4K compression).
     cb: u16,
     /// Bytes of data before compression (4K `cbInflated`).
@@ -140,13 +142,13 @@ struct BlockRec {
     kind: Kind,
 }
 
-/// One NBT entry.
+/// One NBT entry; its BIDs as block indexes plus one (0 for none).
 #[derive(Clone, Copy, Debug)]
 struct NodeRec {
     nid: u32,
     nid_parent: u32,
-    bid_data: u64,
-    bid_sub: u64,
+    data: u32,
+    sub: u32,
 }
 
 /// `bidIndex` of the first block.
@@ -280,6 +282,18 @@ impl NdbWriter {
         Error::io(self.sink.path(), e)
     }
 
+    /// A block's offset as [`BlockRec::at`] keeps it.
+    fn block_at(&mut self, ib: u64) -> Result<u32> {
+        match u32::try_from(ib / self.format.block_alignment() as u64) {
+            Ok(at) => Ok(at),
+            Err(_) => {
+                let e = invalid(format!("the file would pass {ib} bytes, more than this writer places"));
+                self.broken.get_or_insert(e.to_string());
+                Err(e)
+            }
+        }
+    }
+
     fn bid_of(index: usize, kind: Kind) -> u64 {
         ((FIRST_BID_INDEX + index as u64) << 2) | if kind.internal() { Bid::INTERNAL } else { 0 }
     }
@@ -365,7 +379,8 @@ impl NdbWriter {
             if let Err(e) = self.sink.write_block(ib, payload, seal, &mut self.buf) {
                 return Err(self.io(e));
             }
-            self.blocks.push(BlockRec { ib, cb: len as u16, inflated: len as u16, refs: 0, kind });
+            let at = self.block_at(ib)?;
+            self.blocks.push(BlockRec { at, cb: len as u16, inflated: len as u16, refs: 0, kind });
             return Ok(bid);
         }
         let data = payload.bytes();
@@ -394,7 +409,8 @@ impl NdbWriter {
         if let Err(e) = self.sink.write_at(ib, &self.buf) {
             return Err(self.io(e));
         }
-        self.blocks.push(BlockRec { ib, cb: cb as u16, inflated: data.len() as u16, refs: 0, kind });
+        let at = self.block_at(ib)?;
+        self.blocks.push(BlockRec { at, cb: cb as u16, inflated: data.len() as u16, refs: 0, kind });
         Ok(bid)
     }
 
@@ -816,7 +832,8 @@ impl NdbWriter {
             self.add_ref(i);
         }
         self.note_nid(nid);
-        self.nodes.push(NodeRec { nid, nid_parent, bid_data: bid_data.0, bid_sub: bid_sub.0 });
+        let plus_one = |i: Option<usize>| i.map_or(0, |i| i as u32 + 1);
+        self.nodes.push(NodeRec { nid, nid_parent, data: plus_one(data), sub: plus_one(sub) });
         Ok(())
     }
 
@@ -864,7 +881,11 @@ impl NdbWriter {
         // MS-PST 2.2.2.7.7.4: NBTENTRY, dwPadding left 0.
         let nbt = trees.build(PTYPE_NBT, f.nbt_entry_size(), nodes.len(), |i, e| {
             let n = nodes[i];
-            NbtEntry { nid: n.nid, bid_data: n.bid_data, bid_sub: n.bid_sub, nid_parent: n.nid_parent }.write(e, f);
+            let bid = |plus_one: u32| match plus_one {
+                0 => 0,
+                i => NdbWriter::bid_of(i as usize - 1, blocks[i as usize - 1].kind),
+            };
+            NbtEntry { nid: n.nid, bid_data: bid(n.data), bid_sub: bid(n.sub), nid_parent: n.nid_parent }.write(e, f);
             u64::from(n.nid)
         });
         // MS-PST 2.2.2.7.7.3: BBTENTRY; cRef is the references plus one.
@@ -873,7 +894,8 @@ impl NdbWriter {
                 .build(PTYPE_BBT, f.bbt_entry_size(), blocks.len(), |i, e| {
                     let b = blocks[i];
                     let bid = NdbWriter::bid_of(i, b.kind);
-                    BbtEntry { bid, ib: b.ib, cb: b.cb, c_ref: b.refs.saturating_add(1) }.write(e, f);
+                    let ib = u64::from(b.at) * f.block_alignment() as u64;
+                    BbtEntry { bid, ib, cb: b.cb, c_ref: b.refs.saturating_add(1) }.write(e, f);
                     BbtEntry::write_cb_inflated(e, f, b.inflated);
                     bid
                 })
@@ -1138,8 +1160,8 @@ mod tests {
     #[test]
     fn bookkeeping_is_small() {
         // What the writer keeps per block and per node (the brief: about 40 bytes).
-        assert!(std::mem::size_of::<BlockRec>() <= 16);
-        assert!(std::mem::size_of::<NodeRec>() <= 24);
+        assert!(std::mem::size_of::<BlockRec>() <= 12);
+        assert!(std::mem::size_of::<NodeRec>() <= 16);
     }
 
     /// ANSI: 32-bit BIDs, blocks of up to 8,180 bytes, trees of 8,180-byte
