@@ -64,13 +64,14 @@ fn key_at(page: &BtPage<'_>, i: usize, format: Format, tree: Tree) -> Option<u64
 /// entry's bytes, or `None` if the key is not in the tree.
 fn find(file: &[u8], format: Format, root: Bref, tree: Tree, key: u64) -> CResult<Option<&[u8]>> {
     let mut bref = root;
-    let mut visited: Vec<u64> = Vec::new();
+    // The pages on the way down (no allocation: one lookup per block read).
+    let mut visited = [0u64; MAX_DEPTH];
     let mut expected_level: Option<u8> = None;
-    for _ in 0..MAX_DEPTH {
-        if visited.contains(&bref.ib) {
+    for depth in 0..MAX_DEPTH {
+        if visited[..depth].contains(&bref.ib) {
             return Err(Corrupt::new(tree.name(), bref.ib, "B-tree page visited twice (cycle)"));
         }
-        visited.push(bref.ib);
+        visited[depth] = bref.ib;
         let page = BtPage::read(file, format, bref, tree.ptype())?;
         if let Some(l) = expected_level {
             if page.c_level != l {
