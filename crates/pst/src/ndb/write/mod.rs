@@ -142,6 +142,61 @@ struct BlockRec {
     kind: Kind,
 }
 
+/// A growing list of records kept in chunks of a fixed size: it never
+/// moves what it holds, so a store of millions of blocks does not need
+/// twice their bookkeeping for a moment when the list grows (as a `Vec`
+/// does when it doubles).
+struct Records<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Records<T> {
+    fn default() -> Self {
+        Records { chunks: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Records<T> {
+    /// Records a chunk: 64 Ki of them.
+    const CHUNK: usize = 1 << 16;
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, r: T) {
+        if self.len.is_multiple_of(Self::CHUNK) {
+            self.chunks.push(Vec::with_capacity(Self::CHUNK));
+        }
+        if let Some(c) = self.chunks.last_mut() {
+            c.push(r);
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, i: usize) -> Option<&T> {
+        self.chunks.get(i / Self::CHUNK)?.get(i % Self::CHUNK)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.chunks.iter().flatten()
+    }
+}
+
+impl<T> std::ops::Index<usize> for Records<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.chunks[i / Self::CHUNK][i % Self::CHUNK]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Records<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.chunks[i / Self::CHUNK][i % Self::CHUNK]
+    }
+}
+
 /// One NBT entry; its BIDs as block indexes plus one (0 for none).
 #[derive(Clone, Copy, Debug)]
 struct NodeRec {
@@ -173,7 +228,7 @@ pub struct NdbWriter {
     sink: Sink,
     place: Placer,
     /// Block `i` has `bidIndex` `FIRST_BID_INDEX + i`.
-    blocks: Vec<BlockRec>,
+    blocks: Records<BlockRec>,
     nodes: Vec<NodeRec>,
     /// Per `nidType`, the highest `nidIndex` added (nodes and subnodes).
     nid_max: [u32; 32],
@@ -216,7 +271,7 @@ impl NdbWriter {
             fsync: opts.fsync,
             sink,
             place: Placer::new(opts.format),
-            blocks: Vec::new(),
+            blocks: Records::default(),
             nodes: Vec::new(),
             nid_max: [0; 32],
             dw_unique: 1,
@@ -1176,7 +1231,7 @@ mod tests {
         let tree = w.add_data(&data).expect("tree");
         let x = (tree.0 >> 2) as usize - 1;
         assert_eq!(w.blocks[x].kind, Kind::XBlock);
-        let sizes: Vec<u16> = w.blocks[x - 3..x].iter().map(|b| b.inflated).collect();
+        let sizes: Vec<u16> = (x - 3..x).map(|i| w.blocks[i].inflated).collect();
         assert_eq!(sizes, vec![8180, 8180, 3640]);
         w.add_node(0x21, tree, Bid(0), 0).expect("node");
         let file = w.finish_to_vec().expect("finish");
