@@ -285,7 +285,8 @@ impl NdbWriter {
     /// ([`mailshift_core::fsio::temp_file_in`]); [`finish`](Self::finish)
     /// syncs it, renames it over `target` and syncs the directory.
     pub fn create(target: &Path, opts: WriteOptions) -> Result<NdbWriter> {
-        Ok(NdbWriter::new(opts, Sink::file(target)?))
+        let sink = Sink::file(target, opts.fsync)?;
+        Ok(NdbWriter::new(opts, sink))
     }
 
     /// A writer into memory; [`finish_to_vec`](Self::finish_to_vec) returns

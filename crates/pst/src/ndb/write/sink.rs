@@ -128,8 +128,9 @@ impl Payload<'_> {
 
 /// The sink's thread: seals and writes the jobs in order until the
 /// channel closes or a write fails.
-fn run(file: std::fs::File, batches: Receiver<Vec<Job>>) -> io::Result<()> {
-    let mut out = Out { file, pending: Vec::with_capacity(CHUNK), at: 0 };
+fn run(file: std::fs::File, batches: Receiver<Vec<Job>>, fsync: bool) -> io::Result<()> {
+    let sync_every = if fsync { SYNC_EVERY } else { u64::MAX };
+    let mut out = Out { file, pending: Vec::with_capacity(CHUNK), at: 0, unsynced: 0, sync_every };
     let mut sealed = Vec::new();
     for job in batches.into_iter().flatten() {
         match job {
@@ -143,12 +144,20 @@ fn run(file: std::fs::File, batches: Receiver<Vec<Job>>) -> io::Result<()> {
     out.flush()
 }
 
+/// With fsync on, the sink thread syncs the file's data after this many
+/// bytes: the disk writes while the writer builds, where one sync at the
+/// end would wait for all of it (cp + sync does).
+const SYNC_EVERY: u64 = 32 << 20;
+
 /// Writes gathered into runs.
 struct Out {
     file: std::fs::File,
     /// Bytes not yet written, which belong at `at`.
     pending: Vec<u8>,
     at: u64,
+    /// Bytes written since the last sync, and how many call for one.
+    unsynced: u64,
+    sync_every: u64,
 }
 
 impl Out {
@@ -159,7 +168,8 @@ impl Out {
             self.at = at;
         }
         if data.len() >= CHUNK {
-            return self.file.write_all_at(data, at);
+            self.file.write_all_at(data, at)?;
+            return self.written(data.len());
         }
         self.pending.extend_from_slice(data);
         Ok(())
@@ -169,7 +179,18 @@ impl Out {
         if !self.pending.is_empty() {
             self.file.write_all_at(&self.pending, self.at)?;
             self.at += self.pending.len() as u64;
+            let n = self.pending.len();
             self.pending.clear();
+            self.written(n)?;
+        }
+        Ok(())
+    }
+
+    fn written(&mut self, n: usize) -> io::Result<()> {
+        self.unsynced += n as u64;
+        if self.unsynced >= self.sync_every {
+            self.unsynced = 0;
+            self.file.sync_data()?;
         }
         Ok(())
     }
@@ -178,13 +199,16 @@ impl Out {
 impl Sink {
     /// A temporary file in the target's directory (`fsio::temp_file_in`),
     /// renamed over `target` by [`Sink::finish`] and removed if dropped.
-    pub(super) fn file(target: &Path) -> Result<Sink> {
+    /// A file sink; with `fsync`, what it has written is flushed to the
+    /// disk as it goes ([`SYNC_EVERY`]), so that the sync at the end has
+    /// little left to do.
+    pub(super) fn file(target: &Path, fsync: bool) -> Result<Sink> {
         let tmp = fsio::temp_file_in(fsio::parent_dir(target)).map_err(|e| Error::io(target, e))?;
         let file = tmp.as_file().try_clone().map_err(|e| Error::io(target, e))?;
         let (tx, rx) = sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("pst-sink".into())
-            .spawn(move || run(file, rx))
+            .spawn(move || run(file, rx, fsync))
             .map_err(|e| Error::io(target, e))?;
         let worker = Worker { jobs: Some(tx), thread: Some(thread), batch: Vec::new(), batched: 0 };
         Ok(Sink::File(FileSink { worker, tmp, target: target.to_path_buf() }))
