@@ -83,7 +83,7 @@ use ndb::header::Header;
 use ndb::page::{BtPage, PTYPE_BBT, PTYPE_NBT};
 use ndb::Ndb;
 pub use ndb::NodeRef;
-pub use reader::{PstOptions, PstReader, RECOVERED_FOLDER};
+pub use reader::{PstOptions, PstReader, SalvagedFolder, RECOVERED_FOLDER, SALVAGED_FOLDER_BASE};
 
 /// `NID_MESSAGE_STORE` (MS-PST 2.4.1): the store's property context.
 pub const NID_MESSAGE_STORE: u32 = 0x21;
@@ -131,6 +131,11 @@ pub struct Pst {
     header: Header,
     /// The recovery scan, run on first use ([`Pst::recovery`]).
     recovery: std::sync::OnceLock<ndb::recover::Recovery>,
+    /// The salvage scan, made when a B-tree page fails ([`ndb::salvage`]).
+    salvage: ndb::salvage::SalvageCell,
+    /// Every node, by parent, for finding a folder's items and subfolders
+    /// by their NBT parent links when its tables fail ([`Pst::children`]).
+    children: std::sync::OnceLock<std::collections::HashMap<u32, Vec<NodeRef>>>,
 }
 
 impl std::fmt::Debug for Pst {
@@ -158,19 +163,40 @@ impl Pst {
         for p in &mut header.problems {
             p.path = path.display().to_string();
         }
-        // The roots must be usable: with a bad header CRC this is what
-        // decides whether the header can be trusted at all.
-        for (bref, ptype) in [(header.bref_nbt, PTYPE_NBT), (header.bref_bbt, PTYPE_BBT)] {
-            if let Err(e) = BtPage::read(file, header.format, bref, ptype) {
+        let pst = Pst {
+            path,
+            bytes,
+            header,
+            recovery: std::sync::OnceLock::new(),
+            salvage: ndb::salvage::SalvageCell::default(),
+            children: std::sync::OnceLock::new(),
+        };
+        // The roots must be usable, or else the salvage scan must find
+        // nodes and blocks: with a bad header CRC this is what decides
+        // whether the header can be trusted at all.
+        let h = &pst.header;
+        let file = pst.bytes.as_slice();
+        let mut unusable = Vec::new();
+        for (bref, ptype) in [(h.bref_nbt, PTYPE_NBT), (h.bref_bbt, PTYPE_BBT)] {
+            if let Err(e) = BtPage::read(file, h.format, bref, ptype) {
                 let mut reason = format!("root B-tree page unusable: {}", e.reason);
-                if !header.problems.is_empty() {
-                    let why: Vec<&str> = header.problems.iter().map(|p| p.message.as_str()).collect();
+                if !h.problems.is_empty() {
+                    let why: Vec<&str> = h.problems.iter().map(|p| p.message.as_str()).collect();
                     reason.push_str(&format!(" (header: {})", why.join("; ")));
                 }
-                return Err(Error::Format { path, structure: "HEADER.ROOT", offset: bref.ib, reason });
+                unusable.push(Corrupt::new("HEADER.ROOT", bref.ib, reason));
             }
         }
-        Ok(Pst { path, bytes, header, recovery: std::sync::OnceLock::new() })
+        if let Some(first) = unusable.first().cloned() {
+            for e in &unusable {
+                pst.salvage.record(e);
+            }
+            let s = pst.salvage.get_or_build(pst.ndb());
+            if s.node_count() == 0 || s.block_count() == 0 {
+                return Err(first.at(&pst.path));
+            }
+        }
+        Ok(pst)
     }
 
     /// The file's path.
@@ -190,7 +216,12 @@ impl Pst {
 
     /// The node-database view, for lower-level access.
     pub fn ndb(&self) -> Ndb<'_> {
-        Ndb { file: self.bytes.as_slice(), header: &self.header, recovered: self.recovery.get().map(|r| &r.blocks) }
+        Ndb {
+            file: self.bytes.as_slice(),
+            header: &self.header,
+            recovered: self.recovery.get().map(|r| &r.blocks),
+            salvage: Some(&self.salvage),
+        }
     }
 
     /// Deleted nodes found in free space ([`ndb::recover`]): the scan runs
@@ -198,7 +229,12 @@ impl Pst {
     /// through every lookup that misses the BBT. Linear in the file size.
     pub fn recovery(&self) -> &ndb::recover::Recovery {
         self.recovery.get_or_init(|| {
-            let live = Ndb { file: self.bytes.as_slice(), header: &self.header, recovered: None };
+            let live = Ndb {
+                file: self.bytes.as_slice(),
+                header: &self.header,
+                recovered: None,
+                salvage: Some(&self.salvage),
+            };
             ndb::recover::scan(live)
         })
     }
@@ -226,14 +262,97 @@ impl Pst {
     }
 
     /// Every node of the NBT, in NID order. This walks the whole tree:
-    /// for diagnostics and recovery, not for ordinary lookups.
+    /// for diagnostics and recovery, not for ordinary lookups. Subtrees
+    /// whose pages fail are replaced by what the salvage scan found.
     pub fn all_nodes(&self) -> Result<Vec<NodeRef>> {
         let h = &self.header;
-        let list = ndb::btree::all_nbt_entries(self.bytes.as_slice(), h.format, h.bref_nbt).map_err(|e| self.err(e))?;
+        let (mut list, errors) = ndb::btree::all_nbt_entries_tolerant(self.bytes.as_slice(), h.format, h.bref_nbt);
+        if !errors.is_empty() {
+            for e in &errors {
+                self.salvage.record(e);
+            }
+            let s = self.salvage.get_or_build(self.ndb());
+            let have: std::collections::HashSet<u32> = list.iter().map(|e| e.nid).collect();
+            list.extend(s.nodes().filter(|e| !have.contains(&e.nid)).copied());
+            list.sort_by_key(|e| e.nid);
+        }
         Ok(list
             .into_iter()
             .map(|e| NodeRef { nid: e.nid, bid_data: e.bid_data, bid_sub: e.bid_sub, nid_parent: Some(e.nid_parent) })
             .collect())
+    }
+
+    /// The nodes whose NBT parent link (`nidParent`) names `parent`, in NID
+    /// order (a folder's messages and subfolders; the root folder, its own
+    /// parent, is not its own child). Built once from [`Pst::all_nodes`]:
+    /// for reading past a folder's damaged tables, not for healthy files.
+    pub fn children(&self, parent: u32) -> Vec<NodeRef> {
+        let map = self.children.get_or_init(|| {
+            let mut map: std::collections::HashMap<u32, Vec<NodeRef>> = std::collections::HashMap::new();
+            for n in self.all_nodes().unwrap_or_default() {
+                if let Some(p) = n.nid_parent.filter(|&p| p != n.nid) {
+                    map.entry(p).or_default().push(n);
+                }
+            }
+            map
+        });
+        map.get(&parent).cloned().unwrap_or_default()
+    }
+
+    /// True when a B-tree page failed its checks and the salvage scan
+    /// stands in for it.
+    pub fn is_salvaged(&self) -> bool {
+        self.salvage.is_damaged()
+    }
+
+    /// The salvage scan, if one was made.
+    pub fn salvage(&self) -> Option<&ndb::salvage::Salvage> {
+        self.salvage.get()
+    }
+
+    /// The B-tree damage met so far (pages that failed their checks), and
+    /// what the salvage scan found in their stead, as problems.
+    pub fn salvage_problems(&self) -> Vec<Problem> {
+        let (damage, more) = self.salvage.damage();
+        let path = self.path.display().to_string();
+        let mut out: Vec<Problem> = damage
+            .iter()
+            .map(|e| {
+                Problem::new(
+                    mailshift_core::Severity::Damaged,
+                    path.clone(),
+                    e.structure,
+                    Some(e.offset),
+                    format!("{}; read past with the salvage scan", e.reason),
+                )
+            })
+            .collect();
+        if more > 0 {
+            out.push(Problem::new(
+                mailshift_core::Severity::Damaged,
+                path.clone(),
+                "B-tree",
+                None,
+                format!("{more} more damaged B-tree pages"),
+            ));
+        }
+        if let Some(s) = self.salvage.get().filter(|_| !damage.is_empty()) {
+            out.push(Problem::new(
+                mailshift_core::Severity::Damaged,
+                path,
+                "salvage",
+                None,
+                format!(
+                    "the B-trees are damaged: a scan of the file found {} blocks and {} nodes in {} node B-tree pages \
+                     ({} free pages with old entries left out)",
+                    s.block_count(),
+                    s.node_count(),
+                    s.nbt_pages,
+                    s.free_nbt_pages
+                ),
+            ));
+        }
+        out
     }
 
     /// The subnode `nid` of `parent`, if it exists.

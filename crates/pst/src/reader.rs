@@ -38,6 +38,22 @@ use crate::{pim, tags, NodeRef};
 /// The folder id of the "Recovered" folder: above every 32-bit NID.
 pub const RECOVERED_FOLDER: FolderId = FolderId(1 << 32);
 
+/// The first folder id of the folders under "Recovered" that hold
+/// messages whose own folder is gone: `SALVAGED_FOLDER_BASE | parent NID`.
+pub const SALVAGED_FOLDER_BASE: u64 = 2 << 32;
+
+/// Messages of a damaged store whose folder the walk did not reach.
+#[derive(Debug, Clone)]
+pub struct SalvagedFolder {
+    /// The NID their parent link names.
+    pub parent: u32,
+    /// That folder's display name from its own node, when it reads;
+    /// else "folder 0x...".
+    pub name: String,
+    /// The messages, in NID order.
+    pub nids: Vec<u32>,
+}
+
 /// Options of [`PstReader::open_with`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PstOptions {
@@ -52,6 +68,9 @@ pub struct PstReader {
     path: PathBuf,
     tree: OnceLock<std::result::Result<FolderTree, String>>,
     recovered: OnceLock<Vec<ItemId>>,
+    /// Messages whose folder the walk did not reach, by that folder
+    /// ([`PstReader::salvaged_folders`]).
+    salvaged: OnceLock<Vec<SalvagedFolder>>,
     notes: Mutex<BTreeMap<u32, Vec<String>>>,
     /// The UIDs of the PIM items ([`pim::uid`]), made at the first one read.
     uids: OnceLock<pim::uid::StoreUids>,
@@ -123,6 +142,7 @@ impl PstReader {
             opts,
             tree: OnceLock::new(),
             recovered: OnceLock::new(),
+            salvaged: OnceLock::new(),
             notes: Mutex::new(BTreeMap::new()),
             uids: OnceLock::new(),
         }
@@ -153,6 +173,51 @@ impl PstReader {
         }
     }
 
+    /// True when the store is damaged in a way that can hide messages: a
+    /// B-tree page failed (the salvage scan stands in), or a folder's
+    /// hierarchy or contents table could not be read.
+    pub fn damaged(&self) -> bool {
+        self.store.pst().is_salvaged()
+            || self.tree().is_ok_and(|t| t.notes.iter().any(|n| folder_note_severity(n) == Severity::Unreadable))
+    }
+
+    /// In a damaged store ([`PstReader::damaged`]), the messages whose
+    /// parent link names a folder the walk did not reach (its parent's
+    /// hierarchy table lost, or the folder's node itself), grouped by that
+    /// folder: they are offered under "Recovered/<folder name>". Empty for
+    /// an undamaged store.
+    pub fn salvaged_folders(&self) -> &[SalvagedFolder] {
+        self.salvaged.get_or_init(|| {
+            if !self.damaged() {
+                return Vec::new();
+            }
+            let Ok(tree) = self.tree() else { return Vec::new() };
+            let reached: HashSet<u32> = tree.all.iter().map(|f| f.nid).collect();
+            let pst = self.store.pst();
+            let mut by_parent: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+            for n in pst.all_nodes().unwrap_or_default() {
+                let Some(parent) = n.nid_parent else { continue };
+                if n.nid & 0x1F == NID_TYPE_NORMAL_MESSAGE && !reached.contains(&parent) {
+                    by_parent.entry(parent).or_default().push(n.nid);
+                }
+            }
+            let mut out: Vec<SalvagedFolder> = Vec::new();
+            for (parent, nids) in by_parent {
+                let name = pst
+                    .node(parent)
+                    .ok()
+                    .flatten()
+                    .and_then(|n| pst.property_context(&n).ok()?.string(tags::DISPLAY_NAME).ok().flatten())
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty() && !s.contains('/'))
+                    .unwrap_or_else(|| format!("folder {parent:#x}"));
+                let name = if out.iter().any(|f| f.name == name) { format!("{name} ({parent:#x})") } else { name };
+                out.push(SalvagedFolder { parent, name, nids });
+            }
+            out
+        })
+    }
+
     /// The items of the "Recovered" folder: message nodes (NID type 0x04)
     /// of the NBT that no folder's contents table lists, in NID order
     /// (`ItemId(nid, 0)`), then deleted message nodes rebuilt from free
@@ -171,6 +236,9 @@ impl PstReader {
         }
         if let Ok(rows) = self.store.contents(crate::NID_ROOT_FOLDER) {
             listed.extend(rows.iter().map(|r| r.nid));
+        }
+        for f in self.salvaged_folders() {
+            listed.extend(f.nids.iter().copied());
         }
         let mut items: Vec<ItemId> = self
             .store
@@ -379,7 +447,8 @@ impl StoreReader for PstReader {
                 role: f.role,
             });
         }
-        if self.opts.recover && !self.recovered_items()?.is_empty() {
+        let salvaged = self.salvaged_folders();
+        if (self.opts.recover && !self.recovered_items()?.is_empty()) || !salvaged.is_empty() {
             let mut name = "Recovered".to_string();
             while out.iter().any(|f| f.path.len() == 1 && f.path[0] == name) {
                 name.push('_');
@@ -388,17 +457,36 @@ impl StoreReader for PstReader {
                 id: RECOVERED_FOLDER,
                 parent: None,
                 path: vec![name.clone()],
-                name,
+                name: name.clone(),
                 kind: FolderKind::Mail,
                 role: FolderRole::None,
             });
+            for f in salvaged {
+                out.push(Folder {
+                    id: FolderId(SALVAGED_FOLDER_BASE | u64::from(f.parent)),
+                    parent: Some(RECOVERED_FOLDER),
+                    path: vec![name.clone(), f.name.clone()],
+                    name: f.name.clone(),
+                    kind: FolderKind::Mail,
+                    role: FolderRole::None,
+                });
+            }
         }
         Ok(out)
     }
 
     fn items(&self, folder: FolderId) -> Result<Vec<ItemMeta>> {
-        if folder == RECOVERED_FOLDER && self.opts.recover {
+        if folder == RECOVERED_FOLDER {
+            if !self.opts.recover {
+                return Ok(Vec::new());
+            }
             return Ok(self.recovered_items()?.into_iter().map(|id| ItemMeta { id, size: None }).collect());
+        }
+        if folder.0 & !0xFFFF_FFFF == SALVAGED_FOLDER_BASE {
+            let parent = (folder.0 & 0xFFFF_FFFF) as u32;
+            if let Some(f) = self.salvaged_folders().iter().find(|f| f.parent == parent) {
+                return Ok(f.nids.iter().map(|&n| ItemMeta { id: ItemId(u64::from(n), 0), size: None }).collect());
+            }
         }
         let tree = self.tree()?;
         let known = u32::try_from(folder.0).ok().and_then(|n| tree.get(n)).filter(|f| f.in_ipm_subtree);
@@ -542,6 +630,7 @@ impl StoreReader for PstReader {
     fn problems(&self) -> Vec<Problem> {
         let path = self.path.display().to_string();
         let mut out: Vec<Problem> = self.store.pst().problems().to_vec();
+        out.extend(self.store.pst().salvage_problems());
         let p = |severity: Severity, structure: &str, message: String| Problem {
             severity,
             path: path.clone(),
@@ -556,6 +645,19 @@ impl StoreReader for PstReader {
             for n in &t.notes {
                 out.push(p(folder_note_severity(n), "folder hierarchy", n.clone()));
             }
+        }
+        if let Some(list) = self.salvaged.get().filter(|l| !l.is_empty()) {
+            let n: usize = list.iter().map(|f| f.nids.len()).sum();
+            let names: Vec<&str> = list.iter().take(8).map(|f| f.name.as_str()).collect();
+            out.push(p(
+                Severity::Damaged,
+                "salvage",
+                format!(
+                    "{n} messages whose folder is lost were found by their parent links, under Recovered/ ({}{})",
+                    names.join(", "),
+                    if list.len() > 8 { ", ..." } else { "" }
+                ),
+            ));
         }
         if self.opts.recover && self.recovered.get().is_some() {
             let r = self.store.pst().recovery();

@@ -150,10 +150,42 @@ fn row_bag(
 impl Store {
     /// The rows of folder `folder`'s contents table (MS-PST 2.4.4.5), in
     /// table order; empty when the folder has none.
+    ///
+    /// A contents table that cannot be read does not hide the folder's
+    /// messages: they are found by their NBT parent links instead
+    /// ([`crate::Pst::children`], as readpst does), in NID order; the
+    /// table's error is returned only when no message names the folder.
     pub fn contents(&self, folder: u32) -> Result<Vec<ContentsRow>> {
+        match self.contents_table(folder) {
+            // No table where the B-trees are damaged: perhaps a lost entry.
+            Ok(None) if self.pst().is_salvaged() => Ok(self.linked_messages(folder)),
+            Ok(rows) => Ok(rows.unwrap_or_default()),
+            Err(e) => {
+                let rows = self.linked_messages(folder);
+                if rows.is_empty() {
+                    Err(e)
+                } else {
+                    Ok(rows)
+                }
+            }
+        }
+    }
+
+    /// The normal messages whose NBT parent link names `folder`.
+    pub fn linked_messages(&self, folder: u32) -> Vec<ContentsRow> {
+        self.pst()
+            .children(folder)
+            .into_iter()
+            .filter(|n| n.nid & 0x1F == super::NID_TYPE_NORMAL_MESSAGE)
+            .map(|n| ContentsRow { nid: n.nid, size: None })
+            .collect()
+    }
+
+    /// The rows of the contents table itself.
+    fn contents_table(&self, folder: u32) -> Result<Option<Vec<ContentsRow>>> {
         let pst = self.pst();
         let Some(node) = pst.node(nid_with_type(folder, NID_TYPE_CONTENTS_TABLE))? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let tc = pst.table_context(&node)?;
         let size_col = tc.column(tags::MESSAGE_SIZE).copied();
@@ -166,7 +198,7 @@ impl Store {
                 .and_then(|s| u64::try_from(s).ok());
             out.push(ContentsRow { nid, size });
         }
-        Ok(out)
+        Ok(Some(out))
     }
 
     /// The rows of folder `folder`'s associated contents table (MS-PST
