@@ -244,7 +244,30 @@ impl Store {
         let nid = node.nid;
         let mut notes = Notes::default();
         let default = self.default_encoding();
-        let mut msg = self.read_message(node, default, 0, &mut notes)?;
+        let mut msg = match self.read_message(node, default, 0, &mut notes) {
+            Ok(m) => m,
+            Err(e) => {
+                // Salvage (issue 11): blocks whose CRC alone fails (their
+                // size, BID and signature match) are read as they are, and
+                // the message is marked as damaged.
+                let mut retry = Notes::default();
+                let (got, lenient) = crate::ndb::block::lenient(|| self.read_message(node, default, 0, &mut retry));
+                match got {
+                    Ok(m) if lenient > 0 => {
+                        notes = retry;
+                        notes.list.insert(
+                            0,
+                            format!(
+                                "{lenient} of its blocks fail their CRC and were read as they are: parts may be \
+                                 lost or altered ({e})"
+                            ),
+                        );
+                        m
+                    }
+                    _ => return Err(e),
+                }
+            }
+        };
         msg.nid = nid;
         msg.associated = nid & 0x1F == super::NID_TYPE_ASSOC_MESSAGE;
         if !notes.unmapped.is_empty() {
@@ -252,11 +275,20 @@ impl Store {
             ids.sort_unstable();
             let shown: Vec<String> = ids.iter().take(8).map(|i| format!("{i:#06x}")).collect();
             let more = if ids.len() > 8 { ", ..." } else { "" };
-            notes.list.push(format!(
-                "{} named properties not in the store's name-to-id map were dropped ({}{more})",
-                ids.len(),
-                shown.join(", ")
-            ));
+            if self.names().problems.is_empty() {
+                notes.list.push(format!(
+                    "{} named properties not in the store's name-to-id map were dropped ({}{more})",
+                    ids.len(),
+                    shown.join(", ")
+                ));
+            } else {
+                // The map itself is damaged: what they were is lost with it.
+                notes.list.push(format!(
+                    "{} named properties lost: the store's name-to-id map is damaged ({}{more})",
+                    ids.len(),
+                    shown.join(", ")
+                ));
+            }
         }
         Ok((msg, notes.list))
     }
