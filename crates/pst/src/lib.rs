@@ -83,7 +83,9 @@ use ndb::header::Header;
 use ndb::page::{BtPage, PTYPE_BBT, PTYPE_NBT};
 use ndb::Ndb;
 pub use ndb::NodeRef;
-pub use reader::{PstOptions, PstReader, SalvagedFolder, RECOVERED_FOLDER, SALVAGED_FOLDER_BASE};
+pub use reader::{
+    PstOptions, PstReader, SalvageCounts, SalvagedFolder, SalvagedHow, RECOVERED_FOLDER, SALVAGED_FOLDER_BASE,
+};
 
 /// `NID_MESSAGE_STORE` (MS-PST 2.4.1): the store's property context.
 pub const NID_MESSAGE_STORE: u32 = 0x21;
@@ -303,6 +305,11 @@ impl Pst {
     /// stands in for it.
     pub fn is_salvaged(&self) -> bool {
         self.salvage.is_damaged()
+    }
+
+    /// True if the salvage scan gave node `nid` where the NBT could not.
+    pub fn salvaged_node(&self, nid: u32) -> bool {
+        self.salvage.was_answered(nid)
     }
 
     /// The salvage scan, if one was made.

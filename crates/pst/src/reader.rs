@@ -54,6 +54,39 @@ pub struct SalvagedFolder {
     pub nids: Vec<u32>,
 }
 
+/// How an item was read that a reader without salvage would not give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SalvagedHow {
+    /// Its node came from the salvage scan, the NBT page listing it failing.
+    Scan,
+    /// Listed by its parent link, its folder's contents table failing.
+    ParentLink,
+    /// Its folder is lost: offered under "Recovered/<folder name>".
+    Recovered,
+    /// Blocks of it fail their CRC and were read as they are.
+    Crc,
+}
+
+/// Items read only thanks to the salvage (issue 11), by how.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SalvageCounts {
+    /// [`SalvagedHow::Scan`].
+    pub scan: usize,
+    /// [`SalvagedHow::ParentLink`].
+    pub parent_link: usize,
+    /// [`SalvagedHow::Recovered`].
+    pub recovered: usize,
+    /// [`SalvagedHow::Crc`].
+    pub crc: usize,
+}
+
+impl SalvageCounts {
+    /// All of them.
+    pub fn total(&self) -> usize {
+        self.scan + self.parent_link + self.recovered + self.crc
+    }
+}
+
 /// Options of [`PstReader::open_with`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PstOptions {
@@ -71,6 +104,8 @@ pub struct PstReader {
     /// Messages whose folder the walk did not reach, by that folder
     /// ([`PstReader::salvaged_folders`]).
     salvaged: OnceLock<Vec<SalvagedFolder>>,
+    /// Items read only thanks to the salvage, by how ([`PstReader::salvage_counts`]).
+    salvage_log: Mutex<BTreeMap<u32, SalvagedHow>>,
     notes: Mutex<BTreeMap<u32, Vec<String>>>,
     /// The UIDs of the PIM items ([`pim::uid`]), made at the first one read.
     uids: OnceLock<pim::uid::StoreUids>,
@@ -143,6 +178,7 @@ impl PstReader {
             tree: OnceLock::new(),
             recovered: OnceLock::new(),
             salvaged: OnceLock::new(),
+            salvage_log: Mutex::new(BTreeMap::new()),
             notes: Mutex::new(BTreeMap::new()),
             uids: OnceLock::new(),
         }
@@ -216,6 +252,43 @@ impl PstReader {
             }
             out
         })
+    }
+
+    /// Notes how item `nid`, just read with `notes`, owes itself to the
+    /// salvage, if it does (the first reason that applies).
+    fn log_salvage(&self, nid: u32, notes: &[String]) {
+        let pst = self.store.pst();
+        let how = if notes.first().is_some_and(|n| n.contains("fail their CRC and were read as they are")) {
+            Some(SalvagedHow::Crc)
+        } else if self.salvaged.get().is_some_and(|l| l.iter().any(|f| f.nids.contains(&nid))) {
+            Some(SalvagedHow::Recovered)
+        } else if self.store.is_linked(nid) {
+            Some(SalvagedHow::ParentLink)
+        } else if pst.salvaged_node(nid) {
+            Some(SalvagedHow::Scan)
+        } else {
+            None
+        };
+        if let (Some(how), Ok(mut log)) = (how, self.salvage_log.lock()) {
+            log.insert(nid, how);
+        }
+    }
+
+    /// The items read so far that only the salvage gave (issue 11), by how;
+    /// each counted once, by the first of crc, recovered, parent link, scan.
+    pub fn salvage_counts(&self) -> SalvageCounts {
+        let mut c = SalvageCounts::default();
+        if let Ok(log) = self.salvage_log.lock() {
+            for how in log.values() {
+                match how {
+                    SalvagedHow::Scan => c.scan += 1,
+                    SalvagedHow::ParentLink => c.parent_link += 1,
+                    SalvagedHow::Recovered => c.recovered += 1,
+                    SalvagedHow::Crc => c.crc += 1,
+                }
+            }
+        }
+        c
     }
 
     /// The items of the "Recovered" folder: message nodes (NID type 0x04)
@@ -512,6 +585,9 @@ impl StoreReader for PstReader {
         let nid = node.nid;
         let parent = node.nid_parent;
         let (msg, mut notes) = self.store.message_at(node)?;
+        if id.1 == 0 {
+            self.log_salvage(nid, &notes);
+        }
         if let Some(kind) = self.pim_kind(msg.class(), parent) {
             self.note(nid, notes);
             return Ok(self.pim_item(&msg, id, kind));
@@ -559,6 +635,9 @@ impl StoreReader for PstReader {
         })?;
         let nid = node.nid;
         let (msg, notes) = self.store.message_at(node)?;
+        if id.1 == 0 {
+            self.log_salvage(nid, &notes);
+        }
         self.note(nid, notes);
         Ok(msg)
     }
@@ -645,6 +724,22 @@ impl StoreReader for PstReader {
             for n in &t.notes {
                 out.push(p(folder_note_severity(n), "folder hierarchy", n.clone()));
             }
+        }
+        let c = self.salvage_counts();
+        if c.total() > 0 {
+            out.push(p(
+                Severity::Damaged,
+                "salvage",
+                format!(
+                    "{} items read only thanks to the salvage: {} through the block and node scan, {} by their \
+                     parent links, {} under Recovered/, {} read past a CRC",
+                    c.total(),
+                    c.scan,
+                    c.parent_link,
+                    c.recovered,
+                    c.crc
+                ),
+            ));
         }
         if let Some(list) = self.salvaged.get().filter(|l| !l.is_empty()) {
             let n: usize = list.iter().map(|f| f.nids.len()).sum();

@@ -121,13 +121,6 @@ impl Store {
             let mut rows: Vec<(u32, Option<String>, Option<String>)> = Vec::new();
             let table = match pst.node(nid_with_type(nid, NID_TYPE_HIERARCHY_TABLE)) {
                 Ok(Some(n)) => pst.table_context(&n).map(Some),
-                // No table where the B-trees are damaged: perhaps a lost entry.
-                Ok(None) if pst.is_salvaged() => Err(mailshift_core::Error::Format {
-                    path: pst.path().to_path_buf(),
-                    structure: "NBT",
-                    offset: 0,
-                    reason: "no hierarchy table node".into(),
-                }),
                 Ok(None) => Ok(None),
                 Err(e) => Err(e),
             };
@@ -139,7 +132,23 @@ impl Store {
                         rows.push((child, text(tags::DISPLAY_NAME), text(tags::CONTAINER_CLASS)));
                     }
                 }
-                Ok(None) => {}
+                Ok(None) => {
+                    // No table where the B-trees are damaged: perhaps its
+                    // entry is lost; the subfolders by their parent links.
+                    if pst.is_salvaged() {
+                        let linked = pst.children(nid).into_iter().map(|n| n.nid).filter(|n| {
+                            n & 0x1F == super::NID_TYPE_NORMAL_FOLDER || n & 0x1F == NID_TYPE_SEARCH_FOLDER
+                        });
+                        let linked: Vec<u32> = linked.collect();
+                        if !linked.is_empty() {
+                            notes.push(format!(
+                                "folder {nid:#x}: no hierarchy table node; {} subfolders found by their parent links",
+                                linked.len()
+                            ));
+                        }
+                        rows.extend(linked.into_iter().map(|c| (c, None, None)));
+                    }
+                }
                 Err(e) => {
                     // Read past: the subfolders by their NBT parent links.
                     let linked: Vec<u32> = pst

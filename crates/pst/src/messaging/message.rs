@@ -158,17 +158,24 @@ impl Store {
     pub fn contents(&self, folder: u32) -> Result<Vec<ContentsRow>> {
         match self.contents_table(folder) {
             // No table where the B-trees are damaged: perhaps a lost entry.
-            Ok(None) if self.pst().is_salvaged() => Ok(self.linked_messages(folder)),
+            Ok(None) if self.pst().is_salvaged() => Ok(self.note_linked(self.linked_messages(folder))),
             Ok(rows) => Ok(rows.unwrap_or_default()),
             Err(e) => {
                 let rows = self.linked_messages(folder);
                 if rows.is_empty() {
                     Err(e)
                 } else {
-                    Ok(rows)
+                    Ok(self.note_linked(rows))
                 }
             }
         }
+    }
+
+    fn note_linked(&self, rows: Vec<ContentsRow>) -> Vec<ContentsRow> {
+        if let Ok(mut l) = self.linked.lock() {
+            l.extend(rows.iter().map(|r| r.nid));
+        }
+        rows
     }
 
     /// The normal messages whose NBT parent link names `folder`.

@@ -44,7 +44,13 @@ impl<'a> Ndb<'a> {
     /// page answers from the salvage scan, when there is one.
     pub fn node(&self, nid: u32) -> CResult<Option<NbtEntry>> {
         match btree::lookup_nbt(self.file, self.header.format, self.header.bref_nbt, nid) {
-            Err(e) => Ok(self.salvage_after(e)?.node(nid)),
+            Err(e) => {
+                let found = self.salvage_after(e)?.node(nid);
+                if let (Some(cell), Some(_)) = (self.salvage, found) {
+                    cell.answered(nid);
+                }
+                Ok(found)
+            }
             found => found,
         }
     }

@@ -89,6 +89,8 @@ impl Salvage {
 pub struct SalvageCell {
     built: OnceLock<Salvage>,
     damage: Mutex<(Vec<Corrupt>, usize)>,
+    /// NIDs whose node the scan gave where the NBT could not.
+    answered: Mutex<std::collections::HashSet<u32>>,
 }
 
 impl SalvageCell {
@@ -118,6 +120,18 @@ impl SalvageCell {
     /// The B-tree damage met so far, and how many more were not kept.
     pub fn damage(&self) -> (Vec<Corrupt>, usize) {
         self.damage.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    /// Notes that the scan gave node `nid` where the NBT could not.
+    pub fn answered(&self, nid: u32) {
+        if let Ok(mut a) = self.answered.lock() {
+            a.insert(nid);
+        }
+    }
+
+    /// True if the scan gave node `nid` where the NBT could not.
+    pub fn was_answered(&self, nid: u32) -> bool {
+        self.answered.lock().is_ok_and(|a| a.contains(&nid))
     }
 
     /// True when a B-tree page failed and the scan stands in for it.
