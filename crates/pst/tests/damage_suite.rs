@@ -517,3 +517,61 @@ fn damaged_bench_long_variants() {
     let Some(bench) = bench_pst() else { return };
     suite(&[(bench, true)], true);
 }
+
+/// Folders whose parent chain is broken: bench.pst with the NBT leaf page
+/// that lists the Inbox and the IPM subtree's hierarchy table zeroed. The
+/// Inbox's node is gone (its messages go to "Recovered/folder 0x..."), and
+/// its subfolder, whose own node survives, is reached by no walk (its
+/// messages go to "Recovered/<its name>"); every message is still read.
+#[test]
+fn messages_of_lost_folders_go_to_recovered_under_their_names() {
+    let Some(bench) = bench_pst() else { return };
+    let bytes = std::fs::read(&bench).expect("read bench.pst");
+    let info = intact(&bytes);
+    let reader = PstReader::open(&bench).expect("intact");
+    let tree = reader.tree().expect("folder tree");
+    let inbox = tree.visible().find(|f| f.path == ["Inbox"]).expect("an Inbox").nid;
+    let sub = tree.visible().find(|f| f.path.len() == 2 && f.path[0] == "Inbox").expect("a subfolder of the Inbox");
+    let (sub_nid, sub_name) = (sub.nid, sub.name.clone());
+    let in_sub = reader.store().contents(sub_nid).expect("contents").len();
+    let in_inbox = reader.store().contents(inbox).expect("contents").len();
+    let pst = reader.store().pst();
+    let ht = pst
+        .node(mailshift_pst::nid_with_type(tree.ipm_subtree, mailshift_pst::NID_TYPE_HIERARCHY_TABLE))
+        .expect("lookup")
+        .expect("the IPM subtree's hierarchy table");
+    let mut ranges = Ranges::new();
+    data_tree(pst, ht.bid_data, 0, &mut ranges);
+    let leaf = info.leaf[&inbox];
+    assert_ne!(Some(&leaf), info.leaf.get(&sub_nid), "the subfolder is listed in another leaf page");
+    ranges.push((leaf, leaf + info.page_size));
+    let (damaged, ranges) = zero(&bytes, &ranges);
+    let lost_messages = info.leaf.iter().filter(|(n, &ib)| info.items.contains_key(n) && ib == leaf).count();
+
+    let pst = Pst::from_bytes("lost-folders.pst", damaged).expect("opens");
+    let reader = PstReader::from_store(Store::new(pst), PstOptions::default());
+    let folders = reader.folders().expect("folders");
+    let by_path = |p: &[String]| folders.iter().find(|f| f.path == p).map(|f| f.id);
+    assert!(by_path(&["Inbox".to_string()]).is_none(), "the Inbox is lost");
+    let sub_id = by_path(&["Recovered".into(), sub_name.clone()]).expect("Recovered/<subfolder name>");
+    assert_eq!(reader.items(sub_id).expect("items").len(), in_sub);
+    let inbox_id = by_path(&["Recovered".into(), format!("folder {inbox:#x}")]).expect("Recovered/folder 0x...");
+    assert_eq!(reader.items(inbox_id).expect("items").len() + lost_messages, in_inbox);
+    let (items, partial, failed) = read_all(&reader);
+    assert_eq!(failed, 0);
+    assert_eq!(items.len() + lost_messages, info.items.len(), "{ranges:?}");
+    for (nid, d) in &items {
+        assert!(info.items.get(nid) == Some(d) || partial.contains(nid), "item {nid:#x} differs, not marked");
+    }
+    let problems = reader.problems();
+    assert!(
+        problems.iter().any(|p| p.structure == "salvage" && p.message.contains(&format!("{in_sub} messages") as &str)
+            || p.message.contains("under Recovered/")),
+        "{problems:?}"
+    );
+    eprintln!(
+        "lost folders: {} items read ({} in Recovered/{sub_name}), {lost_messages} lost with the leaf page",
+        items.len(),
+        in_sub
+    );
+}

@@ -118,7 +118,8 @@ impl Store {
                 continue;
             }
             // (child, name and container class from the row, if any).
-            let mut rows: Vec<(u32, Option<String>, Option<String>)> = Vec::new();
+            // (and whether it was found by its parent link instead).
+            let mut rows: Vec<(u32, Option<String>, Option<String>, bool)> = Vec::new();
             let table = match pst.node(nid_with_type(nid, NID_TYPE_HIERARCHY_TABLE)) {
                 Ok(Some(n)) => pst.table_context(&n).map(Some),
                 Ok(None) => Ok(None),
@@ -129,7 +130,7 @@ impl Store {
                     for i in 0..tc.row_count() {
                         let Some(child) = tc.row_id(i) else { continue };
                         let text = |id: u16| tc.get(i, id).ok().flatten().and_then(|v| v.as_text());
-                        rows.push((child, text(tags::DISPLAY_NAME), text(tags::CONTAINER_CLASS)));
+                        rows.push((child, text(tags::DISPLAY_NAME), text(tags::CONTAINER_CLASS), false));
                     }
                 }
                 Ok(None) => {
@@ -146,7 +147,7 @@ impl Store {
                                 linked.len()
                             ));
                         }
-                        rows.extend(linked.into_iter().map(|c| (c, None, None)));
+                        rows.extend(linked.into_iter().map(|c| (c, None, None, true)));
                     }
                 }
                 Err(e) => {
@@ -164,11 +165,13 @@ impl Store {
                         "folder {nid:#x}: hierarchy table: {e}; {} subfolders found by their parent links",
                         linked.len()
                     ));
-                    rows.extend(linked.into_iter().map(|c| (c, None, None)));
+                    rows.extend(linked.into_iter().map(|c| (c, None, None, true)));
                 }
             }
             let mut children = Vec::new();
-            for (child, mut name, mut class) in rows {
+            for (child, mut name, mut class, linked) in rows {
+                // A subfolder found by its parent link has no row: a name
+                // its own node cannot give is made from its NID.
                 if name.is_none() || class.is_none() {
                     // The row may leave cells out; the folder's PC has them.
                     if let Ok(Some(n)) = pst.node(child) {
@@ -178,7 +181,11 @@ impl Store {
                         }
                     }
                 }
-                let name = name.unwrap_or_default();
+                let name = match name {
+                    Some(n) => n,
+                    None if linked => format!("folder {child:#x}"),
+                    None => String::new(),
+                };
                 if !visited.insert(child) {
                     notes.push(format!("folder {child:#x} ({name}) is listed twice in the hierarchy; read once"));
                     continue;
