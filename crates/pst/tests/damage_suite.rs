@@ -18,6 +18,9 @@
 //! shows it; the long variants:
 //! `cargo test --release -p mailshift-pst --test damage_suite -- --ignored --nocapture`.
 
+#[path = "common/views.rs"]
+mod views;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -504,6 +507,28 @@ fn fixtures() -> Vec<PathBuf> {
 fn damaged_bench_and_fixtures_give_more_than_readpst_and_pffexport() {
     let mut files: Vec<(PathBuf, bool)> = bench_pst().into_iter().map(|p| (p, true)).collect();
     files.extend(fixtures().into_iter().map(|p| (p, false)));
+    // The 4K layout (Outlook 2013+ OSTs): the OST fixture copied into it.
+    let scratch = tempfile::tempdir().expect("scratch");
+    if let Some(dir) = mailshift_testkit::fixtures_dir() {
+        let ost = dir.join("aspose-email__Aspose.Email-for-.NET/SampleOstFile.ost");
+        if ost.is_file() {
+            let dst = scratch.path().join("SampleOstFile-4k.ost");
+            let opts = mailshift_pst::PstWriteOptions {
+                ndb: mailshift_pst::ndb::write::WriteOptions {
+                    format: mailshift_pst::ndb::header::Format::Unicode4k,
+                    crypt: mailshift_pst::ndb::crypt::CryptMethod::Permute,
+                    fsync: false,
+                },
+            };
+            let report = views::copy_store(&ost, &dst, opts);
+            assert_eq!(report.total.failed, 0, "{:?}", report.folders);
+            files.push((dst, false));
+        }
+    }
+    // MAILSHIFT_DAMAGE_ONLY=NAME: only the files whose name holds NAME.
+    if let Some(only) = std::env::var_os("MAILSHIFT_DAMAGE_ONLY") {
+        files.retain(|(f, _)| f.to_string_lossy().contains(&*only.to_string_lossy()));
+    }
     if files.is_empty() {
         return;
     }
