@@ -106,6 +106,13 @@ pub const NID_TYPE_CONTENTS_TABLE: u32 = 0x0E;
 /// `NID_TYPE` of an associated contents table.
 pub const NID_TYPE_ASSOC_CONTENTS_TABLE: u32 = 0x0F;
 
+/// The NID a message found by [`Pst::lost_messages`] (the `k`-th) is read
+/// under: bit 31 set, which no NID Outlook allocates has, and the type of a
+/// normal message.
+pub fn lost_nid(k: usize) -> u32 {
+    0x8000_0000 | ((k as u32 & 0x03FF_FFFF) << 5) | 0x04
+}
+
 /// `nid` with its 5-bit `nidType` replaced (MS-PST 2.2.2.1): a folder's
 /// tables share its `nidIndex`.
 pub fn nid_with_type(nid: u32, nid_type: u32) -> u32 {
@@ -138,6 +145,8 @@ pub struct Pst {
     /// Every node, by parent, for finding a folder's items and subfolders
     /// by their NBT parent links when its tables fail ([`Pst::children`]).
     children: std::sync::OnceLock<std::collections::HashMap<u32, Vec<NodeRef>>>,
+    /// Message property contexts no node names ([`Pst::lost_messages`]).
+    lost: std::sync::OnceLock<Vec<u64>>,
 }
 
 impl std::fmt::Debug for Pst {
@@ -172,6 +181,7 @@ impl Pst {
             recovery: std::sync::OnceLock::new(),
             salvage: ndb::salvage::SalvageCell::default(),
             children: std::sync::OnceLock::new(),
+            lost: std::sync::OnceLock::new(),
         };
         // The roots must be usable, or else the salvage scan must find
         // nodes and blocks: with a bad header CRC this is what decides
@@ -194,7 +204,7 @@ impl Pst {
                 pst.salvage.record(e);
             }
             let s = pst.salvage.get_or_build(pst.ndb());
-            if s.node_count() == 0 || s.block_count() == 0 {
+            if s.block_count() == 0 {
                 return Err(first.at(&pst.path));
             }
         }
@@ -299,6 +309,85 @@ impl Pst {
             map
         });
         map.get(&parent).cloned().unwrap_or_default()
+    }
+
+    /// In a file whose B-trees are damaged ([`Pst::is_salvaged`]), the data
+    /// BIDs of message property contexts that no node names any more: the
+    /// NBT entries that named them are lost, and with them their subnode
+    /// trees (recipients, attachments, large values) and parent folders.
+    /// A candidate is a block (or data tree) the salvage scan validated
+    /// that lies in space the allocation map calls allocated (freed blocks
+    /// are deleted messages), that no known node, data tree or subnode
+    /// block names, and that reads as a property context with a message
+    /// class and without `mfFAI`. Computed once; empty for a sound file.
+    pub fn lost_messages(&self) -> &[u64] {
+        self.lost.get_or_init(|| self.find_lost_messages())
+    }
+
+    fn find_lost_messages(&self) -> Vec<u64> {
+        use std::collections::HashSet;
+        let Some(s) = self.salvage.get().filter(|_| self.salvage.is_damaged()) else {
+            return Vec::new();
+        };
+        let ndb = self.ndb();
+        let h = &self.header;
+        let key = |b: u64| raw::Bid(b).key();
+        let mut named: HashSet<u64> = HashSet::new();
+        for n in self.all_nodes().unwrap_or_default() {
+            named.insert(key(n.bid_data));
+            named.insert(key(n.bid_sub));
+        }
+        // Every BID an internal block names: data tree children, subnodes.
+        let id = h.format.id_size();
+        let read_id = |b: &[u8], at: usize| raw::read_id(b, at, h.format);
+        for b in s.blocks().filter(|b| raw::Bid(b.bid).is_internal()) {
+            let Ok(data) = ndb::block::read_block(self.bytes.as_slice(), h.format, h.crypt_method, b) else {
+                continue;
+            };
+            match data.first() {
+                Some(&raw::BTYPE_XBLOCK) => {
+                    let n = usize::from(raw::XBlockHeader::parse(&data).map_or(0, |x| x.c_ent));
+                    named.extend((0..n).filter_map(|i| read_id(&data, 8 + i * id)).map(key));
+                }
+                Some(&raw::BTYPE_SUBNODE) => {
+                    let Some(sh) = raw::SubnodeBlockHeader::parse(&data) else { continue };
+                    for i in 0..usize::from(sh.c_ent) {
+                        let Some(e) = data.get(raw::SubnodeBlockHeader::entry_at(i, h.format, sh.c_level)..) else {
+                            break;
+                        };
+                        if sh.c_level == 0 {
+                            if let Some(sl) = raw::SlEntry::parse(e, h.format) {
+                                named.insert(key(sl.bid_data));
+                                named.insert(key(sl.bid_sub));
+                            }
+                        } else if let Some(si) = raw::SiEntry::parse(e, h.format) {
+                            named.insert(key(si.bid));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let free = ndb::recover::free_ranges(ndb, false);
+        let mut out: Vec<u64> = s
+            .blocks()
+            .filter(|b| !named.contains(&key(b.bid)))
+            .filter(|b| {
+                let end = b.ib + h.format.block_size(usize::from(b.cb)) as u64;
+                !ndb::recover::covered(&free, b.ib, end)
+            })
+            .map(|b| b.bid)
+            .filter(|&bid| {
+                // Internal blocks only as the top of a data tree.
+                let node = NodeRef { nid: lost_nid(0), bid_data: bid, bid_sub: 0, nid_parent: None };
+                let Ok(pc) = self.property_context(&node) else { return false };
+                let class = pc.string(tags::MESSAGE_CLASS).ok().flatten().unwrap_or_default();
+                let flags = pc.get(tags::MESSAGE_FLAGS).ok().flatten().and_then(|v| v.as_i64()).unwrap_or(0);
+                !class.is_empty() && flags & 0x40 == 0
+            })
+            .collect();
+        out.sort_unstable();
+        out
     }
 
     /// True when a B-tree page failed its checks and the salvage scan

@@ -42,6 +42,13 @@ pub const RECOVERED_FOLDER: FolderId = FolderId(1 << 32);
 /// messages whose own folder is gone: `SALVAGED_FOLDER_BASE | parent NID`.
 pub const SALVAGED_FOLDER_BASE: u64 = 2 << 32;
 
+/// The folder id of "Recovered/(node lost)": messages found by their
+/// property context alone ([`crate::Pst::lost_messages`]).
+pub const LOST_FOLDER: FolderId = FolderId(3 << 32);
+
+/// The name of that folder under "Recovered".
+pub const LOST_FOLDER_NAME: &str = "(node lost)";
+
 /// Messages of a damaged store whose folder the walk did not reach.
 #[derive(Debug, Clone)]
 pub struct SalvagedFolder {
@@ -65,6 +72,8 @@ pub enum SalvagedHow {
     Recovered,
     /// Blocks of it fail their CRC and were read as they are.
     Crc,
+    /// Its node entry is lost: found by its property context alone.
+    Lost,
 }
 
 /// Items read only thanks to the salvage (issue 11), by how.
@@ -78,12 +87,14 @@ pub struct SalvageCounts {
     pub recovered: usize,
     /// [`SalvagedHow::Crc`].
     pub crc: usize,
+    /// [`SalvagedHow::Lost`].
+    pub lost: usize,
 }
 
 impl SalvageCounts {
     /// All of them.
     pub fn total(&self) -> usize {
-        self.scan + self.parent_link + self.recovered + self.crc
+        self.scan + self.parent_link + self.recovered + self.crc + self.lost
     }
 }
 
@@ -258,7 +269,9 @@ impl PstReader {
     /// salvage, if it does (the first reason that applies).
     fn log_salvage(&self, nid: u32, notes: &[String]) {
         let pst = self.store.pst();
-        let how = if notes.first().is_some_and(|n| n.contains("fail their CRC and were read as they are")) {
+        let how = if notes.first().is_some_and(|n| n == LOST_NOTE) {
+            Some(SalvagedHow::Lost)
+        } else if notes.first().is_some_and(|n| n.contains("fail their CRC and were read as they are")) {
             Some(SalvagedHow::Crc)
         } else if self.salvaged.get().is_some_and(|l| l.iter().any(|f| f.nids.contains(&nid))) {
             Some(SalvagedHow::Recovered)
@@ -285,6 +298,7 @@ impl PstReader {
                     SalvagedHow::ParentLink => c.parent_link += 1,
                     SalvagedHow::Recovered => c.recovered += 1,
                     SalvagedHow::Crc => c.crc += 1,
+                    SalvagedHow::Lost => c.lost += 1,
                 }
             }
         }
@@ -341,6 +355,15 @@ impl PstReader {
         };
         if id.1 == 0 {
             return self.store.pst().node(nid);
+        }
+        if let Some(bid) = lost_bid(id) {
+            let known = self.store.pst().lost_messages().binary_search(&bid).ok();
+            return Ok(known.filter(|&k| crate::lost_nid(k) == nid).map(|_| NodeRef {
+                nid,
+                bid_data: bid,
+                bid_sub: 0,
+                nid_parent: None,
+            }));
         }
         let k = usize::try_from(id.1 - 1).unwrap_or(usize::MAX);
         Ok(self.store.pst().recovery().nodes.get(k).filter(|n| n.nid == nid).map(|e| NodeRef {
@@ -521,7 +544,8 @@ impl StoreReader for PstReader {
             });
         }
         let salvaged = self.salvaged_folders();
-        if (self.opts.recover && !self.recovered_items()?.is_empty()) || !salvaged.is_empty() {
+        let lost = !self.store.pst().lost_messages().is_empty();
+        if (self.opts.recover && !self.recovered_items()?.is_empty()) || !salvaged.is_empty() || lost {
             let mut name = "Recovered".to_string();
             while out.iter().any(|f| f.path.len() == 1 && f.path[0] == name) {
                 name.push('_');
@@ -534,6 +558,16 @@ impl StoreReader for PstReader {
                 kind: FolderKind::Mail,
                 role: FolderRole::None,
             });
+            if lost {
+                out.push(Folder {
+                    id: LOST_FOLDER,
+                    parent: Some(RECOVERED_FOLDER),
+                    path: vec![name.clone(), LOST_FOLDER_NAME.to_string()],
+                    name: LOST_FOLDER_NAME.to_string(),
+                    kind: FolderKind::Mail,
+                    role: FolderRole::None,
+                });
+            }
             for f in salvaged {
                 out.push(Folder {
                     id: FolderId(SALVAGED_FOLDER_BASE | u64::from(f.parent)),
@@ -554,6 +588,14 @@ impl StoreReader for PstReader {
                 return Ok(Vec::new());
             }
             return Ok(self.recovered_items()?.into_iter().map(|id| ItemMeta { id, size: None }).collect());
+        }
+        if folder == LOST_FOLDER {
+            let lost = self.store.pst().lost_messages();
+            return Ok(lost
+                .iter()
+                .enumerate()
+                .map(|(k, &bid)| ItemMeta { id: ItemId(u64::from(crate::lost_nid(k)), bid), size: None })
+                .collect());
         }
         if folder.0 & !0xFFFF_FFFF == SALVAGED_FOLDER_BASE {
             let parent = (folder.0 & 0xFFFF_FFFF) as u32;
@@ -585,7 +627,10 @@ impl StoreReader for PstReader {
         let nid = node.nid;
         let parent = node.nid_parent;
         let (msg, mut notes) = self.store.message_at(node)?;
-        if id.1 == 0 {
+        if lost_bid(id).is_some() {
+            notes.insert(0, LOST_NOTE.to_string());
+        }
+        if id.1 == 0 || lost_bid(id).is_some() {
             self.log_salvage(nid, &notes);
         }
         if let Some(kind) = self.pim_kind(msg.class(), parent) {
@@ -634,8 +679,11 @@ impl StoreReader for PstReader {
             id: if id.1 == 0 { format!("message NID {:#x}", id.0) } else { format!("{id:?}") },
         })?;
         let nid = node.nid;
-        let (msg, notes) = self.store.message_at(node)?;
-        if id.1 == 0 {
+        let (msg, mut notes) = self.store.message_at(node)?;
+        if lost_bid(id).is_some() {
+            notes.insert(0, LOST_NOTE.to_string());
+        }
+        if id.1 == 0 || lost_bid(id).is_some() {
             self.log_salvage(nid, &notes);
         }
         self.note(nid, notes);
@@ -699,7 +747,13 @@ impl StoreReader for PstReader {
             .flatten()
             .and_then(|n| self.store.pst().property_context(&n).ok())
             .and_then(|pc| pc.string(tags::SUBJECT).ok().flatten());
-        let what = if id.1 == 0 { "message" } else { "recovered deleted message" };
+        let what = if id.1 == 0 {
+            "message"
+        } else if lost_bid(id).is_some() {
+            "message found without its node"
+        } else {
+            "recovered deleted message"
+        };
         match subject {
             Some(s) if !s.is_empty() => format!("{what} NID {nid:#x} ({})", s.trim_start_matches(|c: char| c < ' ')),
             _ => format!("{what} NID {nid:#x}"),
@@ -732,12 +786,14 @@ impl StoreReader for PstReader {
                 "salvage",
                 format!(
                     "{} items read only thanks to the salvage: {} through the block and node scan, {} by their \
-                     parent links, {} under Recovered/, {} read past a CRC",
+                     parent links, {} under Recovered/, {} read past a CRC, {} by their property context alone \
+                     (Recovered/{LOST_FOLDER_NAME})",
                     c.total(),
                     c.scan,
                     c.parent_link,
                     c.recovered,
-                    c.crc
+                    c.crc,
+                    c.lost
                 ),
             ));
         }
@@ -793,6 +849,16 @@ impl StoreReader for PstReader {
         }
         out
     }
+}
+
+/// The note on a message found by its property context alone.
+const LOST_NOTE: &str = "its node entry is lost with the node B-tree: read from its property context alone; \
+                         recipients, attachments, large values and its folder lost";
+
+/// The data BID of a message found by its property context alone: ids
+/// `(lost_nid(k), bid)` ([`crate::lost_nid`], bit 31 set).
+fn lost_bid(id: ItemId) -> Option<u64> {
+    (id.1 != 0 && id.0 & 0x8000_0000 != 0 && id.0 <= u64::from(u32::MAX)).then_some(id.1)
 }
 
 /// How much a note of the folder walk matters: a search folder passed over

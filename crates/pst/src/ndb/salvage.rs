@@ -72,6 +72,11 @@ impl Salvage {
         self.nodes.values()
     }
 
+    /// Every block that validated, in no particular order.
+    pub fn blocks(&self) -> impl Iterator<Item = &BbtEntry> {
+        self.blocks.values()
+    }
+
     /// Number of blocks that validated.
     pub fn block_count(&self) -> usize {
         self.blocks.len()
