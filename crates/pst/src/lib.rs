@@ -106,6 +106,15 @@ pub const NID_TYPE_CONTENTS_TABLE: u32 = 0x0E;
 /// `NID_TYPE` of an associated contents table.
 pub const NID_TYPE_ASSOC_CONTENTS_TABLE: u32 = 0x0F;
 
+/// A message property context no node names ([`Pst::lost_messages`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LostMessage {
+    /// Its data block or data tree.
+    pub bid_data: u64,
+    /// The subnode tree matched to it, 0 if none was.
+    pub bid_sub: u64,
+}
+
 /// The NID a message found by [`Pst::lost_messages`] (the `k`-th) is read
 /// under: bit 31 set, which no NID Outlook allocates has, and the type of a
 /// normal message.
@@ -146,7 +155,7 @@ pub struct Pst {
     /// by their NBT parent links when its tables fail ([`Pst::children`]).
     children: std::sync::OnceLock<std::collections::HashMap<u32, Vec<NodeRef>>>,
     /// Message property contexts no node names ([`Pst::lost_messages`]).
-    lost: std::sync::OnceLock<Vec<u64>>,
+    lost: std::sync::OnceLock<Vec<LostMessage>>,
 }
 
 impl std::fmt::Debug for Pst {
@@ -320,11 +329,11 @@ impl Pst {
     /// are deleted messages), that no known node, data tree or subnode
     /// block names, and that reads as a property context with a message
     /// class and without `mfFAI`. Computed once; empty for a sound file.
-    pub fn lost_messages(&self) -> &[u64] {
+    pub fn lost_messages(&self) -> &[LostMessage] {
         self.lost.get_or_init(|| self.find_lost_messages())
     }
 
-    fn find_lost_messages(&self) -> Vec<u64> {
+    fn find_lost_messages(&self) -> Vec<LostMessage> {
         use std::collections::HashSet;
         let Some(s) = self.salvage.get().filter(|_| self.salvage.is_damaged()) else {
             return Vec::new();
@@ -337,9 +346,11 @@ impl Pst {
             named.insert(key(n.bid_data));
             named.insert(key(n.bid_sub));
         }
-        // Every BID an internal block names: data tree children, subnodes.
+        // Every BID an internal block names: data tree children, subnodes;
+        // and the subnode NIDs of every subnode block.
         let id = h.format.id_size();
         let read_id = |b: &[u8], at: usize| raw::read_id(b, at, h.format);
+        let mut subnode_blocks: std::collections::HashMap<u64, (u8, Vec<u32>, Vec<u64>)> = Default::default();
         for b in s.blocks().filter(|b| raw::Bid(b.bid).is_internal()) {
             let Ok(data) = ndb::block::read_block(self.bytes.as_slice(), h.format, h.crypt_method, b) else {
                 continue;
@@ -351,6 +362,7 @@ impl Pst {
                 }
                 Some(&raw::BTYPE_SUBNODE) => {
                     let Some(sh) = raw::SubnodeBlockHeader::parse(&data) else { continue };
+                    let (mut nids, mut children) = (Vec::new(), Vec::new());
                     for i in 0..usize::from(sh.c_ent) {
                         let Some(e) = data.get(raw::SubnodeBlockHeader::entry_at(i, h.format, sh.c_level)..) else {
                             break;
@@ -359,35 +371,89 @@ impl Pst {
                             if let Some(sl) = raw::SlEntry::parse(e, h.format) {
                                 named.insert(key(sl.bid_data));
                                 named.insert(key(sl.bid_sub));
+                                nids.push(sl.nid);
                             }
                         } else if let Some(si) = raw::SiEntry::parse(e, h.format) {
                             named.insert(key(si.bid));
+                            children.push(key(si.bid));
                         }
                     }
+                    subnode_blocks.insert(key(b.bid), (sh.c_level, nids, children));
                 }
                 _ => {}
             }
         }
         let free = ndb::recover::free_ranges(ndb, false);
-        let mut out: Vec<u64> = s
-            .blocks()
-            .filter(|b| !named.contains(&key(b.bid)))
-            .filter(|b| {
-                let end = b.ib + h.format.block_size(usize::from(b.cb)) as u64;
-                !ndb::recover::covered(&free, b.ib, end)
-            })
-            .map(|b| b.bid)
-            .filter(|&bid| {
-                // Internal blocks only as the top of a data tree.
-                let node = NodeRef { nid: lost_nid(0), bid_data: bid, bid_sub: 0, nid_parent: None };
-                let Ok(pc) = self.property_context(&node) else { return false };
-                let class = pc.string(tags::MESSAGE_CLASS).ok().flatten().unwrap_or_default();
-                let flags = pc.get(tags::MESSAGE_FLAGS).ok().flatten().and_then(|v| v.as_i64()).unwrap_or(0);
-                !class.is_empty() && flags & 0x40 == 0
-            })
-            .collect();
-        out.sort_unstable();
-        out
+        let allocated = |b: &&ndb::btree::BbtEntry| {
+            let end = b.ib + h.format.block_size(usize::from(b.cb)) as u64;
+            !ndb::recover::covered(&free, b.ib, end)
+        };
+        // Subnode trees no one names: (BID key, the subnode NIDs in them).
+        let mut trees: Vec<(u64, std::collections::HashSet<u32>)> = Vec::new();
+        for b in s.blocks().filter(allocated) {
+            let k = key(b.bid);
+            if named.contains(&k) || !subnode_blocks.contains_key(&k) {
+                continue;
+            }
+            let mut nids = std::collections::HashSet::new();
+            let mut stack = vec![(k, 0usize)];
+            while let Some((at, depth)) = stack.pop() {
+                let Some((_, n, c)) = subnode_blocks.get(&at).filter(|_| depth < 8) else { continue };
+                nids.extend(n.iter().copied());
+                stack.extend(c.iter().map(|&c| (c, depth + 1)));
+            }
+            trees.push((k, nids));
+        }
+        // (bid_data, NIDs the PC's values point at, has attachments).
+        let mut found: Vec<(u64, Vec<u32>, bool)> = Vec::new();
+        for b in s.blocks().filter(allocated).filter(|b| !named.contains(&key(b.bid))) {
+            // Internal blocks only as the top of a data tree.
+            let node = NodeRef { nid: lost_nid(0), bid_data: b.bid, bid_sub: 0, nid_parent: None };
+            let Ok(pc) = self.property_context(&node) else { continue };
+            let class = pc.string(tags::MESSAGE_CLASS).ok().flatten().unwrap_or_default();
+            let flags = pc.get(tags::MESSAGE_FLAGS).ok().flatten().and_then(|v| v.as_i64()).unwrap_or(0);
+            if class.is_empty() || flags & 0x40 != 0 {
+                continue;
+            }
+            // Values kept in subnodes: an HNID whose low 5 bits (a NID's
+            // type) are not 0, for types not held in the 4 bytes.
+            let inline = |t: u16| matches!(t, 0x0002 | 0x0003 | 0x0004 | 0x000A | 0x000B);
+            let refs = pc
+                .entries()
+                .iter()
+                .filter(|e| !inline(e.prop_type) && e.value_hnid & 0x1F != 0)
+                .map(|e| e.value_hnid)
+                .collect();
+            found.push((b.bid, refs, flags & 0x10 != 0));
+        }
+        found.sort_unstable_by_key(|f| f.0);
+        // A subnode tree goes with a property context only when their
+        // BIDs are neighbours (a writer that allocates them together),
+        // every subnode the PC names is in it, and it holds an attachment
+        // table exactly when the message says it has attachments; each
+        // tree once, nearest first.
+        let mut pairs: Vec<(u64, usize, usize)> = Vec::new();
+        for (i, (bid, refs, attach)) in found.iter().enumerate() {
+            for (j, (t, nids)) in trees.iter().enumerate() {
+                let d = key(*bid).abs_diff(*t);
+                if d <= 8 * raw::Bid::STEP
+                    && refs.iter().all(|r| nids.contains(r))
+                    && nids.contains(&messaging::NID_ATTACHMENT_TABLE) == *attach
+                {
+                    pairs.push((d, i, j));
+                }
+            }
+        }
+        pairs.sort_unstable();
+        let mut sub: Vec<u64> = vec![0; found.len()];
+        let mut used = vec![false; trees.len()];
+        for (_, i, j) in pairs {
+            if sub[i] == 0 && !used[j] {
+                sub[i] = trees[j].0;
+                used[j] = true;
+            }
+        }
+        found.into_iter().zip(sub).map(|((bid, _, _), bid_sub)| LostMessage { bid_data: bid, bid_sub }).collect()
     }
 
     /// True when a B-tree page failed its checks and the salvage scan

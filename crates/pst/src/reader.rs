@@ -269,7 +269,7 @@ impl PstReader {
     /// salvage, if it does (the first reason that applies).
     fn log_salvage(&self, nid: u32, notes: &[String]) {
         let pst = self.store.pst();
-        let how = if notes.first().is_some_and(|n| n == LOST_NOTE) {
+        let how = if notes.first().is_some_and(|n| n.starts_with(LOST_NOTE)) {
             Some(SalvagedHow::Lost)
         } else if notes.first().is_some_and(|n| n.contains("fail their CRC and were read as they are")) {
             Some(SalvagedHow::Crc)
@@ -357,11 +357,12 @@ impl PstReader {
             return self.store.pst().node(nid);
         }
         if let Some(bid) = lost_bid(id) {
-            let known = self.store.pst().lost_messages().binary_search(&bid).ok();
-            return Ok(known.filter(|&k| crate::lost_nid(k) == nid).map(|_| NodeRef {
+            let lost = self.store.pst().lost_messages();
+            let known = lost.binary_search_by_key(&bid, |l| l.bid_data).ok();
+            return Ok(known.filter(|&k| crate::lost_nid(k) == nid).map(|k| NodeRef {
                 nid,
                 bid_data: bid,
-                bid_sub: 0,
+                bid_sub: lost[k].bid_sub,
                 nid_parent: None,
             }));
         }
@@ -594,7 +595,7 @@ impl StoreReader for PstReader {
             return Ok(lost
                 .iter()
                 .enumerate()
-                .map(|(k, &bid)| ItemMeta { id: ItemId(u64::from(crate::lost_nid(k)), bid), size: None })
+                .map(|(k, l)| ItemMeta { id: ItemId(u64::from(crate::lost_nid(k)), l.bid_data), size: None })
                 .collect());
         }
         if folder.0 & !0xFFFF_FFFF == SALVAGED_FOLDER_BASE {
@@ -628,7 +629,7 @@ impl StoreReader for PstReader {
         let parent = node.nid_parent;
         let (msg, mut notes) = self.store.message_at(node)?;
         if lost_bid(id).is_some() {
-            notes.insert(0, LOST_NOTE.to_string());
+            notes.insert(0, lost_note(node.bid_sub != 0));
         }
         if id.1 == 0 || lost_bid(id).is_some() {
             self.log_salvage(nid, &notes);
@@ -681,7 +682,7 @@ impl StoreReader for PstReader {
         let nid = node.nid;
         let (msg, mut notes) = self.store.message_at(node)?;
         if lost_bid(id).is_some() {
-            notes.insert(0, LOST_NOTE.to_string());
+            notes.insert(0, lost_note(node.bid_sub != 0));
         }
         if id.1 == 0 || lost_bid(id).is_some() {
             self.log_salvage(nid, &notes);
@@ -851,9 +852,20 @@ impl StoreReader for PstReader {
     }
 }
 
-/// The note on a message found by its property context alone.
-const LOST_NOTE: &str = "its node entry is lost with the node B-tree: read from its property context alone; \
-                         recipients, attachments, large values and its folder lost";
+/// The start of the note on a message found by its property context alone.
+const LOST_NOTE: &str = "its node entry is lost with the node B-tree";
+
+/// The whole note: what was lost with the node entry.
+fn lost_note(with_subnodes: bool) -> String {
+    if with_subnodes {
+        format!(
+            "{LOST_NOTE}: read from its property context and the subnode tree whose BID neighbours it \
+             (recipients and attachments as that tree holds them); its folder lost"
+        )
+    } else {
+        format!("{LOST_NOTE}: read from its property context alone; recipients, attachments and its folder lost")
+    }
+}
 
 /// The data BID of a message found by its property context alone: ids
 /// `(lost_nid(k), bid)` ([`crate::lost_nid`], bit 31 set).

@@ -422,6 +422,19 @@ fn suite(files: &[(PathBuf, bool)], long: bool) {
                             ));
                         }
                     }
+                    // Items found without their node (NIDs with bit 31 set): how many are
+                    // byte-identical to some item of the intact file.
+                    let digests: HashSet<&[u8; 32]> = info.items.values().collect();
+                    let lost: Vec<&[u8; 32]> =
+                        items.iter().filter(|(n, _)| **n & 0x8000_0000 != 0).map(|(_, d)| d).collect();
+                    if !lost.is_empty() {
+                        let same = lost.iter().filter(|d| digests.contains(*d)).count();
+                        eprintln!(
+                            "{short}: {}: {} items found without their node, {same} byte-identical to an intact item",
+                            case.name,
+                            lost.len()
+                        );
+                    }
                     (items.len(), items.keys().filter(|n| partial.contains(n)).count())
                 }
                 Err(_) => (0, 0),
