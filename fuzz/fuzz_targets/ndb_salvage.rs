@@ -1,6 +1,7 @@
 //! The salvage scan of issue 11 over a whole file (every block trailer and
 //! B-tree page it can find), then the reader's lookups and folder walk
-//! with the scan standing in for whatever B-tree pages fail.
+//! with the scan standing in for whatever B-tree pages fail, and the
+//! messages found by their property context alone.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use mailshift_pst::ndb::header::Header;
@@ -23,4 +24,14 @@ fuzz_target!(|data: &[u8]| {
     let _ = pst.all_nodes();
     let _ = pst.children(mailshift_pst::NID_ROOT_FOLDER);
     let _ = pst.salvage_problems();
+    for l in pst.lost_messages().iter().take(16) {
+        let node = mailshift_pst::NodeRef {
+            nid: mailshift_pst::lost_nid(0),
+            bid_data: l.bid_data,
+            bid_sub: l.bid_sub,
+            nid_parent: None,
+        };
+        let _ = pst.property_context(&node);
+        let _ = pst.subnodes(&node);
+    }
 });

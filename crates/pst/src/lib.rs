@@ -303,6 +303,23 @@ impl Pst {
             .collect())
     }
 
+    /// Walks the pages of both B-trees (no leaf entry is kept) and, if one
+    /// fails its checks, records it and makes the salvage scan, so that
+    /// what the damage hides is found before the folders are listed. Reads
+    /// every B-tree page once: small beside the file.
+    pub fn verify_trees(&self) {
+        let h = &self.header;
+        let file = self.bytes.as_slice();
+        let mut errors = ndb::btree::all_nbt_entries_tolerant(file, h.format, h.bref_nbt).1;
+        errors.extend(ndb::btree::bbt_page_errors(file, h.format, h.bref_bbt));
+        if !errors.is_empty() {
+            for e in &errors {
+                self.salvage.record(e);
+            }
+            self.salvage.get_or_build(self.ndb());
+        }
+    }
+
     /// The nodes whose NBT parent link (`nidParent`) names `parent`, in NID
     /// order (a folder's messages and subfolders; the root folder, its own
     /// parent, is not its own child). Built once from [`Pst::all_nodes`]:

@@ -117,6 +117,8 @@ pub struct PstReader {
     salvaged: OnceLock<Vec<SalvagedFolder>>,
     /// Items read only thanks to the salvage, by how ([`PstReader::salvage_counts`]).
     salvage_log: Mutex<BTreeMap<u32, SalvagedHow>>,
+    /// Lost messages put back into their folders ([`PstReader::placed_lost`]).
+    placed: OnceLock<std::collections::HashMap<u32, (usize, u32)>>,
     notes: Mutex<BTreeMap<u32, Vec<String>>>,
     /// The UIDs of the PIM items ([`pim::uid`]), made at the first one read.
     uids: OnceLock<pim::uid::StoreUids>,
@@ -190,6 +192,7 @@ impl PstReader {
             recovered: OnceLock::new(),
             salvaged: OnceLock::new(),
             salvage_log: Mutex::new(BTreeMap::new()),
+            placed: OnceLock::new(),
             notes: Mutex::new(BTreeMap::new()),
             uids: OnceLock::new(),
         }
@@ -209,7 +212,13 @@ impl PstReader {
 
     /// The folder walk, done once.
     pub fn tree(&self) -> Result<&FolderTree> {
-        match self.tree.get_or_init(|| self.store.folders().map_err(|e| e.to_string())) {
+        let walk = || {
+            // Damage anywhere in the B-trees is found before the folders
+            // are listed, so that what it hides is listed with them.
+            self.store.pst().verify_trees();
+            self.store.folders().map_err(|e| e.to_string())
+        };
+        match self.tree.get_or_init(walk) {
             Ok(t) => Ok(t),
             Err(e) => Err(Error::Format {
                 path: self.path.clone(),
@@ -260,6 +269,56 @@ impl PstReader {
                     .unwrap_or_else(|| format!("folder {parent:#x}"));
                 let name = if out.iter().any(|f| f.name == name) { format!("{name} ({parent:#x})") } else { name };
                 out.push(SalvagedFolder { parent, name, nids });
+            }
+            out
+        })
+    }
+
+    /// True if `id` is a contents-table row read through [`PstReader::placed_lost`].
+    fn is_placed(&self, id: ItemId) -> bool {
+        id.1 == 0
+            && u32::try_from(id.0).is_ok_and(|n| {
+                self.placed.get().is_some_and(|m| m.contains_key(&n)) && matches!(self.store.pst().node(n), Ok(None))
+            })
+    }
+
+    /// Lost messages ([`crate::Pst::lost_messages`]) put back where they
+    /// belong: a contents-table row whose message node is gone, matched to
+    /// the one lost property context with the same subject, delivery (or
+    /// submit) time and size. By row NID: (index among the lost, folder).
+    pub fn placed_lost(&self) -> &std::collections::HashMap<u32, (usize, u32)> {
+        self.placed.get_or_init(|| {
+            let pst = self.store.pst();
+            let lost = pst.lost_messages();
+            let mut out = std::collections::HashMap::new();
+            let Ok(tree) = self.tree() else { return out };
+            if lost.is_empty() {
+                return out;
+            }
+            let tags = [tags::SUBJECT, tags::MESSAGE_DELIVERY_TIME, tags::CLIENT_SUBMIT_TIME, tags::MESSAGE_SIZE];
+            let mut by_key: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+            for (k, l) in lost.iter().enumerate() {
+                let node = NodeRef { nid: crate::lost_nid(k), bid_data: l.bid_data, bid_sub: 0, nid_parent: None };
+                let Ok(pc) = pst.property_context(&node) else { continue };
+                let key: Vec<String> = tags.iter().map(|&t| format!("{:?}", pc.get(t).ok().flatten())).collect();
+                by_key.entry(key.join("\u{1}")).or_default().push(k);
+            }
+            let mut taken: HashSet<usize> = HashSet::new();
+            for f in &tree.all {
+                let ct = pst.node(crate::nid_with_type(f.nid, crate::NID_TYPE_CONTENTS_TABLE));
+                let Some(tc) = ct.ok().flatten().and_then(|n| pst.table_context(&n).ok()) else { continue };
+                for i in 0..tc.row_count() {
+                    let Some(nid) = tc.row_id(i) else { continue };
+                    if !matches!(pst.node(nid), Ok(None)) {
+                        continue;
+                    }
+                    let key: Vec<String> = tags.iter().map(|&t| format!("{:?}", tc.get(i, t).ok().flatten())).collect();
+                    if let Some([k]) = by_key.get(&key.join("\u{1}")).map(Vec::as_slice) {
+                        if taken.insert(*k) {
+                            out.insert(nid, (*k, f.nid));
+                        }
+                    }
+                }
             }
             out
         })
@@ -354,7 +413,13 @@ impl PstReader {
             return Ok(None);
         };
         if id.1 == 0 {
-            return self.store.pst().node(nid);
+            return Ok(match self.store.pst().node(nid)? {
+                Some(n) => Some(n),
+                None => self.placed_lost().get(&nid).map(|&(k, folder)| {
+                    let l = self.store.pst().lost_messages()[k];
+                    NodeRef { nid, bid_data: l.bid_data, bid_sub: l.bid_sub, nid_parent: Some(folder) }
+                }),
+            });
         }
         if let Some(bid) = lost_bid(id) {
             let lost = self.store.pst().lost_messages();
@@ -545,7 +610,7 @@ impl StoreReader for PstReader {
             });
         }
         let salvaged = self.salvaged_folders();
-        let lost = !self.store.pst().lost_messages().is_empty();
+        let lost = self.store.pst().lost_messages().len() > self.placed_lost().len();
         if (self.opts.recover && !self.recovered_items()?.is_empty()) || !salvaged.is_empty() || lost {
             let mut name = "Recovered".to_string();
             while out.iter().any(|f| f.path.len() == 1 && f.path[0] == name) {
@@ -592,9 +657,11 @@ impl StoreReader for PstReader {
         }
         if folder == LOST_FOLDER {
             let lost = self.store.pst().lost_messages();
+            let placed: HashSet<usize> = self.placed_lost().values().map(|p| p.0).collect();
             return Ok(lost
                 .iter()
                 .enumerate()
+                .filter(|(k, _)| !placed.contains(k))
                 .map(|(k, l)| ItemMeta { id: ItemId(u64::from(crate::lost_nid(k)), l.bid_data), size: None })
                 .collect());
         }
@@ -628,7 +695,7 @@ impl StoreReader for PstReader {
         let nid = node.nid;
         let parent = node.nid_parent;
         let (msg, mut notes) = self.store.message_at(node)?;
-        if lost_bid(id).is_some() {
+        if lost_bid(id).is_some() || self.is_placed(id) {
             notes.insert(0, lost_note(node.bid_sub != 0));
         }
         if id.1 == 0 || lost_bid(id).is_some() {
@@ -681,7 +748,7 @@ impl StoreReader for PstReader {
         })?;
         let nid = node.nid;
         let (msg, mut notes) = self.store.message_at(node)?;
-        if lost_bid(id).is_some() {
+        if lost_bid(id).is_some() || self.is_placed(id) {
             notes.insert(0, lost_note(node.bid_sub != 0));
         }
         if id.1 == 0 || lost_bid(id).is_some() {

@@ -174,6 +174,17 @@ fn walk_all(
 /// its error listed, and the walk goes on. Depth-limited; a page reached
 /// twice is read once.
 pub fn all_nbt_entries_tolerant(file: &[u8], format: Format, root: Bref) -> (Vec<NbtEntry>, Vec<Corrupt>) {
+    walk_tolerant(file, format, root, Tree::Nbt)
+}
+
+/// The errors of the pages of the BBT whose root is `root` that fail
+/// their checks (a walk like [`all_nbt_entries_tolerant`], keeping nothing
+/// of the leaves).
+pub fn bbt_page_errors(file: &[u8], format: Format, root: Bref) -> Vec<Corrupt> {
+    walk_tolerant(file, format, root, Tree::Bbt).1
+}
+
+fn walk_tolerant(file: &[u8], format: Format, root: Bref, tree: Tree) -> (Vec<NbtEntry>, Vec<Corrupt>) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut visited = std::collections::HashSet::new();
@@ -181,10 +192,10 @@ pub fn all_nbt_entries_tolerant(file: &[u8], format: Format, root: Bref) -> (Vec
     let mut stack = vec![(root, None::<u8>, 0usize)];
     while let Some((bref, expected, depth)) = stack.pop() {
         if depth >= MAX_DEPTH || !visited.insert(bref.ib) {
-            errors.push(Corrupt::new("NBT", bref.ib, "B-tree page visited twice or tree too deep"));
+            errors.push(Corrupt::new(tree.name(), bref.ib, "B-tree page visited twice or tree too deep"));
             continue;
         }
-        let page = match BtPage::read(file, format, bref, PTYPE_NBT) {
+        let page = match BtPage::read(file, format, bref, tree.ptype()) {
             Ok(p) => p,
             Err(e) => {
                 errors.push(e);
@@ -193,7 +204,7 @@ pub fn all_nbt_entries_tolerant(file: &[u8], format: Format, root: Bref) -> (Vec
         };
         if expected.is_some_and(|l| l != page.c_level) {
             errors.push(Corrupt::new(
-                "NBT",
+                tree.name(),
                 page.offset,
                 format!("cLevel {} does not follow its parent", page.c_level),
             ));
@@ -203,7 +214,9 @@ pub fn all_nbt_entries_tolerant(file: &[u8], format: Format, root: Bref) -> (Vec
         for i in 0..page.c_ent {
             let Some(e) = page.entry(i) else { break };
             if page.c_level == 0 {
-                out.extend(parse_nbt_entry(e, format));
+                if tree == Tree::Nbt {
+                    out.extend(parse_nbt_entry(e, format));
+                }
             } else if let Some(child) = BtEntry::parse(e, format) {
                 children.push((child.bref, Some(page.c_level - 1), depth + 1));
             }
