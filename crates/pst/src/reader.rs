@@ -19,6 +19,15 @@
 //!   rebuilt from free space by [`crate::ndb::recover`] (`ItemId(nid, k)`,
 //!   `k` counting from 1 in [`Pst::recovered_nodes`](crate::Pst::recovered_nodes)
 //!   order). A deleted older copy of a live message is such an item too.
+//! - A damaged store (issue 11): listing the folders first walks the pages
+//!   of both B-trees ([`crate::Pst::verify_trees`]); past a page that fails,
+//!   the salvage scan ([`crate::ndb::salvage`]) stands in. Messages whose
+//!   folder is lost are offered under "Recovered/<folder name>"
+//!   ([`PstReader::salvaged_folders`]), messages whose node entry is lost
+//!   back in their folder when a contents-table row matches them
+//!   ([`PstReader::placed_lost`]), else under "Recovered/(node lost)"
+//!   (`ItemId(lost_nid(k), bid)`); [`PstReader::salvage_counts`] says how
+//!   many items only the salvage gave.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
