@@ -22,7 +22,7 @@
 //! - A damaged store (issue 11): listing the folders first walks the pages
 //!   of both B-trees ([`crate::Pst::verify_trees`]); past a page that fails,
 //!   the salvage scan ([`crate::ndb::salvage`]) stands in. Messages whose
-//!   folder is lost are offered under "Recovered/<folder name>"
+//!   folder is lost are offered under `Recovered/<folder name>`
 //!   ([`PstReader::salvaged_folders`]), messages whose node entry is lost
 //!   back in their folder when a contents-table row matches them
 //!   ([`PstReader::placed_lost`]), else under "Recovered/(node lost)"
@@ -77,7 +77,7 @@ pub enum SalvagedHow {
     Scan,
     /// Listed by its parent link, its folder's contents table failing.
     ParentLink,
-    /// Its folder is lost: offered under "Recovered/<folder name>".
+    /// Its folder is lost: offered under `Recovered/<folder name>`.
     Recovered,
     /// Blocks of it fail their CRC and were read as they are.
     Crc,
@@ -249,7 +249,7 @@ impl PstReader {
     /// In a damaged store ([`PstReader::damaged`]), the messages whose
     /// parent link names a folder the walk did not reach (its parent's
     /// hierarchy table lost, or the folder's node itself), grouped by that
-    /// folder: they are offered under "Recovered/<folder name>". Empty for
+    /// folder: they are offered under `Recovered/<folder name>`. Empty for
     /// an undamaged store.
     pub fn salvaged_folders(&self) -> &[SalvagedFolder] {
         self.salvaged.get_or_init(|| {
