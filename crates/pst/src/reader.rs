@@ -460,12 +460,17 @@ impl PstReader {
             let mut placed = Vec::new();
             for f in self.folders().unwrap_or_default() {
                 for (position, m) in self.items(f.id).unwrap_or_default().into_iter().enumerate() {
-                    // Rebuilt deleted copies keep their own UIDs (pim_item).
-                    if m.id.1 != 0 {
+                    // Rebuilt deleted copies keep their own UIDs (pim_item);
+                    // messages found without their node are placed as read.
+                    if m.id.1 != 0 && lost_bid(m.id).is_none() {
                         continue;
                     }
                     let Ok(nid) = u32::try_from(m.id.0) else { continue };
-                    let Some((class, parent, search_key)) = self.class_and_search_key(nid) else { continue };
+                    let Some((class, parent, search_key)) =
+                        self.node_of(m.id).ok().flatten().and_then(|n| self.class_and_search_key_at(n))
+                    else {
+                        continue;
+                    };
                     if self.pim_kind(&class, parent).is_some() {
                         placed.push(pim::uid::Placed { folder: f.path.clone(), position, nid, search_key });
                     }
@@ -478,7 +483,11 @@ impl PstReader {
     /// The message class, parent folder and PidTagSearchKey of message
     /// `nid`, from its property context alone.
     fn class_and_search_key(&self, nid: u32) -> Option<(String, Option<u32>, Option<Vec<u8>>)> {
-        let node = self.store.pst().node(nid).ok()??;
+        self.class_and_search_key_at(self.store.pst().node(nid).ok()??)
+    }
+
+    /// [`PstReader::class_and_search_key`] of a node already found.
+    fn class_and_search_key_at(&self, node: NodeRef) -> Option<(String, Option<u32>, Option<Vec<u8>>)> {
         let pc = self.store.pst().property_context(&node).ok()?;
         let class = pc.string(tags::MESSAGE_CLASS).ok().flatten().unwrap_or_default();
         let key = pc.get(tags::SEARCH_KEY).ok().flatten().and_then(PropValue::into_bytes).filter(|b| !b.is_empty());
@@ -507,7 +516,7 @@ impl PstReader {
     /// record key, its place among the recovered nodes and its NID.
     fn pim_item(&self, msg: &Message, id: ItemId, kind: Pim) -> Item<'static> {
         let uids = self.pim_uids();
-        let uid = if id.1 == 0 {
+        let uid = if id.1 == 0 || lost_bid(id).is_some() {
             uids.uid(msg.nid)
         } else {
             let mut k = uids.store_identity().to_vec();
