@@ -13,13 +13,14 @@ $FIX/hughbe__PstReader/simiden_pst2john_2003_high-encryption_quickquick.pst \
 $FIX/pim/pim-rich.pst"
 
 # Whole files for the open-and-walk target, headers for the header target.
-mkdir -p corpus/pst_open_walk corpus/pst_header
+mkdir -p corpus/pst_open_walk corpus/pst_header corpus/ndb_salvage
 i=0
 for f in $PSTS; do
     [ -f "$f" ] || continue
     i=$((i + 1))
     case "$f" in *32-bit.pst|*Outlook98Backup.pst|*sample1.pst|*sample2.pst)
-        cp "$f" "corpus/pst_open_walk/f$i" ;; esac
+        cp "$f" "corpus/pst_open_walk/f$i"
+        cp "$f" "corpus/ndb_salvage/f$i" ;; esac
     head -c 1024 "$f" > "corpus/pst_header/f$i"
 done
 

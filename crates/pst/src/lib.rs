@@ -83,7 +83,9 @@ use ndb::header::Header;
 use ndb::page::{BtPage, PTYPE_BBT, PTYPE_NBT};
 use ndb::Ndb;
 pub use ndb::NodeRef;
-pub use reader::{PstOptions, PstReader, RECOVERED_FOLDER};
+pub use reader::{
+    PstOptions, PstReader, SalvageCounts, SalvagedFolder, SalvagedHow, RECOVERED_FOLDER, SALVAGED_FOLDER_BASE,
+};
 
 /// `NID_MESSAGE_STORE` (MS-PST 2.4.1): the store's property context.
 pub const NID_MESSAGE_STORE: u32 = 0x21;
@@ -103,6 +105,22 @@ pub const NID_TYPE_HIERARCHY_TABLE: u32 = 0x0D;
 pub const NID_TYPE_CONTENTS_TABLE: u32 = 0x0E;
 /// `NID_TYPE` of an associated contents table.
 pub const NID_TYPE_ASSOC_CONTENTS_TABLE: u32 = 0x0F;
+
+/// A message property context no node names ([`Pst::lost_messages`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LostMessage {
+    /// Its data block or data tree.
+    pub bid_data: u64,
+    /// The subnode tree matched to it, 0 if none was.
+    pub bid_sub: u64,
+}
+
+/// The NID a message found by [`Pst::lost_messages`] (the `k`-th) is read
+/// under: bit 31 set, which no NID Outlook allocates has, and the type of a
+/// normal message.
+pub fn lost_nid(k: usize) -> u32 {
+    0x8000_0000 | ((k as u32 & 0x03FF_FFFF) << 5) | 0x04
+}
 
 /// `nid` with its 5-bit `nidType` replaced (MS-PST 2.2.2.1): a folder's
 /// tables share its `nidIndex`.
@@ -131,6 +149,13 @@ pub struct Pst {
     header: Header,
     /// The recovery scan, run on first use ([`Pst::recovery`]).
     recovery: std::sync::OnceLock<ndb::recover::Recovery>,
+    /// The salvage scan, made when a B-tree page fails ([`ndb::salvage`]).
+    salvage: ndb::salvage::SalvageCell,
+    /// Every node, by parent, for finding a folder's items and subfolders
+    /// by their NBT parent links when its tables fail ([`Pst::children`]).
+    children: std::sync::OnceLock<std::collections::HashMap<u32, Vec<NodeRef>>>,
+    /// Message property contexts no node names ([`Pst::lost_messages`]).
+    lost: std::sync::OnceLock<Vec<LostMessage>>,
 }
 
 impl std::fmt::Debug for Pst {
@@ -158,19 +183,41 @@ impl Pst {
         for p in &mut header.problems {
             p.path = path.display().to_string();
         }
-        // The roots must be usable: with a bad header CRC this is what
-        // decides whether the header can be trusted at all.
-        for (bref, ptype) in [(header.bref_nbt, PTYPE_NBT), (header.bref_bbt, PTYPE_BBT)] {
-            if let Err(e) = BtPage::read(file, header.format, bref, ptype) {
+        let pst = Pst {
+            path,
+            bytes,
+            header,
+            recovery: std::sync::OnceLock::new(),
+            salvage: ndb::salvage::SalvageCell::default(),
+            children: std::sync::OnceLock::new(),
+            lost: std::sync::OnceLock::new(),
+        };
+        // The roots must be usable, or else the salvage scan must find
+        // nodes and blocks: with a bad header CRC this is what decides
+        // whether the header can be trusted at all.
+        let h = &pst.header;
+        let file = pst.bytes.as_slice();
+        let mut unusable = Vec::new();
+        for (bref, ptype) in [(h.bref_nbt, PTYPE_NBT), (h.bref_bbt, PTYPE_BBT)] {
+            if let Err(e) = BtPage::read(file, h.format, bref, ptype) {
                 let mut reason = format!("root B-tree page unusable: {}", e.reason);
-                if !header.problems.is_empty() {
-                    let why: Vec<&str> = header.problems.iter().map(|p| p.message.as_str()).collect();
+                if !h.problems.is_empty() {
+                    let why: Vec<&str> = h.problems.iter().map(|p| p.message.as_str()).collect();
                     reason.push_str(&format!(" (header: {})", why.join("; ")));
                 }
-                return Err(Error::Format { path, structure: "HEADER.ROOT", offset: bref.ib, reason });
+                unusable.push(Corrupt::new("HEADER.ROOT", bref.ib, reason));
             }
         }
-        Ok(Pst { path, bytes, header, recovery: std::sync::OnceLock::new() })
+        if let Some(first) = unusable.first().cloned() {
+            for e in &unusable {
+                pst.salvage.record(e);
+            }
+            let s = pst.salvage.get_or_build(pst.ndb());
+            if s.block_count() == 0 {
+                return Err(first.at(&pst.path));
+            }
+        }
+        Ok(pst)
     }
 
     /// The file's path.
@@ -190,7 +237,12 @@ impl Pst {
 
     /// The node-database view, for lower-level access.
     pub fn ndb(&self) -> Ndb<'_> {
-        Ndb { file: self.bytes.as_slice(), header: &self.header, recovered: self.recovery.get().map(|r| &r.blocks) }
+        Ndb {
+            file: self.bytes.as_slice(),
+            header: &self.header,
+            recovered: self.recovery.get().map(|r| &r.blocks),
+            salvage: Some(&self.salvage),
+        }
     }
 
     /// Deleted nodes found in free space ([`ndb::recover`]): the scan runs
@@ -198,7 +250,12 @@ impl Pst {
     /// through every lookup that misses the BBT. Linear in the file size.
     pub fn recovery(&self) -> &ndb::recover::Recovery {
         self.recovery.get_or_init(|| {
-            let live = Ndb { file: self.bytes.as_slice(), header: &self.header, recovered: None };
+            let live = Ndb {
+                file: self.bytes.as_slice(),
+                header: &self.header,
+                recovered: None,
+                salvage: Some(&self.salvage),
+            };
             ndb::recover::scan(live)
         })
     }
@@ -226,14 +283,255 @@ impl Pst {
     }
 
     /// Every node of the NBT, in NID order. This walks the whole tree:
-    /// for diagnostics and recovery, not for ordinary lookups.
+    /// for diagnostics and recovery, not for ordinary lookups. Subtrees
+    /// whose pages fail are replaced by what the salvage scan found.
     pub fn all_nodes(&self) -> Result<Vec<NodeRef>> {
         let h = &self.header;
-        let list = ndb::btree::all_nbt_entries(self.bytes.as_slice(), h.format, h.bref_nbt).map_err(|e| self.err(e))?;
+        let (mut list, errors) = ndb::btree::all_nbt_entries_tolerant(self.bytes.as_slice(), h.format, h.bref_nbt);
+        if !errors.is_empty() {
+            for e in &errors {
+                self.salvage.record(e);
+            }
+            let s = self.salvage.get_or_build(self.ndb());
+            let have: std::collections::HashSet<u32> = list.iter().map(|e| e.nid).collect();
+            list.extend(s.nodes().filter(|e| !have.contains(&e.nid)).copied());
+            list.sort_by_key(|e| e.nid);
+        }
         Ok(list
             .into_iter()
             .map(|e| NodeRef { nid: e.nid, bid_data: e.bid_data, bid_sub: e.bid_sub, nid_parent: Some(e.nid_parent) })
             .collect())
+    }
+
+    /// Walks the pages of both B-trees (no leaf entry is kept) and, if one
+    /// fails its checks, records it and makes the salvage scan, so that
+    /// what the damage hides is found before the folders are listed. Reads
+    /// every B-tree page once: small beside the file.
+    pub fn verify_trees(&self) {
+        let h = &self.header;
+        let file = self.bytes.as_slice();
+        let mut errors = ndb::btree::all_nbt_entries_tolerant(file, h.format, h.bref_nbt).1;
+        errors.extend(ndb::btree::bbt_page_errors(file, h.format, h.bref_bbt));
+        if !errors.is_empty() {
+            for e in &errors {
+                self.salvage.record(e);
+            }
+            self.salvage.get_or_build(self.ndb());
+        }
+    }
+
+    /// The nodes whose NBT parent link (`nidParent`) names `parent`, in NID
+    /// order (a folder's messages and subfolders; the root folder, its own
+    /// parent, is not its own child). Built once from [`Pst::all_nodes`]:
+    /// for reading past a folder's damaged tables, not for healthy files.
+    pub fn children(&self, parent: u32) -> Vec<NodeRef> {
+        let map = self.children.get_or_init(|| {
+            let mut map: std::collections::HashMap<u32, Vec<NodeRef>> = std::collections::HashMap::new();
+            for n in self.all_nodes().unwrap_or_default() {
+                if let Some(p) = n.nid_parent.filter(|&p| p != n.nid) {
+                    map.entry(p).or_default().push(n);
+                }
+            }
+            map
+        });
+        map.get(&parent).cloned().unwrap_or_default()
+    }
+
+    /// In a file whose B-trees are damaged ([`Pst::is_salvaged`]), the data
+    /// BIDs of message property contexts that no node names any more: the
+    /// NBT entries that named them are lost, and with them their subnode
+    /// trees (recipients, attachments, large values) and parent folders.
+    /// A candidate is a block (or data tree) the salvage scan validated
+    /// that lies in space the allocation map calls allocated (freed blocks
+    /// are deleted messages), that no known node, data tree or subnode
+    /// block names, and that reads as a property context with a message
+    /// class and without `mfFAI`. Computed once; empty for a sound file.
+    pub fn lost_messages(&self) -> &[LostMessage] {
+        self.lost.get_or_init(|| self.find_lost_messages())
+    }
+
+    fn find_lost_messages(&self) -> Vec<LostMessage> {
+        use std::collections::HashSet;
+        let Some(s) = self.salvage.get().filter(|_| self.salvage.is_damaged()) else {
+            return Vec::new();
+        };
+        let ndb = self.ndb();
+        let h = &self.header;
+        let key = |b: u64| raw::Bid(b).key();
+        let mut named: HashSet<u64> = HashSet::new();
+        for n in self.all_nodes().unwrap_or_default() {
+            named.insert(key(n.bid_data));
+            named.insert(key(n.bid_sub));
+        }
+        // Every BID an internal block names: data tree children, subnodes;
+        // and the subnode NIDs of every subnode block.
+        let id = h.format.id_size();
+        let read_id = |b: &[u8], at: usize| raw::read_id(b, at, h.format);
+        let mut subnode_blocks: std::collections::HashMap<u64, (u8, Vec<u32>, Vec<u64>)> = Default::default();
+        for b in s.blocks().filter(|b| raw::Bid(b.bid).is_internal()) {
+            let Ok(data) = ndb::block::read_block(self.bytes.as_slice(), h.format, h.crypt_method, b) else {
+                continue;
+            };
+            match data.first() {
+                Some(&raw::BTYPE_XBLOCK) => {
+                    let n = usize::from(raw::XBlockHeader::parse(&data).map_or(0, |x| x.c_ent));
+                    named.extend((0..n).filter_map(|i| read_id(&data, 8 + i * id)).map(key));
+                }
+                Some(&raw::BTYPE_SUBNODE) => {
+                    let Some(sh) = raw::SubnodeBlockHeader::parse(&data) else { continue };
+                    let (mut nids, mut children) = (Vec::new(), Vec::new());
+                    for i in 0..usize::from(sh.c_ent) {
+                        let Some(e) = data.get(raw::SubnodeBlockHeader::entry_at(i, h.format, sh.c_level)..) else {
+                            break;
+                        };
+                        if sh.c_level == 0 {
+                            if let Some(sl) = raw::SlEntry::parse(e, h.format) {
+                                named.insert(key(sl.bid_data));
+                                named.insert(key(sl.bid_sub));
+                                nids.push(sl.nid);
+                            }
+                        } else if let Some(si) = raw::SiEntry::parse(e, h.format) {
+                            named.insert(key(si.bid));
+                            children.push(key(si.bid));
+                        }
+                    }
+                    subnode_blocks.insert(key(b.bid), (sh.c_level, nids, children));
+                }
+                _ => {}
+            }
+        }
+        let free = ndb::recover::free_ranges(ndb, false);
+        let allocated = |b: &&ndb::btree::BbtEntry| {
+            let end = b.ib + h.format.block_size(usize::from(b.cb)) as u64;
+            !ndb::recover::covered(&free, b.ib, end)
+        };
+        // Subnode trees no one names: (BID key, the subnode NIDs in them).
+        let mut trees: Vec<(u64, std::collections::HashSet<u32>)> = Vec::new();
+        for b in s.blocks().filter(allocated) {
+            let k = key(b.bid);
+            if named.contains(&k) || !subnode_blocks.contains_key(&k) {
+                continue;
+            }
+            let mut nids = std::collections::HashSet::new();
+            let mut stack = vec![(k, 0usize)];
+            while let Some((at, depth)) = stack.pop() {
+                let Some((_, n, c)) = subnode_blocks.get(&at).filter(|_| depth < 8) else { continue };
+                nids.extend(n.iter().copied());
+                stack.extend(c.iter().map(|&c| (c, depth + 1)));
+            }
+            trees.push((k, nids));
+        }
+        // (bid_data, NIDs the PC's values point at, has attachments).
+        let mut found: Vec<(u64, Vec<u32>, bool)> = Vec::new();
+        for b in s.blocks().filter(allocated).filter(|b| !named.contains(&key(b.bid))) {
+            // Internal blocks only as the top of a data tree.
+            let node = NodeRef { nid: lost_nid(0), bid_data: b.bid, bid_sub: 0, nid_parent: None };
+            let Ok(pc) = self.property_context(&node) else { continue };
+            let class = pc.string(tags::MESSAGE_CLASS).ok().flatten().unwrap_or_default();
+            let flags = pc.get(tags::MESSAGE_FLAGS).ok().flatten().and_then(|v| v.as_i64()).unwrap_or(0);
+            if class.is_empty() || flags & 0x40 != 0 {
+                continue;
+            }
+            // Values kept in subnodes: an HNID whose low 5 bits (a NID's
+            // type) are not 0, for types not held in the 4 bytes.
+            let inline = |t: u16| matches!(t, 0x0002 | 0x0003 | 0x0004 | 0x000A | 0x000B);
+            let refs = pc
+                .entries()
+                .iter()
+                .filter(|e| !inline(e.prop_type) && e.value_hnid & 0x1F != 0)
+                .map(|e| e.value_hnid)
+                .collect();
+            found.push((b.bid, refs, flags & 0x10 != 0));
+        }
+        found.sort_unstable_by_key(|f| f.0);
+        // A subnode tree goes with a property context only when their
+        // BIDs are neighbours (a writer that allocates them together),
+        // every subnode the PC names is in it, and it holds an attachment
+        // table exactly when the message says it has attachments; each
+        // tree once, nearest first.
+        let mut pairs: Vec<(u64, usize, usize)> = Vec::new();
+        for (i, (bid, refs, attach)) in found.iter().enumerate() {
+            for (j, (t, nids)) in trees.iter().enumerate() {
+                let d = key(*bid).abs_diff(*t);
+                if d <= 8 * raw::Bid::STEP
+                    && refs.iter().all(|r| nids.contains(r))
+                    && nids.contains(&messaging::NID_ATTACHMENT_TABLE) == *attach
+                {
+                    pairs.push((d, i, j));
+                }
+            }
+        }
+        pairs.sort_unstable();
+        let mut sub: Vec<u64> = vec![0; found.len()];
+        let mut used = vec![false; trees.len()];
+        for (_, i, j) in pairs {
+            if sub[i] == 0 && !used[j] {
+                sub[i] = trees[j].0;
+                used[j] = true;
+            }
+        }
+        found.into_iter().zip(sub).map(|((bid, _, _), bid_sub)| LostMessage { bid_data: bid, bid_sub }).collect()
+    }
+
+    /// True when a B-tree page failed its checks and the salvage scan
+    /// stands in for it.
+    pub fn is_salvaged(&self) -> bool {
+        self.salvage.is_damaged()
+    }
+
+    /// True if the salvage scan gave node `nid` where the NBT could not.
+    pub fn salvaged_node(&self, nid: u32) -> bool {
+        self.salvage.was_answered(nid)
+    }
+
+    /// The salvage scan, if one was made.
+    pub fn salvage(&self) -> Option<&ndb::salvage::Salvage> {
+        self.salvage.get()
+    }
+
+    /// The B-tree damage met so far (pages that failed their checks), and
+    /// what the salvage scan found in their stead, as problems.
+    pub fn salvage_problems(&self) -> Vec<Problem> {
+        let (damage, more) = self.salvage.damage();
+        let path = self.path.display().to_string();
+        let mut out: Vec<Problem> = damage
+            .iter()
+            .map(|e| {
+                Problem::new(
+                    mailshift_core::Severity::Damaged,
+                    path.clone(),
+                    e.structure,
+                    Some(e.offset),
+                    format!("{}; read past with the salvage scan", e.reason),
+                )
+            })
+            .collect();
+        if more > 0 {
+            out.push(Problem::new(
+                mailshift_core::Severity::Damaged,
+                path.clone(),
+                "B-tree",
+                None,
+                format!("{more} more damaged B-tree pages"),
+            ));
+        }
+        if let Some(s) = self.salvage.get().filter(|_| !damage.is_empty()) {
+            out.push(Problem::new(
+                mailshift_core::Severity::Damaged,
+                path,
+                "salvage",
+                None,
+                format!(
+                    "the B-trees are damaged: a scan of the file found {} blocks and {} nodes in {} node B-tree pages \
+                     ({} free pages with old entries left out)",
+                    s.block_count(),
+                    s.node_count(),
+                    s.nbt_pages,
+                    s.free_nbt_pages
+                ),
+            ));
+        }
+        out
     }
 
     /// The subnode `nid` of `parent`, if it exists.

@@ -19,6 +19,15 @@
 //!   rebuilt from free space by [`crate::ndb::recover`] (`ItemId(nid, k)`,
 //!   `k` counting from 1 in [`Pst::recovered_nodes`](crate::Pst::recovered_nodes)
 //!   order). A deleted older copy of a live message is such an item too.
+//! - A damaged store (issue 11): listing the folders first walks the pages
+//!   of both B-trees ([`crate::Pst::verify_trees`]); past a page that fails,
+//!   the salvage scan ([`crate::ndb::salvage`]) stands in. Messages whose
+//!   folder is lost are offered under `Recovered/<folder name>`
+//!   ([`PstReader::salvaged_folders`]), messages whose node entry is lost
+//!   back in their folder when a contents-table row matches them
+//!   ([`PstReader::placed_lost`]), else under "Recovered/(node lost)"
+//!   (`ItemId(lost_nid(k), bid)`); [`PstReader::salvage_counts`] says how
+//!   many items only the salvage gave.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -38,6 +47,66 @@ use crate::{pim, tags, NodeRef};
 /// The folder id of the "Recovered" folder: above every 32-bit NID.
 pub const RECOVERED_FOLDER: FolderId = FolderId(1 << 32);
 
+/// The first folder id of the folders under "Recovered" that hold
+/// messages whose own folder is gone: `SALVAGED_FOLDER_BASE | parent NID`.
+pub const SALVAGED_FOLDER_BASE: u64 = 2 << 32;
+
+/// The folder id of "Recovered/(node lost)": messages found by their
+/// property context alone ([`crate::Pst::lost_messages`]).
+pub const LOST_FOLDER: FolderId = FolderId(3 << 32);
+
+/// The name of that folder under "Recovered".
+pub const LOST_FOLDER_NAME: &str = "(node lost)";
+
+/// Messages of a damaged store whose folder the walk did not reach.
+#[derive(Debug, Clone)]
+pub struct SalvagedFolder {
+    /// The NID their parent link names.
+    pub parent: u32,
+    /// That folder's display name from its own node, when it reads;
+    /// else "folder 0x...".
+    pub name: String,
+    /// The messages, in NID order.
+    pub nids: Vec<u32>,
+}
+
+/// How an item was read that a reader without salvage would not give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SalvagedHow {
+    /// Its node came from the salvage scan, the NBT page listing it failing.
+    Scan,
+    /// Listed by its parent link, its folder's contents table failing.
+    ParentLink,
+    /// Its folder is lost: offered under `Recovered/<folder name>`.
+    Recovered,
+    /// Blocks of it fail their CRC and were read as they are.
+    Crc,
+    /// Its node entry is lost: found by its property context alone.
+    Lost,
+}
+
+/// Items read only thanks to the salvage (issue 11), by how.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SalvageCounts {
+    /// [`SalvagedHow::Scan`].
+    pub scan: usize,
+    /// [`SalvagedHow::ParentLink`].
+    pub parent_link: usize,
+    /// [`SalvagedHow::Recovered`].
+    pub recovered: usize,
+    /// [`SalvagedHow::Crc`].
+    pub crc: usize,
+    /// [`SalvagedHow::Lost`].
+    pub lost: usize,
+}
+
+impl SalvageCounts {
+    /// All of them.
+    pub fn total(&self) -> usize {
+        self.scan + self.parent_link + self.recovered + self.crc + self.lost
+    }
+}
+
 /// Options of [`PstReader::open_with`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PstOptions {
@@ -52,6 +121,13 @@ pub struct PstReader {
     path: PathBuf,
     tree: OnceLock<std::result::Result<FolderTree, String>>,
     recovered: OnceLock<Vec<ItemId>>,
+    /// Messages whose folder the walk did not reach, by that folder
+    /// ([`PstReader::salvaged_folders`]).
+    salvaged: OnceLock<Vec<SalvagedFolder>>,
+    /// Items read only thanks to the salvage, by how ([`PstReader::salvage_counts`]).
+    salvage_log: Mutex<BTreeMap<u32, SalvagedHow>>,
+    /// Lost messages put back into their folders ([`PstReader::placed_lost`]).
+    placed: OnceLock<std::collections::HashMap<u32, (usize, u32)>>,
     notes: Mutex<BTreeMap<u32, Vec<String>>>,
     /// The UIDs of the PIM items ([`pim::uid`]), made at the first one read.
     uids: OnceLock<pim::uid::StoreUids>,
@@ -123,6 +199,9 @@ impl PstReader {
             opts,
             tree: OnceLock::new(),
             recovered: OnceLock::new(),
+            salvaged: OnceLock::new(),
+            salvage_log: Mutex::new(BTreeMap::new()),
+            placed: OnceLock::new(),
             notes: Mutex::new(BTreeMap::new()),
             uids: OnceLock::new(),
         }
@@ -142,7 +221,13 @@ impl PstReader {
 
     /// The folder walk, done once.
     pub fn tree(&self) -> Result<&FolderTree> {
-        match self.tree.get_or_init(|| self.store.folders().map_err(|e| e.to_string())) {
+        let walk = || {
+            // Damage anywhere in the B-trees is found before the folders
+            // are listed, so that what it hides is listed with them.
+            self.store.pst().verify_trees();
+            self.store.folders().map_err(|e| e.to_string())
+        };
+        match self.tree.get_or_init(walk) {
             Ok(t) => Ok(t),
             Err(e) => Err(Error::Format {
                 path: self.path.clone(),
@@ -151,6 +236,141 @@ impl PstReader {
                 reason: e.clone(),
             }),
         }
+    }
+
+    /// True when the store is damaged in a way that can hide messages: a
+    /// B-tree page failed (the salvage scan stands in), or a folder's
+    /// hierarchy or contents table could not be read.
+    pub fn damaged(&self) -> bool {
+        self.store.pst().is_salvaged()
+            || self.tree().is_ok_and(|t| t.notes.iter().any(|n| folder_note_severity(n) == Severity::Unreadable))
+    }
+
+    /// In a damaged store ([`PstReader::damaged`]), the messages whose
+    /// parent link names a folder the walk did not reach (its parent's
+    /// hierarchy table lost, or the folder's node itself), grouped by that
+    /// folder: they are offered under `Recovered/<folder name>`. Empty for
+    /// an undamaged store.
+    pub fn salvaged_folders(&self) -> &[SalvagedFolder] {
+        self.salvaged.get_or_init(|| {
+            if !self.damaged() {
+                return Vec::new();
+            }
+            let Ok(tree) = self.tree() else { return Vec::new() };
+            let reached: HashSet<u32> = tree.all.iter().map(|f| f.nid).collect();
+            let pst = self.store.pst();
+            let mut by_parent: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+            for n in pst.all_nodes().unwrap_or_default() {
+                let Some(parent) = n.nid_parent else { continue };
+                if n.nid & 0x1F == NID_TYPE_NORMAL_MESSAGE && !reached.contains(&parent) {
+                    by_parent.entry(parent).or_default().push(n.nid);
+                }
+            }
+            let mut out: Vec<SalvagedFolder> = Vec::new();
+            for (parent, nids) in by_parent {
+                let name = pst
+                    .node(parent)
+                    .ok()
+                    .flatten()
+                    .and_then(|n| pst.property_context(&n).ok()?.string(tags::DISPLAY_NAME).ok().flatten())
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty() && !s.contains('/'))
+                    .unwrap_or_else(|| format!("folder {parent:#x}"));
+                let name = if out.iter().any(|f| f.name == name) { format!("{name} ({parent:#x})") } else { name };
+                out.push(SalvagedFolder { parent, name, nids });
+            }
+            out
+        })
+    }
+
+    /// True if `id` is a contents-table row read through [`PstReader::placed_lost`].
+    fn is_placed(&self, id: ItemId) -> bool {
+        id.1 == 0
+            && u32::try_from(id.0).is_ok_and(|n| {
+                self.placed.get().is_some_and(|m| m.contains_key(&n)) && matches!(self.store.pst().node(n), Ok(None))
+            })
+    }
+
+    /// Lost messages ([`crate::Pst::lost_messages`]) put back where they
+    /// belong: a contents-table row whose message node is gone, matched to
+    /// the one lost property context with the same subject, delivery (or
+    /// submit) time and size. By row NID: (index among the lost, folder).
+    pub fn placed_lost(&self) -> &std::collections::HashMap<u32, (usize, u32)> {
+        self.placed.get_or_init(|| {
+            let pst = self.store.pst();
+            let lost = pst.lost_messages();
+            let mut out = std::collections::HashMap::new();
+            let Ok(tree) = self.tree() else { return out };
+            if lost.is_empty() {
+                return out;
+            }
+            let tags = [tags::SUBJECT, tags::MESSAGE_DELIVERY_TIME, tags::CLIENT_SUBMIT_TIME, tags::MESSAGE_SIZE];
+            let mut by_key: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+            for (k, l) in lost.iter().enumerate() {
+                let node = NodeRef { nid: crate::lost_nid(k), bid_data: l.bid_data, bid_sub: 0, nid_parent: None };
+                let Ok(pc) = pst.property_context(&node) else { continue };
+                let key: Vec<String> = tags.iter().map(|&t| format!("{:?}", pc.get(t).ok().flatten())).collect();
+                by_key.entry(key.join("\u{1}")).or_default().push(k);
+            }
+            let mut taken: HashSet<usize> = HashSet::new();
+            for f in &tree.all {
+                let ct = pst.node(crate::nid_with_type(f.nid, crate::NID_TYPE_CONTENTS_TABLE));
+                let Some(tc) = ct.ok().flatten().and_then(|n| pst.table_context(&n).ok()) else { continue };
+                for i in 0..tc.row_count() {
+                    let Some(nid) = tc.row_id(i) else { continue };
+                    if !matches!(pst.node(nid), Ok(None)) {
+                        continue;
+                    }
+                    let key: Vec<String> = tags.iter().map(|&t| format!("{:?}", tc.get(i, t).ok().flatten())).collect();
+                    if let Some([k]) = by_key.get(&key.join("\u{1}")).map(Vec::as_slice) {
+                        if taken.insert(*k) {
+                            out.insert(nid, (*k, f.nid));
+                        }
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    /// Notes how item `nid`, just read with `notes`, owes itself to the
+    /// salvage, if it does (the first reason that applies).
+    fn log_salvage(&self, nid: u32, notes: &[String]) {
+        let pst = self.store.pst();
+        let how = if notes.first().is_some_and(|n| n.starts_with(LOST_NOTE)) {
+            Some(SalvagedHow::Lost)
+        } else if notes.first().is_some_and(|n| n.contains("fail their CRC and were read as they are")) {
+            Some(SalvagedHow::Crc)
+        } else if self.salvaged.get().is_some_and(|l| l.iter().any(|f| f.nids.contains(&nid))) {
+            Some(SalvagedHow::Recovered)
+        } else if self.store.is_linked(nid) {
+            Some(SalvagedHow::ParentLink)
+        } else if pst.salvaged_node(nid) {
+            Some(SalvagedHow::Scan)
+        } else {
+            None
+        };
+        if let (Some(how), Ok(mut log)) = (how, self.salvage_log.lock()) {
+            log.insert(nid, how);
+        }
+    }
+
+    /// The items read so far that only the salvage gave (issue 11), by how;
+    /// each counted once, by the first of crc, recovered, parent link, scan.
+    pub fn salvage_counts(&self) -> SalvageCounts {
+        let mut c = SalvageCounts::default();
+        if let Ok(log) = self.salvage_log.lock() {
+            for how in log.values() {
+                match how {
+                    SalvagedHow::Scan => c.scan += 1,
+                    SalvagedHow::ParentLink => c.parent_link += 1,
+                    SalvagedHow::Recovered => c.recovered += 1,
+                    SalvagedHow::Crc => c.crc += 1,
+                    SalvagedHow::Lost => c.lost += 1,
+                }
+            }
+        }
+        c
     }
 
     /// The items of the "Recovered" folder: message nodes (NID type 0x04)
@@ -171,6 +391,9 @@ impl PstReader {
         }
         if let Ok(rows) = self.store.contents(crate::NID_ROOT_FOLDER) {
             listed.extend(rows.iter().map(|r| r.nid));
+        }
+        for f in self.salvaged_folders() {
+            listed.extend(f.nids.iter().copied());
         }
         let mut items: Vec<ItemId> = self
             .store
@@ -199,7 +422,23 @@ impl PstReader {
             return Ok(None);
         };
         if id.1 == 0 {
-            return self.store.pst().node(nid);
+            return Ok(match self.store.pst().node(nid)? {
+                Some(n) => Some(n),
+                None => self.placed_lost().get(&nid).map(|&(k, folder)| {
+                    let l = self.store.pst().lost_messages()[k];
+                    NodeRef { nid, bid_data: l.bid_data, bid_sub: l.bid_sub, nid_parent: Some(folder) }
+                }),
+            });
+        }
+        if let Some(bid) = lost_bid(id) {
+            let lost = self.store.pst().lost_messages();
+            let known = lost.binary_search_by_key(&bid, |l| l.bid_data).ok();
+            return Ok(known.filter(|&k| crate::lost_nid(k) == nid).map(|k| NodeRef {
+                nid,
+                bid_data: bid,
+                bid_sub: lost[k].bid_sub,
+                nid_parent: None,
+            }));
         }
         let k = usize::try_from(id.1 - 1).unwrap_or(usize::MAX);
         Ok(self.store.pst().recovery().nodes.get(k).filter(|n| n.nid == nid).map(|e| NodeRef {
@@ -221,12 +460,17 @@ impl PstReader {
             let mut placed = Vec::new();
             for f in self.folders().unwrap_or_default() {
                 for (position, m) in self.items(f.id).unwrap_or_default().into_iter().enumerate() {
-                    // Rebuilt deleted copies keep their own UIDs (pim_item).
-                    if m.id.1 != 0 {
+                    // Rebuilt deleted copies keep their own UIDs (pim_item);
+                    // messages found without their node are placed as read.
+                    if m.id.1 != 0 && lost_bid(m.id).is_none() {
                         continue;
                     }
                     let Ok(nid) = u32::try_from(m.id.0) else { continue };
-                    let Some((class, parent, search_key)) = self.class_and_search_key(nid) else { continue };
+                    let Some((class, parent, search_key)) =
+                        self.node_of(m.id).ok().flatten().and_then(|n| self.class_and_search_key_at(n))
+                    else {
+                        continue;
+                    };
                     if self.pim_kind(&class, parent).is_some() {
                         placed.push(pim::uid::Placed { folder: f.path.clone(), position, nid, search_key });
                     }
@@ -239,7 +483,11 @@ impl PstReader {
     /// The message class, parent folder and PidTagSearchKey of message
     /// `nid`, from its property context alone.
     fn class_and_search_key(&self, nid: u32) -> Option<(String, Option<u32>, Option<Vec<u8>>)> {
-        let node = self.store.pst().node(nid).ok()??;
+        self.class_and_search_key_at(self.store.pst().node(nid).ok()??)
+    }
+
+    /// [`PstReader::class_and_search_key`] of a node already found.
+    fn class_and_search_key_at(&self, node: NodeRef) -> Option<(String, Option<u32>, Option<Vec<u8>>)> {
         let pc = self.store.pst().property_context(&node).ok()?;
         let class = pc.string(tags::MESSAGE_CLASS).ok().flatten().unwrap_or_default();
         let key = pc.get(tags::SEARCH_KEY).ok().flatten().and_then(PropValue::into_bytes).filter(|b| !b.is_empty());
@@ -268,7 +516,7 @@ impl PstReader {
     /// record key, its place among the recovered nodes and its NID.
     fn pim_item(&self, msg: &Message, id: ItemId, kind: Pim) -> Item<'static> {
         let uids = self.pim_uids();
-        let uid = if id.1 == 0 {
+        let uid = if id.1 == 0 || lost_bid(id).is_some() {
             uids.uid(msg.nid)
         } else {
             let mut k = uids.store_identity().to_vec();
@@ -379,7 +627,9 @@ impl StoreReader for PstReader {
                 role: f.role,
             });
         }
-        if self.opts.recover && !self.recovered_items()?.is_empty() {
+        let salvaged = self.salvaged_folders();
+        let lost = self.store.pst().lost_messages().len() > self.placed_lost().len();
+        if (self.opts.recover && !self.recovered_items()?.is_empty()) || !salvaged.is_empty() || lost {
             let mut name = "Recovered".to_string();
             while out.iter().any(|f| f.path.len() == 1 && f.path[0] == name) {
                 name.push('_');
@@ -388,17 +638,56 @@ impl StoreReader for PstReader {
                 id: RECOVERED_FOLDER,
                 parent: None,
                 path: vec![name.clone()],
-                name,
+                name: name.clone(),
                 kind: FolderKind::Mail,
                 role: FolderRole::None,
             });
+            if lost {
+                out.push(Folder {
+                    id: LOST_FOLDER,
+                    parent: Some(RECOVERED_FOLDER),
+                    path: vec![name.clone(), LOST_FOLDER_NAME.to_string()],
+                    name: LOST_FOLDER_NAME.to_string(),
+                    kind: FolderKind::Mail,
+                    role: FolderRole::None,
+                });
+            }
+            for f in salvaged {
+                out.push(Folder {
+                    id: FolderId(SALVAGED_FOLDER_BASE | u64::from(f.parent)),
+                    parent: Some(RECOVERED_FOLDER),
+                    path: vec![name.clone(), f.name.clone()],
+                    name: f.name.clone(),
+                    kind: FolderKind::Mail,
+                    role: FolderRole::None,
+                });
+            }
         }
         Ok(out)
     }
 
     fn items(&self, folder: FolderId) -> Result<Vec<ItemMeta>> {
-        if folder == RECOVERED_FOLDER && self.opts.recover {
+        if folder == RECOVERED_FOLDER {
+            if !self.opts.recover {
+                return Ok(Vec::new());
+            }
             return Ok(self.recovered_items()?.into_iter().map(|id| ItemMeta { id, size: None }).collect());
+        }
+        if folder == LOST_FOLDER {
+            let lost = self.store.pst().lost_messages();
+            let placed: HashSet<usize> = self.placed_lost().values().map(|p| p.0).collect();
+            return Ok(lost
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| !placed.contains(k))
+                .map(|(k, l)| ItemMeta { id: ItemId(u64::from(crate::lost_nid(k)), l.bid_data), size: None })
+                .collect());
+        }
+        if folder.0 & !0xFFFF_FFFF == SALVAGED_FOLDER_BASE {
+            let parent = (folder.0 & 0xFFFF_FFFF) as u32;
+            if let Some(f) = self.salvaged_folders().iter().find(|f| f.parent == parent) {
+                return Ok(f.nids.iter().map(|&n| ItemMeta { id: ItemId(u64::from(n), 0), size: None }).collect());
+            }
         }
         let tree = self.tree()?;
         let known = u32::try_from(folder.0).ok().and_then(|n| tree.get(n)).filter(|f| f.in_ipm_subtree);
@@ -424,6 +713,12 @@ impl StoreReader for PstReader {
         let nid = node.nid;
         let parent = node.nid_parent;
         let (msg, mut notes) = self.store.message_at(node)?;
+        if lost_bid(id).is_some() || self.is_placed(id) {
+            notes.insert(0, lost_note(node.bid_sub != 0));
+        }
+        if id.1 == 0 || lost_bid(id).is_some() {
+            self.log_salvage(nid, &notes);
+        }
         if let Some(kind) = self.pim_kind(msg.class(), parent) {
             self.note(nid, notes);
             return Ok(self.pim_item(&msg, id, kind));
@@ -470,7 +765,13 @@ impl StoreReader for PstReader {
             id: if id.1 == 0 { format!("message NID {:#x}", id.0) } else { format!("{id:?}") },
         })?;
         let nid = node.nid;
-        let (msg, notes) = self.store.message_at(node)?;
+        let (msg, mut notes) = self.store.message_at(node)?;
+        if lost_bid(id).is_some() || self.is_placed(id) {
+            notes.insert(0, lost_note(node.bid_sub != 0));
+        }
+        if id.1 == 0 || lost_bid(id).is_some() {
+            self.log_salvage(nid, &notes);
+        }
         self.note(nid, notes);
         Ok(msg)
     }
@@ -532,7 +833,13 @@ impl StoreReader for PstReader {
             .flatten()
             .and_then(|n| self.store.pst().property_context(&n).ok())
             .and_then(|pc| pc.string(tags::SUBJECT).ok().flatten());
-        let what = if id.1 == 0 { "message" } else { "recovered deleted message" };
+        let what = if id.1 == 0 {
+            "message"
+        } else if lost_bid(id).is_some() {
+            "message found without its node"
+        } else {
+            "recovered deleted message"
+        };
         match subject {
             Some(s) if !s.is_empty() => format!("{what} NID {nid:#x} ({})", s.trim_start_matches(|c: char| c < ' ')),
             _ => format!("{what} NID {nid:#x}"),
@@ -542,6 +849,7 @@ impl StoreReader for PstReader {
     fn problems(&self) -> Vec<Problem> {
         let path = self.path.display().to_string();
         let mut out: Vec<Problem> = self.store.pst().problems().to_vec();
+        out.extend(self.store.pst().salvage_problems());
         let p = |severity: Severity, structure: &str, message: String| Problem {
             severity,
             path: path.clone(),
@@ -556,6 +864,37 @@ impl StoreReader for PstReader {
             for n in &t.notes {
                 out.push(p(folder_note_severity(n), "folder hierarchy", n.clone()));
             }
+        }
+        let c = self.salvage_counts();
+        if c.total() > 0 {
+            out.push(p(
+                Severity::Damaged,
+                "salvage",
+                format!(
+                    "{} items read only thanks to the salvage: {} through the block and node scan, {} by their \
+                     parent links, {} under Recovered/, {} read past a CRC, {} by their property context alone \
+                     (Recovered/{LOST_FOLDER_NAME})",
+                    c.total(),
+                    c.scan,
+                    c.parent_link,
+                    c.recovered,
+                    c.crc,
+                    c.lost
+                ),
+            ));
+        }
+        if let Some(list) = self.salvaged.get().filter(|l| !l.is_empty()) {
+            let n: usize = list.iter().map(|f| f.nids.len()).sum();
+            let names: Vec<&str> = list.iter().take(8).map(|f| f.name.as_str()).collect();
+            out.push(p(
+                Severity::Damaged,
+                "salvage",
+                format!(
+                    "{n} messages whose folder is lost were found by their parent links, under Recovered/ ({}{})",
+                    names.join(", "),
+                    if list.len() > 8 { ", ..." } else { "" }
+                ),
+            ));
         }
         if self.opts.recover && self.recovered.get().is_some() {
             let r = self.store.pst().recovery();
@@ -596,6 +935,27 @@ impl StoreReader for PstReader {
         }
         out
     }
+}
+
+/// The start of the note on a message found by its property context alone.
+const LOST_NOTE: &str = "its node entry is lost with the node B-tree";
+
+/// The whole note: what was lost with the node entry.
+fn lost_note(with_subnodes: bool) -> String {
+    if with_subnodes {
+        format!(
+            "{LOST_NOTE}: read from its property context and the subnode tree whose BID neighbours it \
+             (recipients and attachments as that tree holds them); its folder lost"
+        )
+    } else {
+        format!("{LOST_NOTE}: read from its property context alone; recipients, attachments and its folder lost")
+    }
+}
+
+/// The data BID of a message found by its property context alone: ids
+/// `(lost_nid(k), bid)` ([`crate::lost_nid`], bit 31 set).
+fn lost_bid(id: ItemId) -> Option<u64> {
+    (id.1 != 0 && id.0 & 0x8000_0000 != 0 && id.0 <= u64::from(u32::MAX)).then_some(id.1)
 }
 
 /// How much a note of the folder walk matters: a search folder passed over

@@ -259,7 +259,10 @@ fn run(name: &str, file: &[u8], pst: Option<&Pst>) -> CheckReport {
     amap::check(&mut cx);
     ltp::check(&mut cx);
     match pst {
-        Some(pst) => messaging::check(&mut cx, pst),
+        Some(pst) => {
+            messaging::check(&mut cx, pst);
+            salvage_found(&mut cx, pst);
+        }
         None => cx.sink.report(
             "msg.skipped",
             None,
@@ -269,6 +272,27 @@ fn run(name: &str, file: &[u8], pst: Option<&Pst>) -> CheckReport {
     }
     let areas = std::mem::take(&mut cx.checked);
     cx.sink.finish(name.to_string(), Some(format_name), areas, false)
+}
+
+/// Where a B-tree is damaged: what the reader's salvage scan finds, and
+/// how many messages it can read past the damage.
+fn salvage_found(cx: &mut Ctx<'_>, pst: &Pst) {
+    if cx.nbt_complete && cx.bbt_complete && !pst.is_salvaged() {
+        return;
+    }
+    let nodes = pst.all_nodes().unwrap_or_default();
+    let messages: Vec<_> = nodes.iter().filter(|n| n.nid & 0x1F == crate::messaging::NID_TYPE_NORMAL_MESSAGE).collect();
+    let readable = messages.iter().filter(|n| pst.property_context(n).is_ok()).count();
+    let (blocks, found) = pst.salvage().map_or((0, 0), |s| (s.block_count(), s.node_count()));
+    cx.report(
+        "salvage.found",
+        None,
+        format!(
+            "the salvage scan finds {blocks} blocks and {found} nodes; {readable} of the {} messages it and the \
+             readable B-tree pages list have a readable property context (`mailshift convert` reads them)",
+            messages.len()
+        ),
+    );
 }
 
 fn format_name(h: &header::RawHeader) -> String {

@@ -148,6 +148,12 @@ pub const RULES: &[Rule] = &[
     r("ltp.unreadable", "LTP", E, "the reader can read every PC and TC the checks need"),
     // --------------------------------------------------------- messaging
     r("msg.skipped", "STORE", N, "the reader opened the file (else folders and messages are not checked)"),
+    r(
+        "salvage.found",
+        "STORE",
+        N,
+        "where a B-tree is damaged, what the reader's salvage scan finds in its stead (issue 11)",
+    ),
     r("msg.required", "STORE", E, "the nodes every store has are present (MS-PST 2.7.1)"),
     r("msg.store", "STORE", E, "the store's entry ids name folders of this store, whose uid is its PidTagRecordKey"),
     r("msg.parent", "FOLDER", E, "every folder and message has a parent folder that exists"),

@@ -117,30 +117,61 @@ impl Store {
                 ));
                 continue;
             }
-            let ht = match pst.node(nid_with_type(nid, NID_TYPE_HIERARCHY_TABLE)) {
-                Ok(Some(n)) => n,
-                Ok(None) => continue,
-                Err(e) => {
-                    notes.push(format!("folder {nid:#x}: hierarchy table: {e}"));
-                    continue;
-                }
+            // (child, name and container class from the row, if any).
+            // (and whether it was found by its parent link instead).
+            let mut rows: Vec<(u32, Option<String>, Option<String>, bool)> = Vec::new();
+            let table = match pst.node(nid_with_type(nid, NID_TYPE_HIERARCHY_TABLE)) {
+                Ok(Some(n)) => pst.table_context(&n).map(Some),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
             };
-            let tc = match pst.table_context(&ht) {
-                Ok(tc) => tc,
+            match table {
+                Ok(Some(tc)) => {
+                    for i in 0..tc.row_count() {
+                        let Some(child) = tc.row_id(i) else { continue };
+                        let text = |id: u16| tc.get(i, id).ok().flatten().and_then(|v| v.as_text());
+                        rows.push((child, text(tags::DISPLAY_NAME), text(tags::CONTAINER_CLASS), false));
+                    }
+                }
+                Ok(None) => {
+                    // No table where the B-trees are damaged: perhaps its
+                    // entry is lost; the subfolders by their parent links.
+                    if pst.is_salvaged() {
+                        let linked = pst.children(nid).into_iter().map(|n| n.nid).filter(|n| {
+                            n & 0x1F == super::NID_TYPE_NORMAL_FOLDER || n & 0x1F == NID_TYPE_SEARCH_FOLDER
+                        });
+                        let linked: Vec<u32> = linked.collect();
+                        if !linked.is_empty() {
+                            notes.push(format!(
+                                "folder {nid:#x}: no hierarchy table node; {} subfolders found by their parent links",
+                                linked.len()
+                            ));
+                        }
+                        rows.extend(linked.into_iter().map(|c| (c, None, None, true)));
+                    }
+                }
                 Err(e) => {
-                    if nid == NID_ROOT_FOLDER {
+                    // Read past: the subfolders by their NBT parent links.
+                    let linked: Vec<u32> = pst
+                        .children(nid)
+                        .iter()
+                        .map(|n| n.nid)
+                        .filter(|n| matches!(n & 0x1F, super::NID_TYPE_NORMAL_FOLDER | NID_TYPE_SEARCH_FOLDER))
+                        .collect();
+                    if linked.is_empty() && nid == NID_ROOT_FOLDER {
                         return Err(e);
                     }
-                    notes.push(format!("folder {nid:#x}: hierarchy table: {e}"));
-                    continue;
+                    notes.push(format!(
+                        "folder {nid:#x}: hierarchy table: {e}; {} subfolders found by their parent links",
+                        linked.len()
+                    ));
+                    rows.extend(linked.into_iter().map(|c| (c, None, None, true)));
                 }
-            };
+            }
             let mut children = Vec::new();
-            for i in 0..tc.row_count() {
-                let Some(child) = tc.row_id(i) else { continue };
-                let text = |id: u16| tc.get(i, id).ok().flatten().and_then(|v| v.as_text());
-                let mut name = text(tags::DISPLAY_NAME);
-                let mut class = text(tags::CONTAINER_CLASS);
+            for (child, mut name, mut class, linked) in rows {
+                // A subfolder found by its parent link has no row: a name
+                // its own node cannot give is made from its NID.
                 if name.is_none() || class.is_none() {
                     // The row may leave cells out; the folder's PC has them.
                     if let Ok(Some(n)) = pst.node(child) {
@@ -150,7 +181,11 @@ impl Store {
                         }
                     }
                 }
-                let name = name.unwrap_or_default();
+                let name = match name {
+                    Some(n) => n,
+                    None if linked => format!("folder {child:#x}"),
+                    None => String::new(),
+                };
                 if !visited.insert(child) {
                     notes.push(format!("folder {child:#x} ({name}) is listed twice in the hierarchy; read once"));
                     continue;
@@ -159,14 +194,20 @@ impl Store {
                     Ok(Some(n)) => match pst.table_context(&n) {
                         Ok(ct) => ct.row_count(),
                         Err(e) => {
-                            notes.push(format!("folder {name}: contents table: {e}"));
-                            0
+                            let linked = self.linked_messages(child).len();
+                            notes.push(format!(
+                                "folder {name}: contents table: {e}; {linked} messages found by their parent links"
+                            ));
+                            linked
                         }
                     },
-                    Ok(None) => 0,
+                    Ok(None) => self.linked_messages(child).len() * usize::from(pst.is_salvaged()),
                     Err(e) => {
-                        notes.push(format!("folder {name}: contents table: {e}"));
-                        0
+                        let linked = self.linked_messages(child).len();
+                        notes.push(format!(
+                            "folder {name}: contents table: {e}; {linked} messages found by their parent links"
+                        ));
+                        linked
                     }
                 };
                 raw.push(Raw { nid: child, parent: nid, name, class, count });

@@ -150,10 +150,49 @@ fn row_bag(
 impl Store {
     /// The rows of folder `folder`'s contents table (MS-PST 2.4.4.5), in
     /// table order; empty when the folder has none.
+    ///
+    /// A contents table that cannot be read does not hide the folder's
+    /// messages: they are found by their NBT parent links instead
+    /// ([`crate::Pst::children`], as readpst does), in NID order; the
+    /// table's error is returned only when no message names the folder.
     pub fn contents(&self, folder: u32) -> Result<Vec<ContentsRow>> {
+        match self.contents_table(folder) {
+            // No table where the B-trees are damaged: perhaps a lost entry.
+            Ok(None) if self.pst().is_salvaged() => Ok(self.note_linked(self.linked_messages(folder))),
+            Ok(rows) => Ok(rows.unwrap_or_default()),
+            Err(e) => {
+                let rows = self.linked_messages(folder);
+                if rows.is_empty() {
+                    Err(e)
+                } else {
+                    Ok(self.note_linked(rows))
+                }
+            }
+        }
+    }
+
+    fn note_linked(&self, rows: Vec<ContentsRow>) -> Vec<ContentsRow> {
+        if let Ok(mut l) = self.linked.lock() {
+            l.extend(rows.iter().map(|r| r.nid));
+        }
+        rows
+    }
+
+    /// The normal messages whose NBT parent link names `folder`.
+    pub fn linked_messages(&self, folder: u32) -> Vec<ContentsRow> {
+        self.pst()
+            .children(folder)
+            .into_iter()
+            .filter(|n| n.nid & 0x1F == super::NID_TYPE_NORMAL_MESSAGE)
+            .map(|n| ContentsRow { nid: n.nid, size: None })
+            .collect()
+    }
+
+    /// The rows of the contents table itself.
+    fn contents_table(&self, folder: u32) -> Result<Option<Vec<ContentsRow>>> {
         let pst = self.pst();
         let Some(node) = pst.node(nid_with_type(folder, NID_TYPE_CONTENTS_TABLE))? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let tc = pst.table_context(&node)?;
         let size_col = tc.column(tags::MESSAGE_SIZE).copied();
@@ -166,7 +205,7 @@ impl Store {
                 .and_then(|s| u64::try_from(s).ok());
             out.push(ContentsRow { nid, size });
         }
-        Ok(out)
+        Ok(Some(out))
     }
 
     /// The rows of folder `folder`'s associated contents table (MS-PST
@@ -212,7 +251,30 @@ impl Store {
         let nid = node.nid;
         let mut notes = Notes::default();
         let default = self.default_encoding();
-        let mut msg = self.read_message(node, default, 0, &mut notes)?;
+        let mut msg = match self.read_message(node, default, 0, &mut notes) {
+            Ok(m) => m,
+            Err(e) => {
+                // Salvage (issue 11): blocks whose CRC alone fails (their
+                // size, BID and signature match) are read as they are, and
+                // the message is marked as damaged.
+                let mut retry = Notes::default();
+                let (got, lenient) = crate::ndb::block::lenient(|| self.read_message(node, default, 0, &mut retry));
+                match got {
+                    Ok(m) if lenient > 0 => {
+                        notes = retry;
+                        notes.list.insert(
+                            0,
+                            format!(
+                                "{lenient} of its blocks fail their CRC and were read as they are: parts may be \
+                                 lost or altered ({e})"
+                            ),
+                        );
+                        m
+                    }
+                    _ => return Err(e),
+                }
+            }
+        };
         msg.nid = nid;
         msg.associated = nid & 0x1F == super::NID_TYPE_ASSOC_MESSAGE;
         if !notes.unmapped.is_empty() {
@@ -220,11 +282,20 @@ impl Store {
             ids.sort_unstable();
             let shown: Vec<String> = ids.iter().take(8).map(|i| format!("{i:#06x}")).collect();
             let more = if ids.len() > 8 { ", ..." } else { "" };
-            notes.list.push(format!(
-                "{} named properties not in the store's name-to-id map were dropped ({}{more})",
-                ids.len(),
-                shown.join(", ")
-            ));
+            if self.names().problems.is_empty() {
+                notes.list.push(format!(
+                    "{} named properties not in the store's name-to-id map were dropped ({}{more})",
+                    ids.len(),
+                    shown.join(", ")
+                ));
+            } else {
+                // The map itself is damaged: what they were is lost with it.
+                notes.list.push(format!(
+                    "{} named properties lost: the store's name-to-id map is damaged ({}{more})",
+                    ids.len(),
+                    shown.join(", ")
+                ));
+            }
         }
         Ok((msg, notes.list))
     }

@@ -133,6 +133,9 @@ pub struct Store {
     special: Vec<(Special, u32)>,
     problems: Vec<String>,
     names: OnceLock<NameMap>,
+    /// Messages listed by their parent links because their folder's
+    /// contents table failed ([`Store::contents`]).
+    linked: std::sync::Mutex<std::collections::HashSet<u32>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -155,8 +158,14 @@ impl Store {
     /// readable one is still usable: the folder walk then starts at the
     /// root folder, and the reason is in [`Store::problems`].
     pub fn new(pst: Pst) -> Store {
-        let mut s =
-            Store { pst, display_name: None, special: Vec::new(), problems: Vec::new(), names: OnceLock::new() };
+        let mut s = Store {
+            pst,
+            display_name: None,
+            special: Vec::new(),
+            problems: Vec::new(),
+            names: OnceLock::new(),
+            linked: Default::default(),
+        };
         match s.pst.node(NID_MESSAGE_STORE) {
             Ok(Some(node)) => match s.pst.property_context(&node) {
                 Ok(pc) => {
@@ -190,6 +199,12 @@ impl Store {
                 self.special.push((which, target));
             }
         }
+    }
+
+    /// True if message `nid` was listed by its parent link, its folder's
+    /// contents table failing.
+    pub fn is_linked(&self, nid: u32) -> bool {
+        self.linked.lock().is_ok_and(|l| l.contains(&nid))
     }
 
     /// The underlying file.

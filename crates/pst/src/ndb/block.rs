@@ -105,11 +105,30 @@ fn validated<'a>(file: &'a [u8], format: Format, entry: &BbtEntry) -> CResult<(&
     }
     let stored = &block[..cb];
     let crc = crc32(stored);
-    if crc != t.dw_crc {
+    if crc != t.dw_crc && !LENIENT.with(|l| l.get().map(|n| l.set(Some(n + 1))).is_some()) {
         return Err(Corrupt::new("BLOCKTRAILER", off, format!("dwCRC {:#010x}, computed {crc:#010x}", t.dw_crc)));
     }
     let inflated = t.cb_inflated.map(usize::from).filter(|&i| i != 0 && i != cb);
     Ok((stored, inflated))
+}
+
+thread_local! {
+    /// Inside [`lenient`]: how many blocks were read past a CRC mismatch.
+    static LENIENT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with blocks whose CRC alone fails (size, BID and signature
+/// match) read as they are, on this thread only; returns what `f` gave and
+/// how many such blocks it read. For salvaging a message that cannot be
+/// read otherwise (issue 11): the caller marks what it gives as damaged.
+pub fn lenient<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = LENIENT.with(|l| l.replace(Some(0)));
+    let out = f();
+    let n = LENIENT.with(|l| l.replace(before)).unwrap_or(0);
+    if let Some(b) = before {
+        LENIENT.with(|l| l.set(Some(b + n)));
+    }
+    (out, n)
 }
 
 /// Inflates a zlib stream (RFC 1950, what libpff's `uncompress` expects)

@@ -170,6 +170,63 @@ fn walk_all(
     Ok(())
 }
 
+/// Every leaf entry of the NBT that can be reached, and the errors of the
+/// pages that could not: a subtree under a page that fails is left out,
+/// its error listed, and the walk goes on. Depth-limited; a page reached
+/// twice is read once.
+pub fn all_nbt_entries_tolerant(file: &[u8], format: Format, root: Bref) -> (Vec<NbtEntry>, Vec<Corrupt>) {
+    walk_tolerant(file, format, root, Tree::Nbt)
+}
+
+/// The errors of the pages of the BBT whose root is `root` that fail
+/// their checks (a walk like [`all_nbt_entries_tolerant`], keeping nothing
+/// of the leaves).
+pub fn bbt_page_errors(file: &[u8], format: Format, root: Bref) -> Vec<Corrupt> {
+    walk_tolerant(file, format, root, Tree::Bbt).1
+}
+
+fn walk_tolerant(file: &[u8], format: Format, root: Bref, tree: Tree) -> (Vec<NbtEntry>, Vec<Corrupt>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut visited = std::collections::HashSet::new();
+    // (page, expected level, depth), children pushed in reverse for key order.
+    let mut stack = vec![(root, None::<u8>, 0usize)];
+    while let Some((bref, expected, depth)) = stack.pop() {
+        if depth >= MAX_DEPTH || !visited.insert(bref.ib) {
+            errors.push(Corrupt::new(tree.name(), bref.ib, "B-tree page visited twice or tree too deep"));
+            continue;
+        }
+        let page = match BtPage::read(file, format, bref, tree.ptype()) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if expected.is_some_and(|l| l != page.c_level) {
+            errors.push(Corrupt::new(
+                tree.name(),
+                page.offset,
+                format!("cLevel {} does not follow its parent", page.c_level),
+            ));
+            continue;
+        }
+        let mut children = Vec::new();
+        for i in 0..page.c_ent {
+            let Some(e) = page.entry(i) else { break };
+            if page.c_level == 0 {
+                if tree == Tree::Nbt {
+                    out.extend(parse_nbt_entry(e, format));
+                }
+            } else if let Some(child) = BtEntry::parse(e, format) {
+                children.push((child.bref, Some(page.c_level - 1), depth + 1));
+            }
+        }
+        stack.extend(children.into_iter().rev());
+    }
+    (out, errors)
+}
+
 /// Reads an `NBTENTRY` (MS-PST 2.2.2.7.7.4): [`NbtEntry::parse`].
 pub fn parse_nbt_entry(e: &[u8], format: Format) -> Option<NbtEntry> {
     NbtEntry::parse(e, format)

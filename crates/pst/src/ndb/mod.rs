@@ -12,6 +12,7 @@ pub mod datatree;
 pub mod header;
 pub mod page;
 pub mod recover;
+pub mod salvage;
 pub mod subnode;
 pub mod write;
 
@@ -32,32 +33,66 @@ pub struct Ndb<'a> {
     /// only for BIDs the BBT does not hold, so that nodes rebuilt from
     /// deleted index entries can be read. `None` outside recovery.
     pub recovered: Option<&'a recover::RecoveredBlocks>,
+    /// The salvage scan of a damaged file ([`salvage`]): made when a
+    /// B-tree lookup meets a page that fails its checks, and asked in the
+    /// tree's stead from then on. `None`: errors are errors.
+    pub salvage: Option<&'a salvage::SalvageCell>,
 }
 
 impl<'a> Ndb<'a> {
-    /// The node `nid` from the NBT, if present.
+    /// The node `nid` from the NBT, if present. A walk that meets a damaged
+    /// page answers from the salvage scan, when there is one.
     pub fn node(&self, nid: u32) -> CResult<Option<NbtEntry>> {
-        btree::lookup_nbt(self.file, self.header.format, self.header.bref_nbt, nid)
-    }
-
-    /// The BBT entry of `bid`, if present.
-    pub fn bbt(&self, bid: u64) -> CResult<Option<BbtEntry>> {
-        btree::lookup_bbt(self.file, self.header.format, self.header.bref_bbt, bid)
-    }
-
-    /// [`block`](Self::block)'s data appended to `out`, decoded straight
-    /// from the map into it.
-    pub fn block_into(&self, bid: u64, out: &mut Vec<u8>) -> CResult<()> {
-        match self.bbt(bid)? {
-            Some(entry) => block::read_block_into(self.file, self.header.format, self.header.crypt_method, &entry, out),
-            None => {
-                out.extend_from_slice(&self.block(bid)?);
-                Ok(())
+        match btree::lookup_nbt(self.file, self.header.format, self.header.bref_nbt, nid) {
+            Err(e) => {
+                let found = self.salvage_after(e)?.node(nid);
+                if let (Some(cell), Some(_)) = (self.salvage, found) {
+                    cell.answered(nid);
+                }
+                Ok(found)
             }
+            found => found,
         }
     }
 
-    /// The decoded data of block `bid`; a BID missing from the BBT is an error.
+    /// The BBT entry of `bid`, if present; like [`Ndb::node`], from the
+    /// salvage scan past a damaged page.
+    pub fn bbt(&self, bid: u64) -> CResult<Option<BbtEntry>> {
+        match btree::lookup_bbt(self.file, self.header.format, self.header.bref_bbt, bid) {
+            Err(e) => Ok(self.salvage_after(e)?.bbt(bid)),
+            found => found,
+        }
+    }
+
+    /// [`block`](Self::block)'s data appended to `out`, decoded straight
+    /// from the map into it; where that fails, as [`block`](Self::block)
+    /// reads it (the salvage scan's copy, a recovered block, the error).
+    pub fn block_into(&self, bid: u64, out: &mut Vec<u8>) -> CResult<()> {
+        let at = out.len();
+        if let Some(entry) = self.bbt(bid)? {
+            let h = self.header;
+            if block::read_block_into(self.file, h.format, h.crypt_method, &entry, out).is_ok() {
+                return Ok(());
+            }
+            out.truncate(at);
+        }
+        out.extend_from_slice(&self.block(bid)?);
+        Ok(())
+    }
+
+    /// The salvage scan, made now if needed, after the B-tree error `e`
+    /// (recorded as damage); `e` itself without a salvage cell.
+    fn salvage_after(&self, e: Corrupt) -> CResult<&'a salvage::Salvage> {
+        let Some(cell) = self.salvage else {
+            return Err(e);
+        };
+        cell.record(&e);
+        Ok(cell.get_or_build(*self))
+    }
+
+    /// The decoded data of block `bid`; a BID missing from the BBT is an
+    /// error. A block that fails its checks where the BBT has it is read
+    /// where the salvage scan (if one was made) found it instead.
     pub fn block(&self, bid: u64) -> CResult<Cow<'a, [u8]>> {
         let Some(entry) = self.bbt(bid)? else {
             if let Some(data) = self.recovered.and_then(|r| r.read(*self, bid)) {
@@ -69,7 +104,13 @@ impl<'a> Ndb<'a> {
                 format!("block {bid:#x} is not in the block B-tree"),
             ));
         };
-        block::read_block(self.file, self.header.format, self.header.crypt_method, &entry)
+        let h = self.header;
+        block::read_block(self.file, h.format, h.crypt_method, &entry).or_else(|e| {
+            match self.salvage.and_then(|c| c.get()).and_then(|s| s.bbt(bid)).filter(|s| s.ib != entry.ib) {
+                Some(other) => block::read_block(self.file, h.format, h.crypt_method, &other),
+                None => Err(e),
+            }
+        })
     }
 }
 

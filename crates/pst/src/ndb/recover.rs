@@ -126,7 +126,7 @@ fn push_range(r: &mut Ranges, start: u64, end: u64) {
     r.push((start, end));
 }
 
-fn covered(r: &Ranges, start: u64, end: u64) -> bool {
+pub(crate) fn covered(r: &[(u64, u64)], start: u64, end: u64) -> bool {
     // The last range starting at or before `start`.
     let i = r.partition_point(|&(s, _)| s <= start);
     i > 0 && r[i - 1].1 >= end
@@ -154,7 +154,7 @@ fn map_pages(format: Format, len: u64, pmap: bool) -> Vec<(u64, u64, u64, usize,
 /// The free ranges of the file by its AMaps and (512-byte layouts) PMaps.
 /// A map page whose trailer or CRC is wrong maps nothing: its range counts
 /// as allocated, so nothing there is taken for free.
-fn free_ranges(ndb: Ndb<'_>, pmap: bool) -> Ranges {
+pub(crate) fn free_ranges(ndb: Ndb<'_>, pmap: bool) -> Ranges {
     let file = ndb.file;
     let format = ndb.header.format;
     let ps = format.page_size();
@@ -309,7 +309,7 @@ pub fn scan(ndb: Ndb<'_>) -> Recovery {
 
     // Old leaf pages lying wholly in free space, at page-aligned offsets.
     let ps = format.page_size() as u64;
-    let live = Ndb { recovered: None, ..ndb };
+    let live = Ndb { recovered: None, salvage: None, ..ndb };
     for &(s, e) in &free {
         let mut ib = s.div_ceil(ps) * ps;
         while ib + ps <= e && ib + ps <= file.len() as u64 {
@@ -484,7 +484,7 @@ mod tests {
     fn free_slot_entry_is_recovered_with_its_old_block() {
         let file = deleted_message_file(false);
         let header = Header::parse(&file).expect("header");
-        let ndb = Ndb { file: &file, header: &header, recovered: None };
+        let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None };
         let rec = scan(ndb);
         assert!(rec.free_bytes > 0);
         assert_eq!(rec.free_pages, 1, "the old BBT leaf");
@@ -508,7 +508,7 @@ mod tests {
     fn a_corrupt_old_block_is_skipped_and_counted() {
         let file = deleted_message_file(true);
         let header = Header::parse(&file).expect("header");
-        let ndb = Ndb { file: &file, header: &header, recovered: None };
+        let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None };
         let rec = scan(ndb);
         assert!(rec.nodes.is_empty());
         assert_eq!(rec.skipped, 1);
@@ -522,7 +522,7 @@ mod tests {
         for i in 0..64usize {
             let at = 0x4400 + (i * 97) % 0x800;
             file[at] ^= 0x5A;
-            let ndb = Ndb { file: &file, header: &header, recovered: None };
+            let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None };
             let _ = scan(ndb);
         }
     }

@@ -10,7 +10,8 @@ use std::process::Command;
 use mailshift_pst::messaging::FolderTree;
 use mailshift_pst::NID_ROOT_FOLDER;
 
-/// Files MANIFEST.md says every tool rejects: they must give an error.
+/// Files MANIFEST.md says every tool rejects: they must give an error, or
+/// open only on the salvage scan (issue 11), as damaged.
 pub const REJECTED: &[&str] = &[
     // Header CRC mismatch and root BREFs pointing at the wrong pages.
     "AddingBulkMessagesWithImprovedPerformance.pst",
