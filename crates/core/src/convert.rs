@@ -461,6 +461,9 @@ fn write_one(
                 Ok(w) => {
                     fr.counts.copied += 1;
                     fr.counts.bytes += w.bytes;
+                    if source.salvaged(meta.id) {
+                        fr.counts.salvaged += 1;
+                    }
                     for l in w.lost {
                         fr.losses.push(Failure { item: source.describe(meta.id), reason: l });
                     }

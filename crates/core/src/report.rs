@@ -24,6 +24,15 @@ pub struct Counts {
     pub failed: u64,
     /// Bytes written.
     pub bytes: u64,
+    /// Of the copied, items only the salvage of a damaged source gave
+    /// ([`StoreReader::salvaged`](crate::StoreReader::salvaged)); left out
+    /// of the JSON when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub salvaged: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -36,6 +45,7 @@ impl Counts {
         self.skipped_unsupported += other.skipped_unsupported;
         self.failed += other.failed;
         self.bytes += other.bytes;
+        self.salvaged += other.salvaged;
     }
 
     /// Every item seen, whatever became of it.
@@ -192,6 +202,13 @@ impl Report {
             row(&mut out, name, &f.counts);
         }
         row(&mut out, "TOTAL", &self.total);
+        if self.total.salvaged > 0 {
+            let _ = writeln!(
+                out,
+                "salvaged {} of the copied items came only from the salvage of the damaged source (see its problems)",
+                self.total.salvaged
+            );
+        }
         for f in &self.folders {
             let path = for_terminal(&display_path(&f.path)).into_owned();
             let line = |out: &mut String, tag: &str, x: &Failure| {

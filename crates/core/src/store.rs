@@ -46,6 +46,14 @@ pub trait StoreReader: Send + Sync {
         Vec::new()
     }
 
+    /// True if item `id`, read already, came only from the salvage of a
+    /// damaged store (found past a damaged index or table, or read past a
+    /// failed check), so that the report counts it apart. Such an item may
+    /// be partial: the problems say what was damaged.
+    fn salvaged(&self, _id: ItemId) -> bool {
+        false
+    }
+
     /// Facts about the store for `mailshift info`, as (name, value) pairs
     /// (`("version", "Unicode, wVer 23")`, `("encryption", "permute")`).
     fn facts(&self) -> Vec<(String, String)> {

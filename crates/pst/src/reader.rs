@@ -846,6 +846,14 @@ impl StoreReader for PstReader {
         }
     }
 
+    fn salvaged(&self, id: ItemId) -> bool {
+        if self.salvage_log.lock().map_or(true, |l| l.is_empty()) {
+            return false;
+        }
+        let Ok(Some(node)) = self.node_of(id) else { return false };
+        self.salvage_log.lock().is_ok_and(|l| l.contains_key(&node.nid))
+    }
+
     fn problems(&self) -> Vec<Problem> {
         let path = self.path.display().to_string();
         let mut out: Vec<Problem> = self.store.pst().problems().to_vec();

@@ -607,6 +607,27 @@ fn messages_of_lost_folders_go_to_recovered_under_their_names() {
             || p.message.contains("under Recovered/")),
         "{problems:?}"
     );
+    // The conversion report counts what only the salvage gave apart: at
+    // least the subfolder's messages, reached by no walk.
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut target =
+        mailshift_pst::PstWriter::create(&out.path().join("copy.pst"), Default::default()).expect("a PST writer");
+    let report = mailshift_core::convert(
+        &reader,
+        &mut target,
+        None,
+        &mailshift_core::Options::default(),
+        &mailshift_core::NoProgress,
+    )
+    .expect("converts");
+    assert_eq!(report.total.failed, 0);
+    assert!(
+        report.total.salvaged >= in_sub as u64 && report.total.salvaged <= report.total.copied,
+        "salvaged {} of {} copied",
+        report.total.salvaged,
+        report.total.copied
+    );
+    assert!(report.to_table().contains(&format!("salvaged {} of the copied items", report.total.salvaged)));
     eprintln!(
         "lost folders: {} items read ({} in Recovered/{sub_name}), {lost_messages} lost with the leaf page",
         items.len(),
