@@ -61,11 +61,6 @@ pub fn source(path: &Path) -> anyhow::Result<Format> {
 pub const NO_OST_WRITER: &str =
     "mailshift writes PST, not OST (Outlook makes OSTs for its own accounts): name a .pst target";
 
-/// What `convert` says when asked to write PST from a source that does not
-/// hold MAPI messages.
-pub const NO_MIME_TO_PST: &str =
-    "writing mbox, Maildir or EML mail into a PST is not available yet: a PST target takes PST and OST sources";
-
 /// The format to write `path` in, when `--to` was not given.
 pub fn target(path: &Path) -> anyhow::Result<Format> {
     if path.exists() {

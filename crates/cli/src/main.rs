@@ -344,9 +344,6 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         (Some(kind), _) => Box::new(PimFiles::single(&args.dst, kind, pim_opts.clone())),
         // A PST holds contacts, calendars and the rest itself.
         (None, Format::Pst) => {
-            if src_fmt != Format::Pst {
-                bail!("{}: {}", args.dst.display(), detect::NO_MIME_TO_PST);
-            }
             let opts = mailshift_pst::PstWriteOptions {
                 ndb: mailshift_pst::ndb::write::WriteOptions { fsync, ..Default::default() },
             };

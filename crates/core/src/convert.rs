@@ -464,18 +464,17 @@ fn write_one(
                     if source.salvaged(meta.id) {
                         fr.counts.salvaged += 1;
                     }
-                    for l in w.lost {
+                    for l in p.lost.into_iter().chain(w.lost) {
                         fr.losses.push(Failure { item: source.describe(meta.id), reason: l });
                     }
-                    for n in w.not_kept {
+                    for n in p.not_kept.into_iter().chain(w.not_kept) {
                         fr.add_not_kept(n);
                     }
                     if opts.dedup {
                         seen.insert(p.key);
                     }
                 }
-                // The writer cannot hold this item in this form (mbox mail
-                // for a PST before the MIME -> MAPI conversion exists).
+                // The writer cannot hold this item in this form.
                 Err(e @ Error::Unsupported { .. }) => {
                     fr.counts.skipped_unsupported += 1;
                     fr.skips.push(Failure { item: source.describe(meta.id), reason: e.to_string() });
@@ -533,7 +532,21 @@ fn prepare<'a>(
     if !accepted.contains(&item.kind()) {
         return Outcome::Unsupported(format!("the target cannot hold {} items", item.kind().as_str()));
     }
-    let p = Prepared::new(item, meta);
+    // A MAPI writer gets mail and PIM items of other sources as MAPI
+    // messages, converted here, in the parallel stage.
+    let p = if mapi && !matches!(item, Item::Mapi(_)) {
+        match crate::mapi::inbound::to_mapi(item) {
+            Ok(c) => {
+                let mut p = Prepared::new(Item::Mapi(Box::new(c.message)), meta);
+                p.not_kept = c.not_kept;
+                p.lost = c.lost;
+                p
+            }
+            Err(reason) => return Outcome::Unsupported(reason),
+        }
+    } else {
+        Prepared::new(item, meta)
+    };
     if let Some(max) = opts.max_size {
         if p.size() > max {
             return Outcome::TooLarge(p.size());

@@ -218,6 +218,11 @@ pub struct Prepared<'a> {
     pub info: MailInfo,
     /// Its dedup key.
     pub key: DedupKey,
+    /// What turning the item into the writer's form (mail into MAPI for a
+    /// PST) could not carry by design, for the report's "not kept".
+    pub not_kept: Vec<String>,
+    /// What that conversion lost that the target could have held.
+    pub lost: Vec<String>,
 }
 
 impl<'a> Prepared<'a> {
@@ -245,7 +250,7 @@ impl<'a> Prepared<'a> {
             }
             other => (MailInfo::default(), DedupKey::of_uid(other.uid().unwrap_or(""))),
         };
-        Prepared { item, meta, info, key }
+        Prepared { item, meta, info, key, not_kept: Vec::new(), lost: Vec::new() }
     }
 
     /// The mail item, if this is one.

@@ -34,6 +34,7 @@ use tags::{MESSAGE_CLASS, SUBJECT};
 pub mod codepage;
 pub mod crc;
 mod error;
+pub mod inbound;
 pub mod mime;
 pub mod pim;
 pub mod rtf;

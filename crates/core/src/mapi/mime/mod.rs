@@ -43,6 +43,7 @@
 mod address;
 pub use address::imcea;
 mod encode;
+pub mod inbound;
 #[cfg(test)]
 mod tests;
 

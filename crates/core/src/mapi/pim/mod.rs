@@ -28,6 +28,7 @@ pub mod recur;
 pub mod task;
 pub mod tz;
 pub mod uid;
+pub mod write;
 
 pub use recur::{
     AppointmentRecurrencePattern, EndType, ExceptionInfo, Freq, LocalTime, Occurrence, PatternSpecific, PatternType,
