@@ -54,6 +54,51 @@ struct Info {
     #[serde(serialize_with = "timestamp")]
     newest: Option<i64>,
     problems: Vec<Problem>,
+    /// What an import into Exchange or Microsoft 365 would meet.
+    exchange: Readiness,
+}
+
+/// Exchange / Microsoft 365 readiness: the documented limits, for any source.
+#[derive(Serialize, Default)]
+struct Readiness {
+    /// Items over 35 MB, a mailbox's default receive limit (Exchange
+    /// Online, its IMAP migration).
+    over_35mb: u64,
+    /// Items over 150 MB, which the PST Import Service skips.
+    over_150mb: u64,
+    /// The largest item's size.
+    largest: u64,
+    /// The most deeply nested folder and its depth (levels below the
+    /// store's top); the import rejects 300 levels or more.
+    deepest_folder: String,
+    depth: usize,
+    /// The PSTs a 20 GB split (`--split 20G`, as the import advises) would
+    /// make, by the items' sizes in the source's order.
+    psts_at_20gb: u64,
+    /// The items over 35 MB (the first hundred), with their size.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    large_items: Vec<mailshift_core::Failure>,
+}
+
+impl Readiness {
+    fn item(&mut self, reader: &dyn StoreReader, id: mailshift_core::ItemId, size: u64, part: &mut u64) {
+        if size > crate::M365_RECEIVE_LIMIT {
+            self.over_35mb += 1;
+            if self.large_items.len() < 100 {
+                self.large_items
+                    .push(mailshift_core::Failure { item: reader.describe(id), reason: format!("{size} bytes") });
+            }
+        }
+        if size > crate::M365_MAX_ITEM {
+            self.over_150mb += 1;
+        }
+        self.largest = self.largest.max(size);
+        if *part > 0 && part.saturating_add(size) > crate::M365_SPLIT {
+            self.psts_at_20gb += 1;
+            *part = 0;
+        }
+        *part += size;
+    }
 }
 
 pub fn run(src: &Path, from: Option<Format>, json: bool, recover: bool) -> anyhow::Result<u8> {
@@ -84,7 +129,13 @@ impl Info {
 fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
     let mut folders = Vec::new();
     let (mut items, mut bytes, mut oldest, mut newest) = (0u64, 0u64, None::<i64>, None::<i64>);
+    let mut exchange = Readiness { psts_at_20gb: 1, ..Readiness::default() };
+    let mut part = 0u64;
     for folder in reader.folders()? {
+        if folder.path.len() > exchange.depth {
+            exchange.depth = folder.path.len();
+            exchange.deepest_folder = folder.display_path();
+        }
         let mut fi = FolderInfo {
             path: folder.display_path(),
             kind: folder.kind,
@@ -107,9 +158,9 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
                     .map(|m| match reader.read(m.id) {
                         Ok(item) => {
                             let p = Prepared::new(item, *m);
-                            Fact::Read(p.size(), p.date())
+                            Fact::Read(m.id, p.size(), p.date())
                         }
-                        Err(Error::Unsupported { .. }) => Fact::Unsupported(m.size.unwrap_or(0)),
+                        Err(Error::Unsupported { .. }) => Fact::Unsupported(m.id, m.size.unwrap_or(0)),
                         Err(e) => Fact::Unreadable(mailshift_core::Failure {
                             item: reader.describe(m.id),
                             reason: e.to_string(),
@@ -124,14 +175,16 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
                                 fi.unreadable_items.push(why);
                             }
                         }
-                        Fact::Unsupported(size) => {
+                        Fact::Unsupported(id, size) => {
                             fi.items += 1;
                             fi.bytes += size;
                             fi.not_mail += 1;
+                            exchange.item(reader, id, size, &mut part);
                         }
-                        Fact::Read(size, date) => {
+                        Fact::Read(id, size, date) => {
                             fi.items += 1;
                             fi.bytes += size;
+                            exchange.item(reader, id, size, &mut part);
                             if let Some(d) = date {
                                 widen(&mut fi.oldest, &mut fi.newest, d);
                                 widen(&mut oldest, &mut newest, d);
@@ -155,6 +208,7 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
         oldest,
         newest,
         problems: reader.problems(),
+        exchange,
     })
 }
 
@@ -175,8 +229,8 @@ fn this_computer_only(name: &str) -> bool {
 
 /// What reading one item showed.
 enum Fact {
-    Read(u64, Option<i64>),
-    Unsupported(u64),
+    Read(mailshift_core::ItemId, u64, Option<i64>),
+    Unsupported(mailshift_core::ItemId, u64),
     Unreadable(mailshift_core::Failure),
 }
 
@@ -261,6 +315,28 @@ fn table(info: &Info) -> String {
         info.bytes,
         date(info.oldest),
         date(info.newest)
+    );
+    let x = &info.exchange;
+    let _ = writeln!(out, "Exchange / Microsoft 365 readiness:");
+    let _ = writeln!(out, "  items over 35 MB (a mailbox's default receive limit): {}", x.over_35mb);
+    let _ = writeln!(out, "  items over 150 MB (skipped by the PST Import Service): {}", x.over_150mb);
+    for l in &x.large_items {
+        let _ = writeln!(out, "  large {}: {}", for_terminal(&l.item), l.reason);
+    }
+    let _ = writeln!(
+        out,
+        "  deepest folder: {} level{}{}{}",
+        x.depth,
+        if x.depth == 1 { "" } else { "s" },
+        if x.depth > 0 { format!(" ({})", for_terminal(&truncate(&x.deepest_folder, 60))) } else { String::new() },
+        if x.depth > crate::M365_MAX_DEPTH { "; 300 or more are rejected: --target m365 brings them up" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "  total {}: {} PST{} at a 20 GB split (--target m365, or --split 20G)",
+        mailshift_core::text::human_bytes(info.bytes),
+        x.psts_at_20gb,
+        if x.psts_at_20gb == 1 { "" } else { "s" }
     );
     for p in &info.problems {
         let _ = writeln!(out, "{}", p.to_line());

@@ -93,6 +93,18 @@ struct ConvertArgs {
     /// Skip, and list in the report, messages larger than this (bytes, or with K, M, G).
     #[arg(long, value_name = "SIZE")]
     max_size: Option<String>,
+    /// PST target: write it as several files of at most SIZE each (out.pst,
+    /// out-2.pst ...), each a complete store with the same folders, no
+    /// message split across files (bytes, or with K, M, G; `20G` is what
+    /// Microsoft 365's PST import advises). A new target only.
+    #[arg(long, value_name = "SIZE")]
+    split: Option<String>,
+    /// Prepare the target for a service's import: `m365` (PST target) skips
+    /// and lists items over 150 MB, splits at 20 GB (unless --split says
+    /// otherwise) and brings folders nested 300 levels deep or more up to
+    /// the deepest level the import takes.
+    #[arg(long = "target", value_name = "SERVICE", value_enum)]
+    service: Option<Service>,
     /// Item kinds to take: mail,contacts,calendar,tasks,notes,journal (default:
     /// all; for a .vcf target contacts, for an .ics target the other four).
     #[arg(long, value_delimiter = ',', value_enum)]
@@ -174,6 +186,25 @@ impl From<Target> for Format {
         }
     }
 }
+
+/// The services `--target` prepares a target for.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Service {
+    /// Microsoft 365 / Exchange Online's PST Import Service.
+    M365,
+}
+
+/// Exchange Online's default receive limit of a mailbox (and of its IMAP
+/// migration): 35 MB a message.
+pub(crate) const M365_RECEIVE_LIMIT: u64 = 35 << 20;
+/// Microsoft 365's PST Import Service: items over 150 MB are skipped.
+pub(crate) const M365_MAX_ITEM: u64 = 150 << 20;
+/// ... PST files of 20 GB or less are advised (decimal here: a split on
+/// the safe side of either reading).
+pub(crate) const M365_SPLIT: u64 = 20_000_000_000;
+/// ... folder hierarchies of 300 levels or more are rejected; the store's
+/// top folder and the IPM subtree above a PST's folders count too.
+pub(crate) const M365_MAX_DEPTH: usize = 297;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Kind {
@@ -314,12 +345,29 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     if let (Some(k), true) = (single, kinds.is_empty()) {
         kinds = k.folder_kinds().to_vec();
     }
+    let m365 = args.service == Some(Service::M365);
+    if (m365 || args.split.is_some()) && (dst_fmt != Format::Pst || single.is_some()) {
+        bail!("--split and --target m365 are for a PST target");
+    }
+    let mut max_size = args.max_size.as_deref().map(parse_size).transpose()?;
+    let mut max_size_label = None;
+    if m365 && max_size.is_none_or(|m| m > M365_MAX_ITEM) {
+        max_size = Some(M365_MAX_ITEM);
+        max_size_label = Some("the 150 MB Microsoft 365's PST import takes (--target m365)".to_string());
+    }
+    let split = match (args.split.as_deref().map(parse_size).transpose()?, m365) {
+        (Some(s), _) => Some(s),
+        (None, true) => Some(M365_SPLIT),
+        (None, false) => None,
+    };
     let opts = Options {
         folders: args.folders.clone(),
         exclude: args.exclude.clone(),
         since: parse_date("--since", &args.since)?,
         until: parse_date("--until", &args.until)?,
-        max_size: args.max_size.as_deref().map(parse_size).transpose()?,
+        max_size,
+        max_size_label,
+        max_depth: m365.then_some(M365_MAX_DEPTH),
         kinds,
         dedup: args.dedup,
         cancel: Some(interrupt::flag()?),
@@ -347,7 +395,9 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
             let opts = mailshift_pst::PstWriteOptions {
                 ndb: mailshift_pst::ndb::write::WriteOptions { fsync, ..Default::default() },
             };
-            if args.dst.exists() {
+            if let Some(limit) = split {
+                Box::new(mailshift_pst::SplitWriter::create(&args.dst, opts, limit)?)
+            } else if args.dst.exists() {
                 let old = mailshift_pst::PstReader::open(&args.dst).context("cannot read the PST to add to")?;
                 Box::new(mailshift_pst::PstWriter::create_adding(&args.dst, opts, Box::new(old))?)
             } else {

@@ -157,3 +157,41 @@ fn what_is_not_a_pst_is_never_replaced() {
     assert_eq!(code, 2, "{err}");
     assert_eq!(std::fs::read(&ost).unwrap(), before);
 }
+
+/// Issue 10: `--split` and `--target m365` through the binary (the parts'
+/// contents are checked in crates/pst/tests/pst_split.rs).
+#[test]
+fn split_and_m365_on_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src.pst");
+    let opts = mailshift_pst::PstWriteOptions {
+        ndb: mailshift_pst::ndb::write::WriteOptions { fsync: false, ..Default::default() },
+    };
+    let mut w = mailshift_pst::PstWriter::create(&src, opts).unwrap();
+    mailshift_core::StoreWriter::begin(&mut w, &[]).unwrap();
+    mailshift_core::StoreWriter::finish(&mut w).unwrap();
+    // An empty store: one part, and the note says so.
+    let out = tmp.path().join("out.pst");
+    let report = tmp.path().join("r.json");
+    let (code, _, err) =
+        mailshift(&[&"convert", &src, &out, &"--target", &"m365", &"--report", &report, &"-q", &"--no-fsync"]);
+    assert_eq!(code, 0, "{err}");
+    let notes = common::read_json(&report)["notes"].to_string();
+    assert!(notes.contains("split at 20.0 GB: 1 file: out.pst"), "{notes}");
+    assert!(!tmp.path().join("out-2.pst").exists());
+    // A split into an existing file, or into a name one of whose parts
+    // exists, is refused and changes nothing; so is a split of mbox.
+    let (code, _, err) = mailshift(&[&"convert", &src, &out, &"--split", &"1G"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--split writes new files only"), "{err}");
+    let other = tmp.path().join("other.pst");
+    std::fs::write(tmp.path().join("other-2.pst"), b"mine").unwrap();
+    let (code, _, err) = mailshift(&[&"convert", &src, &other, &"--split", &"1G"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("other-2.pst exists"), "{err}");
+    assert_eq!(std::fs::read(tmp.path().join("other-2.pst")).unwrap(), b"mine");
+    assert!(!other.exists());
+    let (code, _, err) = mailshift(&[&"convert", &src, &tmp.path().join("x.mbox"), &"--split", &"1G"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("are for a PST target"), "{err}");
+}

@@ -28,6 +28,14 @@ pub struct Options {
     pub until: Option<i64>,
     /// Skip (and list) items larger than this many bytes.
     pub max_size: Option<u64>,
+    /// What the size limit is, for the report's reason (default
+    /// `--max-size N`; `--target m365` names the import service's limit).
+    pub max_size_label: Option<String>,
+    /// Folders nested deeper than this many levels below the store's top
+    /// are written at this depth: the names below it joined with ` - ` into
+    /// one folder name, and a note says which (Microsoft 365's import
+    /// rejects 300 levels or more).
+    pub max_depth: Option<usize>,
     /// Only items of these kinds (all if empty).
     pub kinds: Vec<FolderKind>,
     /// Skip items already in the target or already written in this run.
@@ -54,6 +62,8 @@ impl Default for Options {
             since: None,
             until: None,
             max_size: None,
+            max_size_label: None,
+            max_depth: None,
             kinds: Vec::new(),
             dedup: false,
             batch_bytes: 8 << 20,
@@ -262,6 +272,16 @@ pub fn convert(
         _ => Default::default(),
     };
 
+    if let Some(depth) = opts.max_depth {
+        let flattened = flatten_deep(plan.iter_mut().map(|(f, _)| f), depth);
+        if flattened > 0 {
+            report.notes.push(format!(
+                "{flattened} folder{} nested deeper than {depth} levels written at level {depth}, \
+                 the names below it joined with \" - \"",
+                if flattened == 1 { "" } else { "s" }
+            ));
+        }
+    }
     let folders: Vec<Folder> = plan.iter().map(|(f, _)| f.clone()).collect();
     if mapi {
         let props = folders.iter().filter_map(|f| source.folder_mapi(f.id).map(|p| (f.id, p))).collect();
@@ -335,6 +355,28 @@ pub fn convert(
     report.problems = source.problems();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Brings every folder deeper than `depth` levels up to level `depth`: its
+/// path keeps the first `depth - 1` names and joins the rest with ` - `
+/// into the last, and its parent becomes the folder at level `depth - 1`
+/// (the parents come before their children). Returns how many moved.
+fn flatten_deep<'f>(folders: impl Iterator<Item = &'f mut Folder>, depth: usize) -> usize {
+    let depth = depth.max(1);
+    let mut by_path: std::collections::HashMap<Vec<String>, crate::model::FolderId> = Default::default();
+    let mut moved = 0;
+    for f in folders {
+        if f.path.len() > depth {
+            let tail = f.path[depth - 1..].join(" - ");
+            f.path.truncate(depth - 1);
+            f.parent = if f.path.is_empty() { None } else { by_path.get(&f.path).copied() };
+            f.path.push(tail.clone());
+            f.name = tail;
+            moved += 1;
+        }
+        by_path.entry(f.path.clone()).or_insert(f.id);
+    }
+    moved
 }
 
 /// The state of the folder being converted.
@@ -429,7 +471,10 @@ fn write_one(
             fr.counts.skipped_too_large += 1;
             fr.skips.push(Failure {
                 item: source.describe(meta.id),
-                reason: format!("{size} bytes, over --max-size {}", opts.max_size.unwrap_or(0)),
+                reason: match &opts.max_size_label {
+                    Some(label) => format!("{size} bytes, over {label}"),
+                    None => format!("{size} bytes, over --max-size {}", opts.max_size.unwrap_or(0)),
+                },
             });
         }
         Outcome::Unsupported(reason) => {
@@ -591,6 +636,33 @@ fn batches(items: &[ItemMeta], max_bytes: u64) -> Vec<std::ops::Range<usize>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn deep_folders_are_brought_up() {
+        use crate::model::{Folder, FolderId, FolderKind, FolderRole};
+        let mk = |id: u64, parent: Option<u64>, path: &[&str]| Folder {
+            id: FolderId(id),
+            parent: parent.map(FolderId),
+            path: path.iter().map(|s| s.to_string()).collect(),
+            name: path.last().unwrap_or(&"").to_string(),
+            kind: FolderKind::Mail,
+            role: FolderRole::None,
+        };
+        let mut fs = [
+            mk(1, None, &["a"]),
+            mk(2, Some(1), &["a", "b"]),
+            mk(3, Some(2), &["a", "b", "c"]),
+            mk(4, Some(3), &["a", "b", "c", "d"]),
+            mk(5, Some(1), &["a", "x"]),
+        ];
+        assert_eq!(super::flatten_deep(fs.iter_mut(), 2), 2);
+        assert_eq!(fs[2].path, ["a", "b - c"]);
+        assert_eq!(fs[2].parent, Some(FolderId(1)));
+        assert_eq!(fs[3].path, ["a", "b - c - d"]);
+        assert_eq!(fs[3].name, "b - c - d");
+        assert_eq!(fs[3].parent, Some(FolderId(1)));
+        assert_eq!(fs[4].path, ["a", "x"]);
+    }
+
     use super::*;
     use crate::model::ItemId;
 

@@ -79,8 +79,41 @@ pub fn pad(s: &str, columns: usize) -> String {
     out
 }
 
+/// A byte count for people, in decimal units: `950 B`, `12.3 kB`,
+/// `4.56 MB`, `20.0 GB` (three significant digits at most).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1000.0;
+    let mut unit = 0;
+    while v >= 999.5 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    let digits = if v >= 99.95 {
+        0
+    } else if v >= 9.995 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.digits$} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn byte_counts_for_people() {
+        use super::human_bytes;
+        assert_eq!(human_bytes(950), "950 B");
+        assert_eq!(human_bytes(12_345), "12.3 kB");
+        assert_eq!(human_bytes(4_560_000), "4.56 MB");
+        assert_eq!(human_bytes(999_999), "1.00 MB");
+        assert_eq!(human_bytes(20 << 30), "21.5 GB");
+    }
+
     use super::*;
 
     #[test]

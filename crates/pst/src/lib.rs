@@ -76,6 +76,7 @@ pub use error::Corrupt;
 pub use ltp::pc::PropertyContext;
 pub use ltp::prop::PropValue;
 pub use ltp::tc::TableContext;
+pub use messaging::split::SplitWriter;
 pub use messaging::write::{PstWriteOptions, PstWriter};
 pub use messaging::Store;
 use ndb::datatree::DataTree;

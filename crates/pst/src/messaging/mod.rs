@@ -17,6 +17,7 @@
 mod folders;
 pub(crate) mod message;
 pub mod nameid;
+pub mod split;
 pub mod write;
 
 use std::path::Path;

@@ -917,6 +917,11 @@ pub struct PstWriter {
     swept: Vec<PathBuf>,
     /// The NDB layout written.
     format: crate::raw::Format,
+    /// Which file of a split this is (0: not split, else 2, 3 ...): mixed
+    /// into the store's record key, so that the parts' entry ids differ.
+    part: u32,
+    /// Messages written (for the size estimate of the tables to come).
+    messages: u64,
 }
 
 /// The PST a run adds to: its folders, where they went, and which have
@@ -1009,7 +1014,26 @@ impl PstWriter {
             from_existing: BTreeSet::new(),
             swept: Vec::new(),
             format,
+            part: 0,
+            messages: 0,
         }
+    }
+
+    /// Makes this writer the `part`-th file of a split (2, 3 ...): its
+    /// store gets a record key of its own, so that the entry ids of two
+    /// parts never meet (Microsoft 365's import dedups by them). Call
+    /// before [`StoreWriter::mapi_props`] and [`StoreWriter::begin`].
+    pub fn set_part(&mut self, part: u32) {
+        self.part = part;
+    }
+
+    /// The size the file would have if it were finished now: what has been
+    /// placed, plus an upper bound of the B-tree pages, folder tables and
+    /// message index [`StoreWriter::finish`] adds. Keeps a split's files
+    /// within their limit.
+    pub fn size_if_finished(&self) -> u64 {
+        let tables = self.messages * 24 + self.folders.len() as u64 * 4096 + (1 << 20);
+        self.ndb.as_ref().map_or(0, |n| n.size_if_finished()) + tables
     }
 
     /// A writer that replaces the PST at `target` by a new file holding its
@@ -1051,6 +1075,9 @@ impl PstWriter {
                 h.update(b"mailshift pst store\0");
                 h.update(store.bin(tags::RECORD_KEY).unwrap_or_default());
                 h.update(store.str(tags::DISPLAY_NAME).unwrap_or_default().as_bytes());
+                if self.part > 0 {
+                    h.update(self.part.to_le_bytes());
+                }
                 self.uid.copy_from_slice(&h.finalize()[..16]);
             }
         }
@@ -1868,6 +1895,9 @@ impl StoreWriter for PstWriter {
             let mut h = Sha256::new();
             h.update(b"mailshift pst store\0");
             h.update(self.target.as_os_str().as_encoded_bytes());
+            if self.part > 0 {
+                h.update(self.part.to_le_bytes());
+            }
             self.uid.copy_from_slice(&h.finalize()[..16]);
         }
         self.skeleton();
@@ -1927,6 +1957,7 @@ impl StoreWriter for PstWriter {
         };
         let mut lost = Vec::new();
         let bytes = self.write_message(m, &mut lost, Origin::Source)?;
+        self.messages += 1;
         if m.associated {
             self.associated_written += 1;
         }

@@ -313,6 +313,17 @@ impl NdbWriter {
         self.place.high_water()
     }
 
+    /// An upper bound of the file's size if it were finished now: what has
+    /// been placed plus the NBT and BBT pages for the nodes and blocks so
+    /// far (each leaf page at least half full, every level above it added)
+    /// and the maps past the end.
+    pub fn size_if_finished(&self) -> u64 {
+        let f = self.format;
+        let entries =
+            self.nodes.len() as u64 * f.nbt_entry_size() as u64 + self.blocks.len() as u64 * f.bbt_entry_size() as u64;
+        self.len() + entries * 4 + 16 * f.page_size() as u64
+    }
+
     /// True while nothing has been placed.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
