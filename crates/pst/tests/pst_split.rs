@@ -71,6 +71,8 @@ fn split_and_check(dir: &Path, spec: &synth::Spec, limit: u64, oracles: &[Oracle
         let size = std::fs::metadata(p).unwrap().len();
         assert!(size <= limit, "{} is {size} bytes, over the split size {limit}", p.display());
         let v = views::our_view(p);
+        let n: usize = v.folders.values().map(|f| f.count).sum();
+        eprintln!("{}: {size} bytes, {n} messages (our reader)", p.display());
         assert!(v.errors.is_empty(), "{}: {:?}", p.display(), v.errors);
         assert_eq!(v.folders.keys().collect::<Vec<_>>(), tree, "{} lacks folders", p.display());
         let check = mailshift_pst::check::check(p.as_path());
@@ -88,6 +90,7 @@ fn split_and_check(dir: &Path, spec: &synth::Spec, limit: u64, oracles: &[Oracle
         for p in &parts {
             let Some(v) = oracle::view_or_skip(o, p) else { return parts.len() };
             assert!(v.errors.is_empty(), "{o} on {}: {:?}", p.display(), v.errors);
+            eprintln!("{o}: {}: {} messages", p.display(), v.folders.values().map(|f| f.count).sum::<usize>());
             theirs.push(v);
         }
         let d = oracle::compare(&written.view, &merged(&theirs));
