@@ -1857,6 +1857,19 @@ impl PstWriter {
     }
 }
 
+/// The size of an attachment of `m` (embedded messages' included) too
+/// large for PidTagAttachSize, a signed 32-bit count, if there is one.
+fn attachment_over_limit(m: &Message, depth: usize) -> Option<u64> {
+    m.attachments.iter().find_map(|a| match &a.content {
+        AttachContent::Bytes(b) | AttachContent::Ole(b) => {
+            let n = b.len() as u64;
+            (n > i32::MAX as u64).then_some(n)
+        }
+        AttachContent::Embedded(e) if depth < 64 => attachment_over_limit(e, depth + 1),
+        _ => None,
+    })
+}
+
 fn message_size_of(props: &[(u16, PropValue<'_>)]) -> u64 {
     props
         .iter()
@@ -1955,6 +1968,14 @@ impl StoreWriter for PstWriter {
                 ),
             });
         };
+        if let Some(size) = attachment_over_limit(m, 0) {
+            return Err(Error::Unsupported {
+                path: self.target.clone(),
+                reason: format!(
+                    "an attachment of {size} bytes: a PST cannot hold one of 2 GiB or more (PidTagAttachSize is 32 bits)"
+                ),
+            });
+        }
         let mut lost = Vec::new();
         let bytes = self.write_message(m, &mut lost, Origin::Source)?;
         self.messages += 1;
@@ -2001,6 +2022,35 @@ impl StoreWriter for PstWriter {
 #[cfg(test)]
 mod tests {
     use super::md5;
+
+    /// An attachment of 2 GiB or more is refused with its reason, before
+    /// anything of the message is written (the zeroed buffer is never
+    /// touched: the check reads its length only).
+    #[test]
+    fn an_attachment_past_32_bits_is_refused() {
+        use mailshift_core::mapi::{AttachContent, Attachment, Message};
+        use mailshift_core::{Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, Prepared, StoreWriter};
+        let mut w = super::PstWriter::in_memory(super::PstWriteOptions::default());
+        let f = Folder {
+            id: FolderId(1),
+            parent: None,
+            path: vec!["Big".into()],
+            name: "Big".into(),
+            kind: FolderKind::Mail,
+            role: FolderRole::None,
+        };
+        w.begin(std::slice::from_ref(&f)).unwrap();
+        w.open_folder(&f).unwrap();
+        let mut m = Message::default();
+        m.attachments.push(Attachment { props: Default::default(), content: AttachContent::Bytes(vec![0; 1 << 31]) });
+        let p = Prepared::new(Item::Mapi(Box::new(m)), ItemMeta { id: ItemId(0, 0), size: None });
+        let err = w.write(&p).unwrap_err().to_string();
+        assert!(err.contains("an attachment of 2147483648 bytes"), "{err}");
+        assert_eq!(w.messages, 0);
+        w.close_folder().unwrap();
+        let file = w.finish_to_vec().unwrap();
+        assert!(file.len() < 1 << 20);
+    }
 
     /// The test suite of RFC 1321 A.5.
     #[test]
