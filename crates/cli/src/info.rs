@@ -157,7 +157,7 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
                     .par_iter()
                     .map(|m| match reader.read(m.id) {
                         Ok(item) => {
-                            let p = Prepared::new(item, *m);
+                            let p = Prepared::keyed(item, *m, false);
                             Fact::Read(m.id, p.size(), p.date())
                         }
                         Err(Error::Unsupported { .. }) => Fact::Unsupported(m.id, m.size.unwrap_or(0)),

@@ -582,7 +582,7 @@ fn prepare<'a>(
     let p = if mapi && !matches!(item, Item::Mapi(_)) {
         match crate::mapi::inbound::to_mapi(item) {
             Ok(c) => {
-                let mut p = Prepared::new(Item::Mapi(Box::new(c.message)), meta);
+                let mut p = Prepared::keyed(Item::Mapi(Box::new(c.message)), meta, opts.dedup);
                 p.not_kept = c.not_kept;
                 p.lost = c.lost;
                 p
@@ -590,7 +590,7 @@ fn prepare<'a>(
             Err(reason) => return Outcome::Unsupported(reason),
         }
     } else {
-        Prepared::new(item, meta)
+        Prepared::keyed(item, meta, opts.dedup)
     };
     if let Some(max) = opts.max_size {
         if p.size() > max {

@@ -77,6 +77,9 @@ impl MailInfo {
 pub struct DedupKey(pub [u8; 16]);
 
 impl DedupKey {
+    /// The key of an item prepared without one ([`Prepared::keyed`]).
+    pub const NONE: DedupKey = DedupKey([0; 16]);
+
     /// The key of a message.
     pub fn of_mail(info: &MailInfo, raw: &[u8]) -> DedupKey {
         let mut h = Sha256::new();
@@ -228,12 +231,26 @@ pub struct Prepared<'a> {
 impl<'a> Prepared<'a> {
     /// Reads the header facts and computes the dedup key.
     pub fn new(item: Item<'a>, meta: ItemMeta) -> Prepared<'a> {
+        Prepared::keyed(item, meta, true)
+    }
+
+    /// The same; the dedup key only when `keyed` (a message without a
+    /// Message-ID is hashed whole for it: a run without `--dedup` need not
+    /// pay for that), else [`DedupKey::NONE`].
+    pub fn keyed(item: Item<'a>, meta: ItemMeta, keyed: bool) -> Prepared<'a> {
         let (info, key) = match &item {
             Item::Mail(m) => {
                 let info = MailInfo::parse(&m.raw);
-                let key = DedupKey::of_mail(&info, &m.raw);
+                let key = if keyed { DedupKey::of_mail(&info, &m.raw) } else { DedupKey::NONE };
                 (info, key)
             }
+            _ if !keyed => (
+                match &item {
+                    Item::Mapi(m) => MailInfo::of_mapi(m),
+                    _ => MailInfo::default(),
+                },
+                DedupKey::NONE,
+            ),
             // A modified occurrence shares its master's UID (RFC 5545
             // 3.8.4.4): its RECURRENCE-ID is part of its identity.
             Item::Event(e) => {
