@@ -31,7 +31,7 @@
 //!
 //! Output is deterministic: Date and Message-ID come from properties (no
 //! Message-ID is invented), and multipart boundaries are derived from a
-//! SHA-256 of the parts they separate, never from a clock or a random
+//! hash of the parts they separate, never from a clock or a random
 //! source. Every line is at most 998 octets (RFC 5322 2.1.1); bodies are
 //! 7bit, quoted-printable or base64, never raw 8bit (message/rfc822 parts
 //! excepted, which RFC 2046 5.2.1 forbids to encode: they are labelled
@@ -46,8 +46,6 @@ mod encode;
 pub mod inbound;
 #[cfg(test)]
 mod tests;
-
-use sha2::{Digest, Sha256};
 
 use super::{rtf, tags};
 use super::{without_subject_marker, AttachContent, Attachment, Message, PropBag, PropValue};
@@ -104,13 +102,14 @@ struct Part {
 enum Body {
     /// Encoded content.
     Leaf(Vec<u8>),
-    /// A multipart: subtype, extra Content-Type parameters, children.
-    Multi(&'static str, Vec<(&'static str, String)>, Vec<Part>),
+    /// A multipart: subtype, extra Content-Type parameters, children, and
+    /// its boundary ([`Part::set_boundaries`]).
+    Multi(&'static str, Vec<(&'static str, String)>, Vec<Part>, String),
 }
 
 impl Part {
     fn multi(subtype: &'static str, params: Vec<(&'static str, String)>, children: Vec<Part>) -> Part {
-        Part { headers: Vec::new(), body: Body::Multi(subtype, params, children) }
+        Part { headers: Vec::new(), body: Body::Multi(subtype, params, children, String::new()) }
     }
 
     /// The first child alone when there is one, else a multipart.
@@ -125,7 +124,7 @@ impl Part {
     /// The full Content-Type value of the part, for multipart/related's `type`.
     fn content_type(&self) -> String {
         match &self.body {
-            Body::Multi(sub, _, _) => format!("multipart/{sub}"),
+            Body::Multi(sub, _, _, _) => format!("multipart/{sub}"),
             Body::Leaf(_) => self
                 .headers
                 .iter()
@@ -136,61 +135,139 @@ impl Part {
         }
     }
 
-    /// Header block (CRLF-ended lines, no blank line) and body bytes.
-    fn serialize(&self) -> (String, Vec<u8>) {
-        match &self.body {
-            Body::Leaf(b) => (self.headers.concat(), b.clone()),
-            Body::Multi(sub, params, children) => {
-                let parts: Vec<Vec<u8>> = children
-                    .iter()
-                    .map(|c| {
-                        let (h, b) = c.serialize();
-                        let mut v = h.into_bytes();
-                        v.extend_from_slice(b"\r\n");
-                        v.extend_from_slice(&b);
-                        v
-                    })
-                    .collect();
-                let boundary = boundary(sub, &parts);
-                let mut body = Vec::new();
-                for p in &parts {
-                    body.extend_from_slice(b"--");
-                    body.extend_from_slice(boundary.as_bytes());
-                    body.extend_from_slice(b"\r\n");
-                    body.extend_from_slice(p);
-                    body.extend_from_slice(b"\r\n");
+    /// Gives every multipart of the tree its boundary, the innermost
+    /// first (a boundary must differ from those inside it); returns the
+    /// boundaries of the subtree.
+    fn set_boundaries(&mut self) -> Vec<String> {
+        match &mut self.body {
+            Body::Leaf(_) => Vec::new(),
+            Body::Multi(sub, _, children, b) => {
+                let mut inner = Vec::new();
+                for c in children.iter_mut() {
+                    inner.extend(c.set_boundaries());
                 }
-                body.extend_from_slice(b"--");
-                body.extend_from_slice(boundary.as_bytes());
-                body.extend_from_slice(b"--");
-                let mut ps: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                ps.push(("boundary", &boundary));
-                let mut head = header_params("Content-Type", &format!("multipart/{sub}"), &ps);
-                head.push_str(&self.headers.concat());
-                (head, body)
+                *b = boundary(sub, children, &inner);
+                inner.push(b.clone());
+                inner
+            }
+        }
+    }
+
+    /// Appends the header block (CRLF-ended lines, no blank line).
+    fn write_head(&self, out: &mut Vec<u8>) {
+        if let Body::Multi(sub, params, _, boundary) = &self.body {
+            let mut ps: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            ps.push(("boundary", boundary));
+            out.extend_from_slice(header_params("Content-Type", &format!("multipart/{sub}"), &ps).as_bytes());
+        }
+        for h in &self.headers {
+            out.extend_from_slice(h.as_bytes());
+        }
+    }
+
+    /// Appends the body (after [`set_boundaries`](Self::set_boundaries)).
+    fn write_body(&self, out: &mut Vec<u8>) {
+        match &self.body {
+            Body::Leaf(b) => out.extend_from_slice(b),
+            Body::Multi(_, _, children, boundary) => {
+                for c in children {
+                    out.extend_from_slice(b"--");
+                    out.extend_from_slice(boundary.as_bytes());
+                    out.extend_from_slice(b"\r\n");
+                    c.write_head(out);
+                    out.extend_from_slice(b"\r\n");
+                    c.write_body(out);
+                    out.extend_from_slice(b"\r\n");
+                }
+                out.extend_from_slice(b"--");
+                out.extend_from_slice(boundary.as_bytes());
+                out.extend_from_slice(b"--");
+            }
+        }
+    }
+
+    /// An upper bound of the bytes [`write_body`](Self::write_body) appends
+    /// with the head, for one allocation of the message.
+    fn size_hint(&self) -> usize {
+        let head: usize = self.headers.iter().map(String::len).sum::<usize>() + 256;
+        match &self.body {
+            Body::Leaf(b) => head + b.len(),
+            Body::Multi(_, _, children, _) => head + children.iter().map(|c| c.size_hint() + 64).sum::<usize>(),
+        }
+    }
+
+    /// Feeds what identifies the part to `h`: its header fields, and of a
+    /// leaf its length and its first and last KiB (hashing every byte of
+    /// every attachment was a tenth of a PST -> mbox run; the boundary is
+    /// checked against the whole content anyway).
+    fn sample(&self, h: &mut Fnv128) {
+        for f in &self.headers {
+            h.update(f.as_bytes());
+        }
+        match &self.body {
+            Body::Leaf(b) => {
+                h.update(&(b.len() as u64).to_le_bytes());
+                h.update(&b[..b.len().min(1024)]);
+                h.update(&b[b.len().saturating_sub(1024)..]);
+            }
+            Body::Multi(sub, _, children, _) => {
+                h.update(sub.as_bytes());
+                for c in children {
+                    c.sample(h);
+                }
+            }
+        }
+    }
+
+    /// True if `needle` occurs in the part's header fields or content, to
+    /// any depth.
+    fn contains(&self, needle: &[u8]) -> bool {
+        self.headers.iter().any(|f| encode::memfind(f.as_bytes(), needle).is_some())
+            || match &self.body {
+                Body::Leaf(b) => encode::memfind(b, needle).is_some(),
+                Body::Multi(_, params, children, _) => {
+                    params.iter().any(|(_, v)| encode::memfind(v.as_bytes(), needle).is_some())
+                        || children.iter().any(|c| c.contains(needle))
+                }
+            }
+    }
+}
+
+/// FNV-1a, twice with different offsets: 128 bits, stable across builds
+/// and platforms (std's hashers promise neither), and cheap.
+struct Fnv128([u64; 2]);
+
+impl Fnv128 {
+    fn new() -> Fnv128 {
+        Fnv128([0xcbf2_9ce4_8422_2325, 0x6c62_272e_07bb_0142])
+    }
+    fn update(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            for (i, x) in self.0.iter_mut().enumerate() {
+                *x = (*x ^ u64::from(b).rotate_left(i as u32 * 8)).wrapping_mul(0x0000_0100_0000_01b3);
             }
         }
     }
 }
 
 /// A boundary derived from what it separates: `=_` and 32 hex digits of a
-/// SHA-256 over the parts. `=_` can occur in neither quoted-printable nor
-/// base64 text; the parts are still searched, and the hash re-salted on
-/// the (astronomically unlikely) hit, so a 7bit part cannot collide.
-fn boundary(subtype: &str, parts: &[Vec<u8>]) -> String {
+/// hash of the parts ([`Part::sample`]). `=_` can occur in neither
+/// quoted-printable nor base64 text, and a boundary has no CR or LF, so it
+/// cannot span two pieces of the output; the parts are still searched
+/// whole, with the boundaries inside them, and the hash re-salted on a hit,
+/// so a 7bit part cannot collide.
+fn boundary(subtype: &str, parts: &[Part], inner: &[String]) -> String {
     let mut b = String::new();
     for salt in 0u32..1024 {
-        let mut h = Sha256::new();
+        let mut h = Fnv128::new();
         h.update(b"mailshift multipart boundary\0");
         h.update(subtype.as_bytes());
-        h.update(salt.to_le_bytes());
+        h.update(&salt.to_le_bytes());
         for p in parts {
-            h.update((p.len() as u64).to_le_bytes());
-            h.update(p);
+            p.sample(&mut h);
         }
-        let hex: String = h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect();
-        b = format!("=_{hex}");
-        if !parts.iter().any(|p| encode::memfind(p, b.as_bytes()).is_some()) {
+        b = format!("=_{:016x}{:016x}", h.0[0], h.0[1]);
+        if !inner.contains(&b) && !parts.iter().any(|p| p.contains(b.as_bytes())) {
             break;
         }
     }
@@ -210,7 +287,7 @@ fn text_part(subtype: &str, text: &[u8], charset: &str, alone: bool) -> Part {
     if open_end && te == TransferEncoding::SevenBit {
         te = TransferEncoding::QuotedPrintable;
     }
-    let mut body = te.encode(&text);
+    let mut body = if te == TransferEncoding::SevenBit { text } else { te.encode(&text) };
     if open_end && te == TransferEncoding::QuotedPrintable {
         body.push(b'=');
     }
@@ -227,7 +304,12 @@ fn text_part(subtype: &str, text: &[u8], charset: &str, alone: bool) -> Part {
 
 fn message_bytes(msg: &Message, opts: &MimeOptions, depth: usize, notes: &mut Vec<String>) -> Vec<u8> {
     let bodies = bodies(msg, notes);
-    let html_text = bodies.html.as_ref().map(|(b, _)| String::from_utf8_lossy(b).to_ascii_lowercase());
+    // The HTML in lower case, for attachments' cid: and Content-Location
+    // references: made only when an attachment has one to look for.
+    let cids = msg.attachments.iter().any(|a| {
+        a.props.get(tags::ATTACH_CONTENT_ID).is_some() || a.props.get(tags::ATTACH_CONTENT_LOCATION).is_some()
+    });
+    let html_text = bodies.html.as_ref().filter(|_| cids).map(|(b, _)| String::from_utf8_lossy(b).to_ascii_lowercase());
 
     let mut inline = Vec::new();
     let mut attached = Vec::new();
@@ -266,17 +348,20 @@ fn message_bytes(msg: &Message, opts: &MimeOptions, depth: usize, notes: &mut Ve
     };
     let mut top = vec![related];
     top.extend(attached);
-    let root = Part::wrap("mixed", Vec::new(), top);
+    let mut root = Part::wrap("mixed", Vec::new(), top);
+    root.set_boundaries();
 
-    let mut out = message_header(msg, notes).into_bytes();
+    let header = message_header(msg, notes);
+    let mut out = Vec::with_capacity(header.len() + root.size_hint() + 32);
+    out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(b"MIME-Version: 1.0\r\n");
-    let (h, b) = root.serialize();
-    out.extend_from_slice(h.as_bytes());
+    root.write_head(&mut out);
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&b);
+    let body = out.len();
+    root.write_body(&mut out);
     // A text body that ends its last line keeps it as it is; anything else
     // (a multipart's close delimiter, base64) gets its line ended.
-    if !b.is_empty() && !b.ends_with(b"\r\n") {
+    if out.len() > body && !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
     }
     out
