@@ -438,6 +438,7 @@ fn convert_folder(
             for range in batches {
                 let out: Vec<(ItemMeta, Outcome<'_>)> =
                     items[range].par_iter().map(|m| (*m, prepare(source, *m, opts, &accepted, mapi))).collect();
+                source.release_memory();
                 if tx.send(out).is_err() {
                     return;
                 }

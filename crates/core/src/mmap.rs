@@ -34,6 +34,23 @@ impl Mapped {
     }
 }
 
+impl Mapped {
+    /// Lets the kernel drop this process's pages of the map (`MADV_DONTNEED`):
+    /// the file's pages stay in the page cache, and what is read again is
+    /// faulted back in, so a reader that has moved on does not keep the
+    /// whole input counted in its resident set. A hint: failures are
+    /// ignored.
+    pub fn release(&self) {
+        if let Some(m) = &self.0 {
+            // SAFETY: MADV_DONTNEED is destructive only for private pages a
+            // process wrote; this map is read-only and never written, so the
+            // pages come back from the file unchanged, and every slice of
+            // the map stays valid (the addresses do not move).
+            let _ = unsafe { m.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
+    }
+}
+
 impl Deref for Mapped {
     type Target = [u8];
     fn deref(&self) -> &[u8] {

@@ -54,6 +54,12 @@ pub trait StoreReader: Send + Sync {
         false
     }
 
+    /// A hint from the converter that the items read so far are done
+    /// with: a reader over a memory map may let the kernel drop its pages
+    /// (they come back when read again), so that the input is not kept
+    /// resident whole. Called between batches, from any thread.
+    fn release_memory(&self) {}
+
     /// Facts about the store for `mailshift info`, as (name, value) pairs
     /// (`("version", "Unicode, wVer 23")`, `("encryption", "permute")`).
     fn facts(&self) -> Vec<(String, String)> {

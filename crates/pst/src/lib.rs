@@ -178,6 +178,13 @@ impl Pst {
         Pst::with_bytes(name.into(), Bytes::Owned(bytes))
     }
 
+    /// Lets the kernel drop the map's resident pages ([`Mapped::release`]).
+    pub fn release_memory(&self) {
+        if let Bytes::Mapped(m) = &self.bytes {
+            m.release();
+        }
+    }
+
     fn with_bytes(path: PathBuf, bytes: Bytes) -> Result<Pst> {
         let file = bytes.as_slice();
         let mut header = Header::parse(file).map_err(|e| e.at(&path))?;

@@ -734,6 +734,10 @@ impl StoreReader for PstReader {
         Ok(Item::Mail(item))
     }
 
+    fn release_memory(&self) {
+        self.store.pst().release_memory();
+    }
+
     fn facts(&self) -> Vec<(String, String)> {
         use crate::ndb::crypt::CryptMethod;
         use crate::ndb::header::Format;
