@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(header) = Header::parse(data) else {
         return;
     };
-    let s = salvage::scan(Ndb { file: data, header: &header, recovered: None, salvage: None });
+    let s = salvage::scan(Ndb { file: data, header: &header, recovered: None, salvage: None, pages: None });
     for n in s.nodes().take(64) {
         let _ = s.bbt(n.bid_data);
         let _ = s.bbt(n.bid_sub);

@@ -157,6 +157,8 @@ pub struct Pst {
     children: std::sync::OnceLock<std::collections::HashMap<u32, Vec<NodeRef>>>,
     /// Message property contexts no node names ([`Pst::lost_messages`]).
     lost: std::sync::OnceLock<Vec<LostMessage>>,
+    /// B-tree pages checked already.
+    pages: ndb::page::PageCache,
 }
 
 impl std::fmt::Debug for Pst {
@@ -199,6 +201,7 @@ impl Pst {
             salvage: ndb::salvage::SalvageCell::default(),
             children: std::sync::OnceLock::new(),
             lost: std::sync::OnceLock::new(),
+            pages: ndb::page::PageCache::default(),
         };
         // The roots must be usable, or else the salvage scan must find
         // nodes and blocks: with a bad header CRC this is what decides
@@ -250,6 +253,7 @@ impl Pst {
             header: &self.header,
             recovered: self.recovery.get().map(|r| &r.blocks),
             salvage: Some(&self.salvage),
+            pages: Some(&self.pages),
         }
     }
 
@@ -263,6 +267,7 @@ impl Pst {
                 header: &self.header,
                 recovered: None,
                 salvage: Some(&self.salvage),
+                pages: Some(&self.pages),
             };
             ndb::recover::scan(live)
         })

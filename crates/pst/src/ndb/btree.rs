@@ -2,7 +2,7 @@
 //! 2.2.2.7.7, walked from the header's roots on demand.
 
 use super::header::{read_ib, Bref, Format};
-use super::page::{BtPage, PTYPE_BBT, PTYPE_NBT};
+use super::page::{BtPage, PageCache, PTYPE_BBT, PTYPE_NBT};
 use crate::error::{CResult, Corrupt};
 use crate::raw::{Bid, BtEntry};
 
@@ -62,7 +62,14 @@ fn key_at(page: &BtPage<'_>, i: usize, format: Format, tree: Tree) -> Option<u64
 
 /// Walks from `root` to the leaf that would hold `key` and returns the leaf
 /// entry's bytes, or `None` if the key is not in the tree.
-fn find(file: &[u8], format: Format, root: Bref, tree: Tree, key: u64) -> CResult<Option<&[u8]>> {
+fn find<'a>(
+    file: &'a [u8],
+    format: Format,
+    root: Bref,
+    tree: Tree,
+    key: u64,
+    cache: Option<&PageCache>,
+) -> CResult<Option<&'a [u8]>> {
     let mut bref = root;
     // The pages on the way down (no allocation: one lookup per block read).
     let mut visited = [0u64; MAX_DEPTH];
@@ -72,7 +79,7 @@ fn find(file: &[u8], format: Format, root: Bref, tree: Tree, key: u64) -> CResul
             return Err(Corrupt::new(tree.name(), bref.ib, "B-tree page visited twice (cycle)"));
         }
         visited[depth] = bref.ib;
-        let page = BtPage::read(file, format, bref, tree.ptype())?;
+        let page = BtPage::read_in(file, format, bref, tree.ptype(), cache)?;
         if let Some(l) = expected_level {
             if page.c_level != l {
                 return Err(Corrupt::new(
@@ -114,7 +121,18 @@ fn find(file: &[u8], format: Format, root: Bref, tree: Tree, key: u64) -> CResul
 
 /// Looks up `nid` in the NBT whose root page is `root`.
 pub fn lookup_nbt(file: &[u8], format: Format, root: Bref, nid: u32) -> CResult<Option<NbtEntry>> {
-    let Some(e) = find(file, format, root, Tree::Nbt, u64::from(nid))? else {
+    lookup_nbt_in(file, format, root, nid, None)
+}
+
+/// [`lookup_nbt`] through a [`PageCache`].
+pub fn lookup_nbt_in(
+    file: &[u8],
+    format: Format,
+    root: Bref,
+    nid: u32,
+    cache: Option<&PageCache>,
+) -> CResult<Option<NbtEntry>> {
+    let Some(e) = find(file, format, root, Tree::Nbt, u64::from(nid), cache)? else {
         return Ok(None);
     };
     Ok(Some(parse_nbt_entry(e, format).ok_or_else(|| Corrupt::new("NBTENTRY", root.ib, "entry too short"))?))
@@ -122,7 +140,18 @@ pub fn lookup_nbt(file: &[u8], format: Format, root: Bref, nid: u32) -> CResult<
 
 /// Looks up `bid` (its reserved low bit ignored) in the BBT whose root page is `root`.
 pub fn lookup_bbt(file: &[u8], format: Format, root: Bref, bid: u64) -> CResult<Option<BbtEntry>> {
-    let Some(e) = find(file, format, root, Tree::Bbt, Bid(bid).key())? else {
+    lookup_bbt_in(file, format, root, bid, None)
+}
+
+/// [`lookup_bbt`] through a [`PageCache`].
+pub fn lookup_bbt_in(
+    file: &[u8],
+    format: Format,
+    root: Bref,
+    bid: u64,
+    cache: Option<&PageCache>,
+) -> CResult<Option<BbtEntry>> {
+    let Some(e) = find(file, format, root, Tree::Bbt, Bid(bid).key(), cache)? else {
         return Ok(None);
     };
     Ok(Some(parse_bbt_entry(e, format).ok_or_else(|| Corrupt::new("BBTENTRY", root.ib, "entry too short"))?))

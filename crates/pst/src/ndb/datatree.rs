@@ -229,7 +229,7 @@ mod tests {
             (0x2A, xblock(2, 180, &[0x22, 0x26])),
         ];
         let (file, header) = file_with_blocks(&blocks);
-        let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None };
+        let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None, pages: None };
         let tree = DataTree::open(ndb, 0x2A).expect("tree");
         assert_eq!(tree.block_count(), 3);
         assert_eq!(tree.declared_len(), 180);
@@ -254,7 +254,7 @@ mod tests {
             (0x32, xblock(2, 10, &[0x10])),       // XXBLOCK over a data block
         ];
         let (file, header) = file_with_blocks(&blocks);
-        let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None };
+        let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None, pages: None };
         assert!(DataTree::open(ndb, 0x22).expect("opens").read_all().is_err());
         for bid in [0x26, 0x2A, 0x2E, 0x32, 0x99] {
             assert!(DataTree::open(ndb, bid).is_err(), "{bid:#x}");

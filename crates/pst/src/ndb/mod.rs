@@ -37,13 +37,15 @@ pub struct Ndb<'a> {
     /// B-tree lookup meets a page that fails its checks, and asked in the
     /// tree's stead from then on. `None`: errors are errors.
     pub salvage: Option<&'a salvage::SalvageCell>,
+    /// B-tree pages whose CRC was found right already ([`page::PageCache`]).
+    pub pages: Option<&'a page::PageCache>,
 }
 
 impl<'a> Ndb<'a> {
     /// The node `nid` from the NBT, if present. A walk that meets a damaged
     /// page answers from the salvage scan, when there is one.
     pub fn node(&self, nid: u32) -> CResult<Option<NbtEntry>> {
-        match btree::lookup_nbt(self.file, self.header.format, self.header.bref_nbt, nid) {
+        match btree::lookup_nbt_in(self.file, self.header.format, self.header.bref_nbt, nid, self.pages) {
             Err(e) => {
                 let found = self.salvage_after(e)?.node(nid);
                 if let (Some(cell), Some(_)) = (self.salvage, found) {
@@ -58,7 +60,7 @@ impl<'a> Ndb<'a> {
     /// The BBT entry of `bid`, if present; like [`Ndb::node`], from the
     /// salvage scan past a damaged page.
     pub fn bbt(&self, bid: u64) -> CResult<Option<BbtEntry>> {
-        match btree::lookup_bbt(self.file, self.header.format, self.header.bref_bbt, bid) {
+        match btree::lookup_bbt_in(self.file, self.header.format, self.header.bref_bbt, bid, self.pages) {
             Err(e) => Ok(self.salvage_after(e)?.bbt(bid)),
             found => found,
         }

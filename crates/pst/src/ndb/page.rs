@@ -27,6 +27,52 @@ pub fn read_page<'a>(
     ptype: u8,
     structure: &'static str,
 ) -> CResult<(&'a [u8], PageTrailer)> {
+    read_page_in(file, format, bref, ptype, structure, None)
+}
+
+/// Pages of one file whose CRC was found right, so that the upper levels
+/// of the B-trees, read for every lookup, have their CRC computed once: a
+/// lock-free direct-mapped table of page offsets (a miss only costs the
+/// CRC again). Belongs to one [`crate::Pst`]: the map's bytes never change.
+pub struct PageCache(Box<[std::sync::atomic::AtomicU64]>);
+
+impl std::fmt::Debug for PageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PageCache")
+    }
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache((0..PageCache::SLOTS).map(|_| std::sync::atomic::AtomicU64::new(0)).collect())
+    }
+}
+
+impl PageCache {
+    const SLOTS: usize = 1 << 14;
+
+    fn slot(&self, ib: u64) -> &std::sync::atomic::AtomicU64 {
+        &self.0[((ib >> 9) as usize) % PageCache::SLOTS]
+    }
+
+    fn knows(&self, ib: u64) -> bool {
+        self.slot(ib).load(std::sync::atomic::Ordering::Relaxed) == ib.wrapping_add(1)
+    }
+
+    fn add(&self, ib: u64) {
+        self.slot(ib).store(ib.wrapping_add(1), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// [`read_page`], skipping the CRC of a page `cache` has seen right.
+pub fn read_page_in<'a>(
+    file: &'a [u8],
+    format: Format,
+    bref: Bref,
+    ptype: u8,
+    structure: &'static str,
+    cache: Option<&PageCache>,
+) -> CResult<(&'a [u8], PageTrailer)> {
     let size = format.page_size();
     let start = usize::try_from(bref.ib).ok().filter(|&s| s > 0);
     let page = start.and_then(|s| file.get(s..s.checked_add(size)?)).ok_or_else(|| {
@@ -43,10 +89,16 @@ pub fn read_page<'a>(
     if Bid(t.bid).key() != Bid(bref.bid).key() {
         return Err(Corrupt::new(structure, bref.ib, format!("page BID {:#x}, expected {:#x}", t.bid, bref.bid)));
     }
+    if cache.is_some_and(|c| c.knows(bref.ib)) {
+        return Ok((page, t));
+    }
     let covered = size - format.page_trailer_size();
     let crc = crc32(&page[..covered]);
     if crc != t.dw_crc {
         return Err(Corrupt::new(structure, bref.ib, format!("page dwCRC {:#010x}, computed {crc:#010x}", t.dw_crc)));
+    }
+    if let Some(c) = cache {
+        c.add(bref.ib);
     }
     Ok((page, t))
 }
@@ -74,8 +126,19 @@ impl<'a> BtPage<'a> {
     /// Reads and checks the B-tree page at `bref` (`ptype` is
     /// [`PTYPE_NBT`] or [`PTYPE_BBT`]).
     pub fn read(file: &'a [u8], format: Format, bref: Bref, ptype: u8) -> CResult<BtPage<'a>> {
+        BtPage::read_in(file, format, bref, ptype, None)
+    }
+
+    /// [`BtPage::read`] through a [`PageCache`].
+    pub fn read_in(
+        file: &'a [u8],
+        format: Format,
+        bref: Bref,
+        ptype: u8,
+        cache: Option<&PageCache>,
+    ) -> CResult<BtPage<'a>> {
         const S: &str = "BTPAGE";
-        let (page, trailer) = read_page(file, format, bref, ptype, S)?;
+        let (page, trailer) = read_page_in(file, format, bref, ptype, S, cache)?;
         let off = bref.ib;
         // The counts follow rgentries (MS-PST 2.2.2.7.7.1; 4K: libpff).
         let area = format.page().bt_entries;

@@ -484,7 +484,7 @@ mod tests {
     fn free_slot_entry_is_recovered_with_its_old_block() {
         let file = deleted_message_file(false);
         let header = Header::parse(&file).expect("header");
-        let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None };
+        let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None, pages: None };
         let rec = scan(ndb);
         assert!(rec.free_bytes > 0);
         assert_eq!(rec.free_pages, 1, "the old BBT leaf");
@@ -508,7 +508,7 @@ mod tests {
     fn a_corrupt_old_block_is_skipped_and_counted() {
         let file = deleted_message_file(true);
         let header = Header::parse(&file).expect("header");
-        let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None };
+        let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None, pages: None };
         let rec = scan(ndb);
         assert!(rec.nodes.is_empty());
         assert_eq!(rec.skipped, 1);
@@ -522,7 +522,7 @@ mod tests {
         for i in 0..64usize {
             let at = 0x4400 + (i * 97) % 0x800;
             file[at] ^= 0x5A;
-            let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None };
+            let ndb = Ndb { file: &file, header: &header, recovered: None, salvage: None, pages: None };
             let _ = scan(ndb);
         }
     }

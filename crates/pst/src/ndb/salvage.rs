@@ -322,7 +322,7 @@ mod tests {
     fn blocks_and_nodes_are_found_by_their_own_checks() {
         let file = file();
         let header = Header::parse(&file).expect("header");
-        let s = scan(Ndb { file: &file, header: &header, recovered: None, salvage: None });
+        let s = scan(Ndb { file: &file, header: &header, recovered: None, salvage: None, pages: None });
         assert_eq!(s.bbt(0x104), Some(BbtEntry { bid: 0x104, ib: 0x5000, cb: 10, c_ref: 0 }));
         assert_eq!(s.bbt(0x109).map(|b| (b.ib, b.cb)), Some((0x5040, 60)), "reserved bit ignored");
         assert_eq!(s.block_count(), 2);
@@ -331,7 +331,7 @@ mod tests {
         // A flipped data byte takes the block out, not its neighbour.
         let mut bad = file.clone();
         bad[0x5003] ^= 1;
-        let s = scan(Ndb { file: &bad, header: &header, recovered: None, salvage: None });
+        let s = scan(Ndb { file: &bad, header: &header, recovered: None, salvage: None, pages: None });
         assert_eq!(s.bbt(0x104), None);
         assert!(s.bbt(0x108).is_some());
     }
@@ -355,11 +355,11 @@ mod tests {
         let leaf = build_bt_page(F, PTYPE_NBT, 0x4A00, 0x30, 0, 32, &[nbt(0x122, 0x10C, 0x122)]);
         put(&mut file, 0x4A00, &leaf);
         let header = Header::parse(&file).expect("header");
-        let s = scan(Ndb { file: &file, header: &header, recovered: None, salvage: None });
+        let s = scan(Ndb { file: &file, header: &header, recovered: None, salvage: None, pages: None });
         assert_eq!(s.node(0x122).map(|n| n.bid_data), Some(0x108));
         // With its block present, the newer page wins.
         put(&mut file, 0x5080, &build_block(F, 0x5080, 0x10C, b"newer", 0));
-        let s = scan(Ndb { file: &file, header: &header, recovered: None, salvage: None });
+        let s = scan(Ndb { file: &file, header: &header, recovered: None, salvage: None, pages: None });
         assert_eq!(s.node(0x122).map(|n| n.bid_data), Some(0x10C));
     }
 
@@ -374,8 +374,8 @@ mod tests {
             x ^= x << 17;
             let at = 0x4400 + (x as usize) % (file.len() - 0x4400);
             file[at] ^= (x >> 32) as u8 | 1;
-            let _ = scan(Ndb { file: &file, header: &header, recovered: None, salvage: None });
+            let _ = scan(Ndb { file: &file, header: &header, recovered: None, salvage: None, pages: None });
         }
-        let _ = scan(Ndb { file: &file[..0x4410], header: &header, recovered: None, salvage: None });
+        let _ = scan(Ndb { file: &file[..0x4410], header: &header, recovered: None, salvage: None, pages: None });
     }
 }
