@@ -539,10 +539,20 @@ pub fn retarget_dist_list(
     changed
 }
 
+/// The address type of the one-off EntryID that stands for a list member
+/// that is a contact, by its UID, in a list written from the neutral model
+/// ([`crate::mapi::pim::write::dist_list`]): the UID is its address. A PST
+/// writer replaces it by the contact's WrappedEntryId when it writes the
+/// contact too; one left as it is still reads back as that contact.
+pub const MEMBER_UID_ADDRESS_TYPE: &str = "X-MAILSHIFT-UID";
+
 /// What a member EntryID names; `uid_of(store uid, nid)` gives the UID of a
 /// contact or list member.
 fn member_of(entry: &[u8], uid_of: &dyn Fn(&[u8], u32) -> String) -> Option<Member> {
     if let Some(o) = parse_one_off(entry) {
+        if o.address_type == MEMBER_UID_ADDRESS_TYPE {
+            return nonempty(&o.address).map(Member::Contact);
+        }
         return nonempty(&o.address).map(|email| Member::OneOff { name: o.name, email });
     }
     // WrappedEntryId: Flags (4), ProviderUID (16), Type (1), EmbeddedEntryID.
