@@ -143,6 +143,40 @@ pub fn parse_one_off(b: &[u8]) -> Option<OneOff> {
     })
 }
 
+/// A one-off EntryID of `name`, `address_type` and `address` in the
+/// Unicode form (`U` set, MAPI_ONE_OFF_NO_RICH_INFO): the inverse of
+/// [`parse_one_off`].
+pub fn one_off_entry_id(name: &str, address_type: &str, address: &str) -> Vec<u8> {
+    let mut b = Vec::with_capacity(24 + 2 * (name.len() + address_type.len() + address.len() + 3));
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    b.extend_from_slice(&ONE_OFF_UID);
+    b.extend_from_slice(&[0, 0]);
+    b.extend_from_slice(&0x8001u16.to_le_bytes());
+    for s in [name, address_type, address] {
+        for u in s.encode_utf16().filter(|u| *u != 0) {
+            b.extend_from_slice(&u.to_le_bytes());
+        }
+        b.extend_from_slice(&[0, 0]);
+    }
+    b
+}
+
+/// The member EntryID of a contact (or, `list`, a distribution list)
+/// stored as message `nid` of the PST whose record key is `store_uid`: a
+/// WrappedEntryId ([MS-OXOCNTC] 2.2.2.2.4.1.1, type 0xC3 / 0xC4: a
+/// message of this store) around its 24-byte message ENTRYID (MS-PST
+/// 2.4.3.2), which [`member_target`] reads.
+pub fn wrapped_member_entry_id(store_uid: &[u8; 16], nid: u32, list: bool) -> Vec<u8> {
+    let mut b = Vec::with_capacity(45);
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    b.extend_from_slice(&WRAPPED_UID);
+    b.push(if list { 0xC4 } else { 0xC3 });
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    b.extend_from_slice(store_uid);
+    b.extend_from_slice(&nid.to_le_bytes());
+    b
+}
+
 fn looks_like_smtp(s: &str) -> bool {
     s.contains('@') && !s.contains(char::is_whitespace) && !s.starts_with('/')
 }
