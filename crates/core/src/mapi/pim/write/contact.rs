@@ -161,8 +161,18 @@ fn parts(a: &PostalAddress) -> [&str; 5] {
 /// The address as Outlook's form shows it: street, "city region postal
 /// code", country, one per line, empty lines left out.
 fn whole(a: &PostalAddress) -> String {
-    let middle = [&a.city, &a.region, &a.postal_code].iter().filter(|s| !s.is_empty()).map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
-    [a.street.as_str(), middle.as_str(), a.country.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("\r\n")
+    let middle = [&a.city, &a.region, &a.postal_code]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    [a.street.as_str(), middle.as_str(), a.country.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\r\n")
 }
 
 /// File extension and media type of a picture, by its bytes first.
@@ -265,7 +275,10 @@ pub fn contact(c: &Contact) -> Result<Converted, String> {
         let tag = exact.or_else(|| {
             let t = phone_candidates(p).into_iter().find(|t| !used.contains(t));
             if t.is_some() {
-                o.not_kept(format!("the kinds {:?} of phone number {} (written as the nearest Outlook has)", p.kinds, p.number));
+                o.not_kept(format!(
+                    "the kinds {:?} of phone number {} (written as the nearest Outlook has)",
+                    p.kinds, p.number
+                ));
             }
             t
         });
@@ -333,7 +346,9 @@ pub fn contact(c: &Contact) -> Result<Converted, String> {
     }
 
     // Web pages in the reader's order, the IM address.
-    for (u, dst) in c.urls.iter().zip([Dst::Tag(tags::BUSINESS_HOME_PAGE), Dst::Tag(tags::PERSONAL_HOME_PAGE), Dst::Lid(lid::HTML)]) {
+    for (u, dst) in
+        c.urls.iter().zip([Dst::Tag(tags::BUSINESS_HOME_PAGE), Dst::Tag(tags::PERSONAL_HOME_PAGE), Dst::Lid(lid::HTML)])
+    {
         match dst {
             Dst::Tag(t) => o.text(t, Some(u)),
             Dst::Lid(l) => o.lid_text(l, Some(u)),
@@ -422,7 +437,11 @@ mod tests {
             },
             nickname: Some("Jü".into()),
             emails: vec![
-                Email { address: "j@mueller.example".into(), display_name: Some("Jürgen (Büro)".into()), ..Email::default() },
+                Email {
+                    address: "j@mueller.example".into(),
+                    display_name: Some("Jürgen (Büro)".into()),
+                    ..Email::default()
+                },
                 Email { address: "jm@home.example".into(), ..Email::default() },
             ],
             phones: vec![
@@ -434,7 +453,12 @@ mod tests {
                 Phone { number: "+49 30 6".into(), kinds: vec![PhoneKind::Other], pref: false },
             ],
             addresses: vec![
-                PostalAddress { kind: AddressKind::Home, street: "Am See 1".into(), city: "Potsdam".into(), ..Default::default() },
+                PostalAddress {
+                    kind: AddressKind::Home,
+                    street: "Am See 1".into(),
+                    city: "Potsdam".into(),
+                    ..Default::default()
+                },
                 PostalAddress {
                     kind: AddressKind::Work,
                     street: "Kantstraße 3".into(),

@@ -5,22 +5,28 @@
 
 use super::{filetime, midnight, recipient, Out};
 use crate::mapi::inbound::Converted;
-use crate::mapi::pim::recur::{aro, minutes_of, minutes_of_day, AppointmentRecurrencePattern, ExceptionInfo, RecurrencePattern};
+use crate::mapi::pim::recur::{
+    aro, minutes_of, minutes_of_day, AppointmentRecurrencePattern, ExceptionInfo, RecurrencePattern,
+};
 use crate::mapi::pim::tz::{serialize_tzstruct, TzDefinition, TzReg};
 use crate::mapi::tags::{self, lid};
 use crate::mapi::{AttachContent, Attachment, Message, PropBag, PropValue};
 use crate::pim::{Attendee, BusyStatus, Date, DateTime, Event, PartStat, Role, TimeZone, When};
 
 /// The class id Global Object IDs begin with ([MS-OXOCAL] 2.2.1.27).
-const GOID_CLASS: [u8; 16] = [0x04, 0x00, 0x00, 0x00, 0x82, 0x00, 0xE0, 0x00, 0x74, 0xC5, 0xB7, 0x10, 0x1A, 0x82, 0xE0, 0x08];
+const GOID_CLASS: [u8; 16] =
+    [0x04, 0x00, 0x00, 0x00, 0x82, 0x00, 0xE0, 0x00, 0x74, 0xC5, 0xB7, 0x10, 0x1A, 0x82, 0xE0, 0x08];
 
 /// The Global Object ID of `uid`: the id itself when the UID is the
 /// upper-case hex of one (what the reader makes of Outlook's), else the
 /// "vCal-Uid" form that carries the UID ([MS-OXCICAL] 2.1.3.1.1.20.26).
 pub(crate) fn global_object_id(uid: &str) -> Vec<u8> {
-    let is_hex = uid.len() >= 2 * 40 && uid.len() % 2 == 0 && uid.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+    let is_hex = uid.len() >= 2 * 40
+        && uid.len().is_multiple_of(2)
+        && uid.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
     if is_hex {
-        let b: Vec<u8> = (0..uid.len()).step_by(2).filter_map(|i| u8::from_str_radix(&uid[i..i + 2], 16).ok()).collect();
+        let b: Vec<u8> =
+            (0..uid.len()).step_by(2).filter_map(|i| u8::from_str_radix(&uid[i..i + 2], 16).ok()).collect();
         if b.len() * 2 == uid.len() && b[..16] == GOID_CLASS && b[16..20] == [0, 0, 0, 0] {
             return b;
         }
@@ -261,7 +267,10 @@ pub fn event(ev: &Event) -> Result<Converted, String> {
         (None, ..) => {
             o.lid(lid::RECURRING, PropValue::Bool(false));
             if !ev.overrides.is_empty() {
-                o.not_kept(format!("{} modified occurrences of an event without a recurrence rule", ev.overrides.len()));
+                o.not_kept(format!(
+                    "{} modified occurrences of an event without a recurrence rule",
+                    ev.overrides.len()
+                ));
             }
             if !ev.exdates.is_empty() {
                 o.not_kept("EXDATEs of an event without a recurrence rule");
@@ -284,7 +293,11 @@ fn series(
     end: i64,
 ) -> Result<(), String> {
     let first = zone.map_or_else(|| local_of(&When::Utc(start), None), |z| z.local_from_utc(start));
-    let first = if all_day { DateTime { date: local_of(ev.start.as_ref().expect("a start"), zone).date, ..DateTime::default() } } else { first };
+    let first = if all_day {
+        DateTime { date: local_of(ev.start.as_ref().expect("a start"), zone).date, ..DateTime::default() }
+    } else {
+        first
+    };
     let start_offset = u32::from(first.hour) * 60 + u32::from(first.minute);
     // The last day an instance may fall on: UNTIL's local day, the day
     // before when UNTIL is earlier in the day than the series' start.
@@ -425,7 +438,8 @@ fn series(
         let mut p = PropBag::default();
         let fmt_local = |t: &DateTime| filetime(t.unix_if_utc());
         p.tagged.insert(tags::ATTACH_METHOD, PropValue::I32(5));
-        p.tagged.insert(tags::DISPLAY_NAME, PropValue::Unicode(ov.summary.clone().unwrap_or_else(|| "Untitled".into())));
+        p.tagged
+            .insert(tags::DISPLAY_NAME, PropValue::Unicode(ov.summary.clone().unwrap_or_else(|| "Untitled".into())));
         p.tagged.insert(tags::RENDERING_POSITION, PropValue::I32(-1));
         p.tagged.insert(tags::ATTACHMENT_HIDDEN, PropValue::Bool(true));
         // PidTagAttachmentFlags: afException.
@@ -519,8 +533,18 @@ mod tests {
             end: Some(at(2025, 3, 3, 9, 15)),
             organizer: Some(Person { name: Some("Anna".into()), email: "anna@example.org".into() }),
             attendees: vec![
-                Attendee { name: Some("Bob".into()), email: "bob@example.org".into(), role: Role::Required, partstat: PartStat::Accepted },
-                Attendee { name: None, email: "room@example.org".into(), role: Role::NonParticipant, partstat: PartStat::NeedsAction },
+                Attendee {
+                    name: Some("Bob".into()),
+                    email: "bob@example.org".into(),
+                    role: Role::Required,
+                    partstat: PartStat::Accepted,
+                },
+                Attendee {
+                    name: None,
+                    email: "room@example.org".into(),
+                    role: Role::NonParticipant,
+                    partstat: PartStat::NeedsAction,
+                },
             ],
             busy: Some(BusyStatus::Busy),
             reminder_minutes: Some(10),
@@ -572,7 +596,10 @@ mod tests {
         assert_eq!(a.pattern.occurrence_count, 26);
         assert_eq!(a.exceptions.len(), 2);
         assert_eq!(a.exceptions[0].override_flags, aro::SUBJECT | aro::REMINDER | aro::EXCEPTIONAL_BODY);
-        assert_eq!(a.exceptions[1].override_flags, aro::LOCATION | aro::BUSYSTATUS | aro::REMINDER | aro::REMINDERDELTA);
+        assert_eq!(
+            a.exceptions[1].override_flags,
+            aro::LOCATION | aro::BUSYSTATUS | aro::REMINDER | aro::REMINDERDELTA
+        );
         assert_eq!(a.pattern.deleted_instance_dates.len(), 4);
         assert_eq!(m.attachments.len(), 2);
         assert_eq!(read::event(m, "fallback".into()), ev);
