@@ -1212,7 +1212,7 @@ impl RecurrencePattern {
                 // 1601-01-01 was a Monday.
                 let day = self.start_date / 1440;
                 let dow = (day + 1) % 7;
-                let week_start = day - (dow + 7 - self.first_dow.min(6)) % 7;
+                let week_start = day.saturating_sub((dow + 7 - self.first_dow.min(6)) % 7);
                 (week_start * 1440) % (period.saturating_mul(10_080).max(1))
             }
             _ => {

@@ -208,7 +208,10 @@ pub fn event(ev: &Event) -> Result<Converted, String> {
         }
     }
     if let (Some(s), Some(e)) = (start, end) {
-        o.lid(lid::APPOINTMENT_DURATION, PropValue::I32(((e - s) / 60).clamp(0, i64::from(i32::MAX)) as i32));
+        o.lid(
+            lid::APPOINTMENT_DURATION,
+            PropValue::I32((e.saturating_sub(s) / 60).clamp(0, i64::from(i32::MAX)) as i32),
+        );
     }
     o.lid(lid::APPOINTMENT_SUB_TYPE, PropValue::Bool(all_day));
     reminder(&mut o, ev.reminder_minutes, start);
@@ -450,12 +453,17 @@ fn series(
         attachments.push((e.start, Attachment { props: p, content: AttachContent::Embedded(Box::new(x.msg)) }));
         exceptions.push(e);
     }
+    // Outlook keeps the exceptions in the order of their new starts, as
+    // ModifiedInstanceDates is.
+    let mut pairs: Vec<(ExceptionInfo, (u32, Attachment))> = exceptions.into_iter().zip(attachments).collect();
+    pairs.sort_by_key(|(e, _)| (e.start, e.original_start));
+    let (exceptions, attachments): (Vec<ExceptionInfo>, Vec<(u32, Attachment)>) = pairs.into_iter().unzip();
     deleted.sort_unstable();
     deleted.dedup();
     modified.sort_unstable();
     pattern.deleted_instance_dates = deleted;
     pattern.modified_instance_dates = modified;
-    let duration = ((end - start) / 60).clamp(0, i64::from(u32::MAX / 2)) as u32;
+    let duration = (end.saturating_sub(start) / 60).clamp(0, i64::from(u32::MAX / 2)) as u32;
     let arp = AppointmentRecurrencePattern {
         pattern,
         reader_version2: 0x3006,
@@ -603,6 +611,44 @@ mod tests {
         assert_eq!(a.pattern.deleted_instance_dates.len(), 4);
         assert_eq!(m.attachments.len(), 2);
         assert_eq!(read::event(m, "fallback".into()), ev);
+    }
+
+    #[test]
+    fn extreme_values_are_written_without_panicking() {
+        let mut rule = RRule::new(Frequency::Daily);
+        rule.interval = u32::MAX;
+        rule.count = Some(u32::MAX);
+        for (s, e) in [(i64::MIN, i64::MAX), (i64::MAX, i64::MIN), (0, 0), (-50_000_000_000, 300_000_000_000)] {
+            let mut ev = Event {
+                uid: String::new(),
+                start: Some(When::Utc(s)),
+                end: Some(When::Utc(e)),
+                reminder_minutes: Some(i64::MIN),
+                rrule: Some(rule.clone()),
+                exdates: vec![When::Utc(e), When::Date(Date::new(0, 0, 0))],
+                ..Event::default()
+            };
+            ev.overrides.push(Event {
+                recurrence_id: Some(When::Date(Date::new(i32::MAX, 13, 32))),
+                start: Some(When::Utc(e)),
+                reminder_minutes: Some(i64::MAX),
+                ..Event::default()
+            });
+            let c = event(&ev).unwrap();
+            let _ = read::event(&c.message, String::new());
+            ev.all_day = true;
+            ev.start = Some(When::Date(Date::new(i32::MIN, 0, 0)));
+            ev.timezones = vec![berlin()];
+            let c = event(&ev).unwrap();
+            let _ = read::event(&c.message, String::new());
+        }
+        for freq in [Frequency::Weekly, Frequency::Monthly, Frequency::Yearly] {
+            let mut r = RRule::new(freq);
+            r.until = Some(When::Utc(i64::MAX));
+            r.by_day = vec![(Some(-1), Weekday::Friday)];
+            let ev = Event { start: Some(When::Utc(-11_644_473_600)), rrule: Some(r), ..Event::default() };
+            let _ = read::event(&event(&ev).unwrap().message, String::new());
+        }
     }
 
     #[test]
