@@ -99,10 +99,17 @@ impl Out {
         }
     }
 
-    /// PidTagSubject and PidTagNormalizedSubject (no prefix).
+    /// PidTagSubject and PidTagNormalizedSubject (no prefix). A subject
+    /// that begins with a character beyond ASCII is stored after the marker
+    /// Outlook and Aspose put before a subject with an empty prefix (0x01,
+    /// 0x01, which every reader drops, ours by `without_subject_marker`):
+    /// libpff (pffexport, pypff) takes a first UTF-8 byte above 0x7F for
+    /// that marker when there is none and drops two bytes of the subject.
     pub fn subject(&mut self, s: Option<&str>) {
-        self.text(tags::SUBJECT, s);
-        self.text(tags::NORMALIZED_SUBJECT, s);
+        let Some(s) = s.filter(|s| !s.is_empty()) else { return };
+        let stored = if s.starts_with(|c: char| !c.is_ascii()) { format!("\u{1}\u{1}{s}") } else { s.to_string() };
+        self.tag(tags::SUBJECT, PropValue::Unicode(stored));
+        self.tag(tags::NORMALIZED_SUBJECT, PropValue::Unicode(s.to_string()));
     }
 
     /// The Keywords (categories), CLASS as PidTagSensitivity, and the
