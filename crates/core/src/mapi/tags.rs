@@ -620,6 +620,16 @@ pub mod lid {
     pub const NOTE_WIDTH: Lid = super::note(0x8B02);
     /// `PidLidNoteHeight` (PSETID_Note 0x8B03, PtypInteger32): pixels.
     pub const NOTE_HEIGHT: Lid = super::note(0x8B03);
+    /// `PidLidTaskState` (PSETID_Task 0x8113, PtypInteger32): 1 not assigned.
+    pub const TASK_STATE: Lid = task(0x8113);
+    /// `PidLidTaskOwnership` (PSETID_Task 0x8129, PtypInteger32): 0 not assigned.
+    pub const TASK_OWNERSHIP: Lid = task(0x8129);
+    /// `PidLidTaskAcceptanceState` (PSETID_Task 0x812A, PtypInteger32): 0 not assigned.
+    pub const TASK_ACCEPTANCE_STATE: Lid = task(0x812A);
+    /// `PidLidTaskMode` (PSETID_Common 0x8518, PtypInteger32): 0 not assigned.
+    pub const TASK_MODE: Lid = common(0x8518);
+    /// `PidLidFileUnderId` (PSETID_Address 0x8006, PtypInteger32): 0, FileUnder as given.
+    pub const FILE_UNDER_ID: Lid = address(0x8006);
     /// `PidLidLogDuration` (PSETID_Log 0x8707, PtypInteger32): minutes.
     pub const LOG_DURATION: Lid = log(0x8707);
     /// `PidLidLogEnd` (PSETID_Log 0x8708, PtypTime): UTC.

@@ -218,6 +218,9 @@ pub fn contact(c: &Contact) -> Result<Converted, String> {
     o.subject(fname);
     o.text(tags::DISPLAY_NAME, fname);
     o.lid_text(lid::FILE_UNDER, fname);
+    if fname.is_some() {
+        o.lid(lid::FILE_UNDER_ID, PropValue::I32(0));
+    }
     o.text(tags::SURNAME, Some(&c.name.family));
     o.text(tags::GIVEN_NAME, Some(&c.name.given));
     o.text(tags::MIDDLE_NAME, Some(&c.name.middle));

@@ -238,18 +238,42 @@ pub fn event(ev: &Event) -> Result<Converted, String> {
         r.tagged.insert(tags::RECIPIENT_FLAGS, PropValue::I32(3));
         r.tagged.insert(tags::RECIPIENT_TRACK_STATUS, PropValue::I32(0));
         o.msg.recipients.push(r);
-        if let Some(n) = org.name.as_deref() {
-            o.tag(tags::SENT_REPRESENTING_NAME, PropValue::Unicode(n.to_string()));
-        }
-        if !org.email.is_empty() {
-            o.tag(tags::SENT_REPRESENTING_ADDRESS_TYPE, PropValue::Unicode("SMTP".into()));
-            o.tag(tags::SENT_REPRESENTING_EMAIL_ADDRESS, PropValue::Unicode(org.email.clone()));
-            o.tag(tags::SENT_REPRESENTING_SMTP_ADDRESS, PropValue::Unicode(org.email.clone()));
+        // The organizer sent the meeting: sender and sent-representing.
+        for (name, addr_type, email, smtp) in [
+            (
+                tags::SENT_REPRESENTING_NAME,
+                tags::SENT_REPRESENTING_ADDRESS_TYPE,
+                tags::SENT_REPRESENTING_EMAIL_ADDRESS,
+                tags::SENT_REPRESENTING_SMTP_ADDRESS,
+            ),
+            (tags::SENDER_NAME, tags::SENDER_ADDRESS_TYPE, tags::SENDER_EMAIL_ADDRESS, tags::SENDER_SMTP_ADDRESS),
+        ] {
+            o.text(name, org.name.as_deref());
+            if !org.email.is_empty() {
+                o.tag(addr_type, PropValue::Unicode("SMTP".into()));
+                o.tag(email, PropValue::Unicode(org.email.clone()));
+                o.tag(smtp, PropValue::Unicode(org.email.clone()));
+            }
         }
     }
     for a in &ev.attendees {
         let r = attendee_row(a, &mut o);
         o.msg.recipients.push(r);
+    }
+    // The display lists Outlook shows: required To, optional Cc,
+    // resources Bcc, as PidTagRecipientType files them.
+    for (tag, role) in [
+        (tags::DISPLAY_TO, Role::Required),
+        (tags::DISPLAY_CC, Role::Optional),
+        (tags::DISPLAY_BCC, Role::NonParticipant),
+    ] {
+        let names: Vec<&str> = ev
+            .attendees
+            .iter()
+            .filter(|a| a.role == role || (role == Role::Required && a.role == Role::Chair))
+            .map(|a| a.name.as_deref().unwrap_or(&a.email))
+            .collect();
+        o.tag(tag, PropValue::Unicode(names.join("; ")));
     }
     o.lid(lid::APPOINTMENT_STATE_FLAGS, PropValue::I32(i32::from(meeting)));
 

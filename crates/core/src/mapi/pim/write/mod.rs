@@ -109,7 +109,9 @@ impl Out {
         let Some(s) = s.filter(|s| !s.is_empty()) else { return };
         let stored = if s.starts_with(|c: char| !c.is_ascii()) { format!("\u{1}\u{1}{s}") } else { s.to_string() };
         self.tag(tags::SUBJECT, PropValue::Unicode(stored));
+        self.tag(tags::SUBJECT_PREFIX, PropValue::Unicode(String::new()));
         self.tag(tags::NORMALIZED_SUBJECT, PropValue::Unicode(s.to_string()));
+        self.tag(tags::CONVERSATION_TOPIC, PropValue::Unicode(s.to_string()));
     }
 
     /// The Keywords (categories), CLASS as PidTagSensitivity, and the

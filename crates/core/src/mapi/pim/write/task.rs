@@ -83,6 +83,11 @@ pub fn task(t: &Task) -> Result<Converted, String> {
             o.not_kept(format!("priority {p} (Outlook has high, normal and low: read back as 1, 5 or 9)"));
         }
     }
+    // A task of one's own, assigned to no one ([MS-OXOTASK] 2.2.2.2).
+    o.lid(lid::TASK_STATE, PropValue::I32(1));
+    o.lid(lid::TASK_OWNERSHIP, PropValue::I32(0));
+    o.lid(lid::TASK_ACCEPTANCE_STATE, PropValue::I32(0));
+    o.lid(lid::TASK_MODE, PropValue::I32(0));
     o.lid(lid::TASK_F_RECURRING, PropValue::Bool(false));
     if let Some(rule) = &t.rrule {
         match days[0].or(days[1]) {
