@@ -326,3 +326,28 @@ fn made_items_read_back_value_for_value_and_lists_name_their_contacts() {
         assert!(n("Kontakte") >= 2, "{o}: contacts");
     }
 }
+
+/// `--since` judges converted items by their own dates (an event by its
+/// start, a task by its due date) and leaves contacts and lists alone, as
+/// it does for .ics/.vcf targets: the MAPI message has no delivery time.
+#[test]
+fn date_filters_judge_converted_items_by_their_own_dates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("since.pst");
+    let src = Made { folders: items() };
+    let opts = PstWriteOptions { ndb: WriteOptions { fsync: false, ..WriteOptions::default() } };
+    let mut w = PstWriter::create(&dst, opts).unwrap();
+    let since = DateTime::new(2025, 7, 1, 0, 0, 0).unix_if_utc();
+    let o = Options { since: Some(since), ..Options::default() };
+    let report = convert(&src, &mut w, None, &o, &NoProgress).unwrap();
+    let by: Vec<(String, u64, u64)> =
+        report.folders.iter().map(|f| (f.path.clone(), f.counts.copied, f.counts.skipped_filtered)).collect();
+    // Contacts and the list; the two events of July and August.
+    assert_eq!(report.total.copied, 5, "{by:?}");
+    assert_eq!(report.total.skipped_filtered, 6, "{by:?}");
+    let r = PstReader::open(&dst).unwrap();
+    let cal = r.folders().unwrap().into_iter().find(|f| f.name == "Kalender").unwrap();
+    let uids: Vec<Option<String>> =
+        r.items(cal.id).unwrap().iter().map(|m| r.read(m.id).unwrap().uid().map(str::to_string)).collect();
+    assert_eq!(uids, [Some("single-3".to_string()), Some("holiday-4".to_string())]);
+}
