@@ -197,6 +197,8 @@ fn items() -> Vec<(Folder, Vec<Item<'static>>)> {
         end: Some(When::Date(Date::new(2025, 8, 16))),
         all_day: true,
         busy: Some(BusyStatus::OutOfOffice),
+        // Local days in Berlin: 22:00 UTC the evening before.
+        timezones: vec![tz(berlin, 60, Some(120))],
         ..Event::default()
     };
     let utc = Event {
@@ -350,4 +352,26 @@ fn date_filters_judge_converted_items_by_their_own_dates() {
     let uids: Vec<Option<String>> =
         r.items(cal.id).unwrap().iter().map(|m| r.read(m.id).unwrap().uid().map(str::to_string)).collect();
     assert_eq!(uids, [Some("single-3".to_string()), Some("holiday-4".to_string())]);
+}
+
+/// A second run into the same PST with `--dedup` copies nothing: each
+/// converted item's search key carries its UID, which the dedup key of a
+/// MAPI message is made of.
+#[test]
+fn a_second_run_with_dedup_copies_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("twice.pst");
+    let src = Made { folders: items() };
+    let opts = PstWriteOptions { ndb: WriteOptions { fsync: false, ..WriteOptions::default() } };
+    let o = Options { dedup: true, ..Options::default() };
+    let mut w = PstWriter::create(&dst, opts).unwrap();
+    assert_eq!(convert(&src, &mut w, None, &o, &NoProgress).unwrap().total.copied, 11);
+    let existing = PstReader::open(&dst).unwrap();
+    let mut w = PstWriter::create_adding(&dst, opts, Box::new(PstReader::open(&dst).unwrap())).unwrap();
+    let report = convert(&src, &mut w, Some(&existing), &o, &NoProgress).unwrap();
+    assert_eq!((report.total.copied, report.total.skipped_duplicate), (0, 11), "{:?}", report.folders);
+    drop(existing);
+    let r = PstReader::open(&dst).unwrap();
+    let n: usize = r.folders().unwrap().iter().map(|f| r.items(f.id).unwrap().len()).sum();
+    assert_eq!(n, 11, "items in the file after two runs");
 }
