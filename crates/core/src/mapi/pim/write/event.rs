@@ -497,6 +497,7 @@ fn series(
         exceptions,
     };
     o.lid(lid::APPOINTMENT_RECUR, PropValue::Binary(arp.serialize().into()));
+    o.lid(lid::RECURRENCE_PATTERN, PropValue::Unicode(recurrence_text(&arp, all_day)));
     o.lid(lid::RECURRING, PropValue::Bool(true));
     // The series' end, for PidLidClipEnd: its last day, or none.
     let clip_end = match arp.pattern.end_type {
@@ -509,6 +510,88 @@ fn series(
         o.msg.attachments.push(a);
     }
     Ok(())
+}
+
+/// PidLidRecurrencePattern ([MS-OXOCAL] 2.2.1.46): the series in words,
+/// as Outlook's English forms put it ("every Monday and Thursday effective
+/// 3/3/2025 until 4/30/2025 from 9:00 AM to 9:15 AM"), for the clients
+/// that show the text rather than decode the blob.
+fn recurrence_text(a: &AppointmentRecurrencePattern, all_day: bool) -> String {
+    use crate::mapi::pim::recur::{weekdays_from_mask, EndType, LocalTime, PatternSpecific, RecurFrequency};
+    const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let p = &a.pattern;
+    let days = |mask: u32| {
+        let names: Vec<&str> = weekdays_from_mask(mask).into_iter().map(|d| DAYS[d as usize]).collect();
+        match names.split_last() {
+            None => String::new(),
+            Some((last, [])) => (*last).to_string(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        }
+    };
+    let nth =
+        |n: u32| ["first", "second", "third", "fourth"].get(n.wrapping_sub(1) as usize).copied().unwrap_or("last");
+    let start = LocalTime::from_minutes(p.start_date);
+    let month = MONTHS[(start.month.clamp(1, 12) - 1) as usize];
+    let yearly = p.frequency == RecurFrequency::Yearly;
+    let years = (p.period / 12).max(1);
+    let months = p.period.max(1);
+    let mut s = match p.specific {
+        PatternSpecific::None => match (p.period / 1440).max(1) {
+            1 => "every day".to_string(),
+            n => format!("every {n} days"),
+        },
+        PatternSpecific::Week { days: m } if p.period <= 1 => format!("every {}", days(m)),
+        PatternSpecific::Week { days: m } => format!("every {} weeks on {}", p.period, days(m)),
+        PatternSpecific::Month { day } if yearly => {
+            let day = if p.pattern_type == crate::mapi::pim::recur::PatternType::MonthEnd { 31 } else { day };
+            if years == 1 {
+                format!("every {month} {day}")
+            } else {
+                format!("every {years} years on {month} {day}")
+            }
+        }
+        PatternSpecific::MonthNth { days: m, nth: n } if yearly => {
+            let every = if years == 1 { String::new() } else { format!(" every {years} years") };
+            format!("the {} {} of {month}{every}", nth(n), days(m))
+        }
+        PatternSpecific::Month { .. } if p.pattern_type == crate::mapi::pim::recur::PatternType::MonthEnd => {
+            format!("the last day of every {months} month(s)")
+        }
+        PatternSpecific::Month { day } => format!("day {day} of every {months} month(s)"),
+        PatternSpecific::MonthNth { days: m, nth: n } => {
+            format!("the {} {} of every {months} month(s)", nth(n), days(m))
+        }
+    };
+    let date = |t: LocalTime| format!("{}/{}/{}", t.month, t.day, t.year);
+    s.push_str(&format!(" effective {}", date(start)));
+    match p.end_type {
+        EndType::AfterDate => s.push_str(&format!(" until {}", date(LocalTime::from_minutes(p.end_date)))),
+        EndType::AfterCount => s.push_str(&format!(" for {} occurrences", p.occurrence_count)),
+        _ => {}
+    }
+    if !all_day {
+        let clock = |m: u32| {
+            let (h, mi) = ((m / 60) % 24, m % 60);
+            let h12 = if h % 12 == 0 { 12 } else { h % 12 };
+            format!("{h12}:{mi:02} {}", if h < 12 { "AM" } else { "PM" })
+        };
+        s.push_str(&format!(" from {} to {}", clock(a.start_time_offset), clock(a.end_time_offset)));
+    }
+    s
 }
 
 fn day_minutes(d: &Date) -> u32 {
@@ -634,6 +717,12 @@ mod tests {
         );
         assert_eq!(a.pattern.deleted_instance_dates.len(), 4);
         assert_eq!(m.attachments.len(), 2);
+        assert_eq!(
+            m.props.lid(lid::RECURRENCE_PATTERN),
+            Some(&PropValue::Unicode(
+                "every Monday, Wednesday and Friday effective 3/3/2025 until 4/30/2025 from 9:00 AM to 9:15 AM".into()
+            ))
+        );
         assert_eq!(read::event(m, "fallback".into()), ev);
     }
 
