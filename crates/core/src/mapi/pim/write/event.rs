@@ -328,16 +328,16 @@ fn series(
     let start_offset = u32::from(first.hour) * 60 + u32::from(first.minute);
     // The last day an instance may fall on: UNTIL's local day, the day
     // before when UNTIL is earlier in the day than the series' start.
-    let until = rule.until.as_ref().map(|u| match u {
-        When::Date(d) => *d,
-        When::Local { time, .. } => time.date,
-        When::Utc(t) => {
-            let l = local_of(&When::Utc(*t), zone);
-            if (u32::from(l.hour) * 60 + u32::from(l.minute)) < start_offset {
-                prev_day(l.date)
-            } else {
-                l.date
-            }
+    let until = rule.until.as_ref().map(|u| {
+        let l = match u {
+            When::Date(d) => return *d,
+            When::Local { time, .. } => *time,
+            When::Utc(t) => local_of(&When::Utc(*t), zone),
+        };
+        if all_day || (u32::from(l.hour) * 60 + u32::from(l.minute)) >= start_offset {
+            l.date
+        } else {
+            prev_day(l.date)
         }
     });
     let mut pattern = RecurrencePattern::from_rule(rule, first.date, until)?;
@@ -724,6 +724,25 @@ mod tests {
             ))
         );
         assert_eq!(read::event(m, "fallback".into()), ev);
+    }
+
+    #[test]
+    fn until_is_the_last_day_an_instance_starts_by() {
+        // UNTIL as another writer puts it: the end of the last day in UTC
+        // (01:59 on 1 May in Berlin) or a time before the series' 09:00.
+        let last_day = |until: i64| {
+            let mut ev = weekly();
+            ev.overrides.clear();
+            ev.rrule.as_mut().unwrap().until = Some(When::Utc(until));
+            let m = event(&ev).unwrap().message;
+            let blob = m.props.lid(lid::APPOINTMENT_RECUR).and_then(PropValue::as_bytes).unwrap();
+            let p = AppointmentRecurrencePattern::parse(blob).unwrap().pattern;
+            (crate::mapi::pim::recur::LocalTime::from_minutes(p.end_date).date(), p.occurrence_count)
+        };
+        assert_eq!(last_day(DateTime::new(2025, 4, 30, 23, 59, 59).unix_if_utc()), ((2025, 4, 30), 26));
+        // (EndDate is the bound, 29 April; its last instance is on the 28th.)
+        assert_eq!(last_day(DateTime::new(2025, 4, 30, 6, 0, 0).unix_if_utc()), ((2025, 4, 29), 25));
+        assert_eq!(last_day(DateTime::new(2025, 4, 30, 7, 0, 0).unix_if_utc()), ((2025, 4, 30), 26));
     }
 
     #[test]
