@@ -579,8 +579,20 @@ fn prepare<'a>(
         return Outcome::Unsupported(format!("the target cannot hold {} items", item.kind().as_str()));
     }
     // A MAPI writer gets mail and PIM items of other sources as MAPI
-    // messages, converted here, in the parallel stage.
-    let p = if mapi && !matches!(item, Item::Mapi(_)) {
+    // messages, converted here, in the parallel stage. The date filters
+    // judge such an item as the source has it (an event by its start, a
+    // contact not at all): the MAPI message has no delivery time.
+    let converting = mapi && !matches!(item, Item::Mapi(_));
+    let mut item = item;
+    let source_date = if converting && (opts.since.is_some() || opts.until.is_some()) {
+        let n = Prepared::new(item, meta);
+        let d = (n.date(), matches!(n.item, Item::Contact(_) | Item::DistList(_)));
+        item = n.item;
+        Some(d)
+    } else {
+        None
+    };
+    let p = if converting {
         match crate::mapi::inbound::to_mapi(item) {
             Ok(c) => {
                 let mut p = Prepared::keyed(Item::Mapi(Box::new(c.message)), meta, opts.dedup);
@@ -599,14 +611,16 @@ fn prepare<'a>(
         }
     }
     if opts.since.is_some() || opts.until.is_some() {
-        match p.date() {
+        let (date, undated) =
+            source_date.unwrap_or_else(|| (p.date(), matches!(p.item, Item::Contact(_) | Item::DistList(_))));
+        match date {
             Some(d) => {
                 if opts.since.is_some_and(|s| d < s) || opts.until.is_some_and(|u| d >= u) {
                     return Outcome::Filtered;
                 }
             }
             // Contacts and lists have no date: a date filter is not about them.
-            None if matches!(p.item, Item::Contact(_) | Item::DistList(_)) => {}
+            None if undated => {}
             // An undated item cannot be shown to be in range; a date filter
             // leaves it out, as `find -newer` would.
             None => return Outcome::Filtered,

@@ -83,8 +83,26 @@ fn pim_rich_contacts_and_list_match_expected() {
     let pst = dir.join("pim/pim-rich.pst");
     let json = dir.join("pim/pim-rich.expected.json");
     assert!(pst.is_file() && json.is_file(), "pim-rich fixture is missing");
-    let expected: Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
-    let reader = PstReader::open(&pst).expect("open pim-rich.pst");
+    check_pim_rich_contacts(&pst, &json);
+}
+
+/// Issue 10: the same checks on pim-rich.pst's items read as neutral items
+/// and written into a new PST (`to_mapi`, `PstWriter`).
+#[test]
+fn pim_rich_written_back_contacts_and_list_match_expected() {
+    let Some(dir) = mailshift_testkit::fixtures_dir() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let written = tmp.path().join("written.pst");
+    let report = pim_common::write_back(&dir.join("pim/pim-rich.pst"), &written);
+    assert_eq!(report.total.failed, 0, "{:?}", report.folders);
+    check_pim_rich_contacts(&written, &dir.join("pim/pim-rich.expected.json"));
+}
+
+fn check_pim_rich_contacts(pst: &Path, json: &Path) {
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(json).expect("json")).expect("json");
+    let reader = PstReader::open(pst).expect("open pim-rich.pst");
     let (contacts, lists) = map_store(&reader);
     let want = expected["contacts"].as_array().expect("contacts");
     assert_eq!(contacts.len(), want.len(), "contact count");

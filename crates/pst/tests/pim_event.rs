@@ -71,7 +71,26 @@ fn pim_rich_events_match_expected() {
     let Some((store, exp)) = pim_rich() else {
         return;
     };
-    let events = pim_rich_events(&store, &exp);
+    check_pim_rich_events(&store, &exp);
+}
+
+/// Issue 10: the same checks on pim-rich.pst's items read as neutral items
+/// and written into a new PST (`to_mapi`, `PstWriter`).
+#[test]
+fn pim_rich_written_back_events_match_expected() {
+    let Some((_, exp)) = pim_rich() else {
+        return;
+    };
+    let dir = mailshift_testkit::fixtures_dir().expect("fixtures");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let written = tmp.path().join("written.pst");
+    let report = pim_common::write_back(&dir.join("pim/pim-rich.pst"), &written);
+    assert_eq!(report.total.failed, 0, "{:?}", report.folders);
+    check_pim_rich_events(&Store::open(&written).expect("opens"), &exp);
+}
+
+fn check_pim_rich_events(store: &Store, exp: &Value) {
+    let events = pim_rich_events(store, exp);
     let (mut zoned, mut all_day, mut recurring, mut overrides, mut exdates) = (0, 0, 0, 0, 0);
     let mut attendees_missing_from_file = 0;
     for (m, e, w) in &events {

@@ -75,7 +75,27 @@ fn pim_rich_tasks_notes_and_journal_match_expected_json() {
     };
     let json = std::fs::read_to_string(dir.join("pim/pim-rich.expected.json")).expect("expected json");
     let want: Value = serde_json::from_str(&json).expect("json parses");
-    let got = pim(&dir.join("pim/pim-rich.pst"));
+    check_pim_rich_tasks(&dir.join("pim/pim-rich.pst"), &want);
+}
+
+/// Issue 10: the same checks on pim-rich.pst's items read as neutral items
+/// and written into a new PST (`to_mapi`, `PstWriter`).
+#[test]
+fn pim_rich_written_back_tasks_notes_and_journal_match_expected_json() {
+    let Some(dir) = mailshift_testkit::fixtures_dir() else {
+        return;
+    };
+    let json = std::fs::read_to_string(dir.join("pim/pim-rich.expected.json")).expect("expected json");
+    let want: Value = serde_json::from_str(&json).expect("json parses");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let written = tmp.path().join("written.pst");
+    let report = pim_common::write_back(&dir.join("pim/pim-rich.pst"), &written);
+    assert_eq!(report.total.failed, 0, "{:?}", report.folders);
+    check_pim_rich_tasks(&written, &want);
+}
+
+fn check_pim_rich_tasks(pst: &Path, want: &Value) {
+    let got = pim(pst);
 
     // Tasks.
     let tasks = want["tasks"].as_array().expect("tasks");

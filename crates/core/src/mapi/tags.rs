@@ -84,6 +84,19 @@ const fn meeting(lid: u32) -> Lid {
     Lid { set: PSETID_MEETING, lid }
 }
 
+// ---- PIM items written from the neutral model (issue 10, mapi::pim::write)
+
+/// `PSETID_Note` {0006200E-0000-0000-C000-000000000046}: sticky notes.
+pub const PSETID_NOTE: [u8; 16] = guid(0x0006200E, 0x0000, 0x0000, [0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
+const fn note(lid: u32) -> Lid {
+    Lid { set: PSETID_NOTE, lid }
+}
+/// `PidTagExceptionStartTime` (attachment, PtypTime): an exception's start, local as if UTC.
+pub const EXCEPTION_START_TIME: u16 = 0x7FFB;
+/// `PidTagExceptionEndTime` (attachment, PtypTime): an exception's end, local as if UTC.
+pub const EXCEPTION_END_TIME: u16 = 0x7FFC;
+// ---- end of the block of mapi::pim::write
+
 // ------------------------------------------------- message: class, envelope
 
 /// `PidTagMessageClass` (PtypString): `IPM.Note` when absent.
@@ -576,6 +589,52 @@ pub mod lid {
     pub const LOG_START: Lid = log(0x8706);
     /// `PidLidLogTypeDesc` (PSETID_Log 0x8712, PtypString): the type's display text.
     pub const LOG_TYPE_DESC: Lid = log(0x8712);
+
+    // ---- PIM items written from the neutral model (issue 10, mapi::pim::write)
+
+    /// `PidLidReminderTime` (PSETID_Common 0x8502, PtypTime): the start the reminder is for.
+    pub const REMINDER_TIME: Lid = common(0x8502);
+    /// `PidLidReminderSignalTime` (PSETID_Common 0x8560, PtypTime): when the reminder fires.
+    pub const REMINDER_SIGNAL_TIME: Lid = common(0x8560);
+    /// `PidLidCommonStart` (PSETID_Common 0x8516, PtypTime): UTC.
+    pub const COMMON_START: Lid = common(0x8516);
+    /// `PidLidCommonEnd` (PSETID_Common 0x8517, PtypTime): UTC.
+    pub const COMMON_END: Lid = common(0x8517);
+    /// `PidLidHasPicture` (PSETID_Address 0x8015, PtypBoolean).
+    pub const HAS_PICTURE: Lid = address(0x8015);
+    /// `PidLidAddressBookProviderEmailList` (PSETID_Address 0x8028, PtypMultipleInteger32).
+    pub const ADDRESS_BOOK_PROVIDER_EMAIL_LIST: Lid = address(0x8028);
+    /// `PidLidAddressBookProviderArrayType` (PSETID_Address 0x8029, PtypInteger32).
+    pub const ADDRESS_BOOK_PROVIDER_ARRAY_TYPE: Lid = address(0x8029);
+    /// `PidLidAppointmentDuration` (PSETID_Appointment 0x8213, PtypInteger32): minutes.
+    pub const APPOINTMENT_DURATION: Lid = appointment(0x8213);
+    /// `PidLidClipStart` (PSETID_Appointment 0x8235, PtypTime).
+    pub const CLIP_START: Lid = appointment(0x8235);
+    /// `PidLidClipEnd` (PSETID_Appointment 0x8236, PtypTime).
+    pub const CLIP_END: Lid = appointment(0x8236);
+    /// `PidLidExceptionalBody` (PSETID_Appointment 0x8206, PtypBoolean).
+    pub const FEXCEPTIONAL_BODY: Lid = appointment(0x8206);
+    /// `PidLidNoteColor` (PSETID_Note 0x8B00, PtypInteger32): 3 yellow.
+    pub const NOTE_COLOR: Lid = super::note(0x8B00);
+    /// `PidLidNoteWidth` (PSETID_Note 0x8B02, PtypInteger32): pixels.
+    pub const NOTE_WIDTH: Lid = super::note(0x8B02);
+    /// `PidLidNoteHeight` (PSETID_Note 0x8B03, PtypInteger32): pixels.
+    pub const NOTE_HEIGHT: Lid = super::note(0x8B03);
+    /// `PidLidTaskState` (PSETID_Task 0x8113, PtypInteger32): 1 not assigned.
+    pub const TASK_STATE: Lid = task(0x8113);
+    /// `PidLidTaskOwnership` (PSETID_Task 0x8129, PtypInteger32): 0 not assigned.
+    pub const TASK_OWNERSHIP: Lid = task(0x8129);
+    /// `PidLidTaskAcceptanceState` (PSETID_Task 0x812A, PtypInteger32): 0 not assigned.
+    pub const TASK_ACCEPTANCE_STATE: Lid = task(0x812A);
+    /// `PidLidTaskMode` (PSETID_Common 0x8518, PtypInteger32): 0 not assigned.
+    pub const TASK_MODE: Lid = common(0x8518);
+    /// `PidLidFileUnderId` (PSETID_Address 0x8006, PtypInteger32): 0, FileUnder as given.
+    pub const FILE_UNDER_ID: Lid = address(0x8006);
+    /// `PidLidLogDuration` (PSETID_Log 0x8707, PtypInteger32): minutes.
+    pub const LOG_DURATION: Lid = log(0x8707);
+    /// `PidLidLogEnd` (PSETID_Log 0x8708, PtypTime): UTC.
+    pub const LOG_END: Lid = log(0x8708);
+    // ---- end of the block of mapi::pim::write
 }
 
 /// Named properties with a string name (`PidName*`), as property set and name.

@@ -909,6 +909,10 @@ pub struct PstWriter {
     /// Per [`Origin`], the NIDs given to the messages of that reader, by
     /// their own NID (a list's members can name a contact not yet written).
     nid_maps: [HashMap<u32, u32>; 2],
+    /// Contacts and lists written from the neutral model, by the UID their
+    /// search key carries: their NID and one-off entry, for the lists
+    /// written after them to name them ([`crate::pim::contact::resolve_uid_members`]).
+    uid_members: HashMap<String, (u32, Option<Vec<u8>>)>,
     /// Which reader's folder went to Deleted Items (true: the existing file's).
     deleted_by: Option<bool>,
     /// The folders placed for the existing file's.
@@ -1011,6 +1015,7 @@ impl PstWriter {
             source_key: Vec::new(),
             associated_written: 0,
             nid_maps: [HashMap::new(), HashMap::new()],
+            uid_members: HashMap::new(),
             from_existing: BTreeSet::new(),
             swept: Vec::new(),
             format,
@@ -1774,6 +1779,35 @@ impl PstWriter {
             self.nid_maps[origin as usize] = map;
             self.next_message = next;
             m.to_mut().props = bag;
+        }
+        // Contacts and lists of the neutral model name each other by UID
+        // (in their search keys): a list's members that are contacts
+        // written before it get their entries in this store.
+        let model_uid = if m.nid == 0 && member && !m.associated {
+            crate::pim::uid::search_key(&m.props).and_then(crate::pim::uid::uid_of_search_key)
+        } else {
+            None
+        };
+        if model_uid.is_some() && mailshift_core::mapi::class_is(m.class(), "IPM.DistList") {
+            let (uid, known) = (self.uid, &self.uid_members);
+            let mut bag = m.props.clone();
+            let n = crate::pim::contact::resolve_uid_members(
+                &mut bag,
+                &uid,
+                |u| known.get(u).map(|k| k.0),
+                |u| known.get(u).and_then(|k| k.1.clone()),
+            );
+            if n > 0 {
+                m.to_mut().props = bag;
+            }
+        }
+        if let Some(u) = model_uid {
+            let email = m.props.lid(tags::lid::EMAIL1_EMAIL_ADDRESS).and_then(PropValue::as_text);
+            let one_off = email.map(|e| {
+                let name = m.props.str(tags::DISPLAY_NAME).unwrap_or(&e).to_string();
+                crate::pim::contact::one_off_entry_id(&name, "SMTP", &e)
+            });
+            self.uid_members.insert(u, (n, one_off));
         }
         let m = m.as_ref();
         let (obj, props) = self.message_obj(m, 0, lost, extra)?;

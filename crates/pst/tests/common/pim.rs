@@ -89,3 +89,55 @@ pub fn body_matches(got: &str, want: &str) -> bool {
         None => false,
     }
 }
+
+/// A PST offered as neutral items only (no MAPI messages, no store or
+/// folder properties), as a vCard or iCalendar source is: a PST writer
+/// gets its contacts, events ... through `mapi::inbound::to_mapi`.
+pub struct Neutral(pub mailshift_pst::PstReader);
+
+impl mailshift_core::StoreReader for Neutral {
+    fn format_name(&self) -> &'static str {
+        "pst (neutral items)"
+    }
+    fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
+    fn folders(&self) -> mailshift_core::Result<Vec<mailshift_core::Folder>> {
+        self.0.folders()
+    }
+    fn items(&self, f: mailshift_core::FolderId) -> mailshift_core::Result<Vec<mailshift_core::ItemMeta>> {
+        self.0.items(f)
+    }
+    fn read(&self, id: mailshift_core::ItemId) -> mailshift_core::Result<mailshift_core::Item<'_>> {
+        self.0.read(id)
+    }
+    fn describe(&self, id: mailshift_core::ItemId) -> String {
+        self.0.describe(id)
+    }
+    fn problems(&self) -> Vec<mailshift_core::Problem> {
+        self.0.problems()
+    }
+    fn item_kind(&self, id: mailshift_core::ItemId) -> Option<mailshift_core::FolderKind> {
+        self.0.item_kind(id)
+    }
+}
+
+/// The PIM kinds.
+pub const PIM_KINDS: [mailshift_core::FolderKind; 5] = [
+    mailshift_core::FolderKind::Contacts,
+    mailshift_core::FolderKind::Calendar,
+    mailshift_core::FolderKind::Tasks,
+    mailshift_core::FolderKind::Notes,
+    mailshift_core::FolderKind::Journal,
+];
+
+/// `src`'s PIM items read as neutral items and written into a new PST at
+/// `dst` by `convert` (so through `to_mapi`, in its parallel stage).
+pub fn write_back(src: &std::path::Path, dst: &std::path::Path) -> mailshift_core::Report {
+    use mailshift_pst::ndb::write::WriteOptions;
+    let reader = Neutral(mailshift_pst::PstReader::open(src).expect("source opens"));
+    let opts = mailshift_pst::PstWriteOptions { ndb: WriteOptions { fsync: false, ..WriteOptions::default() } };
+    let mut writer = mailshift_pst::PstWriter::create(dst, opts).expect("target");
+    let o = mailshift_core::Options { kinds: PIM_KINDS.to_vec(), ..mailshift_core::Options::default() };
+    mailshift_core::convert(&reader, &mut writer, None, &o, &mailshift_core::NoProgress).expect("convert runs")
+}

@@ -143,6 +143,40 @@ pub fn parse_one_off(b: &[u8]) -> Option<OneOff> {
     })
 }
 
+/// A one-off EntryID of `name`, `address_type` and `address` in the
+/// Unicode form (`U` set, MAPI_ONE_OFF_NO_RICH_INFO): the inverse of
+/// [`parse_one_off`].
+pub fn one_off_entry_id(name: &str, address_type: &str, address: &str) -> Vec<u8> {
+    let mut b = Vec::with_capacity(24 + 2 * (name.len() + address_type.len() + address.len() + 3));
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    b.extend_from_slice(&ONE_OFF_UID);
+    b.extend_from_slice(&[0, 0]);
+    b.extend_from_slice(&0x8001u16.to_le_bytes());
+    for s in [name, address_type, address] {
+        for u in s.encode_utf16().filter(|u| *u != 0) {
+            b.extend_from_slice(&u.to_le_bytes());
+        }
+        b.extend_from_slice(&[0, 0]);
+    }
+    b
+}
+
+/// The member EntryID of a contact (or, `list`, a distribution list)
+/// stored as message `nid` of the PST whose record key is `store_uid`: a
+/// WrappedEntryId ([MS-OXOCNTC] 2.2.2.2.4.1.1, type 0xC3 / 0xC4: a
+/// message of this store) around its 24-byte message ENTRYID (MS-PST
+/// 2.4.3.2), which [`member_target`] reads.
+pub fn wrapped_member_entry_id(store_uid: &[u8; 16], nid: u32, list: bool) -> Vec<u8> {
+    let mut b = Vec::with_capacity(45);
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    b.extend_from_slice(&WRAPPED_UID);
+    b.push(if list { 0xC4 } else { 0xC3 });
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    b.extend_from_slice(store_uid);
+    b.extend_from_slice(&nid.to_le_bytes());
+    b
+}
+
 fn looks_like_smtp(s: &str) -> bool {
     s.contains('@') && !s.contains(char::is_whitespace) && !s.starts_with('/')
 }
@@ -539,10 +573,64 @@ pub fn retarget_dist_list(
     changed
 }
 
+/// The address type of the one-off EntryID that stands for a list member
+/// that is a contact, by its UID, in a list written from the neutral model
+/// ([`crate::mapi::pim::write::dist_list`]): the UID is its address. A PST
+/// writer replaces it by the contact's WrappedEntryId when it writes the
+/// contact too; one left as it is still reads back as that contact.
+pub const MEMBER_UID_ADDRESS_TYPE: &str = "X-MAILSHIFT-UID";
+
+/// Points the members of a list written from the neutral model
+/// ([`MEMBER_UID_ADDRESS_TYPE`] one-offs naming contacts by UID) at the
+/// contacts of the store `store` that `nid_of(uid)` knows: each such member
+/// of PidLidDistributionListMembers becomes the contact's WrappedEntryId
+/// ([`wrapped_member_entry_id`]), PidLidDistributionListOneOffMembers at
+/// its position the contact's one-off entry (`one_off_of(uid)`, when
+/// known), and PidLidDistributionListChecksum is recomputed. Members
+/// `nid_of` does not know stay as they are (they still read back as their
+/// contact). Returns how many members were changed.
+pub fn resolve_uid_members(
+    props: &mut PropBag,
+    store: &[u8; 16],
+    nid_of: impl Fn(&str) -> Option<u32>,
+    one_off_of: impl Fn(&str) -> Option<Vec<u8>>,
+) -> usize {
+    let key = crate::mapi::NamedId::from(lid::DISTRIBUTION_LIST_MEMBERS);
+    let Some(PropValue::MvBinary(members)) = props.named.get_mut(&key) else {
+        return 0;
+    };
+    let mut changed = Vec::new();
+    for (i, m) in members.iter_mut().enumerate() {
+        let Some(o) = parse_one_off(m).filter(|o| o.address_type == MEMBER_UID_ADDRESS_TYPE) else { continue };
+        if let Some(nid) = nid_of(&o.address) {
+            *m = wrapped_member_entry_id(store, nid, false);
+            changed.push((i, o.address));
+        }
+    }
+    if changed.is_empty() {
+        return 0;
+    }
+    let sum = members_checksum(members);
+    let one_key = crate::mapi::NamedId::from(lid::DISTRIBUTION_LIST_ONE_OFF_MEMBERS);
+    if let Some(PropValue::MvBinary(one_offs)) = props.named.get_mut(&one_key) {
+        for (i, uid) in &changed {
+            if let (Some(slot), Some(entry)) = (one_offs.get_mut(*i), one_off_of(uid)) {
+                *slot = entry;
+            }
+        }
+    }
+    let ck = crate::mapi::NamedId::from(lid::DISTRIBUTION_LIST_CHECKSUM);
+    props.named.insert(ck, PropValue::I32(sum as i32));
+    changed.len()
+}
+
 /// What a member EntryID names; `uid_of(store uid, nid)` gives the UID of a
 /// contact or list member.
 fn member_of(entry: &[u8], uid_of: &dyn Fn(&[u8], u32) -> String) -> Option<Member> {
     if let Some(o) = parse_one_off(entry) {
+        if o.address_type == MEMBER_UID_ADDRESS_TYPE {
+            return nonempty(&o.address).map(Member::Contact);
+        }
         return nonempty(&o.address).map(|email| Member::OneOff { name: o.name, email });
     }
     // WrappedEntryId: Flags (4), ProviderUID (16), Type (1), EmbeddedEntryID.
@@ -668,6 +756,38 @@ mod tests {
                 Member::Contact(item_uid(&store, 0x200044)),
             ]
         );
+    }
+
+    #[test]
+    fn uid_members_resolve_to_wrapped_entries() {
+        let mut msg = Message::default();
+        let members = vec![
+            one_off_entry_id("", MEMBER_UID_ADDRESS_TYPE, "c-1"),
+            one_off_entry_id("Bob", "SMTP", "bob@x.example"),
+            one_off_entry_id("", MEMBER_UID_ADDRESS_TYPE, "c-unknown"),
+        ];
+        msg.props.named.insert(lid::DISTRIBUTION_LIST_MEMBERS.into(), PropValue::MvBinary(members.clone()));
+        msg.props.named.insert(lid::DISTRIBUTION_LIST_ONE_OFF_MEMBERS.into(), PropValue::MvBinary(members));
+        let n = resolve_uid_members(
+            &mut msg.props,
+            &[5; 16],
+            |u| (u == "c-1").then_some(0x200024),
+            |_| Some(one_off_entry_id("Ann", "SMTP", "ann@x.example")),
+        );
+        assert_eq!(n, 1);
+        let d = dist_list_with(&msg, "l".into(), &|s, nid| format!("{}/{nid:x}", s[0]));
+        assert_eq!(
+            d.members,
+            vec![
+                Member::Contact("5/200024".into()),
+                Member::OneOff { name: "Bob".into(), email: "bob@x.example".into() },
+                Member::Contact("c-unknown".into()),
+            ]
+        );
+        let Some(PropValue::MvBinary(one)) = msg.props.lid(lid::DISTRIBUTION_LIST_ONE_OFF_MEMBERS) else { panic!() };
+        assert_eq!(parse_one_off(&one[0]).map(|o| o.name), Some("Ann".to_string()));
+        let Some(PropValue::MvBinary(m)) = msg.props.lid(lid::DISTRIBUTION_LIST_MEMBERS) else { panic!() };
+        assert_eq!(msg.props.lid(lid::DISTRIBUTION_LIST_CHECKSUM), Some(&PropValue::I32(members_checksum(m) as i32)));
     }
 
     #[test]

@@ -943,6 +943,398 @@ fn read_extended_exception(c: &mut Cursor<'_>, e: &mut ExceptionInfo, writer_ver
     Ok(())
 }
 
+// ------------------------------------------------------------- writing
+
+/// `EndDate` of a series without an end ([MS-OXOCAL] 2.2.1.44.1).
+pub const NO_END_DATE: u32 = 0x5AE9_80DF;
+
+/// Minutes since 1601 of local midnight of `(y, m, d)`, saturated into u32.
+pub fn minutes_of_day(y: i32, m: u32, d: u32) -> u32 {
+    let days = crate::time::days_from_civil(i64::from(y), m.clamp(1, 12), d.clamp(1, 31));
+    (days * 1440 + MINUTES_1601_TO_1970).clamp(0, i64::from(u32::MAX)) as u32
+}
+
+/// Minutes since 1601 of a local date and time, saturated into u32.
+pub fn minutes_of(t: &crate::pim::DateTime) -> u32 {
+    let m = t.unix_if_utc().div_euclid(60) + MINUTES_1601_TO_1970;
+    m.clamp(0, i64::from(u32::MAX)) as u32
+}
+
+fn weekday_mask(days: impl IntoIterator<Item = Weekday>) -> u32 {
+    days.into_iter().fold(0, |m, d| m | (1 << (d as u32)))
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+impl PatternType {
+    fn as_u16(self) -> u16 {
+        match self {
+            Self::Day => 0x0,
+            Self::Week => 0x1,
+            Self::Month => 0x2,
+            Self::MonthNth => 0x3,
+            Self::MonthEnd => 0x4,
+            Self::HjMonth => 0xA,
+            Self::HjMonthNth => 0xB,
+            Self::HjMonthEnd => 0xC,
+        }
+    }
+}
+
+impl RecurFrequency {
+    fn as_u16(self) -> u16 {
+        match self {
+            Self::Daily => 0x200A,
+            Self::Weekly => 0x200B,
+            Self::Monthly => 0x200C,
+            Self::Yearly => 0x200D,
+            Self::Other(v) => v,
+        }
+    }
+}
+
+impl EndType {
+    fn as_u32(self) -> u32 {
+        match self {
+            Self::AfterDate => 0x2021,
+            Self::AfterCount => 0x2022,
+            Self::Never => 0x2023,
+            Self::Other(v) => v,
+        }
+    }
+}
+
+impl RecurrencePattern {
+    /// The bytes [`RecurrencePattern::parse`] reads: PidLidTaskRecurrence,
+    /// or the start of PidLidAppointmentRecur. The pattern-specific part
+    /// is written as its pattern type wants it, whatever `specific` holds.
+    pub fn serialize(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::with_capacity(64));
+        self.write(&mut w);
+        w.0
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.u16(self.reader_version);
+        w.u16(self.writer_version);
+        w.u16(self.frequency.as_u16());
+        w.u16(self.pattern_type.as_u16());
+        w.u16(self.calendar_type);
+        w.u32(self.first_date_time);
+        w.u32(self.period);
+        w.u32(self.sliding_flag);
+        let (days, n) = match self.specific {
+            PatternSpecific::None => (0, 0),
+            PatternSpecific::Week { days } => (days, 0),
+            PatternSpecific::Month { day } => (day, 0),
+            PatternSpecific::MonthNth { days, nth } => (days, nth),
+        };
+        match self.pattern_type {
+            PatternType::Day => {}
+            PatternType::Week
+            | PatternType::Month
+            | PatternType::MonthEnd
+            | PatternType::HjMonth
+            | PatternType::HjMonthEnd => w.u32(days),
+            PatternType::MonthNth | PatternType::HjMonthNth => {
+                w.u32(days);
+                w.u32(n);
+            }
+        }
+        w.u32(self.end_type.as_u32());
+        w.u32(self.occurrence_count);
+        w.u32(self.first_dow);
+        w.u32(self.deleted_instance_dates.len() as u32);
+        for d in &self.deleted_instance_dates {
+            w.u32(*d);
+        }
+        w.u32(self.modified_instance_dates.len() as u32);
+        for d in &self.modified_instance_dates {
+            w.u32(*d);
+        }
+        w.u32(self.start_date);
+        w.u32(self.end_date);
+    }
+
+    /// The pattern of the RRULE `r` whose first instance falls on `start`
+    /// (the local date of DTSTART), the inverse of [`RecurrencePattern::rule`]
+    /// and `task::rrule_from`: what that pair reads back is `r` again, for
+    /// every rule they give. `until` is UNTIL's local date (the caller
+    /// converts a UTC UNTIL into the series' zone). A rule Outlook's
+    /// patterns cannot state (BYMONTH on a monthly rule, several months or
+    /// month days, positions on a weekly rule, both COUNT and UNTIL ...) is
+    /// `Err` with the reason.
+    pub fn from_rule(
+        r: &crate::pim::RRule,
+        start: crate::pim::Date,
+        until: Option<crate::pim::Date>,
+    ) -> Result<RecurrencePattern, String> {
+        use crate::pim::Frequency as F;
+        let interval = r.interval.max(1);
+        let start_dow = {
+            let d = crate::time::days_from_civil(i64::from(start.year), u32::from(start.month), u32::from(start.day));
+            WEEKDAYS[(d + 4).rem_euclid(7) as usize]
+        };
+        let unpositioned = r.by_day.iter().all(|(n, _)| n.is_none());
+        let mask = weekday_mask(r.by_day.iter().map(|(_, d)| *d));
+        if r.count.is_some() && r.until.is_some() {
+            return Err("a rule with both COUNT and UNTIL".into());
+        }
+        let no_parts = r.by_day.is_empty() && r.by_month_day.is_empty() && r.by_set_pos.is_empty();
+        // The monthly part of a monthly or yearly rule.
+        let monthly = || -> Result<(PatternType, PatternSpecific), String> {
+            let md = &r.by_month_day;
+            if r.by_day.is_empty() && r.by_set_pos.is_empty() {
+                return match md.as_slice() {
+                    [] => Ok((PatternType::Month, PatternSpecific::Month { day: u32::from(start.day) })),
+                    [-1] => Ok((PatternType::MonthEnd, PatternSpecific::Month { day: 31 })),
+                    [d @ 1..=31] => Ok((PatternType::Month, PatternSpecific::Month { day: *d as u32 })),
+                    _ => Err(format!("BYMONTHDAY={md:?}")),
+                };
+            }
+            // rrule_from's "day 29-31, or the month's last day".
+            if r.by_day.is_empty() && r.by_set_pos == [-1] {
+                if let Some(&last @ 29..=31) = md.last() {
+                    if *md == (28..=last).collect::<Vec<i8>>() {
+                        return Ok((PatternType::Month, PatternSpecific::Month { day: last as u32 }));
+                    }
+                }
+                return Err(format!("BYMONTHDAY={md:?} with BYSETPOS=-1"));
+            }
+            if !md.is_empty() {
+                return Err("BYMONTHDAY with BYDAY".into());
+            }
+            let nth = |n: i64| -> Result<u32, String> {
+                match n {
+                    -1 => Ok(5),
+                    1..=4 => Ok(n as u32),
+                    _ => Err(format!("the position {n} (Outlook knows 1-4 and the last)")),
+                }
+            };
+            match (r.by_day.as_slice(), r.by_set_pos.as_slice()) {
+                ([(Some(n), d)], []) => Ok((
+                    PatternType::MonthNth,
+                    PatternSpecific::MonthNth { days: weekday_mask([*d]), nth: nth(i64::from(*n))? },
+                )),
+                (_, [p]) if unpositioned => {
+                    Ok((PatternType::MonthNth, PatternSpecific::MonthNth { days: mask, nth: nth(i64::from(*p))? }))
+                }
+                _ => Err("BYDAY with several positions".into()),
+            }
+        };
+        if !r.by_month.is_empty() && r.freq != F::Yearly {
+            return Err("BYMONTH on a rule that is not yearly".into());
+        }
+        let (frequency, pattern_type, specific, period) = match r.freq {
+            F::Daily if no_parts => {
+                (RecurFrequency::Daily, PatternType::Day, PatternSpecific::None, interval.saturating_mul(1440))
+            }
+            F::Daily => return Err("a daily rule with BY parts".into()),
+            F::Weekly => {
+                if !r.by_month_day.is_empty() || !r.by_set_pos.is_empty() || !unpositioned {
+                    return Err("a weekly rule with positions or month days".into());
+                }
+                let days = if r.by_day.is_empty() { weekday_mask([start_dow]) } else { mask };
+                (RecurFrequency::Weekly, PatternType::Week, PatternSpecific::Week { days }, interval)
+            }
+            F::Monthly => {
+                let (t, s) = monthly()?;
+                (RecurFrequency::Monthly, t, s, interval)
+            }
+            F::Yearly => {
+                match r.by_month.as_slice() {
+                    [] => {}
+                    [m] if *m == start.month => {}
+                    m => return Err(format!("BYMONTH={m:?} with DTSTART in month {}", start.month)),
+                }
+                let (t, s) = monthly()?;
+                (RecurFrequency::Yearly, t, s, interval.saturating_mul(12))
+            }
+        };
+        let first_dow = r.wkst.unwrap_or(Weekday::Monday) as u32;
+        let start_date = minutes_of_day(start.year, u32::from(start.month), u32::from(start.day));
+        let mut p = RecurrencePattern {
+            reader_version: 0x3004,
+            writer_version: 0x3004,
+            frequency,
+            pattern_type,
+            calendar_type: 0,
+            first_date_time: 0,
+            period,
+            sliding_flag: 0,
+            specific,
+            end_type: EndType::Never,
+            occurrence_count: 10,
+            first_dow,
+            deleted_instance_dates: Vec::new(),
+            modified_instance_dates: Vec::new(),
+            start_date,
+            end_date: NO_END_DATE,
+        };
+        p.first_date_time = p.compute_first_date_time();
+        if let Some(count) = r.count {
+            p.end_type = EndType::AfterCount;
+            p.occurrence_count = count;
+            let n = usize::try_from(count).unwrap_or(usize::MAX);
+            if let Some(&last) = p.instance_days(i64::MAX / 2, n).and_then(|d| d.last().copied()).as_ref() {
+                p.end_date = (last * 1440 + MINUTES_1601_TO_1970).clamp(0, i64::from(u32::MAX)) as u32;
+            }
+        } else if let Some(u) = until {
+            p.end_type = EndType::AfterDate;
+            p.end_date = minutes_of_day(u.year, u32::from(u.month), u32::from(u.day));
+            let through = (u.year, u32::from(u.month), u32::from(u.day));
+            p.occurrence_count = p.instance_dates(through, usize::MAX).map_or(0, |d| d.len() as u32);
+        } else if r.until.is_some() {
+            return Err("UNTIL without a date".into());
+        }
+        Ok(p)
+    }
+
+    /// `FirstDateTime` ([MS-OXOCAL] 2.2.1.44.1): for a daily pattern
+    /// StartDate modulo Period; weekly, the first day of StartDate's week
+    /// (by FirstDOW) modulo Period weeks; monthly and yearly, the first of
+    /// the month that is StartDate's month modulo Period months, counted
+    /// from January 1601.
+    fn compute_first_date_time(&self) -> u32 {
+        let period = self.period.max(1);
+        match self.pattern_type {
+            PatternType::Day => self.start_date % period,
+            PatternType::Week => {
+                // 1601-01-01 was a Monday.
+                let day = self.start_date / 1440;
+                let dow = (day + 1) % 7;
+                let week_start = day.saturating_sub((dow + 7 - self.first_dow.min(6)) % 7);
+                (week_start * 1440) % (period.saturating_mul(10_080).max(1))
+            }
+            _ => {
+                let t = LocalTime::from_minutes(self.start_date);
+                let months = (i64::from(t.year) - 1601) * 12 + i64::from(t.month) - 1;
+                let m = months.rem_euclid(i64::from(period));
+                minutes_of_day(1601 + (m / 12) as i32, (m % 12) as u32 + 1, 1)
+            }
+        }
+    }
+}
+
+/// A string of an `ExceptionInfo` in Windows-1252, an unmappable character
+/// as `?` (the extended exception carries the text in UTF-16 as well).
+fn ansi(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        let (b, _, bad) = WINDOWS_1252.encode(c.encode_utf8(&mut buf));
+        if bad || b.len() != 1 {
+            out.push(b'?');
+        } else {
+            out.push(b[0]);
+        }
+    }
+    out.truncate(usize::from(u16::MAX - 1));
+    out
+}
+
+fn wide(s: &str) -> Vec<u16> {
+    let mut v: Vec<u16> = s.encode_utf16().collect();
+    v.truncate(usize::from(u16::MAX));
+    v
+}
+
+impl AppointmentRecurrencePattern {
+    /// The bytes [`AppointmentRecurrencePattern::parse`] reads
+    /// (PidLidAppointmentRecur, [MS-OXOCAL] 2.2.1.44.2): the pattern, the
+    /// versions and offsets, every `ExceptionInfo` with the fields its
+    /// `OverrideFlags` name, an empty ReservedBlock1, every
+    /// `ExtendedException` (ChangeHighlight when WriterVersion2 is 0x3009
+    /// or later, the Unicode subject and location when changed), and an
+    /// empty ReservedBlock2.
+    pub fn serialize(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::with_capacity(128));
+        self.pattern.write(&mut w);
+        w.u32(self.reader_version2);
+        w.u32(self.writer_version2);
+        w.u32(self.start_time_offset);
+        w.u32(self.end_time_offset);
+        let exceptions = &self.exceptions[..self.exceptions.len().min(usize::from(u16::MAX))];
+        w.u16(exceptions.len() as u16);
+        let text = |w: &mut Writer, s: &Option<String>| {
+            let b = ansi(s.as_deref().unwrap_or(""));
+            w.u16(b.len() as u16 + 1);
+            w.u16(b.len() as u16);
+            w.0.extend_from_slice(&b);
+        };
+        for e in exceptions {
+            w.u32(e.start);
+            w.u32(e.end);
+            w.u32(e.original_start);
+            let f = e.override_flags;
+            w.u16(f);
+            if f & aro::SUBJECT != 0 {
+                text(&mut w, &e.subject);
+            }
+            for (flag, v) in [(aro::MEETINGTYPE, e.meeting_type), (aro::REMINDERDELTA, e.reminder_delta)] {
+                if f & flag != 0 {
+                    w.u32(v.unwrap_or(0));
+                }
+            }
+            if f & aro::REMINDER != 0 {
+                w.u32(u32::from(e.reminder_set.unwrap_or(false)));
+            }
+            if f & aro::LOCATION != 0 {
+                text(&mut w, &e.location);
+            }
+            for (flag, v) in [
+                (aro::BUSYSTATUS, e.busy_status),
+                (aro::ATTACHMENT, e.attachment),
+                (aro::SUBTYPE, e.sub_type),
+                (aro::APPTCOLOR, e.appointment_color),
+            ] {
+                if f & flag != 0 {
+                    w.u32(v.unwrap_or(0));
+                }
+            }
+        }
+        w.u32(0); // ReservedBlock1Size
+        for e in exceptions {
+            if self.writer_version2 >= 0x3009 {
+                match e.change_highlight {
+                    Some(v) => {
+                        w.u32(4);
+                        w.u32(v);
+                    }
+                    None => w.u32(0),
+                }
+            }
+            w.u32(0); // ReservedBlockEE1Size
+            if e.override_flags & (aro::SUBJECT | aro::LOCATION) != 0 {
+                w.u32(e.start);
+                w.u32(e.end);
+                w.u32(e.original_start);
+                for (flag, s) in [(aro::SUBJECT, &e.subject), (aro::LOCATION, &e.location)] {
+                    if e.override_flags & flag != 0 {
+                        let u = wide(s.as_deref().unwrap_or(""));
+                        w.u16(u.len() as u16);
+                        for c in u {
+                            w.u16(c);
+                        }
+                    }
+                }
+                w.u32(0); // ReservedBlockEE2Size
+            }
+        }
+        w.u32(0); // ReservedBlock2Size
+        w.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1273,5 +1665,142 @@ mod tests {
         assert_eq!(LocalTime::from_minutes(1440 + 61), lt(1601, 1, 2, 1, 1));
         assert_eq!(LocalTime::from_minutes(minutes(2025, 3, 3) + 450).to_string(), "2025-03-03T07:30:00");
         assert_eq!(lt(1970, 1, 2, 0, 1).as_unix_if_utc(), 86_460);
+    }
+
+    #[test]
+    fn spec_blobs_serialize_to_their_bytes() {
+        // [MS-OXOCAL] 4.1.1.2 and 4.1.1.3, parsed and written again.
+        for spec in [SPEC_4_1_1_2, SPEC_4_1_1_3] {
+            let blob = hex(spec);
+            let a = AppointmentRecurrencePattern::parse(&blob).unwrap();
+            assert_eq!(a.serialize(), blob);
+            assert_eq!(AppointmentRecurrencePattern::parse(&a.serialize()).unwrap(), a);
+            let p = RecurrencePattern::parse(&blob).unwrap();
+            assert_eq!(RecurrencePattern::parse(&p.serialize()).unwrap(), p);
+            assert_eq!(p.serialize(), blob[..p.serialize().len()]);
+        }
+        // Every field of an exception, and text Windows-1252 has no room for.
+        let mut a = AppointmentRecurrencePattern::parse(&hex(SPEC_4_1_1_2)).unwrap();
+        a.exceptions.push(ExceptionInfo {
+            start: a.exceptions[0].start + 4320,
+            end: a.exceptions[0].end + 4320,
+            original_start: a.exceptions[0].original_start + 4320,
+            override_flags: 0x3FF,
+            subject: Some("会议 – Zoë".into()),
+            meeting_type: Some(1),
+            reminder_delta: Some(15),
+            reminder_set: Some(true),
+            location: Some("Raum 3.14".into()),
+            busy_status: Some(3),
+            attachment: Some(0),
+            sub_type: Some(1),
+            appointment_color: Some(0),
+            change_highlight: Some(0x40),
+        });
+        let b = a.serialize();
+        assert_eq!(AppointmentRecurrencePattern::parse(&b).unwrap(), a);
+        // Without ChangeHighlight (WriterVersion2 0x3008).
+        a.writer_version2 = 0x3008;
+        for e in &mut a.exceptions {
+            e.change_highlight = None;
+        }
+        assert_eq!(AppointmentRecurrencePattern::parse(&a.serialize()).unwrap(), a);
+    }
+
+    #[test]
+    fn first_date_time_matches_the_spec_examples() {
+        for spec in [SPEC_4_1_1_2, SPEC_4_1_1_3] {
+            let p = RecurrencePattern::parse(&hex(spec)).unwrap();
+            assert_eq!(p.compute_first_date_time(), p.first_date_time, "{spec}");
+        }
+        // Monthly, every 2 months from March 2025: (2025-1601)*12+2 = 5090
+        // months, 0 modulo 2: January 1601.
+        let b = pattern(0x200C, 2, 2, &[15], 0x2023, 0, minutes(2025, 3, 15), NO_END_DATE);
+        assert_eq!(RecurrencePattern::parse(&b).unwrap().compute_first_date_time(), 0);
+        let b = pattern(0x200C, 2, 5, &[15], 0x2023, 0, minutes(2025, 3, 15), NO_END_DATE);
+        // 5090 % 5 = 0 as well; with 3: 5090 % 3 = 2, March 1601.
+        assert_eq!(RecurrencePattern::parse(&b).unwrap().compute_first_date_time(), 0);
+        let b = pattern(0x200C, 2, 3, &[15], 0x2023, 0, minutes(2025, 3, 15), NO_END_DATE);
+        assert_eq!(RecurrencePattern::parse(&b).unwrap().compute_first_date_time(), (31 + 28) * 1440);
+    }
+
+    #[test]
+    fn rules_become_patterns_that_read_back_as_the_rule() {
+        use crate::mapi::pim::task::rrule_from;
+        use crate::pim::{Date, RRule, When};
+        let d = |y, m, d| Date::new(y, m, d);
+        let mut cases: Vec<(RRule, Date, Option<Date>)> = Vec::new();
+        let mut r = RRule::new(Freq::Daily);
+        r.interval = 3;
+        r.count = Some(10);
+        cases.push((r, d(2011, 4, 7), None));
+        let mut r = RRule::new(Freq::Weekly);
+        r.by_day = vec![(None, Weekday::Monday), (None, Weekday::Thursday), (None, Weekday::Friday)];
+        r.count = Some(12);
+        cases.push((r.clone(), d(2007, 3, 26), None));
+        r.interval = 2;
+        r.wkst = Some(Weekday::Sunday);
+        r.count = None;
+        r.until = Some(When::Date(d(2025, 12, 31)));
+        cases.push((r, d(2025, 3, 3), Some(d(2025, 12, 31))));
+        let mut r = RRule::new(Freq::Monthly);
+        r.by_day = vec![(Some(-1), Weekday::Friday)];
+        r.count = Some(12);
+        cases.push((r, d(2025, 1, 31), None));
+        let mut r = RRule::new(Freq::Monthly);
+        r.interval = 2;
+        r.by_day = [Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday, Weekday::Friday]
+            .into_iter()
+            .map(|w| (None, w))
+            .collect();
+        r.by_set_pos = vec![-1];
+        cases.push((r, d(2025, 1, 31), None));
+        let mut r = RRule::new(Freq::Monthly);
+        r.by_month_day = vec![28, 29, 30, 31];
+        r.by_set_pos = vec![-1];
+        cases.push((r, d(2025, 1, 31), None));
+        let mut r = RRule::new(Freq::Monthly);
+        r.by_month_day = vec![-1];
+        cases.push((r, d(2025, 1, 31), None));
+        let mut r = RRule::new(Freq::Yearly);
+        r.by_month = vec![3];
+        r.by_month_day = vec![3];
+        r.until = Some(When::Date(d(2030, 3, 3)));
+        cases.push((r, d(2025, 3, 3), Some(d(2030, 3, 3))));
+        let mut r = RRule::new(Freq::Yearly);
+        r.by_month = vec![11];
+        r.by_day = vec![(Some(4), Weekday::Thursday)];
+        cases.push((r, d(2025, 11, 27), None));
+        for (rule, start, until) in cases {
+            let p = RecurrencePattern::from_rule(&rule, start, until).unwrap_or_else(|e| panic!("{rule:?}: {e}"));
+            let back = RecurrencePattern::parse(&p.serialize()).unwrap();
+            assert_eq!(back, p);
+            assert_eq!(rrule_from(&back.rule()), rule, "{rule:?}");
+            assert_eq!(
+                LocalTime::from_minutes(p.start_date).date(),
+                (start.year, u32::from(start.month), u32::from(start.day))
+            );
+            if let Some(c) = rule.count {
+                // EndDate is the last instance's day.
+                let days = back.instance_dates((9999, 1, 1), c as usize).unwrap();
+                assert_eq!(Some(&LocalTime::from_minutes(back.end_date).date()), days.last());
+            }
+        }
+        // Counted from the spec example: 12 instances end on 2007-04-20.
+        let mut r = RRule::new(Freq::Weekly);
+        r.by_day = vec![(None, Weekday::Monday), (None, Weekday::Thursday), (None, Weekday::Friday)];
+        r.count = Some(12);
+        let p = RecurrencePattern::from_rule(&r, Date::new(2007, 3, 26), None).unwrap();
+        assert_eq!(LocalTime::from_minutes(p.end_date), lt(2007, 4, 20, 0, 0));
+        // What Outlook cannot say.
+        let mut bad = RRule::new(Freq::Monthly);
+        bad.by_month = vec![1, 7];
+        assert!(RecurrencePattern::from_rule(&bad, Date::new(2025, 1, 1), None).is_err());
+        let mut bad = RRule::new(Freq::Weekly);
+        bad.by_day = vec![(Some(1), Weekday::Monday)];
+        assert!(RecurrencePattern::from_rule(&bad, Date::new(2025, 1, 1), None).is_err());
+        let mut bad = RRule::new(Freq::Monthly);
+        bad.by_day = vec![(Some(2), Weekday::Monday), (Some(-1), Weekday::Friday)];
+        assert!(RecurrencePattern::from_rule(&bad, Date::new(2025, 1, 1), None).is_err());
     }
 }

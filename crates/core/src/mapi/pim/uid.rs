@@ -27,7 +27,14 @@
 //!    PidTagSearchKey (which [MS-OXCPRPT] lets a client create); rule 2
 //!    then yields the same identity in the copy.
 //!
-//! The UID is `stable_uid("pst-item", identity)` ([`identity_uid`]).
+//! The UID is `stable_uid("pst-item", identity)` ([`identity_uid`]),
+//! except for an item written from the neutral model (a vCard, an
+//! iCalendar file, or a PST read as neutral items): its UID is already
+//! chosen and cannot be derived again from a hash, so
+//! [`crate::mapi::pim::write`] gives it the search key [`uid_search_key`]
+//! (a marker and the UID's UTF-8), which [`identity_uid`] reads back as
+//! that UID. Such a key is still a unique binary-comparable value, as
+//! [MS-OXCPRPT] asks, and a copy of the item keeps it.
 //!
 //! **Collisions.** A copy made inside Outlook keeps the search key, so one
 //! store can hold several items with one identity (Inbox and Deleted
@@ -79,13 +86,31 @@ pub fn fallback_search_key(store_identity: &[u8], nid: u32) -> [u8; 16] {
     out
 }
 
+/// What begins a search key that carries its item's UID ([`uid_search_key`]).
+pub const UID_KEY_MARKER: &[u8] = b"mailshift uid\0";
+
+/// The PidTagSearchKey of an item written from the neutral model with UID
+/// `uid`: [`UID_KEY_MARKER`] and the UID's UTF-8.
+pub fn uid_search_key(uid: &str) -> Vec<u8> {
+    let mut k = UID_KEY_MARKER.to_vec();
+    k.extend_from_slice(uid.as_bytes());
+    k
+}
+
+/// The UID a search key made by [`uid_search_key`] carries.
+pub fn uid_of_search_key(key: &[u8]) -> Option<String> {
+    let rest = key.strip_prefix(UID_KEY_MARKER)?;
+    let s = std::str::from_utf8(rest).ok()?;
+    (!s.is_empty()).then(|| s.to_string())
+}
+
 /// The UID of the `occurrence`-th item (from 0, see the module notes) with
-/// `identity`: `stable_uid("pst-item", identity)` for the first, the
-/// identity followed by a NUL, `#` and the occurrence (u32 LE) for the
-/// others.
+/// `identity`: `stable_uid("pst-item", identity)` for the first (the UID
+/// itself when the identity is a [`uid_search_key`]), the identity
+/// followed by a NUL, `#` and the occurrence (u32 LE) for the others.
 pub fn identity_uid(identity: &[u8], occurrence: u32) -> String {
     if occurrence == 0 {
-        return stable_uid(NAMESPACE, identity);
+        return uid_of_search_key(identity).unwrap_or_else(|| stable_uid(NAMESPACE, identity));
     }
     let mut id = Vec::with_capacity(identity.len() + 6);
     id.extend_from_slice(identity);
@@ -233,6 +258,23 @@ mod tests {
             (copy.uid(0x104), copy.uid(0x124), copy.uid(0x144)),
             (orig.uid(0x64), orig.uid(0x24), orig.uid(0x44))
         );
+    }
+
+    #[test]
+    fn uid_search_keys_give_back_their_uid() {
+        let k = uid_search_key("urn:uuid:5f0c-ü");
+        assert_eq!(&k[..UID_KEY_MARKER.len()], UID_KEY_MARKER);
+        assert_eq!(identity_uid(&k, 0), "urn:uuid:5f0c-ü");
+        let u = StoreUids::new(vec![1; 16], vec![placed("Contacts", 0, 0x24, Some(&k))]);
+        assert_eq!(u.uid(0x24), "urn:uuid:5f0c-ü");
+        assert_eq!(u.member_uid(&[1; 16], 0x24), "urn:uuid:5f0c-ü");
+        // A second item with the same key is numbered as any other.
+        assert_ne!(identity_uid(&k, 1), "urn:uuid:5f0c-ü");
+        // Not UTF-8, or empty: an ordinary identity.
+        assert_eq!(identity_uid(UID_KEY_MARKER, 0), stable_uid(NAMESPACE, UID_KEY_MARKER));
+        let mut bad = UID_KEY_MARKER.to_vec();
+        bad.push(0xFF);
+        assert_eq!(uid_of_search_key(&bad), None);
     }
 
     #[test]
