@@ -585,7 +585,7 @@ fn prepare<'a>(
     let converting = mapi && !matches!(item, Item::Mapi(_));
     let mut item = item;
     let source_date = if converting && (opts.since.is_some() || opts.until.is_some()) {
-        let n = Prepared::new(item, meta);
+        let n = Prepared::keyed(item, meta, false);
         let d = (n.date(), matches!(n.item, Item::Contact(_) | Item::DistList(_)));
         item = n.item;
         Some(d)
