@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 pub mod files;
 pub mod ical;
+pub mod read;
 pub mod vcard;
 
 /// A calendar date (proleptic Gregorian).
