@@ -134,6 +134,11 @@ pub(crate) fn card(c: &Component, raw: &[u8], problems: &mut Vec<ParseProblem>) 
                         }
                     }
                 }
+                if kinds.is_empty() {
+                    // No kind the model knows: an "other" number (which is
+                    // how the writer leaves Other, without a TYPE).
+                    kinds.push(PhoneKind::Other);
+                }
                 out.phones.push(Phone { number, kinds, pref: is_pref(p, &types) });
             }
             "ADR" => {
@@ -189,7 +194,13 @@ pub(crate) fn card(c: &Component, raw: &[u8], problems: &mut Vec<ParseProblem>) 
                 }
             }
             "IMPP" | "X-MS-IMADDRESS" => {
+                // `sip:` is what our writer (and Outlook) put before an
+                // address Outlook's IM field holds bare.
                 let v = p.text().trim().to_string();
+                let v = match v.get(..4) {
+                    Some(s) if s.eq_ignore_ascii_case("sip:") => v[4..].to_string(),
+                    _ => v,
+                };
                 if !v.is_empty() && !out.im.contains(&v) {
                     out.im.push(v);
                 }
@@ -379,7 +390,7 @@ mod tests {
             birthday: Some(Date::new(1980, 3, 15)),
             anniversary: Some(Date::new(2005, 6, 20)),
             urls: vec!["https://example.org/a,b".into()],
-            im: vec!["sip:jo@example.org".into()],
+            im: vec!["jo@example.org".into(), "xmpp:jo@example.org".into()],
             note: Some("line 1\nline 2, with; punctuation\\".into()),
             categories: vec!["A,B".into(), "VIP".into()],
             photo: Some(Photo { data: vec![1, 2, 3, 4, 5], media_type: "image/png".into() }),
