@@ -449,7 +449,9 @@ fn weekday(s: &str) -> Option<Weekday> {
 /// `MO`, `-1FR`, `+2TU`.
 fn by_day(s: &str) -> Option<(Option<i8>, Weekday)> {
     let s = s.trim();
-    if s.len() < 2 {
+    // Not `split_at` on bytes: a value decoded from another charset may
+    // end in a character of several bytes.
+    if s.len() < 2 || !s.is_char_boundary(s.len() - 2) {
         return None;
     }
     let (n, d) = s.split_at(s.len() - 2);
@@ -782,6 +784,16 @@ mod tests {
         let (back, probs) = read(text.as_bytes());
         assert!(probs.is_empty(), "{probs:?}");
         assert_eq!(back, cal, "{text}");
+    }
+
+    #[test]
+    fn byday_ending_in_a_multibyte_character_is_no_weekday() {
+        // Found by fuzz/pim_read: `-1\xff5` read as Windows-1252 ends in "ÿ5".
+        assert_eq!(by_day("-1ÿ5"), None);
+        assert_eq!(by_day("ÿ"), None);
+        let (cal, probs) = read(b"BEGIN:VEVENT\r\nUID:x\r\nRRULE:FREQ=WEEKLY;BYDAY=-1\xff5\r\nEND:VEVENT\r\n");
+        assert!(cal.events[0].rrule.is_none());
+        assert_eq!(probs.len(), 1, "{probs:?}");
     }
 
     #[test]
