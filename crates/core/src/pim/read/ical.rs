@@ -20,8 +20,8 @@ use super::vcard::{categories, valid_date};
 use super::{Component, ParseProblem, Parser, Prop};
 use crate::pim::ical::Calendar;
 use crate::pim::{
-    stable_uid, Attendee, BusyStatus, Class, DateTime, Event, Frequency, Journal, PartStat, Person, RRule, Role, Task,
-    TaskStatus, TimeZone, Transition, Weekday, When, ZoneRule,
+    Attendee, BusyStatus, Class, DateTime, Event, Frequency, Journal, PartStat, Person, RRule, Role, Task, TaskStatus,
+    TimeZone, Transition, Weekday, When, ZoneRule,
 };
 
 /// Reads a whole iCalendar text (every `VCALENDAR` in it, as one
@@ -103,8 +103,14 @@ pub(crate) fn zones_of(e: &Event, zones: &[TimeZone]) -> Vec<TimeZone> {
     zones.iter().filter(|z| names.contains(&z.tzid.as_str())).cloned().collect()
 }
 
+/// The UID, without control characters (which no writer can carry, ours
+/// included: an override must find its master the same way before and
+/// after a round trip), or one made from the component's bytes.
 fn uid(c: &Component, raw: &[u8], ns: &str) -> String {
-    c.text("UID").map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).unwrap_or_else(|| stable_uid(ns, raw))
+    c.text("UID")
+        .map(|u| u.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| super::derived_uid(ns, raw))
 }
 
 /// One `VEVENT` (without its overrides; see [`group`]).

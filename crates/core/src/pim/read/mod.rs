@@ -638,6 +638,15 @@ pub(crate) fn split_unescaped(s: &str, sep: char) -> Vec<String> {
     parts
 }
 
+/// A UID for a component that has none, from its text: the same for the
+/// same entry whatever its line endings, and whether or not the file ends
+/// right after it.
+pub(crate) fn derived_uid(namespace: &str, raw: &[u8]) -> String {
+    let text: Vec<u8> = raw.iter().copied().filter(|&b| b != b'\r').collect();
+    let end = text.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+    crate::pim::stable_uid(namespace, &text[..end])
+}
+
 /// At most 40 characters of `s`, for messages.
 fn truncated(s: &str) -> String {
     s.chars().take(40).collect()

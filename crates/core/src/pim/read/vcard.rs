@@ -9,8 +9,7 @@
 
 use super::{split_unescaped, unbase64, Component, ParseProblem, Parser, Prop};
 use crate::pim::{
-    stable_uid, AddressKind, Contact, Date, DistList, Email, Member, Phone, PhoneKind, Photo, PostalAddress,
-    StructuredName,
+    AddressKind, Contact, Date, DistList, Email, Member, Phone, PhoneKind, Photo, PostalAddress, StructuredName,
 };
 
 /// A vCard as the model holds it.
@@ -53,6 +52,8 @@ pub fn read(text: &[u8]) -> (Vec<Card>, Vec<ParseProblem>) {
 
 /// A UID without vCard 4's `urn:uuid:` prefix (the writer adds it back).
 pub(crate) fn bare_uid(s: &str) -> String {
+    // Control characters cannot be carried by any writer (ours drops them).
+    let s: String = s.chars().filter(|c| !c.is_control()).collect();
     let s = s.trim();
     match s.get(..9) {
         Some(p) if p.eq_ignore_ascii_case("urn:uuid:") => s[9..].to_string(),
@@ -71,7 +72,7 @@ fn is_group(c: &Component) -> bool {
 pub(crate) fn card(c: &Component, raw: &[u8], problems: &mut Vec<ParseProblem>) -> Card {
     let uid = c.prop("UID").map(|p| bare_uid(&p.text())).filter(|u| !u.is_empty()).unwrap_or_else(|| {
         // No UID: one from the card's bytes, the same on every read.
-        stable_uid("vcard", raw)
+        super::derived_uid("vcard", raw)
     });
     let note = notes(c);
     let categories = categories(c);
