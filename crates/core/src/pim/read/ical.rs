@@ -65,13 +65,16 @@ pub fn read(text: &[u8]) -> (Calendar, Vec<ParseProblem>) {
 /// Attaches each override (an event with a RECURRENCE-ID) to the master
 /// of its UID, and gives every master the zones it and its overrides name.
 pub(crate) fn group(events: Vec<Event>, zones: &[TimeZone]) -> Vec<Event> {
-    let mut out: Vec<Event> = Vec::new();
     let mut orphans: Vec<Event> = Vec::new();
-    let (masters, overrides): (Vec<Event>, Vec<Event>) = events.into_iter().partition(|e| e.recurrence_id.is_none());
-    out.extend(masters);
+    let (mut out, overrides): (Vec<Event>, Vec<Event>) = events.into_iter().partition(|e| e.recurrence_id.is_none());
+    // The first master of each UID.
+    let mut by_uid: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, m) in out.iter().enumerate() {
+        by_uid.entry(m.uid.clone()).or_insert(i);
+    }
     for o in overrides {
-        match out.iter_mut().find(|m| m.uid == o.uid) {
-            Some(m) => m.overrides.push(o),
+        match by_uid.get(&o.uid) {
+            Some(&i) => out[i].overrides.push(o),
             None => orphans.push(o),
         }
     }

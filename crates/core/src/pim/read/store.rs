@@ -440,9 +440,14 @@ impl PimReader {
                 other => problems.push(ParseProblem::note(c.start, other, format!("{other} is not read; skipped"))),
             }
         }
+        // Overrides join the first master of their UID in the file (as
+        // `ical::read` groups them).
+        let mut masters: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for &i in &events {
+            masters.entry(self.entries[i].uid.clone()).or_insert(i);
+        }
         for (zi, uid, range) in overrides {
-            let master = events.iter().copied().find(|&i| self.entries[i].uid == uid && self.entries[i].zones == zi);
-            match master {
+            match masters.get(&uid).copied() {
                 Some(i) => self.entries[i].ranges.push(range),
                 None => {
                     // A modified occurrence whose master is not in the
@@ -610,7 +615,14 @@ impl StoreReader for PimReader {
         match self.entry(id) {
             Ok(e) => {
                 let f = &self.files[e.file];
-                let rel = f.path.strip_prefix(&self.path).ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(&f.path);
+                // Relative to the directory read; a single file by its name.
+                let rel = f
+                    .path
+                    .strip_prefix(&self.path)
+                    .ok()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .or_else(|| f.path.file_name().map(Path::new))
+                    .unwrap_or(&f.path);
                 format!("{}: UID {} at offset {}", rel.display(), e.uid, e.ranges[0].0)
             }
             Err(_) => format!("item {}/{}", id.0, id.1),
