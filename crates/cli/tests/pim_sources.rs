@@ -317,3 +317,50 @@ fn from_names_the_format_and_a_pst_target_counts_every_item() {
         assert_eq!(total(&report, "failed"), 0, "{report}");
     }
 }
+
+#[test]
+fn a_collection_of_one_entry_files_named_by_uid_is_one_folder() {
+    // As vdirsyncer, Radicale or a DAVx5 backup keep an address book and a
+    // calendar: `<uid>.vcf` / `<uid>.ics`, one entry each.
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("dav/addressbook");
+    let cal = dir.path().join("dav/calendar");
+    std::fs::create_dir_all(&book).unwrap();
+    std::fs::create_dir_all(&cal).unwrap();
+    let vcf = exports::thunderbird_vcf4();
+    for card in vcf.split_inclusive("END:VCARD\r\n") {
+        let uid = card.lines().find_map(|l| l.strip_prefix("UID:")).unwrap();
+        write(&book, &format!("{uid}.vcf"), card.as_bytes());
+    }
+    let one = |uid: &str, summary: &str| {
+        format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Radicale//NONSGML Radicale Server//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250105T090000Z\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    };
+    write(
+        &cal,
+        "a1b2c3d4-0000-4000-8000-000000000001.ics",
+        one("a1b2c3d4-0000-4000-8000-000000000001", "A").as_bytes(),
+    );
+    write(
+        &cal,
+        "a1b2c3d4-0000-4000-8000-000000000002.ics",
+        one("a1b2c3d4-0000-4000-8000-000000000002", "B").as_bytes(),
+    );
+    let r = PimReader::open(&dir.path().join("dav"), None).unwrap();
+    let folders: Vec<(String, usize)> =
+        r.folders().unwrap().iter().map(|f| (f.display_path(), r.items(f.id).unwrap().len())).collect();
+    assert_eq!(folders, [("addressbook".to_string(), 2), ("calendar".to_string(), 2)]);
+    // A file of one entry that is not named after it stays a folder of its own.
+    write(&cal, "Feiertage.ics", one("x-other", "C").as_bytes());
+    let r = PimReader::open(&dir.path().join("dav"), None).unwrap();
+    let paths: Vec<String> = r.folders().unwrap().iter().map(|f| f.display_path()).collect();
+    assert_eq!(
+        paths,
+        [
+            "addressbook",
+            "calendar",
+            "calendar/Feiertage",
+            "calendar/a1b2c3d4-0000-4000-8000-000000000001",
+            "calendar/a1b2c3d4-0000-4000-8000-000000000002"
+        ]
+    );
+}

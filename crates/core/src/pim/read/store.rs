@@ -90,7 +90,10 @@ struct FileEntry {
 /// then tasks, then journal entries) is the file's folder and the others
 /// its subfolders `Tasks`, `Journal`, `Notes`. `VJOURNAL`s are notes in a
 /// file whose folder is called Notes (as Outlook's notes folder, which our
-/// writer exports as VJOURNALs), journal entries elsewhere.
+/// writer exports as VJOURNALs), journal entries elsewhere. A directory
+/// whose every file holds one entry and is named after its UID
+/// (`<uid>.vcf`, as vdirsyncer, Radicale and DAVx5 keep collections) is
+/// one folder named after the directory instead.
 ///
 /// Each file is mapped and read once at [`open`](PimReader::open), which
 /// reports every problem (a component never closed is skipped, a value
@@ -187,6 +190,10 @@ impl PimReader {
         }
         found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         let mut planned: Vec<(Vec<String>, FolderKind, Vec<usize>)> = Vec::new();
+        // Per file: its directory's path, its own folder path, its items by
+        // kind, and whether it is one entry of a collection (see below).
+        let mut per_file: Vec<(Vec<String>, Vec<String>, Vec<(FolderKind, Vec<usize>)>, bool)> = Vec::new();
+        let from_dir = meta.is_dir();
         let (mut vcf, mut ics) = (0, 0);
         let mut versions: Vec<(String, usize)> = Vec::new();
         let mut prodids: Vec<String> = Vec::new();
@@ -206,10 +213,10 @@ impl PimReader {
             };
             let idx = r.files.len();
             let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let mut base = dir_path;
+            let mut base = dir_path.clone();
             base.extend(stem.split(" - ").map(str::to_string).filter(|s| !s.is_empty()));
             if base.is_empty() {
-                base.push(stem);
+                base.push(stem.clone());
             }
             let mut problems = Vec::new();
             let groups = match k {
@@ -238,15 +245,67 @@ impl PimReader {
                 ));
             }
             r.files.push(FileEntry { path: file, map });
-            let mut first = true;
-            for (fk, items) in groups {
-                let mut p = base.clone();
-                if !first {
-                    p.push(kind_folder_name(fk).to_string());
+            let entries: Vec<usize> = groups.iter().flat_map(|(_, i)| i.iter().copied()).collect();
+            let member = from_dir && entries.len() == 1 && is_uid_name(&stem, &r.entries[entries[0]].uid);
+            per_file.push((dir_path, base, groups, member));
+        }
+        // A directory whose every file holds one entry named after its UID
+        // is a collection as CardDAV/CalDAV tools keep them (vdirsyncer,
+        // Radicale, DAVx5 backups: `<uid>.vcf`): one folder, named after
+        // the directory, whose items are the files' entries.
+        let mut i = 0;
+        while i < per_file.len() {
+            let dir = per_file[i].0.clone();
+            let n = per_file[i..].iter().take_while(|f| f.0 == dir).count();
+            let files = &per_file[i..i + n];
+            let mut add = |path: Vec<String>, groups: Vec<(FolderKind, Vec<usize>)>| {
+                let mut first = true;
+                for (fk, items) in groups {
+                    let mut p = path.clone();
+                    if !first {
+                        p.push(kind_folder_name(fk).to_string());
+                    }
+                    first = false;
+                    planned.push((p, fk, items));
                 }
-                first = false;
-                planned.push((p, fk, items));
+            };
+            if files.iter().all(|f| f.3) {
+                let mut path = dir.clone();
+                if path.is_empty() {
+                    path.push(path_name(&r.path));
+                }
+                let notes = is_notes_folder(path.last().map(String::as_str).unwrap_or(""));
+                let mut merged: Vec<(FolderKind, Vec<usize>)> = Vec::new();
+                for (_, _, groups, _) in files {
+                    for (fk, items) in groups {
+                        let fk = if notes && *fk == FolderKind::Journal { FolderKind::Notes } else { *fk };
+                        match merged.iter_mut().find(|(k, _)| *k == fk) {
+                            Some((_, v)) => v.extend(items),
+                            None => merged.push((fk, items.clone())),
+                        }
+                    }
+                }
+                for (fk, items) in &merged {
+                    if *fk == FolderKind::Notes {
+                        for &e in items {
+                            r.entries[e].kind = Kind::Note;
+                        }
+                    }
+                }
+                let order = |k: &FolderKind| match k {
+                    FolderKind::Contacts => 0,
+                    FolderKind::Calendar => 1,
+                    FolderKind::Tasks => 2,
+                    _ => 3,
+                };
+                merged.sort_by_key(|(k, _)| order(k));
+                add(path, merged);
+            } else {
+                for (_, base, groups, _) in files {
+                    add(base.clone(), groups.clone());
+                }
             }
+            i += n;
         }
         r.format = match (vcf, ics) {
             (_, 0) => "vcf",
@@ -533,6 +592,21 @@ impl PimReader {
             reason: "the entry no longer reads (the file changed since it was opened?)".into(),
         })
     }
+}
+
+/// True if a file's name (without extension) is its one entry's UID, as
+/// collection tools name them (characters a file name cannot hold
+/// replaced, case aside).
+fn is_uid_name(stem: &str, uid: &str) -> bool {
+    let safe: String = uid.chars().map(|c| if c.is_alphanumeric() || "-_.@+=".contains(c) { c } else { '_' }).collect();
+    let stem_safe: String =
+        stem.chars().map(|c| if c.is_alphanumeric() || "-_.@+=".contains(c) { c } else { '_' }).collect();
+    !uid.is_empty() && (stem.eq_ignore_ascii_case(uid) || stem_safe.eq_ignore_ascii_case(&safe))
+}
+
+/// The last component of a path, for a folder name.
+fn path_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).filter(|n| !n.is_empty()).unwrap_or_else(|| "PIM".into())
 }
 
 /// A folder name that says notes (Outlook's notes folder, in the languages
