@@ -44,6 +44,9 @@ fn sniff_file(path: &Path) -> Option<PimFileKind> {
     sniff(&buf)
 }
 
+/// A file's items by the kind of folder they go to.
+type KindGroups = Vec<(FolderKind, Vec<usize>)>;
+
 /// What kind of item an entry gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -192,7 +195,7 @@ impl PimReader {
         let mut planned: Vec<(Vec<String>, FolderKind, Vec<usize>)> = Vec::new();
         // Per file: its directory's path, its own folder path, its items by
         // kind, and whether it is one entry of a collection (see below).
-        let mut per_file: Vec<(Vec<String>, Vec<String>, Vec<(FolderKind, Vec<usize>)>, bool)> = Vec::new();
+        let mut per_file: Vec<(Vec<String>, Vec<String>, KindGroups, bool)> = Vec::new();
         let from_dir = meta.is_dir();
         let (mut vcf, mut ics) = (0, 0);
         let mut versions: Vec<(String, usize)> = Vec::new();
@@ -258,7 +261,7 @@ impl PimReader {
             let dir = per_file[i].0.clone();
             let n = per_file[i..].iter().take_while(|f| f.0 == dir).count();
             let files = &per_file[i..i + n];
-            let mut add = |path: Vec<String>, groups: Vec<(FolderKind, Vec<usize>)>| {
+            let mut add = |path: Vec<String>, groups: KindGroups| {
                 let mut first = true;
                 for (fk, items) in groups {
                     let mut p = path.clone();
@@ -275,7 +278,7 @@ impl PimReader {
                     path.push(path_name(&r.path));
                 }
                 let notes = is_notes_folder(path.last().map(String::as_str).unwrap_or(""));
-                let mut merged: Vec<(FolderKind, Vec<usize>)> = Vec::new();
+                let mut merged: KindGroups = Vec::new();
                 for (_, _, groups, _) in files {
                     for (fk, items) in groups {
                         let fk = if notes && *fk == FolderKind::Journal { FolderKind::Notes } else { *fk };
