@@ -364,3 +364,20 @@ fn a_collection_of_one_entry_files_named_by_uid_is_one_folder() {
         ]
     );
 }
+
+#[test]
+fn a_file_cut_short_gives_its_whole_entries_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = exports::google_vcf();
+    // Cut inside the second card.
+    let cut = text.rfind("TEL;").unwrap();
+    let src = write(dir.path(), "cut.vcf", &text.as_bytes()[..cut]);
+    let (code, out, _) = mailshift(&[&"info", &src]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("BEGIN:VCARD is never closed"), "{out}");
+    let (code, report) = convert(&src, &dir.path().join("out.vcf"), &[]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(total(&report, "copied"), 1, "the whole card: {report}");
+    let problems = report["problems"].as_array().unwrap();
+    assert!(problems.iter().any(|p| p["severity"] == "damaged" && p["offset"].as_u64().is_some()), "{report}");
+}
