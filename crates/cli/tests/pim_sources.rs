@@ -114,6 +114,10 @@ fn thunderbird_and_google_address_books_read_as_vobject_reads_them() {
         let first: Vec<_> = got.into_iter().map(|(_, i)| i).collect();
         assert_eq!(again, first, "{name}: .vcf -> .vcf keeps every value");
     }
+    // What the model has no place for is said, per file: Google's labels.
+    let r = PimReader::open(&dir.path().join("contacts.vcf"), None).unwrap();
+    let notes: Vec<String> = r.problems().iter().map(|p| p.message.clone()).collect();
+    assert!(notes.iter().any(|m| m.contains("no place for them: X-ABLABEL (1)")), "{notes:?}");
     // Details vobject's summary does not show.
     let r = PimReader::open(&dir.path().join("Persönliches Adressbuch.vcf"), None).unwrap();
     let got = items(&r);

@@ -638,6 +638,130 @@ pub(crate) fn split_unescaped(s: &str, sep: char) -> Vec<String> {
     parts
 }
 
+/// What an entry holds that the model has no place for: the names of its
+/// properties that are neither read nor bookkeeping (`DTSTAMP`, `REV`,
+/// `PRODID`, Thunderbird's `X-MOZ-GENERATION` ...), and `VALARM` for
+/// alarms not read (an event's after the first, a task's). The reader
+/// reports them, so that nothing is dropped unsaid.
+pub(crate) fn unread(c: &Component) -> Vec<String> {
+    const CARD: &[&str] = &[
+        "VERSION",
+        "UID",
+        "FN",
+        "N",
+        "NICKNAME",
+        "EMAIL",
+        "TEL",
+        "ADR",
+        "ORG",
+        "TITLE",
+        "BDAY",
+        "ANNIVERSARY",
+        "X-ANNIVERSARY",
+        "X-MS-ANNIVERSARY",
+        "X-EVOLUTION-ANNIVERSARY",
+        "URL",
+        "IMPP",
+        "X-MS-IMADDRESS",
+        "PHOTO",
+        "NOTE",
+        "CATEGORIES",
+        "KIND",
+        "X-ADDRESSBOOKSERVER-KIND",
+        "MEMBER",
+        "X-ADDRESSBOOKSERVER-MEMBER",
+        "X-MS-OL-DEFAULT-POSTAL-ADDRESS",
+        // Bookkeeping, and LABEL: the printable form of an ADR.
+        "PRODID",
+        "REV",
+        "LABEL",
+        "X-MS-OL-DESIGN",
+        "X-MOZILLA-HTML",
+        "SOURCE",
+        "NAME",
+        "PROFILE",
+        "MAILER",
+    ];
+    const EVENT: &[&str] = &[
+        "UID",
+        "SUMMARY",
+        "LOCATION",
+        "DESCRIPTION",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "ORGANIZER",
+        "ATTENDEE",
+        "X-MICROSOFT-CDO-BUSYSTATUS",
+        "TRANSP",
+        "CATEGORIES",
+        "CLASS",
+        "RRULE",
+        "EXDATE",
+        "RDATE",
+        "RECURRENCE-ID",
+        "SEQUENCE",
+        "CREATED",
+        "LAST-MODIFIED",
+    ];
+    const TASK: &[&str] = &[
+        "UID",
+        "SUMMARY",
+        "DESCRIPTION",
+        "DTSTART",
+        "DUE",
+        "DURATION",
+        "COMPLETED",
+        "STATUS",
+        "PERCENT-COMPLETE",
+        "PRIORITY",
+        "CATEGORIES",
+        "CLASS",
+        "RRULE",
+        "CREATED",
+        "LAST-MODIFIED",
+    ];
+    const JOURNAL: &[&str] = &["UID", "SUMMARY", "DESCRIPTION", "DTSTART", "CATEGORIES", "CREATED", "LAST-MODIFIED"];
+    const BOOKKEEPING: &[&str] = &[
+        "DTSTAMP",
+        "SEQUENCE",
+        "X-MOZ-GENERATION",
+        "X-MOZ-LASTACK",
+        "X-MOZ-SEND-INVITATIONS",
+        "X-MOZ-SEND-INVITATIONS-UNDISCLOSED",
+        "X-MICROSOFT-CDO-OWNERAPPTID",
+        "X-MICROSOFT-CDO-ALLDAYEVENT",
+        "X-MICROSOFT-CDO-APPT-SEQUENCE",
+        "X-MICROSOFT-DISALLOW-COUNTER",
+    ];
+    let known: &[&str] = match c.name.as_str() {
+        "VCARD" => CARD,
+        "VEVENT" => EVENT,
+        "VTODO" => TASK,
+        "VJOURNAL" => JOURNAL,
+        _ => return Vec::new(),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for p in &c.props {
+        let n = p.name.as_str();
+        // An event's STATUS:CONFIRMED is what an event is anyway.
+        let confirmed = n == "STATUS" && c.name == "VEVENT" && p.value.trim().eq_ignore_ascii_case("CONFIRMED");
+        // Empty values lose nothing.
+        if known.contains(&n) || BOOKKEEPING.contains(&n) || confirmed || p.value.trim().is_empty() {
+            continue;
+        }
+        if !out.iter().any(|o| o == n) {
+            out.push(n.to_string());
+        }
+    }
+    let alarms = c.children.iter().filter(|a| a.name == "VALARM").count();
+    let read = usize::from(c.name == "VEVENT");
+    if alarms > read {
+        out.push("VALARM".into());
+    }
+    out
+}
+
 /// A UID for a component that has none, from its text: the same for the
 /// same entry whatever its line endings, and whether or not the file ends
 /// right after it.

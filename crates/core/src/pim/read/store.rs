@@ -44,6 +44,17 @@ fn sniff_file(path: &Path) -> Option<PimFileKind> {
     sniff(&buf)
 }
 
+/// Properties not read, by name: how many entries had them, and the
+/// offset of the first.
+type Unread = std::collections::BTreeMap<String, (usize, usize)>;
+
+fn note_unread(c: &Component, unread: &mut Unread) {
+    for n in super::unread(c) {
+        let e = unread.entry(n).or_insert((0, c.start));
+        e.0 += 1;
+    }
+}
+
 /// A file's items by the kind of folder they go to.
 type KindGroups = Vec<(FolderKind, Vec<usize>)>;
 
@@ -222,16 +233,17 @@ impl PimReader {
                 base.push(stem.clone());
             }
             let mut problems = Vec::new();
+            let mut unread = Unread::new();
             let groups = match k {
                 PimFileKind::Vcf => {
                     vcf += 1;
-                    let items = r.index_vcf(idx, &map, &mut problems, &mut versions);
+                    let items = r.index_vcf(idx, &map, &mut problems, &mut versions, &mut unread);
                     vec![(FolderKind::Contacts, items)]
                 }
                 PimFileKind::Ics => {
                     ics += 1;
                     let notes = is_notes_folder(base.last().map(String::as_str).unwrap_or(""));
-                    r.index_ics(idx, &map, notes, &mut problems, &mut prodids)
+                    r.index_ics(idx, &map, notes, &mut problems, &mut prodids, &mut unread)
                 }
             };
             let what = match k {
@@ -245,6 +257,17 @@ impl PimReader {
                     format!("{what} {}", p.structure),
                     Some(p.offset),
                     p.message,
+                ));
+            }
+            if let Some(&(_, first)) = unread.values().next() {
+                let first = unread.values().map(|(_, o)| *o).min().unwrap_or(first);
+                let list: Vec<String> = unread.iter().map(|(n, (count, _))| format!("{n} ({count})")).collect();
+                r.problems.push(Problem::new(
+                    Severity::Note,
+                    file.display().to_string(),
+                    format!("{what} properties"),
+                    Some(first as u64),
+                    format!("not read, the model has no place for them: {}", list.join(", ")),
                 ));
             }
             r.files.push(FileEntry { path: file, map });
@@ -401,6 +424,7 @@ impl PimReader {
         text: &[u8],
         problems: &mut Vec<ParseProblem>,
         versions: &mut Vec<(String, usize)>,
+        unread: &mut Unread,
     ) -> Vec<usize> {
         let mut p = Parser::new(text);
         let mut items = Vec::new();
@@ -414,6 +438,7 @@ impl PimReader {
                 Some((_, n)) => *n += 1,
                 None => versions.push((v, 1)),
             }
+            note_unread(&c, unread);
             let card = vcard::card(&c, &text[c.start..c.end], problems);
             items.push(self.entries.len());
             self.entries.push(Entry {
@@ -436,7 +461,8 @@ impl PimReader {
         notes: bool,
         problems: &mut Vec<ParseProblem>,
         prodids: &mut Vec<String>,
-    ) -> Vec<(FolderKind, Vec<usize>)> {
+        unread: &mut Unread,
+    ) -> KindGroups {
         let mut p = Parser::new(text);
         let mut comps: Vec<(usize, Component)> = Vec::new();
         while let Some(e) = p.next_entry() {
@@ -465,6 +491,7 @@ impl PimReader {
             let z = &zones[*cal];
             let raw = &text[c.start..c.end];
             let zi = zone_base + cal;
+            note_unread(c, unread);
             match c.name.as_str() {
                 "VTIMEZONE" => {}
                 "VEVENT" => {
