@@ -14,8 +14,12 @@ pub enum Format {
     Maildir,
     /// A tree of .eml files.
     Eml,
-    /// Outlook PST or OST (read only, for now).
+    /// Outlook PST or OST.
     Pst,
+    /// vCard (2.1, 3.0, 4.0): a .vcf file or a directory of them (read only).
+    Vcf,
+    /// iCalendar: an .ics file or a directory of them (read only).
+    Ics,
 }
 
 impl Format {
@@ -25,6 +29,8 @@ impl Format {
             Format::Maildir => "maildir",
             Format::Eml => "eml",
             Format::Pst => "pst",
+            Format::Vcf => "vcf",
+            Format::Ics => "ics",
         }
     }
 }
@@ -36,7 +42,28 @@ pub fn probe(path: &Path, fmt: Format) -> bool {
         Format::Maildir => mailshift_maildir::probe(path),
         Format::Eml => mailshift_eml::probe(path),
         Format::Pst => mailshift_pst::PstReader::probe(path),
+        Format::Vcf | Format::Ics => pim_kind(path) == Some(fmt),
     }
+}
+
+/// vCard or iCalendar, for a file or a directory of such files (by their
+/// first line; a directory holding both is called iCalendar).
+fn pim_kind(path: &Path) -> Option<Format> {
+    use mailshift_core::pim::files::PimFileKind;
+    use mailshift_core::pim::read::store::{sniff, PimReader};
+    if !PimReader::probe(path) {
+        return None;
+    }
+    if path.is_file() {
+        let mut buf = Vec::new();
+        let f = mailshift_core::fsio::open_source(path).ok()?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, 4096), &mut buf).ok()?;
+        return match sniff(&buf)? {
+            PimFileKind::Vcf => Some(Format::Vcf),
+            PimFileKind::Ics => Some(Format::Ics),
+        };
+    }
+    Some(Format::Ics)
 }
 
 /// The format of an existing source.
@@ -45,14 +72,25 @@ pub fn source(path: &Path) -> anyhow::Result<Format> {
         bail!("{}: no such file or directory", path.display());
     }
     // PST first (its magic is unambiguous); Maildir before EML: a Maildir
-    // is a directory of plain message files that would also look like EML.
-    for fmt in [Format::Pst, Format::Maildir, Format::Mbox, Format::Eml] {
+    // is a directory of plain message files that would also look like EML;
+    // vCard and iCalendar before mbox and EML, whose probes would take
+    // their `NAME:value` lines for a header.
+    if probe(path, Format::Pst) {
+        return Ok(Format::Pst);
+    }
+    if probe(path, Format::Maildir) {
+        return Ok(Format::Maildir);
+    }
+    if let Some(fmt) = pim_kind(path) {
+        return Ok(fmt);
+    }
+    for fmt in [Format::Mbox, Format::Eml] {
         if probe(path, fmt) {
             return Ok(fmt);
         }
     }
     bail!(
-        "{}: not a mail store this build recognises (PST/OST, mbox, Maildir, EML); name one with --from",
+        "{}: not a store this build recognises (PST/OST, mbox, Maildir, EML, vCard, iCalendar); name one with --from",
         path.display()
     )
 }

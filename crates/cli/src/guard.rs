@@ -189,6 +189,8 @@ fn name(f: Format) -> &'static str {
         Format::Maildir => "Maildir",
         Format::Eml => "EML",
         Format::Pst => "PST/OST",
+        Format::Vcf => "vCard",
+        Format::Ics => "iCalendar",
     }
 }
 

@@ -61,7 +61,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ConvertArgs {
-    /// The source: a PST or OST file, an mbox file or directory, a Maildir, a directory of .eml files.
+    /// The source: a PST or OST file, an mbox file or directory, a Maildir, a directory of .eml files,
+    /// a .vcf or .ics file or a directory of them.
     src: PathBuf,
     /// The target (created if missing; added to if present). A path ending
     /// in .vcf or .ics writes just the contacts, or just the calendar items,
@@ -312,6 +313,16 @@ pub(crate) fn open_reader(path: &Path, fmt: Format, recover: bool) -> anyhow::Re
         Format::Mbox => Box::new(mailshift_mbox::MboxReader::open(path)?),
         Format::Maildir => Box::new(mailshift_maildir::MaildirReader::open(path)?),
         Format::Eml => Box::new(mailshift_eml::EmlReader::open(path)?),
+        Format::Vcf | Format::Ics => {
+            // A file named with --from is read as that kind; one detected
+            // is read as what its first line says.
+            let kind = if path.is_file() {
+                Some(if fmt == Format::Vcf { PimFileKind::Vcf } else { PimFileKind::Ics })
+            } else {
+                None
+            };
+            Box::new(mailshift_core::pim::read::store::PimReader::open(path, kind)?)
+        }
     })
 }
 
@@ -449,6 +460,9 @@ fn mail_writer(args: &ConvertArgs, dst_fmt: Format, fsync: bool) -> anyhow::Resu
         )?),
         Format::Eml => Box::new(mailshift_eml::EmlWriter::create(&args.dst, mailshift_eml::EmlWriteOptions { fsync })?),
         Format::Pst => bail!("{}: a PST target is written by the PST writer", args.dst.display()),
+        Format::Vcf | Format::Ics => {
+            bail!("{}: a .vcf / .ics target takes a path ending in .vcf or .ics", args.dst.display())
+        }
     })
 }
 

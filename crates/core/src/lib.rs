@@ -3,8 +3,10 @@
 //!
 //! - [`model`]: a store is a tree of [`Folder`]s holding [`Item`]s; mail
 //!   keeps its RFC 5322 bytes ([`MailItem`]).
-//! - [`pim`]: contacts, events, tasks, notes and journal entries, and their
-//!   vCard and iCalendar writers.
+//! - [`pim`]: contacts, events, tasks, notes and journal entries, their
+//!   vCard and iCalendar writers, and their readers ([`pim::read`]: vCard
+//!   2.1/3.0/4.0 and iCalendar files, and `.vcf` / `.ics` files or
+//!   directories as a store, [`pim::read::store::PimReader`]).
 //! - [`mapi`]: the MAPI message model shared by PST, OST, MSG and Exchange
 //!   ([`mapi::Message`], [`mapi::PropBag`], the tag registry
 //!   [`mapi::tags`]), and the conversions between MAPI and the Internet

@@ -489,7 +489,11 @@ def vobject_card(card, raw_lines, vobject):
     photo = None
     if "photo" in c:
         p = c["photo"][0]
-        if version == "3.0":
+        ref = p.params.get("VALUE", [""])[0].lower() == "uri" or str(p.value).startswith(("http:", "https:"))
+        if ref:
+            # A photo by reference (Google's export): nothing inline.
+            photo = {"media_type": None, "data": []}
+        elif version == "3.0":
             # vobject decoded ENCODING=b itself; TYPE is the image subtype.
             sub = (p.params.get("TYPE", ["jpeg"])[0]).lower()
             data = p.value if isinstance(p.value, bytes) else base64.b64decode(p.value)

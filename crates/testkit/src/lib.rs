@@ -125,6 +125,7 @@ pub mod corpus;
 pub mod files;
 pub mod oracle;
 pub mod pim;
+pub mod pim_exports;
 pub mod user;
 
 /// xorshift64: a tiny fixed-seed generator for damage tests (truncation

@@ -1,6 +1,7 @@
 //! Contacts, distribution lists, events, tasks, notes and journal entries:
 //! the neutral personal-information items, and their serializers to vCard
-//! ([`vcard`], RFC 6350 / RFC 2426) and iCalendar ([`ical`], RFC 5545).
+//! ([`vcard`], RFC 6350 / RFC 2426) and iCalendar ([`ical`], RFC 5545), and
+//! the readers that are their inverse ([`read`]).
 //!
 //! The types here know nothing of PST or any other source: a reader maps its
 //! properties onto them. Everything is plain owned data, so an item can be
@@ -12,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 pub mod files;
 pub mod ical;
+pub mod read;
 pub mod vcard;
 
 /// A calendar date (proleptic Gregorian).
