@@ -917,6 +917,9 @@ pub struct PstWriter {
     swept: Vec<PathBuf>,
     /// The NDB layout written.
     format: crate::raw::Format,
+    /// The source holds MAPI messages (a PST or OST: it gave the store's
+    /// properties), so its root folder is the top of the store.
+    source_is_mapi: bool,
 }
 
 /// The PST a run adds to: its folders, where they went, and which have
@@ -1009,6 +1012,7 @@ impl PstWriter {
             from_existing: BTreeSet::new(),
             swept: Vec::new(),
             format,
+            source_is_mapi: false,
         }
     }
 
@@ -1623,7 +1627,26 @@ impl PstWriter {
     /// reader's folders went).
     fn place(&mut self, f: &Folder, props: Option<PropBag>, map: &HashMap<FolderId, u32>, existing: bool) -> u32 {
         if f.is_root() {
-            return fixed::IPM_SUBTREE;
+            // A PST's own root items stay at the top of the store. The
+            // root of a store of another kind (a single mbox file, a
+            // Maildir's top-level INBOX, a directory of .eml files) is
+            // where its mail arrived: the Inbox, as the mbox and Maildir
+            // writers take it (and as --dedup's scopes count it).
+            if existing || self.source_is_mapi {
+                return fixed::IPM_SUBTREE;
+            }
+            let inbox = Folder {
+                id: f.id,
+                parent: None,
+                path: vec![DefaultFolder::Inbox.name().to_string()],
+                name: DefaultFolder::Inbox.name().to_string(),
+                kind: f.kind,
+                role: FolderRole::Inbox,
+            };
+            if let Some(n) = self.defaults.get(&DefaultFolder::Inbox) {
+                return *n;
+            }
+            return self.place(&inbox, props, map, existing);
         }
         if let Some(n) = self.by_path.get(&f.path).filter(|_| !existing) {
             return *n;
@@ -1853,6 +1876,7 @@ impl StoreWriter for PstWriter {
     }
 
     fn mapi_props(&mut self, store: Option<PropBag>, folders: Vec<(FolderId, PropBag)>) -> Result<()> {
+        self.source_is_mapi = store.is_some();
         if let Some(s) = &store {
             self.source_key = s.bin(tags::RECORD_KEY).unwrap_or_default().to_vec();
         }
