@@ -209,7 +209,7 @@ pub fn short_name(name: &str) -> String {
     };
     let b = clean(base);
     let e: String = clean(ext).chars().take(3).collect();
-    let altered = b.chars().count() > 8 || b != base || ext.chars().count() > 3;
+    let altered = b.chars().count() > 8 || b != base.to_ascii_uppercase() || ext.chars().count() > 3;
     let b = if altered { format!("{}~1", b.chars().take(6).collect::<String>()) } else { b };
     let b = if b.is_empty() { "ATTACH".to_string() } else { b };
     if e.is_empty() {
@@ -219,17 +219,25 @@ pub fn short_name(name: &str) -> String {
     }
 }
 
-/// The header block of a message: every byte before the body, verbatim.
-/// UTF-8 where it is (RFC 6532), else Windows-1252, as Outlook shows 8-bit
-/// header bytes.
-fn header_text(raw: &[u8], root: &MessagePart<'_>) -> String {
+/// The header block of a message: every byte before the body, verbatim,
+/// and whether it had to be transcoded. UTF-8 where it is (RFC 6532);
+/// else in the charset of the message's Content-Type or of its first text
+/// part (an ASCII-compatible one: what the sender's client wrote 8-bit
+/// headers in), else Windows-1252.
+fn header_text(p: &mail_parser::Message<'_>, raw: &[u8], root: &MessagePart<'_>) -> (String, bool) {
     let start = (root.offset_header as usize).min(raw.len());
     let end = (root.offset_body as usize).clamp(start, raw.len());
     let h = &raw[start..end];
-    match std::str::from_utf8(h) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(h).0.into_owned(),
+    if let Ok(s) = std::str::from_utf8(h) {
+        return (s.to_string(), false);
     }
+    let declared = std::iter::once(root)
+        .chain(p.text_body.iter().chain(&p.html_body).filter_map(|&i| p.parts.get(i as usize)))
+        .find_map(|part| part.content_type().and_then(|c| c.attribute("charset")))
+        .and_then(|c| encoding_rs::Encoding::for_label(c.trim().as_bytes()))
+        .filter(|e| e.is_ascii_compatible() && *e != encoding_rs::UTF_8);
+    let enc = declared.unwrap_or(encoding_rs::WINDOWS_1252);
+    (enc.decode_without_bom_handling(h).0.into_owned(), true)
 }
 
 /// The raw text of the first header field `name` of `part`, unfolded.
@@ -251,31 +259,40 @@ fn convert(p: &mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Mes
     let Some(root) = p.parts.first() else {
         return unparsed(raw, ctx.lost);
     };
+    // A header block that is not UTF-8 is read in the charset the message
+    // declares (else Windows-1252), and its fields from that text, so that
+    // 8-bit names and subjects are the same in every property.
+    let (headers, transcoded) = header_text(p, raw, root);
+    let hparsed = if transcoded { parser().parse_headers(headers.as_bytes()) } else { None };
+    let h: &mail_parser::Message<'_> = hparsed.as_ref().unwrap_or(p);
+    let hraw: &[u8] = h.raw_message.as_ref();
+    let Some(hroot) = h.parts.first() else {
+        return unparsed(raw, ctx.lost);
+    };
     let props = &mut m.props;
-    let headers = header_text(raw, root);
     if !headers.trim().is_empty() {
-        props.tagged.insert(tags::TRANSPORT_MESSAGE_HEADERS, uni(headers));
+        props.tagged.insert(tags::TRANSPORT_MESSAGE_HEADERS, uni(headers.clone()));
     }
 
     // Subject, prefix and normalized subject ([MS-OXCMSG] 2.2.1.46).
-    let subject = p.subject().map(|s| s.trim_matches(['\r', '\n']).to_string()).unwrap_or_default();
+    let subject = h.subject().map(|s| s.trim_matches(['\r', '\n']).to_string()).unwrap_or_default();
     let (prefix, normalized) = split_subject(&subject);
     props.tagged.insert(tags::SUBJECT, uni(subject.clone()));
     props.tagged.insert(tags::SUBJECT_PREFIX, uni(prefix));
     props.tagged.insert(tags::NORMALIZED_SUBJECT, uni(normalized.clone()));
-    let topic = root
+    let topic = hroot
         .headers
         .iter()
         .find(|h| h.name.as_str().eq_ignore_ascii_case("Thread-Topic"))
         .and_then(|h| h.value.as_text().map(str::to_string))
-        .or_else(|| raw_field(raw, root, "Thread-Topic"))
+        .or_else(|| raw_field(hraw, hroot, "Thread-Topic"))
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| normalized.clone());
     props.tagged.insert(tags::CONVERSATION_TOPIC, uni(topic));
 
     // Dates.
-    let date = p.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp());
+    let date = h.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp());
     let received = p
         .header_values(HeaderName::Received)
         .find_map(|v| v.as_received().and_then(|r| r.date).filter(|d| d.is_valid()).map(|d| d.to_timestamp()));
@@ -289,15 +306,15 @@ fn convert(p: &mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Mes
     }
 
     // From / Sender ([MS-OXCMAIL] 2.2.3.2.1, 2.2.3.2.3).
-    let from = first_addr(p.from());
-    let sender = first_addr(p.sender()).or_else(|| from.clone());
+    let from = first_addr(h.from());
+    let sender = first_addr(h.sender()).or_else(|| from.clone());
     if let Some(a) = &from {
         identity(props, a, Who::Representing);
     }
     if let Some(a) = &sender {
         identity(props, a, Who::Sender);
     }
-    let reply_to = addrs(p.reply_to());
+    let reply_to = addrs(h.reply_to());
     if !reply_to.is_empty() {
         let entries: Vec<Vec<u8>> = reply_to.iter().map(one_off).collect();
         props.tagged.insert(tags::REPLY_RECIPIENT_ENTRIES, bin(flat_entry_list(&entries)));
@@ -313,7 +330,7 @@ fn convert(p: &mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Mes
         (3, HeaderName::Bcc, tags::DISPLAY_BCC),
     ] {
         let mut list = Vec::new();
-        for v in p.header_values(name) {
+        for v in h.header_values(name) {
             list.extend(addrs(v.as_address()));
         }
         props.tagged.insert(display, uni(list.iter().map(Addr::shown).collect::<Vec<_>>().join("; ")));
@@ -324,19 +341,19 @@ fn convert(p: &mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Mes
     let props = &mut m.props;
 
     // Identifiers ([MS-OXCMAIL] 2.2.3.2.5-7).
-    let message_id = p.message_id().map(|id| format!("<{}>", id.trim_matches(['<', '>'])));
+    let message_id = h.message_id().map(|id| format!("<{}>", id.trim_matches(['<', '>'])));
     if let Some(id) = &message_id {
         props.tagged.insert(tags::INTERNET_MESSAGE_ID, uni(id.clone()));
     }
-    let in_reply_to = raw_field(raw, root, "In-Reply-To");
+    let in_reply_to = raw_field(hraw, hroot, "In-Reply-To");
     if let Some(v) = &in_reply_to {
         props.tagged.insert(tags::IN_REPLY_TO_ID, uni(v.clone()));
     }
-    let references = raw_field(raw, root, "References");
+    let references = raw_field(hraw, hroot, "References");
     if let Some(v) = &references {
         props.tagged.insert(tags::INTERNET_REFERENCES, uni(v.clone()));
     }
-    let index = raw_field(raw, root, "Thread-Index")
+    let index = raw_field(hraw, hroot, "Thread-Index")
         .and_then(|t| base64_decode(t.as_bytes()))
         .filter(|b| b.len() >= 22 && (b.len() - 22) % 5 == 0 && b[0] == 0x01)
         .unwrap_or_else(|| {
@@ -345,7 +362,7 @@ fn convert(p: &mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Mes
     props.tagged.insert(tags::CONVERSATION_INDEX, bin(index));
 
     // Importance, priority, sensitivity ([MS-OXCMAIL] 2.2.3.2.10-11).
-    let text_of = |n: &str| raw_field(raw, root, n).map(|v| v.to_ascii_lowercase());
+    let text_of = |n: &str| raw_field(hraw, hroot, n).map(|v| v.to_ascii_lowercase());
     let importance = match text_of("Importance").as_deref() {
         Some("low") => Some(0),
         Some("normal") => Some(1),
@@ -373,7 +390,7 @@ fn convert(p: &mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Mes
     props.tagged.insert(tags::SENSITIVITY, PropValue::I32(sensitivity));
 
     // X- fields Outlook can show.
-    for h in p.headers().iter().take(MAX_X_FIELDS) {
+    for h in h.headers().iter().take(MAX_X_FIELDS) {
         let n = h.name.as_str().to_ascii_lowercase();
         if !X_FIELDS.contains(&n.as_str()) {
             continue;
@@ -382,7 +399,7 @@ fn convert(p: &mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Mes
         if m.props.named.contains_key(&id) {
             continue;
         }
-        let v = raw_field(raw, root, h.name.as_str()).unwrap_or_default();
+        let v = raw_field(hraw, hroot, h.name.as_str()).unwrap_or_default();
         m.props.named.insert(id, uni(v));
     }
 
