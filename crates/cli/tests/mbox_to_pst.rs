@@ -420,3 +420,61 @@ fn folders_land_where_outlook_keeps_them() {
     assert_eq!(roles.get("Trash"), Some(&R::Trash), "{roles:?}");
     assert_eq!(roles.get("Projects"), Some(&R::None), "{roles:?}");
 }
+
+/// Maildir and EML sources into PST: every message there, in its folder
+/// (a Maildir's INBOX and a folder of .eml files in the Inbox), with the
+/// flags and keywords of the Maildir file names.
+#[test]
+fn maildir_and_eml_into_pst() {
+    use mailshift_testkit::corpus::write_maildir;
+    let tmp = tempfile::tempdir().unwrap();
+    let msgs = generate(&CorpusSpec { seed: 21, messages: 90, target_bytes: 250_000, max_attachment: 20_000 });
+    let md = tmp.path().join("Maildir");
+    write_maildir(&msgs, &md).unwrap();
+    let pst = tmp.path().join("md.pst");
+    to_pst(&md, &pst);
+    let (code, out, err) = mailshift(&[&"check", &pst]);
+    assert_eq!(code, 0, "{out}{err}");
+    let r = mailshift_pst::PstReader::open(&pst).unwrap();
+    // (folder, Message-ID) -> flags and keywords (the corpus files some
+    // messages in two folders).
+    let mut by_id: BTreeMap<(String, String), (Flags, Vec<String>)> = BTreeMap::new();
+    for f in r.folders().unwrap() {
+        for meta in r.items(f.id).unwrap() {
+            let Item::Mail(m) = r.read(meta.id).unwrap() else { continue };
+            let id = MessageParser::default().parse(&m.raw[..]).and_then(|p| p.message_id().map(str::to_string));
+            by_id.insert((f.display_path(), id.unwrap_or_default()), (m.flags, m.keywords.clone()));
+        }
+    }
+    let src = mailshift_maildir::MaildirReader::open(&md).unwrap();
+    let mut n = 0;
+    for f in src.folders().unwrap() {
+        for meta in src.items(f.id).unwrap() {
+            let Item::Mail(m) = src.read(meta.id).unwrap() else { continue };
+            let id = MessageParser::default().parse(&m.raw[..]).and_then(|p| p.message_id().map(str::to_string));
+            let (flags, keywords) =
+                by_id.get(&(pst_path(&f), id.unwrap_or_default())).expect("every message is in its folder in the PST");
+            let mut want = m.flags;
+            want.set(Flags::DELETED, false);
+            if want.contains(Flags::ANSWERED) {
+                want.set(Flags::FORWARDED, false);
+            }
+            assert_eq!(*flags, want, "flags");
+            assert_eq!(keywords, &m.keywords, "keywords");
+            n += 1;
+        }
+    }
+    assert_eq!(n, msgs.len());
+
+    let eml = tmp.path().join("eml");
+    std::fs::create_dir_all(&eml).unwrap();
+    for (i, m) in msgs.iter().take(20).enumerate() {
+        std::fs::write(eml.join(format!("{i}.eml")), &m.raw).unwrap();
+    }
+    let pst = tmp.path().join("eml.pst");
+    to_pst(&eml, &pst);
+    let r = mailshift_pst::PstReader::open(&pst).unwrap();
+    let folders = r.folders().unwrap();
+    let inbox = folders.iter().find(|f| f.path == ["Inbox"]).expect("an Inbox");
+    assert_eq!(r.items(inbox.id).unwrap().len(), 20);
+}

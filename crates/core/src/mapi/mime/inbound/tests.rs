@@ -319,6 +319,34 @@ Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\
     );
 }
 
+/// An S/MIME message goes back to MIME as it came: the signed entity byte
+/// for byte (so the signature still verifies), the CMS object as
+/// application/pkcs7-mime.
+#[test]
+fn smime_through_build_and_back() {
+    let signed: &[u8] = b"From: a@x.org\r\nSubject: signed\r\nMessage-ID: <s@x.org>\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=s\r\n\r\n\
+--s\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nsigned text\r\n\
+--s\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHAqCAMIACAQEx\r\n\
+--s--\r\n";
+    let b = crate::mapi::mime::build(&conv(signed).message);
+    let body_at = |m: &[u8]| m.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(&b.bytes[body_at(&b.bytes)..], &signed[body_at(signed)..], "{}", String::from_utf8_lossy(&b.bytes));
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).unwrap();
+    assert!(p.root_part().content_type().is_some_and(|c| c.subtype() == Some("signed")));
+    assert_eq!(p.body_text(0).as_deref().map(str::trim), Some("signed text"));
+
+    let enveloped: &[u8] = b"From: a@x.org\r\nSubject: secret\r\nMIME-Version: 1.0\r\n\
+Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CA\r\n";
+    let b = crate::mapi::mime::build(&conv(enveloped).message);
+    let p = mail_parser::MessageParser::default().parse(&b.bytes).unwrap();
+    let ct = p.root_part().content_type().unwrap();
+    assert_eq!((ct.ctype(), ct.subtype()), ("application", Some("pkcs7-mime")));
+    assert_eq!(ct.attribute("smime-type"), Some("enveloped-data"));
+    let original = mail_parser::MessageParser::default().parse(enveloped).unwrap();
+    assert_eq!(p.root_part().contents(), original.root_part().contents());
+}
+
 #[test]
 fn flags_and_keywords() {
     let raw = b"Subject: s\r\n\r\nx\r\n";
