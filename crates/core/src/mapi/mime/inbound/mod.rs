@@ -107,13 +107,23 @@ fn parser() -> &'static MessageParser {
 /// its bytes, and the loss is in [`Converted::lost`].
 pub fn message(mail: &MailItem<'_>) -> Converted {
     let mut c = Converted::default();
-    let parsed = if mail.raw.iter().all(|b| b.is_ascii_whitespace()) { None } else { parser().parse(&mail.raw[..]) };
+    let raw: &[u8] = &mail.raw;
+    // mail-parser is asked in a guard: one of its internal checks (a
+    // `debug_assert!` on malformed multipart nesting, found by the
+    // mail_to_mapi fuzz target) panics in debug builds, and a message it
+    // cannot handle must not end the run in any build. (Our own code runs
+    // outside the guard, so that the fuzz target still sees its panics.)
+    let parsed = if raw.iter().all(|b| b.is_ascii_whitespace()) {
+        None
+    } else {
+        std::panic::catch_unwind(|| parser().parse(raw)).ok().flatten()
+    };
     let mut m = match parsed {
         Some(p) => {
             let mut ctx = Ctx { notes: &mut c.not_kept, lost: &mut c.lost };
             convert(&p, 0, &mut ctx)
         }
-        None => unparsed(&mail.raw, &mut c.lost),
+        None => unparsed(raw, &mut c.lost),
     };
     state(mail, &mut m.props, &mut c.not_kept);
     // Outlook sets a search key on every message; ours derives from the

@@ -397,6 +397,19 @@ fn unparseable_mail_is_a_note_with_its_bytes() {
     }
 }
 
+/// What the mail_to_mapi fuzz target found: malformed multipart nesting on
+/// which mail-parser's own check panics (debug builds); the message is
+/// still written, as a note with its bytes.
+#[test]
+fn mail_parser_panic_on_bad_nesting_is_a_note() {
+    let raw = include_bytes!("fuzz-multipart-nesting.eml");
+    let c = conv(raw);
+    if cfg!(debug_assertions) {
+        assert_eq!(c.lost.len(), 1, "{:?}", c.lost);
+        assert_eq!(c.message.attachments[0].content, AttachContent::Bytes(raw.to_vec()));
+    }
+}
+
 #[test]
 fn short_names() {
     assert_eq!(short_name("report.pdf"), "REPORT.PDF");
