@@ -917,9 +917,11 @@ pub struct PstWriter {
     swept: Vec<PathBuf>,
     /// The NDB layout written.
     format: crate::raw::Format,
-    /// The source holds MAPI messages (a PST or OST: it gave the store's
-    /// properties), so its root folder is the top of the store.
-    source_is_mapi: bool,
+    /// The source's root folder is where its mail arrived (the converter
+    /// gave no store properties: mbox, Maildir, EML), so it goes to the
+    /// Inbox; else (a PST or OST source, or a caller that never said) it
+    /// is the top of the store.
+    root_is_inbox: bool,
 }
 
 /// The PST a run adds to: its folders, where they went, and which have
@@ -1012,7 +1014,7 @@ impl PstWriter {
             from_existing: BTreeSet::new(),
             swept: Vec::new(),
             format,
-            source_is_mapi: false,
+            root_is_inbox: false,
         }
     }
 
@@ -1632,7 +1634,7 @@ impl PstWriter {
             // Maildir's top-level INBOX, a directory of .eml files) is
             // where its mail arrived: the Inbox, as the mbox and Maildir
             // writers take it (and as --dedup's scopes count it).
-            if existing || self.source_is_mapi {
+            if existing || !self.root_is_inbox {
                 return fixed::IPM_SUBTREE;
             }
             let inbox = Folder {
@@ -1876,7 +1878,7 @@ impl StoreWriter for PstWriter {
     }
 
     fn mapi_props(&mut self, store: Option<PropBag>, folders: Vec<(FolderId, PropBag)>) -> Result<()> {
-        self.source_is_mapi = store.is_some();
+        self.root_is_inbox = store.is_none();
         if let Some(s) = &store {
             self.source_key = s.bin(tags::RECORD_KEY).unwrap_or_default().to_vec();
         }

@@ -119,9 +119,9 @@ pub fn message(mail: &MailItem<'_>) -> Converted {
         std::panic::catch_unwind(|| parser().parse(raw)).ok().flatten()
     };
     let mut m = match parsed {
-        Some(p) => {
+        Some(mut p) => {
             let mut ctx = Ctx { notes: &mut c.not_kept, lost: &mut c.lost };
-            convert(&p, 0, &mut ctx)
+            convert(&mut p, 0, &mut ctx)
         }
         None => unparsed(raw, &mut c.lost),
     };
@@ -262,8 +262,9 @@ fn raw_field(raw: &[u8], part: &MessagePart<'_>, name: &str) -> Option<String> {
 }
 
 /// Converts one parsed message (the top level, or an embedded one at
-/// `depth`).
-fn convert(p: &mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Message {
+/// `depth`). Decoded bodies and attachments are moved out of `p`, not
+/// copied.
+fn convert(p: &mut mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Message {
     let mut m = Message::default();
     let raw: &[u8] = p.raw_message.as_ref();
     let Some(root) = p.parts.first() else {
@@ -274,7 +275,7 @@ fn convert(p: &mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Mes
     // 8-bit names and subjects are the same in every property.
     let (headers, transcoded) = header_text(p, raw, root);
     let hparsed = if transcoded { parser().parse_headers(headers.as_bytes()) } else { None };
-    let h: &mail_parser::Message<'_> = hparsed.as_ref().unwrap_or(p);
+    let h: &mail_parser::Message<'_> = hparsed.as_ref().unwrap_or(&*p);
     let hraw: &[u8] = h.raw_message.as_ref();
     let Some(hroot) = h.parts.first() else {
         return unparsed(raw, ctx.lost);
@@ -428,13 +429,23 @@ fn convert(p: &mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Mes
         "IPM.Note"
     };
     m.props.tagged.insert(tags::MESSAGE_CLASS, uni(class));
+    // [MS-OXOSMIME] 2.1.1: the signed entity whole, with its Content-Type,
+    // is the message's one attachment.
+    let signed_entity = signed.then(|| {
+        let ctv = raw_field(raw, root, "Content-Type").unwrap_or_else(|| "multipart/signed".into());
+        let s = (root.offset_body as usize).min(raw.len());
+        let e = (root.offset_end as usize).clamp(s, raw.len());
+        let mut data = format!("Content-Type: {ctv}\r\n\r\n").into_bytes();
+        data.extend_from_slice(&raw[s..e]);
+        data
+    });
     m.props.tagged.insert(tags::MESSAGE_FLAGS, PropValue::I32(0));
 
-    let (plain, html) = if enveloped { (None, None) } else { bodies(p) };
+    let (plain, html) = if enveloped { (None, None) } else { bodies(&*p) };
     let mut html_text = None;
     if let Some(i) = plain {
-        if let Some(PartType::Text(t)) = p.parts.get(i).map(|x| &x.body) {
-            m.props.tagged.insert(tags::BODY, uni(t.as_ref()));
+        if let Some(PartType::Text(t)) = p.parts.get_mut(i).map(|x| &mut x.body) {
+            m.props.tagged.insert(tags::BODY, uni(std::mem::take(t).into_owned()));
         }
     }
     if let Some(i) = html {
@@ -459,25 +470,18 @@ fn convert(p: &mail_parser::Message<'_>, depth: usize, ctx: &mut Ctx<'_>) -> Mes
         m.props.tagged.insert(tags::NATIVE_BODY, PropValue::I32(1));
     }
 
-    if signed {
-        // [MS-OXOSMIME] 2.1.1: the signed entity whole, with its
-        // Content-Type, is the message's one attachment.
-        let ctv = raw_field(raw, root, "Content-Type").unwrap_or_else(|| "multipart/signed".into());
-        let s = (root.offset_body as usize).min(raw.len());
-        let e = (root.offset_end as usize).clamp(s, raw.len());
-        let mut data = format!("Content-Type: {ctv}\r\n\r\n").into_bytes();
-        data.extend_from_slice(&raw[s..e]);
+    if let Some(data) = signed_entity {
         m.attachments.push(by_value(data, Some("SMIME.p7m"), "multipart/signed"));
         return m;
     }
-    for (i, part) in p.parts.iter().enumerate() {
+    for (i, part) in p.parts.iter_mut().enumerate() {
         if Some(i) == plain || Some(i) == html || matches!(part.body, PartType::Multipart(_)) {
             continue;
         }
         if i == 0 && !enveloped && part.is_text() && part.is_empty() {
             continue;
         }
-        if let Some(a) = attachment(p, part, html_text.as_deref(), depth, ctx) {
+        if let Some(a) = attachment(raw, part, html_text.as_deref(), depth, ctx) {
             m.attachments.push(a);
         }
     }
@@ -511,13 +515,12 @@ fn bodies(p: &mail_parser::Message<'_>) -> (Option<usize>, Option<usize>) {
 
 /// One leaf part as an attachment.
 fn attachment(
-    p: &mail_parser::Message<'_>,
-    part: &MessagePart<'_>,
+    raw: &[u8],
+    part: &mut MessagePart<'_>,
     html_lower: Option<&str>,
     depth: usize,
     ctx: &mut Ctx<'_>,
 ) -> Option<Attachment> {
-    let raw: &[u8] = p.raw_message.as_ref();
     let ct = part.content_type();
     let mime = ct
         .map(|c| match c.subtype() {
@@ -529,13 +532,14 @@ fn attachment(
     let name = part.attachment_name().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
     let cid = part.content_id().map(|c| c.trim().trim_start_matches('<').trim_end_matches('>').to_string());
     let location = part.content_location().map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
-    let body_slice = || {
+    let body = {
         let s = (part.offset_body as usize).min(raw.len());
         let e = (part.offset_end as usize).clamp(s, raw.len());
         &raw[s..e]
     };
+    let encoding = part.encoding;
 
-    let mut a = match &part.body {
+    let mut a = match &mut part.body {
         PartType::Message(inner) if depth < MAX_DEPTH => {
             let msg = convert(inner, depth + 1, ctx);
             let mut props = PropBag::default();
@@ -552,15 +556,17 @@ fn attachment(
         }
         PartType::Message(inner) => {
             // Deeper than a PST holds: the message kept whole, as bytes.
-            let bytes = message_bytes(inner).unwrap_or_else(|| transfer_decoded(part, body_slice()));
+            let bytes = message_bytes(inner).unwrap_or_else(|| transfer_decoded(encoding, body));
             ctx.notes.push(format!("a message attached deeper than {MAX_DEPTH} levels kept as an .eml attachment"));
             let n = name.clone().unwrap_or_else(|| {
                 format!("{}.eml", inner.subject().map(file_safe).filter(|s| !s.is_empty()).unwrap_or("message".into()))
             });
             by_value(bytes, Some(&n), "message/rfc822")
         }
-        PartType::Binary(b) | PartType::InlineBinary(b) => by_value(b.to_vec(), name.as_deref(), &mime),
-        PartType::Text(_) | PartType::Html(_) => by_value(transfer_decoded(part, body_slice()), name.as_deref(), &mime),
+        PartType::Binary(b) | PartType::InlineBinary(b) => {
+            by_value(std::mem::take(b).into_owned(), name.as_deref(), &mime)
+        }
+        PartType::Text(_) | PartType::Html(_) => by_value(transfer_decoded(encoding, body), name.as_deref(), &mime),
         PartType::Multipart(_) => return None,
     };
     if part.is_encoding_problem {
@@ -599,8 +605,8 @@ fn message_bytes(m: &mail_parser::Message<'_>) -> Option<Vec<u8>> {
 
 /// A part's content as bytes: its body with only the transfer encoding
 /// undone (a text attachment keeps its own charset).
-fn transfer_decoded(part: &MessagePart<'_>, body: &[u8]) -> Vec<u8> {
-    let decoded = match part.encoding {
+fn transfer_decoded(encoding: mail_parser::Encoding, body: &[u8]) -> Vec<u8> {
+    let decoded = match encoding {
         mail_parser::Encoding::Base64 => base64_decode(body),
         mail_parser::Encoding::QuotedPrintable => {
             mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
