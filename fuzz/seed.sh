@@ -34,5 +34,12 @@ for f in "$FIX"/apache__tika/*.mbox "$FIX"/chaoss__grimoirelab-perceval/mbox_*.m
     [ "$(wc -c < "$f")" -le 65536 ] || continue
     cp "$f" "corpus/mbox_read/$(basename "$f")"
 done
+# Single messages for mail_to_mapi: each message of those mbox files
+# (split at From_ lines) and of the repository's sample mbox.
+mkdir -p corpus/mail_to_mapi
+for f in corpus/mbox_read/* ../fixtures/generated/sample.mbox; do
+    [ -f "$f" ] || continue
+    awk -v out="corpus/mail_to_mapi/$(basename "$f")" '/^From /{n++; next} {print > (out "." n)}' "$f"
+done
 mkdir -p corpus/rtf_decompress
 for d in corpus/*; do echo "$d: $(ls "$d" | wc -l) seeds"; done

@@ -59,6 +59,30 @@ function sha256(buf) {
   return crypto.createHash('sha256').update(buf).digest('hex');
 }
 
+// One message's envelope line, as oracle::fact in Rust makes it; null for
+// items that are not mail.
+function fact(m) {
+  const cls = (m.messageClass || '').toLowerCase();
+  if (cls && !cls.startsWith('ipm.note')) return null;
+  const to = [];
+  const cc = [];
+  const n = m.numberOfRecipients || 0;
+  for (let i = 0; i < n; i++) {
+    const r = m.getRecipient(i);
+    if (!r) continue;
+    const a = r.smtpAddress || r.emailAddress || '';
+    if (!a) continue;
+    if (r.recipientType === 1) to.push(a);
+    else if (r.recipientType === 2) cc.push(a);
+  }
+  const norm = (l) => l.map((a) => a.trim().toLowerCase()).filter((a) => a).sort().join(',');
+  const t = m.clientSubmitTime;
+  const date = t ? String(Math.floor(t.getTime() / 1000)) : '';
+  const id = (m.internetMessageId || '').trim().replace(/^<+|>+$/g, '');
+  const from = (m.sentRepresentingEmailAddress || m.senderEmailAddress || '').trim().toLowerCase();
+  return `id=${id} from=${from} to=${norm(to)} cc=${norm(cc)} date=${date}`;
+}
+
 function attachmentHashes(m, path, where) {
   const out = [];
   let n = 0;
@@ -132,6 +156,7 @@ function main() {
     }
     const subjects = [];
     const attachments = [];
+    const facts = [];
     let count = 0;
     try {
       for (let child = folder.getNextChild(); child; child = folder.getNextChild()) {
@@ -143,6 +168,12 @@ function main() {
           report(path, `message ${count}: subject: ${msg(e)}`);
         }
         attachments.push(...attachmentHashes(child, path, `message ${count}`));
+        try {
+          const f = fact(child);
+          if (f !== null) facts.push(f);
+        } catch (e) {
+          report(path, `message ${count}: envelope: ${msg(e)}`);
+        }
         if (count >= MAX_ITEMS) {
           report(path, `more than ${MAX_ITEMS} items; the rest not read`);
           break;
@@ -151,7 +182,7 @@ function main() {
     } catch (e) {
       report(path, `contents: ${msg(e)}`);
     }
-    folders.push({ path, count, subjects, attachments });
+    folders.push({ path, count, subjects, attachments, facts });
     if (depth >= MAX_DEPTH || folders.length >= MAX_FOLDERS) {
       report(path, `subfolders not read (depth or folder bound)`);
       continue;

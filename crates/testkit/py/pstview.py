@@ -35,6 +35,16 @@ ATTACH_METHOD = 0x3705
 AF_BY_VALUE = 1
 # PidTagSubject.
 SUBJECT = 0x0037
+# The envelope (the Rust side's oracle::fact): PidTagMessageClass,
+# PidTagInternetMessageId, PidTagSentRepresentingSmtpAddress and -EmailAddress (From);
+# the recipients' PidTagRecipientType, PidTagSmtpAddress, PidTagEmailAddress.
+MESSAGE_CLASS = 0x001A
+INTERNET_MESSAGE_ID = 0x1035
+SENT_REPRESENTING_SMTP_ADDRESS = 0x5D02
+SENT_REPRESENTING_EMAIL_ADDRESS = 0x0065
+RECIPIENT_TYPE = 0x0C15
+SMTP_ADDRESS = 0x39FE
+EMAIL_ADDRESS = 0x3003
 # Bounds for corrupt hierarchies (cycles, absurd depth).
 MAX_DEPTH = 64
 MAX_FOLDERS = 5000
@@ -61,6 +71,54 @@ def subject_of(item):
         if tag == SUBJECT:
             return e.data_as_string or ""
     return ""
+
+
+def fact(msg):
+    """One message's envelope line, as oracle::fact in Rust makes it; None
+    for items that are not mail."""
+    props = {tag: e for tag, e in entries(msg)}
+
+    def text(d, tag):
+        e = d.get(tag)
+        try:
+            return (e.data_as_string or "") if e is not None else ""
+        except Exception:
+            return ""
+
+    cls = text(props, MESSAGE_CLASS)
+    if cls and not cls.lower().startswith("ipm.note"):
+        return None
+    to, cc = [], []
+    try:
+        rcpts = msg.recipients
+        for rs in range(rcpts.number_of_record_sets if rcpts is not None else 0):
+            r = rcpts.get_record_set(rs)
+            d = {}
+            for i in range(r.number_of_entries):
+                e = r.get_entry(i)
+                d[e.entry_type] = e
+            kind = d[RECIPIENT_TYPE].data_as_integer if RECIPIENT_TYPE in d else None
+            addr = text(d, SMTP_ADDRESS) or text(d, EMAIL_ADDRESS)
+            if addr and kind == 1:
+                to.append(addr)
+            elif addr and kind == 2:
+                cc.append(addr)
+    except Exception:
+        pass
+    date = ""
+    try:
+        ft = msg.get_client_submit_time_as_integer()
+        if ft:
+            date = str(ft // 10_000_000 - 11_644_473_600)
+    except Exception:
+        pass
+
+    def norm(l):
+        return ",".join(sorted(a.strip().lower() for a in l if a.strip()))
+
+    mid = text(props, INTERNET_MESSAGE_ID).strip().strip("<>")
+    sender = (text(props, SENT_REPRESENTING_SMTP_ADDRESS) or text(props, SENT_REPRESENTING_EMAIL_ADDRESS)).strip().lower()
+    return f"id={mid} from={sender} to={norm(to)} cc={norm(cc)} date={date}"
 
 
 def ipm_subtree_nid(f, errors):
@@ -132,7 +190,7 @@ def main():
             seen.add(nid)
             if nid == ipm_nid:
                 ipm_path = path
-        subjects, attachments, count = [], [], 0
+        subjects, attachments, facts, count = [], [], [], 0
         try:
             n = folder.number_of_sub_messages
         except Exception as e:
@@ -151,7 +209,15 @@ def main():
                 errors.append({"path": path, "message": f"message {i}: subject: {e}"})
                 subjects.append("")
             attachments.extend(attachment_hashes(msg, path, f"message {i}", errors))
-        folders.append({"path": path, "count": count, "subjects": subjects, "attachments": attachments})
+            try:
+                f_ = fact(msg)
+                if f_ is not None:
+                    facts.append(f_)
+            except Exception as e:
+                errors.append({"path": path, "message": f"message {i}: envelope: {e}"})
+        folders.append(
+            {"path": path, "count": count, "subjects": subjects, "attachments": attachments, "facts": facts}
+        )
         if depth >= MAX_DEPTH or len(folders) >= MAX_FOLDERS:
             errors.append({"path": path, "message": f"subfolders not read (depth or folder bound)"})
             continue

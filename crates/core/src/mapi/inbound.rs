@@ -34,7 +34,7 @@ impl Converted {
 pub fn to_mapi(item: Item<'_>) -> Result<Converted, String> {
     match item {
         Item::Mapi(m) => Ok(Converted::whole(*m)),
-        Item::Mail(m) => super::mime::inbound::message(&m),
+        Item::Mail(m) => Ok(super::mime::inbound::message(&m)),
         Item::Contact(c) => super::pim::write::contact(&c),
         Item::DistList(d) => super::pim::write::dist_list(&d),
         Item::Event(e) => super::pim::write::event(&e),

@@ -179,6 +179,29 @@ pub const SENDER_SMTP_ADDRESS: u16 = 0x5D01;
 /// `PidTagSentRepresentingSmtpAddress` (PtypString).
 pub const SENT_REPRESENTING_SMTP_ADDRESS: u16 = 0x5D02;
 
+// ------------------------------------ inbound mail (issue 10, MIME -> MAPI)
+
+/// `PidTagPriority` (PtypInteger32): 1 urgent, 0 normal, -1 non-urgent.
+pub const PRIORITY: u16 = 0x0026;
+/// `PidTagSentRepresentingSearchKey` (PtypBinary).
+pub const SENT_REPRESENTING_SEARCH_KEY: u16 = 0x003B;
+/// `PidTagSentRepresentingEntryId` (PtypBinary).
+pub const SENT_REPRESENTING_ENTRY_ID: u16 = 0x0041;
+/// `PidTagReplyRecipientNames` (PtypString): `; `-separated.
+pub const REPLY_RECIPIENT_NAMES: u16 = 0x0050;
+/// `PidTagSenderEntryId` (PtypBinary).
+pub const SENDER_ENTRY_ID: u16 = 0x0C19;
+/// `PidTagSenderSearchKey` (PtypBinary).
+pub const SENDER_SEARCH_KEY: u16 = 0x0C1D;
+/// `PidTagObjectType` (PtypInteger32): 6 MAPI_MAILUSER.
+pub const OBJECT_TYPE: u16 = 0x0FFE;
+/// `PidTagNativeBody` (PtypInteger32): 1 plain text, 2 RTF, 3 HTML.
+pub const NATIVE_BODY: u16 = 0x1016;
+/// `PidTagFollowupIcon` (PtypInteger32): 6 the red flag.
+pub const FOLLOWUP_ICON: u16 = 0x1095;
+/// `PidTagDisplayType` (PtypInteger32): 0 DT_MAILUSER.
+pub const DISPLAY_TYPE: u16 = 0x3900;
+
 // --------------------------------------------------------------- body
 
 /// `PidTagBody` (PtypString).

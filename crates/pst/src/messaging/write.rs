@@ -926,6 +926,11 @@ pub struct PstWriter {
     part: u32,
     /// Messages written (for the size estimate of the tables to come).
     messages: u64,
+    /// The source's root folder is where its mail arrived (the converter
+    /// gave no store properties: mbox, Maildir, EML), so it goes to the
+    /// Inbox; else (a PST or OST source, or a caller that never said) it
+    /// is the top of the store.
+    root_is_inbox: bool,
 }
 
 /// The PST a run adds to: its folders, where they went, and which have
@@ -1021,6 +1026,7 @@ impl PstWriter {
             format,
             part: 0,
             messages: 0,
+            root_is_inbox: false,
         }
     }
 
@@ -1655,7 +1661,26 @@ impl PstWriter {
     /// reader's folders went).
     fn place(&mut self, f: &Folder, props: Option<PropBag>, map: &HashMap<FolderId, u32>, existing: bool) -> u32 {
         if f.is_root() {
-            return fixed::IPM_SUBTREE;
+            // A PST's own root items stay at the top of the store. The
+            // root of a store of another kind (a single mbox file, a
+            // Maildir's top-level INBOX, a directory of .eml files) is
+            // where its mail arrived: the Inbox, as the mbox and Maildir
+            // writers take it (and as --dedup's scopes count it).
+            if existing || !self.root_is_inbox {
+                return fixed::IPM_SUBTREE;
+            }
+            let inbox = Folder {
+                id: f.id,
+                parent: None,
+                path: vec![DefaultFolder::Inbox.name().to_string()],
+                name: DefaultFolder::Inbox.name().to_string(),
+                kind: f.kind,
+                role: FolderRole::Inbox,
+            };
+            if let Some(n) = self.defaults.get(&DefaultFolder::Inbox) {
+                return *n;
+            }
+            return self.place(&inbox, props, map, existing);
         }
         if let Some(n) = self.by_path.get(&f.path).filter(|_| !existing) {
             return *n;
@@ -1927,6 +1952,7 @@ impl StoreWriter for PstWriter {
     }
 
     fn mapi_props(&mut self, store: Option<PropBag>, folders: Vec<(FolderId, PropBag)>) -> Result<()> {
+        self.root_is_inbox = store.is_none();
         if let Some(s) = &store {
             self.source_key = s.bin(tags::RECORD_KEY).unwrap_or_default().to_vec();
         }

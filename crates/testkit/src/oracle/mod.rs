@@ -161,6 +161,30 @@ pub struct FolderView {
     pub subjects: Vec<String>,
     /// sha256 hex of each by-value attachment's bytes, sorted.
     pub attachments: Vec<String>,
+    /// Per message, its envelope as one line ([`fact`]), sorted; empty
+    /// for a reader that does not give them (compared only when both
+    /// sides have them).
+    pub facts: Vec<String>,
+}
+
+/// One message's envelope as [`FolderView::facts`] holds it: Message-ID
+/// without brackets, the From address (PidTagSentRepresenting*), the To and Cc addresses
+/// (lower case, each list sorted) and the date in Unix seconds (the
+/// client-submit time, i.e. the Date field).
+pub fn fact(message_id: Option<&str>, from: Option<&str>, to: &[String], cc: &[String], date: Option<i64>) -> String {
+    let norm = |l: &[String]| {
+        let mut v: Vec<String> = l.iter().map(|a| a.trim().to_ascii_lowercase()).filter(|a| !a.is_empty()).collect();
+        v.sort();
+        v.join(",")
+    };
+    format!(
+        "id={} from={} to={} cc={} date={}",
+        message_id.unwrap_or("").trim().trim_matches(['<', '>']),
+        from.unwrap_or("").trim().to_ascii_lowercase(),
+        norm(to),
+        norm(cc),
+        date.map(|d| d.to_string()).unwrap_or_default()
+    )
 }
 
 /// What one reader saw in a store, normalized (see the module docs).
@@ -207,6 +231,9 @@ pub struct RawFolder {
     pub subjects: Vec<String>,
     /// sha256 hex of each by-value attachment.
     pub attachments: Vec<String>,
+    /// Each message's [`fact`] line, where the reader gives them.
+    #[serde(default)]
+    pub facts: Vec<String>,
 }
 
 /// A reader's output before [`RawView::normalize`]: the shape the Python
@@ -339,10 +366,12 @@ impl RawView {
             v.count += f.count;
             v.subjects.extend(f.subjects.iter().map(|s| normalize_subject(s)));
             v.attachments.extend(f.attachments.iter().map(|a| a.to_ascii_lowercase()));
+            v.facts.extend(f.facts);
         }
         for v in folders.values_mut() {
             v.subjects.sort();
             v.attachments.sort();
+            v.facts.sort();
         }
         let mut errors: Vec<String> = Vec::new();
         for e in self.errors {
@@ -458,6 +487,16 @@ pub enum Diff {
         /// Their sha256, hex.
         sha256: String,
     },
+    /// A message envelope ([`fact`]) one side has (once more than the
+    /// other), where both sides give them.
+    Fact {
+        /// The folder.
+        folder: String,
+        /// The side that has it.
+        side: Side,
+        /// The fact line.
+        fact: String,
+    },
     /// A complaint of one side's reader.
     Error {
         /// Whose.
@@ -476,6 +515,7 @@ impl fmt::Display for Diff {
             Diff::Attachment { folder, side, sha256 } => {
                 write!(f, "{folder:?}: attachment only in {side}: {}", &sha256[..sha256.len().min(16)])
             }
+            Diff::Fact { folder, side, fact } => write!(f, "{folder:?}: message only in {side}: {fact}"),
             Diff::Error { side, message } => write!(f, "error in {side}: {message}"),
         }
     }
@@ -537,6 +577,13 @@ pub fn compare(ours: &StoreView, theirs: &StoreView) -> Vec<Diff> {
         for (side, a, b) in [(Side::Ours, o, t), (Side::Theirs, t, o)] {
             for s in multiset_minus(&a.attachments, &b.attachments) {
                 diffs.push(Diff::Attachment { folder: path.clone(), side, sha256: s.clone() });
+            }
+        }
+        if !o.facts.is_empty() && !t.facts.is_empty() {
+            for (side, a, b) in [(Side::Ours, o, t), (Side::Theirs, t, o)] {
+                for s in multiset_minus(&a.facts, &b.facts) {
+                    diffs.push(Diff::Fact { folder: path.clone(), side, fact: s.clone() });
+                }
             }
         }
     }
@@ -763,6 +810,7 @@ mod tests {
             count,
             subjects: subjects.iter().map(|s| s.to_string()).collect(),
             attachments: attachments.iter().map(|s| s.to_string()).collect(),
+            facts: Vec::new(),
         }
     }
 
@@ -827,6 +875,7 @@ mod tests {
                         count: *c,
                         subjects: s.iter().map(|x| x.to_string()).collect(),
                         attachments: a.iter().map(|x| x.to_string()).collect(),
+                        facts: Vec::new(),
                     };
                     (p.to_string(), v)
                 })

@@ -26,6 +26,18 @@ const NID_ROOT_FOLDER: u32 = 0x122;
 const DISPLAY_NAME: u16 = 0x3001;
 const SUBJECT: u16 = 0x0037;
 const ATTACH_METHOD: u16 = 0x3705;
+/// The envelope's properties ([MS-OXPROPS]): PidTagMessageClass,
+/// PidTagInternetMessageId, PidTagSentRepresentingSmtpAddress and
+/// PidTagSentRepresentingEmailAddress (From), PidTagClientSubmitTime, and the recipient
+/// rows' PidTagRecipientType, PidTagSmtpAddress, PidTagEmailAddress.
+const MESSAGE_CLASS: u16 = 0x001A;
+const INTERNET_MESSAGE_ID: u16 = 0x1035;
+const SENT_REPRESENTING_SMTP_ADDRESS: u16 = 0x5D02;
+const SENT_REPRESENTING_EMAIL_ADDRESS: u16 = 0x0065;
+const CLIENT_SUBMIT_TIME: u16 = 0x0039;
+const RECIPIENT_TYPE: u16 = 0x0C15;
+const SMTP_ADDRESS: u16 = 0x39FE;
+const EMAIL_ADDRESS: u16 = 0x3003;
 /// afByValue ([MS-OXCMSG] 2.2.2.9).
 const AF_BY_VALUE: i32 = 1;
 /// Folder-count bound, for corrupt hierarchies.
@@ -94,6 +106,53 @@ macro_rules! walk {
                     };
                     raw.count += 1;
                     raw.subjects.push(text(msg.properties().get(SUBJECT)).unwrap_or_default());
+                    // The envelope (super::fact), for mail.
+                    let props = msg.properties();
+                    if text(props.get(MESSAGE_CLASS)).is_none_or(|c| c.to_ascii_lowercase().starts_with("ipm.note")) {
+                        let (mut to, mut cc) = (Vec::new(), Vec::new());
+                        if let Some(rt) = msg.recipient_table() {
+                            let ctx = rt.context();
+                            for row in rt.rows_matrix() {
+                                let Ok(cells) = row.columns(ctx) else { continue };
+                                let mut kind = None;
+                                let (mut smtp, mut email) = (None, None);
+                                for (c, v) in ctx.columns().iter().zip(cells) {
+                                    let Some(v) = v.and_then(|v| rt.read_column(&v, c.prop_type()).ok()) else {
+                                        continue;
+                                    };
+                                    match c.prop_id() {
+                                        RECIPIENT_TYPE => {
+                                            if let PropertyValue::Integer32(k) = v {
+                                                kind = Some(k)
+                                            }
+                                        }
+                                        SMTP_ADDRESS => smtp = text(Some(&v)),
+                                        EMAIL_ADDRESS => email = text(Some(&v)),
+                                        _ => {}
+                                    }
+                                }
+                                let Some(a) = smtp.or(email) else { continue };
+                                match kind {
+                                    Some(1) => to.push(a),
+                                    Some(2) => cc.push(a),
+                                    _ => {}
+                                }
+                            }
+                        }
+                        let date = match props.get(CLIENT_SUBMIT_TIME) {
+                            Some(PropertyValue::Time(ft)) => Some(ft / 10_000_000 - 11_644_473_600),
+                            _ => None,
+                        };
+                        let from = text(props.get(SENT_REPRESENTING_SMTP_ADDRESS))
+                            .or_else(|| text(props.get(SENT_REPRESENTING_EMAIL_ADDRESS)));
+                        raw.facts.push(super::fact(
+                            text(props.get(INTERNET_MESSAGE_ID)).as_deref(),
+                            from.as_deref(),
+                            &to,
+                            &cc,
+                            date,
+                        ));
+                    }
                     let Some(table) = msg.attachment_table() else { continue };
                     let ctx = table.context();
                     for row in table.rows_matrix() {

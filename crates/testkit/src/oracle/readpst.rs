@@ -68,6 +68,9 @@ fn walk(dir: &Path, path: Vec<String>, view: &mut RawView) {
         if digits == name.len() && digits > 0 {
             folder.count += 1;
             folder.subjects.push(subject(&data));
+            if let Some(f) = mail_fact(&data) {
+                folder.facts.push(f);
+            }
         } else if digits > 0 && name.as_bytes()[digits] == b'-' {
             folder.attachments.push(sha256_hex(&data));
         } else {
@@ -101,6 +104,30 @@ fn subject(data: &[u8]) -> String {
         .parse_headers(data)
         .and_then(|m| m.subject().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// The [`super::fact`] of a mail item file, from its header (readpst
+/// writes the message's transport headers when it has them).
+fn mail_fact(data: &[u8]) -> Option<String> {
+    if data.starts_with(b"BEGIN:") {
+        return None;
+    }
+    let m = mail_parser::MessageParser::default().parse_headers(data)?;
+    // Every To and Cc field (a message may have two).
+    let list = |n: mail_parser::HeaderName<'_>| -> Vec<String> {
+        m.header_values(n)
+            .filter_map(|v| v.as_address())
+            .flat_map(|a| a.iter().filter_map(|x| x.address.as_deref().map(str::to_string)))
+            .collect()
+    };
+    let from = m.from().and_then(|a| a.first()).and_then(|a| a.address.as_deref().map(str::to_string));
+    Some(super::fact(
+        m.message_id(),
+        from.as_deref(),
+        &list(mail_parser::HeaderName::To),
+        &list(mail_parser::HeaderName::Cc),
+        m.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp()),
+    ))
 }
 
 /// The value of the first content line `name` (RFC 6350 3.2 / RFC 5545

@@ -303,6 +303,15 @@ fn text_part(subtype: &str, text: &[u8], charset: &str, alone: bool) -> Part {
 // ---------------------------------------------------------------- message
 
 fn message_bytes(msg: &Message, opts: &MimeOptions, depth: usize, notes: &mut Vec<String>) -> Vec<u8> {
+    if let Some(body) = smime_body(msg) {
+        let mut out = message_header(msg, notes).into_bytes();
+        out.extend_from_slice(b"MIME-Version: 1.0\r\n");
+        out.extend_from_slice(&body);
+        if !out.ends_with(b"\r\n") {
+            out.extend_from_slice(b"\r\n");
+        }
+        return out;
+    }
     let bodies = bodies(msg, notes);
     // The HTML in lower case, for attachments' cid: and Content-Location
     // references: made only when an attachment has one to look for.
@@ -365,6 +374,43 @@ fn message_bytes(msg: &Message, opts: &MimeOptions, depth: usize, notes: &mut Ve
         out.extend_from_slice(b"\r\n");
     }
     out
+}
+
+/// The body of an S/MIME message ([MS-OXOSMIME] 2.1): the entity its one
+/// attachment holds. `IPM.Note.SMIME.MultipartSigned` keeps the whole
+/// multipart/signed entity, Content-Type field included, so it is written
+/// as it is (the signature covers it byte for byte); `IPM.Note.SMIME`
+/// keeps the CMS object, written as application/pkcs7-mime, its
+/// smime-type from the CMS content type (signedData or envelopedData).
+/// `None` for other messages, and for S/MIME classes whose attachment is
+/// not of that shape (then written as ordinary mail).
+fn smime_body(msg: &Message) -> Option<Vec<u8>> {
+    let class = msg.class();
+    if !super::class_is(class, "IPM.Note.SMIME") {
+        return None;
+    }
+    let [att] = msg.attachments.as_slice() else { return None };
+    let AttachContent::Bytes(data) = &att.content else { return None };
+    let tag = nonempty(&att.props, tags::ATTACH_MIME_TAG).unwrap_or_default().to_ascii_lowercase();
+    if super::class_is(class, "IPM.Note.SMIME.MultipartSigned") {
+        let head = data.get(..13)?;
+        return (tag == "multipart/signed" && head.eq_ignore_ascii_case(b"Content-Type:")).then(|| data.clone());
+    }
+    if tag != "application/pkcs7-mime" && tag != "application/x-pkcs7-mime" {
+        return None;
+    }
+    // The OID 1.2.840.113549.1.7.x near the start: 2 signedData, 3 envelopedData.
+    const PKCS7: [u8; 10] = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07];
+    let head = &data[..data.len().min(64)];
+    let kind = encode::memfind(head, &PKCS7).and_then(|i| head.get(i + PKCS7.len()));
+    let smime_type = if kind == Some(&2) { "signed-data" } else { "enveloped-data" };
+    let mut out =
+        header_params("Content-Type", &tag, &[("smime-type", smime_type), ("name", "smime.p7m")]).into_bytes();
+    out.extend_from_slice(b"Content-Transfer-Encoding: base64\r\n");
+    out.extend_from_slice(header_params("Content-Disposition", "attachment", &[("filename", "smime.p7m")]).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&encode::base64_body(data));
+    Some(out)
 }
 
 /// A property as text (`PtypString`, or `PtypString8` not yet decoded).
