@@ -87,10 +87,11 @@ fn header_fields(raw: &[u8]) -> Option<mail_parser::Message<'static>> {
 /// What the readers should see of one message: its subject, the sha256
 /// of each part that is an attachment by value (every leaf part but the
 /// first text and HTML bodies and message/rfc822 parts, which are
-/// embedded messages) and its envelope.
-fn expected(raw: &[u8]) -> (String, Vec<String>, Option<String>) {
+/// embedded messages), its envelope, and those attachments' file names
+/// (compared with the readers that give them: pypff and pst-extractor).
+fn expected(raw: &[u8]) -> (String, Vec<String>, Option<String>, Vec<String>) {
     let Some(p) = MessageParser::default().parse(raw) else {
-        return (String::new(), vec![sha256_hex(raw)], None);
+        return (String::new(), vec![sha256_hex(raw)], None, vec!["message.eml".into()]);
     };
     let pick = |ids: &[u32], html: bool| {
         ids.iter().map(|&i| i as usize).find(|&i| match &p.parts[i].body {
@@ -101,6 +102,7 @@ fn expected(raw: &[u8]) -> (String, Vec<String>, Option<String>) {
     };
     let bodies = [pick(&p.text_body, false), pick(&p.html_body, true)];
     let mut atts = Vec::new();
+    let mut names = Vec::new();
     for (i, part) in p.parts.iter().enumerate() {
         if bodies.contains(&Some(i)) || i == 0 && part.is_text() && part.is_empty() {
             continue;
@@ -108,11 +110,12 @@ fn expected(raw: &[u8]) -> (String, Vec<String>, Option<String>) {
         match &part.body {
             PartType::Binary(b) | PartType::InlineBinary(b) => atts.push(sha256_hex(b)),
             PartType::Text(_) | PartType::Html(_) => atts.push(sha256_hex(&transfer_decoded(part, raw))),
-            PartType::Message(_) | PartType::Multipart(_) => {}
+            PartType::Message(_) | PartType::Multipart(_) => continue,
         }
+        names.extend(part.attachment_name().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string));
     }
     let Some(h) = header_fields(raw) else {
-        return (String::new(), atts, None);
+        return (String::new(), atts, None, names);
     };
     let p = h;
     let list = |a: Option<&mail_parser::Address<'_>>| -> Vec<String> {
@@ -131,7 +134,7 @@ fn expected(raw: &[u8]) -> (String, Vec<String>, Option<String>) {
         date,
     );
     let subject = p.subject().unwrap_or("").trim_matches(['\r', '\n']).to_string();
-    (normalize_subject(&subject), atts, Some(f))
+    (normalize_subject(&subject), atts, Some(f), names)
 }
 
 /// The view every reader should have of the PST made from `src`.
@@ -143,11 +146,12 @@ fn source_view(src: &Path) -> StoreView {
         let v = folders.entry(pst_path(f)).or_default();
         for meta in r.items(f.id).unwrap() {
             let Item::Mail(m) = r.read(meta.id).unwrap() else { continue };
-            let (s, a, fa) = expected(&m.raw);
+            let (s, a, fa, n) = expected(&m.raw);
             v.count += 1;
             v.subjects.push(s);
             v.attachments.extend(a);
             v.facts.extend(fa);
+            v.names.extend(n);
         }
     }
     let trash = list.iter().any(|f| {
@@ -161,6 +165,7 @@ fn source_view(src: &Path) -> StoreView {
         v.subjects.sort();
         v.attachments.sort();
         v.facts.sort();
+        v.names.sort();
     }
     // The IPM subtree itself, which holds no message.
     folders.entry(String::new()).or_default();

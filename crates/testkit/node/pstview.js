@@ -83,7 +83,9 @@ function fact(m) {
   return `id=${id} from=${from} to=${norm(to)} cc=${norm(cc)} date=${date}`;
 }
 
-function attachmentHashes(m, path, where) {
+// The sha256 of each by-value attachment; their file names (long, else
+// short, where there is one) pushed to `names`.
+function attachmentHashes(m, path, where, names) {
   const out = [];
   let n = 0;
   try {
@@ -96,6 +98,8 @@ function attachmentHashes(m, path, where) {
     try {
       const att = m.getAttachment(i);
       if (att.attachMethod !== AF_BY_VALUE) continue;
+      const name = att.longFilename || att.filename || '';
+      if (names && name) names.push(name);
       const stream = att.fileInputStream;
       if (!stream) {
         out.push(sha256(Buffer.alloc(0)));
@@ -157,6 +161,7 @@ function main() {
     const subjects = [];
     const attachments = [];
     const facts = [];
+    const names = [];
     let count = 0;
     try {
       for (let child = folder.getNextChild(); child; child = folder.getNextChild()) {
@@ -167,7 +172,7 @@ function main() {
           subjects.push('');
           report(path, `message ${count}: subject: ${msg(e)}`);
         }
-        attachments.push(...attachmentHashes(child, path, `message ${count}`));
+        attachments.push(...attachmentHashes(child, path, `message ${count}`, names));
         try {
           const f = fact(child);
           if (f !== null) facts.push(f);
@@ -182,7 +187,7 @@ function main() {
     } catch (e) {
       report(path, `contents: ${msg(e)}`);
     }
-    folders.push({ path, count, subjects, attachments, facts });
+    folders.push({ path, count, subjects, attachments, facts, names });
     if (depth >= MAX_DEPTH || folders.length >= MAX_FOLDERS) {
       report(path, `subfolders not read (depth or folder bound)`);
       continue;

@@ -32,6 +32,8 @@ except ImportError as e:  # the Rust side reports the oracle as missing
 IPM_SUBTREE_ENTRY_ID = 0x35E0
 # PidTagAttachMethod; afByValue ([MS-OXCMSG] 2.2.2.9).
 ATTACH_METHOD = 0x3705
+ATTACH_LONG_FILENAME = 0x3707
+ATTACH_FILENAME = 0x3704
 AF_BY_VALUE = 1
 # PidTagSubject.
 SUBJECT = 0x0037
@@ -134,7 +136,9 @@ def ipm_subtree_nid(f, errors):
     return None
 
 
-def attachment_hashes(msg, path, where, errors):
+def attachment_hashes(msg, path, where, errors, names=None):
+    """The sha256 of each by-value attachment; their file names (long,
+    else short, where there is one) appended to `names`."""
     out = []
     if not hasattr(msg, "number_of_attachments"):
         return out
@@ -147,11 +151,18 @@ def attachment_hashes(msg, path, where, errors):
         try:
             att = msg.get_attachment(i)
             method = None
+            long_name = short_name = ""
             for tag, e in entries(att):
                 if tag == ATTACH_METHOD:
                     method = e.data_as_integer
+                elif tag == ATTACH_LONG_FILENAME:
+                    long_name = e.data_as_string or ""
+                elif tag == ATTACH_FILENAME:
+                    short_name = e.data_as_string or ""
             if method != AF_BY_VALUE:
                 continue
+            if names is not None and (long_name or short_name):
+                names.append(long_name or short_name)
             size = att.size
             data = att.read_buffer(size) if size else b""
             out.append(hashlib.sha256(data).hexdigest())
@@ -190,7 +201,7 @@ def main():
             seen.add(nid)
             if nid == ipm_nid:
                 ipm_path = path
-        subjects, attachments, facts, count = [], [], [], 0
+        subjects, attachments, facts, names, count = [], [], [], [], 0
         try:
             n = folder.number_of_sub_messages
         except Exception as e:
@@ -208,7 +219,7 @@ def main():
             except Exception as e:
                 errors.append({"path": path, "message": f"message {i}: subject: {e}"})
                 subjects.append("")
-            attachments.extend(attachment_hashes(msg, path, f"message {i}", errors))
+            attachments.extend(attachment_hashes(msg, path, f"message {i}", errors, names))
             try:
                 f_ = fact(msg)
                 if f_ is not None:
@@ -216,7 +227,14 @@ def main():
             except Exception as e:
                 errors.append({"path": path, "message": f"message {i}: envelope: {e}"})
         folders.append(
-            {"path": path, "count": count, "subjects": subjects, "attachments": attachments, "facts": facts}
+            {
+                "path": path,
+                "count": count,
+                "subjects": subjects,
+                "attachments": attachments,
+                "facts": facts,
+                "names": names,
+            }
         )
         if depth >= MAX_DEPTH or len(folders) >= MAX_FOLDERS:
             errors.append({"path": path, "message": f"subfolders not read (depth or folder bound)"})

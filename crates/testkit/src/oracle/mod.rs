@@ -165,6 +165,10 @@ pub struct FolderView {
     /// for a reader that does not give them (compared only when both
     /// sides have them).
     pub facts: Vec<String>,
+    /// The file names of the by-value attachments that have one, sorted;
+    /// empty for a reader that does not give them (compared only when both
+    /// sides have them).
+    pub names: Vec<String>,
 }
 
 /// One message's envelope as [`FolderView::facts`] holds it: Message-ID
@@ -234,6 +238,10 @@ pub struct RawFolder {
     /// Each message's [`fact`] line, where the reader gives them.
     #[serde(default)]
     pub facts: Vec<String>,
+    /// The file name (PidTagAttachLongFilename, else PidTagAttachFilename)
+    /// of each by-value attachment that has one, where the reader gives them.
+    #[serde(default)]
+    pub names: Vec<String>,
 }
 
 /// A reader's output before [`RawView::normalize`]: the shape the Python
@@ -367,11 +375,13 @@ impl RawView {
             v.subjects.extend(f.subjects.iter().map(|s| normalize_subject(s)));
             v.attachments.extend(f.attachments.iter().map(|a| a.to_ascii_lowercase()));
             v.facts.extend(f.facts);
+            v.names.extend(f.names);
         }
         for v in folders.values_mut() {
             v.subjects.sort();
             v.attachments.sort();
             v.facts.sort();
+            v.names.sort();
         }
         let mut errors: Vec<String> = Vec::new();
         for e in self.errors {
@@ -497,6 +507,16 @@ pub enum Diff {
         /// The fact line.
         fact: String,
     },
+    /// An attachment file name one side has (once more than the other),
+    /// where both sides give them.
+    Name {
+        /// The folder.
+        folder: String,
+        /// The side that has it.
+        side: Side,
+        /// The name.
+        name: String,
+    },
     /// A complaint of one side's reader.
     Error {
         /// Whose.
@@ -516,6 +536,7 @@ impl fmt::Display for Diff {
                 write!(f, "{folder:?}: attachment only in {side}: {}", &sha256[..sha256.len().min(16)])
             }
             Diff::Fact { folder, side, fact } => write!(f, "{folder:?}: message only in {side}: {fact}"),
+            Diff::Name { folder, side, name } => write!(f, "{folder:?}: attachment name only in {side}: {name:?}"),
             Diff::Error { side, message } => write!(f, "error in {side}: {message}"),
         }
     }
@@ -583,6 +604,13 @@ pub fn compare(ours: &StoreView, theirs: &StoreView) -> Vec<Diff> {
             for (side, a, b) in [(Side::Ours, o, t), (Side::Theirs, t, o)] {
                 for s in multiset_minus(&a.facts, &b.facts) {
                     diffs.push(Diff::Fact { folder: path.clone(), side, fact: s.clone() });
+                }
+            }
+        }
+        if !o.names.is_empty() && !t.names.is_empty() {
+            for (side, a, b) in [(Side::Ours, o, t), (Side::Theirs, t, o)] {
+                for s in multiset_minus(&a.names, &b.names) {
+                    diffs.push(Diff::Name { folder: path.clone(), side, name: s.clone() });
                 }
             }
         }
@@ -811,6 +839,7 @@ mod tests {
             subjects: subjects.iter().map(|s| s.to_string()).collect(),
             attachments: attachments.iter().map(|s| s.to_string()).collect(),
             facts: Vec::new(),
+            names: Vec::new(),
         }
     }
 
@@ -876,6 +905,7 @@ mod tests {
                         subjects: s.iter().map(|x| x.to_string()).collect(),
                         attachments: a.iter().map(|x| x.to_string()).collect(),
                         facts: Vec::new(),
+                        names: Vec::new(),
                     };
                     (p.to_string(), v)
                 })
