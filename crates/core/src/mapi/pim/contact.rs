@@ -271,8 +271,8 @@ pub fn phone_kinds(id: u16) -> Option<&'static [PhoneKind]> {
 }
 
 /// Where a postal address's five parts are: a tagged property or a
-/// named one.
-enum Src {
+/// named one (the writer, [`super::write`], puts them where this reads them).
+pub(crate) enum Src {
     Tag(u16),
     Lid(Lid),
 }
@@ -291,7 +291,7 @@ fn src_str(p: &PropBag, s: &Src) -> String {
 /// one; and the whole address as one text (PidLidHomeAddress,
 /// PidLidWorkAddress, PidLidOtherAddress), which some writers store alone
 /// (Aspose's PersonalStorageFile*.pst do).
-const ADDRESSES: [(AddressKind, [Src; 5], i64, Lid); 3] = [
+pub(crate) const ADDRESSES: [(AddressKind, [Src; 5], i64, Lid); 3] = [
     (
         AddressKind::Home,
         [

@@ -3,7 +3,9 @@
 
 use super::{filetime, midnight, Out};
 use crate::mapi::inbound::Converted;
-use crate::mapi::pim::contact::{members_checksum, one_off_entry_id, phone_kinds, MEMBER_UID_ADDRESS_TYPE};
+use crate::mapi::pim::contact::{
+    members_checksum, one_off_entry_id, phone_kinds, Src as Dst, ADDRESSES, MEMBER_UID_ADDRESS_TYPE,
+};
 use crate::mapi::tags::{self, lid, Lid};
 use crate::mapi::{AttachContent, Attachment, PropBag, PropValue};
 use crate::pim::{AddressKind, Contact, DistList, Member, Phone, PhoneKind, PostalAddress};
@@ -107,52 +109,18 @@ const EMAIL_SLOTS: [[Lid; 5]; 3] = [
     ],
 ];
 
-enum Dst {
-    Tag(u16),
-    Lid(Lid),
+/// The mailing address's copy in PidTagStreetAddress and the rest.
+fn mailing_copy(o: &mut Out, a: &PostalAddress) {
+    for (t, v) in [
+        (tags::STREET_ADDRESS, &a.street),
+        (tags::LOCALITY, &a.city),
+        (tags::STATE_OR_PROVINCE, &a.region),
+        (tags::POSTAL_CODE, &a.postal_code),
+        (tags::COUNTRY, &a.country),
+    ] {
+        o.text(t, Some(v));
+    }
 }
-
-/// Street, city, state, postal code, country of the home, work and other
-/// address, the PidLidPostalAddressId that makes each the mailing one, and
-/// the whole address as text.
-const ADDRESSES: [(AddressKind, [Dst; 5], i32, Lid); 3] = [
-    (
-        AddressKind::Home,
-        [
-            Dst::Tag(tags::HOME_ADDRESS_STREET),
-            Dst::Tag(tags::HOME_ADDRESS_CITY),
-            Dst::Tag(tags::HOME_ADDRESS_STATE_OR_PROVINCE),
-            Dst::Tag(tags::HOME_ADDRESS_POSTAL_CODE),
-            Dst::Tag(tags::HOME_ADDRESS_COUNTRY),
-        ],
-        1,
-        lid::HOME_ADDRESS,
-    ),
-    (
-        AddressKind::Work,
-        [
-            Dst::Lid(lid::WORK_ADDRESS_STREET),
-            Dst::Lid(lid::WORK_ADDRESS_CITY),
-            Dst::Lid(lid::WORK_ADDRESS_STATE),
-            Dst::Lid(lid::WORK_ADDRESS_POSTAL_CODE),
-            Dst::Lid(lid::WORK_ADDRESS_COUNTRY),
-        ],
-        2,
-        lid::WORK_ADDRESS,
-    ),
-    (
-        AddressKind::Other,
-        [
-            Dst::Tag(tags::OTHER_ADDRESS_STREET),
-            Dst::Tag(tags::OTHER_ADDRESS_CITY),
-            Dst::Tag(tags::OTHER_ADDRESS_STATE_OR_PROVINCE),
-            Dst::Tag(tags::OTHER_ADDRESS_POSTAL_CODE),
-            Dst::Tag(tags::OTHER_ADDRESS_COUNTRY),
-        ],
-        3,
-        lid::OTHER_ADDRESS,
-    ),
-];
 
 fn parts(a: &PostalAddress) -> [&str; 5] {
     [&a.street, &a.city, &a.region, &a.postal_code, &a.country]
@@ -303,15 +271,7 @@ pub fn contact(c: &Contact) -> Result<Converted, String> {
             // The reader's mailing-address copy holds one more, when it is
             // the mailing one and no other is.
             if a.is_mailing && !mailing_done && a.kind == AddressKind::Other {
-                for (t, v) in [
-                    (tags::STREET_ADDRESS, &a.street),
-                    (tags::LOCALITY, &a.city),
-                    (tags::STATE_OR_PROVINCE, &a.region),
-                    (tags::POSTAL_CODE, &a.postal_code),
-                    (tags::COUNTRY, &a.country),
-                ] {
-                    o.text(t, Some(v));
-                }
+                mailing_copy(&mut o, a);
                 mailing_done = true;
                 continue;
             }
@@ -332,16 +292,8 @@ pub fn contact(c: &Contact) -> Result<Converted, String> {
                 continue;
             }
             mailing_done = true;
-            o.lid(lid::POSTAL_ADDRESS_ID, PropValue::I32(*id));
-            for (t, v) in [
-                (tags::STREET_ADDRESS, &a.street),
-                (tags::LOCALITY, &a.city),
-                (tags::STATE_OR_PROVINCE, &a.region),
-                (tags::POSTAL_CODE, &a.postal_code),
-                (tags::COUNTRY, &a.country),
-            ] {
-                o.text(t, Some(v));
-            }
+            o.lid(lid::POSTAL_ADDRESS_ID, PropValue::I32(*id as i32));
+            mailing_copy(&mut o, a);
         }
     }
     if !mailing_done && !c.addresses.is_empty() {
