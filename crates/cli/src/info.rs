@@ -101,12 +101,24 @@ impl Readiness {
     }
 }
 
-pub fn run(src: &Path, from: Option<Format>, json: bool, recover: bool) -> anyhow::Result<u8> {
-    let fmt = match from {
-        Some(f) => f,
-        None => detect::source(src)?,
+pub fn run(
+    src: &Path,
+    from: Option<Format>,
+    json: bool,
+    recover: bool,
+    imap: &crate::imap::ImapArgs,
+) -> anyhow::Result<u8> {
+    let reader: Box<dyn StoreReader> = if crate::imap::is_imap(src) {
+        let ep = crate::imap::endpoint(src, imap)?;
+        let retries = imap.retries;
+        Box::new(mailshift_imap::ImapReader::open(ep, retries).context("cannot open the mailbox")?)
+    } else {
+        let fmt = match from {
+            Some(f) => f,
+            None => detect::source(src)?,
+        };
+        crate::open_reader(src, fmt, recover).context("cannot open the store")?
     };
-    let reader = crate::open_reader(src, fmt, recover).context("cannot open the store")?;
     let info = gather(reader.as_ref())?;
     if json {
         println!("{}", serde_json::to_string_pretty(&info)?);

@@ -4,6 +4,7 @@
 mod check;
 mod detect;
 mod guard;
+mod imap;
 mod info;
 mod interrupt;
 
@@ -30,6 +31,9 @@ Exit codes:
        info: damaged or unreadable items or folders
   2    could not run: bad arguments, a source that cannot be opened, a target
        that is the source, lies inside it, or is not of the target's format
+       (an IMAP server that cannot be reached or refuses the login)
+  3    convert: the target is full (an IMAP mailbox over its quota); the run
+       stopped there: free space and run it again to go on
   130  interrupted (SIGINT/SIGTERM): the report so far is printed, marked
        interrupted; what was written is whole, temporary files are removed";
 
@@ -62,11 +66,14 @@ enum Command {
 #[derive(clap::Args)]
 struct ConvertArgs {
     /// The source: a PST or OST file, an mbox file or directory, a Maildir, a directory of .eml files,
-    /// a .vcf or .ics file or a directory of them.
+    /// a .vcf or .ics file or a directory of them, or an IMAP mailbox (imaps://user@host[:port][/prefix]).
     src: PathBuf,
     /// The target (created if missing; added to if present). A path ending
     /// in .vcf or .ics writes just the contacts, or just the calendar items,
-    /// tasks, notes and journal entries, into that one file.
+    /// tasks, notes and journal entries, into that one file. An IMAP
+    /// address (imaps://user@host[:port][/prefix], or imap:// with
+    /// STARTTLS) uploads into that mailbox; a rerun copies only what it
+    /// does not hold.
     dst: PathBuf,
     /// Target format (default: that of an existing DST, mbox for a *.mbox
     /// name, PST for a *.pst name). Beside mbox, Maildir and EML, contacts
@@ -141,6 +148,31 @@ struct ConvertArgs {
     /// Print no report table.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    imap: imap::ImapArgs,
+    /// IMAP target: write source folder SRC (a /-joined path; its
+    /// subfolders follow) as mailbox DST (/-joined; INBOX for the inbox).
+    /// Repeatable. Without it, the inbox goes to INBOX and Sent, Drafts,
+    /// Trash, Junk and Archive to the server's special-use mailboxes.
+    #[arg(long, value_name = "SRC=DST", help_heading = "IMAP")]
+    folder_map: Vec<String>,
+    /// IMAP target: the journal of what the mailbox holds, which spares a
+    /// rerun most of its questions to the server (default: under
+    /// $XDG_STATE_HOME or ~/.local/state, mailshift/imap/).
+    #[arg(long, value_name = "FILE", help_heading = "IMAP")]
+    journal: Option<PathBuf>,
+    /// IMAP target: keep no journal (each run asks the server about every message).
+    #[arg(long, conflicts_with = "journal", help_heading = "IMAP")]
+    no_journal: bool,
+    /// IMAP target: write contacts as .vcf and calendars, tasks, notes and
+    /// journals as .ics files into this local directory (a mailbox holds
+    /// mail only).
+    #[arg(long, value_name = "DIR", help_heading = "IMAP")]
+    pim_dir: Option<PathBuf>,
+    /// IMAP target: at most this rate: a number of messages a second
+    /// (`20`), or a size a second (`5M`). Repeatable, both apply.
+    #[arg(long, value_name = "RATE", help_heading = "IMAP")]
+    max_rate: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -156,6 +188,8 @@ struct InfoArgs {
     /// PST/OST: also list items that no folder reaches any more.
     #[arg(long)]
     recover: bool,
+    #[command(flatten)]
+    imap: imap::ImapArgs,
 }
 
 #[derive(clap::Args)]
@@ -247,7 +281,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Convert(args) => run_convert(args),
-        Command::Info(args) => info::run(&args.src, args.from, args.json, args.recover),
+        Command::Info(args) => info::run(&args.src, args.from, args.json, args.recover, &args.imap),
         Command::Check(args) => check::run(&args.file, args.json),
     };
     match result {
@@ -327,9 +361,21 @@ pub(crate) fn open_reader(path: &Path, fmt: Format, recover: bool) -> anyhow::Re
 }
 
 fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
-    let src_fmt = match args.from {
-        Some(f) => f,
-        None => detect::source(&args.src)?,
+    let src_imap = imap::is_imap(&args.src);
+    if imap::is_imap(&args.dst) {
+        if src_imap {
+            bail!(
+                "IMAP to IMAP is not supported yet: go through a local Maildir \
+                 (convert imaps://... ./mail --to maildir, then convert ./mail imaps://...)"
+            );
+        }
+        return run_upload(args);
+    }
+    let src_fmt = match (args.from, src_imap) {
+        // An IMAP mailbox; the format only matters below for a .vcf/.ics target.
+        (_, true) => Format::Maildir,
+        (Some(f), false) => f,
+        (None, false) => detect::source(&args.src)?,
     };
     // `x.vcf` / `x.ics` (and no --to): just those items, in that one file.
     let single = if args.to.is_none() && !args.dst.is_dir() { PimFileKind::of_path(&args.dst) } else { None };
@@ -339,9 +385,11 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         (None, None) => detect::target(&args.dst)?,
     };
     // The source, and anything that is not ours, is never modified.
-    guard::distinct(&args.src, &args.dst, "target")?;
-    if let Some(r) = &args.report {
-        guard::distinct(&args.src, r, "report file")?;
+    if !src_imap {
+        guard::distinct(&args.src, &args.dst, "target")?;
+        if let Some(r) = &args.report {
+            guard::distinct(&args.src, r, "report file")?;
+        }
     }
     match single {
         Some(kind) => guard::pim_target(&args.dst, kind)?,
@@ -384,7 +432,12 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         cancel: Some(interrupt::flag()?),
         ..Options::default()
     };
-    let source = open_reader(&args.src, src_fmt, args.recover).context("cannot open the source")?;
+    let source: Box<dyn StoreReader> = if src_imap {
+        let ep = imap::endpoint(&args.src, &args.imap)?;
+        Box::new(mailshift_imap::ImapReader::open(ep, args.imap.retries).context("cannot open the source mailbox")?)
+    } else {
+        open_reader(&args.src, src_fmt, args.recover).context("cannot open the source")?
+    };
     // With --dedup, what the target already holds is read with the target
     // format's own reader: incremental runs need no state file.
     // A target that exists is read whether or not it looks like a store to
@@ -422,6 +475,108 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     let progress = Bar::new();
     let mut report = convert(source.as_ref(), target.as_mut(), existing.as_deref(), &opts, &progress)?;
     report.target = args.dst.display().to_string();
+    if report.interrupted {
+        eprintln!("mailshift: interrupted; stopped after the item in hand");
+    }
+    if !args.quiet {
+        eprint!("{}", report.to_table());
+    }
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report)?;
+        write_atomically(path, json.as_bytes()).with_context(|| format!("cannot write report {}", path.display()))?;
+    }
+    Ok(report.exit_code(args.strict) as u8)
+}
+
+/// `convert SRC imaps://...`: upload into a mailbox.
+fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
+    if args.to.is_some() {
+        bail!("--to is for local targets: an imaps:// or imap:// target is a mailbox");
+    }
+    if args.split.is_some() {
+        bail!("--split is for a PST target");
+    }
+    let src_fmt = match args.from {
+        Some(f) => f,
+        None => detect::source(&args.src)?,
+    };
+    if let Some(r) = &args.report {
+        guard::distinct(&args.src, r, "report file")?;
+    }
+    if let Some(d) = &args.pim_dir {
+        guard::distinct(&args.src, d, "--pim-dir")?;
+    }
+    let mut max_size = args.max_size.as_deref().map(parse_size).transpose()?;
+    let mut max_size_label = None;
+    if args.service == Some(Service::M365) && max_size.is_none_or(|m| m > M365_RECEIVE_LIMIT) {
+        max_size = Some(M365_RECEIVE_LIMIT);
+        max_size_label = Some("the 35 MB Exchange Online's IMAP migration takes (--target m365)".to_string());
+    }
+    let opts = Options {
+        folders: args.folders.clone(),
+        exclude: args.exclude.clone(),
+        since: parse_date("--since", &args.since)?,
+        until: parse_date("--until", &args.until)?,
+        max_size,
+        max_size_label,
+        kinds: args.items.iter().copied().map(FolderKind::from).collect(),
+        // The upload is idempotent by itself: what the mailbox holds is
+        // read before each folder is written.
+        dedup: false,
+        cancel: Some(interrupt::flag()?),
+        ..Options::default()
+    };
+    let mut folder_map = Vec::new();
+    for m in &args.folder_map {
+        let (a, b) = m.split_once('=').with_context(|| format!("invalid --folder-map {m:?}: use SRC=DST"))?;
+        if a.trim().is_empty() || b.trim().is_empty() {
+            bail!("invalid --folder-map {m:?}: use SRC=DST");
+        }
+        folder_map.push((a.trim().to_string(), b.trim().to_string()));
+    }
+    let (max_messages_per_sec, max_bytes_per_sec) = imap::parse_rates(&args.max_rate)?;
+    let source = open_reader(&args.src, src_fmt, args.recover).context("cannot open the source")?;
+    let ep = imap::endpoint(&args.dst, &args.imap)?;
+    let journal = if args.no_journal {
+        None
+    } else {
+        args.journal
+            .clone()
+            .or_else(|| mailshift_imap::journal::default_path(&ep.address.user, &ep.address.host, ep.address.port))
+    };
+    let target_name = ep.address.to_string();
+    let writer = mailshift_imap::ImapWriter::connect(
+        ep,
+        mailshift_imap::ImapWriteOptions {
+            folder_map,
+            journal,
+            fsync: !args.no_fsync,
+            retries: args.imap.retries,
+            max_messages_per_sec,
+            max_bytes_per_sec,
+        },
+    )
+    .context("cannot open the target mailbox")?;
+    let mut target: Box<dyn StoreWriter> = match &args.pim_dir {
+        Some(dir) => {
+            let pim_opts = PimOptions {
+                vcard_version: if args.vcard_version == "3" { VCardVersion::V3 } else { VCardVersion::V4 },
+                fsync: !args.no_fsync,
+                ..PimOptions::default()
+            };
+            Box::new(WithPimFiles::new(Box::new(writer), dir, pim_opts))
+        }
+        None => Box::new(writer),
+    };
+    let progress = Bar::new();
+    let mut report = convert(source.as_ref(), target.as_mut(), None, &opts, &progress)?;
+    report.target = target_name;
+    if report.total.skipped_unsupported > 0 && args.pim_dir.is_none() {
+        report.notes.push(
+            "an IMAP mailbox holds mail only: give --pim-dir DIR to write the contacts and calendars as .vcf/.ics files"
+                .to_string(),
+        );
+    }
     if report.interrupted {
         eprintln!("mailshift: interrupted; stopped after the item in hand");
     }

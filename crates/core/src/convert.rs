@@ -206,6 +206,8 @@ impl Filters {
 enum Outcome<'a> {
     Ready(Prepared<'a>),
     Filtered,
+    /// Known to the target already by the key the reader gave unread.
+    Duplicate,
     TooLarge(u64),
     Unsupported(String),
     Failed(String),
@@ -325,8 +327,9 @@ pub fn convert(
         }
         let scope = dedup_scope(&folder, inbox.as_deref());
         let seen = seen.entry(scope).or_default();
-        let mut run = FolderRun { seen, fr: &mut fr, open: &mut open };
+        let mut run = FolderRun { seen, stopped: None, fr: &mut fr, open: &mut open };
         convert_folder(source, target, opts, &items, &mut run, progress);
+        let stopped = run.stopped.take();
         if open.opened {
             if let Err(e) = target.close_folder() {
                 fr.failures
@@ -337,6 +340,10 @@ pub fn convert(
         }
         report.total.add(&fr.counts);
         report.folders.push(fr);
+        if stopped.is_some() {
+            report.stopped = stopped;
+            break;
+        }
         if opts.cancelled() {
             report.interrupted = true;
             break;
@@ -383,6 +390,8 @@ fn flatten_deep<'f>(folders: impl Iterator<Item = &'f mut Folder>, depth: usize)
 struct FolderRun<'r, 'f> {
     /// Dedup keys of the folder's scope.
     seen: &'r mut HashSet<DedupKey>,
+    /// Set when the target said it is full: the run stops.
+    stopped: Option<String>,
     fr: &'r mut FolderReport,
     open: &'r mut OpenFolder<'f>,
 }
@@ -430,14 +439,27 @@ fn convert_folder(
     let batches = batches(items, opts.batch_bytes);
     let accepted: Vec<FolderKind> = FolderKind::ALL.into_iter().filter(|k| target.accepts(*k)).collect();
     let mapi = target.wants_mapi();
+    // With --dedup, items whose key the reader knows unread and the target
+    // holds already are passed over without being fetched (a remote source).
+    let known: HashSet<DedupKey> = if opts.dedup { run.seen.clone() } else { HashSet::new() };
+    let known = &known;
     std::thread::scope(|scope| {
         // One batch queued while one is being prepared and one written:
         // memory stays within three batches whatever the folder's size.
         let (tx, rx) = sync_channel::<Vec<(ItemMeta, Outcome<'_>)>>(1);
         scope.spawn(move || {
             for range in batches {
-                let out: Vec<(ItemMeta, Outcome<'_>)> =
-                    items[range].par_iter().map(|m| (*m, prepare(source, *m, opts, &accepted, mapi))).collect();
+                let batch = &items[range];
+                let held =
+                    |m: &ItemMeta| !known.is_empty() && source.dedup_key(m.id).is_some_and(|k| known.contains(&k));
+                let wanted: Vec<ItemMeta> = batch.iter().filter(|m| !held(m)).copied().collect();
+                source.prefetch(&wanted);
+                let out: Vec<(ItemMeta, Outcome<'_>)> = batch
+                    .par_iter()
+                    .map(|m| {
+                        (*m, if held(m) { Outcome::Duplicate } else { prepare(source, *m, opts, &accepted, mapi) })
+                    })
+                    .collect();
                 source.release_memory();
                 if tx.send(out).is_err() {
                     return;
@@ -447,7 +469,7 @@ fn convert_folder(
         'batches: for batch in rx {
             for (meta, outcome) in batch {
                 // Between items: the one in hand is whole (written or not).
-                if opts.cancelled() {
+                if opts.cancelled() || run.stopped.is_some() {
                     break 'batches;
                 }
                 write_one(source, target, opts, meta, outcome, run);
@@ -465,9 +487,10 @@ fn write_one(
     outcome: Outcome<'_>,
     run: &mut FolderRun<'_, '_>,
 ) {
-    let FolderRun { seen, fr, open } = run;
+    let FolderRun { seen, stopped, fr, open } = run;
     match outcome {
         Outcome::Filtered => fr.counts.skipped_filtered += 1,
+        Outcome::Duplicate => fr.counts.skipped_duplicate += 1,
         Outcome::TooLarge(size) => {
             fr.counts.skipped_too_large += 1;
             fr.skips.push(Failure {
@@ -502,7 +525,11 @@ fn write_one(
             match target.write(&p) {
                 Ok(Written { duplicate: Some(reason), .. }) => {
                     fr.counts.skipped_duplicate += 1;
-                    fr.skips.push(Failure { item: source.describe(meta.id), reason });
+                    // An empty reason: counted, not listed (a rerun's
+                    // thousands of messages already in the mailbox).
+                    if !reason.is_empty() {
+                        fr.skips.push(Failure { item: source.describe(meta.id), reason });
+                    }
                 }
                 Ok(w) => {
                     fr.counts.copied += 1;
@@ -524,6 +551,16 @@ fn write_one(
                 Err(e @ Error::Unsupported { .. }) => {
                     fr.counts.skipped_unsupported += 1;
                     fr.skips.push(Failure { item: source.describe(meta.id), reason: e.to_string() });
+                }
+                // The target is full: this item failed, and so would every
+                // other; the run stops.
+                Err(Error::TargetFull { store, reason }) => {
+                    fr.counts.failed += 1;
+                    fr.failures.push(Failure {
+                        item: source.describe(meta.id),
+                        reason: format!("write: {store}: {reason} (the run stops here)"),
+                    });
+                    *stopped = Some(reason);
                 }
                 Err(e) => {
                     fr.counts.failed += 1;

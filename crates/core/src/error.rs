@@ -45,6 +45,25 @@ pub enum Error {
         /// The id, as text.
         id: String,
     },
+    /// A store on a server (an IMAP mailbox) failed: the connection, the
+    /// login, or a command the server refused.
+    #[error("{store}: {reason}")]
+    Remote {
+        /// The store, as the user named it (never with a secret).
+        store: String,
+        /// What went wrong, in the server's words where it gave some.
+        reason: String,
+    },
+    /// The target cannot take any more (a mailbox over its quota): the
+    /// converter stops the run there, since every further item would fail
+    /// the same way, and the report says why (exit code 3).
+    #[error("{store}: {reason}")]
+    TargetFull {
+        /// The target.
+        store: String,
+        /// What the target said.
+        reason: String,
+    },
     /// A value the user gave (an option, a filter) is not valid.
     #[error("invalid {what}: {reason}")]
     Invalid {

@@ -43,6 +43,7 @@ pub mod fsio;
 pub mod mapi;
 pub mod mmap;
 pub mod model;
+pub mod mutf7;
 pub mod pim;
 pub mod prepare;
 pub mod report;

@@ -132,6 +132,11 @@ pub struct Report {
     /// The run was stopped (SIGINT, SIGTERM) before it had looked at every
     /// item: what it wrote is whole, the rest was not looked at.
     pub interrupted: bool,
+    /// The run was stopped because the target is full (a mailbox over its
+    /// quota), with the target's words: every further item would have
+    /// failed the same way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     /// Wall-clock seconds.
     pub seconds: f64,
 }
@@ -155,11 +160,13 @@ impl Report {
     }
 
     /// The exit code the CLI gives for this report: 130 if the run was
-    /// interrupted; 1 if something was lost ([`has_losses`](Self::has_losses)),
+    /// interrupted; 3 if it stopped because the target is full; 1 if something was lost ([`has_losses`](Self::has_losses)),
     /// or, with `strict`, if the target format did not keep something; else 0.
     pub fn exit_code(&self, strict: bool) -> i32 {
         if self.interrupted {
             130
+        } else if self.stopped.is_some() {
+            3
         } else {
             i32::from(self.has_losses() || (strict && self.has_not_kept()))
         }
@@ -242,6 +249,14 @@ impl Report {
         }
         if self.interrupted {
             let _ = writeln!(out, "interrupted: the items above are whole; the rest was not looked at");
+        }
+        if let Some(why) = &self.stopped {
+            let _ = writeln!(
+                out,
+                "stopped: the target is full ({}); the items above are whole, the rest was not written: \
+                 free space and run again to go on",
+                for_terminal(why)
+            );
         }
         let _ = writeln!(out, "{:.2} s", self.seconds);
         out

@@ -54,6 +54,21 @@ pub trait StoreReader: Send + Sync {
         false
     }
 
+    /// A hint from the converter's producer thread, before it prepares
+    /// `items` in parallel: a reader over a network fetches them here, in
+    /// one go, so that [`read`](Self::read) on rayon's threads only takes
+    /// them from memory and never waits on the network. The batch is
+    /// bounded by the converter's `batch_bytes`.
+    fn prefetch(&self, _items: &[ItemMeta]) {}
+
+    /// The item's dedup key where the reader knows it without reading the
+    /// item (an IMAP reader from the Message-ID it listed): with `--dedup`
+    /// an item whose key the target already holds is passed over unread.
+    /// It must equal the key [`Prepared`] makes of the item read.
+    fn dedup_key(&self, _id: ItemId) -> Option<crate::prepare::DedupKey> {
+        None
+    }
+
     /// A hint from the converter that the items read so far are done
     /// with: a reader over a memory map may let the kernel drop its pages
     /// (they come back when read again), so that the input is not kept
@@ -129,7 +144,9 @@ pub struct Written {
     pub lost: Vec<String>,
     /// Set when the writer kept the item out and why: an item with the
     /// same identity is already in the target (a contact or event with the
-    /// same UID in the .vcf/.ics file). Counted as a skipped duplicate.
+    /// same UID in the .vcf/.ics file). Counted as a skipped duplicate,
+    /// and listed with its reason unless the reason is empty (a message
+    /// an IMAP mailbox holds already: a rerun would list every one).
     pub duplicate: Option<String>,
 }
 

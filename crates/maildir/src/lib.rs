@@ -46,7 +46,8 @@
 #![forbid(unsafe_code)]
 
 mod info;
-pub mod mutf7;
+/// Modified UTF-7 ([`mailshift_core::mutf7`], shared with the IMAP store).
+pub use mailshift_core::mutf7;
 pub mod name;
 mod reader;
 mod writer;

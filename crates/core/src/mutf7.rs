@@ -1,6 +1,7 @@
 //! Modified UTF-7, the encoding of IMAP mailbox names (RFC 3501 section
 //! 5.1.3), which Courier and Dovecot also use for Maildir++ folder names on
-//! disk.
+//! disk: one implementation for the Maildir and IMAP stores, kept in core
+//! so that neither format crate depends on the other.
 //!
 //! Printable US-ASCII (0x20-0x7e) stands for itself, except `&`, written
 //! `&-`. Every other character is written as UTF-16 in a modified base64
@@ -12,8 +13,8 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// Encodes a mailbox name in modified UTF-7.
 ///
 /// ```
-/// assert_eq!(mailshift_maildir::mutf7::encode("Entwürfe"), "Entw&APw-rfe");
-/// assert_eq!(mailshift_maildir::mutf7::encode("A&B"), "A&-B");
+/// assert_eq!(mailshift_core::mutf7::encode("Entwürfe"), "Entw&APw-rfe");
+/// assert_eq!(mailshift_core::mutf7::encode("A&B"), "A&-B");
 /// ```
 pub fn encode(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
@@ -76,8 +77,8 @@ fn value(b: u8) -> Option<u32> {
 /// unpaired surrogate inside a run).
 ///
 /// ```
-/// assert_eq!(mailshift_maildir::mutf7::decode("Entw&APw-rfe").as_deref(), Some("Entwürfe"));
-/// assert_eq!(mailshift_maildir::mutf7::decode("&Jjo"), None);
+/// assert_eq!(mailshift_core::mutf7::decode("Entw&APw-rfe").as_deref(), Some("Entwürfe"));
+/// assert_eq!(mailshift_core::mutf7::decode("&Jjo"), None);
 /// ```
 pub fn decode(name: &str) -> Option<String> {
     let bytes = name.as_bytes();

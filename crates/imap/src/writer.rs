@@ -1,0 +1,572 @@
+//! Upload: a [`StoreWriter`] that appends every message to a mailbox on a
+//! server, and can be run again (or after a kill) without duplicating any.
+//!
+//! - Folders get the server's delimiter, its personal prefix and modified
+//!   UTF-7 names; the inbox is INBOX; a source's Sent, Drafts, Trash, Junk
+//!   and Archive go to the server's special-use mailboxes (RFC 6154), else
+//!   to one of the usual names in several languages; `folder_map`
+//!   overrides. Missing mailboxes are created and subscribed.
+//! - APPEND carries the flags (keywords only where PERMANENTFLAGS takes
+//!   them) and the received time as INTERNALDATE; LITERAL+ where offered;
+//!   APPENDUID feeds the journal.
+//! - Before a folder is written, the keys of what it holds are read
+//!   (Message-ID, else Date, From, Subject and size: header fields only,
+//!   and only for UIDs the journal does not know); the n-th copy of a key
+//!   in the source is written only if the mailbox holds fewer than n.
+//! - A dropped connection or a throttling server is retried on a new
+//!   connection; before an APPEND is sent again, the mailbox is asked
+//!   whether the first one landed. A full mailbox stops the run.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use mailshift_core::{
+    Error, Flags, Folder, FolderId, FolderKind, FolderRole, Item, Prepared, Result, StoreWriter, Written,
+};
+
+use crate::conn::{quote, Appended, Conn, Endpoint};
+use crate::error::ImapError;
+use crate::journal::Journal;
+use crate::keys::{self, Key};
+use crate::link::{Link, LinkStats, Pace};
+use crate::names::{special_mailboxes, Layout};
+
+/// How to upload.
+#[derive(Debug, Clone)]
+pub struct ImapWriteOptions {
+    /// `SRC=DST` folder overrides: the source folder SRC (a `/`-joined
+    /// path, case-insensitive; its subfolders follow) is written as DST
+    /// (`/`-joined, `INBOX` for the inbox).
+    pub folder_map: Vec<(String, String)>,
+    /// The journal file; `None` for none (every run asks the server about
+    /// every message).
+    pub journal: Option<PathBuf>,
+    /// Sync the journal after each confirmed APPEND.
+    pub fsync: bool,
+    /// Retries of a command after a lost connection or throttling.
+    pub retries: u32,
+    /// At most this many messages a second.
+    pub max_messages_per_sec: Option<f64>,
+    /// At most this many bytes a second.
+    pub max_bytes_per_sec: Option<u64>,
+}
+
+impl Default for ImapWriteOptions {
+    fn default() -> Self {
+        ImapWriteOptions {
+            folder_map: Vec::new(),
+            journal: None,
+            fsync: true,
+            retries: 5,
+            max_messages_per_sec: None,
+            max_bytes_per_sec: None,
+        }
+    }
+}
+
+/// The folder being written.
+struct Open {
+    name: String,
+    /// The name as people read it (decoded from modified UTF-7).
+    shown: String,
+    uidvalidity: u32,
+    /// What the mailbox holds, by UID.
+    uids: HashMap<u32, Key>,
+    /// Copies of each key in the mailbox.
+    have: HashMap<Key, u32>,
+    /// Copies of each key written or passed over in this run, in this folder.
+    seen: HashMap<Key, u32>,
+    /// PERMANENTFLAGS: `\*` (any keyword) and the flags named.
+    any_keyword: bool,
+    permanent: HashSet<String>,
+    before: usize,
+}
+
+/// Writes into an IMAP mailbox.
+pub struct ImapWriter {
+    link: Link,
+    opts: ImapWriteOptions,
+    layout: Layout,
+    specials: HashMap<FolderRole, String>,
+    mailboxes: HashSet<String>,
+    names: HashMap<FolderId, String>,
+    cur: Option<Open>,
+    journal: Option<Journal>,
+    pace: Pace,
+    notes: Vec<String>,
+    /// (mailbox, count before, count after), per folder written.
+    tallies: Vec<(String, usize, usize)>,
+    target: String,
+}
+
+fn remote(target: &str, e: ImapError) -> Error {
+    if e.is_over_quota() {
+        return Error::TargetFull { store: target.to_string(), reason: e.to_string() };
+    }
+    Error::Remote { store: target.to_string(), reason: e.to_string() }
+}
+
+impl ImapWriter {
+    /// Connects and logs in (so that a wrong password or certificate
+    /// stops the run before anything is read).
+    pub fn connect(ep: Endpoint, opts: ImapWriteOptions) -> Result<ImapWriter> {
+        let target = ep.address.to_string();
+        let mut link = Link::new(ep, opts.retries).map_err(|e| remote(&target, e))?;
+        link.connected().map_err(|e| remote(&target, e))?;
+        let journal = match &opts.journal {
+            Some(p) => Some(Journal::open(p, opts.fsync).map_err(|e| Error::io(p, e))?),
+            None => None,
+        };
+        let pace = Pace::new(opts.max_messages_per_sec, opts.max_bytes_per_sec);
+        Ok(ImapWriter {
+            link,
+            opts,
+            layout: Layout { delimiter: Some('/'), prefix: String::new() },
+            specials: HashMap::new(),
+            mailboxes: HashSet::new(),
+            names: HashMap::new(),
+            cur: None,
+            journal,
+            pace,
+            notes: Vec::new(),
+            tallies: Vec::new(),
+            target,
+        })
+    }
+
+    /// Reconnects and waits so far.
+    pub fn link_stats(&self) -> LinkStats {
+        self.link.stats
+    }
+
+    /// The server's name for a source folder.
+    fn target_name(&self, f: &Folder) -> (String, Vec<String>) {
+        let prefix = &self.link.ep.address.prefix;
+        let shown = f.display_path();
+        // --folder-map first.
+        for (src, dst) in &self.opts.folder_map {
+            let s = src.trim_matches('/');
+            let hit = shown.eq_ignore_ascii_case(s)
+                || (shown.len() > s.len()
+                    && shown[..s.len()].eq_ignore_ascii_case(s)
+                    && shown.as_bytes()[s.len()] == b'/');
+            if hit {
+                let mut path: Vec<String> = dst.split('/').filter(|p| !p.is_empty()).map(str::to_string).collect();
+                path.extend(f.path[s.split('/').count()..].iter().cloned());
+                return self.layout.encode(&with_prefix(prefix, path));
+            }
+        }
+        let role = if f.role == FolderRole::None { FolderRole::guess(&f.name) } else { f.role };
+        let path: Vec<String> = match f.path.split_first() {
+            None => vec!["INBOX".to_string()],
+            Some((_, rest)) if prefix.is_empty() => {
+                let top_role = if f.path.len() == 1 {
+                    role
+                } else {
+                    // A child follows its top-level folder.
+                    FolderRole::guess(&f.path[0])
+                };
+                match top_role {
+                    FolderRole::Inbox => std::iter::once("INBOX".to_string()).chain(rest.iter().cloned()).collect(),
+                    r => match self.specials.get(&r) {
+                        Some(name) => {
+                            let mut p = self.layout.decode(name);
+                            p.extend(rest.iter().cloned());
+                            p
+                        }
+                        None => f.path.clone(),
+                    },
+                }
+            }
+            Some(_) => f.path.clone(),
+        };
+        self.layout.encode(&with_prefix(prefix, path))
+    }
+
+    fn create(&mut self, name: &str) -> Result<()> {
+        // Parents first, where the server has a hierarchy.
+        let mut wanted = Vec::new();
+        if let Some(d) = self.layout.delimiter {
+            let mut at = 0;
+            while let Some(i) = name[at..].find(d) {
+                let parent = &name[..at + i];
+                if !parent.is_empty() && parent.len() > self.layout.prefix.trim_end_matches(d).len() {
+                    wanted.push(parent.to_string());
+                }
+                at += i + d.len_utf8();
+            }
+        }
+        wanted.push(name.to_string());
+        for mb in wanted {
+            if self.mailboxes.contains(&mb) || mb.eq_ignore_ascii_case("INBOX") {
+                continue;
+            }
+            let target = self.target.clone();
+            let r = self.link.call(|rt, c| rt.block_on(c.command(&format!("CREATE {}", quote(&mb)), |_| {})));
+            match r {
+                Ok(()) => {}
+                // Created meanwhile by someone else, or by our last run.
+                Err(e) if e.code() == Some("ALREADYEXISTS") => {}
+                Err(e) => return Err(remote(&target, e)),
+            }
+            let _ = self.link.call(|rt, c| rt.block_on(c.command(&format!("SUBSCRIBE {}", quote(&mb)), |_| {})));
+            self.mailboxes.insert(mb);
+        }
+        Ok(())
+    }
+
+    /// UID SEARCH ALL, then the header fields of the UIDs not known yet.
+    fn scan(&mut self) -> Result<()> {
+        let target = self.target.clone();
+        let Some(open) = self.cur.as_mut() else { return Ok(()) };
+        let known: HashSet<u32> = open.uids.keys().copied().collect();
+        let (uids, fresh) = self
+            .link
+            .call(|rt, c| {
+                let t = c.timeout();
+                rt.block_on(crate::conn::within(t, "UID SEARCH", scan(c, &known)))
+            })
+            .map_err(|e| remote(&target, e))?;
+        open.uids.retain(|u, _| uids.contains(u));
+        for (u, k) in &fresh {
+            open.uids.insert(*u, *k);
+        }
+        open.have.clear();
+        for k in open.uids.values() {
+            *open.have.entry(*k).or_default() += 1;
+        }
+        if let Some(j) = &mut self.journal {
+            if let Err(e) = j.record(&open.name, open.uidvalidity, &fresh) {
+                self.notes.push(format!("journal {}: {e}", j.path().display()));
+            }
+        }
+        Ok(())
+    }
+
+    fn append(&mut self, body: &[u8], flags: &[String], date: Option<&str>, key: Key) -> Result<Option<Appended>> {
+        let target = self.target.clone();
+        let Some(name) = self.cur.as_ref().map(|o| o.name.clone()) else {
+            return Err(Error::Invalid { what: "IMAP write", reason: "no folder open".into() });
+        };
+        let mut attempt = 0;
+        loop {
+            let result = match self.link.connected() {
+                Ok(_) => {
+                    let Link { rt, conn, .. } = &mut self.link;
+                    let c: &mut Conn = conn.as_mut().expect("connected");
+                    rt.block_on(c.append(&name, flags, date, body))
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(a) => return Ok(Some(a)),
+                Err(e) => match e.retry_after() {
+                    Some(wait) if attempt < self.opts.retries => {
+                        attempt += 1;
+                        self.link.drop_conn();
+                        self.link.back_off(attempt, wait);
+                        // Did the first one land before the connection went?
+                        if self.scan().is_ok() {
+                            let open = self.cur.as_ref().expect("open");
+                            let want = open.seen.get(&key).copied().unwrap_or(0);
+                            if open.have.get(&key).copied().unwrap_or(0) >= want {
+                                return Ok(None);
+                            }
+                        }
+                    }
+                    _ => return Err(remote(&target, e)),
+                },
+            }
+        }
+    }
+}
+
+fn with_prefix(prefix: &[String], path: Vec<String>) -> Vec<String> {
+    if prefix.is_empty() {
+        return path;
+    }
+    // Under a prefix the inbox is one more folder.
+    let path: Vec<String> =
+        if path.first().is_some_and(|p| p == "INBOX") && path.len() == 1 { Vec::new() } else { path };
+    prefix.iter().cloned().chain(path).collect()
+}
+
+async fn scan(c: &mut Conn, known: &HashSet<u32>) -> std::result::Result<(HashSet<u32>, Vec<(u32, Key)>), ImapError> {
+    use futures_util::StreamExt;
+    let uids: HashSet<u32> = c.session.uid_search("ALL").await.map_err(|e| ImapError::from_async("UID SEARCH", e))?;
+    let mut missing: Vec<u32> = uids.iter().filter(|u| !known.contains(u)).copied().collect();
+    missing.sort_unstable();
+    let mut fresh = Vec::with_capacity(missing.len());
+    for chunk in missing.chunks(500) {
+        let set = uid_set(chunk);
+        let mut stream = c
+            .session
+            .uid_fetch(&set, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID DATE FROM SUBJECT)])")
+            .await
+            .map_err(|e| ImapError::from_async("UID FETCH", e))?;
+        while let Some(f) = stream.next().await {
+            let f = f.map_err(|e| ImapError::from_async("UID FETCH", e))?;
+            let Some(uid) = f.uid else { continue };
+            let key = Key::of(f.header().unwrap_or(b""), u64::from(f.size.unwrap_or(0)));
+            fresh.push((uid, key));
+        }
+    }
+    Ok((uids, fresh))
+}
+
+/// `1:5,7,9:10` from sorted UIDs.
+pub(crate) fn uid_set(uids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let start = uids[i];
+        let mut end = start;
+        while i + 1 < uids.len() && uids[i + 1] == end + 1 {
+            end += 1;
+            i += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if end > start {
+            out.push_str(&format!("{start}:{end}"));
+        } else {
+            out.push_str(&start.to_string());
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The flags of a message as APPEND takes them, and what could not go.
+fn flag_list(flags: Flags, keywords: &[String], open: &Open) -> (Vec<String>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut lost = Vec::new();
+    for (f, name) in [
+        (Flags::SEEN, "\\Seen"),
+        (Flags::ANSWERED, "\\Answered"),
+        (Flags::FLAGGED, "\\Flagged"),
+        (Flags::DRAFT, "\\Draft"),
+        (Flags::DELETED, "\\Deleted"),
+    ] {
+        if flags.contains(f) {
+            out.push(name.to_string());
+        }
+    }
+    let mut kws: Vec<String> = keywords.to_vec();
+    if flags.contains(Flags::FORWARDED) {
+        kws.push("$Forwarded".to_string());
+    }
+    for kw in kws {
+        let atom = !kw.is_empty()
+            && kw.bytes().all(|b| b > 0x20 && b < 0x7f && !b"(){%*\"\\]".contains(&b))
+            && !kw.starts_with('\\');
+        let allowed = open.any_keyword || open.permanent.iter().any(|p| p.eq_ignore_ascii_case(&kw));
+        if !atom {
+            lost.push(format!("keyword {kw:?} (not an IMAP atom)"));
+        } else if !allowed {
+            lost.push(format!("keyword {kw} (the server keeps no new keywords in {})", open.name));
+        } else if !out.iter().any(|o| o.eq_ignore_ascii_case(&kw)) {
+            out.push(kw);
+        }
+    }
+    (out, lost)
+}
+
+impl StoreWriter for ImapWriter {
+    fn format_name(&self) -> &'static str {
+        "imap"
+    }
+
+    fn accepts(&self, kind: FolderKind) -> bool {
+        kind == FolderKind::Mail
+    }
+
+    fn begin(&mut self, folders: &[Folder]) -> Result<()> {
+        let target = self.target.clone();
+        let listed = self.link.call(|rt, c| rt.block_on(c.list())).map_err(|e| remote(&target, e))?;
+        self.layout = Layout::from_list(&listed);
+        self.specials = special_mailboxes(&listed, &self.layout);
+        self.mailboxes = listed.iter().filter(|l| !l.has("\\NonExistent")).map(|l| l.name.clone()).collect();
+        let mut taken: HashMap<String, String> = HashMap::new();
+        for f in folders {
+            let (name, notes) = self.target_name(f);
+            for n in notes {
+                if !self.notes.contains(&n) {
+                    self.notes.push(n);
+                }
+            }
+            if let Some(other) = taken.get(&name) {
+                if *other != f.display_path() {
+                    self.notes.push(format!("folders {other:?} and {:?} both written to {name}", f.display_path()));
+                }
+            } else {
+                taken.insert(name.clone(), f.display_path());
+            }
+            self.names.insert(f.id, name);
+        }
+        Ok(())
+    }
+
+    fn open_folder(&mut self, folder: &Folder) -> Result<()> {
+        let target = self.target.clone();
+        let name = match self.names.get(&folder.id) {
+            Some(n) => n.clone(),
+            None => self.target_name(folder).0,
+        };
+        self.create(&name)?;
+        // SELECT (not EXAMINE): its PERMANENTFLAGS say which keywords stay.
+        let mut uidvalidity = 0u32;
+        let mut permanent: Vec<String> = Vec::new();
+        let cmd = format!("SELECT {}", quote(&name));
+        self.link
+            .call(|rt, c| {
+                rt.block_on(c.command(&cmd, |r| {
+                    use async_imap::imap_proto::{Response, ResponseCode};
+                    if let Response::Data { outcome, .. } = r {
+                        match &outcome.code {
+                            Some(ResponseCode::UidValidity(v)) => uidvalidity = *v,
+                            Some(ResponseCode::PermanentFlags(f)) => {
+                                permanent = f.iter().map(|s| s.to_string()).collect()
+                            }
+                            _ => {}
+                        }
+                    }
+                }))
+            })
+            .map_err(|e| remote(&target, e))?;
+        self.link.selected = Some((name.clone(), false));
+        let uids = match &mut self.journal {
+            Some(j) => j.take(&name, uidvalidity),
+            None => HashMap::new(),
+        };
+        let shown = self.layout.decode(&name).join("/");
+        self.cur = Some(Open {
+            shown,
+            name,
+            uidvalidity,
+            uids,
+            have: HashMap::new(),
+            seen: HashMap::new(),
+            any_keyword: permanent.iter().any(|p| p == "\\*"),
+            permanent: permanent.into_iter().collect(),
+            before: 0,
+        });
+        self.scan()?;
+        if let Some(o) = self.cur.as_mut() {
+            o.before = o.uids.len();
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, item: &Prepared<'_>) -> Result<Written> {
+        let Item::Mail(m) = &item.item else {
+            return Err(Error::Unsupported {
+                path: PathBuf::from(&self.target),
+                reason: format!("an IMAP mailbox holds mail only, not {} items", item.item.kind().as_str()),
+            });
+        };
+        let body = keys::crlf(&m.raw);
+        let size = body.len() as u64;
+        if let Some(limit) = self.link.conn.as_ref().and_then(|c| c.caps.append_limit()) {
+            if size > limit {
+                return Err(Error::Unsupported {
+                    path: PathBuf::from(&self.target),
+                    reason: format!("{size} bytes, over the server's APPENDLIMIT of {limit}"),
+                });
+            }
+        }
+        let key = Key::of(keys::header(&body), size);
+        let Some(open) = self.cur.as_mut() else {
+            return Err(Error::Invalid { what: "IMAP write", reason: "no folder open".into() });
+        };
+        let nth = {
+            let n = open.seen.entry(key).or_default();
+            *n += 1;
+            *n
+        };
+        if open.have.get(&key).copied().unwrap_or(0) >= nth {
+            // Counted as a duplicate, not listed one by one.
+            return Ok(Written { duplicate: Some(String::new()), ..Written::default() });
+        }
+        let (flags, lost) = flag_list(m.flags, &m.keywords, open);
+        let date = item.received().and_then(crate::conn::internal_date);
+        self.pace.wait(size);
+        let appended = match self.append(&body, &flags, date.as_deref(), key) {
+            Ok(a) => a,
+            Err(e) => {
+                if let Some(o) = self.cur.as_mut() {
+                    if let Some(n) = o.seen.get_mut(&key) {
+                        *n -= 1;
+                    }
+                }
+                // A refusal of the message itself (too big) is a skip.
+                if let Error::Remote { reason, .. } = &e {
+                    if reason.contains("TOOBIG") || reason.contains("[LIMIT]") {
+                        return Err(Error::Unsupported { path: PathBuf::from(&self.target), reason: reason.clone() });
+                    }
+                }
+                return Err(e);
+            }
+        };
+        let open = self.cur.as_mut().expect("open");
+        *open.have.entry(key).or_default() += 1;
+        if let Some(Appended { uid: Some((v, uid)) }) = appended {
+            if v == open.uidvalidity {
+                open.uids.insert(uid, key);
+                if let Some(j) = &mut self.journal {
+                    if let Err(e) = j.record(&open.name, v, &[(uid, key)]) {
+                        let note = format!("journal {}: {e}", j.path().display());
+                        if !self.notes.contains(&note) {
+                            self.notes.push(note);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Written { bytes: size, lost, ..Written::default() })
+    }
+
+    fn close_folder(&mut self) -> Result<()> {
+        if let Some(o) = self.cur.take() {
+            let after = o.have.values().map(|n| *n as usize).sum();
+            self.tallies.push((o.shown, o.before, after));
+        }
+        self.link.selected = None;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.link.close();
+        Ok(())
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut out = self.notes.clone();
+        for (name, before, after) in &self.tallies {
+            out.push(format!("mailbox {name}: {before} messages before, {after} after"));
+        }
+        let s = self.link.stats;
+        if s.reconnects > 0 || s.waits > 0 {
+            out.push(format!(
+                "{} reconnect{}, {} wait{} before a retry ({:.1} s in all)",
+                s.reconnects,
+                if s.reconnects == 1 { "" } else { "s" },
+                s.waits,
+                if s.waits == 1 { "" } else { "s" },
+                s.waited.as_secs_f64()
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uid_sets() {
+        assert_eq!(super::uid_set(&[1, 2, 3, 5, 7, 8]), "1:3,5,7:8");
+        assert_eq!(super::uid_set(&[4]), "4");
+        assert_eq!(super::uid_set(&[]), "");
+    }
+}
