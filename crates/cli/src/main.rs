@@ -173,6 +173,15 @@ struct ConvertArgs {
     /// (`20`), or a size a second (`5M`). Repeatable, both apply.
     #[arg(long, value_name = "RATE", help_heading = "IMAP")]
     max_rate: Vec<String>,
+    /// IMAP target: upload over this many connections at once (besides the
+    /// one that creates and reads folders), each appending batches of
+    /// messages in one MULTIAPPEND where the server offers it.
+    #[arg(long, value_name = "N", default_value = "3", value_parser = clap::value_parser!(u16).range(1..=32), help_heading = "IMAP")]
+    connections: u16,
+    /// IMAP target: at most this many messages in one MULTIAPPEND (one
+    /// transaction on the server; 1 appends them one by one).
+    #[arg(long, value_name = "N", default_value = "64", value_parser = clap::value_parser!(u16).range(1..), help_heading = "IMAP")]
+    append_batch: u16,
 }
 
 #[derive(clap::Args)]
@@ -554,6 +563,9 @@ fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
             retries: args.imap.retries,
             max_messages_per_sec,
             max_bytes_per_sec,
+            connections: usize::from(args.connections),
+            batch_messages: usize::from(args.append_batch),
+            ..Default::default()
         },
     )
     .context("cannot open the target mailbox")?;

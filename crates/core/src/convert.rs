@@ -9,7 +9,7 @@ use std::time::Instant;
 use globset::{GlobBuilder, GlobMatcher};
 use rayon::prelude::*;
 
-use crate::model::{Folder, FolderKind, FolderRole, Item};
+use crate::model::{Folder, FolderKind, FolderRole, Item, ItemId};
 use crate::prepare::{DedupKey, Prepared};
 use crate::report::{Failure, FolderReport, Report};
 use crate::store::{ItemMeta, StoreReader, StoreWriter, Written};
@@ -327,7 +327,7 @@ pub fn convert(
         }
         let scope = dedup_scope(&folder, inbox.as_deref());
         let seen = seen.entry(scope).or_default();
-        let mut run = FolderRun { seen, stopped: None, fr: &mut fr, open: &mut open };
+        let mut run = FolderRun { seen, stopped: None, pending: Default::default(), fr: &mut fr, open: &mut open };
         convert_folder(source, target, opts, &items, &mut run, progress);
         let stopped = run.stopped.take();
         if open.opened {
@@ -392,6 +392,8 @@ struct FolderRun<'r, 'f> {
     seen: &'r mut HashSet<DedupKey>,
     /// Set when the target said it is full: the run stops.
     stopped: Option<String>,
+    /// Items the writer took and will say later how it went.
+    pending: std::collections::HashMap<ItemId, Pending>,
     fr: &'r mut FolderReport,
     open: &'r mut OpenFolder<'f>,
 }
@@ -477,6 +479,8 @@ fn convert_folder(
             }
         }
     });
+    // Every item the writer still holds is settled before the folder closes.
+    settle(source, target, opts, true, run);
 }
 
 fn write_one(
@@ -487,7 +491,7 @@ fn write_one(
     outcome: Outcome<'_>,
     run: &mut FolderRun<'_, '_>,
 ) {
-    let FolderRun { seen, stopped, fr, open } = run;
+    let FolderRun { seen, fr, open, .. } = run;
     match outcome {
         Outcome::Filtered => fr.counts.skipped_filtered += 1,
         Outcome::Duplicate => fr.counts.skipped_duplicate += 1,
@@ -522,51 +526,112 @@ fn write_one(
                 });
                 return;
             }
-            match target.write(&p) {
-                Ok(Written { duplicate: Some(reason), .. }) => {
-                    fr.counts.skipped_duplicate += 1;
-                    // An empty reason: counted, not listed (a rerun's
-                    // thousands of messages already in the mailbox).
-                    if !reason.is_empty() {
-                        fr.skips.push(Failure { item: source.describe(meta.id), reason });
-                    }
+            let result = target.write(&p);
+            let Prepared { key, lost, not_kept, .. } = p;
+            match result {
+                Ok(w) if w.pending => {
+                    run.pending.insert(meta.id, Pending { meta, key, lost, not_kept });
                 }
-                Ok(w) => {
-                    fr.counts.copied += 1;
-                    fr.counts.bytes += w.bytes;
-                    if source.salvaged(meta.id) {
-                        fr.counts.salvaged += 1;
-                    }
-                    for l in p.lost.into_iter().chain(w.lost) {
-                        fr.losses.push(Failure { item: source.describe(meta.id), reason: l });
-                    }
-                    for n in p.not_kept.into_iter().chain(w.not_kept) {
-                        fr.add_not_kept(n);
-                    }
-                    if opts.dedup {
-                        seen.insert(p.key);
-                    }
-                }
-                // The writer cannot hold this item in this form.
-                Err(e @ Error::Unsupported { .. }) => {
-                    fr.counts.skipped_unsupported += 1;
-                    fr.skips.push(Failure { item: source.describe(meta.id), reason: e.to_string() });
-                }
-                // The target is full: this item failed, and so would every
-                // other; the run stops.
-                Err(Error::TargetFull { store, reason }) => {
-                    fr.counts.failed += 1;
-                    fr.failures.push(Failure {
-                        item: source.describe(meta.id),
-                        reason: format!("write: {store}: {reason} (the run stops here)"),
-                    });
-                    *stopped = Some(reason);
-                }
-                Err(e) => {
-                    fr.counts.failed += 1;
-                    fr.failures.push(Failure { item: source.describe(meta.id), reason: format!("write: {e}") });
-                }
+                result => account(source, opts, meta, Pending { meta, key, lost, not_kept }, result, run),
             }
+            settle(source, target, opts, false, run);
+        }
+    }
+}
+
+/// What the converter keeps of an item a writer took and has not yet
+/// said the outcome of ([`Written::pending`]).
+struct Pending {
+    meta: ItemMeta,
+    key: DedupKey,
+    lost: Vec<String>,
+    not_kept: Vec<String>,
+}
+
+/// Counts the outcomes the writer knows now of items it took pending;
+/// with `wait`, every one of them.
+fn settle(
+    source: &dyn StoreReader,
+    target: &mut dyn StoreWriter,
+    opts: &Options,
+    wait: bool,
+    run: &mut FolderRun<'_, '_>,
+) {
+    if run.pending.is_empty() {
+        return;
+    }
+    for (id, result) in target.settled(wait) {
+        if let Some(p) = run.pending.remove(&id) {
+            account(source, opts, p.meta, p, result, run);
+        }
+    }
+    if wait {
+        // A writer that lost track of an item: it is not silently gone.
+        let left: Vec<ItemId> = run.pending.keys().copied().collect();
+        for id in left {
+            if let Some(p) = run.pending.remove(&id) {
+                let e = Error::Invalid { what: "writer", reason: "the writer never said whether it wrote the item".into() };
+                account(source, opts, p.meta, p, Err(e), run);
+            }
+        }
+    }
+}
+
+/// Counts what became of one item the writer was given.
+fn account(
+    source: &dyn StoreReader,
+    opts: &Options,
+    meta: ItemMeta,
+    p: Pending,
+    result: Result<Written>,
+    run: &mut FolderRun<'_, '_>,
+) {
+    let FolderRun { seen, stopped, fr, .. } = run;
+    match result {
+        Ok(Written { duplicate: Some(reason), .. }) => {
+            fr.counts.skipped_duplicate += 1;
+            // An empty reason: counted, not listed (a rerun's
+            // thousands of messages already in the mailbox).
+            if !reason.is_empty() {
+                fr.skips.push(Failure { item: source.describe(meta.id), reason });
+            }
+        }
+        Ok(w) => {
+            fr.counts.copied += 1;
+            fr.counts.bytes += w.bytes;
+            if source.salvaged(meta.id) {
+                fr.counts.salvaged += 1;
+            }
+            for l in p.lost.into_iter().chain(w.lost) {
+                fr.losses.push(Failure { item: source.describe(meta.id), reason: l });
+            }
+            for n in p.not_kept.into_iter().chain(w.not_kept) {
+                fr.add_not_kept(n);
+            }
+            if opts.dedup {
+                seen.insert(p.key);
+            }
+        }
+        // The writer cannot hold this item in this form.
+        Err(e @ Error::Unsupported { .. }) => {
+            fr.counts.skipped_unsupported += 1;
+            fr.skips.push(Failure { item: source.describe(meta.id), reason: e.to_string() });
+        }
+        // The target is full: this item failed, and so would every
+        // other; the run stops.
+        Err(Error::TargetFull { store, reason }) => {
+            fr.counts.failed += 1;
+            fr.failures.push(Failure {
+                item: source.describe(meta.id),
+                reason: format!("write: {store}: {reason} (the run stops here)"),
+            });
+            if stopped.is_none() {
+                *stopped = Some(reason);
+            }
+        }
+        Err(e) => {
+            fr.counts.failed += 1;
+            fr.failures.push(Failure { item: source.describe(meta.id), reason: format!("write: {e}") });
         }
     }
 }

@@ -148,6 +148,10 @@ pub struct Written {
     /// and listed with its reason unless the reason is empty (a message
     /// an IMAP mailbox holds already: a rerun would list every one).
     pub duplicate: Option<String>,
+    /// Set by a writer that sends items on in batches or over several
+    /// connections: it took the item, and will give its outcome later
+    /// through [`StoreWriter::settled`]; the converter counts it then.
+    pub pending: bool,
 }
 
 /// Writes a mail store. Has one owner; takes `&mut self`.
@@ -193,6 +197,15 @@ pub trait StoreWriter {
 
     /// Appends one item to the open folder.
     fn write(&mut self, item: &Prepared<'_>) -> Result<Written>;
+
+    /// The outcomes now known of items [`write`](Self::write) took as
+    /// [`Written::pending`], by the id of their [`Prepared::meta`]. With
+    /// `wait`, blocks until every pending item has one (called before
+    /// [`close_folder`](Self::close_folder)). Writers that answer at once
+    /// never have any.
+    fn settled(&mut self, _wait: bool) -> Vec<(crate::model::ItemId, Result<Written>)> {
+        Vec::new()
+    }
 
     /// Ends the writes to the open folder and makes them durable.
     fn close_folder(&mut self) -> Result<()>;

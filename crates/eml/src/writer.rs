@@ -403,7 +403,7 @@ impl StoreWriter for EmlWriter {
         if !mail.keywords.is_empty() {
             not_kept.push("keywords (EML has no keywords)".to_string());
         }
-        Ok(Written { bytes: mail.raw.len() as u64, lost: Vec::new(), not_kept, duplicate: None })
+        Ok(Written { bytes: mail.raw.len() as u64, lost: Vec::new(), not_kept, ..Written::default() })
     }
 
     fn close_folder(&mut self) -> Result<()> {

@@ -189,11 +189,12 @@ impl Listed {
     }
 }
 
-/// The outcome of an APPEND the server accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Appended {
-    /// APPENDUID's UIDVALIDITY and UID, where the server gives them (UIDPLUS).
-    pub uid: Option<(u32, u32)>,
+/// One message of an APPEND.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outgoing<'a> {
+    pub flags: &'a [String],
+    pub date: Option<&'a str>,
+    pub body: &'a [u8],
 }
 
 /// A logged-in connection.
@@ -398,61 +399,84 @@ impl Conn {
         Ok(out)
     }
 
-    /// APPEND of one message, with LITERAL+ (or LITERAL- for small
-    /// messages) where offered, else a synchronizing literal.
-    pub async fn append(
-        &mut self,
-        mailbox: &str,
-        flags: &[String],
-        date: Option<&str>,
-        body: &[u8],
-    ) -> Result<Appended, ImapError> {
-        let plus = self.caps.has("LITERAL+") || (self.caps.has("LITERAL-") && body.len() <= 4096);
-        let mut cmd = format!("APPEND {}", quote(mailbox));
-        if !flags.is_empty() {
-            cmd.push_str(&format!(" ({})", flags.join(" ")));
-        }
-        if let Some(d) = date {
-            cmd.push_str(&format!(" \"{d}\""));
-        }
-        cmd.push_str(&format!(" {{{}{}}}", body.len(), if plus { "+" } else { "" }));
+    /// APPEND of one message, or of several in one MULTIAPPEND (RFC 3502:
+    /// all or none land), with LITERAL+ (or LITERAL- for small messages)
+    /// where offered, else synchronizing literals. Gives each message's
+    /// UID where the server says (UIDPLUS), in order.
+    pub async fn append(&mut self, mailbox: &str, msgs: &[Outgoing<'_>]) -> Result<Vec<Option<u32>>, ImapError> {
+        let plus_all = self.caps.has("LITERAL+");
+        let minus = self.caps.has("LITERAL-");
         let s = &mut self.session;
         within(self.timeout, "APPEND", async {
-            let id = s.run_command(&cmd).await.map_err(|e| ImapError::from_async("APPEND", e))?;
-            if !plus {
-                loop {
-                    let Some(r) = s.read_response().await.map_err(|e| ImapError::Io("APPEND".into(), e))? else {
-                        return Err(ImapError::ConnectionLost("APPEND".into()));
-                    };
-                    match r.parsed() {
-                        Response::Continue { .. } => break,
-                        Response::Done { tag, status, outcome } if *tag == id => {
-                            done("APPEND", status, outcome.code.as_ref(), outcome.information.as_deref())?;
-                            return Err(ImapError::Protocol("APPEND ended before its literal was sent".into()));
+            let io = |e| ImapError::Io("APPEND".into(), e);
+            let mut id = None;
+            for (i, m) in msgs.iter().enumerate() {
+                let plus = plus_all || (minus && m.body.len() <= 4096);
+                let mut head = String::new();
+                if !m.flags.is_empty() {
+                    head.push_str(&format!(" ({})", m.flags.join(" ")));
+                }
+                if let Some(d) = m.date {
+                    head.push_str(&format!(" \"{d}\""));
+                }
+                head.push_str(&format!(" {{{}{}}}", m.body.len(), if plus { "+" } else { "" }));
+                if i == 0 {
+                    let tag = s.run_command(&format!("APPEND {}{head}", quote(mailbox))).await;
+                    id = Some(tag.map_err(|e| ImapError::from_async("APPEND", e))?);
+                } else {
+                    let w = s.get_mut();
+                    w.write_all(head.as_bytes()).await.map_err(io)?;
+                    w.write_all(b"\r\n").await.map_err(io)?;
+                    w.flush().await.map_err(io)?;
+                }
+                let id = id.as_ref().expect("tagged");
+                if !plus {
+                    loop {
+                        let Some(r) = s.read_response().await.map_err(io)? else {
+                            return Err(ImapError::ConnectionLost("APPEND".into()));
+                        };
+                        match r.parsed() {
+                            Response::Continue { .. } => break,
+                            Response::Done { tag, status, outcome } if tag == id => {
+                                done("APPEND", status, outcome.code.as_ref(), outcome.information.as_deref())?;
+                                return Err(ImapError::Protocol("APPEND ended before its literal was sent".into()));
+                            }
+                            _ => {}
                         }
-                        _ => {}
                     }
                 }
+                s.get_mut().write_all(m.body).await.map_err(io)?;
             }
+            let Some(id) = id else { return Ok(Vec::new()) };
             let w = s.get_mut();
-            w.write_all(body).await.map_err(|e| ImapError::Io("APPEND".into(), e))?;
-            w.write_all(b"\r\n").await.map_err(|e| ImapError::Io("APPEND".into(), e))?;
-            w.flush().await.map_err(|e| ImapError::Io("APPEND".into(), e))?;
+            w.write_all(b"\r\n").await.map_err(io)?;
+            w.flush().await.map_err(io)?;
             loop {
-                let Some(r) = s.read_response().await.map_err(|e| ImapError::Io("APPEND".into(), e))? else {
+                let Some(r) = s.read_response().await.map_err(io)? else {
                     return Err(ImapError::ConnectionLost("APPEND".into()));
                 };
                 if let Response::Done { tag, status, outcome } = r.parsed() {
                     if *tag == id {
                         done("APPEND", status, outcome.code.as_ref(), outcome.information.as_deref())?;
-                        let uid = match &outcome.code {
-                            Some(imap_proto::ResponseCode::AppendUid(v, set)) => match set.as_slice() {
-                                [imap_proto::rfc4315::UidSetMember::Uid(u)] => Some((*v, *u)),
-                                _ => None,
-                            },
-                            _ => None,
-                        };
-                        return Ok(Appended { uid });
+                        let mut uids: Vec<Option<u32>> = vec![None; msgs.len()];
+                        if let Some(imap_proto::ResponseCode::AppendUid(_, set)) = &outcome.code {
+                            let mut all = Vec::new();
+                            for m in set {
+                                match m {
+                                    imap_proto::rfc4315::UidSetMember::Uid(u) => all.push(*u),
+                                    imap_proto::rfc4315::UidSetMember::UidRange(r) => {
+                                        if r.end().saturating_sub(*r.start()) as usize >= msgs.len() {
+                                            break;
+                                        }
+                                        all.extend(r.clone());
+                                    }
+                                }
+                            }
+                            if all.len() == msgs.len() {
+                                uids = all.into_iter().map(Some).collect();
+                            }
+                        }
+                        return Ok(uids);
                     }
                 }
             }

@@ -25,6 +25,7 @@ pub mod journal;
 pub mod keys;
 mod link;
 pub mod names;
+mod pool;
 mod reader;
 mod writer;
 

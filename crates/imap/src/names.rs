@@ -227,7 +227,7 @@ pub fn special_mailboxes(listed: &[Listed], layout: &Layout) -> HashMap<FolderRo
 }
 
 /// The role of a server's mailbox: INBOX, a special-use attribute, else
-/// its name.
+/// its name as [`FolderRole::guess`] reads it.
 pub fn role_of(l: &Listed, layout: &Layout) -> FolderRole {
     if l.name.eq_ignore_ascii_case("INBOX") {
         return FolderRole::Inbox;
@@ -243,13 +243,11 @@ pub fn role_of(l: &Listed, layout: &Layout) -> FolderRole {
             return role;
         }
     }
+    // Without an attribute, only the names every store here reads the
+    // same way (a German "Archiv" beside a \Archive stays a folder).
     let path = layout.decode(&l.name);
     if path.len() == 1 {
-        for (role, names) in USUAL {
-            if names.iter().any(|n| n.to_lowercase() == path[0].to_lowercase()) {
-                return *role;
-            }
-        }
+        return FolderRole::guess(&path[0]);
     }
     FolderRole::None
 }

@@ -21,10 +21,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use mailshift_core::{
-    Error, Flags, Folder, FolderId, FolderKind, FolderRole, Item, Prepared, Result, StoreWriter, Written,
+    Error, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, Prepared, Result, StoreWriter, Written,
 };
 
-use crate::conn::{quote, Appended, Conn, Endpoint};
+use crate::conn::{quote, Conn, Endpoint};
+use crate::pool::{ErrorKind, Job, Pool, Queued};
 use crate::error::ImapError;
 use crate::journal::Journal;
 use crate::keys::{self, Key};
@@ -49,6 +50,12 @@ pub struct ImapWriteOptions {
     pub max_messages_per_sec: Option<f64>,
     /// At most this many bytes a second.
     pub max_bytes_per_sec: Option<u64>,
+    /// Upload connections besides the one that creates and scans folders.
+    pub connections: usize,
+    /// Messages per MULTIAPPEND batch, at most.
+    pub batch_messages: usize,
+    /// Bytes per batch, at most (a message larger than this goes alone).
+    pub batch_bytes: u64,
 }
 
 impl Default for ImapWriteOptions {
@@ -60,6 +67,9 @@ impl Default for ImapWriteOptions {
             retries: 5,
             max_messages_per_sec: None,
             max_bytes_per_sec: None,
+            connections: 3,
+            batch_messages: 64,
+            batch_bytes: 4 << 20,
         }
     }
 }
@@ -90,6 +100,8 @@ pub struct ImapWriter {
     specials: HashMap<FolderRole, String>,
     mailboxes: HashSet<String>,
     names: HashMap<FolderId, String>,
+    /// The roles of the source's top-level folders, by name.
+    top_roles: HashMap<String, FolderRole>,
     cur: Option<Open>,
     journal: Option<Journal>,
     pace: Pace,
@@ -97,6 +109,15 @@ pub struct ImapWriter {
     /// (mailbox, count before, count after), per folder written.
     tallies: Vec<(String, usize, usize)>,
     target: String,
+    pool: Option<Pool>,
+    /// The batch being filled, and its bytes.
+    batch: Vec<Queued>,
+    batch_size: u64,
+    /// Keys sent and not yet settled, with their copies in flight.
+    inflight: HashMap<Key, u32>,
+    /// Outcomes known, not yet handed to the converter.
+    ready: Vec<(ItemId, Result<Written>)>,
+    pool_stats: LinkStats,
 }
 
 fn remote(target: &str, e: ImapError) -> Error {
@@ -125,18 +146,101 @@ impl ImapWriter {
             specials: HashMap::new(),
             mailboxes: HashSet::new(),
             names: HashMap::new(),
+            top_roles: HashMap::new(),
             cur: None,
             journal,
             pace,
             notes: Vec::new(),
             tallies: Vec::new(),
             target,
+            pool: None,
+            batch: Vec::new(),
+            batch_size: 0,
+            inflight: HashMap::new(),
+            ready: Vec::new(),
+            pool_stats: LinkStats::default(),
         })
     }
 
-    /// Reconnects and waits so far.
+    /// Reconnects and waits so far, over every connection.
     pub fn link_stats(&self) -> LinkStats {
-        self.link.stats
+        let (a, b) = (self.link.stats, self.pool_stats);
+        LinkStats { reconnects: a.reconnects + b.reconnects, waits: a.waits + b.waits, waited: a.waited + b.waited }
+    }
+
+    /// Sends the batch being filled to the upload connections.
+    fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let Some(name) = self.cur.as_ref().map(|o| o.name.clone()) else { return Ok(()) };
+        let items = std::mem::take(&mut self.batch);
+        self.batch_size = 0;
+        for q in &items {
+            *self.inflight.entry(q.key).or_default() += 1;
+        }
+        let pool = match &mut self.pool {
+            Some(p) => p,
+            None => self.pool.insert(Pool::start(&self.link.ep, self.opts.connections, self.opts.retries)),
+        };
+        let job = Job { mailbox: name, items };
+        if let Err(e) = pool.send(job) {
+            return Err(Error::Remote { store: self.target.clone(), reason: e });
+        }
+        // Take what has come back meanwhile.
+        self.collect(false);
+        Ok(())
+    }
+
+    /// Turns finished jobs into outcomes; with `wait`, all of them.
+    fn collect(&mut self, wait: bool) {
+        loop {
+            let Some(pool) = &mut self.pool else { return };
+            let Some(done) = pool.next(wait) else { return };
+            self.pool_stats.reconnects += done.stats.reconnects;
+            self.pool_stats.waits += done.stats.waits;
+            self.pool_stats.waited += done.stats.waited;
+            let mut journal_entries = Vec::new();
+            for (q, result, kind) in done.items {
+                if let Some(n) = self.inflight.get_mut(&q.key) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.inflight.remove(&q.key);
+                    }
+                }
+                let size = q.body.len() as u64;
+                let outcome = match result {
+                    Ok(uid) => {
+                        if let (Some(uid), Some(o)) = (uid, self.cur.as_mut()) {
+                            o.uids.insert(uid, q.key);
+                            journal_entries.push((uid, q.key));
+                        }
+                        Ok(Written { bytes: size, lost: q.lost, ..Written::default() })
+                    }
+                    Err(reason) => {
+                        if let Some(o) = self.cur.as_mut() {
+                            if let Some(n) = o.have.get_mut(&q.key) {
+                                *n = n.saturating_sub(1);
+                            }
+                        }
+                        Err(match kind {
+                            ErrorKind::OverQuota => Error::TargetFull { store: self.target.clone(), reason },
+                            ErrorKind::TooBig => Error::Unsupported { path: PathBuf::from(&self.target), reason },
+                            _ => Error::Remote { store: self.target.clone(), reason },
+                        })
+                    }
+                };
+                self.ready.push((q.id, outcome));
+            }
+            if let (Some(j), Some(o)) = (&mut self.journal, self.cur.as_ref()) {
+                if let Err(e) = j.record(&o.name, o.uidvalidity, &journal_entries) {
+                    let note = format!("journal {}: {e}", j.path().display());
+                    if !self.notes.contains(&note) {
+                        self.notes.push(note);
+                    }
+                }
+            }
+        }
     }
 
     /// The server's name for a source folder.
@@ -156,16 +260,16 @@ impl ImapWriter {
                 return self.layout.encode(&with_prefix(prefix, path));
             }
         }
-        let role = if f.role == FolderRole::None { FolderRole::guess(&f.name) } else { f.role };
         let path: Vec<String> = match f.path.split_first() {
             None => vec!["INBOX".to_string()],
-            Some((_, rest)) if prefix.is_empty() => {
+            Some((top, rest)) if prefix.is_empty() => {
+                // A child follows its top-level folder.
                 let top_role = if f.path.len() == 1 {
-                    role
+                    f.role
                 } else {
-                    // A child follows its top-level folder.
-                    FolderRole::guess(&f.path[0])
+                    self.top_roles.get(top).copied().unwrap_or(FolderRole::None)
                 };
+                let top_role = if top_role == FolderRole::None { FolderRole::guess(top) } else { top_role };
                 match top_role {
                     FolderRole::Inbox => std::iter::once("INBOX".to_string()).chain(rest.iter().cloned()).collect(),
                     r => match self.specials.get(&r) {
@@ -243,42 +347,6 @@ impl ImapWriter {
         Ok(())
     }
 
-    fn append(&mut self, body: &[u8], flags: &[String], date: Option<&str>, key: Key) -> Result<Option<Appended>> {
-        let target = self.target.clone();
-        let Some(name) = self.cur.as_ref().map(|o| o.name.clone()) else {
-            return Err(Error::Invalid { what: "IMAP write", reason: "no folder open".into() });
-        };
-        let mut attempt = 0;
-        loop {
-            let result = match self.link.connected() {
-                Ok(_) => {
-                    let Link { rt, conn, .. } = &mut self.link;
-                    let c: &mut Conn = conn.as_mut().expect("connected");
-                    rt.block_on(c.append(&name, flags, date, body))
-                }
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(a) => return Ok(Some(a)),
-                Err(e) => match e.retry_after() {
-                    Some(wait) if attempt < self.opts.retries => {
-                        attempt += 1;
-                        self.link.drop_conn();
-                        self.link.back_off(attempt, wait);
-                        // Did the first one land before the connection went?
-                        if self.scan().is_ok() {
-                            let open = self.cur.as_ref().expect("open");
-                            let want = open.seen.get(&key).copied().unwrap_or(0);
-                            if open.have.get(&key).copied().unwrap_or(0) >= want {
-                                return Ok(None);
-                            }
-                        }
-                    }
-                    _ => return Err(remote(&target, e)),
-                },
-            }
-        }
-    }
 }
 
 fn with_prefix(prefix: &[String], path: Vec<String>) -> Vec<String> {
@@ -388,6 +456,8 @@ impl StoreWriter for ImapWriter {
         self.layout = Layout::from_list(&listed);
         self.specials = special_mailboxes(&listed, &self.layout);
         self.mailboxes = listed.iter().filter(|l| !l.has("\\NonExistent")).map(|l| l.name.clone()).collect();
+        self.top_roles =
+            folders.iter().filter(|f| f.path.len() == 1 && f.role != FolderRole::None).map(|f| (f.path[0].clone(), f.role)).collect();
         let mut taken: HashMap<String, String> = HashMap::new();
         for f in folders {
             let (name, notes) = self.target_name(f);
@@ -490,41 +560,39 @@ impl StoreWriter for ImapWriter {
             return Ok(Written { duplicate: Some(String::new()), ..Written::default() });
         }
         let (flags, lost) = flag_list(m.flags, &m.keywords, open);
-        let date = item.received().and_then(crate::conn::internal_date);
-        self.pace.wait(size);
-        let appended = match self.append(&body, &flags, date.as_deref(), key) {
-            Ok(a) => a,
-            Err(e) => {
-                if let Some(o) = self.cur.as_mut() {
-                    if let Some(n) = o.seen.get_mut(&key) {
-                        *n -= 1;
-                    }
-                }
-                // A refusal of the message itself (too big) is a skip.
-                if let Error::Remote { reason, .. } = &e {
-                    if reason.contains("TOOBIG") || reason.contains("[LIMIT]") {
-                        return Err(Error::Unsupported { path: PathBuf::from(&self.target), reason: reason.clone() });
-                    }
-                }
-                return Err(e);
-            }
-        };
-        let open = self.cur.as_mut().expect("open");
+        let have_before = open.have.get(&key).copied().unwrap_or(0);
+        // Counted now, taken back if the append fails.
         *open.have.entry(key).or_default() += 1;
-        if let Some(Appended { uid: Some((v, uid)) }) = appended {
-            if v == open.uidvalidity {
-                open.uids.insert(uid, key);
-                if let Some(j) = &mut self.journal {
-                    if let Err(e) = j.record(&open.name, v, &[(uid, key)]) {
-                        let note = format!("journal {}: {e}", j.path().display());
-                        if !self.notes.contains(&note) {
-                            self.notes.push(note);
-                        }
-                    }
+        let date = item.received().and_then(crate::conn::internal_date);
+        // Two copies of one key are never in flight at once (the check
+        // after a lost connection counts copies).
+        if self.inflight.contains_key(&key) || self.batch.iter().any(|q| q.key == key) {
+            self.flush()?;
+            self.collect(true);
+        }
+        self.pace.wait(size);
+        if !self.batch.is_empty()
+            && (self.batch.len() >= self.opts.batch_messages.max(1) || self.batch_size + size > self.opts.batch_bytes)
+        {
+            self.flush()?;
+        }
+        self.batch.push(Queued { id: item.meta.id, body: body.into_owned(), flags, date, key, have_before, lost });
+        self.batch_size += size;
+        Ok(Written { pending: true, ..Written::default() })
+    }
+
+    fn settled(&mut self, wait: bool) -> Vec<(ItemId, Result<Written>)> {
+        if wait {
+            if let Err(e) = self.flush() {
+                for q in std::mem::take(&mut self.batch) {
+                    self.ready.push((q.id, Err(Error::Remote { store: self.target.clone(), reason: e.to_string() })));
                 }
             }
+            self.collect(true);
+        } else {
+            self.collect(false);
         }
-        Ok(Written { bytes: size, lost, ..Written::default() })
+        std::mem::take(&mut self.ready)
     }
 
     fn close_folder(&mut self) -> Result<()> {
@@ -537,6 +605,9 @@ impl StoreWriter for ImapWriter {
     }
 
     fn finish(&mut self) -> Result<()> {
+        if let Some(mut p) = self.pool.take() {
+            p.close();
+        }
         self.link.close();
         Ok(())
     }
@@ -546,7 +617,7 @@ impl StoreWriter for ImapWriter {
         for (name, before, after) in &self.tallies {
             out.push(format!("mailbox {name}: {before} messages before, {after} after"));
         }
-        let s = self.link.stats;
+        let s = self.link_stats();
         if s.reconnects > 0 || s.waits > 0 {
             out.push(format!(
                 "{} reconnect{}, {} wait{} before a retry ({:.1} s in all)",

@@ -563,7 +563,7 @@ impl StoreWriter for MaildirWriter {
             let _ = fs::remove_file(&tmp);
             return Err(Error::io(&tmp, e));
         }
-        let written = Written { bytes: raw.len() as u64, lost, not_kept, duplicate: None };
+        let written = Written { bytes: raw.len() as u64, lost, not_kept, duplicate: None, pending: false };
         let dir = open.dir.clone();
         for _attempt in 0..100 {
             let base = self.unique_name(raw.len());

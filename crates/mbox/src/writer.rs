@@ -377,7 +377,7 @@ impl StoreWriter for MboxWriter {
         let (msg, not_kept) = apply_state(&mail.raw, mail.flags, &mail.keywords);
         let bytes = frame(&from_line(item, mail), &msg, self.opts.format);
         open.temp.write_all(&bytes).map_err(|e| Error::io(open.temp.get_ref().path(), e))?;
-        Ok(Written { bytes: bytes.len() as u64, lost: Vec::new(), not_kept, duplicate: None })
+        Ok(Written { bytes: bytes.len() as u64, lost: Vec::new(), not_kept, ..Written::default() })
     }
 
     fn close_folder(&mut self) -> Result<()> {
