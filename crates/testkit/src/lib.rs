@@ -13,6 +13,10 @@
 //! pffexport, pypff, Microsoft's outlook-pst, pst-extractor) into one
 //! normalized view, and compares views with known differences spelled out.
 //!
+//! [`dovecot`] starts a real Dovecot IMAP server for a test (TLS, STARTTLS,
+//! users, a master user, quota, special-use mailboxes) and inspects its
+//! mailboxes with doveadm.
+//!
 //! [`user`] runs programs as an unprivileged user (as root: the system user
 //! `mailshift-test`), so that tests of unreadable files mean something;
 //! [`files`] has the small file helpers the tests share.
@@ -122,6 +126,7 @@ pub fn run(cmd: &mut std::process::Command) -> (i32, String, String) {
 }
 
 pub mod corpus;
+pub mod dovecot;
 pub mod files;
 pub mod oracle;
 pub mod pim;
