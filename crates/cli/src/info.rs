@@ -101,24 +101,12 @@ impl Readiness {
     }
 }
 
-pub fn run(
-    src: &Path,
-    from: Option<Format>,
-    json: bool,
-    recover: bool,
-    imap: &crate::imap::ImapArgs,
-) -> anyhow::Result<u8> {
-    let reader: Box<dyn StoreReader> = if crate::imap::is_imap(src) {
-        let ep = crate::imap::endpoint(src, imap)?;
-        let retries = imap.retries;
-        Box::new(mailshift_imap::ImapReader::open(ep, retries).context("cannot open the mailbox")?)
-    } else {
-        let fmt = match from {
-            Some(f) => f,
-            None => detect::source(src)?,
-        };
-        crate::open_reader(src, fmt, recover).context("cannot open the store")?
+pub fn run(src: &Path, from: Option<Format>, json: bool, recover: bool) -> anyhow::Result<u8> {
+    let fmt = match from {
+        Some(f) => f,
+        None => detect::source(src)?,
     };
+    let reader = crate::open_reader(src, fmt, recover).context("cannot open the store")?;
     let info = gather(reader.as_ref())?;
     if json {
         println!("{}", serde_json::to_string_pretty(&info)?);
@@ -383,4 +371,237 @@ mod tests {
         assert!(!this_computer_only("Calendar"));
         assert!(!this_computer_only("This computer only notes"));
     }
+}
+
+/// `mailshift info imaps://...`: the health check before a migration.
+#[derive(Serialize)]
+struct Health {
+    store: String,
+    capabilities: Vec<String>,
+    /// The extensions an upload uses, and whether the server has them.
+    extensions: BTreeMap<&'static str, bool>,
+    append_limit: Option<u64>,
+    quota: Option<Quota>,
+    folders: Vec<HealthFolder>,
+    messages: u64,
+    bytes: u64,
+    holds_data: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upload: Option<UploadCheck>,
+}
+
+#[derive(Serialize)]
+struct Quota {
+    root: String,
+    used: u64,
+    limit: u64,
+}
+
+#[derive(Serialize)]
+struct HealthFolder {
+    path: String,
+    role: FolderRole,
+    messages: u64,
+    bytes: u64,
+}
+
+#[derive(Serialize)]
+struct UploadCheck {
+    source: String,
+    messages: u64,
+    bytes: u64,
+    /// The largest message the target takes, and why.
+    limit: Option<u64>,
+    limit_label: Option<String>,
+    over_limit: u64,
+    over_limit_items: Vec<mailshift_core::Failure>,
+    /// Whether it fits in what the quota leaves free (None: no quota).
+    fits: Option<bool>,
+}
+
+/// What the IMAP side of `info` is told about an upload to check.
+pub struct UploadPlan<'a> {
+    pub source: Option<&'a Path>,
+    pub from: Option<Format>,
+    pub max_size: Option<(u64, String)>,
+}
+
+/// `info imaps://...`: capabilities, quota, each folder's count and size,
+/// and with an upload to check, whether it fits and what it would skip.
+/// Exit 1 when a folder cannot be read, the upload does not fit or some
+/// of it would be skipped.
+pub fn run_imap(addr: &Path, json: bool, imap: &crate::imap::ImapArgs, plan: &UploadPlan<'_>) -> anyhow::Result<u8> {
+    let ep = crate::imap::endpoint(addr, imap)?;
+    let reader = mailshift_imap::ImapReader::open(ep, imap.retries).context("cannot open the mailbox")?;
+    let caps = reader.capabilities();
+    let extensions: BTreeMap<&'static str, bool> =
+        ["UIDPLUS", "LITERAL+", "MULTIAPPEND", "SPECIAL-USE", "MOVE", "COMPRESS=DEFLATE", "QUOTA", "IDLE", "CONDSTORE"]
+            .into_iter()
+            .map(|c| (c, caps.has(c)))
+            .chain([("APPENDLIMIT", caps.append_limit().is_some())])
+            .collect();
+    let mut folders = Vec::new();
+    let (mut messages, mut bytes) = (0u64, 0u64);
+    let mut troubled = false;
+    for f in reader.folders()? {
+        let (n, b) = match reader.items(f.id) {
+            Ok(items) => (items.len() as u64, items.iter().map(|m| m.size.unwrap_or(0)).sum()),
+            Err(e) => {
+                eprintln!("mailshift: {}: {}", for_terminal(&f.display_path()), for_terminal(&e.to_string()));
+                troubled = true;
+                (0, 0)
+            }
+        };
+        messages += n;
+        bytes += b;
+        folders.push(HealthFolder { path: f.display_path(), role: f.role, messages: n, bytes: b });
+    }
+    let quota = reader.quota().map(|(root, used, limit)| Quota { root, used, limit });
+    let upload = match plan.source {
+        None => None,
+        Some(src) => Some(check_upload(src, plan, caps.append_limit(), quota.as_ref())?),
+    };
+    let health = Health {
+        store: reader.path().display().to_string(),
+        capabilities: caps.sorted(),
+        extensions,
+        append_limit: caps.append_limit(),
+        quota,
+        folders,
+        messages,
+        bytes,
+        holds_data: messages > 0,
+        upload,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&health)?);
+    } else {
+        print!("{}", health_table(&health));
+    }
+    let too_full = health.upload.as_ref().is_some_and(|u| u.fits == Some(false) || u.over_limit > 0);
+    Ok(u8::from(troubled || too_full))
+}
+
+fn check_upload(
+    src: &Path,
+    plan: &UploadPlan<'_>,
+    append_limit: Option<u64>,
+    quota: Option<&Quota>,
+) -> anyhow::Result<UploadCheck> {
+    let fmt = match plan.from {
+        Some(f) => f,
+        None => detect::source(src)?,
+    };
+    let source = crate::open_reader(src, fmt, false).context("cannot open the store to upload")?;
+    let mut limit: Option<(u64, String)> = plan.max_size.clone();
+    if let Some(a) = append_limit {
+        if limit.as_ref().is_none_or(|(l, _)| a < *l) {
+            limit = Some((a, format!("the server's APPENDLIMIT of {a} bytes")));
+        }
+    }
+    let mut check = UploadCheck {
+        source: src.display().to_string(),
+        messages: 0,
+        bytes: 0,
+        limit: limit.as_ref().map(|l| l.0),
+        limit_label: limit.as_ref().map(|l| l.1.clone()),
+        over_limit: 0,
+        over_limit_items: Vec::new(),
+        fits: None,
+    };
+    for f in source.folders()? {
+        if f.kind != FolderKind::Mail {
+            continue;
+        }
+        let Ok(items) = source.items(f.id) else { continue };
+        // Sizes as uploaded: the reader's where it knows them, else the item's.
+        let sized: Vec<(mailshift_core::ItemId, u64)> = items
+            .par_iter()
+            .map(|m| {
+                let size = match m.size {
+                    Some(s) => s,
+                    None => source.read(m.id).map(|i| Prepared::keyed(i, *m, false).size()).unwrap_or(0),
+                };
+                (m.id, size)
+            })
+            .collect();
+        for (id, size) in sized {
+            check.messages += 1;
+            check.bytes += size;
+            if let Some((l, _)) = &limit {
+                if size > *l {
+                    check.over_limit += 1;
+                    if check.over_limit_items.len() < 100 {
+                        check.over_limit_items.push(mailshift_core::Failure {
+                            item: source.describe(id),
+                            reason: format!("{size} bytes"),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    check.fits = quota.map(|q| q.used.saturating_add(check.bytes) <= q.limit);
+    Ok(check)
+}
+
+fn health_table(h: &Health) -> String {
+    use std::fmt::Write as _;
+    let hb = mailshift_core::text::human_bytes;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: imap", for_terminal(&h.store));
+    let ext: Vec<String> = h.extensions.iter().map(|(k, v)| format!("{k} {}", if *v { "yes" } else { "no" })).collect();
+    let _ = writeln!(out, "extensions: {}", ext.join(", "));
+    if let Some(a) = h.append_limit {
+        let _ = writeln!(out, "largest message the server takes (APPENDLIMIT): {}", hb(a));
+    }
+    match &h.quota {
+        Some(q) => {
+            let free = hb(q.limit.saturating_sub(q.used));
+            let _ =
+                writeln!(out, "quota {}: {} used of {} ({free} free)", for_terminal(&q.root), hb(q.used), hb(q.limit));
+        }
+        None => {
+            let _ = writeln!(out, "quota: none reported");
+        }
+    }
+    let names: Vec<String> = h.folders.iter().map(|f| truncate(&for_terminal(&f.path), 60).into_owned()).collect();
+    let w = names.iter().map(|n| width(n)).max().unwrap_or(0).clamp(6, 60);
+    let _ = writeln!(out, "{}  {:<8} {:>9} {:>12}", pad("folder", w), "role", "messages", "bytes");
+    for (f, name) in h.folders.iter().zip(&names) {
+        let role = match f.role {
+            FolderRole::None => String::new(),
+            r => format!("{r:?}").to_lowercase(),
+        };
+        let _ = writeln!(out, "{}  {:<8} {:>9} {:>12}", pad(name, w), role, f.messages, f.bytes);
+    }
+    let _ = writeln!(out, "{}  {:<8} {:>9} {:>12}", pad("TOTAL", w), "", h.messages, h.bytes);
+    let _ = writeln!(
+        out,
+        "{}",
+        if h.holds_data {
+            "the mailbox holds mail already: an upload adds only what it does not hold"
+        } else {
+            "the mailbox is empty"
+        }
+    );
+    if let Some(u) = &h.upload {
+        let _ = writeln!(out, "upload of {}: {} messages, {}", for_terminal(&u.source), u.messages, hb(u.bytes));
+        match u.fits {
+            Some(true) => {
+                let _ = writeln!(out, "  fits in what the quota leaves free");
+            }
+            Some(false) => {
+                let _ = writeln!(out, "  does not fit in what the quota leaves free: the upload would stop (exit 3)");
+            }
+            None => {}
+        }
+        if let Some(label) = &u.limit_label {
+            let _ = writeln!(out, "  {} messages over {} would be skipped", u.over_limit, for_terminal(label));
+            for i in &u.over_limit_items {
+                let _ = writeln!(out, "    {}: {}", for_terminal(&i.item), i.reason);
+            }
+        }
+    }
+    out
 }

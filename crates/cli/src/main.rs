@@ -199,6 +199,17 @@ struct InfoArgs {
     recover: bool,
     #[command(flatten)]
     imap: imap::ImapArgs,
+    /// IMAP: also check the upload of this local store into the mailbox:
+    /// does it fit in the quota, which messages would be skipped as too large.
+    #[arg(long, value_name = "SRC", help_heading = "IMAP")]
+    upload: Option<PathBuf>,
+    /// IMAP with --upload: the service's limit: m365 (Exchange Online's
+    /// IMAP migration, 35 MB a message).
+    #[arg(long = "target", value_name = "SERVICE", value_enum, help_heading = "IMAP")]
+    service: Option<Service>,
+    /// IMAP with --upload: messages larger than this would be skipped.
+    #[arg(long, value_name = "SIZE", help_heading = "IMAP")]
+    max_size: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -290,7 +301,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Convert(args) => run_convert(args),
-        Command::Info(args) => info::run(&args.src, args.from, args.json, args.recover, &args.imap),
+        Command::Info(args) => run_info(args),
         Command::Check(args) => check::run(&args.file, args.json),
     };
     match result {
@@ -300,6 +311,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn run_info(args: InfoArgs) -> anyhow::Result<u8> {
+    if !imap::is_imap(&args.src) {
+        if args.upload.is_some() || args.service.is_some() || args.max_size.is_some() {
+            bail!("--upload, --target and --max-size are for `info imaps://...`");
+        }
+        return info::run(&args.src, args.from, args.json, args.recover);
+    }
+    let mut max_size = args.max_size.as_deref().map(parse_size).transpose()?.map(|m| (m, format!("--max-size {m}")));
+    if args.service == Some(Service::M365) && max_size.as_ref().is_none_or(|(m, _)| *m > M365_RECEIVE_LIMIT) {
+        max_size = Some((M365_RECEIVE_LIMIT, "the 35 MB Exchange Online's IMAP migration takes".to_string()));
+    }
+    let plan = info::UploadPlan { source: args.upload.as_deref(), from: args.from, max_size };
+    info::run_imap(&args.src, args.json, &args.imap, &plan)
 }
 
 /// An error and its causes on one line, each cause once (an I/O error

@@ -570,7 +570,8 @@ fn settle(
         let left: Vec<ItemId> = run.pending.keys().copied().collect();
         for id in left {
             if let Some(p) = run.pending.remove(&id) {
-                let e = Error::Invalid { what: "writer", reason: "the writer never said whether it wrote the item".into() };
+                let e =
+                    Error::Invalid { what: "writer", reason: "the writer never said whether it wrote the item".into() };
                 account(source, opts, p.meta, p, Err(e), run);
             }
         }

@@ -134,3 +134,20 @@ pub fn decode(name: &str) -> Option<String> {
     }
     Some(out)
 }
+/// `kw` as an IMAP keyword atom (what Maildir's `dovecot-keywords` and an
+/// IMAP server take): non-ASCII text in modified UTF-7, every character an
+/// atom cannot hold (space, `(){%*"\\]`, controls) as `_`, at most 128
+/// bytes. An Outlook category "Green Category" becomes `Green_Category`.
+pub fn keyword_atom(kw: &str) -> String {
+    let mut out: String = encode(kw.trim())
+        .chars()
+        .map(|c| match c {
+            '!'..='~' if !matches!(c, '(' | ')' | '{' | '%' | '*' | '"' | '\\' | ']') => c,
+            _ => '_',
+        })
+        .collect();
+    while out.len() > 128 {
+        out.pop();
+    }
+    out
+}

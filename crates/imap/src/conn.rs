@@ -405,6 +405,9 @@ impl Conn {
     /// UID where the server says (UIDPLUS), in order.
     pub async fn append(&mut self, mailbox: &str, msgs: &[Outgoing<'_>]) -> Result<Vec<Option<u32>>, ImapError> {
         let plus_all = self.caps.has("LITERAL+");
+        // APPENDUID is read only from a server that says UIDPLUS (Dovecot
+        // sends it whatever its capability list says).
+        let uidplus = self.caps.has("UIDPLUS");
         let minus = self.caps.has("LITERAL-");
         let s = &mut self.session;
         within(self.timeout, "APPEND", async {
@@ -459,7 +462,7 @@ impl Conn {
                     if *tag == id {
                         done("APPEND", status, outcome.code.as_ref(), outcome.information.as_deref())?;
                         let mut uids: Vec<Option<u32>> = vec![None; msgs.len()];
-                        if let Some(imap_proto::ResponseCode::AppendUid(_, set)) = &outcome.code {
+                        if let (true, Some(imap_proto::ResponseCode::AppendUid(_, set))) = (uidplus, &outcome.code) {
                             let mut all = Vec::new();
                             for m in set {
                                 match m {

@@ -114,6 +114,29 @@ impl ImapReader {
         &self.caps
     }
 
+    /// The storage quota of INBOX's quota root (GETQUOTAROOT, where the
+    /// server has QUOTA): (root, bytes used, bytes allowed).
+    pub fn quota(&self) -> Option<(String, u64, u64)> {
+        if !self.caps.has("QUOTA") {
+            return None;
+        }
+        let mut link = self.link.lock().unwrap_or_else(|e| e.into_inner());
+        let (_, quotas) = link
+            .call(|rt, c| {
+                let t = c.timeout();
+                rt.block_on(crate::conn::within(t, "GETQUOTAROOT", async {
+                    c.session.get_quota_root("INBOX").await.map_err(|e| ImapError::from_async("GETQUOTAROOT", e))
+                }))
+            })
+            .ok()?;
+        quotas.into_iter().find_map(|q| {
+            q.resources
+                .iter()
+                .find(|r| r.name == async_imap::types::QuotaResourceName::Storage)
+                .map(|r| (q.root_name.clone(), r.usage.saturating_mul(1024), r.limit.saturating_mul(1024)))
+        })
+    }
+
     fn mailbox(&self, folder: u64) -> Option<&Mailbox> {
         self.boxes.iter().find(|b| b.folder.id.0 == folder)
     }

@@ -25,12 +25,12 @@ use mailshift_core::{
 };
 
 use crate::conn::{quote, Conn, Endpoint};
-use crate::pool::{ErrorKind, Job, Pool, Queued};
 use crate::error::ImapError;
 use crate::journal::Journal;
 use crate::keys::{self, Key};
 use crate::link::{Link, LinkStats, Pace};
 use crate::names::{special_mailboxes, Layout};
+use crate::pool::{ErrorKind, Job, Pool, Queued};
 
 /// How to upload.
 #[derive(Debug, Clone)]
@@ -346,7 +346,6 @@ impl ImapWriter {
         }
         Ok(())
     }
-
 }
 
 fn with_prefix(prefix: &[String], path: Vec<String>) -> Vec<String> {
@@ -406,10 +405,12 @@ pub(crate) fn uid_set(uids: &[u32]) -> String {
     out
 }
 
-/// The flags of a message as APPEND takes them, and what could not go.
-fn flag_list(flags: Flags, keywords: &[String], open: &Open) -> (Vec<String>, Vec<String>) {
+/// The flags of a message as APPEND takes them, what could not go, and the
+/// keywords written under another name (an Outlook category with a space).
+fn flag_list(flags: Flags, keywords: &[String], open: &Open) -> (Vec<String>, Vec<String>, Vec<(String, String)>) {
     let mut out = Vec::new();
     let mut lost = Vec::new();
+    let mut renamed = Vec::new();
     for (f, name) in [
         (Flags::SEEN, "\\Seen"),
         (Flags::ANSWERED, "\\Answered"),
@@ -426,19 +427,22 @@ fn flag_list(flags: Flags, keywords: &[String], open: &Open) -> (Vec<String>, Ve
         kws.push("$Forwarded".to_string());
     }
     for kw in kws {
-        let atom = !kw.is_empty()
-            && kw.bytes().all(|b| b > 0x20 && b < 0x7f && !b"(){%*\"\\]".contains(&b))
-            && !kw.starts_with('\\');
-        let allowed = open.any_keyword || open.permanent.iter().any(|p| p.eq_ignore_ascii_case(&kw));
-        if !atom {
-            lost.push(format!("keyword {kw:?} (not an IMAP atom)"));
-        } else if !allowed {
-            lost.push(format!("keyword {kw} (the server keeps no new keywords in {})", open.name));
-        } else if !out.iter().any(|o| o.eq_ignore_ascii_case(&kw)) {
-            out.push(kw);
+        let atom = mailshift_core::mutf7::keyword_atom(&kw);
+        if atom.is_empty() || atom.starts_with('\\') {
+            lost.push(format!("keyword {kw:?} (no IMAP keyword can hold it)"));
+            continue;
+        }
+        let allowed = open.any_keyword || open.permanent.iter().any(|p| p.eq_ignore_ascii_case(&atom));
+        if !allowed {
+            lost.push(format!("keyword {kw} (the server keeps no new keywords in {})", open.shown));
+        } else if !out.iter().any(|o| o.eq_ignore_ascii_case(&atom)) {
+            if atom != kw {
+                renamed.push((kw, atom.clone()));
+            }
+            out.push(atom);
         }
     }
-    (out, lost)
+    (out, lost, renamed)
 }
 
 impl StoreWriter for ImapWriter {
@@ -456,8 +460,11 @@ impl StoreWriter for ImapWriter {
         self.layout = Layout::from_list(&listed);
         self.specials = special_mailboxes(&listed, &self.layout);
         self.mailboxes = listed.iter().filter(|l| !l.has("\\NonExistent")).map(|l| l.name.clone()).collect();
-        self.top_roles =
-            folders.iter().filter(|f| f.path.len() == 1 && f.role != FolderRole::None).map(|f| (f.path[0].clone(), f.role)).collect();
+        self.top_roles = folders
+            .iter()
+            .filter(|f| f.path.len() == 1 && f.role != FolderRole::None)
+            .map(|f| (f.path[0].clone(), f.role))
+            .collect();
         let mut taken: HashMap<String, String> = HashMap::new();
         for f in folders {
             let (name, notes) = self.target_name(f);
@@ -559,7 +566,13 @@ impl StoreWriter for ImapWriter {
             // Counted as a duplicate, not listed one by one.
             return Ok(Written { duplicate: Some(String::new()), ..Written::default() });
         }
-        let (flags, lost) = flag_list(m.flags, &m.keywords, open);
+        let (flags, lost, renamed) = flag_list(m.flags, &m.keywords, open);
+        for (kw, atom) in renamed {
+            let note = format!("keyword {kw:?} written as {atom} (what an IMAP keyword can hold)");
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
+        }
         let have_before = open.have.get(&key).copied().unwrap_or(0);
         // Counted now, taken back if the append fails.
         *open.have.entry(key).or_default() += 1;

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use mailshift_core::mutf7::keyword_atom;
 use mailshift_core::{fsio, Error, Folder, FolderKind, FolderRole, Prepared, Result, StoreWriter, Written};
 
 use crate::info::{flag_letters, read_keywords, valid_keyword, MAX_KEYWORDS};
@@ -644,23 +645,6 @@ impl StoreWriter for MaildirWriter {
     fn swept(&self) -> Vec<PathBuf> {
         self.removed.clone()
     }
-}
-
-/// `kw` as an IMAP keyword atom: non-ASCII text in modified UTF-7, every
-/// character an atom cannot hold (space, `(){%*"\\]`, controls) as `_`, at
-/// most 128 bytes.
-fn keyword_atom(kw: &str) -> String {
-    let mut out: String = crate::mutf7::encode(kw.trim())
-        .chars()
-        .map(|c| match c {
-            '!'..='~' if !matches!(c, '(' | ')' | '{' | '%' | '*' | '"' | '\\' | ']') => c,
-            _ => '_',
-        })
-        .collect();
-    while out.len() > 128 {
-        out.pop();
-    }
-    out
 }
 
 impl Drop for MaildirWriter {

@@ -711,6 +711,11 @@ impl StoreWriter for WithPimFiles {
         self.inner.write(item)
     }
 
+    fn settled(&mut self, wait: bool) -> Vec<(crate::model::ItemId, Result<Written>)> {
+        // Only the mail writer ever leaves items pending.
+        self.inner.settled(wait)
+    }
+
     fn close_folder(&mut self) -> Result<()> {
         let pim = self.pim.close_folder_pim();
         if self.inner_open {
