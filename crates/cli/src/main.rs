@@ -245,9 +245,27 @@ impl From<Target> for Format {
 /// The services `--target` prepares a target for.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Service {
-    /// Microsoft 365 / Exchange Online's PST Import Service.
+    /// Microsoft 365 / Exchange Online: the PST Import Service for a PST
+    /// target, the IMAP migration's 35 MB a message for an IMAP one.
     M365,
+    /// Gmail (IMAP targets): 35 MB a message.
+    Gmail,
 }
+
+impl Service {
+    /// The largest message an IMAP upload to the service takes, and the
+    /// words the report says it with.
+    fn imap_limit(self) -> (u64, &'static str) {
+        match self {
+            Service::M365 => (M365_RECEIVE_LIMIT, "the 35 MB Exchange Online's IMAP migration takes (--target m365)"),
+            Service::Gmail => (GMAIL_LIMIT, "the 35 MB Gmail takes for a message (--target gmail)"),
+        }
+    }
+}
+
+/// Gmail's ceiling for a message put into a mailbox (its API's
+/// messages.insert documents 35 MB; the IMAP upload is held to the same).
+pub(crate) const GMAIL_LIMIT: u64 = 35 << 20;
 
 /// Exchange Online's default receive limit of a mailbox (and of its IMAP
 /// migration): 35 MB a message.
@@ -321,8 +339,10 @@ fn run_info(args: InfoArgs) -> anyhow::Result<u8> {
         return info::run(&args.src, args.from, args.json, args.recover);
     }
     let mut max_size = args.max_size.as_deref().map(parse_size).transpose()?.map(|m| (m, format!("--max-size {m}")));
-    if args.service == Some(Service::M365) && max_size.as_ref().is_none_or(|(m, _)| *m > M365_RECEIVE_LIMIT) {
-        max_size = Some((M365_RECEIVE_LIMIT, "the 35 MB Exchange Online's IMAP migration takes".to_string()));
+    if let Some((limit, label)) = args.service.map(Service::imap_limit) {
+        if max_size.as_ref().is_none_or(|(m, _)| *m > limit) {
+            max_size = Some((limit, label.to_string()));
+        }
     }
     let plan = info::UploadPlan { source: args.upload.as_deref(), from: args.from, max_size };
     info::run_imap(&args.src, args.json, &args.imap, &plan)
@@ -440,8 +460,14 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         kinds = k.folder_kinds().to_vec();
     }
     let m365 = args.service == Some(Service::M365);
-    if (m365 || args.split.is_some()) && (dst_fmt != Format::Pst || single.is_some()) {
-        bail!("--split and --target m365 are for a PST target");
+    if args.service == Some(Service::Gmail) {
+        bail!("--target gmail is for an IMAP target (imaps://...)");
+    }
+    if args.split.is_some() && (dst_fmt != Format::Pst || single.is_some()) {
+        bail!("--split is for a PST target");
+    }
+    if m365 && (dst_fmt != Format::Pst || single.is_some()) {
+        bail!("--target m365 is for a PST or an IMAP target");
     }
     let mut max_size = args.max_size.as_deref().map(parse_size).transpose()?;
     let mut max_size_label = None;
@@ -543,9 +569,11 @@ fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
     }
     let mut max_size = args.max_size.as_deref().map(parse_size).transpose()?;
     let mut max_size_label = None;
-    if args.service == Some(Service::M365) && max_size.is_none_or(|m| m > M365_RECEIVE_LIMIT) {
-        max_size = Some(M365_RECEIVE_LIMIT);
-        max_size_label = Some("the 35 MB Exchange Online's IMAP migration takes (--target m365)".to_string());
+    if let Some((limit, label)) = args.service.map(Service::imap_limit) {
+        if max_size.is_none_or(|m| m > limit) {
+            max_size = Some(limit);
+            max_size_label = Some(label.to_string());
+        }
     }
     let opts = Options {
         folders: args.folders.clone(),

@@ -670,3 +670,27 @@ fn logins_and_the_password_never_shown() {
     // (Dovecot always offers it; the client's check is a unit test).
     assert!(!seen.contains(PASSWORD), "the password was shown:\n{seen}");
 }
+
+/// --folder-map puts a folder (and its subfolders) where it says; a size
+/// limit skips and lists what is over it, and is no loss (exit 0).
+#[test]
+fn folder_map_and_size_limits() {
+    let Some(env) = start_users(&["f1", "f2"]) else { return };
+    let tree = repo("fixtures/generated/tree");
+    let (code, report, err) =
+        env.upload(&tree, "f1", &["--folder-map", "Archiv=Archive/Old", "--folder-map", "inbox=INBOX/Imported"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(total(&report, "copied"), 40);
+    let counts = env.dv.counts("f1");
+    assert_eq!(counts.get("Archive/Old"), Some(&5), "{counts:?}");
+    assert_eq!(counts.get("Archive/Old/2019"), Some(&5), "{counts:?}");
+    assert_eq!(counts.get("INBOX/Imported"), Some(&22), "{counts:?}");
+    assert_eq!(counts.get("INBOX"), Some(&0), "{counts:?}");
+    assert!(!counts.contains_key("Archiv"), "{counts:?}");
+    let sample = repo("fixtures/generated/sample.mbox");
+    let (code, report, err) = env.upload(&sample, "f2", &["--max-size", "5K"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((total(&report, "copied"), total(&report, "skipped_too_large")), (49, 11), "{report}");
+    assert!(err.contains("over --max-size 5120"), "{err}");
+    assert_eq!(env.dv.counts("f2").get("INBOX"), Some(&49));
+}

@@ -193,5 +193,5 @@ fn split_and_m365_on_the_command_line() {
     assert!(!other.exists());
     let (code, _, err) = mailshift(&[&"convert", &src, &tmp.path().join("x.mbox"), &"--split", &"1G"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("are for a PST target"), "{err}");
+    assert!(err.contains("--split is for a PST target"), "{err}");
 }

@@ -47,9 +47,9 @@ impl ImapAddress {
     /// Parses an address. The error says what is wrong in words, without
     /// repeating any secret.
     pub fn parse(s: &str) -> Result<ImapAddress, String> {
-        let (security, rest) = if s.len() >= 8 && s[..8].eq_ignore_ascii_case("imaps://") {
+        let (security, rest) = if s.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("imaps://")) {
             (Security::Tls, &s[8..])
-        } else if s.len() >= 7 && s[..7].eq_ignore_ascii_case("imap://") {
+        } else if s.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("imap://")) {
             (Security::StartTls, &s[7..])
         } else {
             return Err("an IMAP address starts with imaps:// or imap://".into());
@@ -195,5 +195,8 @@ mod tests {
         }
         assert!(ImapAddress::parse("imaps://u%ZZ@h").is_err());
         assert!(ImapAddress::parse("imaps://u%0a@h").is_err());
+        // Never a panic on a character across the scheme's end.
+        assert!(ImapAddress::parse("imaps:/é@h").is_err() && ImapAddress::parse("imap:/é").is_err());
+        assert!(!is_address("imap:/é"));
     }
 }

@@ -667,6 +667,17 @@ mod tests {
     }
 
     #[test]
+    fn sasl_answers() {
+        use async_imap::Authenticator;
+        let mut p = Plain { authzid: "alice", user: "admin", password: "pw" };
+        assert_eq!(p.process(b""), b"alice\0admin\0pw");
+        let mut x = XOAuth2 { user: "u@x.org", token: "ya29.t", sent: false };
+        assert_eq!(x.process(b""), b"user=u@x.org\x01auth=Bearer ya29.t\x01\x01");
+        // The error challenge is answered with an empty line.
+        assert_eq!(x.process(br#"{"status":"401"}"#), b"");
+    }
+
+    #[test]
     fn secrets_do_not_print() {
         let s = Secret::Password("hunter2".into());
         assert!(!format!("{s:?}").contains("hunter2"));

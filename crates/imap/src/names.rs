@@ -36,7 +36,9 @@ impl Layout {
                 let p = format!("INBOX{d}");
                 let others: Vec<&Listed> = listed.iter().filter(|l| !l.name.eq_ignore_ascii_case("INBOX")).collect();
                 if !others.is_empty()
-                    && others.iter().all(|l| l.name.len() > p.len() && l.name[..p.len()].eq_ignore_ascii_case(&p))
+                    && others.iter().all(|l| {
+                        l.name.len() > p.len() && l.name.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(&p))
+                    })
                 {
                     p
                 } else {
@@ -88,7 +90,7 @@ impl Layout {
     pub fn decode(&self, name: &str) -> Vec<String> {
         let rest = if !self.prefix.is_empty()
             && name.len() > self.prefix.len()
-            && name[..self.prefix.len()].eq_ignore_ascii_case(&self.prefix)
+            && name.get(..self.prefix.len()).is_some_and(|h| h.eq_ignore_ascii_case(&self.prefix))
         {
             &name[self.prefix.len()..]
         } else {
@@ -271,6 +273,10 @@ mod tests {
         let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(lay.encode(&p(&["Entwürfe", "a.b"])).0, "INBOX.Entw&APw-rfe.a_b");
         assert_eq!(lay.decode("INBOX.Entw&APw-rfe.x"), p(&["Entwürfe", "x"]));
+        // A server's UTF-8 name across the prefix's end is no panic.
+        assert_eq!(lay.decode("INBOXé"), p(&["INBOXé"]));
+        let odd = [l("INBOX", '.', &[]), l("INBOé.x", '.', &[])];
+        assert_eq!(Layout::from_list(&odd).prefix, "");
         assert_eq!(lay.encode(&p(&["INBOX", "sub"])).0, "INBOX.sub");
         assert_eq!(lay.encode(&[]).0, "INBOX");
         let s = special_mailboxes(&courier, &lay);

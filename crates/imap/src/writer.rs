@@ -246,17 +246,15 @@ impl ImapWriter {
     /// The server's name for a source folder.
     fn target_name(&self, f: &Folder) -> (String, Vec<String>) {
         let prefix = &self.link.ep.address.prefix;
-        let shown = f.display_path();
-        // --folder-map first.
+        // --folder-map first: by path components, case-insensitively.
         for (src, dst) in &self.opts.folder_map {
-            let s = src.trim_matches('/');
-            let hit = shown.eq_ignore_ascii_case(s)
-                || (shown.len() > s.len()
-                    && shown[..s.len()].eq_ignore_ascii_case(s)
-                    && shown.as_bytes()[s.len()] == b'/');
+            let from: Vec<&str> = src.split('/').filter(|p| !p.is_empty()).collect();
+            let hit = !from.is_empty()
+                && f.path.len() >= from.len()
+                && from.iter().zip(&f.path).all(|(a, b)| a.to_lowercase() == b.to_lowercase());
             if hit {
                 let mut path: Vec<String> = dst.split('/').filter(|p| !p.is_empty()).map(str::to_string).collect();
-                path.extend(f.path[s.split('/').count()..].iter().cloned());
+                path.extend(f.path[from.len()..].iter().cloned());
                 return self.layout.encode(&with_prefix(prefix, path));
             }
         }
