@@ -694,3 +694,109 @@ fn folder_map_and_size_limits() {
     assert!(err.contains("over --max-size 5120"), "{err}");
     assert_eq!(env.dv.counts("f2").get("INBOX"), Some(&49));
 }
+
+/// A proxy between the client and Dovecot's plain port that answers the
+/// 2nd and 4th APPENDs with `NO [THROTTLED] ... Suggested Backoff Time`
+/// (Exchange's words) after Dovecot has taken them, and hides STARTTLS so
+/// that it can read the traffic (`--insecure-plaintext`, loopback).
+const THROTTLING_PROXY: &str = r#"
+import socket, sys, threading, re
+listen = socket.socket(); listen.bind(("127.0.0.1", 0)); listen.listen(16)
+print(listen.getsockname()[1], flush=True)
+upstream = (sys.argv[1], int(sys.argv[2]))
+count = [0]; lock = threading.Lock()
+def pump_up(c, s):
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b: break
+            s.sendall(b)
+    except OSError: pass
+    try: s.shutdown(socket.SHUT_WR)
+    except OSError: pass
+def pump_down(s, c):
+    buf = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b: break
+            buf += b
+            out = b""
+            while b"\r\n" in buf:
+                line, buf = buf.split(b"\r\n", 1)
+                if b"CAPABILITY" in line:
+                    line = line.replace(b" STARTTLS", b"")
+                m = re.match(rb"^(\S+) OK \[APPENDUID", line)
+                if m:
+                    with lock:
+                        count[0] += 1
+                        n = count[0]
+                    if n in (2, 4):
+                        line = m.group(1) + b" NO [THROTTLED] Request is throttled. Suggested Backoff Time: 300 milliseconds"
+                out += line + b"\r\n"
+            c.sendall(out)
+    except OSError: pass
+    try: c.shutdown(socket.SHUT_WR)
+    except OSError: pass
+while True:
+    c, _ = listen.accept()
+    s = socket.create_connection(upstream)
+    threading.Thread(target=pump_up, args=(c, s), daemon=True).start()
+    threading.Thread(target=pump_down, args=(s, c), daemon=True).start()
+"#;
+
+/// The server throttles: the run waits what it was told, asks whether the
+/// refused APPEND landed anyway (here it had), and ends with each message
+/// once; the report counts the waits.
+#[test]
+fn a_throttling_server_is_waited_for() {
+    if mailshift_testkit::tool("python3").is_none() {
+        return;
+    }
+    let Some(env) = start(DovecotOptions { users: users(&["t1"]), allow_plaintext: true, ..DovecotOptions::default() })
+    else {
+        return;
+    };
+    let mut proxy = Command::new("python3")
+        .args(["-c", THROTTLING_PROXY, env.dv.host(), &env.dv.imap_port().to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the proxy");
+    let mut port = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(proxy.stdout.take().unwrap()), &mut port).unwrap();
+    let url = format!("imap://t1@127.0.0.1:{}", port.trim());
+    let src = repo("fixtures/generated/sample.mbox");
+    let src_arg = src.display().to_string();
+    let report = env.dir.path().join("throttle.json");
+    let report_arg = report.display().to_string();
+    let started = Instant::now();
+    let (code, _, err) = env.run(&[
+        "convert",
+        &src_arg,
+        &url,
+        "--insecure-plaintext",
+        "--append-batch",
+        "8",
+        "--connections",
+        "2",
+        "--no-journal",
+        "--no-fsync",
+        "--report",
+        &report_arg,
+    ]);
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{err}");
+    assert_exactly_once(&env, "t1", &src, "after throttling");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(total(&json, "copied"), 60, "{json}");
+    let notes = json["notes"].to_string();
+    assert!(notes.contains("2 waits before a retry (0.6 s in all)"), "{notes}");
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    // Without --insecure-plaintext a server without STARTTLS is refused.
+    let (code, _, err) = env.run(&["info", &url]);
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("offers no STARTTLS"), "{err}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}

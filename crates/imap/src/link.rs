@@ -32,6 +32,9 @@ pub(crate) struct Link {
     pub retries: u32,
     pub stats: LinkStats,
     opened_once: bool,
+    /// The server was reached (by this link or another): connection
+    /// failures are retried.
+    reachable: bool,
 }
 
 impl Link {
@@ -40,7 +43,22 @@ impl Link {
             .enable_all()
             .build()
             .map_err(|e| ImapError::Setup(format!("cannot start the network runtime: {e}")))?;
-        Ok(Link { rt, ep, conn: None, selected: None, retries, stats: LinkStats::default(), opened_once: false })
+        Ok(Link {
+            rt,
+            ep,
+            conn: None,
+            selected: None,
+            retries,
+            stats: LinkStats::default(),
+            opened_once: false,
+            reachable: false,
+        })
+    }
+
+    /// Takes the server as reached already (another connection logged in):
+    /// a failure to connect is then retried like a lost connection.
+    pub fn reached(&mut self) {
+        self.reachable = true;
     }
 
     /// The open connection, opened (and its mailbox selected again) if
@@ -52,6 +70,7 @@ impl Link {
                 self.stats.reconnects += 1;
             }
             self.opened_once = true;
+            self.reachable = true;
             if let Some((mb, read_only)) = &self.selected {
                 let verb = if *read_only { "EXAMINE" } else { "SELECT" };
                 self.rt.block_on(conn.command(&format!("{verb} {}", crate::conn::quote(mb)), |_| {}))?;
@@ -90,6 +109,9 @@ impl Link {
             };
             match result {
                 Ok(v) => return Ok(v),
+                // A server never reached is a wrong address or a server
+                // that is down: said at once, not after a minute of retries.
+                Err(e) if !self.reachable => return Err(e),
                 Err(e) => match e.retry_after() {
                     Some(wait) if attempt < self.retries => {
                         attempt += 1;

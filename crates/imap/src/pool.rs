@@ -125,6 +125,8 @@ fn worker(ep: Endpoint, retries: u32, jobs: Arc<Mutex<Receiver<Job>>>, done: Sen
         Ok(l) => l,
         Err(_) => return,
     };
+    // The writer's own connection logged in: this one's failures are retried.
+    link.reached();
     loop {
         let job = {
             let rx = jobs.lock().unwrap_or_else(|e| e.into_inner());
