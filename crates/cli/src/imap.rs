@@ -48,6 +48,16 @@ pub struct ImapArgs {
     /// suggests).
     #[arg(long, value_name = "N", default_value = "5", help_heading = "IMAP")]
     pub retries: u32,
+    /// IMAP to IMAP: the source mailbox's password file (else
+    /// MAILSHIFT_SOURCE_PASSWORD, else --password-file's, else a prompt).
+    #[arg(long, value_name = "FILE", help_heading = "IMAP")]
+    pub source_password_file: Option<PathBuf>,
+    /// IMAP to IMAP: the source's OAuth 2.0 token file (XOAUTH2).
+    #[arg(long, value_name = "FILE", help_heading = "IMAP")]
+    pub source_oauth2_token_file: Option<PathBuf>,
+    /// IMAP to IMAP: the source's authorization identity (see --authzid).
+    #[arg(long, value_name = "USER", help_heading = "IMAP")]
+    pub source_authzid: Option<String>,
 }
 
 /// `--auth`.
@@ -76,11 +86,48 @@ fn first_line(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
     Ok(line)
 }
 
+/// The endpoint of the source mailbox of an IMAP to IMAP run: its own
+/// secret where given (`--source-password-file`, `--source-oauth2-token-file`,
+/// `MAILSHIFT_SOURCE_PASSWORD`), else the common one.
+pub fn source_endpoint(addr: &std::path::Path, args: &ImapArgs) -> anyhow::Result<Endpoint> {
+    let mut own = args.clone();
+    own.authzid = args.source_authzid.clone().or_else(|| args.authzid.clone());
+    if let Some(p) = &args.source_oauth2_token_file {
+        own.oauth2_token_file = Some(p.clone());
+        own.password_file = None;
+    } else if let Some(p) = &args.source_password_file {
+        own.password_file = Some(p.clone());
+        own.oauth2_token_file = None;
+    } else if let Some(pw) = std::env::var_os("MAILSHIFT_SOURCE_PASSWORD").filter(|v| !v.is_empty()) {
+        let pw = pw.into_string().map_err(|_| anyhow::anyhow!("MAILSHIFT_SOURCE_PASSWORD is not UTF-8"))?;
+        return endpoint_with(addr, &own, Some(Secret::Password(pw)));
+    }
+    endpoint_with(addr, &own, None)
+}
+
+/// True if `b` is `a`'s mailbox or lies inside it (the same account on the
+/// same server, and `b`'s prefix at or under `a`'s), or the other way round.
+pub fn same_mailbox(a: &ImapAddress, b: &ImapAddress) -> bool {
+    let host = |x: &ImapAddress| (x.host.to_ascii_lowercase(), x.port, x.user.clone());
+    if host(a) != host(b) {
+        return false;
+    }
+    let n = a.prefix.len().min(b.prefix.len());
+    a.prefix[..n] == b.prefix[..n]
+}
+
 /// The endpoint for `addr`, with its secret found.
 pub fn endpoint(addr: &std::path::Path, args: &ImapArgs) -> anyhow::Result<Endpoint> {
+    endpoint_with(addr, args, None)
+}
+
+/// The endpoint for `addr` with `secret`, or the secret the options say.
+fn endpoint_with(addr: &std::path::Path, args: &ImapArgs, secret: Option<Secret>) -> anyhow::Result<Endpoint> {
     let text = addr.to_str().context("the IMAP address is not UTF-8")?;
     let address = ImapAddress::parse(text).map_err(|e| anyhow::anyhow!("invalid IMAP address: {e}"))?;
-    let secret = if let Some(p) = &args.oauth2_token_file {
+    let secret = if let Some(s) = secret {
+        s
+    } else if let Some(p) = &args.oauth2_token_file {
         Secret::OAuth2Token(first_line(p, "token")?)
     } else if let Some(p) = &args.password_file {
         Secret::Password(first_line(p, "password")?)

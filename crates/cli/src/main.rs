@@ -418,12 +418,6 @@ pub(crate) fn open_reader(path: &Path, fmt: Format, recover: bool) -> anyhow::Re
 fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     let src_imap = imap::is_imap(&args.src);
     if imap::is_imap(&args.dst) {
-        if src_imap {
-            bail!(
-                "IMAP to IMAP is not supported yet: go through a local Maildir \
-                 (convert imaps://... ./mail --to maildir, then convert ./mail imaps://...)"
-            );
-        }
         return run_upload(args);
     }
     let src_fmt = match (args.from, src_imap) {
@@ -557,15 +551,19 @@ fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
     if args.split.is_some() {
         bail!("--split is for a PST target");
     }
-    let src_fmt = match args.from {
-        Some(f) => f,
-        None => detect::source(&args.src)?,
+    let src_imap = imap::is_imap(&args.src);
+    let src_fmt = match (args.from, src_imap) {
+        (_, true) => None,
+        (Some(f), false) => Some(f),
+        (None, false) => Some(detect::source(&args.src)?),
     };
-    if let Some(r) = &args.report {
-        guard::distinct(&args.src, r, "report file")?;
-    }
-    if let Some(d) = &args.pim_dir {
-        guard::distinct(&args.src, d, "--pim-dir")?;
+    if !src_imap {
+        if let Some(r) = &args.report {
+            guard::distinct(&args.src, r, "report file")?;
+        }
+        if let Some(d) = &args.pim_dir {
+            guard::distinct(&args.src, d, "--pim-dir")?;
+        }
     }
     let mut max_size = args.max_size.as_deref().map(parse_size).transpose()?;
     let mut max_size_label = None;
@@ -598,8 +596,20 @@ fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
         folder_map.push((a.trim().to_string(), b.trim().to_string()));
     }
     let (max_messages_per_sec, max_bytes_per_sec) = imap::parse_rates(&args.max_rate)?;
-    let source = open_reader(&args.src, src_fmt, args.recover).context("cannot open the source")?;
     let ep = imap::endpoint(&args.dst, &args.imap)?;
+    let source: Box<dyn StoreReader> = match src_fmt {
+        Some(fmt) => open_reader(&args.src, fmt, args.recover).context("cannot open the source")?,
+        None => {
+            let src_ep = imap::source_endpoint(&args.src, &args.imap)?;
+            if imap::same_mailbox(&src_ep.address, &ep.address) {
+                bail!("the target {} is the source mailbox, or lies inside it", ep.address);
+            }
+            Box::new(
+                mailshift_imap::ImapReader::open(src_ep, args.imap.retries)
+                    .context("cannot open the source mailbox")?,
+            )
+        }
+    };
     let journal = if args.no_journal {
         None
     } else {

@@ -533,7 +533,7 @@ fn a_full_mailbox_stops_the_run_with_exit_3() {
 /// mailbox unchanged, `\Seen` included.
 #[test]
 fn imap_to_maildir_to_imap_keeps_everything_and_changes_nothing_at_the_source() {
-    let Some(env) = start_users(&["src", "dst"]) else { return };
+    let Some(env) = start_users(&["src", "dst", "dst2"]) else { return };
     let (code, _, err) = env.upload(&repo("fixtures/generated/tree"), "src", &[]);
     assert_eq!(code, 0, "{err}");
     // Some state beyond what the tree has: unseen, flagged, a keyword.
@@ -581,6 +581,33 @@ fn imap_to_maildir_to_imap_keeps_everything_and_changes_nothing_at_the_source() 
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(total(&json, "copied"), 0, "{json}");
     assert_eq!(total(&json, "skipped_duplicate") as usize, before.len(), "{json}");
+    // IMAP to IMAP directly, the source's password by its own option; twice.
+    let dst2 = env.url("dst2");
+    let pw = env.pw.display().to_string();
+    for copied in [before.len(), 0] {
+        let report = env.dir.path().join(format!("direct-{copied}.json"));
+        let report_arg = report.display().to_string();
+        let (code, _, err) = env.run(&[
+            "convert",
+            &src_url,
+            &dst2,
+            "--source-password-file",
+            &pw,
+            "--no-journal",
+            "-q",
+            "--report",
+            &report_arg,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert_eq!(total(&json, "copied") as usize, copied, "{json}");
+    }
+    assert_eq!(strip_uids(&env.dv.messages("dst2")), strip_uids(&before), "dst2 differs from src");
+    assert_eq!(env.dv.messages("src"), before, "the source mailbox changed");
+    // Into itself: refused.
+    let (code, _, err) = env.run(&["convert", &src_url, &format!("{src_url}/Archiv"), "-q"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is the source mailbox"), "{err}");
 }
 
 /// STARTTLS on imap://, a master user by LOGIN (`user*master`) and by
