@@ -32,6 +32,9 @@ use crate::link::{Link, LinkStats, Pace};
 use crate::names::{special_mailboxes, Layout};
 use crate::pool::{ErrorKind, Job, Pool, Queued};
 
+/// At most this many bytes of messages are sent and not yet answered.
+const MAX_IN_FLIGHT: u64 = 24 << 20;
+
 /// How to upload.
 #[derive(Debug, Clone)]
 pub struct ImapWriteOptions {
@@ -115,6 +118,8 @@ pub struct ImapWriter {
     batch_size: u64,
     /// Keys sent and not yet settled, with their copies in flight.
     inflight: HashMap<Key, u32>,
+    /// Bytes sent and not yet settled.
+    inflight_bytes: u64,
     /// Outcomes known, not yet handed to the converter.
     ready: Vec<(ItemId, Result<Written>)>,
     pool_stats: LinkStats,
@@ -157,6 +162,7 @@ impl ImapWriter {
             batch: Vec::new(),
             batch_size: 0,
             inflight: HashMap::new(),
+            inflight_bytes: 0,
             ready: Vec::new(),
             pool_stats: LinkStats::default(),
         })
@@ -174,7 +180,16 @@ impl ImapWriter {
             return Ok(());
         }
         let Some(name) = self.cur.as_ref().map(|o| o.name.clone()) else { return Ok(()) };
+        // Memory stays bounded whatever the message sizes: no more than
+        // MAX_IN_FLIGHT bytes sent and not yet answered (a batch larger
+        // than that goes alone).
+        while self.inflight_bytes > 0 && self.inflight_bytes + self.batch_size > MAX_IN_FLIGHT {
+            if !self.collect_one() {
+                break;
+            }
+        }
         let items = std::mem::take(&mut self.batch);
+        self.inflight_bytes += self.batch_size;
         self.batch_size = 0;
         for q in &items {
             *self.inflight.entry(q.key).or_default() += 1;
@@ -192,16 +207,31 @@ impl ImapWriter {
         Ok(())
     }
 
+    /// Waits for one job and takes its outcomes; false if none was out.
+    fn collect_one(&mut self) -> bool {
+        let Some(pool) = &mut self.pool else { return false };
+        let Some(done) = pool.next(true) else { return false };
+        self.take(done);
+        true
+    }
+
     /// Turns finished jobs into outcomes; with `wait`, all of them.
     fn collect(&mut self, wait: bool) {
         loop {
             let Some(pool) = &mut self.pool else { return };
             let Some(done) = pool.next(wait) else { return };
+            self.take(done);
+        }
+    }
+
+    fn take(&mut self, done: crate::pool::JobDone) {
+        {
             self.pool_stats.reconnects += done.stats.reconnects;
             self.pool_stats.waits += done.stats.waits;
             self.pool_stats.waited += done.stats.waited;
             let mut journal_entries = Vec::new();
             for (q, result, kind) in done.items {
+                self.inflight_bytes = self.inflight_bytes.saturating_sub(q.body.len() as u64);
                 if let Some(n) = self.inflight.get_mut(&q.key) {
                     *n -= 1;
                     if *n == 0 {
