@@ -435,11 +435,31 @@ fn dropped_connections_mid_upload_are_resumed() {
         &env,
         &src,
         "d1",
-        &["--append-batch", "2", "--connections", "2", "--max-rate", "30", "--report", &report_arg, "--no-fsync"],
+        &[
+            "--append-batch",
+            "2",
+            "--connections",
+            "2",
+            "--max-rate",
+            "30",
+            "--report",
+            &report_arg,
+            "--no-fsync",
+            // A session killed while its login is being handed over can
+            // leave a command unanswered: the timeout is what ends the wait.
+            "--timeout",
+            "5",
+        ],
     );
     for n in [10, 30] {
         wait_for_count(&env, "d1", n, &mut child);
-        assert!(env.dv.drop_connections() > 0, "no session to drop at {n}");
+        // Sessions being opened again (after the first drop) are not yet
+        // imap processes: try for a while.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while env.dv.drop_connections() == 0 {
+            assert!(Instant::now() < deadline, "no session to drop at {n}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
     let out = child.wait_with_output().expect("upload ends");
     let err = String::from_utf8_lossy(&out.stderr);
