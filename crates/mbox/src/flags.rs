@@ -197,7 +197,23 @@ fn clean_keyword(k: &str) -> String {
 /// so that reading the result back gives the same state. Forwarded goes to
 /// the `X-Mozilla-Status` bit if the message has that field, else to
 /// `$Forwarded` in `X-Keywords`.
+#[cfg(test)]
 pub(crate) fn apply_state<'r>(raw: &'r [u8], flags: Flags, keywords: &[String]) -> (Cow<'r, [u8]>, Vec<String>) {
+    let (head, rest, not_kept) = apply_state_parts(raw, flags, keywords);
+    match head {
+        Cow::Borrowed(h) if rest.is_empty() => (Cow::Borrowed(h), not_kept),
+        head => (Cow::Owned([&head[..], rest].concat()), not_kept),
+    }
+}
+
+/// [`apply_state`] as two parts, the message being their concatenation: a
+/// rewritten header and the rest borrowed (the body is not copied), or the
+/// message as it is and nothing.
+pub(crate) fn apply_state_parts<'r>(
+    raw: &'r [u8],
+    flags: Flags,
+    keywords: &[String],
+) -> (Cow<'r, [u8]>, &'r [u8], Vec<String>) {
     let have = parse_state(raw);
     let mut not_kept = Vec::new();
     let mut want = flags;
@@ -220,7 +236,7 @@ pub(crate) fn apply_state<'r>(raw: &'r [u8], flags: Flags, keywords: &[String]) 
     let keywords = cleaned;
     let keywords_same = same_keywords(&have.keywords, &keywords);
     if have.flags == want && keywords_same {
-        return (Cow::Borrowed(raw), not_kept);
+        return (Cow::Borrowed(raw), &[], not_kept);
     }
 
     let eol: &[u8] = if first_line_crlf(raw) { b"\r\n" } else { b"\n" };
@@ -255,7 +271,7 @@ pub(crate) fn apply_state<'r>(raw: &'r [u8], flags: Flags, keywords: &[String]) 
     });
 
     let (fields, header_end) = fields(raw);
-    let mut out = Vec::with_capacity(raw.len() + 64);
+    let mut out = Vec::with_capacity(header_end + 64);
     let mut cursor = 0;
     let (mut did_status, mut did_xs, mut did_kw, mut did_moz, mut did_mozkeys) = (false, false, false, false, false);
     for f in &fields {
@@ -309,8 +325,7 @@ pub(crate) fn apply_state<'r>(raw: &'r [u8], flags: Flags, keywords: &[String]) 
     if let (false, Some(x)) = (did_kw, &x_keywords) {
         out.extend_from_slice(x);
     }
-    out.extend_from_slice(&raw[header_end..]);
-    (Cow::Owned(out), not_kept)
+    (Cow::Owned(out), &raw[header_end..], not_kept)
 }
 
 /// True if the message's first line ends with CRLF.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use mailshift_core::{fsio, Error, Folder, FolderRole, Item, Prepared, Result, StoreWriter, Written};
 use memchr::memmem;
 
-use crate::flags::{apply_state, first_line_crlf};
+use crate::flags::{apply_state_parts, first_line_crlf};
 
 /// How lines starting with `From ` are quoted in message bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,6 +78,8 @@ pub struct MboxWriter {
     stale: Vec<PathBuf>,
     /// Sweeps that could not be made, as notes.
     sweep_errors: Vec<String>,
+    /// The framed message, reused from message to message.
+    buf: Vec<u8>,
 }
 
 impl std::fmt::Debug for MboxWriter {
@@ -103,6 +105,7 @@ impl MboxWriter {
             swept: HashSet::new(),
             stale: Vec::new(),
             sweep_errors: Vec::new(),
+            buf: Vec::new(),
         })
     }
 
@@ -267,19 +270,23 @@ fn quote_into(msg: &[u8], format: MboxFormat, out: &mut Vec<u8>) {
 }
 
 /// One message as it stands in an mbox file: From_ line, quoted message,
-/// final line ending, framing empty line.
-pub(crate) fn frame(from: &[u8], msg: &[u8], format: MboxFormat) -> Vec<u8> {
-    let eol: &[u8] = if first_line_crlf(msg) { b"\r\n" } else { b"\n" };
-    let mut out = Vec::with_capacity(msg.len() + from.len() + 16);
+/// final line ending, framing empty line; into `out` (cleared first). The
+/// message is `head` then `rest`, `rest` starting at a line (the header
+/// rewritten, the body as it was).
+pub(crate) fn frame_into(from: &[u8], head: &[u8], rest: &[u8], format: MboxFormat, out: &mut Vec<u8>) {
+    let eol: &[u8] = if first_line_crlf(head) { b"\r\n" } else { b"\n" };
+    out.clear();
+    out.reserve(head.len() + rest.len() + from.len() + 16);
     out.extend_from_slice(b"From ");
     out.extend_from_slice(from);
     out.extend_from_slice(eol);
-    quote_into(msg, format, &mut out);
-    if !msg.is_empty() && !msg.ends_with(b"\n") {
+    quote_into(head, format, out);
+    quote_into(rest, format, out);
+    let last = if rest.is_empty() { head } else { rest };
+    if !last.is_empty() && !last.ends_with(b"\n") {
         out.extend_from_slice(eol);
     }
     out.extend_from_slice(eol);
-    out
 }
 
 impl StoreWriter for MboxWriter {
@@ -374,10 +381,15 @@ impl StoreWriter for MboxWriter {
                 reason: format!("mbox cannot hold {} items", item.item.kind().as_str()),
             });
         };
-        let (msg, not_kept) = apply_state(&mail.raw, mail.flags, &mail.keywords);
-        let bytes = frame(&from_line(item, mail), &msg, self.opts.format);
-        open.temp.write_all(&bytes).map_err(|e| Error::io(open.temp.get_ref().path(), e))?;
-        Ok(Written { bytes: bytes.len() as u64, lost: Vec::new(), not_kept, ..Written::default() })
+        let (head, rest, not_kept) = apply_state_parts(&mail.raw, mail.flags, &mail.keywords);
+        frame_into(&from_line(item, mail), &head, rest, self.opts.format, &mut self.buf);
+        open.temp.write_all(&self.buf).map_err(|e| Error::io(open.temp.get_ref().path(), e))?;
+        let bytes = self.buf.len() as u64;
+        // A buffer grown by one large message is not kept.
+        if self.buf.capacity() > 8 << 20 {
+            self.buf = Vec::new();
+        }
+        Ok(Written { bytes, lost: Vec::new(), not_kept, ..Written::default() })
     }
 
     fn close_folder(&mut self) -> Result<()> {

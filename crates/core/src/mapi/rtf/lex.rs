@@ -1,6 +1,6 @@
 //! An RTF tokenizer ([MSFT-RTF] "RTF Syntax"): groups, control words with
 //! their optional numeric parameter, control symbols, `\'hh` escapes,
-//! `\binN` data and plain text bytes. One pass, no allocation.
+//! `\binN` data and runs of plain text. One pass, no allocation.
 
 /// One RTF token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +17,18 @@ pub(crate) enum Token<'a> {
     Hex(u8),
     /// `\binN` and the N bytes of binary data after it (fewer if the input ends).
     Bin(&'a [u8]),
-    /// A byte of text (CR and LF are not text in RTF and are dropped).
+    /// A NUL byte in the text (a token of its own: it counts as one
+    /// fallback character after `\uN`, and is not text).
     Text(u8),
+    /// A run of text bytes: every byte but `{`, `}`, `\`, NUL, CR and LF
+    /// (CR and LF are not text in RTF and are dropped; the run ends there).
+    Run(&'a [u8]),
+}
+
+/// True for a byte that ends a run of text.
+#[inline]
+fn special(b: u8) -> bool {
+    matches!(b, b'{' | b'}' | b'\\' | b'\r' | b'\n' | 0)
 }
 
 /// Longest control word name kept; RTF allows 32 letters. Longer runs of
@@ -57,7 +67,14 @@ impl<'a> Iterator for Lexer<'a> {
                 b'}' => return Some(Token::Close),
                 b'\r' | b'\n' => continue,
                 b'\\' => {}
-                _ => return Some(Token::Text(b)),
+                0 => return Some(Token::Text(0)),
+                _ => {
+                    let start = self.pos - 1;
+                    while self.data.get(self.pos).is_some_and(|&x| !special(x)) {
+                        self.pos += 1;
+                    }
+                    return Some(Token::Run(&self.data[start..self.pos]));
+                }
             }
             let &c = self.data.get(self.pos)?;
             if !c.is_ascii_alphabetic() {

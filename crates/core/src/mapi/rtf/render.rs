@@ -199,6 +199,15 @@ impl Out {
         self.bytes.push(b);
     }
 
+    fn bytes(&mut self, b: &[u8], enc: &'static Encoding) {
+        self.orphan_high();
+        if enc != self.enc {
+            self.flush();
+            self.enc = enc;
+        }
+        self.bytes.extend_from_slice(b);
+    }
+
     fn text(&mut self, t: &str) {
         self.flush();
         self.orphan_high();
@@ -240,7 +249,11 @@ impl Out {
 /// Which encapsulation the header announces, if any.
 fn detect(rtf: &[u8]) -> Option<Mode> {
     // Whitespace or NUL padding before the first `{` is tolerated.
-    let mut lex = Lexer::new(rtf).skip_while(|t| matches!(t, Token::Text(b' ' | b'\t' | 0)));
+    let mut lex = Lexer::new(rtf).skip_while(|t| match t {
+        Token::Text(0) => true,
+        Token::Run(r) => r.iter().all(|b| matches!(b, b' ' | b'\t')),
+        _ => false,
+    });
     if lex.next() != Some(Token::Open) {
         return None;
     }
@@ -312,10 +325,22 @@ fn render(rtf: &[u8], mode: Mode) -> String {
             }
             _ => {}
         }
-        if ucskip > 0 {
-            ucskip -= 1;
-            continue;
-        }
+        // Fallback characters are counted byte by byte, in runs too.
+        let tok = match tok {
+            Token::Run(r) if ucskip > 0 => {
+                let k = r.len().min(ucskip as usize);
+                ucskip -= k as u32;
+                if k == r.len() {
+                    continue;
+                }
+                Token::Run(&r[k..])
+            }
+            _ if ucskip > 0 => {
+                ucskip -= 1;
+                continue;
+            }
+            t => t,
+        };
         let was_star = std::mem::replace(&mut star, false);
         let emit = !st.skip
             && !stack.is_empty()
@@ -327,8 +352,13 @@ fn render(rtf: &[u8], mode: Mode) -> String {
         let enc = if st.htmltag { doc_enc } else { st.enc.unwrap_or(doc_enc) };
         match tok {
             Token::Open | Token::Close | Token::Bin(_) => {}
-            Token::Text(0) => {}
-            Token::Text(b) | Token::Hex(b) => {
+            Token::Text(_) => {}
+            Token::Run(r) => {
+                if emit {
+                    out.bytes(r, enc);
+                }
+            }
+            Token::Hex(b) => {
                 if emit {
                     out.byte(b, enc);
                 }
