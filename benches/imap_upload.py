@@ -47,6 +47,8 @@ def main():
     ap.add_argument("--bytes", type=int, default=400_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workdir", default="/tmp/mailshift-bench")
+    ap.add_argument("--mailshift-args", default="", help="more arguments for mailshift (--connections 4 ...)")
+    ap.add_argument("--skip-mbsync", action="store_true")
     a = ap.parse_args()
     for tool in ("dovecot", "doveadm", "mbsync", "openssl"):
         if shutil.which(tool) is None:
@@ -166,7 +168,7 @@ default_login_user = {run_as}
     def ms(i):
         u = f"ms{i}"
         return [mailshift, "convert", corpus, f"imaps://{u}@{HOST}:{port}", "--tls-ca", ca,
-                "--password-file", pw, "--no-journal", "-q"], u
+                "--password-file", pw, "--no-journal", "-q"] + a.mailshift_args.split(), u
 
     def mb(i):
         u = f"mb{i}"
@@ -201,7 +203,7 @@ SyncState {state}/
         return ["mbsync", "-q", "-c", rc, "up"], u
 
     rows = []
-    for name, make in (("mailshift", ms), ("mbsync", mb)):
+    for name, make in (("mailshift", ms), ("mbsync", mb))[: 1 if a.skip_mbsync else 2]:
         times, anons, counts, cmd = [], [], [], None
         for i in range(a.runs):
             cmd, u = make(i)
@@ -212,6 +214,8 @@ SyncState {state}/
             counts.append(held(u))
         rows.append((name, statistics.median(times), max(anons), min(counts), cmd))
 
+    if len(rows) < 2:
+        rows.append(rows[0])
     anchor = rows[1][1]
     size = os.path.getsize(corpus)
     print(f"corpus: {corpus}: {a.messages} messages, {size / 1e6:.0f} MB; median of {a.runs} runs; "

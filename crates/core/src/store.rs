@@ -135,7 +135,7 @@ pub struct Written {
     /// What of the item this target format cannot hold by design (flags in
     /// EML, which has no place for them), in words that name the thing and
     /// not the item (`"flags"`, `"keywords"`): the report lists them as
-    /// "not kept by <format>" with a count, and only `--strict` makes them
+    /// "not kept by FORMAT" with a count, and only `--strict` makes them
     /// an error.
     pub not_kept: Vec<String>,
     /// What of the item the target could have held and did not (a keyword
