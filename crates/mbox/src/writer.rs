@@ -78,8 +78,6 @@ pub struct MboxWriter {
     stale: Vec<PathBuf>,
     /// Sweeps that could not be made, as notes.
     sweep_errors: Vec<String>,
-    /// The framed message, reused from message to message.
-    buf: Vec<u8>,
 }
 
 impl std::fmt::Debug for MboxWriter {
@@ -105,7 +103,6 @@ impl MboxWriter {
             swept: HashSet::new(),
             stale: Vec::new(),
             sweep_errors: Vec::new(),
-            buf: Vec::new(),
         })
     }
 
@@ -250,9 +247,10 @@ fn from_line(p: &Prepared<'_>, mail: &mailshift_core::MailItem<'_>) -> Vec<u8> {
     format!("{sender} {}", mailshift_core::time::asctime(p.received().unwrap_or(0))).into_bytes()
 }
 
-/// Appends `msg` to `out` with `From ` lines quoted.
-fn quote_into(msg: &[u8], format: MboxFormat, out: &mut Vec<u8>) {
+/// Writes `msg` to `out` with `From ` lines quoted; returns the bytes written.
+fn quote_to(msg: &[u8], format: MboxFormat, out: &mut impl Write) -> std::io::Result<u64> {
     let mut cursor = 0;
+    let mut n = 0u64;
     for h in memmem::find_iter(msg, b"From ") {
         let mut k = h;
         if format == MboxFormat::Mboxrd {
@@ -261,32 +259,42 @@ fn quote_into(msg: &[u8], format: MboxFormat, out: &mut Vec<u8>) {
             }
         }
         if k == 0 || msg[k - 1] == b'\n' {
-            out.extend_from_slice(&msg[cursor..k]);
-            out.push(b'>');
+            out.write_all(&msg[cursor..k])?;
+            out.write_all(b">")?;
+            n += (k - cursor) as u64 + 1;
             cursor = k;
         }
     }
-    out.extend_from_slice(&msg[cursor..]);
+    out.write_all(&msg[cursor..])?;
+    Ok(n + (msg.len() - cursor) as u64)
 }
 
 /// One message as it stands in an mbox file: From_ line, quoted message,
-/// final line ending, framing empty line; into `out` (cleared first). The
-/// message is `head` then `rest`, `rest` starting at a line (the header
-/// rewritten, the body as it was).
-pub(crate) fn frame_into(from: &[u8], head: &[u8], rest: &[u8], format: MboxFormat, out: &mut Vec<u8>) {
+/// final line ending, framing empty line, written to `out` piece by piece
+/// (the message is not copied into a buffer of its own). The message is
+/// `head` then `rest`, `rest` starting at a line (the header rewritten, the
+/// body as it was). Returns the bytes written.
+pub(crate) fn frame_to(
+    from: &[u8],
+    head: &[u8],
+    rest: &[u8],
+    format: MboxFormat,
+    out: &mut impl Write,
+) -> std::io::Result<u64> {
     let eol: &[u8] = if first_line_crlf(head) { b"\r\n" } else { b"\n" };
-    out.clear();
-    out.reserve(head.len() + rest.len() + from.len() + 16);
-    out.extend_from_slice(b"From ");
-    out.extend_from_slice(from);
-    out.extend_from_slice(eol);
-    quote_into(head, format, out);
-    quote_into(rest, format, out);
+    out.write_all(b"From ")?;
+    out.write_all(from)?;
+    out.write_all(eol)?;
+    let mut n = 5 + (from.len() + eol.len()) as u64;
+    n += quote_to(head, format, out)?;
+    n += quote_to(rest, format, out)?;
     let last = if rest.is_empty() { head } else { rest };
     if !last.is_empty() && !last.ends_with(b"\n") {
-        out.extend_from_slice(eol);
+        out.write_all(eol)?;
+        n += eol.len() as u64;
     }
-    out.extend_from_slice(eol);
+    out.write_all(eol)?;
+    Ok(n + eol.len() as u64)
 }
 
 impl StoreWriter for MboxWriter {
@@ -367,7 +375,8 @@ impl StoreWriter for MboxWriter {
             }
         }
         let temp = fsio::temp_file_in(&dir).map_err(|e| Error::io(&dir, e))?;
-        self.open = Some(Open { target, temp: BufWriter::new(temp) });
+        // Large enough that a message goes out in few writes.
+        self.open = Some(Open { target, temp: BufWriter::with_capacity(256 << 10, temp) });
         Ok(())
     }
 
@@ -382,13 +391,8 @@ impl StoreWriter for MboxWriter {
             });
         };
         let (head, rest, not_kept) = apply_state_parts(&mail.raw, mail.flags, &mail.keywords);
-        frame_into(&from_line(item, mail), &head, rest, self.opts.format, &mut self.buf);
-        open.temp.write_all(&self.buf).map_err(|e| Error::io(open.temp.get_ref().path(), e))?;
-        let bytes = self.buf.len() as u64;
-        // A buffer grown by one large message is not kept.
-        if self.buf.capacity() > 8 << 20 {
-            self.buf = Vec::new();
-        }
+        let bytes = frame_to(&from_line(item, mail), &head, rest, self.opts.format, &mut open.temp)
+            .map_err(|e| Error::io(open.temp.get_ref().path(), e))?;
         Ok(Written { bytes, lost: Vec::new(), not_kept, ..Written::default() })
     }
 
@@ -483,11 +487,17 @@ mod tests {
     #[test]
     fn quoting() {
         let mut o = Vec::new();
-        quote_into(b"From a\n>From b\nx From c\n>>From d\n", MboxFormat::Mboxrd, &mut o);
+        let n = quote_to(b"From a\n>From b\nx From c\n>>From d\n", MboxFormat::Mboxrd, &mut o).unwrap();
         assert_eq!(o, b">From a\n>>From b\nx From c\n>>>From d\n");
+        assert_eq!(n as usize, o.len());
         let mut o = Vec::new();
-        quote_into(b"From a\n>From b\n", MboxFormat::Mboxo, &mut o);
+        quote_to(b"From a\n>From b\n", MboxFormat::Mboxo, &mut o).unwrap();
         assert_eq!(o, b">From a\n>From b\n");
+        // The framing counts what it writes.
+        let mut o = Vec::new();
+        let n = frame_to(b"x 1", b"Subject: a\r\n\r\n", b"From here", MboxFormat::Mboxrd, &mut o).unwrap();
+        assert_eq!(o, b"From x 1\r\nSubject: a\r\n\r\n>From here\r\n\r\n");
+        assert_eq!(n as usize, o.len());
     }
 
     #[test]
