@@ -58,6 +58,26 @@ pub struct ImapArgs {
     /// IMAP to IMAP: the source's authorization identity (see --authzid).
     #[arg(long, value_name = "USER", help_heading = "IMAP")]
     pub source_authzid: Option<String>,
+    /// A password handed over in the process (a batch row's), before any
+    /// of the options above; never an argument.
+    #[arg(skip)]
+    pub password: Option<Hidden>,
+    /// ... the source mailbox's, of an IMAP to IMAP run.
+    #[arg(skip)]
+    pub source_password: Option<Hidden>,
+    /// Never prompt on the terminal (a batch runs many jobs at once).
+    #[arg(skip)]
+    pub no_prompt: bool,
+}
+
+/// A secret that debug output does not show.
+#[derive(Clone, Default)]
+pub struct Hidden(pub String);
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(hidden)")
+    }
 }
 
 /// `--auth`.
@@ -92,6 +112,9 @@ fn first_line(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
 pub fn source_endpoint(addr: &std::path::Path, args: &ImapArgs) -> anyhow::Result<Endpoint> {
     let mut own = args.clone();
     own.authzid = args.source_authzid.clone().or_else(|| args.authzid.clone());
+    if let Some(pw) = &args.source_password {
+        return endpoint_with(addr, &own, Some(Secret::Password(pw.0.clone())));
+    }
     if let Some(p) = &args.source_oauth2_token_file {
         own.oauth2_token_file = Some(p.clone());
         own.password_file = None;
@@ -127,13 +150,15 @@ fn endpoint_with(addr: &std::path::Path, args: &ImapArgs, secret: Option<Secret>
     let address = ImapAddress::parse(text).map_err(|e| anyhow::anyhow!("invalid IMAP address: {e}"))?;
     let secret = if let Some(s) = secret {
         s
+    } else if let Some(pw) = &args.password {
+        Secret::Password(pw.0.clone())
     } else if let Some(p) = &args.oauth2_token_file {
         Secret::OAuth2Token(first_line(p, "token")?)
     } else if let Some(p) = &args.password_file {
         Secret::Password(first_line(p, "password")?)
     } else if let Some(pw) = std::env::var_os("MAILSHIFT_PASSWORD").filter(|v| !v.is_empty()) {
         Secret::Password(pw.into_string().map_err(|_| anyhow::anyhow!("MAILSHIFT_PASSWORD is not UTF-8"))?)
-    } else if std::io::stdin().is_terminal() {
+    } else if !args.no_prompt && std::io::stdin().is_terminal() {
         let pw = rpassword::prompt_password(format!("password for {address}: "))
             .context("cannot read the password from the terminal")?;
         Secret::Password(pw)

@@ -5,14 +5,20 @@
 //! the next run removes.
 
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::flag;
 
-/// The flag the signals set, for [`mailshift_core::Options::cancel`].
+/// The flag the signals set, for [`mailshift_core::Options::cancel`]: one
+/// for the process, the handlers installed on the first call (a batch runs
+/// many conversions, each asks for it).
 pub fn flag() -> anyhow::Result<Arc<AtomicBool>> {
+    static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    if let Some(stop) = STOP.get() {
+        return Ok(Arc::clone(stop));
+    }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [SIGINT, SIGTERM] {
         // Registered first, so it runs before the flag is set: it ends the
@@ -20,5 +26,7 @@ pub fn flag() -> anyhow::Result<Arc<AtomicBool>> {
         flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop)).context("cannot install signal handlers")?;
         flag::register(sig, Arc::clone(&stop)).context("cannot install signal handlers")?;
     }
-    Ok(stop)
+    // Two threads racing here would both install handlers on their own
+    // flags; the first flag set wins and the loser's handlers stay harmless.
+    Ok(Arc::clone(STOP.get_or_init(|| stop)))
 }

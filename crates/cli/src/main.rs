@@ -1,6 +1,7 @@
 //! `mailshift`: convert local mail stores. Thin: parse arguments, open the
 //! source and target, call `mailshift_core::convert`, print the report.
 
+mod batch;
 mod check;
 mod detect;
 mod guard;
@@ -61,6 +62,15 @@ enum Command {
     /// Check a PST or OST's structure, read-only (like scanpst): exit 0 clean,
     /// 1 problems found, 2 not a PST/OST.
     Check(CheckArgs),
+    /// Run many conversions from a CSV, one shard of them per process
+    /// (`--shard 2/4`, or Kubernetes' / Slurm's index), each job's state and
+    /// report kept under --state so that a rerun finishes what is left.
+    #[command(after_help = batch::EXIT_CODES)]
+    Batch(batch::BatchArgs),
+    /// Merge the reports every shard of a batch kept under --state into one
+    /// table, CSV and JSON: exit 0 when every job is done, 1 when some is
+    /// not, 2 when there is no batch state.
+    BatchReport(batch::BatchReportArgs),
 }
 
 #[derive(clap::Args)]
@@ -182,6 +192,9 @@ struct ConvertArgs {
     /// transaction on the server; 1 appends them one by one).
     #[arg(long, value_name = "N", default_value = "64", value_parser = clap::value_parser!(u16).range(1..), help_heading = "IMAP")]
     append_batch: u16,
+    /// No progress bar (a batch runs several conversions at once).
+    #[arg(skip)]
+    no_progress: bool,
 }
 
 #[derive(clap::Args)]
@@ -321,6 +334,8 @@ fn main() -> ExitCode {
         Command::Convert(args) => run_convert(args),
         Command::Info(args) => run_info(args),
         Command::Check(args) => check::run(&args.file, args.json),
+        Command::Batch(args) => batch::run(args),
+        Command::BatchReport(args) => batch::report(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -527,7 +542,7 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
         // per folder beside the mail folders.
         (None, dst_fmt) => Box::new(WithPimFiles::new(mail_writer(&args, dst_fmt, fsync)?, &args.dst, pim_opts)),
     };
-    let progress = Bar::new();
+    let progress = if args.no_progress { Bar(None) } else { Bar::new() };
     let mut report = convert(source.as_ref(), target.as_mut(), existing.as_deref(), &opts, &progress)?;
     report.target = args.dst.display().to_string();
     if report.interrupted {
@@ -644,7 +659,7 @@ fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
         }
         None => Box::new(writer),
     };
-    let progress = Bar::new();
+    let progress = if args.no_progress { Bar(None) } else { Bar::new() };
     let mut report = convert(source.as_ref(), target.as_mut(), None, &opts, &progress)?;
     report.target = target_name;
     if report.total.skipped_unsupported > 0 && args.pim_dir.is_none() {
