@@ -628,9 +628,15 @@ fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
     let journal = if args.no_journal {
         None
     } else {
-        args.journal
-            .clone()
-            .or_else(|| mailshift_imap::journal::default_path(&ep.address.user, &ep.address.host, ep.address.port))
+        args.journal.clone().or_else(|| {
+            // A master user logged in for another mailbox keeps that
+            // mailbox's journal, not the master's.
+            let who = match &ep.credentials.authzid {
+                Some(z) if !z.is_empty() => format!("{z}+{}", ep.address.user),
+                _ => ep.address.user.clone(),
+            };
+            mailshift_imap::journal::default_path(&who, &ep.address.host, ep.address.port)
+        })
     };
     let target_name = ep.address.to_string();
     let writer = mailshift_imap::ImapWriter::connect(

@@ -499,3 +499,124 @@ fn an_invalid_jobs_file_runs_nothing() {
     assert!(err.contains("row 2 missing.mbox: Failed (missing.mbox: no such file or directory)"), "{err}");
     assert_once(&ids(&d.join("out/a")), &ids(&src), "out/a");
 }
+
+/// Exchange's IMAP migration CSV of 20 accounts on a local Dovecot, run as 3
+/// shards at once, from each source account into its own mailbox (through
+/// a master user, as an admin migrates), each job verified.
+#[test]
+fn an_exchange_csv_of_twenty_accounts_into_dovecot() {
+    use mailshift_testkit::dovecot::{Dovecot, DovecotOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let server = d.join("server");
+    std::fs::create_dir(&server).unwrap();
+    let n = 20;
+    let src_pw = |i: usize| format!("Src-pw-{i:02}-7f3a");
+    let mut users: Vec<(String, String)> = (1..=n).map(|i| (format!("src{i:02}"), src_pw(i))).collect();
+    users.extend((1..=n).map(|i| (format!("user{i:02}@example.org"), "unused-dst-pw".to_string())));
+    let master_pw = "Master-pw-91c2";
+    let opts = DovecotOptions { users, master: Some(("admin".into(), master_pw.into())), ..DovecotOptions::default() };
+    let Some(dv) = Dovecot::start(&server, &opts) else { return };
+    // Each source account: a few messages in INBOX and Sent, some flagged.
+    for i in 1..=n {
+        let msgs = generate(&CorpusSpec {
+            seed: 7000 + i as u64,
+            messages: 3 + i % 5,
+            target_bytes: 20_000,
+            max_attachment: 1024,
+        });
+        let mut seen_ids = BTreeSet::new();
+        for (k, m) in msgs.iter().enumerate() {
+            // One copy of each: the sources hold no repeats of their own.
+            if !seen_ids.insert(m.message_id()) {
+                continue;
+            }
+            let flags: &[&str] = if m.flags.seen { &["\\Seen"] } else { &[] };
+            dv.append(
+                &format!("src{i:02}"),
+                if k % 3 == 2 { "Sent" } else { "INBOX" },
+                &m.raw,
+                flags,
+                Some(m.received),
+            );
+        }
+    }
+    let mut csv = String::from("EmailAddress,UserName,Password\n");
+    for i in 1..=n {
+        csv.push_str(&format!("user{i:02}@example.org,src{i:02},{}\n", src_pw(i)));
+    }
+    std::fs::write(d.join("jobs.csv"), &csv).unwrap();
+    std::fs::write(d.join("master.txt"), format!("{master_pw}\n")).unwrap();
+    let port = dv.imaps_port();
+    let host = dv.host();
+    let batch = |shard: &str| {
+        let mut c = Command::new(bin());
+        c.current_dir(d)
+            .env("XDG_STATE_HOME", d.join("xdg"))
+            .env_remove("MAILSHIFT_PASSWORD")
+            .env_remove("MAILSHIFT_SOURCE_PASSWORD")
+            .args(["batch", "jobs.csv", "--state", "state", "--jobs", "2", "--verify", "--shard", shard])
+            .arg("--source")
+            .arg(format!("imaps://{host}:{port}"))
+            .arg("--target")
+            .arg(format!("imaps://{{EmailAddress}}*admin@{host}:{port}"))
+            .arg("--")
+            .arg("--tls-ca")
+            .arg(dv.ca_pem())
+            .args(["--password-file", "master.txt", "--no-fsync"]);
+        c
+    };
+    let children: Vec<_> = ["1/3", "2/3", "3/3"]
+        .iter()
+        .map(|s| batch(s).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .collect();
+    let mut all_output = String::new();
+    for (k, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "shard {}/3:\n{text}", k + 1);
+        all_output.push_str(&text);
+    }
+    // Every account holds its source's messages, in the same folders, once.
+    for i in 1..=n {
+        let (src, dst) = (format!("src{i:02}"), format!("user{i:02}@example.org"));
+        assert_eq!(dv.counts(&dst), dv.counts(&src), "{dst}");
+        let key = |m: &mailshift_testkit::dovecot::Msg| {
+            (m.mailbox.clone(), m.message_id.clone(), m.flags.clone(), m.internal_date)
+        };
+        let mut a: Vec<_> = dv.messages(&src).iter().map(key).collect();
+        let mut b: Vec<_> = dv.messages(&dst).iter().map(key).collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "{dst}");
+    }
+    let (code, out, err) = common::mailshift_in(d, &["batch-report", "--state", "state", "--json", "-"]);
+    assert_eq!(code, 0, "{err}");
+    let merged: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(merged["total"]["completed"], n);
+    for job in merged["jobs"].as_array().unwrap() {
+        assert!(job["EmailAddress"].as_str().unwrap().ends_with("@example.org"));
+        assert!(job["ItemsSynced"].as_u64().unwrap() >= 3, "{job}");
+    }
+    // Verified: each job's state says so.
+    for e in std::fs::read_dir(d.join("state/jobs")).unwrap().flatten() {
+        let st = common::read_json(&e.path().join("state.json"));
+        assert_eq!(st["verify"], "ok", "{st}");
+    }
+    // No password in any output, state or report.
+    let mut written = all_output.clone() + &out + &err;
+    for e in walkdir::WalkDir::new(d.join("state")).into_iter().flatten().filter(|e| e.file_type().is_file()) {
+        written.push_str(&String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()));
+    }
+    for i in 1..=n {
+        assert!(!written.contains(&src_pw(i)), "a password was shown");
+    }
+    assert!(!written.contains(master_pw), "the master password was shown");
+    // A shard run again does nothing twice.
+    let (code, _, err) = mailshift_testkit::run(&mut batch("2/3"));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.lines().filter(|l| l.contains(" row ")).all(|l| l.ends_with("already done")), "{err}");
+    for i in 1..=n {
+        assert_eq!(dv.counts(&format!("user{i:02}@example.org")), dv.counts(&format!("src{i:02}")));
+    }
+}
