@@ -7,13 +7,14 @@ mod guard;
 mod imap;
 mod info;
 mod interrupt;
+mod manpage;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use mailshift_core::pim::files::{PimFileKind, PimFiles, PimOptions, WithPimFiles};
 use mailshift_core::pim::vcard::VCardVersion;
 use mailshift_core::{convert, FolderKind, Options, Progress, StoreReader, StoreWriter};
@@ -61,6 +62,11 @@ enum Command {
     /// Check a PST or OST's structure, read-only (like scanpst): exit 0 clean,
     /// 1 problems found, 2 not a PST/OST.
     Check(CheckArgs),
+    /// Print a shell completion script to stdout: bash, zsh, fish, powershell, elvish.
+    Completions(manpage::CompletionsArgs),
+    /// Write the man pages (mailshift.1, mailshift-convert.1 ...) into
+    /// --dir DIR, or print mailshift.1 to stdout.
+    Man(manpage::ManArgs),
 }
 
 #[derive(clap::Args)]
@@ -321,6 +327,8 @@ fn main() -> ExitCode {
         Command::Convert(args) => run_convert(args),
         Command::Info(args) => run_info(args),
         Command::Check(args) => check::run(&args.file, args.json),
+        Command::Completions(args) => manpage::completions(args, Cli::command()),
+        Command::Man(args) => manpage::man(args, Cli::command()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
