@@ -3,6 +3,7 @@
 
 mod check;
 mod detect;
+mod dry;
 mod guard;
 mod imap;
 mod info;
@@ -147,6 +148,13 @@ struct ConvertArgs {
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// Read and plan everything, write nothing: the report says what would
+    /// be copied and what skipped, and why. No file, directory, temporary
+    /// file or journal is made (the --report file, if given, is written);
+    /// an IMAP target is only listed and examined. Exit codes as for a
+    /// real run.
+    #[arg(long)]
+    dry_run: bool,
     /// Exit 1 also when the target format cannot hold something by design
     /// (flags in EML ...), which is otherwise listed as "not kept" and exit 0.
     #[arg(long)]
@@ -455,6 +463,7 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     let pim_opts = PimOptions {
         vcard_version: if args.vcard_version == "3" { VCardVersion::V3 } else { VCardVersion::V4 },
         fsync: !args.no_fsync,
+        dry_run: args.dry_run,
         ..PimOptions::default()
     };
     let mut kinds: Vec<FolderKind> = args.items.iter().copied().map(FolderKind::from).collect();
@@ -516,6 +525,7 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     };
     let fsync = !args.no_fsync;
     let mut target: Box<dyn StoreWriter> = match (single, dst_fmt) {
+        _ if args.dry_run => dry::target(&args.dst, single, dst_fmt, split, pim_opts)?,
         (Some(kind), _) => Box::new(PimFiles::single(&args.dst, kind, pim_opts.clone())),
         // A PST holds contacts, calendars and the rest itself.
         (None, Format::Pst) => {
@@ -637,6 +647,7 @@ fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
             max_bytes_per_sec,
             connections: usize::from(args.connections),
             batch_messages: usize::from(args.append_batch),
+            dry_run: args.dry_run,
             ..Default::default()
         },
     )
@@ -646,6 +657,7 @@ fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
             let pim_opts = PimOptions {
                 vcard_version: if args.vcard_version == "3" { VCardVersion::V3 } else { VCardVersion::V4 },
                 fsync: !args.no_fsync,
+                dry_run: args.dry_run,
                 ..PimOptions::default()
             };
             Box::new(WithPimFiles::new(Box::new(writer), dir, pim_opts))

@@ -35,7 +35,7 @@ fn zsh_fish_powershell_elvish_scripts_name_the_subcommands() {
             assert!(script.contains(sub), "{shell}: no {sub} in\n{script}");
         }
         // And an option of a subcommand, not only the names.
-        assert!(script.contains("max-size"), "{shell}: no --max-size in\n{script}");
+        assert!(script.contains("dry-run"), "{shell}: no --dry-run in\n{script}");
     }
     let (_, zsh, _) = mailshift(&[&"completions", &"zsh"]);
     assert!(zsh.starts_with("#compdef mailshift"), "{zsh}");
@@ -86,6 +86,6 @@ fn man_dir_writes_one_page_per_subcommand() {
     assert_eq!(names, want, "{listed}");
     let convert = std::fs::read_to_string(out.join("mailshift-convert.1")).expect("convert page");
     assert!(convert.starts_with(".TH MAILSHIFT\\-CONVERT 1 \"\" \"mailshift "), "{convert}");
-    assert!(convert.contains("\\-\\-max\\-size") && convert.contains(".SH \"EXIT STATUS\""), "{convert}");
+    assert!(convert.contains("\\-\\-dry\\-run") && convert.contains(".SH \"EXIT STATUS\""), "{convert}");
     assert!(convert.contains(".SH IMAP"), "the IMAP options have a section of their own:\n{convert}");
 }
