@@ -4,17 +4,19 @@
 mod batch;
 mod check;
 mod detect;
+mod dry;
 mod guard;
 mod imap;
 mod info;
 mod interrupt;
+mod manpage;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use mailshift_core::pim::files::{PimFileKind, PimFiles, PimOptions, WithPimFiles};
 use mailshift_core::pim::vcard::VCardVersion;
 use mailshift_core::{convert, FolderKind, Options, Progress, StoreReader, StoreWriter};
@@ -71,6 +73,11 @@ enum Command {
     /// table, CSV and JSON: exit 0 when every job is done, 1 when some is
     /// not, 2 when there is no batch state.
     BatchReport(batch::BatchReportArgs),
+    /// Print a shell completion script to stdout: bash, zsh, fish, powershell, elvish.
+    Completions(manpage::CompletionsArgs),
+    /// Write the man pages (mailshift.1, mailshift-convert.1 ...) into
+    /// --dir DIR, or print mailshift.1 to stdout.
+    Man(manpage::ManArgs),
 }
 
 #[derive(clap::Args)]
@@ -151,6 +158,13 @@ struct ConvertArgs {
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// Read and plan everything, write nothing: the report says what would
+    /// be copied and what skipped, and why. No file, directory, temporary
+    /// file or journal is made (the --report file, if given, is written);
+    /// an IMAP target is only listed and examined. Exit codes as for a
+    /// real run.
+    #[arg(long)]
+    dry_run: bool,
     /// Exit 1 also when the target format cannot hold something by design
     /// (flags in EML ...), which is otherwise listed as "not kept" and exit 0.
     #[arg(long)]
@@ -336,6 +350,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args.file, args.json),
         Command::Batch(args) => batch::run(args),
         Command::BatchReport(args) => batch::report(args),
+        Command::Completions(args) => manpage::completions(args, Cli::command()),
+        Command::Man(args) => manpage::man(args, Cli::command()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -462,6 +478,7 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     let pim_opts = PimOptions {
         vcard_version: if args.vcard_version == "3" { VCardVersion::V3 } else { VCardVersion::V4 },
         fsync: !args.no_fsync,
+        dry_run: args.dry_run,
         ..PimOptions::default()
     };
     let mut kinds: Vec<FolderKind> = args.items.iter().copied().map(FolderKind::from).collect();
@@ -523,6 +540,7 @@ fn run_convert(args: ConvertArgs) -> anyhow::Result<u8> {
     };
     let fsync = !args.no_fsync;
     let mut target: Box<dyn StoreWriter> = match (single, dst_fmt) {
+        _ if args.dry_run => dry::target(&args.dst, single, dst_fmt, split, pim_opts)?,
         (Some(kind), _) => Box::new(PimFiles::single(&args.dst, kind, pim_opts.clone())),
         // A PST holds contacts, calendars and the rest itself.
         (None, Format::Pst) => {
@@ -650,6 +668,7 @@ fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
             max_bytes_per_sec,
             connections: usize::from(args.connections),
             batch_messages: usize::from(args.append_batch),
+            dry_run: args.dry_run,
             ..Default::default()
         },
     )
@@ -659,6 +678,7 @@ fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
             let pim_opts = PimOptions {
                 vcard_version: if args.vcard_version == "3" { VCardVersion::V3 } else { VCardVersion::V4 },
                 fsync: !args.no_fsync,
+                dry_run: args.dry_run,
                 ..PimOptions::default()
             };
             Box::new(WithPimFiles::new(Box::new(writer), dir, pim_opts))

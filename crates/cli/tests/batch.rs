@@ -566,6 +566,14 @@ fn an_exchange_csv_of_twenty_accounts_into_dovecot() {
             .args(["--password-file", "master.txt", "--no-fsync"]);
         c
     };
+    // A dry run first: it plans every account and writes nothing.
+    let before: Vec<_> = (1..=n).map(|i| dv.counts(&format!("user{i:02}@example.org"))).collect();
+    let (code, out, err) = mailshift_testkit::run(batch("1/1").arg("--dry-run"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("dry run: nothing was written"), "{out}");
+    let after: Vec<_> = (1..=n).map(|i| dv.counts(&format!("user{i:02}@example.org"))).collect();
+    assert_eq!(before, after, "the dry run changed a mailbox");
+    assert!(!d.join("state").exists() && !d.join("xdg").exists(), "the dry run wrote state or a journal");
     let children: Vec<_> = ["1/3", "2/3", "3/3"]
         .iter()
         .map(|s| batch(s).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
@@ -619,4 +627,59 @@ fn an_exchange_csv_of_twenty_accounts_into_dovecot() {
     for i in 1..=n {
         assert_eq!(dv.counts(&format!("user{i:02}@example.org")), dv.counts(&format!("src{i:02}")));
     }
+}
+
+#[test]
+fn a_dry_run_writes_nothing_and_says_what_would_be_copied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let sources = generated(&d.join("src"), 3, |i| 5 + i, 2000);
+    let mut csv = String::new();
+    for (i, s) in sources.iter().enumerate() {
+        csv.push_str(&format!("{},out/job{i},--to=maildir\n", s.display()));
+    }
+    std::fs::write(d.join("jobs.csv"), &csv).unwrap();
+    // Half of one target exists already.
+    let (code, _, err) = common::mailshift_in(
+        d,
+        &[
+            "convert",
+            &sources[0].display().to_string(),
+            "out/job0",
+            "--to=maildir",
+            "--no-fsync",
+            "--until",
+            "2015-01-01",
+        ],
+    );
+    assert!(code == 0, "{err}");
+    let tree = |root: &Path| -> Vec<(PathBuf, u64)> {
+        let mut v: Vec<_> = walkdir::WalkDir::new(root)
+            .into_iter()
+            .flatten()
+            .map(|e| (e.path().to_path_buf(), e.metadata().map(|m| m.len()).unwrap_or(0)))
+            .collect();
+        v.sort();
+        v
+    };
+    let before = tree(d);
+    let (code, out, err) = common::mailshift_in(d, &["batch", "jobs.csv", "--state", "state", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(tree(d), before, "the dry run wrote something");
+    assert!(out.starts_with("dry run: nothing was written"), "{out}");
+    // Its counts are those of the real run that follows.
+    let planned: Vec<u64> = out
+        .lines()
+        .filter(|l| l.contains("Completed"))
+        .map(|l| l.split_whitespace().nth(3).unwrap().parse().unwrap())
+        .collect();
+    let (code, out, err) = common::mailshift_in(d, &["batch", "jobs.csv", "--state", "state", "--", "--no-fsync"]);
+    assert_eq!(code, 0, "{err}");
+    let done: Vec<u64> = out
+        .lines()
+        .filter(|l| l.contains("Completed"))
+        .map(|l| l.split_whitespace().nth(3).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(planned, done);
+    assert_eq!(planned.len(), 3);
 }

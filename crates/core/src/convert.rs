@@ -234,6 +234,7 @@ pub fn convert(
         source: source.path().display().to_string(),
         source_format: source.format_name().to_string(),
         target_format: target.format_name().to_string(),
+        dry_run: target.dry_run(),
         ..Report::default()
     };
 

@@ -19,6 +19,8 @@
 //!   time-zone blobs), [`mapi::codepage`] (Windows code pages).
 //! - [`StoreReader`] (`&self`, `Send + Sync`) and [`StoreWriter`] (`&mut self`):
 //!   what each format implements.
+//! - [`dry::DryRun`]: a writer that stands for a target and writes
+//!   nothing, for `convert --dry-run`.
 //! - [`convert()`]: reads and prepares items in parallel with rayon, writes
 //!   them in order through one writer, and returns a [`Report`] of what was
 //!   copied, skipped and failed.
@@ -38,6 +40,7 @@
 #![deny(unsafe_code)]
 
 pub mod convert;
+pub mod dry;
 mod error;
 pub mod fsio;
 pub mod mapi;
@@ -52,6 +55,7 @@ pub mod text;
 pub mod time;
 
 pub use convert::{convert, dedup_scope, existing_keys, inbox_name, NoProgress, Options, Progress};
+pub use dry::DryRun;
 pub use error::{Error, Result};
 pub use mmap::Mapped;
 pub use model::{

@@ -139,6 +139,10 @@ pub struct Report {
     pub stopped: Option<String>,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// Nothing was written (`convert --dry-run`): `copied` counts what
+    /// would have been copied, `bytes` the items' sizes as prepared (not
+    /// the target's bytes).
+    pub dry_run: bool,
 }
 
 impl Report {
@@ -176,6 +180,9 @@ impl Report {
     /// escaped for the terminal and the columns are aligned by display width.
     pub fn to_table(&self) -> String {
         let mut out = String::new();
+        if self.dry_run {
+            let _ = writeln!(out, "dry run: nothing was written; copied means would be copied");
+        }
         let names: Vec<String> =
             self.folders.iter().map(|f| truncate(&for_terminal(&display_path(&f.path)), 60).into_owned()).collect();
         let width = names.iter().map(|n| text::width(n)).max().unwrap_or(0).clamp(6, 60);

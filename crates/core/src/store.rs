@@ -230,4 +230,12 @@ pub trait StoreWriter {
     fn swept(&self) -> Vec<std::path::PathBuf> {
         Vec::new()
     }
+
+    /// True for a writer that writes nothing (`convert --dry-run`: a
+    /// [`crate::dry::DryRun`], or a writer in its dry-run mode): the
+    /// report then says that its copied items are those that would be
+    /// copied.
+    fn dry_run(&self) -> bool {
+        false
+    }
 }

@@ -322,6 +322,17 @@ impl EmlWriter {
     }
 }
 
+/// What of `mail` an EML file has no place for (its flags and keywords),
+/// as [`Written::not_kept`] says it: "not kept by eml", counted per flag,
+/// not a failure. (Also what `convert --dry-run` says of an EML target.)
+pub fn not_kept(mail: &mailshift_core::MailItem<'_>) -> Vec<String> {
+    let mut out: Vec<String> = flag_names(mail.flags).iter().map(|f| format!("flag {f} (EML has no flags)")).collect();
+    if !mail.keywords.is_empty() {
+        out.push("keywords (EML has no keywords)".to_string());
+    }
+    out
+}
+
 /// The flag names EML cannot keep, IMAP spelling.
 fn flag_names(flags: Flags) -> Vec<&'static str> {
     [
@@ -396,14 +407,7 @@ impl StoreWriter for EmlWriter {
         }
         drop(f);
         self.publish(&dir, tmp, &stem)?;
-        // EML files have no place for flags or keywords: "not kept by eml",
-        // counted per flag, not a failure.
-        let mut not_kept: Vec<String> =
-            flag_names(mail.flags).iter().map(|f| format!("flag {f} (EML has no flags)")).collect();
-        if !mail.keywords.is_empty() {
-            not_kept.push("keywords (EML has no keywords)".to_string());
-        }
-        Ok(Written { bytes: mail.raw.len() as u64, lost: Vec::new(), not_kept, ..Written::default() })
+        Ok(Written { bytes: mail.raw.len() as u64, lost: Vec::new(), not_kept: not_kept(mail), ..Written::default() })
     }
 
     fn close_folder(&mut self) -> Result<()> {

@@ -22,7 +22,8 @@ use crate::keys::Key;
 /// The journal of one target account.
 pub struct Journal {
     path: PathBuf,
-    file: File,
+    /// `None` when opened [`read_only`](Self::read_only).
+    file: Option<File>,
     fsync: bool,
     /// (mailbox, uidvalidity) -> uid -> key, as read at open.
     known: HashMap<(String, u32), HashMap<u32, Key>>,
@@ -34,21 +35,7 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let mut known: HashMap<(String, u32), HashMap<u32, Key>> = HashMap::new();
-        if let Ok(f) = File::open(path) {
-            for line in BufReader::new(f).split(b'\n') {
-                let Ok(line) = line else { break };
-                let Ok(line) = std::str::from_utf8(&line) else { continue };
-                let mut it = line.split('\t');
-                let (Some(mb), Some(v), Some(u), Some(k), None) =
-                    (it.next(), it.next(), it.next(), it.next(), it.next())
-                else {
-                    continue;
-                };
-                let (Ok(v), Ok(u), Some(k)) = (v.parse::<u32>(), u.parse::<u32>(), Key::from_hex(k)) else { continue };
-                known.entry((mb.to_string(), v)).or_default().insert(u, k);
-            }
-        }
+        let known = read(path);
         let mut file = OpenOptions::new().create(true).append(true).open(path)?;
         // A line cut by a kill must not run into the next one.
         if std::fs::metadata(path)?.len() > 0 && !ends_with_newline(path)? {
@@ -59,7 +46,13 @@ impl Journal {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
-        Ok(Journal { path: path.to_path_buf(), file, fsync, known })
+        Ok(Journal { path: path.to_path_buf(), file: Some(file), fsync, known })
+    }
+
+    /// What the journal at `path` knows, if it is there, never writing it
+    /// (`convert --dry-run`): [`record`](Self::record) does nothing.
+    pub fn read_only(path: &Path) -> Journal {
+        Journal { path: path.to_path_buf(), file: None, fsync: false, known: read(path) }
     }
 
     /// Where it is.
@@ -82,12 +75,33 @@ impl Journal {
         for (uid, key) in entries {
             text.push_str(&format!("{mailbox}\t{uidvalidity}\t{uid}\t{}\n", key.hex()));
         }
-        self.file.write_all(text.as_bytes())?;
+        let Some(file) = self.file.as_mut() else { return Ok(()) };
+        file.write_all(text.as_bytes())?;
         if self.fsync {
-            self.file.sync_data()?;
+            file.sync_data()?;
         }
         Ok(())
     }
+}
+
+/// The journal's lines at `path`, by mailbox and UIDVALIDITY (nothing if
+/// it cannot be read; a cut or garbled line is passed over).
+fn read(path: &Path) -> HashMap<(String, u32), HashMap<u32, Key>> {
+    let mut known: HashMap<(String, u32), HashMap<u32, Key>> = HashMap::new();
+    if let Ok(f) = File::open(path) {
+        for line in BufReader::new(f).split(b'\n') {
+            let Ok(line) = line else { break };
+            let Ok(line) = std::str::from_utf8(&line) else { continue };
+            let mut it = line.split('\t');
+            let (Some(mb), Some(v), Some(u), Some(k), None) = (it.next(), it.next(), it.next(), it.next(), it.next())
+            else {
+                continue;
+            };
+            let (Ok(v), Ok(u), Some(k)) = (v.parse::<u32>(), u.parse::<u32>(), Key::from_hex(k)) else { continue };
+            known.entry((mb.to_string(), v)).or_default().insert(u, k);
+        }
+    }
+    known
 }
 
 fn ends_with_newline(path: &Path) -> std::io::Result<bool> {

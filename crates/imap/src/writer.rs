@@ -59,6 +59,14 @@ pub struct ImapWriteOptions {
     pub batch_messages: usize,
     /// Bytes per batch, at most (a message larger than this goes alone).
     pub batch_bytes: u64,
+    /// Write nothing (`convert --dry-run`): LIST, and EXAMINE and read
+    /// what each existing mailbox holds as a real run would, but no
+    /// CREATE, SUBSCRIBE or APPEND, and the journal is read, never
+    /// written. A mailbox that does not exist yet holds nothing; a message
+    /// that would be appended is counted as copied. Which keywords would
+    /// be lost is judged by EXAMINE's PERMANENTFLAGS where it names any
+    /// (a read-only mailbox may name none: then every keyword is taken).
+    pub dry_run: bool,
 }
 
 impl Default for ImapWriteOptions {
@@ -73,6 +81,7 @@ impl Default for ImapWriteOptions {
             connections: 3,
             batch_messages: 64,
             batch_bytes: 4 << 20,
+            dry_run: false,
         }
     }
 }
@@ -140,6 +149,7 @@ impl ImapWriter {
         let mut link = Link::new(ep, opts.retries).map_err(|e| remote(&target, e))?;
         link.connected().map_err(|e| remote(&target, e))?;
         let journal = match &opts.journal {
+            Some(p) if opts.dry_run => Some(Journal::read_only(p)),
             Some(p) => Some(Journal::open(p, opts.fsync).map_err(|e| Error::io(p, e))?),
             None => None,
         };
@@ -519,11 +529,31 @@ impl StoreWriter for ImapWriter {
             Some(n) => n.clone(),
             None => self.target_name(folder).0,
         };
-        self.create(&name)?;
-        // SELECT (not EXAMINE): its PERMANENTFLAGS say which keywords stay.
+        let dry = self.opts.dry_run;
+        if dry && !self.mailboxes.contains(&name) && !name.eq_ignore_ascii_case("INBOX") {
+            // Not there yet: a real run would create it empty.
+            let shown = self.layout.decode(&name).join("/");
+            self.cur = Some(Open {
+                shown,
+                name,
+                uidvalidity: 0,
+                uids: HashMap::new(),
+                have: HashMap::new(),
+                seen: HashMap::new(),
+                any_keyword: true,
+                permanent: HashSet::new(),
+                before: 0,
+            });
+            return Ok(());
+        }
+        if !dry {
+            self.create(&name)?;
+        }
+        // SELECT (not EXAMINE): its PERMANENTFLAGS say which keywords
+        // stay. A dry run only looks: EXAMINE.
         let mut uidvalidity = 0u32;
         let mut permanent: Vec<String> = Vec::new();
-        let cmd = format!("SELECT {}", quote(&name));
+        let cmd = format!("{} {}", if dry { "EXAMINE" } else { "SELECT" }, quote(&name));
         self.link
             .call(|rt, c| {
                 rt.block_on(c.command(&cmd, |r| {
@@ -540,7 +570,7 @@ impl StoreWriter for ImapWriter {
                 }))
             })
             .map_err(|e| remote(&target, e))?;
-        self.link.selected = Some((name.clone(), false));
+        self.link.selected = Some((name.clone(), dry));
         let uids = match &mut self.journal {
             Some(j) => j.take(&name, uidvalidity),
             None => HashMap::new(),
@@ -553,7 +583,7 @@ impl StoreWriter for ImapWriter {
             uids,
             have: HashMap::new(),
             seen: HashMap::new(),
-            any_keyword: permanent.iter().any(|p| p == "\\*"),
+            any_keyword: permanent.iter().any(|p| p == "\\*") || (dry && permanent.is_empty()),
             permanent: permanent.into_iter().collect(),
             before: 0,
         });
@@ -604,6 +634,9 @@ impl StoreWriter for ImapWriter {
         let have_before = open.have.get(&key).copied().unwrap_or(0);
         // Counted now, taken back if the append fails.
         *open.have.entry(key).or_default() += 1;
+        if self.opts.dry_run {
+            return Ok(Written { bytes: size, lost, ..Written::default() });
+        }
         let date = item.received().and_then(crate::conn::internal_date);
         // Two copies of one key are never in flight at once (the check
         // after a lost connection counts copies).
@@ -653,10 +686,18 @@ impl StoreWriter for ImapWriter {
         Ok(())
     }
 
+    fn dry_run(&self) -> bool {
+        self.opts.dry_run
+    }
+
     fn notes(&self) -> Vec<String> {
         let mut out = self.notes.clone();
         for (name, before, after) in &self.tallies {
-            out.push(format!("mailbox {name}: {before} messages before, {after} after"));
+            out.push(if self.opts.dry_run {
+                format!("mailbox {name}: {before} messages now, {after} after a real run")
+            } else {
+                format!("mailbox {name}: {before} messages before, {after} after")
+            });
         }
         let s = self.link_stats();
         if s.reconnects > 0 || s.waits > 0 {

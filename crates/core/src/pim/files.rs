@@ -81,6 +81,10 @@ pub struct PimOptions {
     pub prodid: String,
     /// fsync each file before it is renamed into place.
     pub fsync: bool,
+    /// Write nothing (`convert --dry-run`): existing files are read for
+    /// their UIDs, so that what would be a duplicate is one, and no file,
+    /// directory or temporary file is made, no stale one removed.
+    pub dry_run: bool,
 }
 
 impl Default for PimOptions {
@@ -89,6 +93,7 @@ impl Default for PimOptions {
             vcard_version: VCardVersion::V4,
             prodid: concat!("-//mailshift//mailshift ", env!("CARGO_PKG_VERSION"), "//EN").to_string(),
             fsync: true,
+            dry_run: false,
         }
     }
 }
@@ -98,8 +103,9 @@ struct OpenFile {
     kind: PimFileKind,
     target: PathBuf,
     /// The components (vCards, or the calendar's components without the
-    /// zones), streamed to a temporary file in the target's directory.
-    body: BufWriter<tempfile::NamedTempFile>,
+    /// zones), streamed to a temporary file in the target's directory;
+    /// `None` in a dry run.
+    body: Option<BufWriter<tempfile::NamedTempFile>>,
     /// Identity keys in the file: those it held before this run, and those
     /// written in it (see [`item_key`]).
     keys: HashSet<String>,
@@ -182,7 +188,7 @@ impl PimFiles {
     /// Removes the temporary files a killed earlier run of ours left in the
     /// files' directory, once, and notes how many.
     fn sweep(&mut self) -> Result<()> {
-        if self.swept_dir {
+        if self.swept_dir || self.opts.dry_run {
             return Ok(());
         }
         self.swept_dir = true;
@@ -226,7 +232,7 @@ impl PimFiles {
         };
         if !self.open.contains_key(&key) {
             let target = self.target_for(kind);
-            let f = OpenFile::open(kind, target)?;
+            let f = OpenFile::open(kind, target, self.opts.dry_run)?;
             self.open.insert(key, f);
         }
         self.open.get_mut(&key).ok_or_else(|| Error::Invalid { what: "PIM file", reason: "not open".into() })
@@ -296,7 +302,9 @@ impl PimFiles {
             Item::Task(t) => ical::task(t),
             Item::Note(j) | Item::Journal(j) => ical::journal(j),
         };
-        f.body.write_all(text.as_bytes()).map_err(|e| Error::io(&f.target, e))?;
+        if let Some(body) = f.body.as_mut() {
+            body.write_all(text.as_bytes()).map_err(|e| Error::io(&f.target, e))?;
+        }
         f.keys.insert(key);
         self.written += 1;
         Ok(Written { bytes: text.len() as u64, ..Written::default() })
@@ -348,6 +356,9 @@ impl StoreWriter for PimFiles {
     }
 
     fn begin(&mut self, _folders: &[Folder]) -> Result<()> {
+        if self.opts.dry_run {
+            return Ok(());
+        }
         let dir = self.dir();
         crate::fsio::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         self.sweep()
@@ -392,6 +403,10 @@ impl StoreWriter for PimFiles {
 
     fn swept(&self) -> Vec<PathBuf> {
         self.swept.clone()
+    }
+
+    fn dry_run(&self) -> bool {
+        self.opts.dry_run
     }
 }
 
@@ -473,18 +488,17 @@ fn normalize_uid(uid: &str) -> String {
 impl OpenFile {
     /// Starts a file; if the target exists, its entries are copied into the
     /// new body and their keys noted, so they are kept and not duplicated.
-    fn open(kind: PimFileKind, target: PathBuf) -> Result<OpenFile> {
-        let dir = crate::fsio::parent_dir(&target).to_path_buf();
-        crate::fsio::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let temp = crate::fsio::temp_file_in(&dir).map_err(|e| Error::io(&dir, e))?;
-        let mut f = OpenFile {
-            kind,
-            target,
-            body: BufWriter::new(temp),
-            keys: HashSet::new(),
-            existing: HashSet::new(),
-            zones: Vec::new(),
+    /// With `dry_run` only the existing file's keys are read: nothing is
+    /// made.
+    fn open(kind: PimFileKind, target: PathBuf, dry_run: bool) -> Result<OpenFile> {
+        let body = if dry_run {
+            None
+        } else {
+            let dir = crate::fsio::parent_dir(&target).to_path_buf();
+            crate::fsio::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            Some(BufWriter::new(crate::fsio::temp_file_in(&dir).map_err(|e| Error::io(&dir, e))?))
         };
+        let mut f = OpenFile { kind, target, body, keys: HashSet::new(), existing: HashSet::new(), zones: Vec::new() };
         if f.target.exists() {
             f.merge_existing()?;
         }
@@ -522,7 +536,9 @@ impl OpenFile {
                 self.keys.insert(key.clone());
                 self.existing.insert(key);
             }
-            self.body.write_all(block.text.as_bytes()).map_err(|e| Error::io(&self.target, e))?;
+            if let Some(body) = self.body.as_mut() {
+                body.write_all(block.text.as_bytes()).map_err(|e| Error::io(&self.target, e))?;
+            }
         }
         Ok(())
     }
@@ -531,6 +547,8 @@ impl OpenFile {
     /// renames it into place.
     fn complete(self, opts: &PimOptions) -> Result<()> {
         let OpenFile { kind, target, body, zones, .. } = self;
+        // A dry run's file: nothing to complete.
+        let Some(body) = body else { return Ok(()) };
         let mut body = body.into_inner().map_err(|e| Error::io(&target, e.into_error()))?;
         let dir = crate::fsio::parent_dir(&target).to_path_buf();
         let out = match kind {
@@ -741,5 +759,9 @@ impl StoreWriter for WithPimFiles {
         let mut out = self.pim.swept();
         out.extend(self.inner.swept());
         out
+    }
+
+    fn dry_run(&self) -> bool {
+        self.inner.dry_run()
     }
 }

@@ -62,11 +62,10 @@ pub fn part_path(base: &Path, n: u32) -> PathBuf {
 }
 
 impl SplitWriter {
-    /// A split target at `base`, files of at most `limit` bytes. Refused
-    /// when `base` or a file named as one of its parts (`out-2.pst` ...)
-    /// exists already: a split is written anew, and nothing we did not
-    /// write is replaced.
-    pub fn create(base: &Path, opts: PstWriteOptions, limit: u64) -> Result<SplitWriter> {
+    /// What [`create`](Self::create) refuses, without making anything (a
+    /// split size under 1 MiB, an existing `base` or part of the split):
+    /// `convert --dry-run` asks it.
+    pub fn check(base: &Path, limit: u64) -> Result<()> {
         let invalid = |reason: String| Error::Invalid { what: "PST split", reason };
         if limit < 1 << 20 {
             return Err(invalid(format!("a split size of {limit} bytes is too small (1 MiB at least)")));
@@ -83,6 +82,15 @@ impl SplitWriter {
                 other.display()
             )));
         }
+        Ok(())
+    }
+
+    /// A split target at `base`, files of at most `limit` bytes. Refused
+    /// when `base` or a file named as one of its parts (`out-2.pst` ...)
+    /// exists already: a split is written anew, and nothing we did not
+    /// write is replaced.
+    pub fn create(base: &Path, opts: PstWriteOptions, limit: u64) -> Result<SplitWriter> {
+        SplitWriter::check(base, limit)?;
         let current = PstWriter::create(base, opts)?;
         Ok(SplitWriter {
             base: base.to_path_buf(),

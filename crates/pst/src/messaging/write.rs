@@ -1918,6 +1918,15 @@ impl PstWriter {
 
 /// The size of an attachment of `m` (embedded messages' included) too
 /// large for PidTagAttachSize, a signed 32-bit count, if there is one.
+/// Why a PST cannot hold message `m` (an attachment of 2 GiB or more),
+/// or `None`: what [`PstWriter`]'s `write` refuses as unsupported, and
+/// what `convert --dry-run` says of a PST target without writing.
+pub fn refusal(m: &Message) -> Option<String> {
+    attachment_over_limit(m, 0).map(|size| {
+        format!("an attachment of {size} bytes: a PST cannot hold one of 2 GiB or more (PidTagAttachSize is 32 bits)")
+    })
+}
+
 fn attachment_over_limit(m: &Message, depth: usize) -> Option<u64> {
     m.attachments.iter().find_map(|a| match &a.content {
         AttachContent::Bytes(b) | AttachContent::Ole(b) => {
@@ -2028,13 +2037,8 @@ impl StoreWriter for PstWriter {
                 ),
             });
         };
-        if let Some(size) = attachment_over_limit(m, 0) {
-            return Err(Error::Unsupported {
-                path: self.target.clone(),
-                reason: format!(
-                    "an attachment of {size} bytes: a PST cannot hold one of 2 GiB or more (PidTagAttachSize is 32 bits)"
-                ),
-            });
+        if let Some(reason) = refusal(m) {
+            return Err(Error::Unsupported { path: self.target.clone(), reason });
         }
         let mut lost = Vec::new();
         let bytes = self.write_message(m, &mut lost, Origin::Source)?;
