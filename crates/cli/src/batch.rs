@@ -1454,4 +1454,42 @@ mod tests {
         });
         assert!(counts.iter().all(|&c| c > 60), "{counts:?}");
     }
+
+    #[test]
+    fn no_server_gets_more_than_its_cap() {
+        let job = |target: &str| Job {
+            row: 1,
+            label: target.into(),
+            key: target.into(),
+            source: "s.mbox".into(),
+            target: target.into(),
+            user: String::new(),
+            options: vec![],
+            password: None,
+            source_password: None,
+        };
+        let jobs = [
+            job("imaps://a@one.example:993"),
+            job("imaps://b@one.example:993"),
+            job("out/local"),
+            job("imaps://c@two.example:993"),
+            job("imaps://d@ONE.example:993"),
+        ];
+        let refs: Vec<&Job> = jobs.iter().collect();
+        let q = Queue::new(&refs);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        // One at a time into one.example: its second and third job wait.
+        assert_eq!(q.next(1, &stop), Some(0));
+        assert_eq!(q.next(1, &stop), Some(2));
+        assert_eq!(q.next(1, &stop), Some(3));
+        q.finish(0);
+        assert_eq!(q.next(1, &stop), Some(1));
+        q.finish(1);
+        assert_eq!(q.next(1, &stop), Some(4));
+        assert_eq!(q.next(1, &stop), None);
+        // Interrupted: nothing more is handed out.
+        let q = Queue::new(&refs);
+        stop.store(true, Ordering::SeqCst);
+        assert_eq!(q.next(2, &stop), None);
+    }
 }
