@@ -127,9 +127,10 @@ pub struct FolderCheck {
     pub matched_by: &'static str,
     /// How it was compared.
     pub compared: Compared,
-    /// Messages (items) in the source folder.
+    /// Messages in the source folder (items, in a folder compared by
+    /// count; items of a mail folder that are not mail are in `not_mail`).
     pub source_count: u64,
-    /// Messages (items) in the target folder.
+    /// Messages in the target folder (the same).
     pub target_count: u64,
     /// In the source, in no target folder.
     pub missing: u64,
@@ -679,7 +680,8 @@ fn compare(source: &Side, target: &Side, opts: &VerifyOptions) -> VerifyReport {
             continue;
         }
         let c = read_folder(source.reader.as_ref(), f, limit);
-        row.check.source_count += c.count;
+        // Mail (and what could not be read); the rest is said apart.
+        row.check.source_count += c.count - c.not_mail;
         row.check.not_mail += c.not_mail;
         row.src.extend(c.msgs);
         row.check.unreadable += c.unreadable;
@@ -726,7 +728,7 @@ fn compare(source: &Side, target: &Side, opts: &VerifyOptions) -> VerifyReport {
             Some(c) => c,
             None => read_folder(target.reader.as_ref(), f, limit),
         };
-        row.check.target_count += c.count;
+        row.check.target_count += c.count - c.not_mail;
         row.dst.extend(c.msgs);
         row.check.unreadable += c.unreadable;
         for u in c.unreadable_items {
