@@ -344,14 +344,13 @@ impl VerifyReport {
         let verdict = if self.ok {
             "verified: the target holds every source message unaltered".to_string()
         } else {
-            format!(
-                "NOT verified: {} missing, {} altered, {} unreadable",
-                self.missing(),
-                self.altered(),
-                t.unreadable
-            )
+            format!("NOT verified: {} missing, {} altered, {} unreadable", self.missing(), self.altered(), t.unreadable)
         };
-        let _ = writeln!(out, "{verdict}{}", if self.extra() > 0 { format!(" ({} extra in the target)", self.extra()) } else { String::new() });
+        let _ = writeln!(
+            out,
+            "{verdict}{}",
+            if self.extra() > 0 { format!(" ({} extra in the target)", self.extra()) } else { String::new() }
+        );
         out
     }
 }
@@ -775,7 +774,8 @@ fn compare(source: &Side, target: &Side, opts: &VerifyOptions) -> VerifyReport {
     for (r, j) in missing {
         let m = &rows[r].src[j];
         let hit = loose.get_mut(&m.key).and_then(|v| {
-            let at = v.iter().position(|&(tr, t)| rows[tr].dst[t].digest == m.digest).or((!v.is_empty()).then_some(0))?;
+            let at =
+                v.iter().position(|&(tr, t)| rows[tr].dst[t].digest == m.digest).or((!v.is_empty()).then_some(0))?;
             Some(v.remove(at))
         });
         match hit {
@@ -856,7 +856,9 @@ fn compare(source: &Side, target: &Side, opts: &VerifyOptions) -> VerifyReport {
     }
     let not_mail: u64 = folders.iter().map(|f| f.not_mail).sum();
     if not_mail > 0 {
-        notes.push(format!("{not_mail} items in mail folders are not mail (contacts, meetings ...) and were not compared"));
+        notes.push(format!(
+            "{not_mail} items in mail folders are not mail (contacts, meetings ...) and were not compared"
+        ));
     }
     notes.push(
         "messages are matched by Message-ID, else by a hash of their normalized header and body; \

@@ -67,7 +67,8 @@ fn mail_count(p: &Path) -> usize {
 #[test]
 fn what_mailshift_converts_to_maildir_and_mbox_verifies_clean() {
     let mut sources = vec![repo("fixtures/generated/tree"), repo("fixtures/generated/sample.mbox")];
-    for rel in ["pim/pim-rich.pst", "farnulfo__pst-exp/sample1.pst", "aspose-email__Aspose.Email-for-.NET/SampleOstFile.ost"]
+    for rel in
+        ["pim/pim-rich.pst", "farnulfo__pst-exp/sample1.pst", "aspose-email__Aspose.Email-for-.NET/SampleOstFile.ost"]
     {
         let Some(p) = fixture(rel) else { return };
         sources.push(p);
@@ -92,7 +93,10 @@ fn what_mailshift_converts_to_maildir_and_mbox_verifies_clean() {
             for f in v["folders"].as_array().expect("folders") {
                 if f["compared"] == "messages" {
                     assert_eq!(f["source_count"], f["target_count"], "{what}: {f}");
-                    assert!(f["source"].is_string() && f["target"].is_string() || f["source_count"] == 0, "{what}: {f}");
+                    assert!(
+                        f["source"].is_string() && f["target"].is_string() || f["source_count"] == 0,
+                        "{what}: {f}"
+                    );
                 }
             }
             if src.ends_with("pim-rich.pst") {
