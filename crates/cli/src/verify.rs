@@ -189,9 +189,9 @@ impl FolderCheck {
 /// The sums over every folder.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Totals {
-    /// Items in the source's compared folders.
+    /// Messages in the source's mail folders.
     pub source: u64,
-    /// Items in the target's folders.
+    /// Messages in the target's mail folders.
     pub target: u64,
     /// See [`FolderCheck`].
     pub missing: u64,
@@ -203,7 +203,11 @@ pub struct Totals {
     pub in_other_folder: u64,
     /// ...
     pub unreadable: u64,
-    /// Items in folders compared by count, or skipped.
+    /// Items of the source's folders compared by count only.
+    pub by_count_source: u64,
+    /// Items of their target folders.
+    pub by_count_target: u64,
+    /// Items of the source's folders not compared (skipped).
     pub not_compared: u64,
 }
 
@@ -338,6 +342,13 @@ impl VerifyReport {
             t.extra,
             t.in_other_folder
         );
+        if t.by_count_source > 0 || t.by_count_target > 0 {
+            let _ = writeln!(
+                out,
+                "compared by count: {} items in the source, {} in the target",
+                t.by_count_source, t.by_count_target
+            );
+        }
         for n in &self.notes {
             let _ = writeln!(out, "note: {}", for_terminal(n));
         }
@@ -824,18 +835,19 @@ fn compare(source: &Side, target: &Side, opts: &VerifyOptions) -> VerifyReport {
     let mut folders = Vec::new();
     for row in rows {
         let c = &row.check;
-        if c.compared == Compared::Messages {
-            total.source += c.source_count;
-            total.missing += c.missing;
-            total.extra += c.extra;
-        } else {
-            total.not_compared += c.source_count;
-            if c.compared == Compared::Count {
-                total.missing += c.missing;
-                total.extra += c.extra;
+        match c.compared {
+            Compared::Messages => {
+                total.source += c.source_count;
+                total.target += c.target_count;
             }
+            Compared::Count => {
+                total.by_count_source += c.source_count;
+                total.by_count_target += c.target_count;
+            }
+            Compared::Skipped => total.not_compared += c.source_count,
         }
-        total.target += c.target_count;
+        total.missing += c.missing;
+        total.extra += c.extra;
         total.altered += c.altered;
         total.in_other_folder += c.in_other_folder;
         total.unreadable += c.unreadable;

@@ -107,6 +107,21 @@ fn what_mailshift_converts_to_maildir_and_mbox_verifies_clean() {
             }
         }
     }
+    // PST -> PST: the contacts, calendars, tasks, notes and journals are
+    // in folders of their kind, compared by count.
+    if let Some(pst) = sources.iter().find(|p| p.ends_with("pim-rich.pst")) {
+        let dst = dir.path().join("pim-rich-copy.pst");
+        let (code, report) = common::convert(pst, &dst, &[]);
+        assert_eq!(code, 0, "{report}");
+        let (code, v, err) = verify(pst, &dst, &[]);
+        assert_eq!(code, 0, "{v}\n{err}");
+        assert_eq!(total(&v, "source"), 3, "{v}");
+        assert_eq!(total(&v, "target"), 3, "{v}");
+        assert_eq!(total(&v, "by_count_source"), 32, "{v}");
+        assert_eq!(total(&v, "by_count_target"), 32, "{v}");
+        let counted = v["folders"].as_array().unwrap().iter().filter(|f| f["compared"] == "count").count();
+        assert_eq!(counted, 5, "{v}");
+    }
     // The table: one line per folder, the verdict last.
     let dst = dir.path().join("0-maildir");
     let (code, out, _) = common::mailshift(&[&"verify", &sources[0], &dst]);
@@ -298,6 +313,21 @@ fn an_imap_target_verifies_and_an_expunged_message_is_missing() {
     assert_eq!(code, 0, "{v}");
     assert_eq!(total(&v, "missing"), 0, "{v}");
     assert_eq!(total(&v, "in_other_folder"), 10, "{v}");
+
+    // The mailbox as a source: backed up by convert, the backup verifies.
+    let backup = dir.path().join("backup");
+    let (code, _, err) = run_imap(&dv, &pw, &[&"convert", &url, &backup, &"--to", &"maildir", &"-q", &"--no-fsync"]);
+    assert_eq!(code, 0, "backup: {err}");
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"verify", &url, &backup, &"--json"];
+    args.push(&"--limit");
+    args.push(&"5");
+    let (code, out, err) = run_imap(&dv, &pw, &args);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["source_format"], "imap");
+    assert_eq!(total(&v, "source"), 40, "{v}");
+    assert_eq!(total(&v, "target"), 40, "{v}");
+    assert_eq!(total(&v, "in_other_folder"), 0, "{v}");
 
     // One message of INBOX expunged on the server.
     let reader = mailshift_mbox::MboxReader::open(&src.join("Inbox")).expect("open Inbox");
