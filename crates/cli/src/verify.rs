@@ -140,6 +140,9 @@ pub struct FolderCheck {
     pub altered: u64,
     /// In the target, but in another folder than this one.
     pub in_other_folder: u64,
+    /// Further source messages under a key the target folder holds
+    /// already (as `convert --dedup` writes them: once); not a failure.
+    pub duplicates: u64,
     /// Items that could not be read (source or target).
     pub unreadable: u64,
     /// Items of a mail folder that are not mail (a contact in Deleted
@@ -153,6 +156,8 @@ pub struct FolderCheck {
     pub altered_items: Vec<MessageRef>,
     /// ... with the folder each was found in.
     pub in_other_folder_items: Vec<MessageRef>,
+    /// ...
+    pub duplicate_items: Vec<MessageRef>,
     /// What could not be read, and why (the first `limit`).
     pub unreadable_items: Vec<String>,
     /// Why a folder was compared by count or not at all.
@@ -174,12 +179,14 @@ impl FolderCheck {
             extra: 0,
             altered: 0,
             in_other_folder: 0,
+            duplicates: 0,
             unreadable: 0,
             not_mail: 0,
             missing_items: Vec::new(),
             extra_items: Vec::new(),
             altered_items: Vec::new(),
             in_other_folder_items: Vec::new(),
+            duplicate_items: Vec::new(),
             unreadable_items: Vec::new(),
             note: None,
         }
@@ -201,6 +208,8 @@ pub struct Totals {
     pub altered: u64,
     /// ...
     pub in_other_folder: u64,
+    /// ...
+    pub duplicates: u64,
     /// ...
     pub unreadable: u64,
     /// Items of the source's folders compared by count only.
@@ -304,11 +313,12 @@ impl VerifyReport {
             if let Some(n) = &f.note {
                 let _ = writeln!(out, "  {}", for_terminal(n));
             }
-            let lists: [(&str, u64, &Vec<MessageRef>); 4] = [
+            let lists: [(&str, u64, &Vec<MessageRef>); 5] = [
                 ("missing", f.missing, &f.missing_items),
                 ("altered", f.altered, &f.altered_items),
                 ("extra", f.extra, &f.extra_items),
                 ("in another folder", f.in_other_folder, &f.in_other_folder_items),
+                ("held once", f.duplicates, &f.duplicate_items),
             ];
             for (what, n, items) in lists {
                 for m in items {
@@ -752,6 +762,7 @@ fn compare(source: &Side, target: &Side, opts: &VerifyOptions) -> VerifyReport {
     let mut missing: Vec<(usize, usize)> = Vec::new(); // (row, src msg)
     let mut loose: HashMap<DedupKey, Vec<Loose>> = HashMap::new();
     let mut altered: Vec<(usize, usize, Option<usize>)> = Vec::new(); // (row, src msg, other row)
+    let mut duplicates: Vec<(usize, usize)> = Vec::new(); // (row, src msg)
     for (r, row) in rows.iter().enumerate() {
         let mut by_key: HashMap<DedupKey, Vec<usize>> = HashMap::new();
         for (j, m) in row.dst.iter().enumerate() {
@@ -768,8 +779,12 @@ fn compare(source: &Side, target: &Side, opts: &VerifyOptions) -> VerifyReport {
             }
         }
         for j in unpaired {
-            match by_key.get_mut(&row.src[j].key).and_then(|v| (!v.is_empty()).then(|| v.remove(0))) {
+            let key = row.src[j].key;
+            match by_key.get_mut(&key).and_then(|v| (!v.is_empty()).then(|| v.remove(0))) {
                 Some(_) => altered.push((r, j, None)),
+                // The target folder holds this key, as often as it could
+                // be paired: the source has it more often.
+                None if by_key.contains_key(&key) => duplicates.push((r, j)),
                 None => missing.push((r, j)),
             }
         }
@@ -823,6 +838,11 @@ fn compare(source: &Side, target: &Side, opts: &VerifyOptions) -> VerifyReport {
         rows[r].check.in_other_folder += 1;
         push(&mut rows[r].check.in_other_folder_items, m);
     }
+    for (r, j) in duplicates {
+        let m = MessageRef::of(&rows[r].src[j].info);
+        rows[r].check.duplicates += 1;
+        push(&mut rows[r].check.duplicate_items, m);
+    }
     let mut extras: Vec<Loose> = loose.into_values().flatten().collect();
     extras.sort_unstable();
     for (r, t) in extras {
@@ -850,6 +870,7 @@ fn compare(source: &Side, target: &Side, opts: &VerifyOptions) -> VerifyReport {
         total.extra += c.extra;
         total.altered += c.altered;
         total.in_other_folder += c.in_other_folder;
+        total.duplicates += c.duplicates;
         total.unreadable += c.unreadable;
         folders.push(row.check);
     }
@@ -870,6 +891,13 @@ fn compare(source: &Side, target: &Side, opts: &VerifyOptions) -> VerifyReport {
     if not_mail > 0 {
         notes.push(format!(
             "{not_mail} items in mail folders are not mail (contacts, meetings ...) and were not compared"
+        ));
+    }
+    if total.duplicates > 0 {
+        notes.push(format!(
+            "{} source messages share their key with another of their folder that the target holds, \
+             which the target holds once (as convert --dedup writes them): listed as held once, not missing",
+            total.duplicates
         ));
     }
     notes.push(

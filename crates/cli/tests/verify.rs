@@ -243,6 +243,41 @@ fn a_deleted_an_added_an_altered_and_a_moved_message_are_named() {
     assert_eq!(total(&v, "in_other_folder"), 1, "{v}");
 }
 
+/// A source holding a message twice, converted with --dedup: the target
+/// holds it once, and verify says so without failing.
+#[test]
+fn a_duplicate_the_target_holds_once_does_not_fail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read(repo("fixtures/generated/sample.mbox")).expect("sample");
+    let cut = text.windows(7).position(|w| w == b"\n\nFrom ").expect("a second message") + 2;
+    let mut dup = text.clone();
+    dup.extend_from_slice(&text[..cut]);
+    let src = dir.path().join("dup.mbox");
+    std::fs::write(&src, &dup).expect("write");
+    let id = mailshift_core::MailInfo::parse(&text[text.iter().position(|&b| b == b'\n').unwrap() + 1..cut])
+        .message_id
+        .expect("a Message-ID");
+    let dst = dir.path().join("md");
+    let (code, report) = common::convert(&src, &dst, &["--to", "maildir", "--dedup"]);
+    assert_eq!(code, 0, "{report}");
+    // The sample holds one Message-ID twice already.
+    assert_eq!(common::total(&report, "skipped_duplicate"), 2, "{report}");
+    let (code, v, _) = verify(&src, &dst, &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(total(&v, "duplicates"), 2, "{v}");
+    assert_eq!(total(&v, "missing"), 0, "{v}");
+    assert!(listed(&v, "duplicate_items").contains(&id), "{v}");
+    assert_eq!(total(&v, "source"), total(&v, "target") + 2, "{v}");
+    // Without --dedup both copies are written, and none is held once.
+    let all = dir.path().join("md2");
+    let (code, report) = common::convert(&src, &all, &["--to", "maildir"]);
+    assert_eq!(code, 0, "{report}");
+    let (code, v, _) = verify(&src, &all, &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(total(&v, "duplicates"), 0, "{v}");
+    assert_eq!(total(&v, "source"), total(&v, "target"), "{v}");
+}
+
 /// A store that cannot be opened: exit 2, and the reason.
 #[test]
 fn a_source_that_cannot_be_opened_exits_2() {
