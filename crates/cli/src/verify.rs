@@ -88,7 +88,7 @@ impl MessageRef {
         let text = match &self.message_id {
             Some(id) => format!("<{id}>"),
             None => format!(
-                "{} {} {:?}",
+                "{} {} \"{}\"",
                 self.date.as_deref().unwrap_or("(no date)"),
                 self.from.as_deref().unwrap_or("(no from)"),
                 self.subject.as_deref().unwrap_or("")
@@ -944,5 +944,19 @@ mod tests {
         assert_ne!(d(a), d(c));
         let e = b"From: a@b\nSubject: ho\n\nline\n>From here\n";
         assert_ne!(d(a), d(e));
+    }
+
+    #[test]
+    fn text_from_the_source_is_escaped_for_the_terminal() {
+        let m = MessageRef {
+            message_id: None,
+            date: None,
+            from: Some("a@b".into()),
+            subject: Some("\u{1b}]0;owned\u{7} \u{202e}txt".into()),
+            found_in: None,
+        };
+        let line = m.to_line();
+        assert!(!line.contains('\u{1b}') && !line.contains('\u{202e}'), "{line}");
+        assert!(line.contains("\\x1b") && line.contains("a@b"), "{line}");
     }
 }
