@@ -396,6 +396,7 @@ fn run_verify(args: VerifyArgs) -> anyhow::Result<u8> {
         folder_map: parse_folder_map(&args.folder_map)?,
         limit: args.limit,
         imap: args.imap.clone(),
+        ..verify::VerifyOptions::default()
     };
     verify::run(&args.src, &args.dst, &opts, args.json)
 }

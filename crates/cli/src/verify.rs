@@ -43,11 +43,24 @@ pub struct VerifyOptions {
     pub limit: usize,
     /// The options of an IMAP side (password file, TLS ...).
     pub imap: crate::imap::ImapArgs,
+    /// An IMAP source's password or token, when the caller has it (a
+    /// batch job's); else `imap` says where it comes from.
+    pub source_secret: Option<mailshift_imap::Secret>,
+    /// The same for an IMAP target.
+    pub target_secret: Option<mailshift_imap::Secret>,
 }
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        VerifyOptions { from: None, to: None, folder_map: Vec::new(), limit: 20, imap: Default::default() }
+        VerifyOptions {
+            from: None,
+            to: None,
+            folder_map: Vec::new(),
+            limit: 20,
+            imap: Default::default(),
+            source_secret: None,
+            target_secret: None,
+        }
     }
 }
 
@@ -444,10 +457,21 @@ struct Side {
     folders: Vec<Folder>,
 }
 
-fn open_side(p: &Path, fmt: Option<Format>, imap: &crate::imap::ImapArgs, source: bool) -> anyhow::Result<Side> {
+fn open_side(p: &Path, fmt: Option<Format>, opts: &VerifyOptions, source: bool) -> anyhow::Result<Side> {
     let what = if source { "source" } else { "target" };
+    let imap = &opts.imap;
     if crate::imap::is_imap(p) {
-        let ep = if source { crate::imap::source_endpoint(p, imap)? } else { crate::imap::endpoint(p, imap)? };
+        let secret = if source { &opts.source_secret } else { &opts.target_secret };
+        let ep = match (secret, source) {
+            (Some(s), true) => {
+                let mut own = imap.clone();
+                own.authzid = imap.source_authzid.clone().or_else(|| imap.authzid.clone());
+                crate::imap::endpoint_with(p, &own, Some(s.clone()))?
+            }
+            (Some(s), false) => crate::imap::endpoint_with(p, imap, Some(s.clone()))?,
+            (None, true) => crate::imap::source_endpoint(p, imap)?,
+            (None, false) => crate::imap::endpoint(p, imap)?,
+        };
         let name = ep.address.to_string();
         let reader = mailshift_imap::ImapReader::open(ep, imap.retries)
             .with_context(|| format!("cannot open the {what} mailbox"))?;
@@ -628,8 +652,8 @@ impl Targets {
 /// Read-only on both sides. An error only when a store cannot be opened
 /// or listed (exit 2); what differs is in the report.
 pub fn verify(src: &Path, dst: &Path, opts: &VerifyOptions) -> anyhow::Result<VerifyReport> {
-    let source = open_side(src, opts.from, &opts.imap, true)?;
-    let target = open_side(dst, opts.to, &opts.imap, false)?;
+    let source = open_side(src, opts.from, opts, true)?;
+    let target = open_side(dst, opts.to, opts, false)?;
     Ok(compare(&source, &target, opts))
 }
 
