@@ -987,9 +987,31 @@ fn run_job(job: &Job, dir: &Path, args: &BatchArgs, shard: Shard) -> Outcome {
 }
 
 /// `verify SRC DST` of a job done: `None` when the target holds every
-/// source message.
-fn verify_job(_job: &Job) -> anyhow::Result<Option<String>> {
-    bail!("verify is not available in this build")
+/// source message unaltered, else what is wrong.
+fn verify_job(job: &Job) -> anyhow::Result<Option<String>> {
+    let args = convert_args(job, Path::new("report.json"), false)?;
+    let secret = |h: &Option<Hidden>| h.as_ref().map(|h| mailshift_imap::Secret::Password(h.0.clone()));
+    let target_imap = is_imap(Path::new(&job.target));
+    let opts = crate::verify::VerifyOptions {
+        from: args.from,
+        to: args.to.map(crate::detect::Format::from),
+        folder_map: crate::parse_folder_map(&args.folder_map)?,
+        limit: 5,
+        imap: args.imap.clone(),
+        // The row's passwords: the source's (its own, or the only IMAP
+        // side's), and the target mailbox's.
+        source_secret: if target_imap { secret(&job.source_password) } else { secret(&job.password) },
+        target_secret: if target_imap { secret(&job.password) } else { None },
+    };
+    let report = crate::verify::verify(Path::new(&job.source), Path::new(&job.target), &opts)?;
+    if report.exit_code() == 0 {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "verify: {} source messages missing from the target, {} altered (see `mailshift verify`)",
+        report.missing(),
+        report.altered()
+    )))
 }
 
 /// The jobs of a shard, handed out so that no IMAP server gets more than

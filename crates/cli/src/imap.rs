@@ -145,7 +145,7 @@ pub fn endpoint(addr: &std::path::Path, args: &ImapArgs) -> anyhow::Result<Endpo
 }
 
 /// The endpoint for `addr` with `secret`, or the secret the options say.
-fn endpoint_with(addr: &std::path::Path, args: &ImapArgs, secret: Option<Secret>) -> anyhow::Result<Endpoint> {
+pub fn endpoint_with(addr: &std::path::Path, args: &ImapArgs, secret: Option<Secret>) -> anyhow::Result<Endpoint> {
     let text = addr.to_str().context("the IMAP address is not UTF-8")?;
     let address = ImapAddress::parse(text).map_err(|e| anyhow::anyhow!("invalid IMAP address: {e}"))?;
     let secret = if let Some(s) = secret {

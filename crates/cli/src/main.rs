@@ -10,6 +10,7 @@ mod imap;
 mod info;
 mod interrupt;
 mod manpage;
+mod verify;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -27,11 +28,15 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    convert: every selected item was copied (what the target format cannot
        hold by design, such as flags in EML, is listed as \"not kept by <format>\");
-       info: the store is readable, no damage found (notes are only notes)
+       info: the store is readable, no damage found (notes are only notes);
+       verify: the target holds every source message unaltered (messages only
+       in the target are listed, and do not fail)
   1    convert: an item failed or was unreadable, lost something the target
        could have held, or the source is damaged (all listed in the report);
        with --strict, also anything the target format did not keep;
-       info: damaged or unreadable items or folders
+       info: damaged or unreadable items or folders;
+       verify: a source message is missing from the target, altered in it,
+       or could not be read (each listed)
   2    could not run: bad arguments, a source that cannot be opened, a target
        that is the source, lies inside it, or is not of the target's format
        (an IMAP server that cannot be reached or refuses the login)
@@ -78,6 +83,41 @@ enum Command {
     /// Write the man pages (mailshift.1, mailshift-convert.1 ...) into
     /// --dir DIR, or print mailshift.1 to stdout.
     Man(manpage::ManArgs),
+    /// Reconcile a finished migration, read-only on both sides: per folder,
+    /// the counts of SRC and DST, the messages missing from DST, those only
+    /// in DST, those altered, and those in another folder than expected.
+    #[command(after_help = EXIT_CODES)]
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// The source the migration read: a PST or OST file, an mbox file or
+    /// directory, a Maildir, a directory of .eml files, or an IMAP mailbox
+    /// (imaps://user@host[:port][/prefix]).
+    src: PathBuf,
+    /// The target it wrote: any store of the same kinds, or an IMAP mailbox.
+    dst: PathBuf,
+    /// Source format (default: detected from SRC's bytes and structure).
+    #[arg(long, value_enum)]
+    from: Option<Format>,
+    /// Target format (default: detected from DST's bytes and structure).
+    #[arg(long, value_enum)]
+    to: Option<Format>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// List at most N messages of each kind per folder (the counts are
+    /// always whole).
+    #[arg(long, value_name = "N", default_value = "20")]
+    limit: usize,
+    /// Source folder SRC (a /-joined path; its subfolders follow) was
+    /// written as DST (/-joined; INBOX for the inbox), as convert's
+    /// --folder-map. Repeatable.
+    #[arg(long, value_name = "SRC=DST")]
+    folder_map: Vec<String>,
+    #[command(flatten)]
+    imap: imap::ImapArgs,
 }
 
 #[derive(clap::Args)]
@@ -352,6 +392,7 @@ fn main() -> ExitCode {
         Command::BatchReport(args) => batch::report(args),
         Command::Completions(args) => manpage::completions(args, Cli::command()),
         Command::Man(args) => manpage::man(args, Cli::command()),
+        Command::Verify(args) => run_verify(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -377,6 +418,31 @@ fn run_info(args: InfoArgs) -> anyhow::Result<u8> {
     }
     let plan = info::UploadPlan { source: args.upload.as_deref(), from: args.from, max_size };
     info::run_imap(&args.src, args.json, &args.imap, &plan)
+}
+
+fn run_verify(args: VerifyArgs) -> anyhow::Result<u8> {
+    let opts = verify::VerifyOptions {
+        from: args.from,
+        to: args.to,
+        folder_map: parse_folder_map(&args.folder_map)?,
+        limit: args.limit,
+        imap: args.imap.clone(),
+        ..verify::VerifyOptions::default()
+    };
+    verify::run(&args.src, &args.dst, &opts, args.json)
+}
+
+/// `--folder-map SRC=DST` values, trimmed.
+fn parse_folder_map(values: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for m in values {
+        let (a, b) = m.split_once('=').with_context(|| format!("invalid --folder-map {m:?}: use SRC=DST"))?;
+        if a.trim().is_empty() || b.trim().is_empty() {
+            bail!("invalid --folder-map {m:?}: use SRC=DST");
+        }
+        out.push((a.trim().to_string(), b.trim().to_string()));
+    }
+    Ok(out)
 }
 
 /// An error and its causes on one line, each cause once (an I/O error
@@ -620,14 +686,7 @@ fn run_upload(args: ConvertArgs) -> anyhow::Result<u8> {
         cancel: Some(interrupt::flag()?),
         ..Options::default()
     };
-    let mut folder_map = Vec::new();
-    for m in &args.folder_map {
-        let (a, b) = m.split_once('=').with_context(|| format!("invalid --folder-map {m:?}: use SRC=DST"))?;
-        if a.trim().is_empty() || b.trim().is_empty() {
-            bail!("invalid --folder-map {m:?}: use SRC=DST");
-        }
-        folder_map.push((a.trim().to_string(), b.trim().to_string()));
-    }
+    let folder_map = parse_folder_map(&args.folder_map)?;
     let (max_messages_per_sec, max_bytes_per_sec) = imap::parse_rates(&args.max_rate)?;
     let ep = imap::endpoint(&args.dst, &args.imap)?;
     let source: Box<dyn StoreReader> = match src_fmt {

@@ -265,6 +265,36 @@ fn forty_jobs_in_four_shards_at_once() {
     for job in jobs {
         assert_eq!(state_of(&data.join("state"), job["id"].as_str().unwrap())["attempts"], 1);
     }
+    // With --verify, the jobs done unverified run again (copying nothing)
+    // and are verified; one whose target lost a message is not done.
+    let victim = jobs.iter().find(|j| j["source"].as_str().unwrap().contains("store05")).unwrap();
+    let victim_dst = PathBuf::from(victim["target"].as_str().unwrap());
+    let file = walkdir::WalkDir::new(&victim_dst)
+        .into_iter()
+        .flatten()
+        .find(|e| {
+            e.file_type().is_file() && e.path().parent().is_some_and(|p| p.ends_with("cur") || p.ends_with("new"))
+        })
+        .unwrap();
+    std::fs::remove_file(file.path()).unwrap();
+    let (code, out, err) = common::mailshift(&[
+        &"batch",
+        &data.join("jobs.csv"),
+        &"--state",
+        &data.join("state"),
+        &"--verify",
+        &"--jobs",
+        &"2",
+    ]);
+    assert_eq!(code, 0, "{err}{out}");
+    for job in jobs {
+        let st = state_of(&data.join("state"), job["id"].as_str().unwrap());
+        assert_eq!(st["verify"], "ok", "{st}");
+        let report = common::read_json(&data.join("state/jobs").join(job["id"].as_str().unwrap()).join("report.json"));
+        // The lost message was copied again before the check.
+        let again = if job["id"] == victim["id"] { 1 } else { 0 };
+        assert_eq!(common::total(&report, "copied") - pim_items(&report), again, "{}", job["source"]);
+    }
 }
 
 /// Contacts and calendars of a PST source go as .vcf/.ics beside the mail:
@@ -549,13 +579,14 @@ fn an_exchange_csv_of_twenty_accounts_into_dovecot() {
     std::fs::write(d.join("master.txt"), format!("{master_pw}\n")).unwrap();
     let port = dv.imaps_port();
     let host = dv.host();
-    let batch = |shard: &str| {
+    let batch = |shard: &str, extra: &[&str]| {
         let mut c = Command::new(bin());
         c.current_dir(d)
             .env("XDG_STATE_HOME", d.join("xdg"))
             .env_remove("MAILSHIFT_PASSWORD")
             .env_remove("MAILSHIFT_SOURCE_PASSWORD")
             .args(["batch", "jobs.csv", "--state", "state", "--jobs", "2", "--verify", "--shard", shard])
+            .args(extra)
             .arg("--source")
             .arg(format!("imaps://{host}:{port}"))
             .arg("--target")
@@ -568,7 +599,7 @@ fn an_exchange_csv_of_twenty_accounts_into_dovecot() {
     };
     // A dry run first: it plans every account and writes nothing.
     let before: Vec<_> = (1..=n).map(|i| dv.counts(&format!("user{i:02}@example.org"))).collect();
-    let (code, out, err) = mailshift_testkit::run(batch("1/1").arg("--dry-run"));
+    let (code, out, err) = mailshift_testkit::run(&mut batch("1/1", &["--dry-run"]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("dry run: nothing was written"), "{out}");
     let after: Vec<_> = (1..=n).map(|i| dv.counts(&format!("user{i:02}@example.org"))).collect();
@@ -576,7 +607,7 @@ fn an_exchange_csv_of_twenty_accounts_into_dovecot() {
     assert!(!d.join("state").exists() && !d.join("xdg").exists(), "the dry run wrote state or a journal");
     let children: Vec<_> = ["1/3", "2/3", "3/3"]
         .iter()
-        .map(|s| batch(s).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .map(|s| batch(s, &[]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
         .collect();
     let mut all_output = String::new();
     for (k, child) in children.into_iter().enumerate() {
@@ -621,7 +652,7 @@ fn an_exchange_csv_of_twenty_accounts_into_dovecot() {
     }
     assert!(!written.contains(master_pw), "the master password was shown");
     // A shard run again does nothing twice.
-    let (code, _, err) = mailshift_testkit::run(&mut batch("2/3"));
+    let (code, _, err) = mailshift_testkit::run(&mut batch("2/3", &[]));
     assert_eq!(code, 0, "{err}");
     assert!(err.lines().filter(|l| l.contains(" row ")).all(|l| l.ends_with("already done")), "{err}");
     for i in 1..=n {
