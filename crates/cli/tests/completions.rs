@@ -8,7 +8,7 @@ mod common;
 
 use common::mailshift;
 
-const SUBCOMMANDS: [&str; 5] = ["convert", "info", "check", "completions", "man"];
+const SUBCOMMANDS: [&str; 8] = ["convert", "info", "check", "batch", "batch-report", "completions", "man", "verify"];
 
 #[test]
 fn bash_completion_defines_completion_for_mailshift() {
@@ -50,6 +50,7 @@ fn man_page_holds_every_subcommand_and_the_exit_codes() {
     assert!(page.starts_with(".TH"), "{page}");
     assert!(page.contains(".SH NAME") && page.contains(".SH SYNOPSIS"), "{page}");
     for sub in SUBCOMMANDS {
+        let sub = sub.replace('-', "\\-");
         assert!(page.contains(&format!("mailshift\\-{sub}(1)")), "no {sub} in\n{page}");
     }
     assert!(page.contains(".SH \"EXIT STATUS\""), "{page}");
