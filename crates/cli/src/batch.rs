@@ -267,7 +267,7 @@ pub fn shard(args: &BatchArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::
     if args.shard_count.is_some() {
         bail!("--shard-count needs --shard-index, or JOB_COMPLETION_INDEX in the environment");
     }
-    Ok((Shard { index: 0, count: 1 }, "the whole file (no shard given)".to_string()))
+    Ok((Shard { index: 0, count: 1 }, "no shard given: the whole file".to_string()))
 }
 
 /// Errors of a jobs file, each with its row; all of them, not just the first.
@@ -955,7 +955,7 @@ fn run_job(job: &Job, dir: &Path, args: &BatchArgs, shard: Shard) -> Outcome {
             Some(3),
             Some(read_report(dir).and_then(|r| r.stopped).unwrap_or_else(|| "the target is full".into())),
         ),
-        Ok(Ok(130)) => (Status::Interrupted, Some(130), Some("interrupted".to_string())),
+        Ok(Ok(130)) => (Status::Interrupted, Some(130), None),
         Ok(Ok(c)) => (Status::Failed, Some(i32::from(c)), None),
         Ok(Err(e)) => (Status::Failed, Some(2), Some(error_text(&e))),
         Err(_) => (Status::Failed, None, Some("internal error (a bug in mailshift): the job panicked".to_string())),
