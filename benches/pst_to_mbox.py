@@ -1,86 +1,140 @@
 #!/usr/bin/env python3
-"""PST -> mbox: mailshift against readpst, in the same run.
+"""PST -> mbox (or one file per message): mailshift against readpst and pffexport, in the same run.
 
-    python3 benches/pst_to_mbox.py [--pst ../shared/bench/bench.pst] [--runs 3]
+    python3 benches/pst_to_mbox.py [--pst FILE ...] [--gen N,N,...] [--to mbox|maildir] [--fsync] [--runs 3]
 
-Runs `mailshift convert PST DIR --to mbox` and `readpst -D -o DIR PST` on
-fresh output directories, and prints wall time, peak memory (RssAnon is
-what a tool allocated; rss also counts the mapped input's pages) and the
-ratio to mailshift, plus the number of messages each wrote (From_ lines).
-Needs: cargo, readpst (Debian: pst-utils).
+For each store (bench.pst by default; `--gen 2500,10000,40000` adds stores
+of those many messages written by our PST writer, `gen_pst`, cached in the
+work directory: 1x, 4x and 16x for the linearity table), runs on fresh
+output directories:
+
+- `mailshift convert PST DIR --to mbox --no-fsync` (`--fsync`: the default
+  fsync on; `--to maildir`: one file per message);
+- `readpst -D -o DIR PST` (mbox per folder; with `--to maildir`,
+  `readpst -D -M`: one MH file per message);
+- `pffexport -q -t DIR PST` (libpff: a directory per item, its own format).
+
+and prints wall and CPU time (user + system of the process and what it
+waited for), peak RssAnon (what a tool allocated) and RSS (which also
+counts the mapped input), messages written, and the ratios to readpst.
+Then, with more than one store, seconds per 1,000 messages per tool.
+Needs: cargo, readpst (pst-utils), pffexport (pff-tools).
 """
 import argparse, os, re, shutil, statistics, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import timed  # noqa: E402
+from benchlib import timed_cpu  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FROM_LINE = re.compile(rb"^From ", re.M)
 
 
-def messages(d):
-    """Messages in an output tree: From_ separators after a blank line or at file start."""
+def messages(d, layout):
+    """Messages in an output tree: From_ separators (mbox), else files that
+    look like a message (maildir/MH), else pffexport's Message directories."""
     n = 0
-    for root, _, files in os.walk(d):
+    for root, dirs, files in os.walk(d):
+        if layout == "pffexport":
+            n += sum(1 for x in dirs if re.fullmatch(r"Message\d+", x))
+            continue
         for f in files:
-            with open(os.path.join(root, f), "rb") as fh:
-                data = fh.read()
-            n += len(re.findall(rb"(?:\A|\n\n|\r\n\r\n)From ", data))
+            p = os.path.join(root, f)
+            if layout == "mbox":
+                with open(p, "rb") as fh:
+                    n += len(re.findall(rb"(?:\A|\n\n|\r\n\r\n)From ", fh.read()))
+            elif not f.startswith(".") and not f.endswith((".vcf", ".ics", ".json")) and "/tmp" not in root:
+                n += 1
     return n
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pst", default=os.path.join(ROOT, "..", "shared", "bench", "bench.pst"))
+    ap.add_argument("--pst", action="append", help="a store (repeatable; default bench.pst)")
+    ap.add_argument("--gen", default="", help="also generated stores of these many messages, comma-separated")
+    ap.add_argument("--small", action="store_true", help="generated stores: 1 KB of text a message (gen_pst --small)")
+    ap.add_argument("--to", choices=["mbox", "maildir"], default="mbox")
+    ap.add_argument("--fsync", action="store_true", help="mailshift with fsync on (its default)")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--skip", default="", help="tools to leave out, comma-separated (readpst, pffexport)")
     ap.add_argument("--workdir", default="/tmp/mailshift-bench-pst")
     a = ap.parse_args()
-    pst = os.path.abspath(a.pst)
-    if not os.path.exists(pst):
-        sys.exit(f"{pst}: missing (the shared bench file)")
-
+    work = os.path.abspath(a.workdir)
+    os.makedirs(work, exist_ok=True)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "mailshift"], cwd=ROOT, check=True)
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     mailshift = os.path.join(target, "release", "mailshift")
-    work = os.path.abspath(a.workdir)
-    os.makedirs(work, exist_ok=True)
+    stores = [os.path.abspath(p) for p in (a.pst or [])]
+    if not a.pst and not a.gen:
+        stores.append(os.path.abspath(os.path.join(ROOT, "..", "shared", "bench", "bench.pst")))
+    for n in [int(x) for x in a.gen.split(",") if x.strip()]:
+        kind = "small" if a.small else "bench"
+        p = os.path.join(work, f"gen-{kind}-{n}.pst")
+        if not os.path.exists(p):
+            cmd = ["cargo", "run", "--release", "-q", "-p", "mailshift-pst", "--example", "gen_pst", "--", p, "--messages", str(n)]
+            subprocess.run(cmd + (["--small"] if a.small else []), cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        stores.append(p)
+    for s in stores:
+        if not os.path.exists(s):
+            sys.exit(f"{s}: missing")
+    skip = {x.strip() for x in a.skip.split(",") if x.strip()}
 
     def fresh(name):
         d = os.path.join(work, name)
         shutil.rmtree(d, ignore_errors=True)
         return d
 
-    def ms():
-        out = fresh("mailshift")
-        return [mailshift, "convert", pst, out, "--to", "mbox", "--no-fsync", "-q"], out
+    tools = []
+    fs = [] if a.fsync else ["--no-fsync"]
+    tools.append((f"mailshift{'' if a.fsync else ' --no-fsync'}", "mailshift", a.to,
+                  lambda pst, out: [mailshift, "convert", pst, out, "--to", a.to, "-q"] + fs, False))
+    if "readpst" not in skip and shutil.which("readpst"):
+        flags = ["-D", "-M"] if a.to == "maildir" else ["-D"]
+        tools.append((f"readpst {' '.join(flags)}", "readpst", a.to,
+                      lambda pst, out: ["readpst", "-q"] + flags + ["-o", out, pst], True))
+    elif "readpst" not in skip:
+        print("skipping readpst: not installed", file=sys.stderr)
+    if "pffexport" not in skip and shutil.which("pffexport"):
+        tools.append(("pffexport", "pffexport", "pffexport", lambda pst, out: ["pffexport", "-q", "-t", out, pst], False))
+    elif "pffexport" not in skip:
+        print("skipping pffexport: not installed", file=sys.stderr)
 
-    def readpst():
-        out = fresh("readpst")
-        os.makedirs(out)
-        return ["readpst", "-q", "-D", "-o", out, pst], out
+    results = {}
+    for pst in stores:
+        for name, short, layout, make, premake in tools:
+            times, cpus, anons, rsss = [], [], [], []
+            for _ in range(a.runs):
+                out = fresh(short)
+                if premake:
+                    os.makedirs(out)
+                cmd = make(pst, out)
+                subprocess.run(["sync"])
+                dt, cpu, anon, rss = timed_cpu(cmd)
+                times.append(dt); cpus.append(cpu); anons.append(anon); rsss.append(rss)
+            results[(pst, name)] = (statistics.median(times), statistics.median(cpus), max(anons), max(rsss),
+                                    messages(out, layout), cmd)
+            shutil.rmtree(out, ignore_errors=True)
 
-    rows = []
-    for name, make in [("mailshift", ms), ("readpst -D", readpst)]:
-        if shutil.which(make()[0][0]) is None:
-            print(f"skipping {name}: not installed", file=sys.stderr)
-            continue
-        times, anons, rsss = [], [], []
-        for _ in range(a.runs):
-            cmd, out = make()
-            subprocess.run(["sync"])
-            dt, anon, rss = timed(cmd)
-            times.append(dt); anons.append(anon); rsss.append(rss)
-        rows.append((name, statistics.median(times), max(anons), max(rsss), messages(out), cmd))
-
-    size = os.path.getsize(pst)
-    base = rows[0][1]
-    print(f"input: {pst}: {size/1e6:.0f} MB; median of {a.runs} runs; {os.cpu_count()} cores")
-    print(f"{'tool':<12} {'seconds':>8} {'msgs':>6} {'anon MiB':>9} {'rss MiB':>8} {'time / mailshift':>17}")
-    for name, t, anon, rss, n, _ in rows:
-        print(f"{name:<12} {t:8.2f} {n:6d} {anon/2**20:9.1f} {rss/2**20:8.1f} {t/base:17.2f}")
+    print(f"median of {a.runs} runs; {os.cpu_count()} cores; target {a.to}")
+    for pst in stores:
+        ref = results.get((pst, tools[1][0])) if len(tools) > 1 else None
+        print(f"\n{pst}: {os.path.getsize(pst)/1e6:.0f} MB")
+        print(f"{'tool':<24} {'wall s':>7} {'cpu s':>7} {'msgs':>7} {'anon MiB':>9} {'rss MiB':>8} {'wall/readpst':>13} {'cpu/readpst':>12}")
+        for name, *_ in tools:
+            t, cpu, anon, rss, n, _ = results[(pst, name)]
+            wr = f"{t/ref[0]:13.2f}" if ref else f"{'':>13}"
+            cr = f"{cpu/ref[1]:12.2f}" if ref and ref[1] > 0 else f"{'':>12}"
+            print(f"{name:<24} {t:7.2f} {cpu:7.2f} {n:7d} {anon/2**20:9.1f} {rss/2**20:8.1f} {wr} {cr}")
+    if len(stores) > 1:
+        print("\nseconds per 1,000 messages (wall), by store:")
+        print(f"{'tool':<24} " + " ".join(f"{os.path.basename(p)[:16]:>16}" for p in stores))
+        for name, *_ in tools:
+            cells = []
+            for pst in stores:
+                t, _, _, _, n, _ = results[(pst, name)]
+                cells.append(f"{1000*t/max(n,1):16.3f}")
+            print(f"{name:<24} " + " ".join(cells))
     print()
-    for name, *_, cmd in rows:
-        print(f"{name}: {' '.join(cmd)}")
+    for name, *_ in tools:
+        print(f"{name}: {' '.join(results[(stores[-1], name)][5])}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use mailshift_core::text::{for_terminal, pad, truncate, width};
 use mailshift_core::time::rfc3339;
-use mailshift_core::{Error, FolderKind, FolderRole, Prepared, Problem, Severity, StoreReader};
+use mailshift_core::{Error, FolderKind, FolderRole, Item, Prepared, Problem, Severity, StoreReader};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -156,6 +156,13 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
                 let facts: Vec<Fact> = metas
                     .par_iter()
                     .map(|m| match reader.read(m.id) {
+                        // A message needs only its size and its Date field
+                        // (the header's other fields are not parsed).
+                        Ok(Item::Mail(mail)) => Fact::Read(
+                            m.id,
+                            mail.raw.len() as u64,
+                            mailshift_core::prepare::header_date(&mail.raw).or(mail.received),
+                        ),
                         Ok(item) => {
                             let p = Prepared::keyed(item, *m, false);
                             Fact::Read(m.id, p.size(), p.date())

@@ -25,6 +25,41 @@ pub struct MailInfo {
     pub return_path: Option<String>,
 }
 
+/// The `Date` of `raw`'s header alone, as [`MailInfo::parse`] reads it
+/// (the last `Date` field, parsed by the same parser), without the other
+/// fields: for `info`, which needs only the date of every item.
+pub fn header_date(raw: &[u8]) -> Option<i64> {
+    let (head, _) = split_header(raw);
+    let mut last: Option<(usize, usize)> = None;
+    let mut pos = 0;
+    while pos < head.len() {
+        let end = memchr::memchr(b'\n', &head[pos..]).map_or(head.len(), |i| pos + i + 1);
+        let line = &head[pos..end];
+        if line.len() > 5 && line[..4].eq_ignore_ascii_case(b"date") {
+            let rest = &line[4..];
+            let colon = rest.iter().position(|&b| b == b':');
+            if colon.is_some_and(|c| rest[..c].iter().all(|b| *b == b' ' || *b == b'\t')) {
+                // The field and its continuation lines.
+                let mut stop = end;
+                while stop < head.len() && matches!(head[stop], b' ' | b'\t') {
+                    stop = memchr::memchr(b'\n', &head[stop..]).map_or(head.len(), |i| stop + i + 1);
+                }
+                last = Some((pos, stop));
+            }
+        }
+        pos = end;
+    }
+    let (a, b) = last?;
+    let mut field = Vec::with_capacity(b - a + 2);
+    field.extend_from_slice(&head[a..b]);
+    if !field.ends_with(b"\n") {
+        field.extend_from_slice(b"\r\n");
+    }
+    field.extend_from_slice(b"\r\n");
+    let msg = MessageParser::new().parse_headers(&field[..])?;
+    msg.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp())
+}
+
 impl MailInfo {
     /// Reads the facts from the header of `raw`. Never fails: what cannot
     /// be read is `None`.
@@ -356,5 +391,22 @@ mod tests {
     fn split_header_finds_blank_line() {
         assert_eq!(split_header(b"A: b\r\n\r\nbody"), (&b"A: b\r\n"[..], &b"body"[..]));
         assert_eq!(split_header(b"A: b\n"), (&b"A: b\n"[..], &b""[..]));
+    }
+
+    #[test]
+    fn header_date_reads_what_the_full_parse_reads() {
+        let cases: [&[u8]; 7] = [
+            b"From: a@b\r\nDate: Tue, 1 Dec 2026 10:00:00 +0100\r\nSubject: x\r\n\r\nbody\r\n",
+            b"Date: Tue, 1 Dec 2026 10:00:00 +0100\nDate: Wed, 2 Dec 2026 10:00:00 +0000\n\nbody\n",
+            b"DATE : Tue,\n 1 Dec 2026\n\t10:00:00 -0500\nX: y\n\nDate: Mon, 1 Jan 2001 00:00:00 +0000\n",
+            b"Subject: no date\n\nbody",
+            b"Date: not a date at all\n\n",
+            b"Dated: Tue, 1 Dec 2026 10:00:00 +0100\n\n",
+            b"Date: Tue, 1 Dec 2026 10:00:00 +0100",
+        ];
+        for raw in cases {
+            assert_eq!(header_date(raw), MailInfo::parse(raw).date, "{}", String::from_utf8_lossy(raw));
+        }
+        assert!(header_date(cases[0]).is_some() && header_date(cases[2]).is_some());
     }
 }
