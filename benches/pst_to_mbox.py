@@ -12,7 +12,7 @@ output directories:
   fsync on; `--to maildir`: one file per message);
 - `readpst -D -o DIR PST` (mbox per folder; with `--to maildir`,
   `readpst -D -M`: one MH file per message);
-- `pffexport -q -t DIR PST` (libpff: a directory per item, its own format).
+- `pffexport -q -t DIR PST` (libpff: DIR.export, a directory per item, its own format).
 
 and prints wall and CPU time (user + system of the process and what it
 waited for), peak RssAnon (what a tool allocated) and RSS (which also
@@ -80,6 +80,7 @@ def main():
     def fresh(name):
         d = os.path.join(work, name)
         shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(d + ".export", ignore_errors=True)
         return d
 
     tools = []
@@ -93,6 +94,7 @@ def main():
     elif "readpst" not in skip:
         print("skipping readpst: not installed", file=sys.stderr)
     if "pffexport" not in skip and shutil.which("pffexport"):
+        # pffexport writes into OUT.export.
         tools.append(("pffexport", "pffexport", "pffexport", lambda pst, out: ["pffexport", "-q", "-t", out, pst], False))
     elif "pffexport" not in skip:
         print("skipping pffexport: not installed", file=sys.stderr)
@@ -109,9 +111,10 @@ def main():
                 subprocess.run(["sync"])
                 dt, cpu, anon, rss = timed_cpu(cmd)
                 times.append(dt); cpus.append(cpu); anons.append(anon); rsss.append(rss)
+            written = out + ".export" if short == "pffexport" else out
             results[(pst, name)] = (statistics.median(times), statistics.median(cpus), max(anons), max(rsss),
-                                    messages(out, layout), cmd)
-            shutil.rmtree(out, ignore_errors=True)
+                                    messages(written, layout), cmd)
+            shutil.rmtree(written, ignore_errors=True)
 
     print(f"median of {a.runs} runs; {os.cpu_count()} cores; target {a.to}")
     for pst in stores:
