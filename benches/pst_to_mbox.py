@@ -41,7 +41,7 @@ def messages(d, layout):
             if layout == "mbox":
                 with open(p, "rb") as fh:
                     n += len(re.findall(rb"(?:\A|\n\n|\r\n\r\n)From ", fh.read()))
-            elif not f.startswith(".") and not f.endswith((".vcf", ".ics", ".json")) and "/tmp" not in root:
+            elif not f.startswith(".") and not f.endswith((".vcf", ".ics", ".json")) and os.path.basename(root) != "tmp":
                 n += 1
     return n
 

@@ -1,6 +1,6 @@
 //! `mailshift batch` end to end: 40 local conversions as 4 shards in 4
-//! processes at once, run as the README's Kubernetes manifest runs them; a
-//! shard killed midway and run again; the rows each scheduler's index
+//! processes at once, run as the README's Kubernetes manifest runs them; one
+//! of 4 shards killed midway and run again; the rows each scheduler's index
 //! takes, with the README's manifest, Slurm script and GNU parallel line.
 
 mod common;
@@ -313,7 +313,7 @@ fn pim_items(report: &serde_json::Value) -> u64 {
 fn a_shard_killed_midway_and_run_again() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path();
-    let sources = generated(&data.join("src"), 6, |_| 300, 6000);
+    let sources = generated(&data.join("src"), 12, |_| 300, 6000);
     let mut csv = String::new();
     for (i, s) in sources.iter().enumerate() {
         // fsync on: each message is slow enough to be killed among.
@@ -321,15 +321,15 @@ fn a_shard_killed_midway_and_run_again() {
     }
     std::fs::write(data.join("jobs.csv"), &csv).unwrap();
     let state = data.join("state");
-    let args = ["batch", "jobs.csv", "--state", "state"];
     // Options for every job go after `--`.
-    let run = |extra: &[&str]| {
+    let run = |shard: &str| {
         let mut c = Command::new(bin());
-        c.current_dir(data).args(args).args(extra).args(["--", "--to=maildir"]);
+        c.current_dir(data).args(["batch", "jobs.csv", "--state", "state", "--shard", shard, "--", "--to=maildir"]);
         c
     };
-    let mut child = run(&[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    // Killed once a job is done and another has written part of its target.
+    // Four shards at once, as four processes.
+    let mut children: Vec<_> =
+        (1..=4).map(|k| run(&format!("{k}/4")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()).collect();
     let plan_ids = |state: &Path| -> Vec<String> {
         common::read_json(&state.join("plan.json"))["jobs"]
             .as_array()
@@ -338,9 +338,11 @@ fn a_shard_killed_midway_and_run_again() {
             .map(|j| j["id"].as_str().unwrap().to_string())
             .collect()
     };
+    // One shard is killed once a job is done somewhere and one of its own
+    // has written part of its target.
     let deadline = Instant::now() + Duration::from_secs(120);
-    let mut killed_in = None;
-    while Instant::now() < deadline {
+    let mut killed: Option<(usize, String)> = None;
+    while Instant::now() < deadline && killed.is_none() {
         std::thread::sleep(Duration::from_millis(20));
         if !state.join("plan.json").is_file() {
             continue;
@@ -350,9 +352,10 @@ fn a_shard_killed_midway_and_run_again() {
             .filter_map(|id| std::fs::read(state.join("jobs").join(id).join("state.json")).ok())
             .filter_map(|b| serde_json::from_slice(&b).ok())
             .collect();
-        let done = states.iter().filter(|s| s["status"] == "Completed").count();
-        let running = states.iter().find(|s| s["status"] == "Running");
-        if let (true, Some(r)) = (done >= 1, running) {
+        if !states.iter().any(|s| s["status"] == "Completed") {
+            continue;
+        }
+        for r in states.iter().filter(|s| s["status"] == "Running") {
             let target = PathBuf::from(r["target"].as_str().unwrap());
             let written = walkdir::WalkDir::new(&target)
                 .into_iter()
@@ -360,14 +363,20 @@ fn a_shard_killed_midway_and_run_again() {
                 .filter(|e| e.path().to_string_lossy().contains("/cur/"))
                 .count();
             if written > 20 {
-                child.kill().unwrap();
-                killed_in = Some(r["id"].as_str().unwrap().to_string());
+                let shard: usize = r["shard"].as_str().unwrap().split('/').next().unwrap().parse().unwrap();
+                children[shard - 1].kill().unwrap();
+                killed = Some((shard, r["id"].as_str().unwrap().to_string()));
                 break;
             }
         }
     }
-    let _ = child.wait();
-    let killed = killed_in.expect("the batch was killed midway through a job");
+    let (shard, killed) = killed.expect("a shard was killed midway through a job");
+    for (k, c) in children.iter_mut().enumerate() {
+        let status = c.wait().unwrap();
+        if k + 1 != shard {
+            assert_eq!(status.code(), Some(0), "shard {}/4", k + 1);
+        }
+    }
     // The report sees the job whose process died.
     let (code, out, _) = common::mailshift(&[&"batch-report", &"--state", &state, &"--json", &"-", &"-q"]);
     assert_eq!(code, 1);
@@ -377,7 +386,8 @@ fn a_shard_killed_midway_and_run_again() {
     assert!(statuses.contains(&"Interrupted"), "{statuses:?}");
     assert!(statuses.contains(&"Completed"), "{statuses:?}");
 
-    let (code, _, err) = mailshift_testkit::run(&mut run(&[]));
+    // The scheduler runs the killed shard again.
+    let (code, _, err) = mailshift_testkit::run(&mut run(&format!("{shard}/4")));
     assert_eq!(code, 0, "{err}");
     for (i, id) in plan_ids(&state).iter().enumerate() {
         let st = state_of(&state, id);
@@ -389,6 +399,9 @@ fn a_shard_killed_midway_and_run_again() {
             assert_eq!(st["attempts"], 2, "{st}");
             let report = common::read_json(&state.join("jobs").join(id).join("report.json"));
             assert!(common::total(&report, "skipped_duplicate") > 20, "{report}");
+        } else {
+            // Done once: the rerun skipped what was done, other shards ran theirs once.
+            assert_eq!(st["attempts"], 1, "{st}");
         }
     }
     let (code, _, _) = common::mailshift(&[&"batch-report", &"--state", &state, &"-q"]);
