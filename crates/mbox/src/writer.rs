@@ -78,6 +78,9 @@ pub struct MboxWriter {
     stale: Vec<PathBuf>,
     /// Sweeps that could not be made, as notes.
     sweep_errors: Vec<String>,
+    /// Directories a file was renamed into, made durable once at the end
+    /// (each file is synced before its rename, which is atomic either way).
+    dirty_dirs: std::collections::BTreeSet<PathBuf>,
 }
 
 impl std::fmt::Debug for MboxWriter {
@@ -103,6 +106,7 @@ impl MboxWriter {
             swept: HashSet::new(),
             stale: Vec::new(),
             sweep_errors: Vec::new(),
+            dirty_dirs: Default::default(),
         })
     }
 
@@ -406,7 +410,10 @@ impl StoreWriter for MboxWriter {
         let dir = fsio::parent_dir(&target).to_path_buf();
         if !target.exists() {
             match temp.persist_noclobber(&target) {
-                Ok(_) => return self.fsync_dir(&dir),
+                Ok(_) => {
+                    self.dirty_dirs.insert(dir);
+                    return Ok(());
+                }
                 Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
                     // Created meanwhile: append to it instead.
                     return append(&target, e.file, self.opts.fsync);
@@ -419,6 +426,19 @@ impl StoreWriter for MboxWriter {
 
     fn finish(&mut self) -> Result<()> {
         self.close_folder()?;
+        // Every directory a file went into, and those between it and DST
+        // (a new `.sbd` directory's entry is in its parent), deepest first.
+        let mut dirs = std::mem::take(&mut self.dirty_dirs);
+        for d in dirs.clone() {
+            let mut p = d.parent();
+            while let Some(up) = p.filter(|u| u.starts_with(&self.dst) && *u != self.dst.as_path()) {
+                dirs.insert(up.to_path_buf());
+                p = up.parent();
+            }
+        }
+        for d in dirs.iter().rev() {
+            self.fsync_dir(d)?;
+        }
         if !self.single_file && self.dst.is_dir() {
             self.fsync_dir(&self.dst.clone())?;
         }
