@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use mailshift_core::text::{for_terminal, pad, truncate, width};
 use mailshift_core::time::rfc3339;
-use mailshift_core::{Error, FolderKind, FolderRole, Item, Prepared, Problem, Severity, StoreReader};
+use mailshift_core::{Error, FolderKind, FolderRole, Item, ItemMeta, Prepared, Problem, Severity, StoreReader};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -101,13 +101,13 @@ impl Readiness {
     }
 }
 
-pub fn run(src: &Path, from: Option<Format>, json: bool, recover: bool) -> anyhow::Result<u8> {
+pub fn run(src: &Path, from: Option<Format>, json: bool, recover: bool, quick: bool) -> anyhow::Result<u8> {
     let fmt = match from {
         Some(f) => f,
         None => detect::source(src)?,
     };
     let reader = crate::open_reader(src, fmt, recover).context("cannot open the store")?;
-    let info = gather(reader.as_ref())?;
+    let info = gather(reader.as_ref(), quick)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&info)?);
     } else {
@@ -126,7 +126,7 @@ impl Info {
     }
 }
 
-fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
+fn gather(reader: &dyn StoreReader, quick: bool) -> anyhow::Result<Info> {
     let mut folders = Vec::new();
     let (mut items, mut bytes, mut oldest, mut newest) = (0u64, 0u64, None::<i64>, None::<i64>);
     let mut exchange = Readiness { psts_at_20gb: 1, ..Readiness::default() };
@@ -146,35 +146,33 @@ fn gather(reader: &dyn StoreReader) -> anyhow::Result<Info> {
         match reader.items(folder.id) {
             Err(e) => fi.error = Some(e.to_string()),
             Ok(metas) => {
-                for m in &metas {
-                    if let Some(class) = reader.item_class(m.id) {
+                // Every item is read to find its date and size, and its
+                // class looked up: in parallel, without keeping its bytes.
+                // --quick: a PST/OST message without its conversion.
+                let pst = quick && matches!(reader.format_name(), "pst" | "ost");
+                let facts: Vec<(Option<String>, Fact)> = if pst {
+                    metas
+                        .par_iter()
+                        .map(|m| {
+                            if reader.item_kind(m.id) == Some(FolderKind::Mail) {
+                                if let Some(f) = mapi_fact(reader, m) {
+                                    return f;
+                                }
+                            }
+                            (reader.item_class(m.id), read_fact(reader, m))
+                        })
+                        .collect()
+                } else {
+                    // The classes first, on this thread (a lookup in each
+                    // item's property context), then the reads in parallel.
+                    let classes: Vec<Option<String>> = metas.iter().map(|m| reader.item_class(m.id)).collect();
+                    let facts: Vec<Fact> = metas.par_iter().map(|m| read_fact(reader, m)).collect();
+                    classes.into_iter().zip(facts).collect()
+                };
+                for (class, f) in facts {
+                    if let Some(class) = class {
                         *fi.classes.entry(class).or_default() += 1;
                     }
-                }
-                // Every item is read to find its date: in parallel, and
-                // without keeping its bytes.
-                let facts: Vec<Fact> = metas
-                    .par_iter()
-                    .map(|m| match reader.read(m.id) {
-                        // A message needs only its size and its Date field
-                        // (the header's other fields are not parsed).
-                        Ok(Item::Mail(mail)) => Fact::Read(
-                            m.id,
-                            mail.raw.len() as u64,
-                            mailshift_core::prepare::header_date(&mail.raw).or(mail.received),
-                        ),
-                        Ok(item) => {
-                            let p = Prepared::keyed(item, *m, false);
-                            Fact::Read(m.id, p.size(), p.date())
-                        }
-                        Err(Error::Unsupported { .. }) => Fact::Unsupported(m.id, m.size.unwrap_or(0)),
-                        Err(e) => Fact::Unreadable(mailshift_core::Failure {
-                            item: reader.describe(m.id),
-                            reason: e.to_string(),
-                        }),
-                    })
-                    .collect();
-                for f in facts {
                     match f {
                         Fact::Unreadable(why) => {
                             fi.unreadable += 1;
@@ -239,6 +237,51 @@ enum Fact {
     Read(mailshift_core::ItemId, u64, Option<i64>),
     Unsupported(mailshift_core::ItemId, u64),
     Unreadable(mailshift_core::Failure),
+}
+
+/// `--quick`: a PST or OST message's facts from the message as the store holds it,
+/// without building its MIME: the size is the store's own
+/// (PidTagMessageSize, as Outlook counts it), the date the one its header
+/// would carry (the kept transport header's Date, else the submit,
+/// delivery, modification or creation time). `None` sends the item to
+/// [`read_fact`]: a message that cannot be read so (it is reported as a
+/// full read reports it), or one near the 35 MB limit, whose converted
+/// size is measured.
+fn mapi_fact(reader: &dyn StoreReader, m: &ItemMeta) -> Option<(Option<String>, Fact)> {
+    use mailshift_core::mapi::tags;
+    /// Base64 makes attachments a third larger: from here on the MIME
+    /// size may pass 35 MB, and is measured.
+    const NEAR_LIMIT: u64 = 24 << 20;
+    let msg = reader.read_mapi(m.id).ok()?;
+    let size = msg.props.int(tags::MESSAGE_SIZE).and_then(|s| u64::try_from(s).ok()).or(m.size)?;
+    if size > NEAR_LIMIT {
+        return None;
+    }
+    let header = msg.props.str(tags::TRANSPORT_MESSAGE_HEADERS).filter(|h| h.contains(':'));
+    let date = header.and_then(|h| mailshift_core::prepare::header_date(h.as_bytes())).or_else(|| {
+        [tags::CLIENT_SUBMIT_TIME, tags::MESSAGE_DELIVERY_TIME, tags::LAST_MODIFICATION_TIME, tags::CREATION_TIME]
+            .iter()
+            .find_map(|&id| msg.props.time(id))
+    });
+    let class = msg.props.str(tags::MESSAGE_CLASS).map(str::to_string);
+    Some((class, Fact::Read(m.id, size, date)))
+}
+
+/// An item's facts from a full read.
+fn read_fact(reader: &dyn StoreReader, m: &ItemMeta) -> Fact {
+    match reader.read(m.id) {
+        // A message needs only its size and its Date field (the header's
+        // other fields are not parsed).
+        Ok(Item::Mail(mail)) => {
+            Fact::Read(m.id, mail.raw.len() as u64, mailshift_core::prepare::header_date(&mail.raw).or(mail.received))
+        }
+        Ok(item) => {
+            let p = Prepared::keyed(item, *m, false);
+            Fact::Read(m.id, p.size(), p.date())
+        }
+        Err(Error::Unsupported { .. }) => Fact::Unsupported(m.id, m.size.unwrap_or(0)),
+        Err(e) => Fact::Unreadable(mailshift_core::Failure { item: reader.describe(m.id), reason: e.to_string() }),
+    }
 }
 
 fn widen(oldest: &mut Option<i64>, newest: &mut Option<i64>, t: i64) {

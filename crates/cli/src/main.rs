@@ -264,6 +264,14 @@ struct InfoArgs {
     /// PST/OST: also list items that no folder reaches any more.
     #[arg(long)]
     recover: bool,
+    /// PST/OST: read each message as the store holds it, without
+    /// converting it: sizes as the store counts them (PidTagMessageSize;
+    /// measured as converted only near the 35 MB limit), dates as the
+    /// converted header would give them, and none of the per-message notes
+    /// a conversion would make (RTF bodies, OLE attachments ...). About
+    /// twice as fast.
+    #[arg(long)]
+    quick: bool,
     #[command(flatten)]
     imap: imap::ImapArgs,
     /// IMAP: also check the upload of this local store into the mailbox:
@@ -408,7 +416,7 @@ fn run_info(args: InfoArgs) -> anyhow::Result<u8> {
         if args.upload.is_some() || args.service.is_some() || args.max_size.is_some() {
             bail!("--upload, --target and --max-size are for `info imaps://...`");
         }
-        return info::run(&args.src, args.from, args.json, args.recover);
+        return info::run(&args.src, args.from, args.json, args.recover, args.quick);
     }
     let mut max_size = args.max_size.as_deref().map(parse_size).transpose()?.map(|m| (m, format!("--max-size {m}")));
     if let Some((limit, label)) = args.service.map(Service::imap_limit) {

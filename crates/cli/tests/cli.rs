@@ -156,3 +156,30 @@ fn sample_ost_gives_all_its_mail_meeting_and_calendar_items() {
         assert!(ids.iter().filter(|i| !i.is_empty()).count() > 40, "{ids:?}");
     }
 }
+
+/// `info --quick` reads PST/OST messages without converting them: the same
+/// folders, counts, classes and dates as `info`; only the sizes are the
+/// store's own, and the conversion notes are left out.
+#[test]
+fn info_quick_gives_the_counts_classes_and_dates_of_info() {
+    let Some(files) = mailshift_testkit::fixture_files(&["pst", "ost"]) else { return };
+    let mut compared = 0;
+    for f in files.iter().filter(|f| std::fs::metadata(f).is_ok_and(|m| m.len() < 20 << 20)).take(25) {
+        let (code, full, _) = mailshift(&[&"info", f, &"--json"]);
+        if code == 2 {
+            continue;
+        }
+        let (qcode, quick, err) = mailshift(&[&"info", f, &"--json", &"--quick"]);
+        assert!(qcode == 0 || qcode == 1, "{}: {err}", f.display());
+        let (full, quick): (serde_json::Value, serde_json::Value) =
+            (serde_json::from_str(&full).unwrap(), serde_json::from_str(&quick).unwrap());
+        assert_eq!(full["items"], quick["items"], "{}", f.display());
+        for (a, b) in full["folders"].as_array().unwrap().iter().zip(quick["folders"].as_array().unwrap()) {
+            for k in ["path", "items", "classes", "oldest", "newest", "unreadable"] {
+                assert_eq!(a[k], b[k], "{}: {} {k}", f.display(), a["path"]);
+            }
+        }
+        compared += 1;
+    }
+    assert!(compared >= 10, "{compared} stores compared");
+}
