@@ -418,6 +418,9 @@ fn run_info(args: InfoArgs) -> anyhow::Result<u8> {
         }
         return info::run(&args.src, args.from, args.json, args.recover, args.quick);
     }
+    if args.quick {
+        bail!("--quick is for PST and OST files");
+    }
     let mut max_size = args.max_size.as_deref().map(parse_size).transpose()?.map(|m| (m, format!("--max-size {m}")));
     if let Some((limit, label)) = args.service.map(Service::imap_limit) {
         if max_size.as_ref().is_none_or(|(m, _)| *m > limit) {
