@@ -150,6 +150,9 @@ pub struct Job {
     pub target: String,
     /// The source's login name (Exchange's UserName), for {UserName}.
     pub user: String,
+    /// The account's address (Exchange's EmailAddress), for
+    /// {EmailAddress}, {local} and {domain}; empty in the other shapes.
+    pub email: String,
     /// Options of its convert, the batch's (after `--`) then the row's.
     pub options: Vec<String>,
     /// The password of the target mailbox, or of the only IMAP side.
@@ -329,7 +332,7 @@ pub fn read_jobs(args: &BatchArgs) -> anyhow::Result<Vec<Job>> {
     let mut jobs = match shape {
         Shape::Exchange => exchange_rows(text, args, &mut problems)?,
         Shape::Imapsync => imapsync_rows(text, &mut problems),
-        _ => plain_rows(text, &mut problems)?,
+        _ => plain_rows(text, &mut problems),
     };
     if jobs.is_empty() && problems.0.is_empty() {
         bail!("{name}: no jobs in it");
@@ -376,7 +379,7 @@ pub fn read_jobs(args: &BatchArgs) -> anyhow::Result<Vec<Job>> {
 
 /// `text` with the row's placeholders filled in.
 fn fill(text: &str, job: &Job) -> String {
-    let email = if job.label.contains('@') { job.label.as_str() } else { "" };
+    let email = job.email.as_str();
     let (local, domain) = email.split_once('@').unwrap_or((email, ""));
     text.replace("{EmailAddress}", email)
         .replace("{UserName}", &job.user)
@@ -393,21 +396,24 @@ fn csv_reader(text: &str, headers: bool) -> csv::Reader<&[u8]> {
         .from_reader(text.as_bytes())
 }
 
-fn plain_rows(text: &str, problems: &mut Problems) -> anyhow::Result<Vec<Job>> {
-    let mut jobs = Vec::new();
-    for (n, rec) in csv_reader(text, false).records().enumerate() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                problems.0.push(format!("{e}"));
-                continue;
-            }
-        };
-        let row = line_of(text, &rec);
-        let fields: Vec<&str> = rec.iter().collect();
-        if fields.iter().all(|f| f.is_empty()) {
-            continue;
+/// The records of `reader` that hold something, each with its line; a
+/// record the reader cannot make is a problem of its own.
+fn records(text: &str, reader: &mut csv::Reader<&[u8]>, problems: &mut Problems) -> Vec<(u64, csv::StringRecord)> {
+    let mut out = Vec::new();
+    for rec in reader.records() {
+        match rec {
+            Ok(r) if r.iter().all(|f| f.is_empty()) => {}
+            Ok(r) => out.push((line_of(text, &r), r)),
+            Err(e) => problems.0.push(format!("{e}")),
         }
+    }
+    out
+}
+
+fn plain_rows(text: &str, problems: &mut Problems) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for (n, (row, rec)) in records(text, &mut csv_reader(text, false), problems).into_iter().enumerate() {
+        let fields: Vec<&str> = rec.iter().collect();
         if n == 0
             && fields.len() >= 2
             && fields[0].eq_ignore_ascii_case("source")
@@ -444,12 +450,13 @@ fn plain_rows(text: &str, problems: &mut Problems) -> anyhow::Result<Vec<Job>> {
             source,
             target,
             user: String::new(),
+            email: String::new(),
             options,
             password: None,
             source_password: None,
         });
     }
-    Ok(jobs)
+    jobs
 }
 
 /// A mailbox's key: user@host, as the server would tell them apart.
@@ -513,18 +520,7 @@ fn exchange_rows(text: &str, args: &BatchArgs, problems: &mut Problems) -> anyho
     let placeholder = ["{EmailAddress}", "{UserName}", "{local}"].iter().any(|p| template.contains(p));
     let mut jobs = Vec::new();
     let mut emails: HashMap<String, u64> = HashMap::new();
-    for rec in reader.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                problems.0.push(format!("{e}"));
-                continue;
-            }
-        };
-        let row = line_of(text, &rec);
-        if rec.iter().all(|f| f.is_empty()) {
-            continue;
-        }
+    for (row, rec) in records(text, &mut reader, problems) {
         if rec.len() != headers.len() {
             problems.row(row, format_args!("{} columns where the header has {}", rec.len(), headers.len()));
             continue;
@@ -565,6 +561,7 @@ fn exchange_rows(text: &str, args: &BatchArgs, problems: &mut Problems) -> anyho
             source,
             target: String::new(),
             user: user.to_string(),
+            email: email.to_string(),
             options: Vec::new(),
             password: None,
             source_password: None,
@@ -643,6 +640,7 @@ fn imapsync_rows(text: &str, problems: &mut Problems) -> Vec<Job> {
             source,
             target,
             user: f[1].trim().to_string(),
+            email: String::new(),
             options,
             password: Some(Hidden(f[5].to_string())),
             source_password: Some(Hidden(f[2].to_string())),
@@ -1463,6 +1461,7 @@ mod tests {
             source: key.into(),
             target: "t".into(),
             user: String::new(),
+            email: String::new(),
             options: vec![],
             password: None,
             source_password: None,
@@ -1486,6 +1485,7 @@ mod tests {
             source: "s.mbox".into(),
             target: target.into(),
             user: String::new(),
+            email: String::new(),
             options: vec![],
             password: None,
             source_password: None,
