@@ -578,12 +578,28 @@ async fn login(client: Client<Stream>, ep: &Endpoint) -> Result<Session<Stream>,
         }
         (m, _) => m,
     };
-    let denied = |e: async_imap::error::Error| ImapError::Auth {
-        user: c.user.clone(),
-        reason: match e {
-            async_imap::error::Error::No(t) | async_imap::error::Error::Bad(t) => crate::error::outcome_text(&t),
-            other => other.to_string(),
-        },
+    // A NO or BAD is the server's answer to the credentials, unless its
+    // code says the server is busy or down for now, or the account has
+    // too many connections (sessions just lost still count a while): a
+    // retry can cure that, as it can a connection lost during the login.
+    let denied = |e: async_imap::error::Error| {
+        use async_imap::error::Error as E;
+        match e {
+            E::No(t) | E::Bad(t) => {
+                let reason = crate::error::outcome_text(&t);
+                let transient = ["[UNAVAILABLE]", "[THROTTLED]", "[INUSE]", "[LIMIT]"]
+                    .iter()
+                    .any(|code| reason.get(..code.len()).is_some_and(|r| r.eq_ignore_ascii_case(code)));
+                if transient {
+                    ImapError::refusal("LOGIN", false, None, reason)
+                } else {
+                    ImapError::Auth { user: c.user.clone(), reason }
+                }
+            }
+            E::Io(io) => ImapError::Io("LOGIN".into(), io),
+            E::ConnectionLost => ImapError::ConnectionLost("LOGIN".into()),
+            other => ImapError::Auth { user: c.user.clone(), reason: other.to_string() },
+        }
     };
     let result = match (mech, &c.secret) {
         (Mechanism::XOAuth2, Secret::OAuth2Token(token)) => client

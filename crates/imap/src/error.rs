@@ -115,7 +115,8 @@ impl ImapError {
     /// True when the message itself is what the server refuses for its
     /// size: it is skipped, not failed.
     pub fn is_too_big(&self) -> bool {
-        matches!(self.code(), Some("TOOBIG" | "LIMIT"))
+        matches!(self, ImapError::Refusal { verb, .. } if verb != "LOGIN")
+            && matches!(self.code(), Some("TOOBIG" | "LIMIT"))
     }
 
     /// True for what a reconnect and a retry can cure, with the wait the
@@ -126,8 +127,11 @@ impl ImapError {
                 Some(None)
             }
             ImapError::Refused(t) => Some(suggested_backoff(t)),
-            ImapError::Refusal { code, text, .. } => {
-                let throttled = matches!(code.as_deref(), Some("THROTTLED" | "UNAVAILABLE" | "INUSE" | "SERVERBUG"));
+            ImapError::Refusal { verb, code, text, .. } => {
+                // A login refused for too many connections (LIMIT) waits
+                // as a throttled one does.
+                let throttled = matches!(code.as_deref(), Some("THROTTLED" | "UNAVAILABLE" | "INUSE" | "SERVERBUG"))
+                    || (verb == "LOGIN" && code.as_deref() == Some("LIMIT"));
                 let backoff = suggested_backoff(text);
                 (throttled || backoff.is_some()).then_some(backoff)
             }
@@ -176,6 +180,11 @@ mod tests {
         );
         assert_eq!(e.retry_after(), Some(Some(Duration::from_millis(2500))));
         let e = ImapError::refusal("APPEND", false, None, "[TOOBIG] too large".into());
+        assert!(e.is_too_big() && e.retry_after().is_none());
+        // Too many connections at login: waited for, not "too big".
+        let e = ImapError::refusal("LOGIN", false, None, "[LIMIT] Maximum number of connections".into());
+        assert!(!e.is_too_big() && e.retry_after() == Some(None));
+        let e = ImapError::refusal("APPEND", false, None, "[LIMIT] message too large".into());
         assert!(e.is_too_big() && e.retry_after().is_none());
         assert_eq!(outcome_text(r#"code: None, info: Some("[ALERT] a \"b\"")"#), r#"[ALERT] a "b""#);
     }

@@ -4,11 +4,13 @@
 //! the server), else message by message.
 //!
 //! A batch whose connection drops, or that the server throttles, is sent
-//! again on a new connection, but first the mailbox is asked whether it
-//! landed (MULTIAPPEND is all or nothing, so its first message tells): the
-//! count of the message's key there against the count before it was
-//! sent. The writer never has two copies of one key in flight, so that
-//! count means what it says.
+//! again on a new connection, but first the mailbox is asked which of its
+//! messages landed (MULTIAPPEND is all or nothing while the server lives;
+//! a server killed in the middle of its commit may have stored part of
+//! it): the count of each message's key there against the count before
+//! it was sent. Only those that did not land are sent again. The writer
+//! never has two copies of one key in flight, so that count means what
+//! it says.
 
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -189,31 +191,47 @@ fn run_job(link: &mut Link, job: Job) -> Outcomes {
 }
 
 /// Appends `items` (one command), again after a reconnect where that can
-/// cure the failure, unless they landed the first time.
+/// cure the failure, but only those that did not land the first time.
 fn send(link: &mut Link, mailbox: &str, items: &[Queued]) -> Result<Vec<Option<u32>>, ImapError> {
+    let mut out: Vec<Option<u32>> = vec![None; items.len()];
+    // The indices of `items` still to send.
+    let mut left: Vec<usize> = (0..items.len()).collect();
     let mut attempt = 0;
     loop {
         let result = match link.connected() {
             Ok(_) => {
                 let Link { rt, conn, .. } = link;
                 let c: &mut Conn = conn.as_mut().expect("connected");
-                let out: Vec<Outgoing<'_>> = items
+                let msgs: Vec<Outgoing<'_>> = left
                     .iter()
+                    .map(|&i| &items[i])
                     .map(|q| Outgoing { flags: &q.flags, date: q.date.as_deref(), body: &q.body })
                     .collect();
-                rt.block_on(c.append(mailbox, &out))
+                rt.block_on(c.append(mailbox, &msgs))
             }
             Err(e) => Err(e),
         };
         match result {
-            Ok(u) => return Ok(u),
+            Ok(uids) => {
+                for (&i, uid) in left.iter().zip(uids) {
+                    out[i] = uid;
+                }
+                return Ok(out);
+            }
             Err(e) => match e.retry_after() {
                 Some(wait) if attempt < link.retries => {
                     attempt += 1;
                     link.drop_conn();
                     link.back_off(attempt, wait);
-                    if let Ok(true) = landed(link, mailbox, &items[0]) {
-                        return Ok(vec![None; items.len()]);
+                    // A MULTIAPPEND is all or nothing while the server
+                    // lives, but a server killed while it commits may
+                    // have stored some of the messages: each is asked
+                    // after. (Not asked: sent again, as before.)
+                    if let Ok(landed) = landed(link, mailbox, left.iter().map(|&i| &items[i])) {
+                        left = left.into_iter().zip(landed).filter(|(_, l)| !l).map(|(i, _)| i).collect();
+                    }
+                    if left.is_empty() {
+                        return Ok(out);
                     }
                 }
                 _ => return Err(e),
@@ -222,42 +240,46 @@ fn send(link: &mut Link, mailbox: &str, items: &[Queued]) -> Result<Vec<Option<u
     }
 }
 
-/// True if the mailbox holds more copies of `q`'s key than it did when `q`
-/// was queued.
-fn landed(link: &mut Link, mailbox: &str, q: &Queued) -> Result<bool, ImapError> {
-    let header = keys::header(&q.body);
-    let search = match keys::field(header, b"message-id").map(|v| keys::message_id(&v)).filter(|v| !v.is_empty()) {
-        Some(id) if !id.contains(['"', '\\']) => format!("HEADER MESSAGE-ID \"{id}\""),
-        _ => format!("LARGER {} SMALLER {}", q.body.len().saturating_sub(1), q.body.len() + 1),
-    };
+/// For each of `items`, true if the mailbox holds more copies of its key
+/// than it did when it was queued.
+fn landed<'a>(link: &mut Link, mailbox: &str, items: impl Iterator<Item = &'a Queued>) -> Result<Vec<bool>, ImapError> {
+    let items: Vec<&Queued> = items.collect();
     let examine = format!("EXAMINE {}", quote(mailbox));
-    let key = q.key;
-    let n = link.call(|rt, c| {
+    let counts = link.call(|rt, c| {
         rt.block_on(async {
             use futures_util::StreamExt;
             c.command(&examine, |_| {}).await?;
-            let uids = c.session.uid_search(&search).await.map_err(|e| ImapError::from_async("UID SEARCH", e))?;
-            if uids.is_empty() {
-                return Ok(0u32);
-            }
-            let mut v: Vec<u32> = uids.into_iter().collect();
-            v.sort_unstable();
-            let set = crate::writer::uid_set(&v);
-            let mut n = 0;
-            let mut s = c
-                .session
-                .uid_fetch(&set, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID DATE FROM SUBJECT)])")
-                .await
-                .map_err(|e| ImapError::from_async("UID FETCH", e))?;
-            while let Some(f) = s.next().await {
-                let f = f.map_err(|e| ImapError::from_async("UID FETCH", e))?;
-                if Key::of(f.header().unwrap_or(b""), u64::from(f.size.unwrap_or(0))) == key {
-                    n += 1;
+            let mut counts = Vec::with_capacity(items.len());
+            for q in &items {
+                let header = keys::header(&q.body);
+                let search =
+                    match keys::field(header, b"message-id").map(|v| keys::message_id(&v)).filter(|v| !v.is_empty()) {
+                        Some(id) if !id.contains(['"', '\\']) => format!("HEADER MESSAGE-ID \"{id}\""),
+                        _ => format!("LARGER {} SMALLER {}", q.body.len().saturating_sub(1), q.body.len() + 1),
+                    };
+                let uids = c.session.uid_search(&search).await.map_err(|e| ImapError::from_async("UID SEARCH", e))?;
+                let mut n = 0u32;
+                if !uids.is_empty() {
+                    let mut v: Vec<u32> = uids.into_iter().collect();
+                    v.sort_unstable();
+                    let set = crate::writer::uid_set(&v);
+                    let mut s = c
+                        .session
+                        .uid_fetch(&set, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID DATE FROM SUBJECT)])")
+                        .await
+                        .map_err(|e| ImapError::from_async("UID FETCH", e))?;
+                    while let Some(f) = s.next().await {
+                        let f = f.map_err(|e| ImapError::from_async("UID FETCH", e))?;
+                        if Key::of(f.header().unwrap_or(b""), u64::from(f.size.unwrap_or(0))) == q.key {
+                            n += 1;
+                        }
+                    }
                 }
+                counts.push(n);
             }
-            Ok(n)
+            Ok(counts)
         })
     })?;
     link.selected = None;
-    Ok(n > q.have_before)
+    Ok(items.iter().zip(counts).map(|(q, n)| n > q.have_before).collect())
 }
