@@ -148,13 +148,21 @@ fn gather(reader: &dyn StoreReader, quick: bool) -> anyhow::Result<Info> {
             Ok(metas) => {
                 // Every item is read to find its date and size, and its
                 // class looked up: in parallel, without keeping its bytes.
-                // --quick: a PST/OST message without its conversion.
+                // PST/OST without --exact: a message without its conversion.
                 let pst = quick && matches!(reader.format_name(), "pst" | "ost");
                 let facts: Vec<(Option<String>, Fact)> = if pst {
                     metas
                         .par_iter()
                         .map(|m| {
-                            if reader.item_kind(m.id) == Some(FolderKind::Mail) {
+                            // One look at the message's property context;
+                            // else the message read as the store holds it.
+                            if let Some(g) = reader.item_glance(m.id) {
+                                if g.kind == Some(FolderKind::Mail) {
+                                    if let Some(size) = g.size.or(m.size).filter(|&s| s <= NEAR_LIMIT) {
+                                        return (g.class, Fact::Read(m.id, size, g.date));
+                                    }
+                                }
+                            } else if reader.item_kind(m.id) == Some(FolderKind::Mail) {
                                 if let Some(f) = mapi_fact(reader, m) {
                                     return f;
                                 }
@@ -239,7 +247,11 @@ enum Fact {
     Unreadable(mailshift_core::Failure),
 }
 
-/// `--quick`: a PST or OST message's facts from the message as the store holds it,
+/// Base64 makes attachments a third larger: from here on the MIME size
+/// may pass 35 MB, and is measured (without `--exact`).
+const NEAR_LIMIT: u64 = 24 << 20;
+
+/// Without `--exact`: a PST or OST message's facts from the message as the store holds it,
 /// without building its MIME: the size is the store's own
 /// (PidTagMessageSize, as Outlook counts it), the date the one its header
 /// would carry (the kept transport header's Date, else the submit,
@@ -249,9 +261,6 @@ enum Fact {
 /// size is measured.
 fn mapi_fact(reader: &dyn StoreReader, m: &ItemMeta) -> Option<(Option<String>, Fact)> {
     use mailshift_core::mapi::tags;
-    /// Base64 makes attachments a third larger: from here on the MIME
-    /// size may pass 35 MB, and is measured.
-    const NEAR_LIMIT: u64 = 24 << 20;
     let msg = reader.read_mapi(m.id).ok()?;
     let size = msg.props.int(tags::MESSAGE_SIZE).and_then(|s| u64::try_from(s).ok()).or(m.size)?;
     if size > NEAR_LIMIT {

@@ -157,19 +157,19 @@ fn sample_ost_gives_all_its_mail_meeting_and_calendar_items() {
     }
 }
 
-/// `info --quick` reads PST/OST messages without converting them: the same
-/// folders, counts, classes and dates as `info`; only the sizes are the
-/// store's own, and the conversion notes are left out.
+/// `info` reads PST/OST messages' properties without converting them: the
+/// same folders, counts, classes and dates as `info --exact`; only the
+/// sizes are the store's own, and the conversion notes are left out.
 #[test]
-fn info_quick_gives_the_counts_classes_and_dates_of_info() {
+fn info_gives_the_counts_classes_and_dates_of_info_exact() {
     let Some(files) = mailshift_testkit::fixture_files(&["pst", "ost"]) else { return };
     let mut compared = 0;
     for f in files.iter().filter(|f| std::fs::metadata(f).is_ok_and(|m| m.len() < 20 << 20)).take(25) {
-        let (code, full, _) = mailshift(&[&"info", f, &"--json"]);
+        let (code, full, _) = mailshift(&[&"info", f, &"--json", &"--exact"]);
         if code == 2 {
             continue;
         }
-        let (qcode, quick, err) = mailshift(&[&"info", f, &"--json", &"--quick"]);
+        let (qcode, quick, err) = mailshift(&[&"info", f, &"--json"]);
         assert!(qcode == 0 || qcode == 1, "{}: {err}", f.display());
         let (full, quick): (serde_json::Value, serde_json::Value) =
             (serde_json::from_str(&full).unwrap(), serde_json::from_str(&quick).unwrap());

@@ -64,4 +64,4 @@ pub use model::{
 };
 pub use prepare::{DedupKey, MailInfo, Prepared};
 pub use report::{Counts, Failure, FolderReport, NotKept, Report};
-pub use store::{ItemMeta, StoreReader, StoreWriter, Written};
+pub use store::{Glance, ItemMeta, StoreReader, StoreWriter, Written};

@@ -94,6 +94,14 @@ pub trait StoreReader: Send + Sync {
         None
     }
 
+    /// What a quick look at item `id` gives, where the reader can tell
+    /// without reading the item (PST: its property context alone, no
+    /// recipients, attachments or bodies). `None` when it cannot: the
+    /// caller reads the item.
+    fn item_glance(&self, _id: ItemId) -> Option<Glance> {
+        None
+    }
+
     /// Reads one item as a MAPI message, every property with its type
     /// ([`crate::mapi`]): what a PST writer copies. Readers whose store
     /// holds MAPI items (PST, OST) implement it; for the others it is
@@ -238,4 +246,19 @@ pub trait StoreWriter {
     fn dry_run(&self) -> bool {
         false
     }
+}
+
+/// A quick look at an item ([`StoreReader::item_glance`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Glance {
+    /// Its class (`IPM.Note` ...).
+    pub class: Option<String>,
+    /// The kind of item it is.
+    pub kind: Option<FolderKind>,
+    /// Its size as the store counts it (PST: PidTagMessageSize).
+    pub size: Option<u64>,
+    /// The date its header would carry: the kept transport header's Date,
+    /// else the submit, delivery, modification or creation time (Unix
+    /// seconds).
+    pub date: Option<i64>,
 }

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use mailshift_core::{
-    Error, Flags, Folder, FolderId, FolderKind, FolderRole, Item, ItemId, ItemMeta, MailItem, Problem, Result,
+    Error, Flags, Folder, FolderId, FolderKind, FolderRole, Glance, Item, ItemId, ItemMeta, MailItem, Problem, Result,
     Severity, StoreReader,
 };
 
@@ -537,6 +537,18 @@ impl PstReader {
 
     /// The PIM item a message of `class` in folder `parent` becomes, `None`
     /// for mail.
+    /// The kind of an item of `class` in folder `parent`.
+    fn kind_of(&self, class: &str, parent: Option<u32>) -> FolderKind {
+        match self.pim_kind(class, parent) {
+            None => FolderKind::Mail,
+            Some(Pim::Contact | Pim::DistList) => FolderKind::Contacts,
+            Some(Pim::Appointment) => FolderKind::Calendar,
+            Some(Pim::Task) => FolderKind::Tasks,
+            Some(Pim::Note) => FolderKind::Notes,
+            Some(Pim::Journal) => FolderKind::Journal,
+        }
+    }
+
     fn pim_kind(&self, class: &str, parent: Option<u32>) -> Option<Pim> {
         classify(class).or_else(|| {
             // A meeting request filed in a calendar stands for the meeting:
@@ -817,14 +829,30 @@ impl StoreReader for PstReader {
     fn item_kind(&self, id: ItemId) -> Option<FolderKind> {
         let node = self.node_of(id).ok()??;
         let class = self.store.pst().property_context(&node).ok()?.string(tags::MESSAGE_CLASS).ok()??;
-        Some(match self.pim_kind(&class, node.nid_parent) {
-            None => FolderKind::Mail,
-            Some(Pim::Contact | Pim::DistList) => FolderKind::Contacts,
-            Some(Pim::Appointment) => FolderKind::Calendar,
-            Some(Pim::Task) => FolderKind::Tasks,
-            Some(Pim::Note) => FolderKind::Notes,
-            Some(Pim::Journal) => FolderKind::Journal,
-        })
+        Some(self.kind_of(&class, node.nid_parent))
+    }
+
+    fn item_glance(&self, id: ItemId) -> Option<Glance> {
+        // Items found by salvage are read whole (what their read notes).
+        if id.1 != 0 || lost_bid(id).is_some() || self.is_placed(id) {
+            return None;
+        }
+        let node = self.node_of(id).ok()??;
+        let pc = self.store.pst().property_context(&node).ok()?;
+        let class = pc.string(tags::MESSAGE_CLASS).ok()?;
+        let kind = class.as_deref().map(|c| self.kind_of(c, node.nid_parent));
+        let int = |id: u16| pc.get(id).ok().flatten().and_then(|v| v.as_i64());
+        let size = int(tags::MESSAGE_SIZE).and_then(|s| u64::try_from(s).ok());
+        let header = pc.string(tags::TRANSPORT_MESSAGE_HEADERS).ok().flatten().filter(|h| h.contains(':'));
+        let date = header.and_then(|h| mailshift_core::prepare::header_date(h.as_bytes())).or_else(|| {
+            [tags::CLIENT_SUBMIT_TIME, tags::MESSAGE_DELIVERY_TIME, tags::LAST_MODIFICATION_TIME, tags::CREATION_TIME]
+                .iter()
+                .find_map(|&id| match pc.get(id).ok().flatten()? {
+                    PropValue::Time(ft) => mailshift_core::mapi::filetime_to_unix(ft),
+                    _ => None,
+                })
+        });
+        Some(Glance { class, kind, size, date })
     }
 
     fn describe(&self, id: ItemId) -> String {
