@@ -446,6 +446,12 @@ fn convert_folder(
     // holds already are passed over without being fetched (a remote source).
     let known: HashSet<DedupKey> = if opts.dedup { run.seen.clone() } else { HashSet::new() };
     let known = &known;
+    // With --dedup into a MAPI writer, the source store's identity: what a
+    // message without PidTagSearchKey gets one from (below).
+    let identity: Option<Vec<u8>> = (mapi && opts.dedup).then(|| {
+        source.store_mapi().and_then(|s| s.bin(crate::mapi::tags::RECORD_KEY).map(<[u8]>::to_vec)).unwrap_or_default()
+    });
+    let identity = identity.as_deref();
     std::thread::scope(|scope| {
         // One batch queued while one is being prepared and one written:
         // memory stays within three batches whatever the folder's size.
@@ -460,7 +466,14 @@ fn convert_folder(
                 let out: Vec<(ItemMeta, Outcome<'_>)> = batch
                     .par_iter()
                     .map(|m| {
-                        (*m, if held(m) { Outcome::Duplicate } else { prepare(source, *m, opts, &accepted, mapi) })
+                        (
+                            *m,
+                            if held(m) {
+                                Outcome::Duplicate
+                            } else {
+                                prepare(source, *m, opts, &accepted, mapi, identity)
+                            },
+                        )
                     })
                     .collect();
                 source.release_memory();
@@ -644,6 +657,7 @@ fn prepare<'a>(
     opts: &Options,
     accepted: &[FolderKind],
     mapi: bool,
+    identity: Option<&[u8]>,
 ) -> Outcome<'a> {
     if let (Some(max), Some(size)) = (opts.max_size, meta.size) {
         if size > max {
@@ -665,7 +679,20 @@ fn prepare<'a>(
     // A MAPI writer takes the item as the source holds it where the source
     // holds MAPI messages, and otherwise the item in its own form.
     let read = match mapi.then(|| source.read_mapi(meta.id)) {
-        Some(Ok(m)) => Ok(Item::Mapi(Box::new(m))),
+        Some(Ok(mut m)) => {
+            // A message without PidTagSearchKey is keyed by the one the
+            // PST writer gives it ([`crate::mapi::pim::uid::fallback_search_key`]),
+            // so that its copy, read back, has the same --dedup key.
+            if let Some(identity) = identity {
+                if m.nid != 0 && crate::mapi::pim::uid::search_key(&m.props).is_none() {
+                    let key = crate::mapi::pim::uid::fallback_search_key(identity, m.nid);
+                    m.props
+                        .tagged
+                        .insert(crate::mapi::tags::SEARCH_KEY, crate::mapi::PropValue::Binary(key.to_vec().into()));
+                }
+            }
+            Ok(Item::Mapi(Box::new(m)))
+        }
         Some(Err(Error::Unsupported { .. })) | None => source.read(meta.id),
         Some(Err(e)) => Err(e),
     };
