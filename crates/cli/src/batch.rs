@@ -226,7 +226,12 @@ pub fn shard(args: &BatchArgs, env: &dyn Fn(&str) -> Option<String>) -> anyhow::
             bail!("{from}: the shard count must be at least 1");
         }
         if s.index >= s.count {
-            bail!("{from}: shard index {} is not below the shard count {}", s.index, s.count);
+            let n = s.count;
+            bail!(
+                "{from}: shard {} of {n} does not exist: the shards are 1/{n} to {n}/{n} (index 0 to {})",
+                s.index.saturating_add(1),
+                n - 1
+            );
         }
         Ok((s, from))
     };
