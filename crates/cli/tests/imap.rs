@@ -428,6 +428,10 @@ fn a_killed_upload_run_again_ends_with_each_message_once() {
         wait_for_count(&env, user, n, &mut child);
         let _ = child.kill();
         let _ = child.wait();
+        // The killed run's sessions may still be storing what they had
+        // whole: the rerun starts once the server is done with them (as a
+        // person's rerun does; a rerun racing them could not see those).
+        assert!(env.dv.wait_sessions_gone(Duration::from_secs(30)), "{user}: sessions left");
         let have = env.dv.counts(user).get("INBOX").copied().unwrap_or(0);
         assert!(have >= n.min(60) && have < 60, "{user}: killed with {have} in INBOX, wanted {n}..59");
         let no_journal = extra.contains(&"--no-journal");
@@ -532,6 +536,7 @@ fn a_server_without_uidplus_literal_plus_or_multiappend() {
     wait_for_count(&env, "c1", 20, &mut child);
     let _ = child.kill();
     let _ = child.wait();
+    assert!(env.dv.wait_sessions_gone(Duration::from_secs(30)), "sessions left");
     let (code, _, err) = env.upload(&src, "c1", &[]);
     assert_eq!(code, 0, "{err}");
     assert_exactly_once(&env, "c1", &src, "without UIDPLUS");

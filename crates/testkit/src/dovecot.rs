@@ -765,6 +765,24 @@ impl Dovecot {
         imap.len()
     }
 
+    /// Waits (at most `timeout`) until the server has no IMAP session left:
+    /// after a client was killed, what it had sent whole may still be
+    /// being stored by its session. True if none is left.
+    pub fn wait_sessions_gone(&self, timeout: Duration) -> bool {
+        let Some(master) = &self.master else { return true };
+        let end = Instant::now() + timeout;
+        loop {
+            let imap = children(master.id() as i32).into_iter().filter(|(_, comm)| comm == "imap").count();
+            if imap == 0 {
+                return true;
+            }
+            if Instant::now() > end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Stops the server: kills the master and its children, and waits until
     /// they are gone. Done by `Drop` too (also when a test panics); the
     /// doveadm helpers do not work after it.
