@@ -774,15 +774,22 @@ fn folder_map_and_size_limits() {
     assert_eq!(env.dv.counts("f2").get("INBOX"), Some(&49));
 }
 
-/// A proxy between the client and Dovecot's plain port that answers the
-/// 2nd and 4th APPENDs with `NO [THROTTLED] ... Suggested Backoff Time`
-/// (Exchange's words) after Dovecot has taken them, and hides STARTTLS so
-/// that it can read the traffic (`--insecure-plaintext`, loopback).
-const THROTTLING_PROXY: &str = r#"
+/// A proxy between the client and Dovecot's plain port that hides STARTTLS
+/// so that it can read the traffic (`--insecure-plaintext`, loopback), and
+/// meddles with the APPENDs answered OK, by its first argument:
+/// - `throttle`: answers the 2nd and 4th with `NO [THROTTLED] ... Suggested
+///   Backoff Time` (Exchange's words) after Dovecot has taken them;
+/// - `cut`: at the 2nd answered with several UIDs, holds the answer back,
+///   says `CUT <uid set>` on its stdout, waits for a line on its stdin (the
+///   test meanwhile removes all but the first of those messages: a server
+///   killed halfway through committing a MULTIAPPEND) and then drops the
+///   client's connection unanswered.
+const PROXY: &str = r#"
 import socket, sys, threading, re
+mode = sys.argv[1]
 listen = socket.socket(); listen.bind(("127.0.0.1", 0)); listen.listen(16)
 print(listen.getsockname()[1], flush=True)
-upstream = (sys.argv[1], int(sys.argv[2]))
+upstream = (sys.argv[2], int(sys.argv[3]))
 count = [0]; lock = threading.Lock()
 def pump_up(c, s):
     try:
@@ -805,65 +812,16 @@ def pump_down(s, c):
                 line, buf = buf.split(b"\r\n", 1)
                 if b"CAPABILITY" in line:
                     line = line.replace(b" STARTTLS", b"")
-                m = re.match(rb"^(\S+) OK \[APPENDUID", line)
-                if m:
+                m = re.match(rb"^(\S+) OK \[APPENDUID \d+ (\d+(?::\d+)?)\]", line)
+                if m and (mode == "throttle" or b":" in m.group(2)):
                     with lock:
                         count[0] += 1
                         n = count[0]
-                    if n in (2, 4):
+                    if mode == "throttle" and n in (2, 4):
                         line = m.group(1) + b" NO [THROTTLED] Request is throttled. Suggested Backoff Time: 300 milliseconds"
-                out += line + b"\r\n"
-            c.sendall(out)
-    except OSError: pass
-    try: c.shutdown(socket.SHUT_WR)
-    except OSError: pass
-while True:
-    c, _ = listen.accept()
-    s = socket.create_connection(upstream)
-    threading.Thread(target=pump_up, args=(c, s), daemon=True).start()
-    threading.Thread(target=pump_down, args=(s, c), daemon=True).start()
-"#;
-
-/// A proxy (as above) that, at the 2nd APPEND answered OK with several
-/// UIDs, holds the answer back, says `CUT <uid set>` on its stdout, waits
-/// for a line on its stdin (the test meanwhile removes all but the first
-/// of those messages: a server killed halfway through committing a
-/// MULTIAPPEND) and then drops the client's connection unanswered.
-const CUTTING_PROXY: &str = r#"
-import socket, sys, threading, re
-listen = socket.socket(); listen.bind(("127.0.0.1", 0)); listen.listen(16)
-print(listen.getsockname()[1], flush=True)
-upstream = (sys.argv[1], int(sys.argv[2]))
-count = [0]; lock = threading.Lock()
-def pump_up(c, s):
-    try:
-        while True:
-            b = c.recv(65536)
-            if not b: break
-            s.sendall(b)
-    except OSError: pass
-    try: s.shutdown(socket.SHUT_WR)
-    except OSError: pass
-def pump_down(s, c):
-    buf = b""
-    try:
-        while True:
-            b = s.recv(65536)
-            if not b: break
-            buf += b
-            out = b""
-            while b"\r\n" in buf:
-                line, buf = buf.split(b"\r\n", 1)
-                if b"CAPABILITY" in line:
-                    line = line.replace(b" STARTTLS", b"")
-                m = re.match(rb"^\S+ OK \[APPENDUID \d+ (\d+:\d+)\]", line)
-                if m:
-                    with lock:
-                        count[0] += 1
-                        n = count[0]
-                    if n == 2:
+                    if mode == "cut" and n == 2:
                         c.sendall(out)
-                        print("CUT " + m.group(1).decode(), flush=True)
+                        print("CUT " + m.group(2).decode(), flush=True)
                         sys.stdin.readline()
                         c.shutdown(socket.SHUT_RDWR); c.close(); s.close()
                         return
@@ -893,7 +851,7 @@ fn a_batch_stored_in_part_before_the_connection_went_is_completed() {
         return;
     };
     let mut proxy = Command::new("python3")
-        .args(["-c", CUTTING_PROXY, env.dv.host(), &env.dv.imap_port().to_string()])
+        .args(["-c", PROXY, "cut", env.dv.host(), &env.dv.imap_port().to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -951,7 +909,7 @@ fn a_throttling_server_is_waited_for() {
         return;
     };
     let mut proxy = Command::new("python3")
-        .args(["-c", THROTTLING_PROXY, env.dv.host(), &env.dv.imap_port().to_string()])
+        .args(["-c", PROXY, "throttle", env.dv.host(), &env.dv.imap_port().to_string()])
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the proxy");

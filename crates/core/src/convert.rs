@@ -286,6 +286,12 @@ pub fn convert(
         }
     }
     let folders: Vec<Folder> = plan.iter().map(|(f, _)| f.clone()).collect();
+    // With --dedup into a MAPI writer, the source store's identity: what a
+    // message without PidTagSearchKey is keyed by (`prepare`), as the
+    // writer will key its copy.
+    let identity: Option<Vec<u8>> = (mapi && opts.dedup).then(|| {
+        source.store_mapi().and_then(|s| s.bin(crate::mapi::tags::RECORD_KEY).map(<[u8]>::to_vec)).unwrap_or_default()
+    });
     if mapi {
         let props = folders.iter().filter_map(|f| source.folder_mapi(f.id).map(|p| (f.id, p))).collect();
         target.mapi_props(source.store_mapi(), props)?;
@@ -328,7 +334,14 @@ pub fn convert(
         }
         let scope = dedup_scope(&folder, inbox.as_deref());
         let seen = seen.entry(scope).or_default();
-        let mut run = FolderRun { seen, stopped: None, pending: Default::default(), fr: &mut fr, open: &mut open };
+        let mut run = FolderRun {
+            seen,
+            identity: identity.as_deref(),
+            stopped: None,
+            pending: Default::default(),
+            fr: &mut fr,
+            open: &mut open,
+        };
         convert_folder(source, target, opts, &items, &mut run, progress);
         let stopped = run.stopped.take();
         if open.opened {
@@ -391,6 +404,8 @@ fn flatten_deep<'f>(folders: impl Iterator<Item = &'f mut Folder>, depth: usize)
 struct FolderRun<'r, 'f> {
     /// Dedup keys of the folder's scope.
     seen: &'r mut HashSet<DedupKey>,
+    /// With --dedup into a MAPI writer, the source store's PidTagRecordKey.
+    identity: Option<&'r [u8]>,
     /// Set when the target said it is full: the run stops.
     stopped: Option<String>,
     /// Items the writer took and will say later how it went.
@@ -446,12 +461,7 @@ fn convert_folder(
     // holds already are passed over without being fetched (a remote source).
     let known: HashSet<DedupKey> = if opts.dedup { run.seen.clone() } else { HashSet::new() };
     let known = &known;
-    // With --dedup into a MAPI writer, the source store's identity: what a
-    // message without PidTagSearchKey gets one from (below).
-    let identity: Option<Vec<u8>> = (mapi && opts.dedup).then(|| {
-        source.store_mapi().and_then(|s| s.bin(crate::mapi::tags::RECORD_KEY).map(<[u8]>::to_vec)).unwrap_or_default()
-    });
-    let identity = identity.as_deref();
+    let identity = run.identity;
     std::thread::scope(|scope| {
         // One batch queued while one is being prepared and one written:
         // memory stays within three batches whatever the folder's size.
@@ -683,13 +693,10 @@ fn prepare<'a>(
             // A message without PidTagSearchKey is keyed by the one the
             // PST writer gives it ([`crate::mapi::pim::uid::fallback_search_key`]),
             // so that its copy, read back, has the same --dedup key.
-            if let Some(identity) = identity {
-                if m.nid != 0 && crate::mapi::pim::uid::search_key(&m.props).is_none() {
-                    let key = crate::mapi::pim::uid::fallback_search_key(identity, m.nid);
-                    m.props
-                        .tagged
-                        .insert(crate::mapi::tags::SEARCH_KEY, crate::mapi::PropValue::Binary(key.to_vec().into()));
-                }
+            if let Some(key) = identity.and_then(|id| crate::mapi::pim::uid::missing_search_key(&m.props, id, m.nid)) {
+                m.props
+                    .tagged
+                    .insert(crate::mapi::tags::SEARCH_KEY, crate::mapi::PropValue::Binary(key.to_vec().into()));
             }
             Ok(Item::Mapi(Box::new(m)))
         }

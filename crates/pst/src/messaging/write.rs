@@ -1781,8 +1781,7 @@ impl PstWriter {
         // exports the same .vcf/.ics; Outlook sets one on every message.
         // (Added to what is written, not to a copy of the message.)
         let mut extra = None;
-        if m.nid != 0 && crate::pim::uid::search_key(&m.props).is_none() {
-            let key = crate::pim::uid::fallback_search_key(&from, m.nid);
+        if let Some(key) = crate::pim::uid::missing_search_key(&m.props, &from, m.nid) {
             extra = Some((tags::SEARCH_KEY, PropValue::Binary(key.to_vec().into())));
         }
         // A distribution list's members name contacts by store and NID: in

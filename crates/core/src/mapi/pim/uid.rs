@@ -86,6 +86,15 @@ pub fn fallback_search_key(store_identity: &[u8], nid: u32) -> [u8; 16] {
     out
 }
 
+/// The PidTagSearchKey a copy of message `nid` of the store `store_identity`
+/// is given when it has none ([`fallback_search_key`]); `None` when it has
+/// one, or is not a stored message (NID 0). The PST writer adds it to what
+/// it writes, and the converter to what it keys --dedup by, so that both
+/// agree: one rule, here.
+pub fn missing_search_key(p: &PropBag, store_identity: &[u8], nid: u32) -> Option<[u8; 16]> {
+    (nid != 0 && search_key(p).is_none()).then(|| fallback_search_key(store_identity, nid))
+}
+
 /// What begins a search key that carries its item's UID ([`uid_search_key`]).
 pub const UID_KEY_MARKER: &[u8] = b"mailshift uid\0";
 
