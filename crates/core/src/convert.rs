@@ -292,6 +292,7 @@ pub fn convert(
     let identity: Option<Vec<u8>> = (mapi && opts.dedup).then(|| {
         source.store_mapi().and_then(|s| s.bin(crate::mapi::tags::RECORD_KEY).map(<[u8]>::to_vec)).unwrap_or_default()
     });
+    let unreleased = std::sync::atomic::AtomicU64::new(0);
     if mapi {
         let props = folders.iter().filter_map(|f| source.folder_mapi(f.id).map(|p| (f.id, p))).collect();
         target.mapi_props(source.store_mapi(), props)?;
@@ -337,6 +338,7 @@ pub fn convert(
         let mut run = FolderRun {
             seen,
             identity: identity.as_deref(),
+            unreleased: &unreleased,
             stopped: None,
             pending: Default::default(),
             fr: &mut fr,
@@ -406,6 +408,9 @@ struct FolderRun<'r, 'f> {
     seen: &'r mut HashSet<DedupKey>,
     /// With --dedup into a MAPI writer, the source store's PidTagRecordKey.
     identity: Option<&'r [u8]>,
+    /// Bytes read (by the size hints) since the source last released its
+    /// memory ([`StoreReader::release_memory`]), over the whole run.
+    unreleased: &'r std::sync::atomic::AtomicU64,
     /// Set when the target said it is full: the run stops.
     stopped: Option<String>,
     /// Items the writer took and will say later how it went.
@@ -462,6 +467,7 @@ fn convert_folder(
     let known: HashSet<DedupKey> = if opts.dedup { run.seen.clone() } else { HashSet::new() };
     let known = &known;
     let identity = run.identity;
+    let unreleased = run.unreleased;
     std::thread::scope(|scope| {
         // One batch queued while one is being prepared and one written:
         // memory stays within three batches whatever the folder's size.
@@ -486,7 +492,15 @@ fn convert_folder(
                         )
                     })
                     .collect();
-                source.release_memory();
+                // The map's pages are let go once every RELEASE_EVERY bytes
+                // read, not after every batch: each release makes every
+                // page read again (the B-trees' upper pages first) fault
+                // back in, and on a small store that is all cost.
+                let read: u64 = batch.iter().map(|m| m.size.unwrap_or(64 << 10)).sum();
+                if unreleased.fetch_add(read, std::sync::atomic::Ordering::Relaxed) + read >= RELEASE_EVERY {
+                    unreleased.store(0, std::sync::atomic::Ordering::Relaxed);
+                    source.release_memory();
+                }
                 if tx.send(out).is_err() {
                     return;
                 }
@@ -766,6 +780,11 @@ fn prepare<'a>(
     }
     Outcome::Ready(p)
 }
+
+/// How much a reader over a memory map reads (by the items' size hints)
+/// between two calls of [`StoreReader::release_memory`]: what of the input
+/// stays resident at most, beside the pages read again and again.
+const RELEASE_EVERY: u64 = 64 << 20;
 
 fn batches(items: &[ItemMeta], max_bytes: u64) -> Vec<std::ops::Range<usize>> {
     const MAX_ITEMS: usize = 1024;

@@ -72,7 +72,8 @@ pub trait StoreReader: Send + Sync {
     /// A hint from the converter that the items read so far are done
     /// with: a reader over a memory map may let the kernel drop its pages
     /// (they come back when read again), so that the input is not kept
-    /// resident whole. Called between batches, from any thread.
+    /// resident whole. Called between batches (by the converter once every
+    /// 64 MiB read, by the items' size hints), from any thread.
     fn release_memory(&self) {}
 
     /// Facts about the store for `mailshift info`, as (name, value) pairs
