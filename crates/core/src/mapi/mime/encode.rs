@@ -148,7 +148,7 @@ pub fn quoted_printable(text: &[u8]) -> Vec<u8> {
 /// than `=` (a test the compiler vectorises), then a byte at a time.
 fn literal_run(line: &[u8], mut j: usize, limit: usize) -> usize {
     while j + 16 <= limit {
-        let plain = line[j..j + 16].iter().fold(true, |all, &b| all & (b >= b' ') & (b <= b'~') & (b != b'='));
+        let plain = line[j..j + 16].iter().fold(true, |all, &b| all & (b' '..=b'~').contains(&b) & (b != b'='));
         if !plain {
             break;
         }
