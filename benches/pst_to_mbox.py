@@ -15,8 +15,10 @@ output directories:
 - `pffexport -q -t DIR PST` (libpff: DIR.export, a directory per item, its own format).
 
 and prints wall and CPU time (user + system of the process and what it
-waited for), peak RssAnon (what a tool allocated) and RSS (which also
-counts the mapped input), messages written, and the ratios to readpst.
+waited for; medians of `--runs` runs in which the tools take turns),
+peak RssAnon (what a tool allocated) and RSS (which also counts the
+mapped input; from one more run each, sampled from /proc, not timed),
+messages written, and the ratios to readpst.
 Then, with more than one store, seconds per 1,000 messages per tool.
 Needs: cargo, readpst (pst-utils), pffexport (pff-tools).
 """
@@ -99,20 +101,38 @@ def main():
     elif "pffexport" not in skip:
         print("skipping pffexport: not installed", file=sys.stderr)
 
+    # Per store: one run of each tool with its memory sampled (not timed:
+    # the sampler takes CPU from what it samples), then `--runs` timed runs,
+    # the tools taking turns, so that a slower spell of a shared machine
+    # falls on all of them alike.
     results = {}
     for pst in stores:
-        for name, short, layout, make, premake in tools:
-            times, cpus, anons, rsss = [], [], [], []
-            for _ in range(a.runs):
-                out = fresh(short)
-                if premake:
-                    os.makedirs(out)
-                cmd = make(pst, out)
-                subprocess.run(["sync"])
-                dt, cpu, anon, rss = timed_cpu(cmd)
-                times.append(dt); cpus.append(cpu); anons.append(anon); rsss.append(rss)
-            written = out + ".export" if short == "pffexport" else out
-            results[(pst, name)] = (statistics.median(times), statistics.median(cpus), max(anons), max(rsss),
+        runs = {name: ([], [], 0, 0) for name, *_ in tools}
+        last = {}
+
+        def once(tool, sample):
+            name, short, layout, make, premake = tool
+            out = fresh(short)
+            if premake:
+                os.makedirs(out)
+            cmd = make(pst, out)
+            subprocess.run(["sync"])
+            last[name] = (out + ".export" if short == "pffexport" else out, layout, cmd)
+            return timed_cpu(cmd, sample=sample)
+
+        for tool in tools:
+            _, _, anon, rss = once(tool, True)
+            t, c, _, _ = runs[tool[0]]
+            runs[tool[0]] = (t, c, anon, rss)
+        for _ in range(a.runs):
+            for tool in tools:
+                dt, cpu, _, _ = once(tool, False)
+                runs[tool[0]][0].append(dt)
+                runs[tool[0]][1].append(cpu)
+        for name, *_ in tools:
+            times, cpus, anon, rss = runs[name]
+            written, layout, cmd = last[name]
+            results[(pst, name)] = (statistics.median(times), statistics.median(cpus), anon, rss,
                                     messages(written, layout), cmd)
             shutil.rmtree(written, ignore_errors=True)
 
