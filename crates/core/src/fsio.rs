@@ -68,6 +68,25 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Starts the writeback of `len` bytes of `file` from `offset` without
+/// waiting for it (Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`), so that
+/// a writer that will fsync the file at the end has the disk working while
+/// it goes on, instead of all at once then. A hint: not durability (the
+/// fsync gives that) and failures are ignored; elsewhere it does nothing.
+#[allow(unsafe_code)]
+pub fn start_writeback(file: &File, offset: u64, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else { return };
+        // SAFETY: a plain system call on a descriptor `file` owns for the
+        // call's duration; it reads no memory of ours.
+        let _ = unsafe { libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE) };
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, offset, len);
+}
+
 /// The prefix of this process's temporary files: `.mailshift-<pid>-`.
 pub fn temp_prefix() -> String {
     format!(".mailshift-{}-", std::process::id())

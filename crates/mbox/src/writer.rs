@@ -41,7 +41,15 @@ impl Default for MboxWriteOptions {
 struct Open {
     target: PathBuf,
     temp: BufWriter<tempfile::NamedTempFile>,
+    /// Bytes given to `temp`, and those of them whose writeback was started.
+    written: u64,
+    started: u64,
 }
+
+/// With fsync on, the writeback of a temporary file is started every so
+/// many bytes ([`fsio::start_writeback`]), so that the fsync at the close
+/// of the folder finds little left to write.
+const WRITEBACK_EVERY: u64 = 8 << 20;
 
 /// Writes mbox: a single file when the source has only a root folder and
 /// the target is not a directory (an existing one, or a path ending in
@@ -380,7 +388,7 @@ impl StoreWriter for MboxWriter {
         }
         let temp = fsio::temp_file_in(&dir).map_err(|e| Error::io(&dir, e))?;
         // Large enough that a message goes out in few writes.
-        self.open = Some(Open { target, temp: BufWriter::with_capacity(256 << 10, temp) });
+        self.open = Some(Open { target, temp: BufWriter::with_capacity(256 << 10, temp), written: 0, started: 0 });
         Ok(())
     }
 
@@ -397,12 +405,21 @@ impl StoreWriter for MboxWriter {
         let (head, rest, not_kept) = apply_state_parts(&mail.raw, mail.flags, &mail.keywords);
         let bytes = frame_to(&from_line(item, mail), &head, rest, self.opts.format, &mut open.temp)
             .map_err(|e| Error::io(open.temp.get_ref().path(), e))?;
+        open.written += bytes;
+        if self.opts.fsync {
+            // What has reached the file: all but what the buffer holds.
+            let in_file = open.written - open.temp.buffer().len() as u64;
+            if in_file - open.started >= WRITEBACK_EVERY {
+                fsio::start_writeback(open.temp.get_ref().as_file(), open.started, in_file - open.started);
+                open.started = in_file;
+            }
+        }
         Ok(Written { bytes, lost: Vec::new(), not_kept, ..Written::default() })
     }
 
     fn close_folder(&mut self) -> Result<()> {
         let Some(open) = self.open.take() else { return Ok(()) };
-        let Open { target, temp } = open;
+        let Open { target, temp, .. } = open;
         let temp = temp.into_inner().map_err(|e| Error::io(&target, e.into_error()))?;
         if self.opts.fsync {
             temp.as_file().sync_all().map_err(|e| Error::io(temp.path(), e))?;
