@@ -70,6 +70,15 @@ fn find<'a>(
     key: u64,
     cache: Option<&PageCache>,
 ) -> CResult<Option<&'a [u8]>> {
+    // A BBT key that falls within the leaf this thread's last lookup ended
+    // in, and is there, is the answer: keys are unique and the leaves'
+    // ranges do not overlap. Otherwise (not there, or another leaf's), the
+    // walk from the root decides.
+    if let (Tree::Bbt, Some(c)) = (tree, cache) {
+        if let Some(e) = find_in_hint(file, format, tree, key, c) {
+            return Ok(Some(e));
+        }
+    }
     let mut bref = root;
     // The pages on the way down (no allocation: one lookup per block read).
     let mut visited = [0u64; MAX_DEPTH];
@@ -107,6 +116,9 @@ fn find<'a>(
         let i = lo - 1;
         let entry = page.entry(i).ok_or_else(|| Corrupt::new(tree.name(), page.offset, "entry outside page"))?;
         if page.c_level == 0 {
+            if let (Tree::Bbt, Some(c)) = (tree, cache) {
+                c.set_leaf_hint(page.offset);
+            }
             let k = key_at(&page, i, format, tree).unwrap_or(u64::MAX);
             return Ok(if k == key { Some(entry) } else { None });
         }
@@ -117,6 +129,33 @@ fn find<'a>(
         expected_level = Some(page.c_level - 1);
     }
     Err(Corrupt::new(tree.name(), root.ib, format!("B-tree deeper than {MAX_DEPTH} levels")))
+}
+
+/// The entry of `key` in the leaf of [`PageCache::leaf_hint`], when the
+/// key is there.
+fn find_in_hint<'a>(file: &'a [u8], format: Format, tree: Tree, key: u64, cache: &PageCache) -> Option<&'a [u8]> {
+    let ib = cache.leaf_hint();
+    if ib == 0 {
+        return None;
+    }
+    let size = format.page_size();
+    let bytes = file.get(usize::try_from(ib).ok()?..)?.get(..size)?;
+    let bid = super::page::parse_trailer(bytes, format, ib).ok()?.bid;
+    let page = BtPage::read_in(file, format, Bref { bid, ib }, tree.ptype(), Some(cache)).ok()?;
+    if page.c_level != 0 || page.c_ent == 0 {
+        return None;
+    }
+    let (mut lo, mut hi) = (0usize, page.c_ent);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if key_at(&page, mid, format, tree)? <= key {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let i = lo.checked_sub(1)?;
+    (key_at(&page, i, format, tree)? == key).then(|| page.entry(i)).flatten()
 }
 
 /// Looks up `nid` in the NBT whose root page is `root`.

@@ -34,7 +34,11 @@ pub fn read_page<'a>(
 /// of the B-trees, read for every lookup, have their CRC computed once: a
 /// lock-free direct-mapped table of page offsets (a miss only costs the
 /// CRC again). Belongs to one [`crate::Pst`]: the map's bytes never change.
-pub struct PageCache(Box<[std::sync::atomic::AtomicU64]>);
+///
+/// It also keeps, per thread, the last B-tree leaf a lookup ended in
+/// ([`PageCache::leaf_hint`]): the blocks of one message mostly sit in one
+/// BBT leaf, which is then searched first.
+pub struct PageCache(Box<[std::sync::atomic::AtomicU64]>, [std::sync::atomic::AtomicU64; PageCache::LEAF_SLOTS]);
 
 impl std::fmt::Debug for PageCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -44,7 +48,10 @@ impl std::fmt::Debug for PageCache {
 
 impl Default for PageCache {
     fn default() -> Self {
-        PageCache((0..PageCache::SLOTS).map(|_| std::sync::atomic::AtomicU64::new(0)).collect())
+        PageCache(
+            (0..PageCache::SLOTS).map(|_| std::sync::atomic::AtomicU64::new(0)).collect(),
+            std::array::from_fn(|_| std::sync::atomic::AtomicU64::new(0)),
+        )
     }
 }
 
@@ -61,6 +68,32 @@ impl PageCache {
 
     fn add(&self, ib: u64) {
         self.slot(ib).store(ib.wrapping_add(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    const LEAF_SLOTS: usize = 16;
+
+    /// This thread's slot of the leaf hints.
+    fn leaf_slot(&self) -> &std::sync::atomic::AtomicU64 {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local!(static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed));
+        &self.1[SLOT.with(|s| *s) % PageCache::LEAF_SLOTS]
+    }
+
+    /// The offset of the leaf page this thread's last lookup ended in, if
+    /// its CRC is still known right (0: none).
+    pub fn leaf_hint(&self) -> u64 {
+        let ib = self.leaf_slot().load(std::sync::atomic::Ordering::Relaxed);
+        if ib != 0 && self.knows(ib) {
+            ib
+        } else {
+            0
+        }
+    }
+
+    /// Records the leaf page at `ib` (checked) as this thread's last.
+    pub fn set_leaf_hint(&self, ib: u64) {
+        self.leaf_slot().store(ib, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
