@@ -323,8 +323,15 @@ impl Pst {
     pub fn verify_trees(&self) {
         let h = &self.header;
         let file = self.bytes.as_slice();
-        let mut errors = ndb::btree::all_nbt_entries_tolerant(file, h.format, h.bref_nbt).1;
-        errors.extend(ndb::btree::bbt_page_errors(file, h.format, h.bref_bbt));
+        // The two trees on two threads: their pages are scattered over the
+        // file, and this walk is the start of every run, before anything
+        // else can go on in parallel.
+        let (mut errors, bbt) = std::thread::scope(|s| {
+            let bbt = s.spawn(|| ndb::btree::bbt_page_errors(file, h.format, h.bref_bbt));
+            let nbt = ndb::btree::all_nbt_entries_tolerant(file, h.format, h.bref_nbt).1;
+            (nbt, bbt.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        });
+        errors.extend(bbt);
         if !errors.is_empty() {
             for e in &errors {
                 self.salvage.record(e);
