@@ -299,72 +299,108 @@ pub fn convert(
     }
     target.begin(&folders)?;
 
-    for (folder, items) in plan {
-        if opts.cancelled() {
-            report.interrupted = true;
-            break;
-        }
-        let mut fr = FolderReport { path: folder.display_path(), kind: folder.kind, ..FolderReport::default() };
-        let items = match items {
-            Ok(items) => items,
-            Err(e) => {
-                fr.counts.failed += 1;
-                fr.failures.push(Failure { item: "(folder)".into(), reason: format!("cannot list items: {e}") });
-                report.total.add(&fr.counts);
-                report.folders.push(fr);
-                continue;
+    // One producer for the whole run prepares the folders' batches in
+    // order while the writer writes: the next folder's first batch is
+    // prepared while this one's last is written, so that both cores stay
+    // busy across folders (a scope per folder left one idle at each end).
+    let accepted: Vec<FolderKind> = FolderKind::ALL.into_iter().filter(|k| target.accepts(*k)).collect();
+    let scopes: Vec<String> = plan.iter().map(|(f, _)| dedup_scope(f, inbox.as_deref())).collect();
+    // With --dedup, items whose key the reader knows unread and the target
+    // holds already are passed over without being fetched (a remote
+    // source): what the target held at the start, and what earlier folders
+    // wrote (merged as each folder ends; a batch prepared ahead of that
+    // fetches what the writer then finds a duplicate).
+    let known = std::sync::Mutex::new(if opts.dedup { seen.clone() } else { Default::default() });
+    let work = Producer {
+        source,
+        opts,
+        accepted: &accepted,
+        mapi,
+        identity: identity.as_deref(),
+        unreleased: &unreleased,
+        known: &known,
+    };
+    std::thread::scope(|scope| {
+        // One batch queued while one is being prepared and one written:
+        // memory stays within three batches whatever the folder's size.
+        let (tx, rx) = sync_channel::<(usize, Vec<(ItemMeta, Outcome<'_>)>)>(1);
+        let plan_ref = &plan;
+        let scopes_ref = &scopes;
+        scope.spawn(move || {
+            for (fi, (_, items)) in plan_ref.iter().enumerate() {
+                let Ok(items) = items else { continue };
+                for range in batches(items, opts.batch_bytes) {
+                    if tx.send((fi, work.prepare_batch(&items[range], &scopes_ref[fi]))).is_err() {
+                        return;
+                    }
+                }
             }
-        };
-        // Each item is checked on its own (a contact filed in the Inbox is a
-        // contact): a folder of a kind the target cannot hold is opened only
-        // if one of its items is written.
-        let eager = (opts.kinds.is_empty() || opts.kinds.contains(&folder.kind)) && target.accepts(folder.kind);
-        let mut open = OpenFolder { folder: &folder, opened: false, failed: None };
-        if eager {
-            if let Err(e) = open.ensure(target) {
-                fr.counts.failed += items.len() as u64;
-                fr.failures.push(Failure {
-                    item: format!("{} items", items.len()),
-                    reason: format!("cannot create target folder: {e}"),
-                });
-                progress.advance(items.len() as u64);
-                report.total.add(&fr.counts);
-                report.folders.push(fr);
-                continue;
+        });
+        let mut rx = rx.iter().peekable();
+        for (fi, (folder, items)) in plan.iter().enumerate() {
+            if opts.cancelled() {
+                report.interrupted = true;
+                break;
+            }
+            let mut fr = FolderReport { path: folder.display_path(), kind: folder.kind, ..FolderReport::default() };
+            let items = match items {
+                Ok(items) => items,
+                Err(e) => {
+                    fr.counts.failed += 1;
+                    fr.failures.push(Failure { item: "(folder)".into(), reason: format!("cannot list items: {e}") });
+                    report.total.add(&fr.counts);
+                    report.folders.push(fr);
+                    continue;
+                }
+            };
+            // Each item is checked on its own (a contact filed in the Inbox is a
+            // contact): a folder of a kind the target cannot hold is opened only
+            // if one of its items is written.
+            let eager = (opts.kinds.is_empty() || opts.kinds.contains(&folder.kind)) && target.accepts(folder.kind);
+            let mut open = OpenFolder { folder, opened: false, failed: None };
+            if eager {
+                if let Err(e) = open.ensure(target) {
+                    fr.counts.failed += items.len() as u64;
+                    fr.failures.push(Failure {
+                        item: format!("{} items", items.len()),
+                        reason: format!("cannot create target folder: {e}"),
+                    });
+                    progress.advance(items.len() as u64);
+                    report.total.add(&fr.counts);
+                    report.folders.push(fr);
+                    // Its batches, prepared already or being prepared, go unwritten.
+                    while rx.next_if(|(i, _)| *i == fi).is_some() {}
+                    continue;
+                }
+            }
+            let seen = seen.entry(scopes[fi].clone()).or_default();
+            let mut run = FolderRun { seen, stopped: None, pending: Default::default(), fr: &mut fr, open: &mut open };
+            convert_folder(source, target, opts, fi, &mut rx, &mut run, progress);
+            if opts.dedup {
+                let mut k = known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                k.entry(scopes[fi].clone()).or_default().extend(run.seen.iter().copied());
+            }
+            let stopped = run.stopped.take();
+            if open.opened {
+                if let Err(e) = target.close_folder() {
+                    fr.failures
+                        .push(Failure { item: "(folder)".into(), reason: format!("cannot finish target folder: {e}") });
+                    fr.counts.failed += fr.counts.copied;
+                    fr.counts.copied = 0;
+                }
+            }
+            report.total.add(&fr.counts);
+            report.folders.push(fr);
+            if stopped.is_some() {
+                report.stopped = stopped;
+                break;
+            }
+            if opts.cancelled() {
+                report.interrupted = true;
+                break;
             }
         }
-        let scope = dedup_scope(&folder, inbox.as_deref());
-        let seen = seen.entry(scope).or_default();
-        let mut run = FolderRun {
-            seen,
-            identity: identity.as_deref(),
-            unreleased: &unreleased,
-            stopped: None,
-            pending: Default::default(),
-            fr: &mut fr,
-            open: &mut open,
-        };
-        convert_folder(source, target, opts, &items, &mut run, progress);
-        let stopped = run.stopped.take();
-        if open.opened {
-            if let Err(e) = target.close_folder() {
-                fr.failures
-                    .push(Failure { item: "(folder)".into(), reason: format!("cannot finish target folder: {e}") });
-                fr.counts.failed += fr.counts.copied;
-                fr.counts.copied = 0;
-            }
-        }
-        report.total.add(&fr.counts);
-        report.folders.push(fr);
-        if stopped.is_some() {
-            report.stopped = stopped;
-            break;
-        }
-        if opts.cancelled() {
-            report.interrupted = true;
-            break;
-        }
-    }
+    });
     let finished = target.finish();
     let mut swept = target.swept();
     swept.sort();
@@ -406,11 +442,6 @@ fn flatten_deep<'f>(folders: impl Iterator<Item = &'f mut Folder>, depth: usize)
 struct FolderRun<'r, 'f> {
     /// Dedup keys of the folder's scope.
     seen: &'r mut HashSet<DedupKey>,
-    /// With --dedup into a MAPI writer, the source store's PidTagRecordKey.
-    identity: Option<&'r [u8]>,
-    /// Bytes read (by the size hints) since the source last released its
-    /// memory ([`StoreReader::release_memory`]), over the whole run.
-    unreleased: &'r std::sync::atomic::AtomicU64,
     /// Set when the target said it is full: the run stops.
     stopped: Option<String>,
     /// Items the writer took and will say later how it went.
@@ -448,75 +479,91 @@ impl OpenFolder<'_> {
     }
 }
 
-/// Splits a folder's items into batches of bounded size (by the reader's
-/// size hints), prepares each batch in parallel on a producer thread while
-/// the writer drains the previous one, and writes in order.
-fn convert_folder(
+/// What prepares the items of a batch in parallel on the producer thread
+/// (see `convert`).
+struct Producer<'a> {
+    source: &'a dyn StoreReader,
+    opts: &'a Options,
+    accepted: &'a [FolderKind],
+    mapi: bool,
+    identity: Option<&'a [u8]>,
+    unreleased: &'a std::sync::atomic::AtomicU64,
+    /// With --dedup, the keys the target holds, by dedup scope.
+    known: &'a std::sync::Mutex<std::collections::HashMap<String, HashSet<DedupKey>>>,
+}
+
+impl<'a> Producer<'a> {
+    fn prepare_batch(&self, batch: &[ItemMeta], scope: &str) -> Vec<(ItemMeta, Outcome<'a>)> {
+        let source = self.source;
+        let held: Vec<bool> = if self.opts.dedup {
+            let known = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match known.get(scope).filter(|k| !k.is_empty()) {
+                Some(k) => batch.iter().map(|m| source.dedup_key(m.id).is_some_and(|key| k.contains(&key))).collect(),
+                None => vec![false; batch.len()],
+            }
+        } else {
+            vec![false; batch.len()]
+        };
+        let wanted: Vec<ItemMeta> = batch.iter().zip(&held).filter(|(_, h)| !**h).map(|(m, _)| *m).collect();
+        source.prefetch(&wanted);
+        // The map's pages are let go once every RELEASE_EVERY bytes read,
+        // not after every batch: each release makes every page read again
+        // (the B-trees' upper pages first) fault back in, and on a small
+        // store that is all cost. The release (the kernel unmapping tens of
+        // MiB) runs beside the batch, not before it: on its own it left
+        // the pool idle.
+        let read: u64 = batch.iter().map(|m| m.size.unwrap_or(64 << 10)).sum();
+        let release = self.unreleased.fetch_add(read, std::sync::atomic::Ordering::Relaxed) + read >= RELEASE_EVERY;
+        if release {
+            self.unreleased.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+        let prepare_all = || -> Vec<(ItemMeta, Outcome<'a>)> {
+            batch
+                .par_iter()
+                .zip(held.par_iter())
+                .map(|(m, &held)| {
+                    let outcome = if held {
+                        Outcome::Duplicate
+                    } else {
+                        prepare(source, *m, self.opts, self.accepted, self.mapi, self.identity)
+                    };
+                    (*m, outcome)
+                })
+                .collect()
+        };
+        if release {
+            rayon::join(|| source.release_memory(), prepare_all).1
+        } else {
+            prepare_all()
+        }
+    }
+}
+
+/// The producer's batches as the writer takes them: (folder index, items).
+type Batches<'r, 'a> = std::iter::Peekable<std::sync::mpsc::Iter<'r, (usize, Vec<(ItemMeta, Outcome<'a>)>)>>;
+
+/// The prepared batches of folder `fi`, in order, from the producer;
+/// writes them and settles what the writer still holds before the folder
+/// closes.
+fn convert_folder<'a>(
     source: &dyn StoreReader,
     target: &mut dyn StoreWriter,
     opts: &Options,
-    items: &[ItemMeta],
+    fi: usize,
+    batches: &mut Batches<'_, 'a>,
     run: &mut FolderRun<'_, '_>,
     progress: &dyn Progress,
 ) {
-    let batches = batches(items, opts.batch_bytes);
-    let accepted: Vec<FolderKind> = FolderKind::ALL.into_iter().filter(|k| target.accepts(*k)).collect();
-    let mapi = target.wants_mapi();
-    // With --dedup, items whose key the reader knows unread and the target
-    // holds already are passed over without being fetched (a remote source).
-    let known: HashSet<DedupKey> = if opts.dedup { run.seen.clone() } else { HashSet::new() };
-    let known = &known;
-    let identity = run.identity;
-    let unreleased = run.unreleased;
-    std::thread::scope(|scope| {
-        // One batch queued while one is being prepared and one written:
-        // memory stays within three batches whatever the folder's size.
-        let (tx, rx) = sync_channel::<Vec<(ItemMeta, Outcome<'_>)>>(1);
-        scope.spawn(move || {
-            for range in batches {
-                let batch = &items[range];
-                let held =
-                    |m: &ItemMeta| !known.is_empty() && source.dedup_key(m.id).is_some_and(|k| known.contains(&k));
-                let wanted: Vec<ItemMeta> = batch.iter().filter(|m| !held(m)).copied().collect();
-                source.prefetch(&wanted);
-                let out: Vec<(ItemMeta, Outcome<'_>)> = batch
-                    .par_iter()
-                    .map(|m| {
-                        (
-                            *m,
-                            if held(m) {
-                                Outcome::Duplicate
-                            } else {
-                                prepare(source, *m, opts, &accepted, mapi, identity)
-                            },
-                        )
-                    })
-                    .collect();
-                // The map's pages are let go once every RELEASE_EVERY bytes
-                // read, not after every batch: each release makes every
-                // page read again (the B-trees' upper pages first) fault
-                // back in, and on a small store that is all cost.
-                let read: u64 = batch.iter().map(|m| m.size.unwrap_or(64 << 10)).sum();
-                if unreleased.fetch_add(read, std::sync::atomic::Ordering::Relaxed) + read >= RELEASE_EVERY {
-                    unreleased.store(0, std::sync::atomic::Ordering::Relaxed);
-                    source.release_memory();
-                }
-                if tx.send(out).is_err() {
-                    return;
-                }
+    'batches: while let Some((_, batch)) = batches.next_if(|(i, _)| *i == fi) {
+        for (meta, outcome) in batch {
+            // Between items: the one in hand is whole (written or not).
+            if opts.cancelled() || run.stopped.is_some() {
+                break 'batches;
             }
-        });
-        'batches: for batch in rx {
-            for (meta, outcome) in batch {
-                // Between items: the one in hand is whole (written or not).
-                if opts.cancelled() || run.stopped.is_some() {
-                    break 'batches;
-                }
-                write_one(source, target, opts, meta, outcome, run);
-                progress.advance(1);
-            }
+            write_one(source, target, opts, meta, outcome, run);
+            progress.advance(1);
         }
-    });
+    }
     // Every item the writer still holds is settled before the folder closes.
     settle(source, target, opts, true, run);
 }

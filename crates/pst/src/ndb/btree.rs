@@ -249,16 +249,56 @@ pub fn all_nbt_entries_tolerant(file: &[u8], format: Format, root: Bref) -> (Vec
 /// The errors of the pages of the BBT whose root is `root` that fail
 /// their checks (a walk like [`all_nbt_entries_tolerant`], keeping nothing
 /// of the leaves).
+///
+/// The root's subtrees are walked in two halves on two threads (the BBT is
+/// the larger tree, its pages scattered over the file, and this walk is
+/// the start of every run); a page reached from both halves is an error as
+/// a page reached twice is.
 pub fn bbt_page_errors(file: &[u8], format: Format, root: Bref) -> Vec<Corrupt> {
-    walk_tolerant(file, format, root, Tree::Bbt).1
+    let tree = Tree::Bbt;
+    let (children, level): (Vec<Bref>, _) = match BtPage::read(file, format, root, tree.ptype()) {
+        Ok(page) if page.c_level > 0 && page.c_ent >= 2 => (
+            (0..page.c_ent).filter_map(|i| BtEntry::parse(page.entry(i)?, format)).map(|e| e.bref).collect(),
+            Some(page.c_level - 1),
+        ),
+        _ => return walk_tolerant(file, format, root, tree).1,
+    };
+    let (first, second) = children.split_at(children.len() / 2);
+    let starts = |half: &[Bref]| half.iter().map(|&b| (b, level, 1usize)).collect::<Vec<_>>();
+    let ((_, mut errors, seen_a), (_, errors_b, seen_b)) = std::thread::scope(|s| {
+        let b = s.spawn(|| walk_from(file, format, starts(second), tree));
+        let a = walk_from(file, format, starts(first), tree);
+        (a, b.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    errors.extend(errors_b);
+    let mut twice: Vec<u64> = seen_a.intersection(&seen_b).copied().chain(seen_a.get(&root.ib).copied()).collect();
+    twice.extend(seen_b.get(&root.ib).copied());
+    twice.sort_unstable();
+    twice.dedup();
+    errors.extend(
+        twice.into_iter().map(|ib| Corrupt::new(tree.name(), ib, "B-tree page visited twice or tree too deep")),
+    );
+    errors
 }
 
 fn walk_tolerant(file: &[u8], format: Format, root: Bref, tree: Tree) -> (Vec<NbtEntry>, Vec<Corrupt>) {
+    let (out, errors, _) = walk_from(file, format, vec![(root, None, 0)], tree);
+    (out, errors)
+}
+
+/// The walk of [`walk_tolerant`] from several pages (page, expected level,
+/// depth); also gives the pages visited.
+fn walk_from(
+    file: &[u8],
+    format: Format,
+    starts: Vec<(Bref, Option<u8>, usize)>,
+    tree: Tree,
+) -> (Vec<NbtEntry>, Vec<Corrupt>, std::collections::HashSet<u64>) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut visited = std::collections::HashSet::new();
     // (page, expected level, depth), children pushed in reverse for key order.
-    let mut stack = vec![(root, None::<u8>, 0usize)];
+    let mut stack: Vec<(Bref, Option<u8>, usize)> = starts.into_iter().rev().collect();
     while let Some((bref, expected, depth)) = stack.pop() {
         if depth >= MAX_DEPTH || !visited.insert(bref.ib) {
             errors.push(Corrupt::new(tree.name(), bref.ib, "B-tree page visited twice or tree too deep"));
@@ -292,7 +332,7 @@ fn walk_tolerant(file: &[u8], format: Format, root: Bref, tree: Tree) -> (Vec<Nb
         }
         stack.extend(children.into_iter().rev());
     }
-    (out, errors)
+    (out, errors, visited)
 }
 
 /// Reads an `NBTENTRY` (MS-PST 2.2.2.7.7.4): [`NbtEntry::parse`].
