@@ -46,11 +46,9 @@ struct Open {
     started: u64,
 }
 
-/// The writeback of a temporary file is started every so many bytes
-/// ([`fsio::start_writeback`]): with fsync on, so that the fsync at the
-/// close of the folder finds little left to write; without, so that the
-/// disk works from the start instead of once the kernel's dirty pages pile
-/// up to its threshold and throttle the writer (gigabytes of output).
+/// With fsync on, the writeback of a temporary file is started every so
+/// many bytes ([`fsio::start_writeback`]), so that the fsync at the close
+/// of the folder finds little left to write.
 const WRITEBACK_EVERY: u64 = 8 << 20;
 
 /// Writes mbox: a single file when the source has only a root folder and
@@ -408,7 +406,7 @@ impl StoreWriter for MboxWriter {
         let bytes = frame_to(&from_line(item, mail), &head, rest, self.opts.format, &mut open.temp)
             .map_err(|e| Error::io(open.temp.get_ref().path(), e))?;
         open.written += bytes;
-        {
+        if self.opts.fsync {
             // What has reached the file: all but what the buffer holds.
             let in_file = open.written - open.temp.buffer().len() as u64;
             if in_file - open.started >= WRITEBACK_EVERY {
