@@ -374,11 +374,18 @@ pub fn convert(
                 }
             }
             let seen = seen.entry(scopes[fi].clone()).or_default();
-            let mut run = FolderRun { seen, stopped: None, pending: Default::default(), fr: &mut fr, open: &mut open };
+            let mut run = FolderRun {
+                seen,
+                added: Vec::new(),
+                stopped: None,
+                pending: Default::default(),
+                fr: &mut fr,
+                open: &mut open,
+            };
             convert_folder(source, target, opts, fi, &mut rx, &mut run, progress);
             if opts.dedup {
                 let mut k = known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                k.entry(scopes[fi].clone()).or_default().extend(run.seen.iter().copied());
+                k.entry(scopes[fi].clone()).or_default().extend(run.added.drain(..));
             }
             let stopped = run.stopped.take();
             if open.opened {
@@ -442,6 +449,9 @@ fn flatten_deep<'f>(folders: impl Iterator<Item = &'f mut Folder>, depth: usize)
 struct FolderRun<'r, 'f> {
     /// Dedup keys of the folder's scope.
     seen: &'r mut HashSet<DedupKey>,
+    /// The keys this folder added to `seen` (with --dedup), for the
+    /// producer's `known`.
+    added: Vec<DedupKey>,
     /// Set when the target said it is full: the run stops.
     stopped: Option<String>,
     /// Items the writer took and will say later how it went.
@@ -495,17 +505,24 @@ struct Producer<'a> {
 impl<'a> Producer<'a> {
     fn prepare_batch(&self, batch: &[ItemMeta], scope: &str) -> Vec<(ItemMeta, Outcome<'a>)> {
         let source = self.source;
-        let held: Vec<bool> = if self.opts.dedup {
+        // Which items the target holds already (None: none of them).
+        let held: Option<Vec<bool>> = if self.opts.dedup {
             let known = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            match known.get(scope).filter(|k| !k.is_empty()) {
-                Some(k) => batch.iter().map(|m| source.dedup_key(m.id).is_some_and(|key| k.contains(&key))).collect(),
-                None => vec![false; batch.len()],
-            }
+            known
+                .get(scope)
+                .filter(|k| !k.is_empty())
+                .map(|k| batch.iter().map(|m| source.dedup_key(m.id).is_some_and(|key| k.contains(&key))).collect())
         } else {
-            vec![false; batch.len()]
+            None
         };
-        let wanted: Vec<ItemMeta> = batch.iter().zip(&held).filter(|(_, h)| !**h).map(|(m, _)| *m).collect();
-        source.prefetch(&wanted);
+        let is_held = |i: usize| held.as_ref().is_some_and(|h| h[i]);
+        match &held {
+            Some(h) => {
+                let wanted: Vec<ItemMeta> = batch.iter().zip(h).filter(|(_, h)| !**h).map(|(m, _)| *m).collect();
+                source.prefetch(&wanted);
+            }
+            None => source.prefetch(batch),
+        }
         // The map's pages are let go once every RELEASE_EVERY bytes read,
         // not after every batch: each release makes every page read again
         // (the B-trees' upper pages first) fault back in, and on a small
@@ -520,9 +537,9 @@ impl<'a> Producer<'a> {
         let prepare_all = || -> Vec<(ItemMeta, Outcome<'a>)> {
             batch
                 .par_iter()
-                .zip(held.par_iter())
-                .map(|(m, &held)| {
-                    let outcome = if held {
+                .enumerate()
+                .map(|(i, m)| {
+                    let outcome = if is_held(i) {
                         Outcome::Duplicate
                     } else {
                         prepare(source, *m, self.opts, self.accepted, self.mapi, self.identity)
@@ -672,7 +689,7 @@ fn account(
     result: Result<Written>,
     run: &mut FolderRun<'_, '_>,
 ) {
-    let FolderRun { seen, stopped, fr, .. } = run;
+    let FolderRun { seen, added, stopped, fr, .. } = run;
     match result {
         Ok(Written { duplicate: Some(reason), .. }) => {
             fr.counts.skipped_duplicate += 1;
@@ -694,8 +711,8 @@ fn account(
             for n in p.not_kept.into_iter().chain(w.not_kept) {
                 fr.add_not_kept(n);
             }
-            if opts.dedup {
-                seen.insert(p.key);
+            if opts.dedup && seen.insert(p.key) {
+                added.push(p.key);
             }
         }
         // The writer cannot hold this item in this form.

@@ -117,7 +117,7 @@ fn find<'a>(
         let entry = page.entry(i).ok_or_else(|| Corrupt::new(tree.name(), page.offset, "entry outside page"))?;
         if page.c_level == 0 {
             if let (Tree::Bbt, Some(c)) = (tree, cache) {
-                c.set_leaf_hint(page.offset);
+                c.set_leaf_hint(bref);
             }
             let k = key_at(&page, i, format, tree).unwrap_or(u64::MAX);
             return Ok(if k == key { Some(entry) } else { None });
@@ -134,14 +134,7 @@ fn find<'a>(
 /// The entry of `key` in the leaf of [`PageCache::leaf_hint`], when the
 /// key is there.
 fn find_in_hint<'a>(file: &'a [u8], format: Format, tree: Tree, key: u64, cache: &PageCache) -> Option<&'a [u8]> {
-    let ib = cache.leaf_hint();
-    if ib == 0 {
-        return None;
-    }
-    let size = format.page_size();
-    let bytes = file.get(usize::try_from(ib).ok()?..)?.get(..size)?;
-    let bid = super::page::parse_trailer(bytes, format, ib).ok()?.bid;
-    let page = BtPage::read_in(file, format, Bref { bid, ib }, tree.ptype(), Some(cache)).ok()?;
+    let page = BtPage::read_in(file, format, cache.leaf_hint()?, tree.ptype(), Some(cache)).ok()?;
     if page.c_level != 0 || page.c_ent == 0 {
         return None;
     }

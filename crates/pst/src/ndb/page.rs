@@ -38,7 +38,7 @@ pub fn read_page<'a>(
 /// It also keeps, per thread, the last B-tree leaf a lookup ended in
 /// ([`PageCache::leaf_hint`]): the blocks of one message mostly sit in one
 /// BBT leaf, which is then searched first.
-pub struct PageCache(Box<[std::sync::atomic::AtomicU64]>, [std::sync::atomic::AtomicU64; PageCache::LEAF_SLOTS]);
+pub struct PageCache(Box<[std::sync::atomic::AtomicU64]>, [[std::sync::atomic::AtomicU64; 2]; PageCache::LEAF_SLOTS]);
 
 impl std::fmt::Debug for PageCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -50,7 +50,7 @@ impl Default for PageCache {
     fn default() -> Self {
         PageCache(
             (0..PageCache::SLOTS).map(|_| std::sync::atomic::AtomicU64::new(0)).collect(),
-            std::array::from_fn(|_| std::sync::atomic::AtomicU64::new(0)),
+            std::array::from_fn(|_| [std::sync::atomic::AtomicU64::new(0), std::sync::atomic::AtomicU64::new(0)]),
         )
     }
 }
@@ -73,27 +73,30 @@ impl PageCache {
     const LEAF_SLOTS: usize = 16;
 
     /// This thread's slot of the leaf hints.
-    fn leaf_slot(&self) -> &std::sync::atomic::AtomicU64 {
+    fn leaf_slot(&self) -> &[std::sync::atomic::AtomicU64; 2] {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         thread_local!(static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed));
         &self.1[SLOT.with(|s| *s) % PageCache::LEAF_SLOTS]
     }
 
-    /// The offset of the leaf page this thread's last lookup ended in, if
-    /// its CRC is still known right (0: none).
-    pub fn leaf_hint(&self) -> u64 {
-        let ib = self.leaf_slot().load(std::sync::atomic::Ordering::Relaxed);
-        if ib != 0 && self.knows(ib) {
-            ib
-        } else {
-            0
-        }
+    /// The leaf page this thread's last lookup ended in, if its CRC is
+    /// still known right. Threads beyond [`PageCache::LEAF_SLOTS`] share
+    /// slots, so the offset and BID may come from two lookups: reading the
+    /// page checks its BID, and a mismatch only loses the hint.
+    pub fn leaf_hint(&self) -> Option<Bref> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let [ib, bid] = self.leaf_slot();
+        let ib = ib.load(Relaxed);
+        (ib != 0 && self.knows(ib)).then(|| Bref { bid: bid.load(Relaxed), ib })
     }
 
-    /// Records the leaf page at `ib` (checked) as this thread's last.
-    pub fn set_leaf_hint(&self, ib: u64) {
-        self.leaf_slot().store(ib, std::sync::atomic::Ordering::Relaxed);
+    /// Records the leaf page at `bref` (checked) as this thread's last.
+    pub fn set_leaf_hint(&self, bref: Bref) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let [ib, bid] = self.leaf_slot();
+        ib.store(bref.ib, Relaxed);
+        bid.store(bref.bid, Relaxed);
     }
 }
 
