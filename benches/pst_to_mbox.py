@@ -26,7 +26,7 @@ Needs: cargo, readpst (pst-utils), pffexport (pff-tools).
 import argparse, mmap, os, re, shutil, statistics, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import timed_cpu  # noqa: E402
+from benchlib import Outputs, timed_cpu  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -92,11 +92,10 @@ def main():
             sys.exit(f"{s}: missing")
     skip = {x.strip() for x in a.skip.split(",") if x.strip()}
 
-    def fresh(name):
-        d = os.path.join(work, name)
-        shutil.rmtree(d, ignore_errors=True)
-        shutil.rmtree(d + ".export", ignore_errors=True)
-        return d
+    # Each run writes a directory of its own, all removed at the end
+    # (benchlib.Outputs: deleting just before a run slows its file creation).
+    outputs = Outputs(work)
+    fresh = outputs.fresh
 
     tools = []
     fs = [] if a.fsync else ["--no-fsync"]
@@ -125,7 +124,7 @@ def main():
 
         def once(tool, sample):
             name, short, layout, make, premake = tool
-            out = fresh(short)
+            out = fresh(short, few_files=layout == "mbox")
             if premake:
                 os.makedirs(out)
             cmd = make(pst, out)
@@ -147,7 +146,6 @@ def main():
             written, layout, cmd = last[name]
             results[(pst, name)] = (statistics.median(times), statistics.median(cpus), anon, rss,
                                     messages(written, layout), cmd)
-            shutil.rmtree(written, ignore_errors=True)
 
     print(f"median of {a.runs} runs; {os.cpu_count()} cores; target {a.to}")
     for pst in stores:
@@ -171,6 +169,7 @@ def main():
     print()
     for name, *_ in tools:
         print(f"{name}: {' '.join(results[(stores[-1], name)][5])}")
+    outputs.remove_all()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,18 @@ fn mail(raw: &[u8], received: Option<i64>) -> Prepared<'static> {
     Prepared::new(Item::Mail(m), ItemMeta { id: ItemId(0, 0), size: None })
 }
 
+/// Writes `item` and, when the writer takes it pending (fsync on: files
+/// are made durable in batches), settles it at once.
+fn write_now(w: &mut EmlWriter, item: &Prepared<'_>) -> mailshift_core::Written {
+    let written = w.write(item).unwrap();
+    if !written.pending {
+        return written;
+    }
+    let mut settled = w.settled(true);
+    assert_eq!(settled.len(), 1, "one message was pending");
+    settled.pop().unwrap().1.unwrap()
+}
+
 /// Every file under `dir`, relative, sorted.
 fn files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -62,7 +74,8 @@ fn hostile_names_stay_inside_and_collide_safely() {
     let subjects = ["../../etc/passwd", "CON", &long, "", "nul\0byte", "\u{202e}fdp.exe", "same", "same", "same"];
     for s in subjects {
         let raw = msg(s, "x");
-        let written = w.write(&mail(&raw, Some(1_700_000_000))).unwrap();
+        let written = write_now(&mut w, &mail(&raw, Some(1_700_000_000)));
+        assert!(!written.pending);
         assert_eq!(written.bytes, raw.len() as u64);
         assert!(written.lost.is_empty());
     }
@@ -425,4 +438,45 @@ fn stale_temporary_files_are_swept_and_noted() {
     // Only the messages are left besides: no temporary file of this run.
     let left: Vec<String> = files(&dst).into_iter().filter(|f| !f.ends_with(&live)).collect();
     assert_eq!(left, ["2023-11-14_221320_no_subject.eml", "Sub/2023-11-14_221320_Sub.eml"]);
+}
+
+/// With fsync, messages are taken pending and made durable in batches:
+/// each is settled once, with its own size, and the names are given in
+/// the order written (the same subject: `same`, `same_2`, `same_3`).
+#[test]
+fn fsync_batches_settle_each_message_named_in_write_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("out");
+    let mut w = EmlWriter::create(&dst, EmlWriteOptions { fsync: true }).unwrap();
+    let folders = [folder(0, &[])];
+    w.begin(&folders).unwrap();
+    w.open_folder(&folders[0]).unwrap();
+    let n = mailshift_eml::BATCH_FILES + 3;
+    let mut sizes = Vec::new();
+    let mut settled = Vec::new();
+    for i in 0..n {
+        let raw = msg("same", &"b".repeat(i));
+        sizes.push(raw.len() as u64);
+        let mut item = mail(&raw, Some(1_700_000_000));
+        item.meta.id = ItemId(0, i as u64);
+        assert!(w.write(&item).unwrap().pending);
+        settled.extend(w.settled(false));
+    }
+    // One full batch was made durable and named while writing.
+    assert_eq!(settled.len(), mailshift_eml::BATCH_FILES);
+    settled.extend(w.settled(true));
+    w.close_folder().unwrap();
+    w.finish().unwrap();
+    assert_eq!(settled.len(), n);
+    for (i, (id, result)) in settled.into_iter().enumerate() {
+        assert_eq!(id, ItemId(0, i as u64));
+        assert_eq!(result.unwrap().bytes, sizes[i]);
+    }
+    let got = files(&dst);
+    assert_eq!(got.len(), n, "no temporary file left");
+    for i in [0usize, 1, 2, n - 1] {
+        let name = if i == 0 { "same.eml".to_string() } else { format!("same_{}.eml", i + 1) };
+        let body = std::fs::read(dst.join(format!("2023-11-14_221320_{name}"))).unwrap();
+        assert_eq!(body, msg("same", &"b".repeat(i)), "{name}");
+    }
 }

@@ -169,18 +169,9 @@ fn new_temp(tmp: &Path, tag: &str, counter: &mut u64) -> Result<(PathBuf, File)>
     Err(Error::Unsupported { path: tmp.to_path_buf(), reason: "could not find a free temporary file name".into() })
 }
 
-/// Makes the files of a batch durable: one `syncfs(2)` of their file
-/// system on Linux, one fsync per file elsewhere.
+/// Makes the files of a batch durable ([`fsio::sync_files`]).
 fn durable(batch: &[Pending]) -> std::result::Result<(), (PathBuf, std::io::Error)> {
-    #[cfg(target_os = "linux")]
-    if let Some(first) = batch.first() {
-        let f = File::open(&first.tmp).map_err(|e| (first.tmp.clone(), e))?;
-        return rustix::fs::syncfs(&f).map_err(|e| (first.tmp.clone(), std::io::Error::from(e)));
-    }
-    for p in batch {
-        File::open(&p.tmp).and_then(|f| f.sync_all()).map_err(|e| (p.tmp.clone(), e))?;
-    }
-    Ok(())
+    fsio::sync_files(&batch.iter().map(|p| p.tmp.as_path()).collect::<Vec<_>>())
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
