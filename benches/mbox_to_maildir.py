@@ -17,7 +17,7 @@ doveadm (Debian: mb2md, dovecot-core).
 import argparse, os, pwd, shutil, statistics, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import timed  # noqa: E402
+from benchlib import Outputs, timed  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -66,10 +66,10 @@ def main():
         except KeyError:
             sh(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user])
 
-    def fresh(name):
-        d = os.path.join(work, name)
-        shutil.rmtree(d, ignore_errors=True)
-        return d
+    # Each run writes directories of its own, all removed at the end
+    # (benchlib.Outputs: deleting just before a run slows its file creation).
+    outputs = Outputs(work)
+    fresh = outputs.fresh
 
     def doveadm():
         home = fresh("dove-home")
@@ -120,6 +120,7 @@ def main():
     print()
     for name, *_, cmd in rows:
         print(f"{name}: {' '.join(cmd)}")
+    outputs.remove_all()
 
 
 if __name__ == "__main__":
