@@ -68,6 +68,14 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Writers that make files durable with [`sync_files`] do it in batches of
+/// this many files ...
+pub const SYNC_BATCH_FILES: usize = 512;
+/// ... or of this many bytes, whichever comes first: few enough that a
+/// message waits little for its name, many enough that one flush of the
+/// device serves hundreds of files.
+pub const SYNC_BATCH_BYTES: u64 = 64 << 20;
+
 /// Makes the files at `paths` durable together: one `syncfs(2)` of their
 /// file system on Linux (one system call and one flush of the device for
 /// a batch of hundreds of files, where an fsync each waits on the disk

@@ -211,7 +211,10 @@ pub trait StoreWriter {
     /// [`Written::pending`], by the id of their [`Prepared::meta`]. With
     /// `wait`, blocks until every pending item has one (called before
     /// [`close_folder`](Self::close_folder)). Writers that answer at once
-    /// never have any.
+    /// never have any. A writer that still holds pending items when a
+    /// folder is closed (or the run finished) completes them there, and
+    /// their outcomes wait for the next call: a caller that takes items
+    /// pending asks once more after [`finish`](Self::finish).
     fn settled(&mut self, _wait: bool) -> Vec<(crate::model::ItemId, Result<Written>)> {
         Vec::new()
     }

@@ -38,7 +38,7 @@ mod reader;
 mod writer;
 
 pub use reader::{looks_like_header, EmlReader};
-pub use writer::{not_kept, EmlWriteOptions, EmlWriter, BATCH_BYTES, BATCH_FILES};
+pub use writer::{not_kept, EmlWriteOptions, EmlWriter};
 
 /// True if `path` looks like an EML file or a tree of them (see [`EmlReader::probe`]).
 pub fn probe(path: &std::path::Path) -> bool {

@@ -41,7 +41,7 @@ pub struct EmlWriteOptions {
 /// the next run into that directory removes. New directories are 0700.
 ///
 /// With `fsync`, the temporary files are made durable in batches
-/// ([`BATCH_FILES`], [`BATCH_BYTES`]; [`fsio::sync_files`]) before any of
+/// ([`fsio::SYNC_BATCH_FILES`], [`fsio::SYNC_BATCH_BYTES`]; [`fsio::sync_files`]) before any of
 /// them is given its name, in the order written: the writer takes each
 /// message [`pending`](Written::pending) and says how it went in
 /// [`settled`](StoreWriter::settled). One fsync per file waited on the
@@ -75,11 +75,6 @@ pub struct EmlWriter {
     /// Outcomes of messages taken pending, not yet asked for.
     done: Vec<(ItemId, Result<Written>)>,
 }
-
-/// With `fsync`, messages are made durable in batches of this many files ...
-pub const BATCH_FILES: usize = 512;
-/// ... or of this many bytes, whichever comes first.
-pub const BATCH_BYTES: u64 = 64 << 20;
 
 /// A message in a temporary file, waiting for its batch to be made durable.
 #[derive(Debug)]
@@ -474,7 +469,7 @@ impl StoreWriter for EmlWriter {
         if self.opts.fsync {
             self.unsynced.push(Unsynced { id: item.meta.id, tmp, dir, stem, written });
             self.unsynced_bytes += mail.raw.len() as u64;
-            if self.unsynced.len() >= BATCH_FILES || self.unsynced_bytes >= BATCH_BYTES {
+            if self.unsynced.len() >= fsio::SYNC_BATCH_FILES || self.unsynced_bytes >= fsio::SYNC_BATCH_BYTES {
                 self.commit();
             }
             return Ok(Written { pending: true, ..Written::default() });

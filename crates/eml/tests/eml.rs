@@ -451,7 +451,7 @@ fn fsync_batches_settle_each_message_named_in_write_order() {
     let folders = [folder(0, &[])];
     w.begin(&folders).unwrap();
     w.open_folder(&folders[0]).unwrap();
-    let n = mailshift_eml::BATCH_FILES + 3;
+    let n = mailshift_core::fsio::SYNC_BATCH_FILES + 3;
     let mut sizes = Vec::new();
     let mut settled = Vec::new();
     for i in 0..n {
@@ -463,7 +463,7 @@ fn fsync_batches_settle_each_message_named_in_write_order() {
         settled.extend(w.settled(false));
     }
     // One full batch was made durable and named while writing.
-    assert_eq!(settled.len(), mailshift_eml::BATCH_FILES);
+    assert_eq!(settled.len(), mailshift_core::fsio::SYNC_BATCH_FILES);
     settled.extend(w.settled(true));
     w.close_folder().unwrap();
     w.finish().unwrap();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mailshift_core::mutf7::keyword_atom;
-use mailshift_core::{fsio, Error, Folder, FolderKind, FolderRole, Prepared, Result, StoreWriter, Written};
+use mailshift_core::{fsio, Error, Folder, FolderKind, FolderRole, ItemId, Prepared, Result, StoreWriter, Written};
 
 use crate::info::{flag_letters, read_keywords, valid_keyword, MAX_KEYWORDS};
 use crate::name::encode_component;
@@ -62,14 +62,16 @@ struct OpenFolder {
 ///   run that is gone (killed before it could clean up) are removed from
 ///   its `tmp/`, and `notes` lists them; files of other names are left to
 ///   their owners. With `fsync`, messages are
-///   made durable in batches (up to 512 files or 64 MiB): on Linux one
-///   `syncfs(2)` flushes the whole batch, elsewhere each file is fsynced;
-///   only then are the batch's files moved into place, so a crash leaves
-///   whole messages in `cur/`/`new/` and at most a batch of files in `tmp/`
-///   (which Maildir readers ignore, and the next run removes). A batch that
-///   cannot be placed is removed from `tmp/`, and the folder's
-///   [`close_folder`](StoreWriter::close_folder) fails, so that none of it
-///   is counted as copied. A message with any flag or
+///   made durable in batches ([`fsio::SYNC_BATCH_FILES`] files or
+///   [`fsio::SYNC_BATCH_BYTES`]): on Linux one `syncfs(2)` flushes the
+///   whole batch, elsewhere each file is fsynced; only then are the
+///   batch's files moved into place, in the order written, so a crash
+///   leaves whole messages in `cur/`/`new/` and at most a batch of files in
+///   `tmp/` (which Maildir readers ignore, and the next run removes). The
+///   writer takes each such message [`pending`](Written::pending) and says
+///   in [`settled`](StoreWriter::settled) how it went: a batch that cannot
+///   be made durable fails each of its messages, a message that cannot be
+///   moved into place fails alone, and neither is left in `tmp/`. A message with any flag or
 ///   keyword goes to `cur/` with `:2,<letters>`; one with neither goes to
 ///   `new/` without info, as a mail delivery agent would leave it (Dovecot
 ///   shows it as `\Recent`).
@@ -92,8 +94,8 @@ pub struct MaildirWriter {
     pending: Vec<Pending>,
     /// Bytes of the pending messages.
     pending_bytes: u64,
-    /// Why a batch of the open folder could not be placed (see `commit`).
-    broken: Option<String>,
+    /// Outcomes of messages taken pending, not yet asked for.
+    done: Vec<(ItemId, Result<Written>)>,
     /// The source's name of the folder written as the inbox (see
     /// [`MaildirWriter::folder_dir`]).
     inbox: Option<String>,
@@ -112,14 +114,11 @@ pub struct MaildirWriter {
 /// A message in `tmp/` waiting for its move to `cur/` or `new/`.
 #[derive(Debug)]
 struct Pending {
+    id: ItemId,
     tmp: PathBuf,
     dest: PathBuf,
+    written: Written,
 }
-
-/// With `fsync`, messages are made durable in batches of this many files ...
-const BATCH_FILES: usize = 512;
-/// ... or of this many bytes, whichever comes first.
-const BATCH_BYTES: u64 = 64 << 20;
 
 /// The host name as Maildir file names carry it: `/` and `:` written as
 /// `\057` and `\072` (the Maildir specification; Dovecot does the same).
@@ -204,7 +203,7 @@ impl MaildirWriter {
             open: None,
             pending: Vec::new(),
             pending_bytes: 0,
-            broken: None,
+            done: Vec::new(),
             inbox: None,
             renamed: BTreeMap::new(),
             top_names: Vec::new(),
@@ -345,64 +344,54 @@ impl MaildirWriter {
         result
     }
 
-    /// Makes the pending messages durable and moves them into place.
-    ///
-    /// On an error, the messages not yet placed are removed from `tmp/`, the
-    /// error says how many, and the folder is marked broken: its
-    /// `close_folder` fails, so that the converter counts the folder's
-    /// messages as failed rather than copied (some were reported written
-    /// before their batch was placed).
-    fn commit(&mut self) -> Result<()> {
-        let r = self.place_pending();
-        if let Err(e) = &r {
-            self.broken.get_or_insert_with(|| e.to_string());
-        }
-        r
-    }
-
-    fn place_pending(&mut self) -> Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let pending = std::mem::take(&mut self.pending);
+    /// Makes the pending messages durable and moves them into place, in
+    /// the order written, and notes each one's outcome for
+    /// [`settled`](StoreWriter::settled). When the batch cannot be made
+    /// durable, none of it is placed and each of its messages fails; a
+    /// message that cannot be moved into place fails alone. What is not
+    /// placed is not left half-way in `tmp/`.
+    fn commit(&mut self) {
+        let batch = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
-        let n = pending.len();
-        let fail = |path: &Path, e: std::io::Error, placed: usize| {
-            // What was not placed is not kept half-way in tmp/.
-            for p in &pending[placed..] {
+        if batch.is_empty() {
+            return;
+        }
+        if let Err((path, e)) = durable(&batch) {
+            let why = format!("{e} (making a batch of {} messages durable)", batch.len());
+            for p in batch {
+                let _ = fs::remove_file(&p.tmp);
+                self.done.push((p.id, Err(Error::io(&path, std::io::Error::new(e.kind(), why.clone())))));
+            }
+            return;
+        }
+        for p in batch {
+            let result = Self::place_free(&p.tmp, &p.dest).map(|()| p.written);
+            if result.is_err() {
                 let _ = fs::remove_file(&p.tmp);
             }
-            Error::Io {
-                path: path.to_path_buf(),
-                source: std::io::Error::new(
-                    e.kind(),
-                    format!("{e}; {} of the {n} messages of this batch were not moved into place", n - placed),
-                ),
-            }
-        };
-        if let Err((p, e)) = durable(&pending) {
-            return Err(fail(&p, e, 0));
+            self.done.push((p.id, result));
         }
-        for (i, p) in pending.iter().enumerate() {
-            // A name taken since the message was written (another writer
-            // in the same Maildir): the next free variant of it.
-            let mut dest = p.dest.clone();
-            let mut k = 1;
-            loop {
-                match Self::place(&p.tmp, &dest) {
-                    Ok(()) => break,
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && k < 100 => {
-                        let name = p.dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                        let (base, info) = name.split_once(':').map_or((name.as_str(), ""), |(b, i)| (b, i));
-                        let sep = if info.is_empty() { "" } else { ":" };
-                        dest = p.dest.with_file_name(format!("{base}.{k}{sep}{info}"));
-                        k += 1;
-                    }
-                    Err(e) => return Err(fail(&dest, e, i)),
+    }
+
+    /// Moves `tmp` to `dest` or, where another writer in the same Maildir
+    /// took that name since the message was written, to the next free
+    /// variant of it.
+    fn place_free(tmp: &Path, dest: &Path) -> Result<()> {
+        let mut to = dest.to_path_buf();
+        let mut k = 1;
+        loop {
+            match Self::place(tmp, &to) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && k < 100 => {
+                    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let (base, info) = name.split_once(':').map_or((name.as_str(), ""), |(b, i)| (b, i));
+                    let sep = if info.is_empty() { "" } else { ":" };
+                    to = dest.with_file_name(format!("{base}.{k}{sep}{info}"));
+                    k += 1;
                 }
+                Err(e) => return Err(Error::io(&to, e)),
             }
         }
-        Ok(())
     }
 
     /// A new Maildir unique name: `<secs>.M<usecs>P<pid>Q<n>.<host>,S=<size>`.
@@ -471,7 +460,6 @@ impl StoreWriter for MaildirWriter {
             }
         }
         let keywords = read_keywords(&dir.join(KEYWORDS_FILE))?;
-        self.broken = None;
         self.open = Some(OpenFolder { dir, keywords });
         Ok(())
     }
@@ -568,12 +556,12 @@ impl StoreWriter for MaildirWriter {
                 if dest.exists() {
                     continue;
                 }
-                self.pending.push(Pending { tmp, dest });
+                self.pending.push(Pending { id: item.meta.id, tmp, dest, written });
                 self.pending_bytes += raw.len() as u64;
-                if self.pending.len() >= BATCH_FILES || self.pending_bytes >= BATCH_BYTES {
-                    self.commit()?;
+                if self.pending.len() >= fsio::SYNC_BATCH_FILES || self.pending_bytes >= fsio::SYNC_BATCH_BYTES {
+                    self.commit();
                 }
-                return Ok(written);
+                return Ok(Written { pending: true, ..Written::default() });
             }
             match Self::place(&tmp, &dest) {
                 Ok(()) => return Ok(written),
@@ -588,17 +576,18 @@ impl StoreWriter for MaildirWriter {
         Err(Error::Unsupported { path: dir, reason: "could not find a free unique file name".into() })
     }
 
-    fn close_folder(&mut self) -> Result<()> {
-        let committed = self.commit();
-        let broken = self.broken.take();
-        let Some(open) = self.open.take() else { return committed };
-        committed?;
-        if let Some(why) = broken {
-            return Err(Error::Io {
-                path: open.dir.clone(),
-                source: std::io::Error::other(format!("messages of this folder were not all placed: {why}")),
-            });
+    fn settled(&mut self, wait: bool) -> Vec<(ItemId, Result<Written>)> {
+        if wait {
+            self.commit();
         }
+        std::mem::take(&mut self.done)
+    }
+
+    fn close_folder(&mut self) -> Result<()> {
+        // The converter settles before it closes; a batch left is placed
+        // now, and its outcomes wait for the next `settled`.
+        self.commit();
+        let Some(open) = self.open.take() else { return Ok(()) };
         if self.opts.fsync {
             sync_dir(&open.dir.join("cur"))?;
             sync_dir(&open.dir.join("new"))?;
@@ -643,6 +632,6 @@ impl Drop for MaildirWriter {
     /// without `close_folder`/`finish`) are placed, or else removed: no
     /// temporary file of ours is left in `tmp/`.
     fn drop(&mut self) {
-        let _ = self.commit();
+        self.commit();
     }
 }

@@ -59,7 +59,14 @@ fn write_sample(dir: &Path, layout: Layout) -> Vec<Folder> {
             mail(&format!("{p} four"), Flags::empty(), &["$Label1"], Some(-86_400)),
         ];
         for it in &items {
-            let written = w.write(it).unwrap();
+            // With fsync each message is taken pending and settled after
+            // its batch is durable and in place.
+            assert!(w.write(it).unwrap().pending);
+        }
+        let settled = w.settled(true);
+        assert_eq!(settled.len(), items.len());
+        for ((_, written), it) in settled.into_iter().zip(&items) {
+            let written = written.unwrap();
             assert!(written.lost.is_empty());
             assert_eq!(written.bytes, it.size());
         }

@@ -270,8 +270,8 @@ fn cancelled_conversion_leaves_no_temp_files() {
     }
 }
 
-/// A batch that cannot be moved into place is removed from `tmp/` and the
-/// folder fails (its messages are not counted as copied); a writer dropped
+/// A batch that cannot be moved into place is removed from `tmp/` and each
+/// of its messages fails (none is counted as copied); a writer dropped
 /// without `finish` places what it holds.
 #[test]
 fn unplaceable_batch_and_dropped_writer_leave_no_temp_files() {
@@ -287,10 +287,15 @@ fn unplaceable_batch_and_dropped_writer_leave_no_temp_files() {
     assert_eq!(our_temp_files(&d.join("tmp")).len(), 3, "waiting for their batch");
     // cur/ gone: link(2) fails.
     fs::rename(d.join("cur"), d.join("cur.away")).expect("rename");
-    let err = w.close_folder().expect_err("the batch cannot be placed").to_string();
-    assert!(err.contains("3 of the 3 messages"), "{err}");
+    let settled = w.settled(true);
+    assert_eq!(settled.len(), 3);
+    for (_, r) in &settled {
+        let err = r.as_ref().expect_err("the batch cannot be placed").to_string();
+        assert!(err.contains("cur"), "{err}");
+    }
     assert_eq!(our_temp_files(&d.join("tmp")), Vec::<String>::new());
     fs::rename(d.join("cur.away"), d.join("cur")).expect("rename");
+    w.close_folder().expect("nothing left to place");
     drop(w);
 
     let mut w = writer(d, Layout::MaildirPlusPlus, true);
@@ -377,4 +382,44 @@ fn outlook_categories_become_imap_keywords() {
     let items = r.items(f.id).expect("items");
     let Item::Mail(m) = r.read(items[0].id).expect("read") else { panic!("mail") };
     assert_eq!(m.keywords, ["Green_Category", "Gesch&AOQ-ftlich", "Work"]);
+}
+
+/// With fsync, a message that cannot be moved into place when its batch is
+/// settled fails alone, by its id: the others of the batch are placed, and
+/// nothing is left in `tmp/`. (Earlier the whole folder failed, so that
+/// messages already in place were counted as failed.)
+#[test]
+fn a_message_that_cannot_be_placed_fails_alone() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("out");
+    let folders = [folder(1, &["Inbox"], FolderRole::Inbox)];
+    let mut w = writer(&root, Layout::MaildirPlusPlus, true);
+    w.begin(&folders).expect("begin");
+    w.open_folder(&folders[0]).expect("open");
+    let mut items = [
+        mail("new one", Flags::empty(), &[], None),
+        mail("seen", Flags::SEEN, &[], None),
+        mail("new two", Flags::empty(), &[], None),
+    ];
+    for (i, it) in items.iter_mut().enumerate() {
+        it.meta.id = mailshift_core::ItemId(1, i as u64);
+        assert!(w.write(it).expect("write").pending, "with fsync, placed once its batch is durable");
+    }
+    // Nothing is in place before the batch is settled.
+    assert_eq!(fs::read_dir(root.join("new")).expect("new").count(), 0);
+    // cur/ is gone: the seen message has nowhere to go.
+    fs::remove_dir(root.join("cur")).expect("rmdir cur");
+    fs::write(root.join("cur"), b"not a directory").expect("file in its place");
+    let settled = w.settled(true);
+    let outcome: Vec<(u64, bool)> = settled.iter().map(|(id, r)| (id.1, r.is_ok())).collect();
+    assert_eq!(outcome, [(0, true), (1, false), (2, true)]);
+    let err = settled[1].1.as_ref().expect_err("the seen message").to_string();
+    assert!(err.contains("cur"), "the error names where it could not go: {err}");
+    assert_eq!(fs::read_dir(root.join("new")).expect("new").count(), 2);
+    assert!(our_temp_files(&root.join("tmp")).is_empty(), "nothing left in tmp/");
+    fs::remove_file(root.join("cur")).expect("rm");
+    fs::create_dir(root.join("cur")).expect("mkdir");
+    w.close_folder().expect("close");
+    w.finish().expect("finish");
+    assert!(w.settled(true).is_empty());
 }
