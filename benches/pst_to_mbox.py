@@ -3,10 +3,10 @@
 
     python3 benches/pst_to_mbox.py [--pst FILE ...] [--gen N,N,...] [--to mbox|maildir|eml] [--fsync] [--runs 3]
 
-For each store (bench.pst by default; `--gen 2500,10000,40000` adds stores
-of those many messages written by our PST writer, `gen_pst`, cached in the
-work directory: 1x, 4x and 16x for the linearity table), runs on fresh
-output directories:
+For each store (bench.pst, unless `--pst` names others; `--gen
+2500,10000,40000` adds stores of those many messages written by our PST
+writer, `gen_pst`, cached in the work directory: 1x, 4x and 16x for the
+linearity table), runs on fresh output directories:
 
 - `mailshift convert PST DIR --to mbox --no-fsync` (`--fsync`: the default
   fsync on; `--to maildir` or `--to eml`: one file per message);
@@ -56,14 +56,15 @@ def messages(d, layout):
                     continue
                 with open(p, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
                     n += int(m[:5] == b"From ") + occurrences(m, b"\n\nFrom ") + occurrences(m, b"\r\n\r\nFrom ")
-            elif not f.startswith(".") and not f.endswith((".vcf", ".ics", ".json")) and os.path.basename(root) != "tmp":
+            elif (not f.startswith(".") and not f.endswith((".vcf", ".ics", ".json")) and os.path.basename(root) != "tmp"
+                  and f not in ("maildirfolder", "dovecot-keywords")):
                 n += 1
     return n
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pst", action="append", help="a store (repeatable; default bench.pst)")
+    ap.add_argument("--pst", action="append", help="a store (repeatable; in place of bench.pst)")
     ap.add_argument("--gen", default="", help="also generated stores of these many messages, comma-separated")
     ap.add_argument("--small", action="store_true", help="generated stores: 1 KB of text a message (gen_pst --small)")
     ap.add_argument("--to", choices=["mbox", "maildir", "eml"], default="mbox")
@@ -78,7 +79,7 @@ def main():
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     mailshift = os.path.join(target, "release", "mailshift")
     stores = [os.path.abspath(p) for p in (a.pst or [])]
-    if not a.pst and not a.gen:
+    if not a.pst:
         stores.append(os.path.abspath(os.path.join(ROOT, "..", "shared", "bench", "bench.pst")))
     for n in [int(x) for x in a.gen.split(",") if x.strip()]:
         kind = "small" if a.small else "bench"

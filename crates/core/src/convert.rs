@@ -326,11 +326,17 @@ pub fn convert(
         let (tx, rx) = sync_channel::<(usize, Vec<(ItemMeta, Outcome<'_>)>)>(1);
         let plan_ref = &plan;
         let scopes_ref = &scopes;
+        let pool = prepare_pool();
         scope.spawn(move || {
             for (fi, (_, items)) in plan_ref.iter().enumerate() {
                 let Ok(items) = items else { continue };
                 for range in batches(items, opts.batch_bytes) {
-                    if tx.send((fi, work.prepare_batch(&items[range], &scopes_ref[fi]))).is_err() {
+                    let prepare = || work.prepare_batch(&items[range.clone()], &scopes_ref[fi]);
+                    let batch = match &pool {
+                        Some(pool) => pool.install(prepare),
+                        None => prepare(),
+                    };
+                    if tx.send((fi, batch)).is_err() {
                         return;
                     }
                 }
@@ -554,6 +560,24 @@ impl<'a> Producer<'a> {
             prepare_all()
         }
     }
+}
+
+/// The pool that prepares the items: one thread more than the machine has
+/// cores, unless `RAYON_NUM_THREADS` sets rayon's own pool (then `None`:
+/// that one is used). The writer runs on a thread of its own, and each
+/// batch waits for its slowest item: with one worker per core, a core
+/// idled at every batch's tail and whenever the writer ran alone (10,000
+/// messages to mbox on 2 cores: 0.74-0.89 s, 0.65-0.67 s with three).
+fn prepare_pool() -> Option<rayon::ThreadPool> {
+    if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+        return None;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(cores + 1)
+        .thread_name(|i| format!("mailshift-prepare-{i}"))
+        .build()
+        .ok()
 }
 
 /// The producer's batches as the writer takes them: (folder index, items).

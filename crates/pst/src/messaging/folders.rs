@@ -201,7 +201,11 @@ impl Store {
                             linked
                         }
                     },
-                    Ok(None) => self.linked_messages(child).len() * usize::from(pst.is_salvaged()),
+                    // A sound file's folder without a contents table holds
+                    // nothing (the parent links are not looked at: that
+                    // map costs a walk of the whole NBT).
+                    Ok(None) if pst.is_salvaged() => self.linked_messages(child).len(),
+                    Ok(None) => 0,
                     Err(e) => {
                         let linked = self.linked_messages(child).len();
                         notes.push(format!(
