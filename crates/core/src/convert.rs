@@ -656,9 +656,16 @@ fn write_one(
             let Prepared { key, lost, not_kept, .. } = p;
             match result {
                 Ok(w) if w.pending => {
-                    run.pending.insert(meta.id, Pending { meta, key, lost, not_kept });
+                    // The key is claimed now, not when the writer says how
+                    // it went: a copy of the message later in the same
+                    // batch is a duplicate of this one (it was written
+                    // twice). Given back if this one is not written.
+                    let claimed = opts.dedup && run.seen.insert(key);
+                    run.pending.insert(meta.id, Pending { meta, key, lost, not_kept, claimed });
                 }
-                result => account(source, opts, meta, Pending { meta, key, lost, not_kept }, result, run),
+                result => {
+                    account(source, opts, meta, Pending { meta, key, lost, not_kept, claimed: false }, result, run)
+                }
             }
             settle(source, target, opts, false, run);
         }
@@ -672,6 +679,8 @@ struct Pending {
     key: DedupKey,
     lost: Vec<String>,
     not_kept: Vec<String>,
+    /// Its key was put in `seen` when it was taken (with --dedup).
+    claimed: bool,
 }
 
 /// Counts the outcomes the writer knows now of items it took pending;
@@ -714,6 +723,10 @@ fn account(
     run: &mut FolderRun<'_, '_>,
 ) {
     let FolderRun { seen, added, stopped, fr, .. } = run;
+    if p.claimed && !matches!(result, Ok(Written { duplicate: None, .. })) {
+        // Not written after all: a later copy may be.
+        seen.remove(&p.key);
+    }
     match result {
         Ok(Written { duplicate: Some(reason), .. }) => {
             fr.counts.skipped_duplicate += 1;
@@ -735,7 +748,7 @@ fn account(
             for n in p.not_kept.into_iter().chain(w.not_kept) {
                 fr.add_not_kept(n);
             }
-            if opts.dedup && seen.insert(p.key) {
+            if opts.dedup && (p.claimed || seen.insert(p.key)) {
                 added.push(p.key);
             }
         }

@@ -68,6 +68,37 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Gives the file at `from` the name `to`, never replacing a file there:
+/// fails with [`io::ErrorKind::AlreadyExists`] if `to` exists. On Linux one
+/// `renameat2(RENAME_NOREPLACE)`; where that is refused (a file system or
+/// kernel without it), and elsewhere, a hard link then the removal of
+/// `from`, and on file systems without hard links a check then a rename
+/// (only another writer racing on the same name could slip in between).
+/// One rename is half the directory updates of link + unlink: Maildir and
+/// EML name every message this way.
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == rustix::io::Errno::EXIST => return Err(io::Error::from(e)),
+            Err(e) if e != rustix::io::Errno::INVAL && e != rustix::io::Errno::NOSYS => return Err(io::Error::from(e)),
+            Err(_) => {}
+        }
+    }
+    match std::fs::hard_link(from, to) {
+        Ok(()) => std::fs::remove_file(from),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) => {
+            if to.exists() {
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, "target exists"));
+            }
+            std::fs::rename(from, to)
+        }
+    }
+}
+
 /// Writers that make files durable with [`sync_files`] do it in batches of
 /// this many files ...
 pub const SYNC_BATCH_FILES: usize = 512;
@@ -195,6 +226,21 @@ pub fn sweep_stale(dir: &Path) -> io::Result<Vec<PathBuf>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rename_noreplace_never_replaces() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b, c) = (d.path().join("a"), d.path().join("b"), d.path().join("c"));
+        std::fs::write(&a, b"one").unwrap();
+        std::fs::write(&b, b"two").unwrap();
+        let e = rename_noreplace(&a, &b).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&a).unwrap(), b"one");
+        assert_eq!(std::fs::read(&b).unwrap(), b"two");
+        rename_noreplace(&a, &c).unwrap();
+        assert!(!a.exists());
+        assert_eq!(std::fs::read(&c).unwrap(), b"one");
+    }
+
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 

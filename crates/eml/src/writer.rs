@@ -356,28 +356,17 @@ impl EmlWriter {
                 path: dir.to_path_buf(),
                 reason: format!("too many files named {stem}"),
             })?;
-            // A hard link fails with AlreadyExists instead of replacing, so
-            // the check and the naming are one atomic step.
-            match std::fs::hard_link(&tmp, &target) {
+            // Fails with AlreadyExists instead of replacing, so the check
+            // and the naming are one atomic step.
+            match fsio::rename_noreplace(&tmp, &target) {
                 Ok(()) => {
-                    tmp.close().map_err(|e| Error::io(&target, e))?;
-                    self.note_next(stem, n);
-                    return Ok(target);
-                }
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
-                Err(_) => {
-                    // File systems without hard links (FAT, some network
-                    // shares): check, then rename. Only another writer racing
-                    // on the same name could slip in between.
-                    if target.exists() {
-                        continue;
-                    }
-                    std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
                     // Renamed away: nothing left to remove.
                     let _ = tmp.keep();
                     self.note_next(stem, n);
                     return Ok(target);
                 }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Error::io(&target, e)),
             }
         }
     }

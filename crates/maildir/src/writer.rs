@@ -56,9 +56,10 @@ struct OpenFolder {
 /// - Each message is written to `tmp/` as `.mailshift-<pid>-<n>.tmp` (a
 ///   name no mail delivery agent uses, and one that tells whether the run
 ///   that wrote it is still alive), given the received time as its mtime
-///   (Dovecot's received date), made durable, then linked into place under
-///   a unique name (`<secs>.M<usecs>P<pid>Q<n>.<host>,S=<size>`), never
-///   replacing an existing file. When a folder is opened, such files of a
+///   (Dovecot's received date), made durable, then moved into place
+///   ([`fsio::rename_noreplace`]) under a unique name
+///   (`<secs>.M<usecs>P<pid>Q<n>.<host>,S=<size>`), never replacing an
+///   existing file. When a folder is opened, such files of a
 ///   run that is gone (killed before it could clean up) are removed from
 ///   its `tmp/`, and `notes` lists them; files of other names are left to
 ///   their owners. With `fsync`, messages are
@@ -413,16 +414,7 @@ impl MaildirWriter {
     /// then unlink(2), as the Maildir specification does; where links are
     /// not supported, a rename after checking that `dest` is free.
     fn place(tmp: &Path, dest: &Path) -> std::io::Result<()> {
-        match fs::hard_link(tmp, dest) {
-            Ok(()) => fs::remove_file(tmp),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
-            Err(_) => {
-                if dest.exists() {
-                    return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "target exists"));
-                }
-                fs::rename(tmp, dest)
-            }
-        }
+        fsio::rename_noreplace(tmp, dest)
     }
 }
 

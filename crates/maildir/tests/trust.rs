@@ -423,3 +423,45 @@ fn a_message_that_cannot_be_placed_fails_alone() {
     w.finish().expect("finish");
     assert!(w.settled(true).is_empty());
 }
+
+/// With --dedup and fsync (messages taken pending until their batch is
+/// durable), a message's second copy in the same batch is a duplicate:
+/// its key is claimed when the first is taken, not when that one settles.
+/// (The batch test's rerun found a message twice in its target.)
+#[test]
+fn dedup_with_fsync_writes_each_message_once() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let src = tmp.path().join("src");
+    let mut w = writer(&src, Layout::MaildirPlusPlus, false);
+    let root = folder(0, &[], FolderRole::Inbox);
+    w.begin(std::slice::from_ref(&root)).expect("begin");
+    w.open_folder(&root).expect("open");
+    // m0..m9, each twice (the same Message-ID), m0 a third time.
+    for i in (0..10).chain(0..10).chain(0..1) {
+        w.write(&mail(&format!("m{i}"), Flags::empty(), &[], None)).expect("write");
+    }
+    w.finish().expect("finish");
+    drop(w);
+
+    let source = MaildirReader::open(&src).expect("open");
+    let dst = tmp.path().join("dst");
+    let mut target = writer(&dst, Layout::MaildirPlusPlus, true);
+    let opts = Options { dedup: true, ..Options::default() };
+    let report = convert(&source, &mut target, None, &opts, &mailshift_core::NoProgress).expect("convert");
+    drop(target);
+    assert_eq!((report.total.copied, report.total.skipped_duplicate), (10, 11));
+    let r = MaildirReader::open(&dst).expect("open");
+    let mut subjects: Vec<String> = r
+        .items(FolderId(0))
+        .expect("items")
+        .into_iter()
+        .map(|it| {
+            let Item::Mail(m) = r.read(it.id).expect("read") else { panic!("not mail") };
+            String::from_utf8_lossy(&m.raw).lines().next().expect("line").to_string()
+        })
+        .collect();
+    subjects.sort();
+    let mut want: Vec<String> = (0..10).map(|i| format!("Subject: m{i}")).collect();
+    want.sort();
+    assert_eq!(subjects, want);
+}
