@@ -480,3 +480,40 @@ fn fsync_batches_settle_each_message_named_in_write_order() {
         assert_eq!(body, msg("same", &"b".repeat(i)), "{name}");
     }
 }
+
+/// With --dedup and fsync (files taken pending until their batch is
+/// durable), a message's second copy in the same batch is skipped as a
+/// duplicate, not written beside the first.
+#[test]
+fn dedup_with_fsync_writes_each_message_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let mut w = EmlWriter::create(&src, EmlWriteOptions { fsync: false }).unwrap();
+    let folders = [folder(0, &[])];
+    w.begin(&folders).unwrap();
+    w.open_folder(&folders[0]).unwrap();
+    // m0..m5, each twice (the same Message-ID and bytes).
+    for i in (0..6).chain(0..6) {
+        let raw = format!("Message-ID: <m{i}@example.org>\r\n").into_bytes();
+        let raw = [raw, msg(&format!("m{i}"), "body")].concat();
+        w.write(&mail(&raw, Some(1_700_000_000))).unwrap();
+    }
+    w.close_folder().unwrap();
+    w.finish().unwrap();
+
+    let r = EmlReader::open(&src).unwrap();
+    let dst = tmp.path().join("dst");
+    let mut w2 = EmlWriter::create(&dst, EmlWriteOptions { fsync: true }).unwrap();
+    let opts = Options { dedup: true, ..Options::default() };
+    let report = convert(&r, &mut w2, None, &opts, &NoProgress).unwrap();
+    assert_eq!((report.total.copied, report.total.skipped_duplicate), (6, 6));
+    let mut subjects: Vec<String> = files(&dst)
+        .iter()
+        .map(|f| {
+            let body = String::from_utf8(std::fs::read(dst.join(f)).unwrap()).unwrap();
+            body.lines().find(|l| l.starts_with("Subject: ")).unwrap().to_string()
+        })
+        .collect();
+    subjects.sort();
+    assert_eq!(subjects, (0..6).map(|i| format!("Subject: m{i}")).collect::<Vec<_>>());
+}
