@@ -107,6 +107,66 @@ pub const SYNC_BATCH_FILES: usize = 512;
 /// device serves hundreds of files.
 pub const SYNC_BATCH_BYTES: u64 = 64 << 20;
 
+/// Files written and waiting to be made durable together by
+/// [`sync_files`], with what the writer keeps of each (`T`), in the order
+/// written. [`push`](Self::push) says when the batch is full
+/// ([`SYNC_BATCH_FILES`] files or [`SYNC_BATCH_BYTES`]).
+#[derive(Debug)]
+pub struct SyncBatch<T> {
+    items: Vec<T>,
+    bytes: u64,
+}
+
+impl<T> Default for SyncBatch<T> {
+    fn default() -> Self {
+        SyncBatch { items: Vec::new(), bytes: 0 }
+    }
+}
+
+impl<T> SyncBatch<T> {
+    /// Adds a file of `bytes` bytes; true when the batch is now full.
+    pub fn push(&mut self, item: T, bytes: u64) -> bool {
+        self.items.push(item);
+        self.bytes += bytes;
+        self.items.len() >= SYNC_BATCH_FILES || self.bytes >= SYNC_BATCH_BYTES
+    }
+
+    /// Empties the batch and makes its files (`path` of each) durable:
+    /// `Ok` with them, in the order pushed, or `Err` with them and why
+    /// each one fails. An empty batch is `Ok` without a system call.
+    pub fn sync(&mut self, path: impl Fn(&T) -> &Path) -> std::result::Result<Vec<T>, (Vec<T>, SyncFailure)> {
+        let items = std::mem::take(&mut self.items);
+        self.bytes = 0;
+        if items.is_empty() {
+            return Ok(items);
+        }
+        let paths: Vec<&Path> = items.iter().map(&path).collect();
+        match sync_files(&paths) {
+            Ok(()) => Ok(items),
+            Err((at, e)) => {
+                let why = format!("{e} (making a batch of {} messages durable)", items.len());
+                Err((items, SyncFailure { path: at, kind: e.kind(), why }))
+            }
+        }
+    }
+}
+
+/// Why a [`SyncBatch`] could not be made durable: the file the error was
+/// met on, and the error with the batch's size.
+#[derive(Debug, Clone)]
+pub struct SyncFailure {
+    path: PathBuf,
+    kind: io::ErrorKind,
+    why: String,
+}
+
+impl SyncFailure {
+    /// The error for one file of the batch (each fails with its own).
+    pub fn error(&self) -> crate::Error {
+        crate::Error::io(&self.path, io::Error::new(self.kind, self.why.clone()))
+    }
+}
+
 /// Makes the files at `paths` durable together: one `syncfs(2)` of their
 /// file system on Linux (one system call and one flush of the device for
 /// a batch of hundreds of files, where an fsync each waits on the disk
@@ -226,6 +286,25 @@ pub fn sweep_stale(dir: &Path) -> io::Result<Vec<PathBuf>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sync_batch_fills_by_files_or_bytes_and_keeps_the_order() {
+        let d = tempfile::tempdir().unwrap();
+        let paths: Vec<PathBuf> = (0..3).map(|i| d.path().join(format!("f{i}"))).collect();
+        let mut batch = SyncBatch::default();
+        for (i, p) in paths.iter().enumerate() {
+            std::fs::write(p, b"x").unwrap();
+            assert!(!batch.push((i, p.clone()), 1), "not full after {} files", i + 1);
+        }
+        assert!(batch.push((3, paths[0].clone()), SYNC_BATCH_BYTES), "full by bytes");
+        let synced = batch.sync(|(_, p)| p.as_path()).unwrap();
+        assert_eq!(synced.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1, 2, 3]);
+        assert!(batch.sync(|(_, p): &(usize, PathBuf)| p.as_path()).unwrap().is_empty(), "emptied");
+        let mut full = SyncBatch::default();
+        let filled = (0..SYNC_BATCH_FILES).map(|_| full.push((), 0)).collect::<Vec<_>>();
+        assert_eq!(filled.iter().filter(|f| **f).count(), 1, "full at the last file only");
+        assert!(filled[SYNC_BATCH_FILES - 1]);
+    }
+
     #[test]
     fn rename_noreplace_never_replaces() {
         let d = tempfile::tempdir().unwrap();

@@ -59,21 +59,20 @@ struct OpenFolder {
 ///   (Dovecot's received date), made durable, then moved into place
 ///   ([`fsio::rename_noreplace`]) under a unique name
 ///   (`<secs>.M<usecs>P<pid>Q<n>.<host>,S=<size>`), never replacing an
-///   existing file. When a folder is opened, such files of a
-///   run that is gone (killed before it could clean up) are removed from
-///   its `tmp/`, and `notes` lists them; files of other names are left to
-///   their owners. With `fsync`, messages are
-///   made durable in batches ([`fsio::SYNC_BATCH_FILES`] files or
-///   [`fsio::SYNC_BATCH_BYTES`]): on Linux one `syncfs(2)` flushes the
-///   whole batch, elsewhere each file is fsynced; only then are the
+///   existing file. When a folder is opened, such files of a run that is
+///   gone (killed before it could clean up) are removed from its `tmp/`,
+///   and `notes` lists them; files of other names are left to their
+///   owners. With `fsync`, messages are made durable in batches
+///   ([`fsio::SyncBatch`]): on Linux one `syncfs(2)` flushes the whole
+///   batch, elsewhere each file is fsynced; only then are the
 ///   batch's files moved into place, in the order written, so a crash
 ///   leaves whole messages in `cur/`/`new/` and at most a batch of files in
 ///   `tmp/` (which Maildir readers ignore, and the next run removes). The
 ///   writer takes each such message [`pending`](Written::pending) and says
 ///   in [`settled`](StoreWriter::settled) how it went: a batch that cannot
 ///   be made durable fails each of its messages, a message that cannot be
-///   moved into place fails alone, and neither is left in `tmp/`. A message with any flag or
-///   keyword goes to `cur/` with `:2,<letters>`; one with neither goes to
+///   moved into place fails alone, and neither is left in `tmp/`. A
+///   message with any flag or keyword goes to `cur/` with `:2,<letters>`; one with neither goes to
 ///   `new/` without info, as a mail delivery agent would leave it (Dovecot
 ///   shows it as `\Recent`).
 /// - Keywords are numbered in the folder's `dovecot-keywords` (existing
@@ -92,9 +91,7 @@ pub struct MaildirWriter {
     open: Option<OpenFolder>,
     /// Messages written to `tmp/` and waiting to be made durable and moved
     /// into place (with `fsync` only; see [`MaildirWriter::commit`]).
-    pending: Vec<Pending>,
-    /// Bytes of the pending messages.
-    pending_bytes: u64,
+    pending: fsio::SyncBatch<Pending>,
     /// Outcomes of messages taken pending, not yet asked for.
     done: Vec<(ItemId, Result<Written>)>,
     /// The source's name of the folder written as the inbox (see
@@ -169,11 +166,6 @@ fn new_temp(tmp: &Path, tag: &str, counter: &mut u64) -> Result<(PathBuf, File)>
     Err(Error::Unsupported { path: tmp.to_path_buf(), reason: "could not find a free temporary file name".into() })
 }
 
-/// Makes the files of a batch durable ([`fsio::sync_files`]).
-fn durable(batch: &[Pending]) -> std::result::Result<(), (PathBuf, std::io::Error)> {
-    fsio::sync_files(&batch.iter().map(|p| p.tmp.as_path()).collect::<Vec<_>>())
-}
-
 fn sync_dir(dir: &Path) -> Result<()> {
     fsio::sync_dir(dir).map_err(|e| Error::io(dir, e))
 }
@@ -202,8 +194,7 @@ impl MaildirWriter {
             pid: std::process::id(),
             counter: 0,
             open: None,
-            pending: Vec::new(),
-            pending_bytes: 0,
+            pending: fsio::SyncBatch::default(),
             done: Vec::new(),
             inbox: None,
             renamed: BTreeMap::new(),
@@ -352,19 +343,16 @@ impl MaildirWriter {
     /// message that cannot be moved into place fails alone. What is not
     /// placed is not left half-way in `tmp/`.
     fn commit(&mut self) {
-        let batch = std::mem::take(&mut self.pending);
-        self.pending_bytes = 0;
-        if batch.is_empty() {
-            return;
-        }
-        if let Err((path, e)) = durable(&batch) {
-            let why = format!("{e} (making a batch of {} messages durable)", batch.len());
-            for p in batch {
-                let _ = fs::remove_file(&p.tmp);
-                self.done.push((p.id, Err(Error::io(&path, std::io::Error::new(e.kind(), why.clone())))));
+        let batch = match self.pending.sync(|p| &p.tmp) {
+            Ok(batch) => batch,
+            Err((batch, why)) => {
+                for p in batch {
+                    let _ = fs::remove_file(&p.tmp);
+                    self.done.push((p.id, Err(why.error())));
+                }
+                return;
             }
-            return;
-        }
+        };
         for p in batch {
             let result = Self::place_free(&p.tmp, &p.dest).map(|()| p.written);
             if result.is_err() {
@@ -381,7 +369,7 @@ impl MaildirWriter {
         let mut to = dest.to_path_buf();
         let mut k = 1;
         loop {
-            match Self::place(tmp, &to) {
+            match fsio::rename_noreplace(tmp, &to) {
                 Ok(()) => return Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && k < 100 => {
                     let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -408,13 +396,6 @@ impl MaildirWriter {
         );
         self.counter += 1;
         name
-    }
-
-    /// Moves `tmp` to `dest` without replacing an existing file: link(2)
-    /// then unlink(2), as the Maildir specification does; where links are
-    /// not supported, a rename after checking that `dest` is free.
-    fn place(tmp: &Path, dest: &Path) -> std::io::Result<()> {
-        fsio::rename_noreplace(tmp, dest)
     }
 }
 
@@ -548,14 +529,12 @@ impl StoreWriter for MaildirWriter {
                 if dest.exists() {
                     continue;
                 }
-                self.pending.push(Pending { id: item.meta.id, tmp, dest, written });
-                self.pending_bytes += raw.len() as u64;
-                if self.pending.len() >= fsio::SYNC_BATCH_FILES || self.pending_bytes >= fsio::SYNC_BATCH_BYTES {
+                if self.pending.push(Pending { id: item.meta.id, tmp, dest, written }, raw.len() as u64) {
                     self.commit();
                 }
                 return Ok(Written { pending: true, ..Written::default() });
             }
-            match Self::place(&tmp, &dest) {
+            match fsio::rename_noreplace(&tmp, &dest) {
                 Ok(()) => return Ok(written),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => {

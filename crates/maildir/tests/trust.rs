@@ -39,6 +39,18 @@ fn write_all(dir: &Path, layout: Layout, folders: &[Folder]) -> Vec<String> {
     notes
 }
 
+/// A Maildir at `dir` whose inbox holds `messages` (a conversion's source).
+fn inbox_source<'a>(dir: &Path, messages: impl IntoIterator<Item = mailshift_core::Prepared<'a>>) {
+    let mut w = writer(dir, Layout::MaildirPlusPlus, false);
+    let root = folder(0, &[], FolderRole::Inbox);
+    w.begin(std::slice::from_ref(&root)).expect("begin");
+    w.open_folder(&root).expect("open");
+    for m in messages {
+        w.write(&m).expect("write");
+    }
+    w.finish().expect("finish");
+}
+
 /// Names of the files in `dir` that are temporary files of ours.
 fn our_temp_files(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)
@@ -239,16 +251,10 @@ impl Progress for CancelAfter {
 fn cancelled_conversion_leaves_no_temp_files() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let src = tmp.path().join("src");
-    let mut w = writer(&src, Layout::MaildirPlusPlus, false);
-    let root = folder(0, &[], FolderRole::Inbox);
-    w.begin(std::slice::from_ref(&root)).expect("begin");
-    w.open_folder(&root).expect("open");
-    for i in 0..40 {
-        w.write(&mail(&format!("m{i}"), if i % 2 == 0 { Flags::SEEN } else { Flags::empty() }, &[], None))
-            .expect("write");
-    }
-    w.finish().expect("finish");
-    drop(w);
+    inbox_source(
+        &src,
+        (0..40).map(|i| mail(&format!("m{i}"), if i % 2 == 0 { Flags::SEEN } else { Flags::empty() }, &[], None)),
+    );
 
     let source = MaildirReader::open(&src).expect("open");
     let dst = tmp.path().join("dst");
@@ -432,16 +438,8 @@ fn a_message_that_cannot_be_placed_fails_alone() {
 fn dedup_with_fsync_writes_each_message_once() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let src = tmp.path().join("src");
-    let mut w = writer(&src, Layout::MaildirPlusPlus, false);
-    let root = folder(0, &[], FolderRole::Inbox);
-    w.begin(std::slice::from_ref(&root)).expect("begin");
-    w.open_folder(&root).expect("open");
     // m0..m9, each twice (the same Message-ID), m0 a third time.
-    for i in (0..10).chain(0..10).chain(0..1) {
-        w.write(&mail(&format!("m{i}"), Flags::empty(), &[], None)).expect("write");
-    }
-    w.finish().expect("finish");
-    drop(w);
+    inbox_source(&src, (0..10).chain(0..10).chain(0..1).map(|i| mail(&format!("m{i}"), Flags::empty(), &[], None)));
 
     let source = MaildirReader::open(&src).expect("open");
     let dst = tmp.path().join("dst");
