@@ -192,7 +192,9 @@ mod simd {
             // here, since a caller may name a level); buffers per the
             // caller.
             Level::Avx512Vbmi if self::level() == Level::Avx512Vbmi => unsafe { substitute(table, src, dst, len) },
-            Level::Avx2 if self::level() != Level::Scalar => unsafe { substitute_avx2(table, src, dst, len) },
+            Level::Avx2 if std::arch::is_x86_feature_detected!("avx2") => unsafe {
+                substitute_avx2(table, src, dst, len)
+            },
             _ => return false,
         }
         true
