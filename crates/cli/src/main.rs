@@ -9,6 +9,7 @@ mod guard;
 mod imap;
 mod info;
 mod interrupt;
+mod malloc;
 mod manpage;
 mod verify;
 
@@ -395,6 +396,7 @@ enum MaildirLayout {
 }
 
 fn main() -> ExitCode {
+    malloc::tune();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Convert(args) => run_convert(args),

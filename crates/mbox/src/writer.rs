@@ -387,8 +387,10 @@ impl StoreWriter for MboxWriter {
             }
         }
         let temp = fsio::temp_file_in(&dir).map_err(|e| Error::io(&dir, e))?;
-        // Large enough that a message goes out in few writes.
-        self.open = Some(Open { target, temp: BufWriter::with_capacity(256 << 10, temp), written: 0, started: 0 });
+        // Small messages and the pieces of framing go out together; a piece
+        // of 64 KiB or more (BufWriter's rule: at least its capacity) is
+        // written from the message itself, not copied into the buffer first.
+        self.open = Some(Open { target, temp: BufWriter::with_capacity(64 << 10, temp), written: 0, started: 0 });
         Ok(())
     }
 

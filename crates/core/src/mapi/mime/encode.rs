@@ -42,24 +42,59 @@ fn base64_into(data: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Base64 body: lines of 76 characters (RFC 2045 6.8), CRLF between them,
-/// no CRLF after the last. Encoded with SIMD (base64-simd) 64 lines at a
-/// time, then broken into lines.
+/// no CRLF after the last.
 pub fn base64_body(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    base64_body_into(data, &mut out);
+    out
+}
+
+/// The length of [`base64_body`]`(data)` for `data` of `n` bytes.
+pub fn base64_body_len(n: usize) -> usize {
+    let chars = n.div_ceil(3) * 4;
+    chars + chars.div_ceil(76).saturating_sub(1) * 2
+}
+
+/// Appends [`base64_body`]`(data)` to `out`. Encoded with SIMD
+/// (base64-simd) 64 lines at a time into a small buffer, then broken into
+/// lines.
+pub fn base64_body_into(data: &[u8], out: &mut Vec<u8>) {
     // 57 input bytes make exactly one 76-character line.
     const LINES: usize = 64;
-    let chars = data.len().div_ceil(3) * 4;
-    let mut out = Vec::with_capacity(chars + chars.div_ceil(76) * 2);
-    let mut buf = vec![0u8; 76 * LINES];
+    out.reserve(base64_body_len(data.len()));
+    let mut buf = [0u8; 76 * LINES];
+    let mut first = true;
     for block in data.chunks(57 * LINES) {
         let enc = base64_simd::STANDARD.encode(block, base64_simd::Out::from_slice(&mut buf));
         for line in enc.chunks(76) {
-            if !out.is_empty() {
+            if !first {
                 out.extend_from_slice(b"\r\n");
             }
+            first = false;
             out.extend_from_slice(line);
         }
     }
-    out
+}
+
+/// Of [`base64_body`]`(data)`: its length, and its first and its last
+/// `n` bytes (all of it when shorter), without encoding the middle. Each
+/// line encodes its own 57 bytes of `data`, so a run of whole lines
+/// encodes alike wherever it is cut out.
+pub fn base64_body_ends(data: &[u8], n: usize) -> (usize, Vec<u8>, Vec<u8>) {
+    let len = base64_body_len(data.len());
+    // Whole lines enough for n bytes: 76 characters and CRLF each.
+    let lines = n.div_ceil(78) + 1;
+    if data.len() <= 57 * 2 * lines {
+        let all = base64_body(data);
+        let first = all[..all.len().min(n)].to_vec();
+        let last = all[all.len().saturating_sub(n)..].to_vec();
+        return (len, first, last);
+    }
+    let head = base64_body(&data[..57 * lines]);
+    let total_lines = data.len().div_ceil(57);
+    // One more line at the end, which may be as short as 4 characters.
+    let tail = base64_body(&data[57 * (total_lines - lines - 1)..]);
+    (len, head[..n].to_vec(), tail[tail.len() - n..].to_vec())
 }
 
 /// Text with every line ending (CRLF, lone LF, lone CR) made CRLF.
@@ -502,6 +537,24 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn base64_body_length_and_ends_agree_with_the_whole() {
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        for n in (0..300).chain([1595, 1596, 1597, 1710, 1767, 1768, 1769, 1824, 1881, 3648, 3649, 12_345, 20_000]) {
+            let d = &data[..n];
+            let whole = super::base64_body(d);
+            assert_eq!(super::base64_body_len(n), whole.len(), "{n}");
+            // RFC 2045 6.8: 76 characters a line, CRLF between lines.
+            assert!(whole.split(|&b| b == b'\n').all(|l| l.len() <= 77), "{n}");
+            for k in [1, 100, 1024] {
+                let (len, first, last) = super::base64_body_ends(d, k);
+                assert_eq!(len, whole.len());
+                assert_eq!(first, &whole[..whole.len().min(k)], "{n} {k}");
+                assert_eq!(last, &whole[whole.len().saturating_sub(k)..], "{n} {k}");
+            }
+        }
     }
 
     #[test]

@@ -92,30 +92,36 @@ pub fn build_with(msg: &Message, opts: &MimeOptions) -> Built {
 
 // ---------------------------------------------------------------- parts
 
-/// A MIME entity before serialisation.
-struct Part {
+/// A MIME entity before serialisation. `'a`: the message whose attachment
+/// data base64 leaves still point at.
+struct Part<'a> {
     /// Header fields other than a multipart's Content-Type, folded, CRLF-ended.
     headers: Vec<String>,
-    body: Body,
+    body: Body<'a>,
 }
 
-enum Body {
+enum Body<'a> {
     /// Encoded content, and whether it is quoted-printable or base64 of
     /// this module's making, in which `=_` (what begins a boundary) cannot
     /// occur: [`boundary`] does not search it.
     Leaf(Vec<u8>, bool),
+    /// Data to be written as a base64 body ([`encode::base64_body`]),
+    /// encoded straight into the message when it is written: an
+    /// attachment is not encoded into a buffer of its own first and then
+    /// copied (that copy was a twentieth of a PST -> mbox run).
+    Base64(&'a [u8]),
     /// A multipart: subtype, extra Content-Type parameters, children, and
     /// its boundary ([`Part::set_boundaries`]).
-    Multi(&'static str, Vec<(&'static str, String)>, Vec<Part>, String),
+    Multi(&'static str, Vec<(&'static str, String)>, Vec<Part<'a>>, String),
 }
 
-impl Part {
-    fn multi(subtype: &'static str, params: Vec<(&'static str, String)>, children: Vec<Part>) -> Part {
+impl<'a> Part<'a> {
+    fn multi(subtype: &'static str, params: Vec<(&'static str, String)>, children: Vec<Part<'a>>) -> Part<'a> {
         Part { headers: Vec::new(), body: Body::Multi(subtype, params, children, String::new()) }
     }
 
     /// The first child alone when there is one, else a multipart.
-    fn wrap(subtype: &'static str, params: Vec<(&'static str, String)>, mut children: Vec<Part>) -> Part {
+    fn wrap(subtype: &'static str, params: Vec<(&'static str, String)>, mut children: Vec<Part<'a>>) -> Part<'a> {
         if children.len() == 1 {
             children.remove(0)
         } else {
@@ -127,7 +133,7 @@ impl Part {
     fn content_type(&self) -> String {
         match &self.body {
             Body::Multi(sub, _, _, _) => format!("multipart/{sub}"),
-            Body::Leaf(..) => self
+            Body::Leaf(..) | Body::Base64(_) => self
                 .headers
                 .iter()
                 .find_map(|h| h.strip_prefix("Content-Type:"))
@@ -142,7 +148,7 @@ impl Part {
     /// boundaries of the subtree.
     fn set_boundaries(&mut self) -> Vec<String> {
         match &mut self.body {
-            Body::Leaf(..) => Vec::new(),
+            Body::Leaf(..) | Body::Base64(_) => Vec::new(),
             Body::Multi(sub, _, children, b) => {
                 let mut inner = Vec::new();
                 for c in children.iter_mut() {
@@ -171,6 +177,7 @@ impl Part {
     fn write_body(&self, out: &mut Vec<u8>) {
         match &self.body {
             Body::Leaf(b, _) => out.extend_from_slice(b),
+            Body::Base64(data) => encode::base64_body_into(data, out),
             Body::Multi(_, _, children, boundary) => {
                 for c in children {
                     out.extend_from_slice(b"--");
@@ -194,6 +201,7 @@ impl Part {
         let head: usize = self.headers.iter().map(String::len).sum::<usize>() + 256;
         match &self.body {
             Body::Leaf(b, _) => head + b.len(),
+            Body::Base64(data) => head + encode::base64_body_len(data.len()),
             Body::Multi(_, _, children, _) => head + children.iter().map(|c| c.size_hint() + 64).sum::<usize>(),
         }
     }
@@ -212,6 +220,14 @@ impl Part {
                 h.update(&b[..b.len().min(1024)]);
                 h.update(&b[b.len().saturating_sub(1024)..]);
             }
+            Body::Base64(data) => {
+                // The same bytes as of the encoded leaf it replaced, so
+                // boundaries did not change.
+                let (len, first, last) = encode::base64_body_ends(data, 1024);
+                h.update(&(len as u64).to_le_bytes());
+                h.update(&first);
+                h.update(&last);
+            }
             Body::Multi(sub, _, children, _) => {
                 h.update(sub.as_bytes());
                 for c in children {
@@ -228,6 +244,9 @@ impl Part {
             || match &self.body {
                 Body::Leaf(b, encoded) => {
                     !(*encoded && needle.starts_with(b"=_")) && encode::memfind(b, needle).is_some()
+                }
+                Body::Base64(data) => {
+                    !needle.starts_with(b"=_") && encode::memfind(&encode::base64_body(data), needle).is_some()
                 }
                 Body::Multi(_, params, children, _) => {
                     params.iter().any(|(_, v)| encode::memfind(v.as_bytes(), needle).is_some())
@@ -290,7 +309,7 @@ impl Fnv128 {
 /// embedded message) and every header field are searched whole, with the
 /// boundaries inside them, and the hash re-salted on a hit, so that no
 /// part can collide.
-fn boundary(subtype: &str, parts: &[Part], inner: &[String]) -> String {
+fn boundary(subtype: &str, parts: &[Part<'_>], inner: &[String]) -> String {
     let mut b = String::new();
     let mut h = Fnv128::new();
     h.update(b"mailshift multipart boundary\0");
@@ -314,7 +333,7 @@ fn boundary(subtype: &str, parts: &[Part], inner: &[String]) -> String {
 /// closes the message would read as part of the text. Text without a final
 /// line end is then quoted-printable with a closing soft break (RFC 2045
 /// 6.7 rule 5), so nothing is added to it.
-fn text_part(subtype: &str, text: &[u8], charset: &str, alone: bool) -> Part {
+fn text_part(subtype: &str, text: &[u8], charset: &str, alone: bool) -> Part<'static> {
     let text = encode::crlf(text);
     let mut te = TransferEncoding::choose(&text);
     let open_end = alone && !text.is_empty() && !text.ends_with(b"\r\n");
@@ -933,14 +952,14 @@ fn attachment_name(props: &PropBag) -> Option<String> {
 
 /// The part for one attachment, and whether it is an inline part of the
 /// HTML (multipart/related). `None` when there is nothing to carry (notes say why).
-fn attachment_part(
+fn attachment_part<'a>(
     index: usize,
-    att: &Attachment,
+    att: &'a Attachment,
     html_lower: Option<&str>,
     opts: &MimeOptions,
     depth: usize,
     notes: &mut Vec<String>,
-) -> Option<(Part, bool)> {
+) -> Option<(Part<'a>, bool)> {
     let p = &att.props;
     let name = attachment_name(p);
     let label = match &name {
@@ -1014,7 +1033,13 @@ fn attachment_part(
 }
 
 /// A base64 part.
-fn binary_part(content_type: &str, name: Option<&str>, cid: Option<&str>, inline: bool, data: &[u8]) -> Part {
+fn binary_part<'a>(
+    content_type: &str,
+    name: Option<&str>,
+    cid: Option<&str>,
+    inline: bool,
+    data: &'a [u8],
+) -> Part<'a> {
     let name_param: Vec<(&str, &str)> = name.map(|n| vec![("name", n)]).unwrap_or_default();
     let file_param: Vec<(&str, &str)> = name.map(|n| vec![("filename", n)]).unwrap_or_default();
     let mut headers = vec![header_params("Content-Type", content_type, &name_param)];
@@ -1023,7 +1048,7 @@ fn binary_part(content_type: &str, name: Option<&str>, cid: Option<&str>, inline
     if let Some(c) = cid {
         headers.push(format!("Content-ID: <{c}>\r\n"));
     }
-    Part { headers, body: Body::Leaf(encode::base64_body(data), true) }
+    Part { headers, body: Body::Base64(data) }
 }
 
 /// Content-Type from PidTagAttachMimeTag when it is a well-formed
