@@ -76,7 +76,8 @@ impl MailInfo {
                 .header_id(HeaderName::ReturnPath)
                 .default_header_ignore()
         });
-        let Some(msg) = PARSER.parse_headers(raw) else {
+        let wanted = wanted_fields(raw);
+        let Some(msg) = PARSER.parse_headers(wanted.as_deref().unwrap_or(raw)) else {
             return MailInfo::default();
         };
         let message_id =
@@ -91,6 +92,50 @@ impl MailInfo {
             _ => None,
         };
         MailInfo { message_id, date, subject, from, return_path }
+    }
+}
+
+/// The fields [`MailInfo::parse`] reads, cut out of a plain header block
+/// with their continuation lines and in their order, then the empty line:
+/// mail-parser reads the same values from them as from the whole header,
+/// and skips no Received chain to find them (that skipping was most of a
+/// twentieth of a PST -> mbox run). `None`, so that the whole message is
+/// parsed, for anything but CRLF lines of `name: value` and continuations
+/// ending in an empty line.
+fn wanted_fields(raw: &[u8]) -> Option<Vec<u8>> {
+    const NAMES: [&[u8]; 5] = [b"message-id", b"date", b"subject", b"from", b"return-path"];
+    let mut out = Vec::with_capacity(512);
+    let mut keep: Option<bool> = None;
+    let mut pos = 0;
+    loop {
+        let end = pos + memchr::memchr(b'\n', &raw[pos..])? + 1;
+        let line = &raw[pos..end];
+        let text = line.strip_suffix(b"\r\n")?;
+        if text.is_empty() {
+            out.extend_from_slice(b"\r\n");
+            return Some(out);
+        }
+        if text.contains(&b'\r') {
+            return None;
+        }
+        if matches!(text[0], b' ' | b'\t') {
+            // A continuation of the field before, kept with it.
+            if keep? {
+                out.extend_from_slice(line);
+            }
+        } else {
+            let colon = memchr::memchr(b':', text)?;
+            let name = text[..colon].trim_ascii_end();
+            if name.is_empty() || !name.iter().all(|b| (33..127).contains(b)) {
+                return None;
+            }
+            let k = NAMES.iter().any(|n| name.eq_ignore_ascii_case(n));
+            if k {
+                out.extend_from_slice(line);
+            }
+            keep = Some(k);
+        }
+        pos = end;
     }
 }
 
@@ -387,6 +432,43 @@ mod tests {
         assert_eq!(i.subject.as_deref(), Some("grüße"));
         assert_eq!(i.from.as_deref(), Some("jorg@example.org"));
         assert_eq!(i.return_path.as_deref(), Some("bounce@example.org"));
+    }
+
+    #[test]
+    fn the_wanted_fields_read_as_the_whole_header_does() {
+        fn whole(raw: &[u8]) -> String {
+            // What MailInfo::parse gave before it cut the fields out: the
+            // same parser over the whole message.
+            let mut crlf_less = raw.to_vec();
+            crlf_less.retain(|&b| b != b'\r');
+            let info = MailInfo::parse(&crlf_less);
+            format!("{info:?}")
+        }
+        let heads: [&[u8]; 7] = [
+            b"Received: from a\r\n by b; Tue, 14 Nov 2023 23:13:20 +0100\r\nSubject: one\r\n two\r\nFROM : \"A, B\" <a@b.c>\r\nX-From: no@no\r\nDate: Tue, 14 Nov 2023 23:13:20 +0100\r\n\r\nFrom: body@x\r\n",
+            b"Subject: first\r\nSubject: second\r\nMessage-ID:\r\n <id@x>\r\nReturn-Path: <>\r\n\r\n",
+            b"From: =?utf-8?q?J=C3=B6rg?= <jorg@example.org>, other@x\r\nSubject: =?utf-8?q?gr=C3=BC=C3=9Fe?=\r\n\r\n",
+            b"Date: not a date\r\nReturn-Path: bounce@x\r\nMessage-Id: <a@b> (comment)\r\n\r\n",
+            b"X-Long: a\r\n\tb\r\nSubject:\tx\r\n\r\n",
+            b"Subject: no end of header\r\n",
+            b"",
+        ];
+        for raw in heads {
+            let cut = wanted_fields(raw).map(|w| format!("{:?}", MailInfo::parse(&w)));
+            assert_eq!(format!("{:?}", MailInfo::parse(raw)), whole(raw), "{}", String::from_utf8_lossy(raw));
+            if let Some(cut) = cut {
+                assert_eq!(cut, whole(raw), "{}", String::from_utf8_lossy(raw));
+            }
+        }
+        // Odd shapes are left to the whole parse.
+        assert!(wanted_fields(b"Subject: a\nFrom: b\n\n").is_none());
+        assert!(wanted_fields(b" lead\r\nSubject: a\r\n\r\n").is_none());
+        assert!(wanted_fields(b"no colon\r\n\r\n").is_none());
+        assert!(wanted_fields(b"Subject: a\rb\r\n\r\n").is_none());
+        assert_eq!(
+            wanted_fields(b"Received: x\r\n y\r\nSubject: a\r\n\r\nbody").as_deref(),
+            Some(&b"Subject: a\r\n\r\n"[..])
+        );
     }
 
     #[test]

@@ -62,10 +62,11 @@ pub fn base64_body_into(data: &[u8], out: &mut Vec<u8>) {
     // 57 input bytes make exactly one 76-character line.
     const LINES: usize = 64;
     out.reserve(base64_body_len(data.len()));
-    let mut buf = [0u8; 76 * LINES];
+    // Not zeroed first: base64-simd writes what it returns.
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 76 * LINES];
     let mut first = true;
     for block in data.chunks(57 * LINES) {
-        let enc = base64_simd::STANDARD.encode(block, base64_simd::Out::from_slice(&mut buf));
+        let enc = base64_simd::STANDARD.encode(block, base64_simd::Out::from_uninit_slice(&mut buf));
         for line in enc.chunks(76) {
             if !first {
                 out.extend_from_slice(b"\r\n");

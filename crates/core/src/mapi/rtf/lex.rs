@@ -45,6 +45,38 @@ impl<'a> Lexer<'a> {
         Lexer { data, pos: 0 }
     }
 
+    /// Moves past the `}` that closes the group the lexer is in (to the
+    /// end of the input if none does), without making tokens: a skipped
+    /// destination (a font's panose, a theme, a data store, a picture) is
+    /// looked at only where it has `{`, `}` or `\\`. Escaped braces and
+    /// backslashes and the data of `\\binN` do not count as braces.
+    pub(crate) fn skip_group(&mut self) {
+        let mut depth = 1usize;
+        while let Some(k) = memchr::memchr3(b'{', b'}', b'\\', &self.data[self.pos..]) {
+            let at = self.pos + k;
+            self.pos = at + 1;
+            match self.data[at] {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return;
+                    }
+                }
+                _ => match self.data.get(self.pos) {
+                    Some(b'{' | b'}' | b'\\') => self.pos += 1,
+                    Some(b'b') if self.data[self.pos..].starts_with(b"bin") => {
+                        // Through the lexer, which knows `\\binN`'s shape.
+                        self.pos = at;
+                        self.next();
+                    }
+                    _ => {}
+                },
+            }
+        }
+        self.pos = self.data.len();
+    }
+
     fn hex(b: u8) -> Option<u8> {
         match b {
             b'0'..=b'9' => Some(b - b'0'),

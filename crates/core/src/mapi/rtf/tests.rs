@@ -314,3 +314,18 @@ fn deep_nesting_and_hostile_words() {
     assert_eq!(t, "\u{FFFF}xzz4 ");
     assert_eq!(decapsulate(&rtf), None);
 }
+
+#[test]
+fn skipped_groups_end_at_their_own_brace() {
+    // Escaped braces and backslashes, `\binN` data holding braces, and
+    // nested groups inside skipped destinations do not end them early or
+    // late; a `\binfoo` word is not `\bin`.
+    let rtf = br"{\rtf1\ansi\fromhtml1 {\*\htmltag <p>}{\*\x a\}b\{c\\}d{\pict{\*\blipuid 1}\bin3 }{}{\binfoo }}e{\*\w \bin2 {{}f{\*\y {\z \'7d}}g{\themedata {{{}}}}h}";
+    match decapsulate(rtf) {
+        Some(Encapsulated::Html(h)) => assert_eq!(h, "<p>defgh"),
+        other => panic!("not HTML: {other:?}"),
+    }
+    // A skipped group that never closes ends the document.
+    assert_eq!(to_text(br"{\rtf1 a{\*\x b{c"), "a");
+    assert_eq!(to_text(br"{\rtf1 a{\*\x b\bin99 }"), "a");
+}
