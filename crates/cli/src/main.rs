@@ -9,7 +9,6 @@ mod guard;
 mod imap;
 mod info;
 mod interrupt;
-mod malloc;
 mod manpage;
 mod verify;
 
@@ -396,7 +395,6 @@ enum MaildirLayout {
 }
 
 fn main() -> ExitCode {
-    malloc::tune();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Convert(args) => run_convert(args),
