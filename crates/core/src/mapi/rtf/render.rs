@@ -302,26 +302,15 @@ fn render(rtf: &[u8], mode: Mode) -> String {
     };
 
     let mut lex = Lexer::new(rtf);
-    // The rest of a group that is skipped is passed over whole, and the
-    // group closed as its `}` would close it. A skipped group never writes
-    // anything; what it could set (an encoding, `\uc`) ends with it, apart
-    // from document-wide `\ansicpg`, `\deff` and `\mac`, which belong in
-    // the header, not inside an ignored destination.
-    macro_rules! skip_rest_of_group {
-        () => {
-            if !stack.is_empty() || overflow > 0 {
-                lex.skip_group();
-                ucskip = 0;
-                star = false;
-                if overflow > 0 {
-                    overflow -= 1;
-                } else if let Some(s) = stack.pop() {
-                    st = s;
-                }
-            }
-        };
-    }
-    while let Some(tok) = lex.next() {
+    // The rest of a group that is skipped is passed over whole
+    // ([`Lexer::skip_group`]); its `}` is then handled as the next token.
+    // A skipped group never writes anything; what it could set (an
+    // encoding, `\uc`) ends with it, apart from document-wide `\ansicpg`,
+    // `\deff` and `\mac`, which belong in the header, not inside an
+    // ignored destination. At the top level (no group open) nothing is
+    // passed over: there is no `}` of its own to stop at.
+    let mut skipped = false;
+    while let Some(tok) = if std::mem::take(&mut skipped) { Some(Token::Close) } else { lex.next() } {
         match tok {
             Token::Open => {
                 ucskip = 0;
@@ -409,7 +398,10 @@ fn render(rtf: &[u8], mode: Mode) -> String {
                         st.htmlrtf = false;
                     } else {
                         st.skip = true;
-                        skip_rest_of_group!();
+                        if !stack.is_empty() || overflow > 0 {
+                            lex.skip_group();
+                            skipped = true;
+                        }
                     }
                     continue;
                 }
@@ -417,8 +409,9 @@ fn render(rtf: &[u8], mode: Mode) -> String {
                     st.skip = true;
                     if name == b"fonttbl" {
                         st.fonttbl = true;
-                    } else {
-                        skip_rest_of_group!();
+                    } else if !stack.is_empty() || overflow > 0 {
+                        lex.skip_group();
+                        skipped = true;
                     }
                     continue;
                 }
