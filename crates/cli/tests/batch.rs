@@ -309,6 +309,11 @@ fn pim_items(report: &serde_json::Value) -> u64 {
         .sum()
 }
 
+/// Messages a Maildir target holds in cur/.
+fn delivered(target: &Path) -> usize {
+    walkdir::WalkDir::new(target).into_iter().flatten().filter(|e| e.path().to_string_lossy().contains("/cur/")).count()
+}
+
 #[test]
 fn a_shard_killed_midway_and_run_again() {
     let tmp = tempfile::tempdir().unwrap();
@@ -356,20 +361,28 @@ fn a_shard_killed_midway_and_run_again() {
             continue;
         }
         for r in states.iter().filter(|s| s["status"] == "Running") {
+            let id = r["id"].as_str().unwrap().to_string();
             let target = PathBuf::from(r["target"].as_str().unwrap());
-            let written = walkdir::WalkDir::new(&target)
-                .into_iter()
-                .flatten()
-                .filter(|e| e.path().to_string_lossy().contains("/cur/"))
-                .count();
-            // Before its end: the kill must land inside the job (the window
-            // is wide: a job of 1,200 messages takes a fraction of a second).
-            if (20..1000).contains(&written) {
-                let shard: usize = r["shard"].as_str().unwrap().split('/').next().unwrap().parse().unwrap();
+            if !(20..1000).contains(&delivered(&target)) {
+                continue;
+            }
+            // Before its end: the kill must land inside the job. The shard is
+            // frozen first and the job looked at again, since a job of 1,200
+            // messages can end between the look and the kill.
+            let shard: usize = r["shard"].as_str().unwrap().split('/').next().unwrap().parse().unwrap();
+            let pid = children[shard - 1].id().to_string();
+            assert!(Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
+            let still = std::fs::read(state.join("jobs").join(&id).join("state.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .is_some_and(|s| s["status"] == "Running");
+            if still && (20..1200).contains(&delivered(&target)) {
+                // SIGKILL ends a stopped process too.
                 children[shard - 1].kill().unwrap();
-                killed = Some((shard, r["id"].as_str().unwrap().to_string()));
+                killed = Some((shard, id));
                 break;
             }
+            assert!(Command::new("kill").args(["-CONT", &pid]).status().unwrap().success());
         }
     }
     let (shard, killed) = killed.expect("a shard was killed midway through a job");
