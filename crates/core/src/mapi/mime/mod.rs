@@ -483,22 +483,20 @@ fn nonempty(bag: &PropBag, id: u16) -> Option<String> {
 fn message_header(msg: &Message, notes: &mut Vec<String>) -> String {
     let p = &msg.props;
     if let Some(raw) = text(p, tags::TRANSPORT_MESSAGE_HEADERS).filter(|t| t.contains(':')) {
-        let fields = transport_fields(&raw, notes);
-        if !fields.is_empty() {
-            let has = |n: &str| fields.iter().any(|(name, _)| name.eq_ignore_ascii_case(n));
-            let mut out: String = fields.iter().map(|(_, f)| f.as_str()).collect();
+        let (mut out, has) = transport_fields(&raw, notes);
+        if !out.is_empty() {
             // RFC 5322 3.6 requires Date and From; Subject and Message-ID
             // help every reader. A header kept without them is completed.
-            if !has("Date") {
+            if !has.date {
                 out.push_str(&date_field(msg).unwrap_or_default());
             }
-            if !has("From") {
+            if !has.from {
                 out.push_str(&from_fields(msg).0.unwrap_or_default());
             }
-            if !has("Subject") {
+            if !has.subject {
                 out.push_str(&subject_field(msg).unwrap_or_default());
             }
-            if !has("Message-ID") {
+            if !has.message_id {
                 out.push_str(&message_id_fields(msg, notes));
             }
             return out;
@@ -565,43 +563,79 @@ fn message_header(msg: &Message, notes: &mut Vec<String>) -> String {
     out
 }
 
-/// The fields of a kept Internet header, each with its name and its raw
-/// text (continuation lines included, CRLF-ended). Reading stops at the
-/// first empty line. Lines that are neither a field nor a continuation
-/// (the "Microsoft Mail Internet Headers Version 2.0" banner of old
-/// Exchange, an mbox From_ line) are dropped with a note; the MIME
-/// structural fields are dropped silently (we write our own).
-fn transport_fields(raw: &str, notes: &mut Vec<String>) -> Vec<(String, String)> {
+/// Which of the fields RFC 5322 wants a kept Internet header holds.
+#[derive(Default)]
+struct HeldFields {
+    date: bool,
+    from: bool,
+    subject: bool,
+    message_id: bool,
+}
+
+/// The fields of a kept Internet header, as written: each field's raw text
+/// (continuation lines included), CRLF-ended. Reading stops at the first
+/// empty line. Lines that are neither a field nor a continuation (the
+/// "Microsoft Mail Internet Headers Version 2.0" banner of old Exchange, an
+/// mbox From_ line) are dropped with a note; the MIME structural fields are
+/// dropped silently, continuation lines and all (we write our own).
+fn transport_fields(raw: &str, notes: &mut Vec<String>) -> (String, HeldFields) {
     const STRUCTURAL: [&str; 5] =
         ["Content-Type", "Content-Transfer-Encoding", "MIME-Version", "Content-Disposition", "Content-Length"];
-    let mut fields: Vec<(String, String)> = Vec::new();
+    // What a continuation line belongs to: nothing yet, a kept field (at
+    // the end of `out`), or a structural field left out.
+    #[derive(PartialEq)]
+    enum Last {
+        None,
+        Kept,
+        Left,
+    }
+    let mut out = String::with_capacity(raw.len() + 64);
+    let mut has = HeldFields::default();
+    let mut last = Last::None;
     let mut dropped = 0usize;
     let mut long = 0usize;
+    let mut push = |out: &mut String, line: &str| {
+        if line.len() > MAX_LINE {
+            long += 1;
+            out.push_str(&split_long_line(line));
+        } else {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    };
     for line in raw.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
-            if fields.is_empty() && dropped == 0 {
+            if last == Last::None && dropped == 0 {
                 continue;
             }
             break;
         }
-        let line = if line.len() > MAX_LINE {
-            long += 1;
-            split_long_line(line)
-        } else {
-            format!("{line}\r\n")
-        };
         if line.starts_with([' ', '\t']) {
-            match fields.last_mut() {
-                Some((_, f)) => f.push_str(&line),
-                None => dropped += 1,
+            match last {
+                Last::Kept => push(&mut out, line),
+                Last::Left => {}
+                Last::None => dropped += 1,
             }
             continue;
         }
         let name = line.split_once(':').map(|(n, _)| n.trim_end_matches([' ', '\t']));
         match name {
             Some(n) if !n.is_empty() && n.bytes().all(|b| (33..127).contains(&b)) => {
-                fields.push((n.to_string(), line));
+                if STRUCTURAL.iter().any(|s| s.eq_ignore_ascii_case(n)) {
+                    last = Last::Left;
+                    continue;
+                }
+                for (held, want) in [
+                    (&mut has.date, "Date"),
+                    (&mut has.from, "From"),
+                    (&mut has.subject, "Subject"),
+                    (&mut has.message_id, "Message-ID"),
+                ] {
+                    *held |= n.eq_ignore_ascii_case(want);
+                }
+                last = Last::Kept;
+                push(&mut out, line);
             }
             _ => dropped += 1,
         }
@@ -612,8 +646,7 @@ fn transport_fields(raw: &str, notes: &mut Vec<String>) -> Vec<(String, String)>
     if long > 0 {
         notes.push(format!("transport headers: {long} line(s) longer than 998 octets folded"));
     }
-    fields.retain(|(n, _)| !STRUCTURAL.iter().any(|s| s.eq_ignore_ascii_case(n)));
-    fields
+    (out, has)
 }
 
 /// A header line over 998 octets folded at whitespace where it can be
