@@ -89,6 +89,14 @@ pub fn source(path: &Path) -> anyhow::Result<Format> {
             return Ok(fmt);
         }
     }
+    // A file named as a PST or OST that is none of these: what the PST
+    // reader finds wrong with it says more than "not recognised" does.
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    if path.is_file() && matches!(ext.as_deref(), Some("pst" | "ost")) {
+        if let Err(e) = mailshift_pst::PstReader::open(path) {
+            bail!("{e}");
+        }
+    }
     bail!(
         "{}: not a store this build recognises (PST/OST, mbox, Maildir, EML, vCard, iCalendar); name one with --from",
         path.display()

@@ -84,6 +84,27 @@ fn unknown_source_exits_2_and_names_it() {
 }
 
 #[test]
+fn a_file_named_pst_that_is_not_one_gets_the_pst_readers_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not a PST's magic, and not mail: neither "From " nor a header line.
+    let junk = dir.path().join("Archive.PST");
+    std::fs::write(&junk, [0xD0u8, 0xCF, 0x11, 0xE0, 0, 0, 0, 0]).unwrap();
+    let (code, _, err) = mailshift(&[&"convert", &junk, &dir.path().join("o"), &"--to", &"mbox"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("Archive.PST") && err.contains("HEADER at offset 0"), "{err}");
+    assert!(err.contains("not a PST or OST file"), "{err}");
+    let (code, _, err) = mailshift(&[&"info", &junk]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("dwMagic"), "{err}");
+    // Cut before its magic ends: an OST name, the same reason.
+    let short = dir.path().join("cut.ost");
+    std::fs::write(&short, b"!BD").unwrap();
+    let (code, _, err) = mailshift(&[&"info", &short]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cut.ost") && err.contains("HEADER at offset 0"), "{err}");
+}
+
+#[test]
 fn missing_target_format_is_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = mailshift(&[&"convert", &sample("sample.mbox"), &dir.path().join("out")]);

@@ -126,7 +126,7 @@ fn wanted_fields(raw: &[u8]) -> Option<Vec<u8>> {
         } else {
             let colon = memchr::memchr(b':', text)?;
             let name = text[..colon].trim_ascii_end();
-            if name.is_empty() || !name.iter().all(|b| (33..127).contains(b)) {
+            if !crate::mapi::mime::is_field_name(name) {
                 return None;
             }
             let k = NAMES.iter().any(|n| name.eq_ignore_ascii_case(n));

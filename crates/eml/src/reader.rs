@@ -294,7 +294,7 @@ pub fn looks_like_header(buf: &[u8]) -> bool {
             continue;
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else { return false };
-        if colon == 0 || !line[..colon].iter().all(|&b| (33..=126).contains(&b)) {
+        if !mailshift_core::mapi::mime::is_field_name(&line[..colon]) {
             return false;
         }
         fields += 1;

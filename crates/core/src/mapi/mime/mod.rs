@@ -76,6 +76,13 @@ impl Default for MimeOptions {
     }
 }
 
+/// True if `name` is an RFC 5322 field name (2.2: one or more printable
+/// US-ASCII characters, 33..=126; the caller has split at the colon, so
+/// `:` itself does not occur).
+pub fn is_field_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|b| (33..=126).contains(b))
+}
+
 /// Builds the MIME form of `msg` (recursively for embedded messages).
 /// Deterministic: the same message always gives the same bytes (boundaries
 /// derive from the message's content).
@@ -621,7 +628,7 @@ fn transport_fields(raw: &str, notes: &mut Vec<String>) -> (String, HeldFields) 
         }
         let name = line.split_once(':').map(|(n, _)| n.trim_end_matches([' ', '\t']));
         match name {
-            Some(n) if !n.is_empty() && n.bytes().all(|b| (33..127).contains(&b)) => {
+            Some(n) if is_field_name(n.as_bytes()) => {
                 if STRUCTURAL.iter().any(|s| s.eq_ignore_ascii_case(n)) {
                     last = Last::Left;
                     continue;
