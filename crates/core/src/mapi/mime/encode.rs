@@ -67,12 +67,23 @@ pub fn base64_body_into(data: &[u8], out: &mut Vec<u8>) {
     let mut first = true;
     for block in data.chunks(57 * LINES) {
         let enc = base64_simd::STANDARD.encode(block, base64_simd::Out::from_uninit_slice(&mut buf));
-        for line in enc.chunks(76) {
+        let mut lines = enc.chunks_exact(76);
+        // Whole lines as arrays: copies of a known 76 bytes, made inline
+        // instead of a call to memmove for each line.
+        for line in lines.by_ref().filter_map(|l| <&[u8; 76]>::try_from(l).ok()) {
             if !first {
                 out.extend_from_slice(b"\r\n");
             }
             first = false;
             out.extend_from_slice(line);
+        }
+        let rest = lines.remainder();
+        if !rest.is_empty() {
+            if !first {
+                out.extend_from_slice(b"\r\n");
+            }
+            first = false;
+            out.extend_from_slice(rest);
         }
     }
 }
