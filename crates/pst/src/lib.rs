@@ -604,6 +604,10 @@ impl ltp::NodeSource for Pst {
         Ok(blocks)
     }
 
+    fn block_source(&self, node: &NodeRef) -> Result<Option<Box<dyn ltp::BlockSource<'_> + '_>>> {
+        Ok(Some(Box::new(self.data_tree(node)?)))
+    }
+
     fn read_node_data(&self, node: &NodeRef) -> Result<Cow<'_, [u8]>> {
         Pst::read_node_data(self, node)
     }

@@ -2,7 +2,9 @@
 //! data blocks, addressed by HID.
 
 use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
+use super::source::BlockSource;
 use crate::error::{u16_at, u32_at, u8_at, CResult, Corrupt};
 use crate::ndb::header::Format;
 
@@ -38,10 +40,21 @@ impl Hid {
     }
 }
 
+/// A heap's data blocks.
+#[derive(Clone, Debug)]
+enum Blocks<'a> {
+    /// All read when the heap was opened.
+    Read(Vec<Cow<'a, [u8]>>),
+    /// Each read the first time an allocation in it is asked for, then
+    /// kept: a large table's heap is mostly the variable-size cells of its
+    /// rows, which listing the rows never reads.
+    Lazy(Arc<dyn BlockSource<'a> + 'a>, Box<[OnceLock<Cow<'a, [u8]>>]>),
+}
+
 /// The heap of one node: its data blocks and the `HNHDR` fields.
 #[derive(Clone, Debug)]
 pub struct Heap<'a> {
-    blocks: Vec<Cow<'a, [u8]>>,
+    blocks: Blocks<'a>,
     format: Format,
     offset: u64,
     /// `bClientSig`: what the heap holds (PC, TC, BTH ...).
@@ -54,15 +67,53 @@ impl<'a> Heap<'a> {
     /// Reads the `HNHDR` (MS-PST 2.3.1.2) of the first block. `offset` is used
     /// in error messages (the file offset of the node's first block).
     pub fn new(blocks: Vec<Cow<'a, [u8]>>, format: Format, offset: u64) -> CResult<Heap<'a>> {
+        let first = blocks.first().ok_or_else(|| Corrupt::new("HNHDR", offset, "node has no data"))?;
+        let (client_sig, hid_user_root) = Heap::header(first, offset)?;
+        Ok(Heap { blocks: Blocks::Read(blocks), format, offset, client_sig, hid_user_root })
+    }
+
+    /// A heap whose blocks are read from `src` as they are used (the first
+    /// one now, for the `HNHDR`).
+    pub fn lazy(src: Box<dyn BlockSource<'a> + 'a>, format: Format, offset: u64) -> CResult<Heap<'a>> {
+        let cells: Box<[OnceLock<Cow<'a, [u8]>>]> = (0..src.count()).map(|_| OnceLock::new()).collect();
+        if cells.is_empty() {
+            return Err(Corrupt::new("HNHDR", offset, "node has no data"));
+        }
+        let heap =
+            Heap { blocks: Blocks::Lazy(Arc::from(src), cells), format, offset, client_sig: 0, hid_user_root: 0 };
+        let (client_sig, hid_user_root) = Heap::header(heap.block(0)?, offset)?;
+        Ok(Heap { client_sig, hid_user_root, ..heap })
+    }
+
+    /// `bClientSig` and `hidUserRoot` from the first block's `HNHDR`.
+    fn header(first: &[u8], offset: u64) -> CResult<(u8, u32)> {
         const S: &str = "HNHDR";
-        let first = blocks.first().ok_or_else(|| Corrupt::new(S, offset, "node has no data"))?;
         let sig = u8_at(first, 2).ok_or_else(|| Corrupt::new(S, offset, "block too short"))?;
         if sig != HN_SIG {
             return Err(Corrupt::new(S, offset, format!("bSig {sig:#04x}, not 0xEC: not a heap-on-node")));
         }
         let client_sig = u8_at(first, 3).ok_or_else(|| Corrupt::new(S, offset, "block too short"))?;
         let hid_user_root = u32_at(first, 4).ok_or_else(|| Corrupt::new(S, offset, "block too short"))?;
-        Ok(Heap { blocks, format, offset, client_sig, hid_user_root })
+        Ok((client_sig, hid_user_root))
+    }
+
+    /// The bytes of data block `i`, read now if the heap is lazy and has
+    /// not read it yet; an error past the last block.
+    fn block(&self, i: usize) -> CResult<&[u8]> {
+        let missing =
+            || Corrupt::new("HID", self.offset, format!("block {i} of a heap of {} blocks", self.block_count()));
+        match &self.blocks {
+            Blocks::Read(v) => v.get(i).map(|b| &b[..]).ok_or_else(missing),
+            Blocks::Lazy(src, cells) => {
+                let cell = cells.get(i).ok_or_else(missing)?;
+                if let Some(b) = cell.get() {
+                    return Ok(b);
+                }
+                let b = src.block(i)?;
+                // Another thread may have set it meanwhile: the same bytes.
+                Ok(cell.get_or_init(|| b))
+            }
+        }
     }
 
     /// The file layout the heap's HIDs follow.
@@ -70,9 +121,17 @@ impl<'a> Heap<'a> {
         self.format
     }
 
+    /// Whether blocks are read as they are used ([`Heap::lazy`]).
+    pub fn is_lazy(&self) -> bool {
+        matches!(self.blocks, Blocks::Lazy(..))
+    }
+
     /// Number of data blocks.
     pub fn block_count(&self) -> usize {
-        self.blocks.len()
+        match &self.blocks {
+            Blocks::Read(v) => v.len(),
+            Blocks::Lazy(_, cells) => cells.len(),
+        }
     }
 
     /// The bytes of allocation `hid`. Every block starts with `ibHnpm`
@@ -82,9 +141,14 @@ impl<'a> Heap<'a> {
         const S: &str = "HNPAGEMAP";
         let h = Hid::decode(hid, self.format)
             .ok_or_else(|| Corrupt::new("HID", self.offset, format!("{hid:#x} is not a heap id")))?;
-        let block = self.blocks.get(h.block as usize).ok_or_else(|| {
-            Corrupt::new("HID", self.offset, format!("{hid:#x} names block {} of {}", h.block, self.blocks.len()))
-        })?;
+        if h.block as usize >= self.block_count() {
+            return Err(Corrupt::new(
+                "HID",
+                self.offset,
+                format!("{hid:#x} names block {} of {}", h.block, self.block_count()),
+            ));
+        }
+        let block = self.block(h.block as usize)?;
         let bad = |r: String| Corrupt::new(S, self.offset, format!("block {}: {r}", h.block));
         let ib_hnpm = usize::from(u16_at(block, 0).ok_or_else(|| bad("too short".into()))?);
         let c_alloc =

@@ -16,14 +16,14 @@ use crate::error::Corrupt;
 use crate::ndb::NodeRef;
 use heap::Heap;
 use mailshift_core::Result;
-pub use source::{MemSource, NodeSource};
+pub use source::{BlockSource, MemSource, NodeSource};
 
 /// `HNID` (MS-PST 2.3.3.2): a value in the heap (HID, `nidType` 0) or in a
 /// subnode of the node (NID). 0 means no value.
-pub(crate) fn resolve_hnid<'p>(
+pub(crate) fn resolve_hnid<'p, 'a: 'p>(
     src: &'p dyn NodeSource,
     node: &NodeRef,
-    heap: &'p Heap<'p>,
+    heap: &'p Heap<'a>,
     hnid: u32,
 ) -> Result<Cow<'p, [u8]>> {
     if hnid == 0 {

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use mailshift_core::{Error, Result};
 
-use crate::error::Corrupt;
+use crate::error::{CResult, Corrupt};
+use crate::ndb::datatree::DataTree;
 use crate::ndb::NodeRef;
 use crate::raw::Format;
 
@@ -22,6 +23,15 @@ pub trait NodeSource: Sync + std::fmt::Debug {
     /// addressed per block (MS-PST 2.3.1.1 `hidBlockIndex`), a row matrix
     /// keeps whole rows per block (MS-PST 2.3.4.4).
     fn data_blocks(&self, node: &NodeRef) -> Result<Vec<Cow<'_, [u8]>>>;
+
+    /// The node's data blocks to be read one at a time, when they are
+    /// asked for, rather than all at once ([`Self::data_blocks`]): a large
+    /// table is read this way, so that only the blocks a reader uses are
+    /// decoded and held. `None` where every block is at hand anyway.
+    fn block_source(&self, node: &NodeRef) -> Result<Option<Box<dyn BlockSource<'_> + '_>>> {
+        let _ = node;
+        Ok(None)
+    }
 
     /// All of the node's data, concatenated.
     fn read_node_data(&self, node: &NodeRef) -> Result<Cow<'_, [u8]>>;
@@ -38,6 +48,23 @@ pub trait NodeSource: Sync + std::fmt::Debug {
 
     /// A lower layer's error as the crate's public error, naming the source.
     fn err(&self, e: Corrupt) -> Error;
+}
+
+/// A node's data blocks, read on demand ([`NodeSource::block_source`]).
+pub trait BlockSource<'a>: Send + Sync + std::fmt::Debug {
+    /// Number of data blocks.
+    fn count(&self) -> usize;
+    /// The decoded data of block `i` (each call reads it again).
+    fn block(&self, i: usize) -> CResult<Cow<'a, [u8]>>;
+}
+
+impl<'a> BlockSource<'a> for DataTree<'a> {
+    fn count(&self) -> usize {
+        self.block_count()
+    }
+    fn block(&self, i: usize) -> CResult<Cow<'a, [u8]>> {
+        DataTree::block(self, i)
+    }
 }
 
 /// Nodes held in memory: each one a list of data blocks and a list of
@@ -95,6 +122,13 @@ impl NodeSource for MemSource {
         Ok(self.get(node.bid_data)?.blocks.iter().map(|b| Cow::Borrowed(&b[..])).collect())
     }
 
+    fn block_source(&self, node: &NodeRef) -> Result<Option<Box<dyn BlockSource<'_> + '_>>> {
+        if node.bid_data == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Box::new(MemBlocks(&self.get(node.bid_data)?.blocks))))
+    }
+
     fn read_node_data(&self, node: &NodeRef) -> Result<Cow<'_, [u8]>> {
         let mut blocks = self.data_blocks(node)?;
         Ok(match blocks.len() {
@@ -113,6 +147,20 @@ impl NodeSource for MemSource {
 
     fn err(&self, e: Corrupt) -> Error {
         e.at(&self.name)
+    }
+}
+
+/// A memory node's blocks, as a [`BlockSource`].
+#[derive(Debug)]
+struct MemBlocks<'a>(&'a [Vec<u8>]);
+
+impl<'a> BlockSource<'a> for MemBlocks<'a> {
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+    fn block(&self, i: usize) -> CResult<Cow<'a, [u8]>> {
+        let b = self.0.get(i).ok_or_else(|| Corrupt::new("memory node", 0, format!("no block {i}")))?;
+        Ok(Cow::Borrowed(&b[..]))
     }
 }
 

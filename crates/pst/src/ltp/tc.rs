@@ -9,6 +9,7 @@ use super::bth::Bth;
 use super::heap::{Heap, BTYPE_TC};
 use super::pc::{known_variable, load_heap};
 use super::prop::{decode, fixed_size, PropValue, MV_FLAG, PT_UNSPECIFIED};
+use super::source::BlockSource;
 use super::{resolve_hnid, NodeSource};
 use crate::error::{u16_at, u32_at, Corrupt};
 use crate::ndb::NodeRef;
@@ -41,6 +42,13 @@ impl TcColumn {
 const TCI_1B: usize = 2;
 const TCI_BM: usize = 3;
 
+/// From how many data blocks a table's heap and row matrix are read as
+/// they are used rather than all when the table is opened (64 blocks: half
+/// a megabyte). A contents table of 250,000 messages has some 80 MB of
+/// them, of which listing its rows reads the row index and one block of
+/// the matrix at a time.
+const LAZY_FROM: usize = 64;
+
 #[derive(Debug)]
 enum RowMatrix<'a> {
     /// No rows stored.
@@ -49,6 +57,17 @@ enum RowMatrix<'a> {
     Heap(u32),
     /// In a subnode: its data blocks, each holding whole rows.
     Blocks(Vec<Cow<'a, [u8]>>),
+    /// In a subnode of many blocks, read one block at a time.
+    Lazy(Box<dyn BlockSource<'a> + 'a>, std::sync::Mutex<LazyRows<'a>>),
+}
+
+/// What a lazy row matrix has learnt: the rows each block read so far
+/// holds (counted up, so `ends[k]` is the first row after block `k`), and
+/// the block last read.
+#[derive(Debug, Default)]
+struct LazyRows<'a> {
+    ends: Vec<usize>,
+    current: Option<(usize, Cow<'a, [u8]>)>,
 }
 
 /// A node's table context.
@@ -69,8 +88,13 @@ impl<'a> TableContext<'a> {
     /// Reads the TC of `node`: `TCINFO`, the columns and the row index.
     pub fn new(src: &'a dyn NodeSource, node: NodeRef) -> Result<TableContext<'a>> {
         const S: &str = "TCINFO";
-        let heap = load_heap(src, &node)?;
         let off = src.node_offset(&node);
+        let heap = match src.block_source(&node)? {
+            Some(blocks) if blocks.count() >= LAZY_FROM => {
+                Heap::lazy(blocks, src.format(), off).map_err(|e| src.err(e))?
+            }
+            _ => load_heap(src, &node)?,
+        };
         let bad = |r: String| src.err(Corrupt::new(S, off, format!("node {:#x}: {r}", node.nid)));
         if heap.client_sig != BTYPE_TC {
             return Err(bad(format!("bClientSig {:#04x}, not a table context (0x7C)", heap.client_sig)));
@@ -136,9 +160,18 @@ impl<'a> TableContext<'a> {
             let sub = src
                 .subnode(&node, hnid_rows)?
                 .ok_or_else(|| bad(format!("row matrix subnode {hnid_rows:#x} does not exist")))?;
-            RowMatrix::Blocks(src.data_blocks(&sub)?)
+            match src.block_source(&sub)? {
+                Some(blocks) if blocks.count() >= LAZY_FROM => RowMatrix::Lazy(blocks, Default::default()),
+                _ => RowMatrix::Blocks(src.data_blocks(&sub)?),
+            }
         };
         Ok(TableContext { src, node, heap, columns, rgib, rows, matrix, offset: off })
+    }
+
+    /// Whether the heap and the row matrix are read as they are used.
+    #[cfg(test)]
+    pub(crate) fn lazy_parts(&self) -> (bool, bool) {
+        (self.heap.is_lazy(), matches!(self.matrix, RowMatrix::Lazy(..)))
     }
 
     /// The heap under this TC.
@@ -167,8 +200,9 @@ impl<'a> TableContext<'a> {
         self.rows.get(i).map(|r| r.0)
     }
 
-    /// The bytes of row `i` (in `dwRowIndex` order).
-    pub fn row_bytes(&self, i: usize) -> Result<&[u8]> {
+    /// The bytes of row `i` (in `dwRowIndex` order): borrowed, or a copy
+    /// out of the one block a lazy matrix holds.
+    pub fn row_bytes(&self, i: usize) -> Result<Cow<'_, [u8]>> {
         let bad = |r: String| {
             self.src.err(Corrupt::new("TC row matrix", self.offset, format!("node {:#x}: {r}", self.node.nid)))
         };
@@ -180,6 +214,7 @@ impl<'a> TableContext<'a> {
             RowMatrix::Heap(hid) => {
                 let m = self.heap.get(*hid).map_err(|e| self.src.err(e))?;
                 m.get(index * size..(index + 1) * size)
+                    .map(Cow::Borrowed)
                     .ok_or_else(|| bad(format!("row {index} outside the {}-byte matrix", m.len())))
             }
             RowMatrix::Blocks(blocks) => {
@@ -189,11 +224,36 @@ impl<'a> TableContext<'a> {
                 for b in blocks {
                     let n = b.len() / size;
                     if left < n {
-                        return Ok(&b[left * size..(left + 1) * size]);
+                        return Ok(Cow::Borrowed(&b[left * size..(left + 1) * size]));
                     }
                     left -= n;
                 }
                 Err(bad(format!("row {index} past the end of the row matrix")))
+            }
+            RowMatrix::Lazy(blocks, state) => {
+                let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+                // The block holding the row: among those counted, else the
+                // next ones, read (and counted) in turn.
+                let k = loop {
+                    if st.ends.last().is_some_and(|&end| index < end) {
+                        break st.ends.partition_point(|&end| end <= index);
+                    }
+                    let k = st.ends.len();
+                    if k >= blocks.count() {
+                        return Err(bad(format!("row {index} past the end of the row matrix")));
+                    }
+                    let b = blocks.block(k).map_err(|e| self.src.err(e))?;
+                    let end = st.ends.last().copied().unwrap_or(0) + b.len() / size;
+                    st.ends.push(end);
+                    st.current = Some((k, b));
+                };
+                if st.current.as_ref().is_none_or(|c| c.0 != k) {
+                    st.current = Some((k, blocks.block(k).map_err(|e| self.src.err(e))?));
+                }
+                let first = if k == 0 { 0 } else { st.ends[k - 1] };
+                let left = index - first;
+                let b = &st.current.as_ref().expect("set just above").1;
+                Ok(Cow::Owned(b[left * size..(left + 1) * size].to_vec()))
             }
         }
     }
@@ -208,14 +268,17 @@ impl<'a> TableContext<'a> {
         if !exists {
             return Ok(None);
         }
-        let start = usize::from(col.ib_data);
-        let cell = &row[start..start + usize::from(col.cb_data)];
+        let range = usize::from(col.ib_data)..usize::from(col.ib_data) + usize::from(col.cb_data);
+        let cell: Cow<'_, [u8]> = match row {
+            Cow::Borrowed(r) => Cow::Borrowed(&r[range]),
+            Cow::Owned(ref r) => Cow::Owned(r[range].to_vec()),
+        };
         let ptype = col.prop_type();
         let bytes: Cow<'_, [u8]> = match fixed_size(ptype) {
             // Fixed-size values of up to 8 bytes sit in the row (MS-PST 2.3.4.4.1).
-            Some(n) if n <= 8 && ptype & MV_FLAG == 0 => Cow::Borrowed(cell),
+            Some(n) if n <= 8 && ptype & MV_FLAG == 0 => cell,
             _ => {
-                let hnid = u32_at(cell, 0).ok_or_else(|| {
+                let hnid = u32_at(&cell, 0).ok_or_else(|| {
                     self.src.err(Corrupt::new(
                         "TCOLDESC",
                         self.offset,
@@ -223,7 +286,7 @@ impl<'a> TableContext<'a> {
                     ))
                 })?;
                 if ptype == PT_UNSPECIFIED || (fixed_size(ptype).is_none() && !known_variable(ptype)) {
-                    resolve_hnid(self.src, &self.node, &self.heap, hnid).unwrap_or(Cow::Borrowed(cell))
+                    resolve_hnid(self.src, &self.node, &self.heap, hnid).unwrap_or(cell)
                 } else {
                     resolve_hnid(self.src, &self.node, &self.heap, hnid)?
                 }

@@ -558,6 +558,27 @@ fn tc_of_0_1_1000_and_20000_rows() {
         assert_eq!((bth.cb_key, bth.cb_ent), (4, 4));
         assert!(bth.idx_levels >= 1, "{n} rows need an index level");
         assert!(blocks(&node).len() > 10, "{n} rows: the heap spans {} blocks", blocks(&node).len());
+
+        // 20,000 rows: the heap (300 blocks) and the row matrix (250) are
+        // read as they are used; rows read backwards and at random out of
+        // the one block a lazy matrix holds are the rows read in order.
+        let tc = tc_read(&m, r);
+        let lazy = n == 20_000;
+        assert_eq!(
+            tc.lazy_parts(),
+            (lazy, lazy),
+            "{n} rows: {} heap blocks, {} matrix blocks",
+            blocks(&node).len(),
+            mb.len()
+        );
+        let subject = *tc.column(0x0037).expect("subject column");
+        let forward: Vec<_> =
+            (0..tc.row_count()).map(|i| tc.cell(i, &subject).expect("cell").map(|v| stored(&v))).collect();
+        for i in (0..tc.row_count()).rev().step_by(7).chain([0, n as usize - 1, 5, n as usize / 2]) {
+            assert_eq!(tc.cell(i, &subject).expect("cell").map(|v| stored(&v)), forward[i], "row {i}");
+            assert_eq!(tc.row_bytes(i).expect("row").len(), row_size);
+        }
+        assert!(tc.row_bytes(n as usize).is_err(), "no row past the last");
     }
 }
 
