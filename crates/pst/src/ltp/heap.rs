@@ -76,12 +76,10 @@ impl<'a> Heap<'a> {
     /// one now, for the `HNHDR`).
     pub fn lazy(src: Box<dyn BlockSource<'a> + 'a>, format: Format, offset: u64) -> CResult<Heap<'a>> {
         let cells: Box<[OnceLock<Cow<'a, [u8]>>]> = (0..src.count()).map(|_| OnceLock::new()).collect();
-        if cells.is_empty() {
-            return Err(Corrupt::new("HNHDR", offset, "node has no data"));
-        }
         let heap =
             Heap { blocks: Blocks::Lazy(Arc::from(src), cells), format, offset, client_sig: 0, hid_user_root: 0 };
-        let (client_sig, hid_user_root) = Heap::header(heap.block(0)?, offset)?;
+        let first = heap.block(0).ok_or_else(|| Corrupt::new("HNHDR", offset, "node has no data"))??;
+        let (client_sig, hid_user_root) = Heap::header(first, offset)?;
         Ok(Heap { client_sig, hid_user_root, ..heap })
     }
 
@@ -98,20 +96,17 @@ impl<'a> Heap<'a> {
     }
 
     /// The bytes of data block `i`, read now if the heap is lazy and has
-    /// not read it yet; an error past the last block.
-    fn block(&self, i: usize) -> CResult<&[u8]> {
-        let missing =
-            || Corrupt::new("HID", self.offset, format!("block {i} of a heap of {} blocks", self.block_count()));
+    /// not read it yet; `None` past the last block.
+    fn block(&self, i: usize) -> Option<CResult<&[u8]>> {
         match &self.blocks {
-            Blocks::Read(v) => v.get(i).map(|b| &b[..]).ok_or_else(missing),
+            Blocks::Read(v) => v.get(i).map(|b| Ok(&b[..])),
             Blocks::Lazy(src, cells) => {
-                let cell = cells.get(i).ok_or_else(missing)?;
+                let cell = cells.get(i)?;
                 if let Some(b) = cell.get() {
-                    return Ok(b);
+                    return Some(Ok(b));
                 }
-                let b = src.block(i)?;
                 // Another thread may have set it meanwhile: the same bytes.
-                Ok(cell.get_or_init(|| b))
+                Some(src.block(i).map(|b| &cell.get_or_init(|| b)[..]))
             }
         }
     }
@@ -122,7 +117,8 @@ impl<'a> Heap<'a> {
     }
 
     /// Whether blocks are read as they are used ([`Heap::lazy`]).
-    pub fn is_lazy(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_lazy(&self) -> bool {
         matches!(self.blocks, Blocks::Lazy(..))
     }
 
@@ -141,14 +137,9 @@ impl<'a> Heap<'a> {
         const S: &str = "HNPAGEMAP";
         let h = Hid::decode(hid, self.format)
             .ok_or_else(|| Corrupt::new("HID", self.offset, format!("{hid:#x} is not a heap id")))?;
-        if h.block as usize >= self.block_count() {
-            return Err(Corrupt::new(
-                "HID",
-                self.offset,
-                format!("{hid:#x} names block {} of {}", h.block, self.block_count()),
-            ));
-        }
-        let block = self.block(h.block as usize)?;
+        let block = self.block(h.block as usize).ok_or_else(|| {
+            Corrupt::new("HID", self.offset, format!("{hid:#x} names block {} of {}", h.block, self.block_count()))
+        })??;
         let bad = |r: String| Corrupt::new(S, self.offset, format!("block {}: {r}", h.block));
         let ib_hnpm = usize::from(u16_at(block, 0).ok_or_else(|| bad("too short".into()))?);
         let c_alloc =

@@ -7,7 +7,7 @@ use mailshift_core::Result;
 
 use super::bth::Bth;
 use super::heap::{Heap, BTYPE_TC};
-use super::pc::{known_variable, load_heap};
+use super::pc::known_variable;
 use super::prop::{decode, fixed_size, PropValue, MV_FLAG, PT_UNSPECIFIED};
 use super::source::BlockSource;
 use super::{resolve_hnid, NodeSource};
@@ -70,6 +70,24 @@ struct LazyRows<'a> {
     current: Option<(usize, Cow<'a, [u8]>)>,
 }
 
+/// A table part's data blocks: all read, or (from [`LAZY_FROM`] blocks)
+/// to be read as they are used.
+enum Part<'a> {
+    Read(Vec<Cow<'a, [u8]>>),
+    Lazy(Box<dyn BlockSource<'a> + 'a>),
+}
+
+/// The data blocks of `node`, its data tree opened once either way.
+fn part<'a>(src: &'a dyn NodeSource, node: &NodeRef) -> Result<Part<'a>> {
+    match src.block_source(node)? {
+        Some(blocks) if blocks.count() >= LAZY_FROM => Ok(Part::Lazy(blocks)),
+        Some(blocks) => {
+            (0..blocks.count()).map(|i| blocks.block(i).map_err(|e| src.err(e))).collect::<Result<_>>().map(Part::Read)
+        }
+        None => src.data_blocks(node).map(Part::Read),
+    }
+}
+
 /// A node's table context.
 #[derive(Debug)]
 pub struct TableContext<'a> {
@@ -89,12 +107,11 @@ impl<'a> TableContext<'a> {
     pub fn new(src: &'a dyn NodeSource, node: NodeRef) -> Result<TableContext<'a>> {
         const S: &str = "TCINFO";
         let off = src.node_offset(&node);
-        let heap = match src.block_source(&node)? {
-            Some(blocks) if blocks.count() >= LAZY_FROM => {
-                Heap::lazy(blocks, src.format(), off).map_err(|e| src.err(e))?
-            }
-            _ => load_heap(src, &node)?,
-        };
+        let heap = match part(src, &node)? {
+            Part::Read(blocks) => Heap::new(blocks, src.format(), off),
+            Part::Lazy(blocks) => Heap::lazy(blocks, src.format(), off),
+        }
+        .map_err(|e| src.err(e))?;
         let bad = |r: String| src.err(Corrupt::new(S, off, format!("node {:#x}: {r}", node.nid)));
         if heap.client_sig != BTYPE_TC {
             return Err(bad(format!("bClientSig {:#04x}, not a table context (0x7C)", heap.client_sig)));
@@ -160,9 +177,9 @@ impl<'a> TableContext<'a> {
             let sub = src
                 .subnode(&node, hnid_rows)?
                 .ok_or_else(|| bad(format!("row matrix subnode {hnid_rows:#x} does not exist")))?;
-            match src.block_source(&sub)? {
-                Some(blocks) if blocks.count() >= LAZY_FROM => RowMatrix::Lazy(blocks, Default::default()),
-                _ => RowMatrix::Blocks(src.data_blocks(&sub)?),
+            match part(src, &sub)? {
+                Part::Read(blocks) => RowMatrix::Blocks(blocks),
+                Part::Lazy(blocks) => RowMatrix::Lazy(blocks, Default::default()),
             }
         };
         Ok(TableContext { src, node, heap, columns, rgib, rows, matrix, offset: off })
@@ -247,13 +264,14 @@ impl<'a> TableContext<'a> {
                     st.ends.push(end);
                     st.current = Some((k, b));
                 };
-                if st.current.as_ref().is_none_or(|c| c.0 != k) {
-                    st.current = Some((k, blocks.block(k).map_err(|e| self.src.err(e))?));
-                }
-                let first = if k == 0 { 0 } else { st.ends[k - 1] };
-                let left = index - first;
-                let b = &st.current.as_ref().expect("set just above").1;
-                Ok(Cow::Owned(b[left * size..(left + 1) * size].to_vec()))
+                let b = match st.current.take() {
+                    Some((c, b)) if c == k => b,
+                    _ => blocks.block(k).map_err(|e| self.src.err(e))?,
+                };
+                let left = index - if k == 0 { 0 } else { st.ends[k - 1] };
+                let row = b.get(left * size..(left + 1) * size).map(<[u8]>::to_vec);
+                st.current = Some((k, b));
+                row.map(Cow::Owned).ok_or_else(|| bad(format!("row {index} outside block {k} of the row matrix")))
             }
         }
     }
